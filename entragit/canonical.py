@@ -1,0 +1,115 @@
+"""The canonical form of a directory object: same tenant state, same bytes.
+
+Keys in a fixed order (id, displayName, then sorted), volatile properties and OData annotations dropped,
+"not set" written one way only (absent: Graph says null, [] or {} for it depending on the call), and
+lists that are sets sorted. Relationships are reduced to the ids of the other objects.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from entragit.errors import StoreError
+from entragit.registry import ObjectType
+
+Obj = dict[str, Any]
+
+_LEADING_KEYS = ("id", "displayName")
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == [] or value == {}
+
+
+def _annotation(key: str, keep_type: bool) -> bool:
+    if key == "@odata.type":
+        return not keep_type
+    return "@odata." in key
+
+
+def _sort_key(value: Any) -> tuple[str, str]:
+    return (type(value).__name__, json.dumps(value, sort_keys=True, ensure_ascii=False))
+
+
+def _normalise(value: Any, path: str, object_type: ObjectType) -> Any:
+    if isinstance(value, dict):
+        out = {}
+        for key in sorted(value):
+            # Nested @odata.type stays: Graph needs it to write polymorphic values (ipRanges items).
+            if key != "@odata.type" and "@odata." in key:
+                continue
+            child = _normalise(value[key], f"{path}.{key}" if path else key, object_type)
+            if not _is_empty(child):
+                out[key] = child
+        return out
+    if isinstance(value, list):
+        items = [_normalise(v, path, object_type) for v in value]
+        items = [v for v in items if not _is_empty(v)]
+        if path not in object_type.ordered_lists:
+            items.sort(key=_sort_key)
+        return items
+    return value
+
+
+def _ordered(obj: Obj) -> Obj:
+    head = [k for k in _LEADING_KEYS if k in obj]
+    if "@odata.type" in obj:
+        head.append("@odata.type")
+    return {k: obj[k] for k in head + sorted(k for k in obj if k not in head)}
+
+
+def canonical(object_type: ObjectType, raw: Obj, relations: dict[str, Any] | None = None) -> Obj:
+    """Canonical form of one object as Graph returned it, plus its relationships (name -> id or ids)."""
+    body: Obj = {}
+    for key, value in raw.items():
+        if key in object_type.volatile or key in object_type.relationship_names:
+            continue
+        if _annotation(key, keep_type=object_type.polymorphic):
+            continue
+        body[key] = value
+    obj = _normalise(body, "", object_type)
+    for name, value in (relations or {}).items():
+        if isinstance(value, list):
+            value = sorted(set(value))
+        if not _is_empty(value):
+            obj[name] = value
+    return _ordered(obj)
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="safe")
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # _ordered() already chose the order
+    yaml.allow_unicode = True
+    yaml.width = 4096  # one value per line: long descriptions wrapped by YAML make noisy diffs
+    return yaml
+
+
+_DUMPER = _yaml()
+_LOADER = YAML(typ="safe")
+
+
+def dump(obj: Obj) -> bytes:
+    buffer = io.StringIO()
+    _DUMPER.dump(obj, buffer)
+    return buffer.getvalue().encode("utf-8")
+
+
+def load(data: bytes | str, where: str) -> Obj:
+    """Parse one snapshot file; `where` names it (path, and revision if any) in any error."""
+    try:
+        obj = _LOADER.load(data)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise StoreError(f"{where}{line}: not valid YAML: {exc.problem or exc.context}") from None
+    except YAMLError as exc:
+        raise StoreError(f"{where}: not valid YAML: {exc}") from None
+    if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
+        raise StoreError(f"{where}: not a snapshot object (expected a mapping with an 'id')")
+    return obj

@@ -1,0 +1,118 @@
+"""The object-type registry: one declarative entry per Graph object type.
+
+Snapshot, diff and restore read everything they know about a type from its entry here, so adding a
+type is adding one entry. The vocabulary follows Terraform's per-resource schema: read-only properties
+are Computed (stored, never written), create-only ones are ForceNew (a difference is reported as
+"cannot restore in place"), volatile ones are never stored at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from entragit.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """A link from an object to other directory objects, stored by id in the owning object's file."""
+
+    name: str
+    many: bool
+    # "collection": GET {collection}/{id}/{name}; "expand": $expand on the list call (single-valued only).
+    fetch: str
+    # "ref": POST {name}/$ref and DELETE {name}/{other}/$ref; "ref_put": PUT/DELETE {name}/$ref.
+    write: str
+    # Graph collection named in the "@odata.id" of a $ref write.
+    ref_collection: str = "directoryObjects"
+    # Path under the *other* object that lists the objects holding it through this relationship, so a
+    # restore of one user can find the groups that hold it now without reading every group.
+    reverse_path: str | None = None
+    # Types whose objects can sit at the far end; only these are looked up through reverse_path.
+    member_types: tuple[str, ...] = ()
+    # (property, value): when the owning object's property list holds value, the directory computes
+    # this relationship itself (dynamic groups) and refuses writes to it.
+    computed_when: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class ObjectType:
+    name: str
+    """Folder name in the backup repository and the name users type (`--type users`)."""
+    singular: str
+    collection: str
+    """Graph path of the collection, relative to the version (`identity/conditionalAccess/policies`)."""
+    odata_types: tuple[str, ...]
+    select: tuple[str, ...]
+    read_permission: str
+    write_permission: str
+    volatile: frozenset[str] = frozenset()
+    read_only: frozenset[str] = frozenset()
+    create_only: frozenset[str] = frozenset()
+    # Complex properties that Graph PATCHes key by key, so a key must be sent as null to clear it.
+    merge_properties: frozenset[str] = frozenset()
+    # Properties that every PATCH body must carry (the discriminator of a polymorphic type).
+    always_send: tuple[str, ...] = ()
+    # Lists whose order means something; every other list of a stored object is a set and is sorted.
+    ordered_lists: frozenset[str] = frozenset()
+    # Attribute paths whose values are ids of other objects, and the types those ids may name.
+    references: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    relationships: tuple[Relationship, ...] = ()
+    page_size: int | None = 999
+    """`$top` for list calls; None where Graph pages by itself (Conditional Access)."""
+    restore_order: int = 50
+    """Lower restores first: named locations and groups before the CA policies that name them."""
+    display_key: str = "displayName"
+
+    @property
+    def relationship_names(self) -> frozenset[str]:
+        return frozenset(r.name for r in self.relationships)
+
+    def relationship(self, name: str) -> Relationship | None:
+        for rel in self.relationships:
+            if rel.name == name:
+                return rel
+        return None
+
+    @property
+    def polymorphic(self) -> bool:
+        """Several @odata.types share the collection, so each file keeps its own."""
+        return len(self.odata_types) > 1
+
+    def owns_odata_type(self, odata_type: str | None) -> bool:
+        return odata_type in self.odata_types
+
+
+REGISTRY: dict[str, ObjectType] = {}
+
+
+def register(object_type: ObjectType) -> ObjectType:
+    if object_type.name in REGISTRY:
+        raise ValueError(f"object type {object_type.name!r} is registered twice")
+    REGISTRY[object_type.name] = object_type
+    return object_type
+
+
+def get_type(name: str) -> ObjectType:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(REGISTRY))
+        raise ConfigError(f"unknown object type {name!r}; known types: {known}") from None
+
+
+def resolve_types(names: tuple[str, ...] | list[str] | None) -> list[ObjectType]:
+    """The named types (all when none are named), in restore order so dependencies come first."""
+    chosen = [get_type(n) for n in names] if names else list(REGISTRY.values())
+    return sorted(chosen, key=lambda t: (t.restore_order, t.name))
+
+
+def type_for_odata(odata_type: str | None) -> ObjectType | None:
+    for object_type in REGISTRY.values():
+        if object_type.owns_odata_type(odata_type):
+            return object_type
+    return None
+
+
+# Importing the entry modules registers their types; the order here is only the order of `entragit types`.
+from entragit.registry import directory, conditional_access  # noqa: E402,F401

@@ -1,0 +1,50 @@
+"""Conditional Access policies and the named locations they refer to."""
+
+from __future__ import annotations
+
+from entragit.registry import ObjectType, register
+
+_CA_VOLATILE = frozenset({"createdDateTime", "modifiedDateTime", "templateId"})
+
+NAMED_LOCATIONS = register(
+    ObjectType(
+        name="namedLocations",
+        singular="named location",
+        collection="identity/conditionalAccess/namedLocations",
+        odata_types=("#microsoft.graph.ipNamedLocation", "#microsoft.graph.countryNamedLocation"),
+        # Both subtypes come from one collection; $select would have to name properties of both.
+        select=(),
+        volatile=_CA_VOLATILE,
+        read_only=frozenset({"id", "@odata.type"}),
+        # Graph refuses a named-location PATCH without its @odata.type (reference §9).
+        always_send=("@odata.type",),
+        page_size=None,
+        read_permission="Policy.Read.All",
+        write_permission="Policy.ReadWrite.ConditionalAccess",
+        restore_order=10,
+    )
+)
+
+CONDITIONAL_ACCESS_POLICIES = register(
+    ObjectType(
+        name="conditionalAccessPolicies",
+        singular="conditional access policy",
+        collection="identity/conditionalAccess/policies",
+        odata_types=("#microsoft.graph.conditionalAccessPolicy",),
+        select=(),
+        volatile=_CA_VOLATILE,
+        read_only=frozenset({"id"}),
+        references={
+            "conditions.users.includeUsers": ("users",),
+            "conditions.users.excludeUsers": ("users",),
+            "conditions.users.includeGroups": ("groups",),
+            "conditions.users.excludeGroups": ("groups",),
+            "conditions.locations.includeLocations": ("namedLocations",),
+            "conditions.locations.excludeLocations": ("namedLocations",),
+        },
+        page_size=None,
+        read_permission="Policy.Read.All",
+        write_permission="Policy.ReadWrite.ConditionalAccess",
+        restore_order=30,
+    )
+)

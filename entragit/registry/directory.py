@@ -1,0 +1,82 @@
+"""Users and groups."""
+
+from __future__ import annotations
+
+from entragit.registry import ObjectType, Relationship, register
+
+# Returned by Graph, changing without anyone changing the object, or derived from other properties:
+# storing them would make every snapshot differ (reference §9).
+_COMMON_VOLATILE = frozenset(
+    {"createdDateTime", "modifiedDateTime", "lastModifiedDateTime", "deletedDateTime",
+     "renewedDateTime", "expirationDateTime"}
+)
+
+USERS = register(
+    ObjectType(
+        name="users",
+        singular="user",
+        collection="users",
+        odata_types=("#microsoft.graph.user",),
+        select=(
+            "id", "displayName", "accountEnabled", "businessPhones", "city", "companyName", "country",
+            "department", "employeeId", "givenName", "jobTitle", "mail", "mailNickname", "mobilePhone",
+            "officeLocation", "onPremisesExtensionAttributes", "onPremisesSyncEnabled",
+            "onPremisesImmutableId", "preferredLanguage", "surname", "usageLocation",
+            "userPrincipalName", "userType", "creationType",
+        ),
+        volatile=_COMMON_VOLATILE | {
+            "signInActivity", "lastPasswordChangeDateTime", "refreshTokensValidFromDateTime",
+            "signInSessionsValidFromDateTime", "externalUserStateChangeDateTime",
+            "onPremisesLastSyncDateTime", "onPremisesProvisioningErrors", "assignedPlans",
+            "provisionedPlans", "licenseAssignmentStates", "proxyAddresses", "imAddresses",
+            "legalAgeGroupClassification", "securityIdentifier",
+        },
+        read_only=frozenset(
+            {"id", "creationType", "onPremisesSyncEnabled", "onPremisesDistinguishedName",
+             "onPremisesDomainName", "onPremisesSamAccountName", "onPremisesSecurityIdentifier",
+             "onPremisesUserPrincipalName"}
+        ),
+        merge_properties=frozenset({"onPremisesExtensionAttributes"}),
+        ordered_lists=frozenset({"businessPhones"}),
+        relationships=(
+            Relationship(name="manager", many=False, fetch="expand", write="ref_put", ref_collection="users"),
+        ),
+        read_permission="User.Read.All",
+        write_permission="User.ReadWrite.All",
+        restore_order=20,
+    )
+)
+
+GROUPS = register(
+    ObjectType(
+        name="groups",
+        singular="group",
+        collection="groups",
+        odata_types=("#microsoft.graph.group",),
+        select=(
+            "id", "displayName", "classification", "description", "groupTypes", "isAssignableToRole",
+            "mail", "mailEnabled", "mailNickname", "membershipRule", "membershipRuleProcessingState",
+            "onPremisesSyncEnabled", "securityEnabled", "visibility",
+        ),
+        volatile=_COMMON_VOLATILE | {
+            "onPremisesLastSyncDateTime", "licenseProcessingState", "membershipRuleProcessingStatus",
+            "proxyAddresses", "securityIdentifier",
+        },
+        read_only=frozenset({"id", "mail", "onPremisesSyncEnabled"}),
+        # Graph fixes these when the group is made (reference §6: the group type cannot change,
+        # isAssignableToRole and hidden membership are create-only).
+        create_only=frozenset({"isAssignableToRole", "mailEnabled", "securityEnabled", "groupTypes", "visibility"}),
+        relationships=(
+            Relationship(
+                name="members", many=True, fetch="collection", write="ref", reverse_path="memberOf",
+                member_types=("users", "groups"),
+                computed_when=("groupTypes", "DynamicMembership"),
+            ),
+            Relationship(name="owners", many=True, fetch="collection", write="ref", reverse_path="ownedObjects",
+                         member_types=("users",)),
+        ),
+        read_permission="GroupMember.Read.All",
+        write_permission="GroupMember.ReadWrite.All",
+        restore_order=20,
+    )
+)
