@@ -1,0 +1,134 @@
+"""entragit.yaml at the root of a backup repository, plus the secrets that never go into it."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from entragit.errors import ConfigError
+
+CONFIG_FILE = "entragit.yaml"
+SECRET_ENV = "AZURE_CLIENT_SECRET"  # the name azure-identity's EnvironmentCredential reads
+
+# Graph and sign-in hosts per national cloud (reference §8); tokens do not cross clouds.
+CLOUDS: dict[str, tuple[str, str]] = {
+    "global": ("https://graph.microsoft.com", "https://login.microsoftonline.com"),
+    "usgov": ("https://graph.microsoft.us", "https://login.microsoftonline.us"),
+    "usgovdod": ("https://dod-graph.microsoft.us", "https://login.microsoftonline.us"),
+    "china": ("https://microsoftgraph.chinacloudapi.cn", "https://login.chinacloudapi.cn"),
+}
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Everything needed to sign in and call Graph; the secret lives only in memory."""
+
+    graph_url: str
+    authority: str
+    tenant_id: str
+    client_id: str
+    client_secret: str | None
+    ca_bundle: str | None = None
+
+    @property
+    def scope(self) -> str:
+        return self.graph_url.rstrip("/") + "/.default"
+
+
+@dataclass(frozen=True)
+class Config:
+    tenant_id: str
+    client_id: str
+    cloud: str = "global"
+    graph_url: str | None = None
+    authority_host: str | None = None
+    simulator: str | None = None
+    """Path of a `entragit sim serve --info` file: the connection is read from it at run time."""
+    types: tuple[str, ...] = ()
+
+    def to_yaml_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"tenant_id": self.tenant_id, "client_id": self.client_id, "cloud": self.cloud}
+        for key in ("graph_url", "authority_host", "simulator"):
+            if getattr(self, key):
+                data[key] = getattr(self, key)
+        if self.types:
+            data["types"] = list(self.types)
+        return data
+
+    def connection(self) -> Connection:
+        if self.simulator:
+            return simulator_connection(self.simulator)
+        if self.cloud not in CLOUDS:
+            raise ConfigError(f"{CONFIG_FILE}: unknown cloud {self.cloud!r}; one of {', '.join(CLOUDS)}")
+        graph, login = CLOUDS[self.cloud]
+        return Connection(
+            graph_url=(self.graph_url or graph).rstrip("/"),
+            authority=f"{(self.authority_host or login).rstrip('/')}/{self.tenant_id}",
+            tenant_id=self.tenant_id,
+            client_id=self.client_id,
+            client_secret=os.environ.get(SECRET_ENV),
+        )
+
+
+def read_simulator_info(path: str) -> dict[str, str]:
+    try:
+        info = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise ConfigError(
+            f"simulator info file {path} not found; start the simulator with `entragit sim serve --info {path}`"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"simulator info file {path} is unreadable: {exc}") from None
+    missing = {"graph_url", "authority", "tenant_id", "client_id", "client_secret", "ca_bundle"} - set(info)
+    if missing:
+        raise ConfigError(f"simulator info file {path} lacks {', '.join(sorted(missing))}")
+    return info
+
+
+def simulator_connection(path: str) -> Connection:
+    info = read_simulator_info(path)
+    return Connection(
+        graph_url=info["graph_url"].rstrip("/"),
+        authority=info["authority"],
+        tenant_id=info["tenant_id"],
+        client_id=info["client_id"],
+        client_secret=info["client_secret"],
+        ca_bundle=info["ca_bundle"],
+    )
+
+
+def load_config(repo_root: Path) -> Config:
+    path = repo_root / CONFIG_FILE
+    try:
+        data = YAML(typ="safe").load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{repo_root} is not an entragit backup repository (no {CONFIG_FILE}); "
+            f"create one with `entragit init {repo_root}`"
+        ) from None
+    except YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings")
+    known = {"tenant_id", "client_id", "cloud", "graph_url", "authority_host", "simulator", "types"}
+    unknown = set(data) - known
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+    for required in ("tenant_id", "client_id"):
+        if not data.get(required):
+            raise ConfigError(f"{path}: missing {required}")
+    return Config(
+        tenant_id=str(data["tenant_id"]),
+        client_id=str(data["client_id"]),
+        cloud=str(data.get("cloud", "global")),
+        graph_url=data.get("graph_url"),
+        authority_host=data.get("authority_host"),
+        simulator=data.get("simulator"),
+        types=tuple(data.get("types") or ()),
+    )

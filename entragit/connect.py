@@ -1,0 +1,15 @@
+"""A Graph client signed in as the backup repository's app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from entragit.auth import TokenProvider
+from entragit.config import Connection
+from entragit.graph import GraphClient
+
+
+def graph_client(connection: Connection, **options: Any) -> GraphClient:
+    tokens = TokenProvider(connection)
+    return GraphClient(connection.graph_url, tokens.token, invalidate_token=tokens.invalidate,
+                       ca_bundle=connection.ca_bundle, **options)

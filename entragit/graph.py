@@ -1,0 +1,165 @@
+"""A Microsoft Graph client on requests: paging, retries that honour Retry-After, Graph's errors."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from entragit.errors import GraphError
+from entragit.http import new_session
+
+JSON = dict[str, Any]
+
+# The statuses Microsoft's own SDK retry handler retries (reference §4).
+_RETRY_STATUSES = frozenset({429, 503, 504})
+
+
+class RetryPolicy:
+    """How long to keep trying: a bounded number of attempts and of seconds spent waiting, so a storm of
+    429s ends in a clear error instead of an endless loop."""
+
+    def __init__(self, max_attempts: int = 7, max_total_wait: float = 180.0, base_delay: float = 1.0,
+                 max_delay: float = 60.0) -> None:
+        self.max_attempts = max_attempts
+        self.max_total_wait = max_total_wait
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        if retry_after is not None:
+            return retry_after
+        # Exponential backoff with full jitter where Graph gave no Retry-After (Conditional Access 429s).
+        return rng.uniform(0, min(self.max_delay, self.base_delay * 2 ** attempt))
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def error_from_response(method: str, url: str, response: requests.Response) -> GraphError:
+    code, message, request_id = "", response.reason or "", response.headers.get("request-id")
+    try:
+        body = response.json()
+        error = body.get("error", {}) if isinstance(body, dict) else {}
+        if isinstance(error, dict):
+            code = error.get("code", code)
+            message = error.get("message", message)
+            inner = error.get("innerError") or {}
+            request_id = inner.get("request-id", request_id)
+    except ValueError:
+        pass
+    return GraphError(method, url.split("?")[0], response.status_code, code or str(response.status_code), message,
+                      request_id)
+
+
+class GraphClient:
+    def __init__(
+        self,
+        graph_url: str,
+        token: Callable[[], str],
+        *,
+        invalidate_token: Callable[[], None] | None = None,
+        ca_bundle: str | None = None,
+        version: str = "v1.0",
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.base = f"{graph_url.rstrip('/')}/{version}"
+        self.graph_url = graph_url.rstrip("/")
+        self._token = token
+        self._invalidate_token = invalidate_token
+        self._ca_bundle = ca_bundle
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._local = threading.local()  # one session per thread: requests.Session is not thread-safe
+        self.request_count = 0
+        self._count_lock = threading.Lock()
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = new_session(self._ca_bundle)
+        return session
+
+    def url(self, path: str) -> str:
+        return path if path.startswith("https://") else f"{self.base}/{path.lstrip('/')}"
+
+    def ref_url(self, collection: str, object_id: str) -> str:
+        """The "@odata.id" value that names an object in a $ref write."""
+        return f"{self.base}/{collection}/{quote(object_id)}"
+
+    def request(self, method: str, path: str, *, params: dict[str, str] | None = None,
+                json: JSON | None = None, headers: dict[str, str] | None = None) -> JSON | None:
+        """One Graph call, retried as Graph asks; the parsed body, or None for 204."""
+        url = self.url(path)
+        waited, refreshed = 0.0, False
+        failure: Exception | None = None
+        for attempt in range(self._retry.max_attempts):
+            send_headers = {"Authorization": f"Bearer {self._token()}", **(headers or {})}
+            with self._count_lock:
+                self.request_count += 1
+            try:
+                response = self._session().request(method, url, params=params, json=json,
+                                                   headers=send_headers, timeout=(10, 120))
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                failure = exc
+                delay = self._retry.delay(attempt, None, self._rng)
+            else:
+                if response.status_code == 401 and not refreshed and self._invalidate_token is not None:
+                    # A token can expire between msal's cache check and Graph's; ask for a new one once.
+                    refreshed = True
+                    self._invalidate_token()
+                    continue
+                if response.status_code not in _RETRY_STATUSES:
+                    if response.status_code >= 400:
+                        raise error_from_response(method, url, response)
+                    if response.status_code == 204 or not response.content:
+                        return None
+                    return response.json()  # type: ignore[no-any-return]
+                failure = error_from_response(method, url, response)
+                delay = self._retry.delay(attempt, _retry_after(response), self._rng)
+            if attempt + 1 == self._retry.max_attempts or waited + delay > self._retry.max_total_wait:
+                break
+            waited += delay
+            self._sleep(delay)
+        if isinstance(failure, GraphError):
+            raise failure
+        raise GraphError(method, url.split("?")[0], 0, "ConnectionFailed",
+                         f"no answer after {self._retry.max_attempts} attempts: {failure}")
+
+    def get(self, path: str, params: dict[str, str] | None = None) -> JSON:
+        return self.request("GET", path, params=params) or {}
+
+    def iter_pages(self, path: str, params: dict[str, str] | None = None,
+                   headers: dict[str, str] | None = None) -> Iterator[list[JSON]]:
+        """Each page of a collection, following @odata.nextLink until Graph stops giving one.
+
+        The nextLink repeats every query option, so params go on the first call only; headers do not
+        carry over, so they go on every call (ConsistencyLevel, reference §1).
+        """
+        url: str | None = path
+        first = True
+        while url:
+            body = self.request("GET", url, params=params if first else None, headers=headers) or {}
+            first = False
+            yield list(body.get("value", []))
+            url = body.get("@odata.nextLink")
+
+    def iter_collection(self, path: str, params: dict[str, str] | None = None,
+                        headers: dict[str, str] | None = None) -> Iterator[JSON]:
+        for page in self.iter_pages(path, params, headers):
+            yield from page
