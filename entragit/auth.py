@@ -6,7 +6,7 @@ import msal
 
 from entragit.config import SECRET_ENV, Connection
 from entragit.errors import AuthError
-from entragit.http import new_session
+from entragit.session import new_session
 
 
 class TokenProvider:

@@ -12,7 +12,7 @@ from urllib.parse import quote
 import requests
 
 from entragit.errors import GraphError
-from entragit.http import new_session
+from entragit.session import new_session
 
 JSON = dict[str, Any]
 
