@@ -75,8 +75,8 @@ GROUPS = register(
             Relationship(name="owners", many=True, fetch="collection", write="ref", reverse_path="ownedObjects",
                          member_types=("users",)),
         ),
-        read_permission="GroupMember.Read.All",
-        write_permission="GroupMember.ReadWrite.All",
+        read_permission="Group.Read.All",
+        write_permission="Group.ReadWrite.All",
         restore_order=20,
     )
 )

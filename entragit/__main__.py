@@ -1,0 +1,5 @@
+"""`python -m entragit` is the entragit command."""
+
+from entragit.cli import main
+
+main()

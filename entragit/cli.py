@@ -1,0 +1,234 @@
+"""The entragit command line: each command parses, calls one library function, renders the result."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from entragit import __version__
+from entragit.errors import EntragitError
+
+FORMATS = ("table", "json")
+
+
+class _Group(click.Group):
+    """Turns the errors a user can expect into one line and exit code 1; anything else is a bug."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EntragitError as exc:
+            click.echo(click.style("error: ", fg="red", bold=True) + str(exc), err=True)
+            ctx.exit(1)
+
+
+repo_option = click.option(
+    "--repo", "repo_dir", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True,
+    help="The backup repository.",
+)
+
+
+def _open(repo_dir: Path) -> Any:
+    from entragit.store import BackupRepo
+
+    return BackupRepo(repo_dir)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="entragit")
+def cli() -> None:
+    """Backup, drift review and point-in-time restore for a Microsoft Entra ID tenant, on git.
+
+    \b
+    Try it without a tenant:   entragit demo
+    Back up a tenant:          entragit init backup --tenant ID --client-id ID
+                               AZURE_CLIENT_SECRET=... entragit snapshot --repo backup
+    """
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--tenant", "tenant_id", help="Directory (tenant) id.")
+@click.option("--client-id", help="Application (client) id of the app that reads the tenant.")
+@click.option("--cloud", type=click.Choice(["global", "usgov", "usgovdod", "china"]), default="global",
+              show_default=True, help="National cloud: picks the Graph and sign-in hosts.")
+@click.option("--sim", "sim_info", type=click.Path(dir_okay=False, path_type=Path),
+              help="Back up a simulated tenant described by an `entragit sim serve --info` file.")
+def init(directory: Path, tenant_id: str | None, client_id: str | None, cloud: str, sim_info: Path | None) -> None:
+    """Create a backup repository in DIRECTORY (git init + entragit.yaml).
+
+    The client secret is never written into the repository: snapshots read it from AZURE_CLIENT_SECRET,
+    or, for a simulated tenant, from the simulator's info file.
+
+    \b
+    entragit init backup --tenant 72f988bf-... --client-id 4a1aa1d5-...
+    entragit init backup --sim sim.json
+    """
+    from entragit.config import Config, read_simulator_info
+    from entragit.store import init_repo
+
+    if sim_info is not None:
+        info = read_simulator_info(str(sim_info))
+        config = Config(tenant_id=info["tenant_id"], client_id=info["client_id"], simulator=str(sim_info.resolve()))
+    elif tenant_id and client_id:
+        config = Config(tenant_id=tenant_id, client_id=client_id, cloud=cloud)
+    else:
+        raise click.UsageError("give --tenant and --client-id, or --sim FILE")
+    init_repo(directory, config)
+    click.echo(f"Created backup repository {directory} for tenant {config.tenant_id}.")
+    click.echo(f"Next: entragit snapshot --repo {directory}")
+
+
+@cli.command()
+@repo_option
+@click.option("--type", "types", multiple=True, metavar="T", help="Only this object type (repeatable).")
+def snapshot(repo_dir: Path, types: tuple[str, ...]) -> None:
+    """Read the tenant and commit it as one YAML file per object.
+
+    An unchanged tenant gives byte-identical files and no new commit. A read that fails part-way
+    commits nothing.
+    """
+    from entragit.progress import Progress
+    from entragit.snapshot import take_snapshot
+
+    progress = Progress()
+    result = take_snapshot(_open(repo_dir), types, progress)
+    progress.done()
+    counts = ", ".join(f"{n} {name}" for name, n in result.counts.items())
+    if result.commit is None:
+        click.echo(f"No changes since the last snapshot ({counts}); no commit made.")
+    else:
+        click.echo(f"Snapshot {result.commit[:10]}: {counts}; {result.changed_files} file(s) changed.")
+
+
+@cli.command()
+@click.argument("rev_a", required=False)
+@click.argument("rev_b", required=False)
+@repo_option
+@click.option("--live", is_flag=True, help="Compare REV_A (default: newest snapshot) with the tenant now.")
+@click.option("--type", "types", multiple=True, metavar="T", help="Only this object type (repeatable).")
+@click.option("--id", "ids", multiple=True, metavar="ID", help="Only this object id (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+@click.option("--exit-code", is_flag=True, help="Exit 2 when there are differences.")
+def diff(rev_a: str | None, rev_b: str | None, repo_dir: Path, live: bool, types: tuple[str, ...],
+         ids: tuple[str, ...], fmt: str, output: Path | None, exit_code: bool) -> None:
+    """Attribute-level differences between two snapshots, or a snapshot and the live tenant.
+
+    With no revision: the two newest snapshots. With one: that revision and the newest snapshot.
+
+    \b
+    entragit diff                       # yesterday's snapshot vs today's
+    entragit diff HEAD --live           # the newest snapshot vs the tenant now
+    entragit diff HEAD~7 --type conditionalAccessPolicies --format json
+    """
+    from entragit.diff import make_report
+    from entragit.progress import Progress
+    from entragit.report import render
+
+    progress = Progress()
+    report = make_report(_open(repo_dir), rev_a, rev_b, live=live, type_names=types, ids=ids, progress=progress)
+    progress.done()
+    text = render(report, fmt)
+    if output:
+        output.write_text(click.unstyle(text) + "\n")
+        click.echo(f"Wrote {output}.", err=True)
+    else:
+        click.echo(text)
+    if exit_code and not report.empty:
+        sys.exit(2)
+
+
+@cli.command()
+@repo_option
+@click.option("--at", "at", required=True, metavar="REV", help="The snapshot (any git revision) to restore from.")
+@click.option("--type", "types", multiple=True, metavar="T", help="Restore every object of this type (repeatable).")
+@click.option("--id", "ids", multiple=True, metavar="ID", help="Restore this object (repeatable).")
+@click.option("--attribute", "attributes", multiple=True, metavar="A",
+              help="Only this attribute or dotted path, e.g. jobTitle or members (repeatable).")
+@click.option("--plan", "plan_only", is_flag=True, help="Show the plan and write nothing.")
+@click.option("--yes", is_flag=True, help="Write without asking.")
+def restore(repo_dir: Path, at: str, types: tuple[str, ...], ids: tuple[str, ...], attributes: tuple[str, ...],
+            plan_only: bool, yes: bool) -> None:
+    """Put objects back as the snapshot at REV has them, then verify.
+
+    Reads the files at REV and the live objects, shows the writes that would make them match
+    (property PATCHes, member and owner links; restoring a user restores its group memberships),
+    writes only after --yes or a confirmation, then re-reads and reports any residue.
+
+    \b
+    entragit restore --at HEAD~1 --type conditionalAccessPolicies --plan
+    entragit restore --at 3f2a9c1 --id 5f1c... --id 77ab... --attribute jobTitle --yes
+    """
+    from entragit.connect import graph_client
+    from entragit.report.plan import render_plan, render_result
+    from entragit.restore import apply_plan, plan_restore
+
+    if plan_only and yes:
+        raise click.UsageError("--plan and --yes contradict each other")
+    repo = _open(repo_dir)
+    client = graph_client(repo.config.connection())
+    plan = plan_restore(repo, client, at, types, ids, attributes)
+    click.echo(render_plan(plan))
+    if plan_only or not plan.steps:
+        return
+    if not yes:
+        if not sys.stdin.isatty():
+            raise EntragitError("nothing written: confirm with --yes (there is no terminal to ask on)")
+        click.confirm(f"Write these {len(plan.steps)} change(s) to tenant {repo.config.tenant_id}?", abort=True)
+    result = apply_plan(repo, client, plan)
+    click.echo(render_result(result))
+    if result.failed or result.residue.steps:
+        sys.exit(1)
+
+
+@cli.command()
+def types() -> None:
+    """List the object types entragit backs up, with the Graph permissions each needs."""
+    from entragit.registry import resolve_types
+
+    rows = [(t.name, t.collection, t.read_permission, t.write_permission) for t in resolve_types(())]
+    widths = [max(len(r[i]) for r in rows + [("TYPE", "GRAPH PATH", "TO READ", "TO RESTORE")]) for i in range(4)]
+    for row in [("TYPE", "GRAPH PATH", "TO READ", "TO RESTORE")] + rows:
+        click.echo("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip())
+
+
+@cli.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to put the demo's backup repository (default: a new temporary folder).")
+@click.option("--seed", default=42, show_default=True, help="Seed of the simulated tenant.")
+def demo(directory: Path | None, seed: int) -> None:
+    """The whole story on a simulated tenant: snapshot, a bad bulk change, the report, the restore."""
+    from entragit.demo import run_demo
+
+    run_demo(directory, seed, click.echo)
+
+
+@cli.group()
+def sim() -> None:
+    """The simulated tenant: Microsoft Graph v1.0 and a token endpoint over HTTPS on loopback."""
+
+
+@sim.command("serve")
+@click.option("--port", default=0, show_default=True, help="Port to listen on (0: any free port).")
+@click.option("--seed", default=42, show_default=True, help="Seed of the generated tenant.")
+@click.option("--size", type=click.Choice(["small", "medium"]), default="small", show_default=True)
+@click.option("--info", "info_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the connection details (URLs, ids, secret, CA) here as JSON once listening.")
+def sim_serve(port: int, seed: int, size: str, info_path: Path) -> None:
+    """Run a simulated tenant until interrupted.
+
+    \b
+    entragit sim serve --info sim.json &
+    entragit init backup --sim sim.json && entragit snapshot --repo backup
+    """
+    from entragit.sim import serve
+
+    serve(port=port, seed=seed, size=size, info_path=str(info_path))
+
+
+def main() -> None:
+    cli()
