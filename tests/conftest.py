@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import msal
+import pytest
+import requests
+from click.testing import CliRunner, Result
+
+from entragit.cli import cli
+from entragit.config import Config, Connection
+from entragit.connect import graph_client
+from entragit.graph import GraphClient
+from entragit.sim import Simulator
+from entragit.store import BackupRepo, init_repo
+
+
+@pytest.fixture(autouse=True)
+def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never read or write the developer's git config or home, and commit as a fixed identity."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+    for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "AZURE_CLIENT_SECRET"):
+        monkeypatch.delenv(var, raising=False)
+
+
+_SIM_SECRET = object()
+
+
+def connection_of(sim: Simulator, secret: Any = _SIM_SECRET) -> Connection:
+    return Connection(sim.graph_url, sim.authority, sim.tenant_id, sim.client_id,
+                      sim.client_secret if secret is _SIM_SECRET else secret, sim.ca_bundle)
+
+
+@pytest.fixture
+def sim(tmp_path: Path) -> Iterator[Simulator]:
+    with Simulator(seed=42, size="small", state_dir=str(tmp_path / "sim")) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def sim_info(sim: Simulator, tmp_path: Path) -> Path:
+    path = tmp_path / "sim.json"
+    path.write_text(json.dumps(sim.info()))
+    return path
+
+
+@pytest.fixture
+def repo(sim_info: Path, sim: Simulator, tmp_path: Path) -> BackupRepo:
+    return init_repo(tmp_path / "backup", Config(tenant_id=sim.tenant_id, client_id=sim.client_id,
+                                                 simulator=str(sim_info)))
+
+
+@pytest.fixture
+def client(repo: BackupRepo) -> GraphClient:
+    return graph_client(repo.config.connection(), sleep=lambda seconds: None)
+
+
+class Admin:
+    """Someone changing the tenant behind entragit's back, through Graph like any other app."""
+
+    def __init__(self, sim: Simulator) -> None:
+        session = requests.Session()
+        session.trust_env = False  # the environment's CA bundle must not replace the simulator's
+        session.verify = sim.ca_bundle
+        app = msal.ConfidentialClientApplication(sim.client_id, client_credential=sim.client_secret,
+                                                 authority=sim.authority, http_client=session,
+                                                 instance_discovery=False)
+        token = app.acquire_token_for_client(scopes=[sim.graph_url + "/.default"])["access_token"]
+        session.headers["Authorization"] = f"Bearer {token}"
+        self.session = session
+        self.base = sim.graph_url + "/v1.0/"
+
+    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        response = self.session.request(method, self.base + path, **kwargs)
+        assert response.status_code < 300, response.text
+        return response
+
+    def get(self, path: str, **params: str) -> Any:
+        return self.call("GET", path, params=params).json()
+
+    def users(self, department: str) -> list[dict[str, Any]]:
+        return self.get("users", **{"$filter": f"department eq '{department}'", "$top": "999",
+                                    "$select": "id,displayName,jobTitle,onPremisesExtensionAttributes"})["value"]
+
+    def group(self, name: str) -> dict[str, Any]:
+        found = self.get("groups", **{"$filter": f"displayName eq '{name}'"})["value"]
+        assert len(found) == 1, name
+        return found[0]
+
+    def members(self, group_id: str) -> set[str]:
+        return {m["id"] for m in self.get(f"groups/{group_id}/members", **{"$top": "999"})["value"]}
+
+
+@pytest.fixture
+def admin(sim: Simulator) -> Admin:
+    return Admin(sim)
+
+
+def run(*args: str, ok: bool = True) -> Result:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    if ok:
+        assert result.exit_code == 0, result.output
+    return result
