@@ -84,7 +84,7 @@ def canonical(object_type: ObjectType, raw: Obj, relations: dict[str, Any] | Non
 def _yaml() -> YAML:
     yaml = YAML(typ="safe")
     yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False  # _ordered() already chose the order
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]  # _ordered() chose the order
     yaml.allow_unicode = True
     yaml.width = 4096  # one value per line: long descriptions wrapped by YAML make noisy diffs
     return yaml
@@ -100,16 +100,17 @@ def dump(obj: Obj) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def load(data: bytes | str, where: str) -> Obj:
-    """Parse one snapshot file; `where` names it (path, and revision if any) in any error."""
+def load(data: bytes | str, path: str, commit: str | None = None) -> Obj:
+    """Parse one snapshot file; path (and the commit it was read from) name it in any error."""
+    at = f" in commit {commit[:12]}" if commit else ""
     try:
         obj = _LOADER.load(data)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
-        raise StoreError(f"{where}{line}: not valid YAML: {exc.problem or exc.context}") from None
+        raise StoreError(f"{path}{line}{at}: not valid YAML: {exc.problem or exc.context}") from None
     except YAMLError as exc:
-        raise StoreError(f"{where}: not valid YAML: {exc}") from None
+        raise StoreError(f"{path}{at}: not valid YAML: {exc}") from None
     if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
-        raise StoreError(f"{where}: not a snapshot object (expected a mapping with an 'id')")
+        raise StoreError(f"{path}{at}: not a snapshot object (expected a mapping with an 'id')")
     return obj

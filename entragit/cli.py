@@ -164,6 +164,7 @@ def restore(repo_dir: Path, at: str, types: tuple[str, ...], ids: tuple[str, ...
     entragit restore --at 3f2a9c1 --id 5f1c... --id 77ab... --attribute jobTitle --yes
     """
     from entragit.connect import graph_client
+    from entragit.progress import Progress
     from entragit.report.plan import render_plan, render_result
     from entragit.restore import apply_plan, plan_restore
 
@@ -179,7 +180,9 @@ def restore(repo_dir: Path, at: str, types: tuple[str, ...], ids: tuple[str, ...
         if not sys.stdin.isatty():
             raise EntragitError("nothing written: confirm with --yes (there is no terminal to ask on)")
         click.confirm(f"Write these {len(plan.steps)} change(s) to tenant {repo.config.tenant_id}?", abort=True)
-    result = apply_plan(repo, client, plan)
+    progress = Progress()
+    result = apply_plan(repo, client, plan, lambda done, total: progress.update(f"writing {done}/{total}"))
+    progress.done()
     click.echo(render_result(result))
     if result.failed or result.residue.steps:
         sys.exit(1)

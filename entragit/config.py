@@ -88,7 +88,7 @@ def read_simulator_info(path: str) -> dict[str, str]:
     missing = {"graph_url", "authority", "tenant_id", "client_id", "client_secret", "ca_bundle"} - set(info)
     if missing:
         raise ConfigError(f"simulator info file {path} lacks {', '.join(sorted(missing))}")
-    return info
+    return {key: str(value) for key, value in info.items()}
 
 
 def simulator_connection(path: str) -> Connection:

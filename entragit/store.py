@@ -90,7 +90,7 @@ class BackupRepo:
             data = self._read_blob(f"{rev}:{path}")
         except ValueError:  # cat-file answers "missing" for a path not in that tree
             return None
-        return canonical.load(data, f"{path} at {rev[:12]}")
+        return canonical.load(data, path, rev)
 
     def read_objects(self, rev: str, object_type: ObjectType, ids: Iterable[str] | None = None) -> dict[str, Obj]:
         """The objects of a type in a commit's tree (only the given ids when there are some)."""
@@ -105,7 +105,7 @@ class BackupRepo:
             if located is None:
                 continue
             blob = meta.split()[2]
-            objects[located[1]] = canonical.load(self._read_blob(blob), f"{path} at {rev[:12]}")
+            objects[located[1]] = canonical.load(self._read_blob(blob), path, rev)
         return objects
 
     def changed_paths(self, rev_a: str, rev_b: str, types: Iterable[ObjectType]) -> list[PathChange]:
@@ -172,7 +172,7 @@ class BackupRepo:
 
     def _identity_env(self) -> dict[str, str]:
         reader = self.git.config_reader()
-        env = {}
+        env: dict[str, str] = {}
         if not reader.has_option("user", "name"):
             env.update(GIT_AUTHOR_NAME=_FALLBACK_IDENTITY["name"], GIT_COMMITTER_NAME=_FALLBACK_IDENTITY["name"])
         if not reader.has_option("user", "email"):
