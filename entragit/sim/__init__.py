@@ -1,0 +1,179 @@
+"""entragit.sim: a simulated Entra ID tenant speaking Microsoft Graph v1.0 over HTTPS on loopback.
+
+    with Simulator(seed=42, size="small") as sim:
+        sim.graph_url, sim.authority, sim.client_id, sim.client_secret, sim.ca_bundle
+
+The simulator keeps its own model of Graph (model.py, written from the behaviour reference) and imports
+nothing else from entragit, so that entragit and its test double cannot agree on a wrong Graph.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import ssl
+import tempfile
+import threading
+import time
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any
+
+import trustme
+
+from entragit.sim.auth import Authority, ClientApp
+from entragit.sim.graph import GraphApi
+from entragit.sim.seed import build_tenant
+from entragit.sim.server import SimServer
+from entragit.sim.settings import Settings
+from entragit.sim.tenant import Tenant
+
+__all__ = ["Simulator", "Settings", "serve"]
+
+
+class Simulator:
+    def __init__(
+        self,
+        seed: int = 42,
+        size: str = "small",
+        port: int = 0,
+        host: str = "127.0.0.1",
+        state_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        seeded = build_tenant(seed, size)
+        self.seed = seed
+        self.size = size
+        self.tenant: Tenant = seeded.tenant
+        self.tenant_id = seeded.tenant.tenant_id
+        self.client_id = seeded.client_id
+        self.client_secret = seeded.client_secret
+        self.settings = Settings()
+        app = ClientApp(seeded.client_id, "entragit (simulated)", [seeded.client_secret])
+        self.login = Authority(self.tenant_id, self.tenant.domain, [app], self.settings)
+        self.graph = GraphApi(self.tenant, self.settings, self.login)
+        self._host = host
+        self._port = port
+        self._state_dir = Path(state_dir) if state_dir is not None else None
+        self._server: SimServer | None = None
+        self._thread: threading.Thread | None = None
+        self._ca_path: Path | None = None
+        self._own_dir: Path | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._server is not None:
+            raise RuntimeError("simulator already started")
+        ca = trustme.CA(organization_name="entragit simulated tenant")
+        identities = dict.fromkeys(["127.0.0.1", "localhost", self._host])
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert(*identities).configure_cert(context)
+        server = SimServer(self._host, self._port, context, self.graph, self.login)
+        port = server.server_address[1]
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        self._graph_url = f"https://{host}:{port}"
+        self.login.base_url = self._graph_url
+        self.graph.base = f"{self._graph_url}/v1.0"
+        if self._state_dir is None:
+            self._own_dir = Path(tempfile.mkdtemp(prefix="entragit-sim-"))
+        directory = self._state_dir or self._own_dir
+        assert directory is not None
+        directory.mkdir(parents=True, exist_ok=True)
+        # The port in the name lets several simulators share one state directory.
+        self._ca_path = directory / f"entragit-sim-ca-{port}.pem"
+        ca.cert_pem.write_to_path(str(self._ca_path))
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"entragit-sim-{port}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        server.close_connections()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._own_dir is not None:
+            shutil.rmtree(self._own_dir, ignore_errors=True)
+            self._own_dir = None
+        elif self._ca_path is not None:
+            self._ca_path.unlink(missing_ok=True)
+
+    def __enter__(self) -> Simulator:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # --- where to reach it -------------------------------------------------------------------------------
+
+    def _require_started(self) -> None:
+        if self._server is None:
+            raise RuntimeError("simulator not started: call start() or use it as a context manager")
+
+    @property
+    def graph_url(self) -> str:
+        self._require_started()
+        return self._graph_url
+
+    @property
+    def authority(self) -> str:
+        return f"{self.graph_url}/{self.tenant_id}"
+
+    @property
+    def ca_bundle(self) -> str:
+        self._require_started()
+        return str(self._ca_path)
+
+    def info(self) -> dict[str, str]:
+        return {
+            "graph_url": self.graph_url,
+            "authority": self.authority,
+            "tenant_id": self.tenant_id,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "ca_bundle": self.ca_bundle,
+        }
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def serve(
+    port: int = 0, seed: int = 42, size: str = "small", info_path: str | os.PathLike[str] = "sim.json", host: str = "127.0.0.1"
+) -> None:
+    """Run a simulator until interrupted. The info file appears only once the server listens, and goes away
+    when it stops, so a reader polling for it never connects to a dead or half-started tenant."""
+    info = Path(info_path).resolve()
+    if threading.current_thread() is threading.main_thread():
+        # `kill` and subprocess.terminate() send SIGTERM; stop as cleanly as on Ctrl-C.
+        signal.signal(signal.SIGTERM, _interrupt)
+    sim = Simulator(seed=seed, size=size, port=port, host=host, state_dir=info.parent)
+    sim.start()
+    try:
+        partial = info.with_name(f".{info.name}.{os.getpid()}.tmp")
+        partial.write_text(json.dumps(sim.info(), indent=2) + "\n", encoding="utf-8")
+        os.replace(partial, info)
+        users, groups = len(sim.tenant.objects["users"]), len(sim.tenant.objects["groups"])
+        print(
+            f"entragit sim listening on {sim.graph_url} (tenant {sim.tenant_id}, {size}, seed {seed}: "
+            f"{users} users, {groups} groups); connection details in {info}",
+            flush=True,
+        )
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        info.unlink(missing_ok=True)
+        sim.stop()

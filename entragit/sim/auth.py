@@ -1,0 +1,278 @@
+"""The Entra side of sign-in: openid configuration, the v2.0 token endpoint, and bearer checks for Graph.
+
+msal runs unmodified against this, so responses follow what msal reads (reference §8). Client
+authentication is a table keyed by credential kind: certificate and federated assertions are later
+entries in CLIENT_AUTHENTICATORS, not changes to the token flow.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from entragit.sim.settings import Settings
+
+GRAPH_RESOURCE = "https://graph.microsoft.com"
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+@dataclass
+class ClientApp:
+    """An app registration that may sign in to the simulated tenant."""
+
+    client_id: str
+    display_name: str
+    secrets: list[str] = field(default_factory=list)
+
+
+class TokenError(Exception):
+    """An AADSTS error: the token endpoint answers it as Entra's OAuth2 error body."""
+
+    def __init__(self, status: int, error: str, aadsts: int, text: str) -> None:
+        super().__init__(f"AADSTS{aadsts}: {text}")
+        self.status = status
+        self.error = error
+        self.aadsts = aadsts
+        self.text = text
+
+    def body(self) -> dict[str, Any]:
+        now = datetime.now(timezone.utc)
+        trace_id, correlation_id = str(uuid.uuid4()), str(uuid.uuid4())
+        stamp = now.strftime("%Y-%m-%d %H:%M:%S") + f".{now.microsecond // 1000:03d}Z"
+        return {
+            "error": self.error,
+            "error_description": (
+                f"AADSTS{self.aadsts}: {self.text} Trace ID: {trace_id} Correlation ID: {correlation_id} Timestamp: {stamp}"
+            ),
+            "error_codes": [self.aadsts],
+            "timestamp": stamp,
+            "trace_id": trace_id,
+            "correlation_id": correlation_id,
+        }
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    client_id: str
+    expires_at: float
+
+
+ClientAuthenticator = Callable[[ClientApp, Mapping[str, str]], None]
+
+
+def _check_secret(app: ClientApp, form: Mapping[str, str]) -> None:
+    presented = form.get("client_secret", "")
+    if not any(hmac.compare_digest(presented, known) for known in app.secrets):
+        raise TokenError(
+            401,
+            "invalid_client",
+            7000215,
+            "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, "
+            f"not the client secret ID, for a secret added to app '{app.client_id}'.",
+        )
+
+
+# credential kind -> check. "client_secret" for secrets; "assertion:<client_assertion_type>" for JWT assertions.
+CLIENT_AUTHENTICATORS: dict[str, ClientAuthenticator] = {"client_secret": _check_secret}
+
+
+def _credential_kind(form: Mapping[str, str]) -> str:
+    if "client_assertion_type" in form or "client_assertion" in form:
+        return f"assertion:{form.get('client_assertion_type', '')}"
+    if "client_secret" in form:
+        return "client_secret"
+    raise TokenError(
+        401,
+        "invalid_client",
+        7000218,
+        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+    )
+
+
+class Authority:
+    """One tenant's sign-in endpoints and the tokens they issued."""
+
+    def __init__(self, tenant_id: str, domain: str, apps: list[ClientApp], settings: Settings) -> None:
+        self.tenant_id = tenant_id
+        self.domain = domain
+        self.apps = {app.client_id: app for app in apps}
+        self.settings = settings
+        self.base_url = ""
+        self._signing_key = secrets.token_bytes(32)
+        self._tokens: dict[str, IssuedToken] = {}
+        self._lock = threading.Lock()
+
+    def knows_tenant(self, tenant: str) -> bool:
+        return tenant.lower() in (self.tenant_id, self.domain.lower(), "organizations")
+
+    def unknown_tenant(self, tenant: str) -> TokenError:
+        return TokenError(
+            400,
+            "invalid_tenant",
+            90002,
+            f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the "
+            "correct cloud. Check with your subscription administrator, this may happen if there are no active "
+            "subscriptions for the tenant.",
+        )
+
+    def openid_configuration(self, tenant: str) -> dict[str, Any]:
+        if not self.knows_tenant(tenant):
+            raise self.unknown_tenant(tenant)
+        root = f"{self.base_url}/{self.tenant_id}"
+        return {
+            "token_endpoint": f"{root}/oauth2/v2.0/token",
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+            "jwks_uri": f"{self.base_url}/{self.tenant_id}/discovery/v2.0/keys",
+            "response_modes_supported": ["query", "fragment", "form_post"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "issuer": f"{root}/v2.0",
+            "request_uri_parameter_supported": False,
+            "userinfo_endpoint": f"{self.base_url}/oidc/userinfo",
+            "authorization_endpoint": f"{root}/oauth2/v2.0/authorize",
+            "device_authorization_endpoint": f"{root}/oauth2/v2.0/devicecode",
+            "http_logout_supported": True,
+            "frontchannel_logout_supported": True,
+            "end_session_endpoint": f"{root}/oauth2/v2.0/logout",
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nbf", "tid", "ver", "oid"],
+            "kerberos_endpoint": f"{root}/kerberos",
+            "tenant_region_scope": "EU",
+            "cloud_instance_name": "microsoftonline.com",
+            "cloud_graph_host_name": "graph.windows.net",
+            "msgraph_host": self.base_url.removeprefix("https://"),
+            "rbac_url": "https://pas.windows.net",
+        }
+
+    def token(self, tenant: str, form: Mapping[str, str], basic: tuple[str, str] | None) -> dict[str, Any]:
+        if not self.knows_tenant(tenant):
+            raise self.unknown_tenant(tenant)
+        form = dict(form)
+        if basic is not None:
+            # client_secret_basic: the same credentials in the Authorization header.
+            form.setdefault("client_id", basic[0])
+            form.setdefault("client_secret", basic[1])
+        grant = form.get("grant_type")
+        if grant != "client_credentials":
+            raise TokenError(
+                400,
+                "unsupported_grant_type",
+                70003,
+                f"The app requested an unsupported grant type '{grant}'. The simulator supports client_credentials only.",
+            )
+        client_id = form.get("client_id", "")
+        app = self.apps.get(client_id.lower())
+        if app is None:
+            raise TokenError(
+                400,
+                "unauthorized_client",
+                700016,
+                f"Application with identifier '{client_id}' was not found in the directory '{self.domain}'. This can "
+                "happen if the application has not been installed by the administrator of the tenant or consented to "
+                "by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
+            )
+        self._check_scope(form.get("scope", ""))
+        kind = _credential_kind(form)
+        authenticate = CLIENT_AUTHENTICATORS.get(kind)
+        if authenticate is None:
+            raise TokenError(
+                400,
+                "invalid_request",
+                50027,
+                f"Client assertion type '{form.get('client_assertion_type', '')}' is not supported by the simulated tenant.",
+            )
+        authenticate(app, form)
+        lifetime = self.settings.token_lifetime_seconds
+        return {
+            "token_type": "Bearer",
+            "expires_in": lifetime,
+            "ext_expires_in": lifetime,
+            "access_token": self._issue(app, lifetime),
+        }
+
+    def _check_scope(self, scope: str) -> None:
+        allowed = {f"{self.base_url}/.default", f"{GRAPH_RESOURCE}/.default"}
+        if scope.strip() not in allowed:
+            raise TokenError(
+                400,
+                "invalid_scope",
+                70011,
+                f"The provided request must include a 'scope' input parameter. The provided value for the input "
+                f"parameter 'scope' is not valid. The scope {scope} is not valid. The .default scope of "
+                f"{GRAPH_RESOURCE} or {self.base_url} is required for the client credentials flow.",
+            )
+
+    def _issue(self, app: ClientApp, lifetime: int) -> str:
+        # A JWT-shaped token so clients that peek at claims (tid, appid, exp) see plausible ones; the
+        # simulator itself trusts only its table of issued tokens.
+        now = int(time.time())
+        claims = {
+            "aud": GRAPH_RESOURCE,
+            "iss": f"https://sts.windows.net/{self.tenant_id}/",
+            "iat": now,
+            "nbf": now,
+            "exp": now + lifetime,
+            "appid": app.client_id,
+            "app_displayname": app.display_name,
+            "tid": self.tenant_id,
+            "roles": ["Directory.ReadWrite.All", "Policy.ReadWrite.ConditionalAccess"],
+            "uti": secrets.token_urlsafe(16),
+            "ver": "1.0",
+        }
+        segments = [_b64(json.dumps(part, separators=(",", ":")).encode()) for part in ({"typ": "JWT", "alg": "HS256"}, claims)]
+        signing_input = ".".join(segments).encode()
+        token = ".".join([*segments, _b64(hmac.new(self._signing_key, signing_input, hashlib.sha256).digest())])
+        with self._lock:
+            self._prune(now)
+            self._tokens[token] = IssuedToken(app.client_id, now + lifetime)
+        return token
+
+    def _prune(self, now: float) -> None:
+        # Expired tokens stay an hour so that using one still says "expired" rather than "invalid".
+        expired = [token for token, issued in self._tokens.items() if issued.expires_at <= now - 3600]
+        for token in expired:
+            del self._tokens[token]
+
+    def check_bearer(self, authorization: str | None) -> str | None:
+        """None when the header carries a live token we issued, else the message Graph would give."""
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return "Access token is empty."
+        with self._lock:
+            issued = self._tokens.get(token.strip())
+        if issued is None:
+            # Never issued here, or pruned long after expiry: its own exp claim tells the two apart.
+            return "Access token has expired or is not yet valid." if _expired_claim(token) else "Invalid JWT token. Token format not valid."
+        if issued.expires_at <= time.time():
+            return "Access token has expired or is not yet valid."
+        return None
+
+    def expire_all_tokens(self) -> None:
+        """Make every issued token expire now, so tests can prove a client renews its token."""
+        with self._lock:
+            now = time.time()
+            self._tokens = {token: IssuedToken(t.client_id, min(t.expires_at, now)) for token, t in self._tokens.items()}
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _expired_claim(token: str) -> bool:
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return float(claims["exp"]) <= time.time()
+    except (IndexError, ValueError, KeyError, TypeError):
+        return False

@@ -1,0 +1,382 @@
+"""Graph v1.0 endpoints: a route table built from the collection table, and generic handlers behind it.
+
+Routes are templates of path segments ('{id}' matches one segment). Every collection gets list, create,
+get, update and delete; every relationship in its spec gets its list or single-valued endpoint and, when
+writable, its $ref endpoints. A new collection or relationship in model.py is routed without edits here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from entragit.sim.auth import Authority
+from entragit.sim.errors import (
+    GraphFault,
+    bad_request,
+    method_not_allowed,
+    resource_not_found,
+    segment_not_found,
+    unauthenticated,
+)
+from entragit.sim.model import (
+    BY_NAME,
+    COLLECTIONS,
+    UNIFIED,
+    CollectionSpec,
+    Relationship,
+    check_write,
+    is_dynamic,
+)
+from entragit.sim.query import (
+    Query,
+    QueryTarget,
+    context_url,
+    next_link,
+    page_size_for,
+    paginate,
+    parse_query,
+    project,
+    target_for,
+)
+from entragit.sim.settings import Settings
+from entragit.sim.tenant import Tenant
+
+# Reference §6: at most 20 '@odata.bind' references in one request.
+MAX_BINDS = 20
+DIRECTORY_OBJECT_TYPE = "microsoft.graph.directoryObject"
+
+
+@dataclass
+class GraphRequest:
+    method: str
+    segments: list[str]  # percent-decoded path segments after /v1.0/
+    raw_path: str  # the path after /v1.0/ as sent, for nextLinks
+    pairs: list[tuple[str, str]]
+    headers: Mapping[str, str]
+    body: bytes = b""
+
+    def json(self, codes_bad_request: str = "BadRequest") -> dict[str, Any]:
+        try:
+            payload = json.loads(self.body or b"null")
+        except (ValueError, UnicodeDecodeError):
+            payload = None
+        if not isinstance(payload, dict):
+            raise bad_request(
+                "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of "
+                "valid JSON format.",
+                code=codes_bad_request,
+            )
+        return payload
+
+    @property
+    def eventual(self) -> bool:
+        return (self.headers.get("ConsistencyLevel") or "").lower() == "eventual"
+
+
+@dataclass
+class GraphResponse:
+    status: int
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[GraphRequest, list[str]], GraphResponse]
+NO_CONTENT = 204
+
+
+class GraphApi:
+    def __init__(self, tenant: Tenant, settings: Settings, authority: Authority) -> None:
+        self.tenant = tenant
+        self.settings = settings
+        self.authority = authority
+        self.base = ""  # https://host:port/v1.0, known once the server listens
+        self.routes: list[tuple[tuple[str, ...], dict[str, Handler]]] = []
+        self._build_routes()
+
+    # --- routing -----------------------------------------------------------------------------------------
+
+    def _route(self, template: tuple[str, ...], **methods: Handler) -> None:
+        self.routes.append((template, methods))
+
+    def _build_routes(self) -> None:
+        for spec in COLLECTIONS:
+            item = (*spec.segments, "{id}")
+            self._route(spec.segments, GET=partial(self.list_objects, spec), POST=partial(self.create_object, spec))
+            self._route(
+                item,
+                GET=partial(self.get_object, spec),
+                PATCH=partial(self.update_object, spec),
+                DELETE=partial(self.delete_object, spec),
+            )
+            for rel in spec.relationships:
+                if rel.single:
+                    self._route((*item, rel.name), GET=partial(self.get_single, spec, rel))
+                    self._route(
+                        (*item, rel.name, "$ref"),
+                        PUT=partial(self.put_single_ref, spec, rel),
+                        DELETE=partial(self.delete_single_ref, spec, rel),
+                    )
+                    continue
+                self._route((*item, rel.name), GET=partial(self.list_related, spec, rel))
+                if rel.writable:
+                    self._route((*item, rel.name, "$ref"), POST=partial(self.add_ref, spec, rel))
+                    self._route((*item, rel.name, "{ref}", "$ref"), DELETE=partial(self.remove_ref, spec, rel))
+        self._route(("directoryObjects", "{id}"), GET=self.get_directory_object)
+
+    def _match(self, segments: list[str]) -> tuple[dict[str, Handler], list[str]]:
+        best: tuple[list[int], dict[str, Handler], list[str]] | None = None
+        for template, methods in self.routes:
+            if len(template) != len(segments):
+                continue
+            params: list[str] = []
+            score: list[int] = []
+            for expected, actual in zip(template, segments):
+                if expected.startswith("{") and actual and actual.lower() != "$ref":
+                    params.append(actual)
+                    score.append(0)
+                elif expected.lower() == actual.lower():
+                    score.append(1)
+                else:
+                    break
+            else:
+                # Literal segments beat placeholders: /users/{id}/manager is not /users/{id}/{something}.
+                if best is None or score > best[0]:
+                    best = (score, methods, params)
+        if best is None:
+            raise segment_not_found(self._first_unknown_segment(segments))
+        return best[1], best[2]
+
+    def _first_unknown_segment(self, segments: list[str]) -> str:
+        for depth in range(1, len(segments) + 1):
+            if not any(
+                len(template) >= depth
+                and all(t.startswith("{") or t.lower() == s.lower() for t, s in zip(template, segments[:depth]))
+                for template, _ in self.routes
+            ):
+                return segments[depth - 1]
+        return segments[-1] if segments else ""
+
+    def handle(self, request: GraphRequest) -> GraphResponse:
+        problem = self.authority.check_bearer(request.headers.get("Authorization"))
+        if problem is not None:
+            raise unauthenticated(problem, f"{self.authority.base_url}/{self.tenant.tenant_id}/oauth2/authorize")
+        methods, params = self._match(request.segments)
+        handler = methods.get(request.method)
+        if handler is None:
+            raise method_not_allowed()
+        with self.tenant.lock:
+            return handler(request, params)
+
+    # --- shared helpers ----------------------------------------------------------------------------------
+
+    def _entity(self, entity_set: str, select: tuple[str, ...] | None, body: dict[str, Any], status: int = 200) -> GraphResponse:
+        return GraphResponse(status, {"@odata.context": context_url(self.base, entity_set, select, entity=True), **body})
+
+    def _collection(
+        self, request: GraphRequest, entity_set: str, query: Query, values: list[dict[str, Any]], token: str | None, total: int
+    ) -> GraphResponse:
+        body: dict[str, Any] = {"@odata.context": context_url(self.base, entity_set, query.select)}
+        if query.count and query.skiptoken is None:
+            body["@odata.count"] = total  # first page only (reference §1)
+        if token is not None:
+            body["@odata.nextLink"] = next_link(self.base, request.raw_path, query.pairs, token)
+        body["value"] = values
+        return GraphResponse(200, body)
+
+    def _render(self, spec: CollectionSpec, obj: Mapping[str, Any], query: Query, typed: bool = False) -> dict[str, Any]:
+        rendered = project(obj, query.select, spec.default_properties, spec.write_only)
+        if typed and "@odata.type" not in rendered:
+            rendered = {"@odata.type": spec.odata_type, **rendered}
+        for name, nested_select in query.expand.items():
+            rel = spec.relationship(name)
+            assert rel is not None and rel.single, "only single-valued navigations are expandable so far"
+            related = self.tenant.related(rel, obj["id"])
+            if related:
+                target_spec, target = related[0]
+                rendered[name] = {
+                    "@odata.type": target_spec.odata_type,
+                    **project(target, nested_select, target_spec.default_properties, target_spec.write_only),
+                }
+        return rendered
+
+    def _union_target(self, rel: Relationship) -> QueryTarget:
+        """$select and $filter on a directoryObject list accept the properties of any type it can hold."""
+        specs = [BY_NAME[name] for name in rel.target_collections]
+        properties: dict[str, str] = {}
+        filterable: set[str] = set()
+        for spec in specs:
+            properties.update(spec.all_properties())
+            filterable |= spec.filterable
+        if len(specs) == 1:
+            return target_for(specs[0], with_expand=False)
+        return QueryTarget(DIRECTORY_OBJECT_TYPE, "DirectoryObject", properties, frozenset(filterable))
+
+    def _referenced_id(self, reference: Any, prop: str = "@odata.id") -> str:
+        if not isinstance(reference, str) or not reference.strip("/"):
+            raise bad_request(f"Invalid value specified for property '{prop}'.")
+        # Graph accepts any host here (…/v1.0/directoryObjects/{id}, …/users/{id}); only the id matters.
+        last = reference.rstrip("/").rsplit("/", 1)[-1]
+        if last.endswith("')") and "('" in last:
+            last = last[last.index("('") + 2 : -2]
+        return last
+
+    def _resolve_target(self, rel: Relationship, target_id: str, source_id: str) -> tuple[CollectionSpec, dict[str, Any]]:
+        found = self.tenant.directory_object(target_id)
+        if found is None:
+            raise resource_not_found(target_id)
+        target_spec, target = found
+        if target_spec.name not in rel.target_collections or target["id"] == source_id:
+            raise bad_request(
+                f"Invalid object '{target['id']}' of type '{target_spec.type_name}' for reference property '{rel.name}'."
+            )
+        return target_spec, target
+
+    def _check_member_write(self, group: Mapping[str, Any], rel: Relationship, target_spec: CollectionSpec | None) -> None:
+        if rel.link != "members":
+            return
+        if is_dynamic(group):
+            status = self.settings.dynamic_member_write_status
+            if status == 403:
+                raise GraphFault(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+            # The 400 variant some tenants return is not documented; this message is the simulator's own.
+            raise GraphFault(status, "Request_BadRequest", "Members of a group with dynamic membership cannot be changed.")
+        if target_spec is not None and UNIFIED in (group.get("groupTypes") or []) and target_spec.name != "users":
+            raise bad_request("Microsoft 365 groups accept only users as members.")
+
+    def _already_there(self, rel: Relationship) -> GraphFault:
+        return bad_request(
+            f"One or more added object references already exist for the following modified properties: '{rel.name}'."
+        )
+
+    # --- collections -------------------------------------------------------------------------------------
+
+    def list_objects(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
+        query = parse_query(request.pairs, target_for(spec), eventual=request.eventual)
+        items = self.tenant.sorted_objects(spec)
+        if query.where is not None:
+            items = [obj for obj in items if query.where(obj)]
+        size = page_size_for(query, self.settings.default_page_size, spec.paged_by_default)
+        page, token = paginate(items, query, size)
+        values = [self._render(spec, obj, query) for obj in page]
+        return self._collection(request, spec.path, query, values, token, len(items))
+
+    def get_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
+        query = parse_query(request.pairs, target_for(spec), eventual=request.eventual)
+        obj = self.tenant.require(spec, params[0])
+        return self._entity(spec.path, query.select, self._render(spec, obj, query))
+
+    def create_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
+        body = request.json(spec.codes.bad_request)
+        changes, binds = check_write(spec, body, None)
+        resolved = self._resolve_binds(spec, changes, binds)
+        obj = self.tenant.create(spec, changes, body.get("@odata.type"))
+        self._apply_binds(obj, resolved)
+        return self._entity(spec.path, None, self._render(spec, obj, Query(pairs=[])), status=201)
+
+    def update_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
+        obj = self.tenant.require(spec, params[0])
+        changes, binds = check_write(spec, request.json(spec.codes.bad_request), obj)
+        resolved = self._resolve_binds(spec, obj, binds)
+        self.tenant.update(spec, obj, changes)
+        self._apply_binds(obj, resolved)
+        return GraphResponse(NO_CONTENT)
+
+    def delete_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
+        # Hard delete for now; the recycle bin (directory/deletedItems) is a later collection of its own.
+        self.tenant.delete(spec, self.tenant.require(spec, params[0]))
+        return GraphResponse(NO_CONTENT)
+
+    def get_directory_object(self, request: GraphRequest, params: list[str]) -> GraphResponse:
+        found = self.tenant.directory_object(params[0])
+        if found is None:
+            raise resource_not_found(params[0])
+        spec, obj = found
+        query = parse_query(request.pairs, target_for(spec, with_expand=False), eventual=request.eventual)
+        return self._entity("directoryObjects", query.select, self._render(spec, obj, query, typed=True))
+
+    def _resolve_binds(
+        self, spec: CollectionSpec, obj: Mapping[str, Any], binds: dict[str, list[Any]]
+    ) -> list[tuple[Relationship, str]]:
+        """Check every '<rel>@odata.bind' reference before any write: Graph applies them all or none.
+
+        `obj` is the existing object, or on create the new object's properties (its id is not known yet).
+        """
+        if sum(len(urls) for urls in binds.values()) > MAX_BINDS:
+            raise bad_request(f"A single request can add at most {MAX_BINDS} references through '@odata.bind'.")
+        resolved: list[tuple[Relationship, str]] = []
+        for name, urls in binds.items():
+            rel = spec.relationship(name)
+            assert rel is not None
+            for url in urls:
+                target_id = self._referenced_id(url, f"{name}@odata.bind")
+                target_spec, target = self._resolve_target(rel, target_id, str(obj.get("id")))
+                self._check_member_write(obj, rel, target_spec)
+                if "id" in obj and self.tenant.is_linked(rel.link, obj["id"], target["id"]):
+                    raise self._already_there(rel)
+                resolved.append((rel, target["id"]))
+        return resolved
+
+    def _apply_binds(self, obj: Mapping[str, Any], resolved: list[tuple[Relationship, str]]) -> None:
+        for rel, target_id in resolved:
+            self.tenant.link(rel.link, obj["id"], target_id)
+
+    # --- relationships -----------------------------------------------------------------------------------
+
+    def list_related(self, spec: CollectionSpec, rel: Relationship, request: GraphRequest, params: list[str]) -> GraphResponse:
+        source = self.tenant.require(spec, params[0])
+        query = parse_query(request.pairs, self._union_target(rel), eventual=request.eventual)
+        items = self.tenant.related(rel, source["id"])
+        if query.where is not None:
+            items = [(s, obj) for s, obj in items if query.where(obj)]
+        size = page_size_for(query, self.settings.default_page_size, True)
+        page, token = paginate(items, query, size, key=lambda item: str(item[1]["id"]))
+        values = [self._render(s, obj, query, typed=True) for s, obj in page]
+        return self._collection(request, "directoryObjects", query, values, token, len(items))
+
+    def get_single(self, spec: CollectionSpec, rel: Relationship, request: GraphRequest, params: list[str]) -> GraphResponse:
+        source = self.tenant.require(spec, params[0])
+        related = self.tenant.related(rel, source["id"])
+        if not related:
+            raise resource_not_found(rel.name)
+        target_spec, target = related[0]
+        query = parse_query(request.pairs, target_for(target_spec, with_expand=False), eventual=request.eventual)
+        return self._entity("directoryObjects", query.select, self._render(target_spec, target, query, typed=True))
+
+    def put_single_ref(self, spec: CollectionSpec, rel: Relationship, request: GraphRequest, params: list[str]) -> GraphResponse:
+        source = self.tenant.require(spec, params[0])
+        _, target = self._resolve_target(rel, self._referenced_id(request.json().get("@odata.id")), source["id"])
+        self.tenant.links[rel.link][source["id"]] = {target["id"]}
+        return GraphResponse(NO_CONTENT)
+
+    def delete_single_ref(self, spec: CollectionSpec, rel: Relationship, request: GraphRequest, params: list[str]) -> GraphResponse:
+        source = self.tenant.require(spec, params[0])
+        if not self.tenant.links[rel.link].pop(source["id"], None):
+            raise resource_not_found(rel.name)
+        return GraphResponse(NO_CONTENT)
+
+    def add_ref(self, spec: CollectionSpec, rel: Relationship, request: GraphRequest, params: list[str]) -> GraphResponse:
+        source = self.tenant.require(spec, params[0])
+        self._check_member_write(source, rel, None)
+        target_spec, target = self._resolve_target(rel, self._referenced_id(request.json().get("@odata.id")), source["id"])
+        self._check_member_write(source, rel, target_spec)
+        if self.tenant.is_linked(rel.link, source["id"], target["id"]):
+            raise self._already_there(rel)
+        self.tenant.link(rel.link, source["id"], target["id"])
+        return GraphResponse(NO_CONTENT)
+
+    def remove_ref(self, spec: CollectionSpec, rel: Relationship, request: GraphRequest, params: list[str]) -> GraphResponse:
+        source = self.tenant.require(spec, params[0])
+        self._check_member_write(source, rel, None)
+        target_id = params[1].lower()
+        if not self.tenant.is_linked(rel.link, source["id"], target_id):
+            raise resource_not_found(params[1])
+        if rel.link == "owners" and len(self.tenant.links["owners"].get(source["id"], ())) == 1:
+            # Once a group has owners, its last owner cannot be removed (reference §6).
+            raise bad_request("The group must have at least one owner, hence this owner cannot be removed.")
+        self.tenant.unlink(rel.link, source["id"], target_id)
+        return GraphResponse(NO_CONTENT)
+

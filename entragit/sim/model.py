@@ -1,0 +1,514 @@
+"""The simulator's own description of Graph's directory resources, written from the behaviour reference.
+
+Everything the HTTP layer needs to know about a collection (path, properties and their kinds, which are
+returned by default, which refuse writes, which error codes its backend uses, its relationships) is data in
+COLLECTIONS. A new object type is a new entry here plus its seed data; handlers stay generic.
+This module deliberately shares nothing with entragit's registry: the two must be able to disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from entragit.sim.errors import GraphFault, bad_request
+
+# Property kinds: enough to refuse obviously wrong values the way Graph's deserializer does.
+STR, BOOL, INT, STRS, OBJ, OBJS = "str", "bool", "int", "str[]", "obj", "obj[]"
+
+_KIND_CHECKS: dict[str, Callable[[Any], bool]] = {
+    STR: lambda v: isinstance(v, str),
+    BOOL: lambda v: isinstance(v, bool),
+    INT: lambda v: isinstance(v, int) and not isinstance(v, bool),
+    STRS: lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+    OBJ: lambda v: isinstance(v, dict),
+    OBJS: lambda v: isinstance(v, list) and all(isinstance(x, dict) for x in v),
+}
+
+EXTENSION_ATTRIBUTES = tuple(f"extensionAttribute{i}" for i in range(1, 16))
+
+
+@dataclass(frozen=True)
+class ErrorCodes:
+    """Directory endpoints use Request_* codes; the Conditional Access backend uses generic ones (reference §5)."""
+
+    not_found: str
+    bad_request: str
+
+
+DIRECTORY_CODES = ErrorCodes(not_found="Request_ResourceNotFound", bad_request="Request_BadRequest")
+# Not verified against a live tenant: the CA backend is reported to answer with the generic codes of the
+# Graph errors page, so 404 uses 'itemNotFound' and 400 'BadRequest' (reference §5, [UNCONFIRMED]).
+CONDITIONAL_ACCESS_CODES = ErrorCodes(not_found="itemNotFound", bad_request="BadRequest")
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """A navigation property backed by one of the tenant's link tables.
+
+    `reverse` relationships (memberOf, ownedObjects, directReports) read a link table from the other end,
+    so each link is stored once and can never disagree with its inverse.
+    """
+
+    name: str
+    link: str
+    reverse: bool = False
+    single: bool = False
+    writable: bool = False
+    target_collections: tuple[str, ...] = ("users",)
+
+
+@dataclass(frozen=True)
+class CollectionSpec:
+    name: str
+    path: str
+    odata_type: str
+    properties: Mapping[str, str]
+    # None: every property is returned by default (groups, CA); otherwise the rest are "returned only on $select".
+    default_properties: tuple[str, ...] | None = None
+    read_only: frozenset[str] = frozenset()
+    # Settable on create only; PATCH may repeat the current value (idempotent restores) but not change it.
+    create_only: frozenset[str] = frozenset()
+    required_on_create: tuple[str, ...] = ()
+    # Accepted on write, never returned (passwordProfile).
+    write_only: frozenset[str] = frozenset()
+    # Complex properties that PATCH merges key by key instead of replacing.
+    merged: frozenset[str] = frozenset()
+    # Properties $filter accepts (Graph only filters on indexed ones).
+    filterable: frozenset[str] = frozenset()
+    # Directory collections page at 100 by default; CA lists return everything without $top (reference §1).
+    paged_by_default: bool = True
+    # Polymorphic collections (named locations): @odata.type -> extra properties of that type.
+    subtypes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Stamped with the current time on every PATCH.
+    modified_stamp: str | None = None
+    relationships: tuple[Relationship, ...] = ()
+    # Navigation properties $expand accepts, mapped to the relationship serving them.
+    expandable: tuple[str, ...] = ()
+    codes: ErrorCodes = DIRECTORY_CODES
+    # Collection-specific rules beyond the table (value ranges, type changes); called with (changes, existing or None).
+    validate: Callable[[dict[str, Any], dict[str, Any] | None], None] | None = None
+
+    @property
+    def type_name(self) -> str:
+        return self.odata_type.removeprefix("#")
+
+    @property
+    def resource_name(self) -> str:
+        """The capitalised entity name Graph uses in some messages ('User', 'Group')."""
+        short = self.type_name.rsplit(".", 1)[-1]
+        return short[:1].upper() + short[1:]
+
+    @property
+    def segments(self) -> tuple[str, ...]:
+        return tuple(self.path.split("/"))
+
+    def all_properties(self) -> dict[str, str]:
+        merged = dict(self.properties)
+        for extra in self.subtypes.values():
+            merged.update(extra)
+        return merged
+
+    def properties_of(self, obj: Mapping[str, Any]) -> Mapping[str, str]:
+        if not self.subtypes:
+            return self.properties
+        return {**self.properties, **self.subtypes.get(obj.get("@odata.type", ""), {})}
+
+    def relationship(self, name: str) -> Relationship | None:
+        return next((r for r in self.relationships if r.name.lower() == name.lower()), None)
+
+
+def check_kind(spec: CollectionSpec, name: str, kind: str, value: Any) -> None:
+    if value is not None and not _KIND_CHECKS[kind](value):
+        raise GraphFault(
+            400,
+            spec.codes.bad_request,
+            f"Invalid value specified for property '{name}' of resource '{spec.resource_name}'.",
+        )
+
+
+# --- users -------------------------------------------------------------------------------------------------
+
+USER_PROPERTIES: dict[str, str] = {
+    "id": STR,
+    "deletedDateTime": STR,
+    "accountEnabled": BOOL,
+    "ageGroup": STR,
+    "businessPhones": STRS,
+    "city": STR,
+    "companyName": STR,
+    "country": STR,
+    "createdDateTime": STR,
+    "creationType": STR,
+    "department": STR,
+    "displayName": STR,
+    "employeeId": STR,
+    "employeeType": STR,
+    "externalUserState": STR,
+    "givenName": STR,
+    "imAddresses": STRS,
+    "jobTitle": STR,
+    "lastPasswordChangeDateTime": STR,
+    "legalAgeGroupClassification": STR,
+    "mail": STR,
+    "mailNickname": STR,
+    "mobilePhone": STR,
+    "officeLocation": STR,
+    "onPremisesDistinguishedName": STR,
+    "onPremisesDomainName": STR,
+    "onPremisesExtensionAttributes": OBJ,
+    "onPremisesImmutableId": STR,
+    "onPremisesLastSyncDateTime": STR,
+    "onPremisesSamAccountName": STR,
+    "onPremisesSecurityIdentifier": STR,
+    "onPremisesSyncEnabled": BOOL,
+    "onPremisesUserPrincipalName": STR,
+    "otherMails": STRS,
+    "passwordPolicies": STR,
+    "postalCode": STR,
+    "preferredLanguage": STR,
+    "proxyAddresses": STRS,
+    "refreshTokensValidFromDateTime": STR,
+    "securityIdentifier": STR,
+    "signInActivity": OBJ,
+    "signInSessionsValidFromDateTime": STR,
+    "state": STR,
+    "streetAddress": STR,
+    "surname": STR,
+    "usageLocation": STR,
+    "userPrincipalName": STR,
+    "userType": STR,
+    "assignedPlans": OBJS,
+    "provisionedPlans": OBJS,
+    "licenseAssignmentStates": OBJS,
+    "passwordProfile": OBJ,
+}
+
+USER_DEFAULT_PROPERTIES = (
+    "businessPhones",
+    "displayName",
+    "givenName",
+    "id",
+    "jobTitle",
+    "mail",
+    "mobilePhone",
+    "officeLocation",
+    "preferredLanguage",
+    "surname",
+    "userPrincipalName",
+)
+
+# Reference §6, "User, read-only or not writable".
+USER_READ_ONLY = frozenset(
+    {
+        "id",
+        "createdDateTime",
+        "creationType",
+        "deletedDateTime",
+        "imAddresses",
+        "proxyAddresses",
+        "assignedPlans",
+        "provisionedPlans",
+        "licenseAssignmentStates",
+        "legalAgeGroupClassification",
+        "lastPasswordChangeDateTime",
+        "refreshTokensValidFromDateTime",
+        "signInSessionsValidFromDateTime",
+        "signInActivity",
+        "onPremisesDistinguishedName",
+        "onPremisesDomainName",
+        "onPremisesLastSyncDateTime",
+        "onPremisesSamAccountName",
+        "onPremisesSecurityIdentifier",
+        "onPremisesSyncEnabled",
+        "onPremisesUserPrincipalName",
+        "securityIdentifier",
+    }
+)
+
+
+def _validate_user(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    attrs = changes.get("onPremisesExtensionAttributes")
+    if attrs is not None:
+        unknown = sorted(set(attrs) - set(EXTENSION_ATTRIBUTES))
+        if unknown:
+            raise bad_request(f"Invalid property '{unknown[0]}' of type 'microsoft.graph.onPremisesExtensionAttributes'.")
+        for key, value in attrs.items():
+            if value is not None and not isinstance(value, str):
+                raise bad_request(f"Invalid value specified for property '{key}' of resource 'User'.")
+    if changes.get("userPrincipalName") is not None and "@" not in changes["userPrincipalName"]:
+        raise bad_request("Invalid value specified for property 'userPrincipalName' of resource 'User'.")
+
+
+USERS = CollectionSpec(
+    name="users",
+    path="users",
+    odata_type="#microsoft.graph.user",
+    properties=USER_PROPERTIES,
+    default_properties=USER_DEFAULT_PROPERTIES,
+    read_only=USER_READ_ONLY,
+    required_on_create=("accountEnabled", "displayName", "mailNickname", "userPrincipalName", "passwordProfile"),
+    write_only=frozenset({"passwordProfile"}),
+    merged=frozenset({"onPremisesExtensionAttributes"}),
+    filterable=frozenset(
+        {
+            "id",
+            "displayName",
+            "department",
+            "userPrincipalName",
+            "mail",
+            "mailNickname",
+            "givenName",
+            "surname",
+            "jobTitle",
+            "accountEnabled",
+            "userType",
+            "employeeId",
+            "companyName",
+            "city",
+            "country",
+            "officeLocation",
+            "usageLocation",
+        }
+    ),
+    relationships=(
+        Relationship("manager", link="manager", single=True, writable=True),
+        Relationship("directReports", link="manager", reverse=True),
+        Relationship("memberOf", link="members", reverse=True, target_collections=("groups",)),
+        Relationship("ownedObjects", link="owners", reverse=True, target_collections=("groups",)),
+    ),
+    expandable=("manager",),
+    validate=_validate_user,
+)
+
+# --- groups ------------------------------------------------------------------------------------------------
+
+GROUP_PROPERTIES: dict[str, str] = {
+    "id": STR,
+    "deletedDateTime": STR,
+    "classification": STR,
+    "createdDateTime": STR,
+    "description": STR,
+    "displayName": STR,
+    "expirationDateTime": STR,
+    "groupTypes": STRS,
+    "isAssignableToRole": BOOL,
+    "mail": STR,
+    "mailEnabled": BOOL,
+    "mailNickname": STR,
+    "membershipRule": STR,
+    "membershipRuleProcessingState": STR,
+    "onPremisesLastSyncDateTime": STR,
+    "onPremisesSecurityIdentifier": STR,
+    "onPremisesSyncEnabled": BOOL,
+    "proxyAddresses": STRS,
+    "renewedDateTime": STR,
+    "securityEnabled": BOOL,
+    "securityIdentifier": STR,
+    "visibility": STR,
+}
+
+GROUP_READ_ONLY = frozenset(
+    {
+        "id",
+        "createdDateTime",
+        "mail",
+        "proxyAddresses",
+        "renewedDateTime",
+        "expirationDateTime",
+        "onPremisesLastSyncDateTime",
+        "onPremisesSecurityIdentifier",
+        "onPremisesSyncEnabled",
+        "securityIdentifier",
+        "deletedDateTime",
+    }
+)
+
+DYNAMIC = "DynamicMembership"
+UNIFIED = "Unified"
+
+
+def is_dynamic(group: Mapping[str, Any]) -> bool:
+    return DYNAMIC in (group.get("groupTypes") or [])
+
+
+def _validate_group(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    merged = {**(existing or {}), **changes}
+    if existing is not None and "groupTypes" in changes:
+        # Converting to or from dynamic membership is allowed; changing the group's kind (Unified) is not.
+        if (UNIFIED in (changes["groupTypes"] or [])) != (UNIFIED in (existing.get("groupTypes") or [])):
+            raise bad_request("Property 'groupTypes' cannot be changed from or to 'Unified' after the group is created.")
+    if existing is not None and "visibility" in changes:
+        # Reference §6: HiddenMembership is create-only; Public/Private may change on Microsoft 365 groups.
+        values = {str(changes["visibility"]).lower(), str(existing.get("visibility")).lower()}
+        if "hiddenmembership" in values and changes["visibility"] != existing.get("visibility"):
+            raise bad_request("Property 'visibility' with value 'HiddenMembership' can be set only when the group is created.")
+    if changes.get("visibility") not in (None, "Public", "Private", "HiddenMembership"):
+        raise bad_request("Invalid value specified for property 'visibility' of resource 'Group'.")
+    if is_dynamic(merged):
+        if not merged.get("membershipRule"):
+            raise bad_request("Invalid value specified for property 'membershipRule' of resource 'Group'.")
+        if merged.get("isAssignableToRole"):
+            raise bad_request("A role-assignable group cannot have dynamic membership.")
+    if changes.get("membershipRuleProcessingState") not in (None, "On", "Paused"):
+        raise bad_request("Invalid value specified for property 'membershipRuleProcessingState' of resource 'Group'.")
+
+
+GROUPS = CollectionSpec(
+    name="groups",
+    path="groups",
+    odata_type="#microsoft.graph.group",
+    properties=GROUP_PROPERTIES,
+    read_only=GROUP_READ_ONLY,
+    create_only=frozenset({"isAssignableToRole", "mailEnabled", "securityEnabled"}),
+    required_on_create=("displayName", "mailEnabled", "mailNickname", "securityEnabled"),
+    filterable=frozenset({"id", "displayName", "mailNickname", "mail", "mailEnabled", "securityEnabled", "isAssignableToRole"}),
+    relationships=(
+        Relationship("members", link="members", writable=True, target_collections=("users", "groups")),
+        Relationship("owners", link="owners", writable=True),
+        Relationship("memberOf", link="members", reverse=True, target_collections=("groups",)),
+    ),
+    validate=_validate_group,
+)
+
+# --- Conditional Access ------------------------------------------------------------------------------------
+
+CA_STATES = ("enabled", "disabled", "enabledForReportingButNotEnforced")
+
+
+def _validate_ca_policy(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    if "state" in changes and changes["state"] not in CA_STATES:
+        raise GraphFault(400, "BadRequest", f"Invalid value '{changes['state']}' for property 'state'.")
+    controls = {**(existing or {}), **changes}
+    if existing is None and not (controls.get("grantControls") or controls.get("sessionControls")):
+        raise GraphFault(400, "BadRequest", "Policy must have grantControls or sessionControls.")
+
+
+CA_POLICIES = CollectionSpec(
+    name="conditionalAccessPolicies",
+    path="identity/conditionalAccess/policies",
+    odata_type="#microsoft.graph.conditionalAccessPolicy",
+    properties={
+        "id": STR,
+        "templateId": STR,
+        "displayName": STR,
+        "createdDateTime": STR,
+        "modifiedDateTime": STR,
+        "state": STR,
+        "sessionControls": OBJ,
+        "conditions": OBJ,
+        "grantControls": OBJ,
+    },
+    read_only=frozenset({"id", "createdDateTime", "modifiedDateTime", "templateId"}),
+    required_on_create=("displayName", "state", "conditions"),
+    filterable=frozenset({"id", "displayName", "state"}),
+    paged_by_default=False,
+    modified_stamp="modifiedDateTime",
+    codes=CONDITIONAL_ACCESS_CODES,
+    validate=_validate_ca_policy,
+)
+
+IP_NAMED_LOCATION = "#microsoft.graph.ipNamedLocation"
+COUNTRY_NAMED_LOCATION = "#microsoft.graph.countryNamedLocation"
+
+
+def _validate_named_location(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    for ip_range in changes.get("ipRanges") or []:
+        if ip_range.get("@odata.type") not in ("#microsoft.graph.iPv4CidrRange", "#microsoft.graph.iPv6CidrRange"):
+            raise GraphFault(400, "BadRequest", "Each ipRange must carry '@odata.type' iPv4CidrRange or iPv6CidrRange.")
+        if not isinstance(ip_range.get("cidrAddress"), str) or "/" not in ip_range["cidrAddress"]:
+            raise GraphFault(400, "BadRequest", "Invalid value specified for property 'cidrAddress'.")
+    if changes.get("countryLookupMethod") not in (None, "clientIpAddress", "authenticatorAppGps"):
+        raise GraphFault(400, "BadRequest", "Invalid value specified for property 'countryLookupMethod'.")
+
+
+NAMED_LOCATIONS = CollectionSpec(
+    name="namedLocations",
+    path="identity/conditionalAccess/namedLocations",
+    odata_type="#microsoft.graph.namedLocation",
+    properties={"id": STR, "displayName": STR, "modifiedDateTime": STR, "createdDateTime": STR},
+    subtypes={
+        IP_NAMED_LOCATION: {"isTrusted": BOOL, "ipRanges": OBJS},
+        COUNTRY_NAMED_LOCATION: {
+            "countriesAndRegions": STRS,
+            "includeUnknownCountriesAndRegions": BOOL,
+            "countryLookupMethod": STR,
+        },
+    },
+    read_only=frozenset({"id", "createdDateTime", "modifiedDateTime"}),
+    required_on_create=("displayName",),
+    filterable=frozenset({"id", "displayName"}),
+    paged_by_default=False,
+    modified_stamp="modifiedDateTime",
+    codes=CONDITIONAL_ACCESS_CODES,
+    validate=_validate_named_location,
+)
+
+COLLECTIONS: tuple[CollectionSpec, ...] = (USERS, GROUPS, CA_POLICIES, NAMED_LOCATIONS)
+BY_NAME: dict[str, CollectionSpec] = {spec.name: spec for spec in COLLECTIONS}
+# Collections whose objects are directoryObjects: reachable through /directoryObjects/{id} and $ref URLs.
+DIRECTORY_OBJECT_COLLECTIONS: tuple[str, ...] = ("users", "groups")
+
+
+def blank_object(spec: CollectionSpec, odata_type: str | None = None) -> dict[str, Any]:
+    """Every property of the (sub)type, unset: lists empty, the rest null, as Graph returns a fresh object."""
+    obj: dict[str, Any] = {"@odata.type": odata_type} if spec.subtypes else {}
+    for name, kind in spec.properties_of({"@odata.type": odata_type or ""}).items():
+        if name not in spec.write_only:
+            obj[name] = [] if kind in (STRS, OBJS) else None
+    return obj
+
+
+BIND_SUFFIX = "@odata.bind"
+
+
+def check_write(
+    spec: CollectionSpec, body: dict[str, Any], existing: dict[str, Any] | None
+) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+    """Validate a POST (existing is None) or PATCH body against the table.
+
+    Returns the property changes and the '<relationship>@odata.bind' lists, both checked before anything is
+    written so that a refused request leaves the object untouched, as Graph does.
+    """
+    codes = spec.codes
+    odata_type = body.get("@odata.type")
+    if spec.subtypes:
+        current = existing.get("@odata.type") if existing else None
+        if odata_type is None:
+            raise GraphFault(400, codes.bad_request, f"The '@odata.type' property is required for '{spec.type_name}'.")
+        if odata_type not in spec.subtypes or (current is not None and odata_type != current):
+            expected = current or " or ".join(spec.subtypes)
+            raise GraphFault(400, codes.bad_request, f"Invalid '@odata.type' '{odata_type}'; expected {expected}.")
+    elif odata_type is not None and odata_type != spec.odata_type:
+        raise GraphFault(400, codes.bad_request, f"Invalid '@odata.type' '{odata_type}'; expected {spec.odata_type}.")
+
+    properties = spec.properties_of({"@odata.type": odata_type or ""})
+    changes: dict[str, Any] = {}
+    binds: dict[str, list[Any]] = {}
+    for key, value in body.items():
+        if key == "@odata.type":
+            continue
+        if key.endswith(BIND_SUFFIX):
+            relationship = spec.relationship(key.removesuffix(BIND_SUFFIX))
+            if relationship is None or not relationship.writable or relationship.single:
+                raise GraphFault(400, codes.bad_request, f"Property '{key}' does not exist as a declared property or extension property.")
+            if not isinstance(value, list):
+                raise GraphFault(400, codes.bad_request, f"Invalid value specified for property '{key}'.")
+            binds[relationship.name] = value
+            continue
+        if key not in properties:
+            raise GraphFault(400, codes.bad_request, f"Property '{key}' does not exist as a declared property or extension property.")
+        if key in spec.read_only:
+            raise GraphFault(400, codes.bad_request, f"Property '{key}' is read-only and cannot be set.")
+        if existing is not None and key in spec.create_only and value != existing.get(key):
+            raise GraphFault(400, codes.bad_request, f"Property '{key}' can be set only when the object is created.")
+        check_kind(spec, key, properties[key], value)
+        changes[key] = value
+    if existing is None:
+        for name in spec.required_on_create:
+            if changes.get(name) is None:
+                raise GraphFault(400, codes.bad_request, f"Invalid value specified for property '{name}' of resource '{spec.resource_name}'.")
+    if spec.validate is not None:
+        spec.validate(changes, existing)
+    return changes, binds

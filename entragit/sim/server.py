@@ -1,0 +1,166 @@
+"""HTTPS on loopback: TLS, HTTP/1.1 framing, Graph's response envelope, and dispatch to sign-in or Graph."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import socket
+import ssl
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from entragit.sim.auth import Authority, TokenError
+from entragit.sim.errors import GraphFault
+from entragit.sim.graph import GraphApi, GraphRequest
+
+log = logging.getLogger("entragit.sim")
+
+GRAPH_CONTENT_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+LOGIN_CONTENT_TYPE = "application/json; charset=utf-8"
+GRAPH_PREFIX = "/v1.0"
+# An idle keep-alive connection is dropped after this long, so abandoned clients do not pin threads.
+IDLE_TIMEOUT_SECONDS = 60
+
+
+class SimServer(ThreadingHTTPServer):
+    """Accepts plain TCP and wraps each connection in TLS; the handshake runs in the connection's thread,
+    so one slow or failing client never blocks the accept loop."""
+
+    daemon_threads = True
+
+    def __init__(self, host: str, port: int, context: ssl.SSLContext, graph: GraphApi, authority: Authority) -> None:
+        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.tls = context
+        self.graph = graph
+        self.authority = authority
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__((host, port), _Handler)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        conn, address = self.socket.accept()
+        return self.tls.wrap_socket(conn, server_side=True, do_handshake_on_connect=False), address
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients that reject the certificate or hang up mid-request are normal here, not worth a traceback.
+        log.debug("connection from %s ended with an error", client_address, exc_info=True)
+
+    def close_connections(self) -> None:
+        """Cut keep-alive connections still open, so that stop() really stops serving."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for conn in connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: SimServer
+
+    def setup(self) -> None:
+        self.request.settimeout(IDLE_TIMEOUT_SECONDS)
+        self.request.do_handshake()
+        super().setup()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s " + format, self.address_string(), *args)
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    do_POST = do_PATCH = do_PUT = do_DELETE = do_GET
+
+    def _dispatch(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        request_id = str(uuid.uuid4())
+        client_request_id = self.headers.get("client-request-id") or request_id
+        envelope = {"request-id": request_id, "client-request-id": client_request_id}
+        url = urlsplit(self.path)
+        try:
+            if url.path == GRAPH_PREFIX or url.path.startswith(GRAPH_PREFIX + "/"):
+                self._graph(url.path[len(GRAPH_PREFIX) + 1 :], url.query, body, envelope)
+            else:
+                self._login(url.path, body, envelope)
+        except GraphFault as fault:
+            headers = {**envelope, **fault.headers}
+            self._send(fault.status, fault.body(request_id, client_request_id), GRAPH_CONTENT_TYPE, headers)
+        except TokenError as error:
+            self._send(error.status, error.body(), LOGIN_CONTENT_TYPE, envelope)
+        except Exception:
+            log.exception("simulator failed on %s %s", self.command, self.path)
+            fault = GraphFault(500, "generalException", "An unexpected error occurred in the simulated tenant.")
+            self._send(500, fault.body(request_id, client_request_id), GRAPH_CONTENT_TYPE, envelope)
+
+    def _graph(self, raw_path: str, raw_query: str, body: bytes, envelope: dict[str, str]) -> None:
+        segments = [unquote(segment) for segment in raw_path.split("/")] if raw_path else []
+        request = GraphRequest(
+            method=self.command,
+            segments=[s for s in segments if s != ""],
+            raw_path=raw_path.rstrip("/"),
+            pairs=parse_qsl(raw_query, keep_blank_values=True),
+            headers=self.headers,
+            body=body,
+        )
+        response = self.server.graph.handle(request)
+        headers = {**envelope, "Cache-Control": "no-cache", "OData-Version": "4.0", **response.headers}
+        self._send(response.status, response.body, GRAPH_CONTENT_TYPE, headers)
+
+    def _login(self, path: str, body: bytes, envelope: dict[str, str]) -> None:
+        authority = self.server.authority
+        parts = [unquote(p) for p in path.strip("/").split("/")]
+        tenant, route = parts[0], "/".join(parts[1:]).lower()
+        if route == "v2.0/.well-known/openid-configuration" and self.command == "GET":
+            self._send(200, authority.openid_configuration(tenant), LOGIN_CONTENT_TYPE, envelope)
+        elif route == "oauth2/v2.0/token" and self.command == "POST":
+            form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            self._send(200, authority.token(tenant, form, self._basic_credentials()), LOGIN_CONTENT_TYPE, envelope)
+        elif route == "discovery/v2.0/keys" and self.command == "GET":
+            # Tokens are opaque to clients; the simulator publishes no signing keys.
+            self._send(200, {"keys": []}, LOGIN_CONTENT_TYPE, envelope)
+        else:
+            raise GraphFault(404, "NotFound", f"No endpoint at '{path}'.")
+
+    def _basic_credentials(self) -> tuple[str, str] | None:
+        scheme, _, value = (self.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        try:
+            user, _, password = base64.b64decode(value.strip()).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        # RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+        return unquote(user.replace("+", " ")), unquote(password.replace("+", " "))
+
+    def _send(self, status: int, body: dict[str, Any] | None, content_type: str, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        if status == 204:
+            # 204 carries neither a body nor a Content-Length (RFC 9110 §8.6).
+            self.end_headers()
+            return
+        payload = b"" if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if body is not None:
+            self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)

@@ -1,0 +1,246 @@
+"""The in-memory tenant: objects per collection, relationship links, and the invariants Graph keeps.
+
+One lock guards it all. Handlers hold it for a whole request, so a request sees one consistent tenant
+and two writers never interleave; the simulator is not meant to be fast under contention.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from entragit.sim.errors import GraphFault, bad_request, resource_not_found
+from entragit.sim.model import (
+    BY_NAME,
+    COLLECTIONS,
+    DIRECTORY_OBJECT_COLLECTIONS,
+    EXTENSION_ATTRIBUTES,
+    GROUPS,
+    UNIFIED,
+    USERS,
+    CollectionSpec,
+    Relationship,
+    blank_object,
+    is_dynamic,
+)
+from entragit.sim.rules import RuleError, UserPredicate, parse_rule
+
+LINKS = ("members", "owners", "manager")
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def security_identifier(object_id: str) -> str:
+    """Entra derives cloud SIDs from the object id: S-1-12-1 plus the GUID as four 32-bit integers."""
+    raw = uuid.UUID(object_id).bytes_le
+    parts = [int.from_bytes(raw[i : i + 4], "little") for i in range(0, 16, 4)]
+    return "S-1-12-1-" + "-".join(str(p) for p in parts)
+
+
+class Tenant:
+    def __init__(self, tenant_id: str, domain: str, organization: str) -> None:
+        self.lock = threading.RLock()
+        self.tenant_id = tenant_id
+        self.domain = domain
+        self.organization = organization
+        self.objects: dict[str, dict[str, dict[str, Any]]] = {spec.name: {} for spec in COLLECTIONS}
+        # link name -> source id -> target ids. members/owners: group -> objects; manager: user -> {manager}.
+        self.links: dict[str, dict[str, set[str]]] = {name: {} for name in LINKS}
+        self._upn_index: dict[str, str] = {}
+        self._sorted: dict[str, list[dict[str, Any]]] = {}
+        self._rules: dict[str, UserPredicate] = {}
+
+    # --- reading -----------------------------------------------------------------------------------------
+
+    def find(self, spec: CollectionSpec, key: str) -> dict[str, Any] | None:
+        objects = self.objects[spec.name]
+        found = objects.get(key) or objects.get(key.lower())
+        if found is None and spec is USERS:
+            # /users/{id | userPrincipalName}; UPNs compare case-insensitively.
+            object_id = self._upn_index.get(key.lower())
+            found = objects.get(object_id) if object_id else None
+        return found
+
+    def require(self, spec: CollectionSpec, key: str) -> dict[str, Any]:
+        found = self.find(spec, key)
+        if found is None:
+            raise resource_not_found(key, spec.codes.not_found)
+        return found
+
+    def directory_object(self, object_id: str) -> tuple[CollectionSpec, dict[str, Any]] | None:
+        for name in DIRECTORY_OBJECT_COLLECTIONS:
+            spec = BY_NAME[name]
+            found = self.objects[name].get(object_id) or self.objects[name].get(object_id.lower())
+            if found is not None:
+                return spec, found
+        return None
+
+    def sorted_objects(self, spec: CollectionSpec) -> list[dict[str, Any]]:
+        """Objects in id order, the order paging walks; cached until the collection gains or loses an object."""
+        cached = self._sorted.get(spec.name)
+        if cached is None:
+            cached = sorted(self.objects[spec.name].values(), key=lambda obj: obj["id"])
+            self._sorted[spec.name] = cached
+        return cached
+
+    def related(self, relationship: Relationship, source_id: str) -> list[tuple[CollectionSpec, dict[str, Any]]]:
+        table = self.links[relationship.link]
+        if relationship.reverse:
+            ids = [src for src, targets in table.items() if source_id in targets]
+        else:
+            ids = list(table.get(source_id, ()))
+        found = (self.directory_object(object_id) for object_id in sorted(ids))
+        return [item for item in found if item is not None]
+
+    # --- writing -----------------------------------------------------------------------------------------
+
+    def create(self, spec: CollectionSpec, changes: dict[str, Any], odata_type: str | None = None) -> dict[str, Any]:
+        obj = blank_object(spec, odata_type)
+        obj["id"] = str(uuid.uuid4())
+        self._stamp_new(spec, obj)
+        self._check_rule(spec, obj, changes)
+        self._apply(spec, obj, changes)
+        if spec is GROUPS:
+            self._derive_group_addresses(obj)
+        self.add(spec, obj)
+        return obj
+
+    def add(self, spec: CollectionSpec, obj: dict[str, Any]) -> None:
+        """Insert a fully formed object (the seed builds them) and keep indexes and dynamic groups current."""
+        if spec is USERS:
+            self._check_upn_free(obj["userPrincipalName"], obj["id"])
+        self.objects[spec.name][obj["id"]] = obj
+        self._sorted.pop(spec.name, None)
+        if spec is USERS:
+            self._upn_index[obj["userPrincipalName"].lower()] = obj["id"]
+            self._recompute_user(obj)
+        elif spec is GROUPS:
+            self._refresh_rule(obj)
+
+    def update(self, spec: CollectionSpec, obj: dict[str, Any], changes: dict[str, Any]) -> None:
+        self._check_rule(spec, obj, changes)
+        if spec is USERS and "userPrincipalName" in changes:
+            self._check_upn_free(changes["userPrincipalName"], obj["id"])
+            self._upn_index.pop(obj["userPrincipalName"].lower(), None)
+            self._upn_index[changes["userPrincipalName"].lower()] = obj["id"]
+        self._apply(spec, obj, changes)
+        if spec.modified_stamp:
+            obj[spec.modified_stamp] = utc_now()
+        if spec is USERS:
+            self._recompute_user(obj)
+        elif spec is GROUPS and {"groupTypes", "membershipRule", "membershipRuleProcessingState"} & set(changes):
+            self._refresh_rule(obj)
+
+    def _apply(self, spec: CollectionSpec, obj: dict[str, Any], changes: dict[str, Any]) -> None:
+        for key, value in changes.items():
+            if key in spec.merged:
+                # onPremisesExtensionAttributes merges key by key; a null clears one key (reference §6).
+                merged = dict(obj.get(key) or dict.fromkeys(EXTENSION_ATTRIBUTES))
+                merged.update(value or {})
+                obj[key] = merged
+            elif key not in spec.write_only:
+                # passwordProfile is accepted and dropped: nobody signs in as a simulated user.
+                obj[key] = value
+        if spec is USERS and "mail" in changes:
+            self._derive_proxy_addresses(obj)
+        if spec is GROUPS and is_dynamic(obj) and obj["membershipRuleProcessingState"] is None:
+            obj["membershipRuleProcessingState"] = "On"
+
+    def delete(self, spec: CollectionSpec, obj: dict[str, Any]) -> None:
+        object_id = obj["id"]
+        del self.objects[spec.name][object_id]
+        self._sorted.pop(spec.name, None)
+        if spec is USERS:
+            self._upn_index.pop(obj["userPrincipalName"].lower(), None)
+        self._rules.pop(object_id, None)
+        for table in self.links.values():
+            table.pop(object_id, None)
+            for targets in table.values():
+                targets.discard(object_id)
+
+    def link(self, link: str, source_id: str, target_id: str) -> None:
+        self.links[link].setdefault(source_id, set()).add(target_id)
+
+    def unlink(self, link: str, source_id: str, target_id: str) -> None:
+        targets = self.links[link].get(source_id)
+        if targets is not None:
+            targets.discard(target_id)
+            if not targets:
+                del self.links[link][source_id]
+
+    def is_linked(self, link: str, source_id: str, target_id: str) -> bool:
+        return target_id in self.links[link].get(source_id, ())
+
+    # --- invariants --------------------------------------------------------------------------------------
+
+    def _check_upn_free(self, upn: str, object_id: str) -> None:
+        holder = self._upn_index.get(upn.lower())
+        if holder is not None and holder != object_id:
+            raise GraphFault(
+                400,
+                "Request_BadRequest",
+                "Another object with the same value for property userPrincipalName already exists.",
+                details=[{"target": "userPrincipalName", "code": "ObjectConflict"}],
+            )
+
+    def _stamp_new(self, spec: CollectionSpec, obj: dict[str, Any]) -> None:
+        now = utc_now()
+        obj["createdDateTime"] = now
+        if spec.modified_stamp:
+            obj[spec.modified_stamp] = now
+        if spec is USERS:
+            obj["securityIdentifier"] = security_identifier(obj["id"])
+            obj["userType"] = "Member"
+            obj["onPremisesExtensionAttributes"] = dict.fromkeys(EXTENSION_ATTRIBUTES)
+            obj["lastPasswordChangeDateTime"] = now
+        elif spec is GROUPS:
+            obj["securityIdentifier"] = security_identifier(obj["id"])
+            obj["renewedDateTime"] = now
+
+    def _derive_group_addresses(self, group: dict[str, Any]) -> None:
+        """Microsoft 365 groups get a mailbox address from their nickname and default to Public."""
+        if UNIFIED in group["groupTypes"]:
+            group["mail"] = f"{group['mailNickname']}@{self.domain}"
+            group["proxyAddresses"] = [f"SMTP:{group['mail']}"]
+            group["visibility"] = group["visibility"] or "Public"
+
+    def _check_rule(self, spec: CollectionSpec, obj: dict[str, Any], changes: dict[str, Any]) -> None:
+        merged = {**obj, **changes}
+        if spec is GROUPS and is_dynamic(merged):
+            try:
+                parse_rule(merged.get("membershipRule") or "")
+            except RuleError as error:
+                raise bad_request(
+                    f"Invalid value specified for property 'membershipRule' of resource 'Group'. {error}"
+                ) from None
+
+    def _derive_proxy_addresses(self, user: dict[str, Any]) -> None:
+        # Changing mail makes it the primary SMTP address and keeps the old ones as secondaries (reference §6).
+        others = [a for a in user["proxyAddresses"] if a.lower() != f"smtp:{(user['mail'] or '').lower()}"]
+        demoted = [f"smtp:{a[5:]}" if a.startswith("SMTP:") else a for a in others]
+        user["proxyAddresses"] = ([f"SMTP:{user['mail']}"] if user["mail"] else []) + demoted
+
+    def _refresh_rule(self, group: dict[str, Any]) -> None:
+        if not is_dynamic(group) or group.get("membershipRuleProcessingState") == "Paused":
+            # A paused rule keeps its last computed members; a group turned static keeps them as static.
+            self._rules.pop(group["id"], None)
+            return
+        rule = parse_rule(group["membershipRule"])
+        self._rules[group["id"]] = rule
+        members = {uid for uid, user in self.objects["users"].items() if rule(user)}
+        if members:
+            self.links["members"][group["id"]] = members
+        else:
+            self.links["members"].pop(group["id"], None)
+
+    def _recompute_user(self, user: Mapping[str, Any]) -> None:
+        for group_id, rule in self._rules.items():
+            if rule(user):
+                self.link("members", group_id, user["id"])
+            else:
+                self.unlink("members", group_id, user["id"])
