@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from entragit.sim.auth import Authority
 from entragit.sim.errors import (
@@ -50,13 +50,19 @@ MAX_BINDS = 20
 DIRECTORY_OBJECT_TYPE = "microsoft.graph.directoryObject"
 
 
+class Headers(Protocol):
+    """Case-insensitive header lookup, as http.server's message object offers."""
+
+    def get(self, name: str, /) -> str | None: ...
+
+
 @dataclass
 class GraphRequest:
     method: str
     segments: list[str]  # percent-decoded path segments after /v1.0/
     raw_path: str  # the path after /v1.0/ as sent, for nextLinks
     pairs: list[tuple[str, str]]
-    headers: Mapping[str, str]
+    headers: Headers
     body: bytes = b""
 
     def json(self, codes_bad_request: str = "BadRequest") -> dict[str, Any]:

@@ -304,7 +304,7 @@ def _equal(actual: Any, wanted: Any) -> bool:
     # Directory string comparisons ignore case (displayName eq 'sales team' finds 'Sales Team').
     if isinstance(actual, str) and isinstance(wanted, str):
         return actual.lower() == wanted.lower()
-    return actual == wanted
+    return bool(actual == wanted)
 
 
 # --- projection and paging ----------------------------------------------------------------------------------
@@ -372,7 +372,8 @@ def page_size_for(query: Query, default_size: int, paged_by_default: bool) -> in
 def next_link(base: str, path: str, pairs: list[tuple[str, str]], token: str) -> str:
     """Every original query option, then the new $skiptoken (reference §1)."""
     kept = [(k, v) for k, v in pairs if k.lower() != "$skiptoken"] + [("$skiptoken", token)]
-    query = "&".join(f"{quote(k, safe='$')}={quote(v, safe="$,()='")}" for k, v in kept)
+    # $, commas, parentheses, '=' and quotes stay readable, as in Graph's own links; spaces and & are escaped.
+    query = "&".join(quote(k, safe="$") + "=" + quote(v, safe="$,()='") for k, v in kept)
     return f"{base}/{path}?{query}"
 
 
