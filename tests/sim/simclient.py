@@ -1,0 +1,77 @@
+"""A thin Graph client for the simulator's conformance tests: raw responses, so tests see statuses and bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from entragit.sim import Simulator
+
+
+class Graph:
+    """Just enough client to probe the simulator's raw HTTP answers (statuses, headers, bodies)."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+        self.session = requests.Session()
+        # The environment may set REQUESTS_CA_BUNDLE, which would override verify=.
+        self.session.trust_env = False
+        self.session.verify = sim.ca_bundle
+        self.session.headers["Authorization"] = f"Bearer {self.token()}"
+
+    def token(self) -> str:
+        response = self.session.post(
+            f"{self.sim.authority}/oauth2/v2.0/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": self.sim.client_id,
+                "client_secret": self.sim.client_secret,
+                "scope": f"{self.sim.graph_url}/.default",
+            },
+        )
+        assert response.status_code == 200, response.text
+        return str(response.json()["access_token"])
+
+    def url(self, path: str) -> str:
+        return path if path.startswith("https://") else f"{self.sim.graph_url}/v1.0/{path.lstrip('/')}"
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.request(method, self.url(path), **kwargs)
+
+    def get(self, path: str, params: dict[str, str] | None = None, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, params=params, **kwargs)
+
+    def ok(self, path: str, params: dict[str, str] | None = None) -> Any:
+        response = self.get(path, params)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def patch(self, path: str, body: dict[str, Any]) -> requests.Response:
+        return self.request("PATCH", path, json=body)
+
+    def post(self, path: str, body: dict[str, Any]) -> requests.Response:
+        return self.request("POST", path, json=body)
+
+    def delete(self, path: str) -> requests.Response:
+        return self.request("DELETE", path)
+
+    def all_pages(self, path: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        page = self.ok(path, params)
+        items = list(page["value"])
+        while "@odata.nextLink" in page:
+            page = self.ok(page["@odata.nextLink"])
+            items += page["value"]
+        return items
+
+    def find(self, collection: str, display_name: str) -> dict[str, Any]:
+        escaped = display_name.replace("'", "''")
+        found = self.ok(collection, {"$filter": f"displayName eq '{escaped}'"})["value"]
+        assert len(found) == 1, found
+        return dict(found[0])
+
+
+def error_of(response: requests.Response) -> dict[str, Any]:
+    body = response.json()
+    assert set(body) == {"error"}, body
+    return dict(body["error"])
