@@ -366,6 +366,7 @@ class GraphApi:
 
     def add_ref(self, spec: CollectionSpec, rel: Relationship, request: GraphRequest, params: list[str]) -> GraphResponse:
         source = self.tenant.require(spec, params[0])
+        # A dynamic group refuses before the reference is even looked at; the type check needs the target.
         self._check_member_write(source, rel, None)
         target_spec, target = self._resolve_target(rel, self._referenced_id(request.json().get("@odata.id")), source["id"])
         self._check_member_write(source, rel, target_spec)

@@ -22,7 +22,6 @@ from entragit.sim.model import (
     IP_NAMED_LOCATION,
     NAMED_LOCATIONS,
     USERS,
-    CollectionSpec,
     blank_object,
 )
 from entragit.sim.tenant import Tenant, security_identifier
@@ -494,7 +493,3 @@ def build_tenant(seed: int, size: str) -> SeededTenant:
         raise ValueError(f"unknown tenant size {size!r}; expected one of {', '.join(SIZES)}")
     return _Seeder(seed, SIZES[size]).build()
 
-
-def counts(tenant: Tenant) -> dict[str, int]:
-    specs: tuple[CollectionSpec, ...] = (USERS, GROUPS, CA_POLICIES, NAMED_LOCATIONS)
-    return {spec.name: len(tenant.objects[spec.name]) for spec in specs}
