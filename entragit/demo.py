@@ -18,7 +18,7 @@ import click
 
 from entragit.config import Config
 from entragit.connect import graph_client
-from entragit.diff import diff_live, diff_revisions
+from entragit.diff import DiffReport, diff_live, diff_revisions
 from entragit.graph import GraphClient
 from entragit.report import table
 from entragit.report.plan import render_plan, render_result
@@ -89,21 +89,24 @@ def run_demo(directory: Path | None, seed: int, echo: Echo) -> None:
         _step(echo, 2, f"Tuesday: a bulk script meant to fix job titles in {DEPARTMENT} goes wrong")
         sales_ids, removed = _bulk_mistake(graph_client(repo.config.connection()))
         echo(f"   It blanked jobTitle and the extension attributes of {len(sales_ids)} {DEPARTMENT} users")
-        echo(f"   and removed {removed} static group memberships. Their dynamic groups emptied too.")
+        echo(f"   and removed {removed} static group memberships. Users whose extension attributes fed a")
+        echo("   dynamic group's rule dropped out of that group as well.")
 
         _step(echo, 3, "Wednesday: the next snapshot, and the difference report")
         take_snapshot(repo, client=client)
         report = diff_revisions(repo, first_commit, "HEAD")
-        shown = report.changes[:4]
-        excerpt = type(report)(report.old, report.new, shown)
-        echo("   $ entragit diff   (first objects shown)")
-        echo("\n".join("   " + line for line in table.render(excerpt).splitlines()[2:-1]))
+        # One object of each kind is enough to see the damage; the summary line counts the rest.
+        excerpt = [next(c for c in report.changes if c.type == "users"),
+                   max((c for c in report.changes if c.type == "groups"), key=lambda c: len(c.members))]
+        echo("   $ entragit diff        (an excerpt: one user, one group)")
+        text = table.render(DiffReport(report.old, report.new, excerpt), limit_per_object=4)
+        echo("\n".join("   " + line for line in text.splitlines()[2:-1]))
         echo("   " + table.summary(report))
 
         _step(echo, 4, f"Restore the {len(sales_ids)} {DEPARTMENT} users from Monday's snapshot")
         echo(f"   $ entragit restore --at {first_commit[:10]} --id <{len(sales_ids)} ids> --yes")
         plan = plan_restore(repo, client, first_commit, ids=tuple(sales_ids))
-        echo("\n".join("   " + line for line in render_plan(plan, limit=6).splitlines()))
+        echo("\n".join("   " + line for line in render_plan(plan, limit=3).splitlines()))
         result = apply_plan(repo, client, plan)
         echo("\n".join("   " + line for line in render_result(result).splitlines()))
 
@@ -111,6 +114,7 @@ def run_demo(directory: Path | None, seed: int, echo: Echo) -> None:
         their_groups = _groups_holding(repo, first_commit, set(sales_ids))
         check = diff_live(repo, client, first_commit, ids=tuple(sales_ids) + tuple(their_groups))
         echo("   " + table.summary(check))
+        echo("   The dynamic groups refilled by themselves once the attributes their rules read were back.")
 
     echo("")
     echo(f"Done in {time.monotonic() - started:.1f} s. The backup repository is {repo_dir}")

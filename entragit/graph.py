@@ -118,6 +118,8 @@ class GraphClient:
             except (requests.ConnectionError, requests.Timeout) as exc:
                 failure = exc
                 delay = self._retry.delay(attempt, None, self._rng)
+            except OSError as exc:  # e.g. a CA bundle that is not there: retrying cannot help
+                raise GraphError(method, url.split("?")[0], 0, "ConnectionFailed", str(exc)) from None
             else:
                 if response.status_code == 401 and not refreshed and self._invalidate_token is not None:
                     # A token can expire between msal's cache check and Graph's; ask for a new one once.

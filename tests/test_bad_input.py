@@ -72,7 +72,8 @@ def test_a_folder_that_is_not_an_entragit_repo(tmp_path: Path) -> None:
 def test_a_snapshot_file_that_does_not_parse(repo: BackupRepo, admin: Admin, drifted: dict) -> None:  # type: ignore[type-arg]
     path = repo.root / "users" / f"{drifted['id']}.yaml"
     path.write_text(path.read_text() + "jobTitle: [unclosed\n")
-    repo.git.git.commit("-qam", "a hand edit gone wrong")
+    repo.git.git.execute(["git", "-c", "user.name=Admin", "-c", "user.email=admin@example.com",
+                          "commit", "-qam", "a hand edit gone wrong"])
 
     error = _fails("restore", "--repo", str(repo.root), "--at", "HEAD", "--id", drifted["id"], "--yes")
 

@@ -56,7 +56,7 @@ class ObjectType:
     # Lists whose order means something; every other list of a stored object is a set and is sorted.
     ordered_lists: frozenset[str] = frozenset()
     # Attribute paths whose values are ids of other objects, and the types those ids may name.
-    references: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    references: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
     relationships: tuple[Relationship, ...] = ()
     page_size: int | None = 999
     """`$top` for list calls; None where Graph pages by itself (Conditional Access)."""

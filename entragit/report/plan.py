@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 
 import click
 
 from entragit.report.values import show
-from entragit.restore import ApplyResult, Plan
+from entragit.restore import ApplyResult, Blocked, Plan
 
 _VERBS = {"patch": "PATCH", "set-ref": "SET", "add-ref": "ADD", "remove-ref": "REMOVE", "delete-ref": "CLEAR"}
 
@@ -21,10 +21,26 @@ def plan_summary(plan: Plan) -> str:
     return f"{len(plan.steps)} write(s): {writes}; {len(plan.blocked)} difference(s) cannot be restored."
 
 
+def _revision(label: str, commit: str) -> str:
+    return commit[:10] if commit.startswith(label) or label.startswith(commit[:7]) else f"{label} ({commit[:10]})"
+
+
+def _blocked_lines(blocked: list[Blocked]) -> list[str]:
+    """One line per object and reason: fourteen refused member adds on one dynamic group read as one."""
+    grouped: dict[tuple[str, str, str | None, str], list[str]] = defaultdict(list)
+    for item in blocked:
+        grouped[(item.type, item.id, item.name, item.reason)].append(item.what)
+    lines = []
+    for (type_name, object_id, name, reason), whats in grouped.items():
+        what = whats[0] if len(whats) == 1 else f"{len(whats)} differences ({', '.join(whats[:3])}{', ...' if len(whats) > 3 else ''})"
+        lines.append(f"  {type_name}/{object_id} {name or ''}: {what}: {reason}")
+    return lines
+
+
 def render_plan(plan: Plan, limit: int | None = None) -> str:
     selected = ", ".join(f"{len(ids)} {name}" for name, ids in plan.selected.items())
     scope = f" (attributes: {', '.join(plan.attributes)})" if plan.attributes else ""
-    lines = [click.style(f"Restore plan: {selected} from {plan.at} ({plan.commit[:10]}){scope}", bold=True), ""]
+    lines = [click.style(f"Restore plan: {selected} from {_revision(plan.at, plan.commit)}{scope}", bold=True), ""]
     steps = plan.steps if limit is None else plan.steps[:limit]
     for step in steps:
         verb = click.style(_VERBS[step.kind].ljust(6), fg="cyan", bold=True)
@@ -42,8 +58,7 @@ def render_plan(plan: Plan, limit: int | None = None) -> str:
         lines.append(f"  ... and {len(plan.steps) - limit} more write(s)")
     if plan.blocked:
         lines += ["", click.style(f"Cannot restore ({len(plan.blocked)}):", fg="yellow", bold=True)]
-        for blocked in plan.blocked:
-            lines.append(f"  {blocked.type}/{blocked.id} {blocked.name or ''}: {blocked.what}: {blocked.reason}")
+        lines += _blocked_lines(plan.blocked)
     lines += ["", plan_summary(plan)]
     return "\n".join(lines)
 
@@ -58,7 +73,8 @@ def render_result(result: ApplyResult) -> str:
                                  fg="red", bold=True))
         lines += [f"  {step.describe()}" for step in residue.steps]
     else:
-        lines.append(click.style(f"Verified: re-read {residue.object_count} object(s); they match {residue.at}.",
+        lines.append(click.style(f"Verified: re-read {residue.object_count} object(s); they match "
+                                 f"{_revision(residue.at, residue.commit)}.",
                                  fg="green", bold=True))
     if residue.blocked:
         lines.append(f"Still not restorable: {len(residue.blocked)} difference(s), listed in the plan above.")

@@ -29,7 +29,7 @@ def summary(report: DiffReport) -> str:
             f"{attributes} attribute change(s), {members} membership change(s).")
 
 
-def _object_lines(change: ObjectChange) -> list[str]:
+def _object_lines(change: ObjectChange, limit: int | None) -> list[str]:
     mark, colour = _MARK[change.change]
     name = change.display_name or "(no name)"
     lines = [click.style(f"{mark} {change.type}/{change.id}  {name}", fg=colour, bold=True)
@@ -42,14 +42,17 @@ def _object_lines(change: ObjectChange) -> list[str]:
         sign, member_colour = ("+", "green") if member.action == "added" else ("-", "red")
         who = f"{member.display_name or '(unknown)'} ({member.type or 'object'}/{member.id})"
         lines.append(click.style(f"    {member.relationship} {sign} {who}", fg=member_colour))
+    if limit is not None and len(lines) > limit + 1:
+        hidden = len(lines) - 1 - limit
+        lines = lines[: limit + 1] + [f"    ... and {hidden} more change(s) of this object"]
     return lines
 
 
-def render(report: DiffReport) -> str:
+def render(report: DiffReport, limit_per_object: int | None = None) -> str:
     head = f"Differences from {_short(report.old.commit, report.old.label)} to {_short(report.new.commit, report.new.label)}"
     lines = [click.style(head, bold=True), ""]
     for change in report.changes:
-        lines.extend(_object_lines(change))
+        lines.extend(_object_lines(change, limit_per_object))
     if report.changes:
         lines.append("")
     lines.append(summary(report))
