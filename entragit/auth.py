@@ -1,24 +1,106 @@
-"""Tokens from Microsoft Entra ID through msal (client credentials)."""
+"""Tokens from Microsoft Entra ID through msal, app-only: client secret, certificate or federated assertion.
+
+The federated assertion is what a CI pipeline uses to sign in without any secret (workload identity
+federation): a file projected by the platform (AZURE_FEDERATED_TOKEN_FILE), or GitHub Actions' OIDC
+token, exchanged for an Entra token whose app trusts that issuer and subject.
+"""
 
 from __future__ import annotations
 
-import msal
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
-from entragit.config import SECRET_ENV, Connection
+import msal
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from entragit.config import (
+    CERTIFICATE_ENV,
+    CERTIFICATE_PASSWORD_ENV,
+    FEDERATED_TOKEN_FILE_ENV,
+    SECRET_ENV,
+    Connection,
+)
 from entragit.errors import AuthError
 from entragit.session import new_session
+
+# The audience Entra expects in a federated assertion (reference §8).
+FEDERATION_AUDIENCE = "api://AzureADTokenExchange"
+
+
+def _certificate_credential(path: str) -> dict[str, Any]:
+    try:
+        pem = Path(path).read_text()
+    except OSError as exc:
+        raise AuthError(f"cannot read the certificate {path} ({CERTIFICATE_ENV}): {exc.strerror}") from None
+    try:
+        certificate = x509.load_pem_x509_certificate(pem.encode())
+    except ValueError:
+        raise AuthError(f"{path} ({CERTIFICATE_ENV}) holds no PEM certificate; it needs the certificate "
+                        "and its private key, both PEM") from None
+    if "PRIVATE KEY-----" not in pem:
+        raise AuthError(f"{path} ({CERTIFICATE_ENV}) holds no private key; it needs both, PEM")
+    credential: dict[str, Any] = {
+        "private_key": pem,
+        # The thumbprint Entra shows for a registered certificate is its SHA-1 hash.
+        "thumbprint": certificate.fingerprint(hashes.SHA1()).hex().upper(),  # noqa: S303
+        "public_certificate": certificate.public_bytes(Encoding.PEM).decode(),
+    }
+    if os.environ.get(CERTIFICATE_PASSWORD_ENV):
+        credential["passphrase"] = os.environ[CERTIFICATE_PASSWORD_ENV]
+    return credential
+
+
+def federated_assertion_source(ca_bundle: str | None = None) -> Callable[[], str]:
+    """Where the federated assertion comes from on this machine; called again for every new token,
+    because these assertions live minutes, not hours."""
+    token_file = os.environ.get(FEDERATED_TOKEN_FILE_ENV)
+    if token_file:
+        def from_file() -> str:
+            try:
+                return Path(token_file).read_text().strip()
+            except OSError as exc:
+                raise AuthError(f"cannot read {token_file} ({FEDERATED_TOKEN_FILE_ENV}): {exc.strerror}") from None
+        return from_file
+    request_url = os.environ.get("ACTIONS_ID_TOKEN_REQUEST_URL")
+    request_token = os.environ.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+    if request_url and request_token:
+        def from_github() -> str:
+            # GitHub's OIDC provider: the workflow needs `permissions: id-token: write`.
+            response = new_session(ca_bundle).get(request_url, params={"audience": FEDERATION_AUDIENCE},
+                                                  headers={"Authorization": f"Bearer {request_token}"}, timeout=30)
+            if response.status_code != 200:
+                raise AuthError(f"GitHub refused an OIDC token: {response.status_code} {response.text[:200]}")
+            return str(response.json()["value"])
+        return from_github
+    raise AuthError(f"auth is 'federated' but no assertion source is set: set {FEDERATED_TOKEN_FILE_ENV}, or run "
+                    "in GitHub Actions with `permissions: id-token: write`")
+
+
+def _client_credential(connection: Connection) -> Any:
+    if connection.auth == "certificate":
+        path = os.environ.get(CERTIFICATE_ENV)
+        if not path:
+            raise AuthError(f"auth is 'certificate' but {CERTIFICATE_ENV} is not set")
+        return _certificate_credential(path)
+    if connection.auth == "federated":
+        return {"client_assertion": federated_assertion_source(connection.ca_bundle)}
+    if not connection.client_secret:
+        raise AuthError(f"no client secret for app {connection.client_id}: set {SECRET_ENV}")
+    return connection.client_secret
 
 
 class TokenProvider:
     """App-only tokens for Graph; msal caches them and asks for a new one shortly before expiry."""
 
     def __init__(self, connection: Connection) -> None:
-        if not connection.client_secret:
-            raise AuthError(f"no client secret for app {connection.client_id}: set {SECRET_ENV}")
         self._connection = connection
         self._app = msal.ConfidentialClientApplication(
             connection.client_id,
-            client_credential=connection.client_secret,
+            client_credential=_client_credential(connection),
             authority=connection.authority,
             http_client=new_session(connection.ca_bundle),
             # Instance discovery asks login.microsoftonline.com about the authority host; it is

@@ -55,13 +55,18 @@ def cli() -> None:
 @click.option("--client-id", help="Application (client) id of the app that reads the tenant.")
 @click.option("--cloud", type=click.Choice(["global", "usgov", "usgovdod", "china"]), default="global",
               show_default=True, help="National cloud: picks the Graph and sign-in hosts.")
+@click.option("--auth", type=click.Choice(["secret", "certificate", "federated"]), default="secret",
+              show_default=True,
+              help="How the app signs in: AZURE_CLIENT_SECRET, a certificate at AZURE_CLIENT_CERTIFICATE_PATH, "
+                   "or a federated token (AZURE_FEDERATED_TOKEN_FILE or GitHub Actions OIDC), with no secret.")
 @click.option("--sim", "sim_info", type=click.Path(dir_okay=False, path_type=Path),
               help="Back up a simulated tenant described by an `entragit sim serve --info` file.")
-def init(directory: Path, tenant_id: str | None, client_id: str | None, cloud: str, sim_info: Path | None) -> None:
+def init(directory: Path, tenant_id: str | None, client_id: str | None, cloud: str, auth: str,
+         sim_info: Path | None) -> None:
     """Create a backup repository in DIRECTORY (git init + entragit.yaml).
 
-    The client secret is never written into the repository: snapshots read it from AZURE_CLIENT_SECRET,
-    or, for a simulated tenant, from the simulator's info file.
+    No secret is ever written into the repository: snapshots read it from the environment (the
+    names azure-identity uses), or, for a simulated tenant, from the simulator's info file.
 
     \b
     entragit init backup --tenant 72f988bf-... --client-id 4a1aa1d5-...
@@ -74,7 +79,7 @@ def init(directory: Path, tenant_id: str | None, client_id: str | None, cloud: s
         info = read_simulator_info(str(sim_info))
         config = Config(tenant_id=info["tenant_id"], client_id=info["client_id"], simulator=str(sim_info.resolve()))
     elif tenant_id and client_id:
-        config = Config(tenant_id=tenant_id, client_id=client_id, cloud=cloud)
+        config = Config(tenant_id=tenant_id, client_id=client_id, cloud=cloud, auth=auth)
     else:
         raise click.UsageError("give --tenant and --client-id, or --sim FILE")
     init_repo(directory, config)

@@ -14,7 +14,12 @@ from ruamel.yaml.error import YAMLError
 from entragit.errors import ConfigError
 
 CONFIG_FILE = "entragit.yaml"
-SECRET_ENV = "AZURE_CLIENT_SECRET"  # the name azure-identity's EnvironmentCredential reads
+# The names azure-identity reads, so one pipeline's settings serve both.
+SECRET_ENV = "AZURE_CLIENT_SECRET"
+CERTIFICATE_ENV = "AZURE_CLIENT_CERTIFICATE_PATH"
+CERTIFICATE_PASSWORD_ENV = "AZURE_CLIENT_CERTIFICATE_PASSWORD"
+FEDERATED_TOKEN_FILE_ENV = "AZURE_FEDERATED_TOKEN_FILE"
+AUTH_KINDS = ("secret", "certificate", "federated")
 
 # Graph and sign-in hosts per national cloud (reference §8); tokens do not cross clouds.
 CLOUDS: dict[str, tuple[str, str]] = {
@@ -35,6 +40,8 @@ class Connection:
     client_id: str
     client_secret: str | None
     ca_bundle: str | None = None
+    auth: str = "secret"
+    """How the app proves itself: a secret, a certificate, or a federated (OIDC) assertion."""
 
     @property
     def scope(self) -> str:
@@ -51,9 +58,11 @@ class Config:
     simulator: str | None = None
     """Path of a `entragit sim serve --info` file: the connection is read from it at run time."""
     types: tuple[str, ...] = ()
+    auth: str = "secret"
 
     def to_yaml_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"tenant_id": self.tenant_id, "client_id": self.client_id, "cloud": self.cloud}
+        data: dict[str, Any] = {"tenant_id": self.tenant_id, "client_id": self.client_id, "cloud": self.cloud,
+                                "auth": self.auth}
         for key in ("graph_url", "authority_host", "simulator"):
             if getattr(self, key):
                 data[key] = getattr(self, key)
@@ -62,6 +71,8 @@ class Config:
         return data
 
     def connection(self) -> Connection:
+        if self.auth not in AUTH_KINDS:
+            raise ConfigError(f"{CONFIG_FILE}: unknown auth {self.auth!r}; one of {', '.join(AUTH_KINDS)}")
         if self.simulator:
             return simulator_connection(self.simulator)
         if self.cloud not in CLOUDS:
@@ -73,6 +84,7 @@ class Config:
             tenant_id=self.tenant_id,
             client_id=self.client_id,
             client_secret=os.environ.get(SECRET_ENV),
+            auth=self.auth,
         )
 
 
@@ -116,7 +128,7 @@ def load_config(repo_root: Path) -> Config:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of settings")
-    known = {"tenant_id", "client_id", "cloud", "graph_url", "authority_host", "simulator", "types"}
+    known = {"tenant_id", "client_id", "cloud", "graph_url", "authority_host", "simulator", "types", "auth"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
@@ -131,4 +143,5 @@ def load_config(repo_root: Path) -> Config:
         authority_host=data.get("authority_host"),
         simulator=data.get("simulator"),
         types=tuple(data.get("types") or ()),
+        auth=str(data.get("auth", "secret")),
     )
