@@ -6,8 +6,9 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import requests
 
@@ -15,6 +16,9 @@ from entragit.errors import GraphError
 from entragit.session import new_session
 
 JSON = dict[str, Any]
+
+# Graph refuses a larger page than this on every directory collection (reference §1).
+MAX_PAGE_SIZE = 999
 
 # The statuses Microsoft's own SDK retry handler retries (reference §4).
 _RETRY_STATUSES = frozenset({429, 503, 504})
@@ -39,7 +43,12 @@ class RetryPolicy:
 
 
 def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
+    return _retry_after_value(response.headers)
+
+
+def _retry_after_value(headers: Any) -> float | None:
+    # Batch items carry their headers as a plain JSON object, whose key case nobody promises.
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
     if value is None:
         return None
     try:
@@ -62,6 +71,36 @@ def error_from_response(method: str, url: str, response: requests.Response) -> G
         pass
     return GraphError(method, url.split("?")[0], response.status_code, code or str(response.status_code), message,
                       request_id)
+
+
+# At most 20 requests per $batch (reference §3).
+BATCH_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    method: str
+    path: str
+    params: dict[str, str] | None = None
+    body: JSON | None = None
+    headers: dict[str, str] | None = None
+
+    def relative_url(self) -> str:
+        query = f"?{urlencode(self.params, safe='$,()=')}" if self.params else ""
+        return f"/{self.path.lstrip('/')}{query}"
+
+
+@dataclass(frozen=True)
+class BatchAnswer:
+    status: int
+    headers: dict[str, str]
+    body: JSON | None
+
+    def error(self, item: BatchItem) -> GraphError:
+        error = (self.body or {}).get("error", {}) if isinstance(self.body, dict) else {}
+        inner = error.get("innerError") or {}
+        return GraphError(item.method, item.path, self.status, error.get("code") or str(self.status),
+                          error.get("message") or "", inner.get("request-id") or self.headers.get("request-id"))
 
 
 class GraphClient:
@@ -153,6 +192,8 @@ class GraphClient:
         The nextLink repeats every query option, so params go on the first call only; headers do not
         carry over, so they go on every call (ConsistencyLevel, reference §1).
         """
+        if params and int(params.get("$top", 1)) > MAX_PAGE_SIZE:
+            raise ValueError(f"$top {params['$top']} is over Graph's limit of {MAX_PAGE_SIZE}")
         url: str | None = path
         first = True
         while url:
@@ -165,3 +206,62 @@ class GraphClient:
                         headers: dict[str, str] | None = None) -> Iterator[JSON]:
         for page in self.iter_pages(path, params, headers):
             yield from page
+
+
+    def batch(self, items: list[BatchItem]) -> list[BatchAnswer]:
+        """Answers to independent requests, sent 20 to a $batch, in the order of the items.
+
+        An outer 200 says nothing about the items (reference §3): items answered 429, 503 or 504 are sent
+        again, alone, after the longest Retry-After among them, within the same bounded budget as single
+        calls. Other failures come back as answers; BatchAnswer.error() turns one into a GraphError.
+        """
+        answers: dict[int, BatchAnswer] = {}
+        pending = list(range(len(items)))
+        waited = 0.0
+        for attempt in range(self._retry.max_attempts):
+            for start in range(0, len(pending), BATCH_LIMIT):
+                chunk = pending[start:start + BATCH_LIMIT]
+                answers.update(self._send_batch(items, chunk))
+            retry = [i for i in pending if answers[i].status in _RETRY_STATUSES]
+            if not retry:
+                break
+            hints = [_retry_after_value(answers[i].headers) for i in retry]
+            known = [h for h in hints if h is not None]
+            delay = max(known) if known else self._retry.delay(attempt, None, self._rng)
+            if attempt + 1 == self._retry.max_attempts or waited + delay > self._retry.max_total_wait:
+                break
+            waited += delay
+            self._sleep(delay)
+            pending = retry
+        return [answers[i] for i in range(len(items))]
+
+    def _send_batch(self, items: list[BatchItem], indexes: list[int]) -> dict[int, BatchAnswer]:
+        requests_ = []
+        for index in indexes:
+            item = items[index]
+            entry: JSON = {"id": str(index), "method": item.method, "url": item.relative_url()}
+            headers = dict(item.headers or {})
+            if item.body is not None:
+                entry["body"] = item.body
+                headers.setdefault("Content-Type", "application/json")  # required with a body (§3)
+            if headers:
+                entry["headers"] = headers
+            requests_.append(entry)
+        body = self.request("POST", "$batch", json={"requests": requests_}) or {}
+        answers = {}
+        for response in body.get("responses", []):
+            answers[int(response["id"])] = BatchAnswer(int(response["status"]),
+                                                       {k: str(v) for k, v in (response.get("headers") or {}).items()},
+                                                       response.get("body"))
+        missing = [i for i in indexes if i not in answers]
+        if missing:
+            raise GraphError("POST", self.url("$batch"), 200, "IncompleteBatch",
+                             f"the batch answered {len(answers)} of {len(indexes)} requests")
+        return answers
+
+    def get_many(self, items: list[BatchItem]) -> list[JSON | GraphError]:
+        """Bodies of many GETs (or the GraphError of each one that failed), batched."""
+        results: list[JSON | GraphError] = []
+        for item, answer in zip(items, self.batch(items)):
+            results.append(answer.body or {} if answer.status < 400 else answer.error(item))
+        return results
