@@ -154,7 +154,8 @@ class GraphClient:
             try:
                 response = self._session().request(method, url, params=params, json=json,
                                                    headers=send_headers, timeout=(10, 120))
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+                # A connection reset or a body cut short: the request may not have been seen; send it again.
                 failure = exc
                 delay = self._retry.delay(attempt, None, self._rng)
             except OSError as exc:  # e.g. a CA bundle that is not there: retrying cannot help
