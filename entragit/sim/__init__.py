@@ -69,8 +69,7 @@ class Simulator:
         self.login = Authority(self.tenant_id, self.tenant.domain, [app], self.settings, self.clock)
         self.federation = Federation(self.login, app, self.clock)
         self.graph = GraphApi(self.tenant, self.settings, self.login)
-        self.recycle = RecycleBins(self.tenant, self.settings, self.clock)
-        self.recycle.install(self.graph)
+        self.recycle = RecycleBins(self.graph, self.clock)
         self._host = host
         self._port = port
         self._state_dir = Path(state_dir) if state_dir is not None else None

@@ -14,7 +14,7 @@ know that administrative units cannot be purged by hand and that multi-tenant ap
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -24,15 +24,15 @@ from entragit.sim.graph import NO_CONTENT, GraphApi, GraphRequest, GraphResponse
 from entragit.sim.model import (
     COLLECTIONS,
     IP_NAMED_LOCATION,
+    STR,
     UNIFIED,
     USERS,
     CollectionSpec,
     is_dynamic,
     is_synced,
 )
-from entragit.sim.query import Query, page_size_for, paginate, parse_query, project, target_for
+from entragit.sim.query import Query, QueryTarget, page_size_for, paginate, parse_query, project, target_for
 from entragit.sim.settings import Settings
-from entragit.sim.tenant import Tenant
 
 RETENTION_SECONDS = 30 * 86400
 DIRECTORY_BIN = "directory"
@@ -90,12 +90,17 @@ class DeletedItem:
 
 
 class RecycleBins:
-    def __init__(self, tenant: Tenant, settings: Settings, clock: SimClock) -> None:
-        self.tenant = tenant
-        self.settings = settings
+    """Both bins of one tenant, routed on its Graph API, whose DELETE now goes through delete() below."""
+
+    def __init__(self, api: GraphApi, clock: SimClock) -> None:
+        self.api = api
+        self.tenant = api.tenant
+        self.settings = api.settings
         self.clock = clock
         self.items: dict[str, DeletedItem] = {}
         self.parked: set[Link] = set()
+        api.remove = self.delete
+        self._add_routes()
 
     # --- deleting and restoring (callers hold the tenant lock) ---------------------------------------------
 
@@ -136,7 +141,10 @@ class RecycleBins:
             obj["userPrincipalName"] = binned_upn
             raise
         del self.items[obj["id"]]
-        obj["deletedDateTime"] = None
+        if "deletedDateTime" in item.spec.properties:
+            obj["deletedDateTime"] = None
+        else:
+            del obj["deletedDateTime"]  # a type without the property (CA) looks as it did before deletion
         adjust = ON_RESTORE.get(item.spec.name)
         if adjust is not None:
             adjust(obj, self.settings)
@@ -172,10 +180,8 @@ class RecycleBins:
 
     # --- HTTP ----------------------------------------------------------------------------------------------
 
-    def install(self, api: GraphApi) -> None:
-        """Route both bins on the Graph API and make its DELETE go through delete() above."""
-        self.api = api
-        api.remove = self.delete
+    def _add_routes(self) -> None:
+        api = self.api
         api._route(DIRECTORY_BIN_PATH, GET=self._list_without_cast)
         api._route((*DIRECTORY_BIN_PATH, "{id}"), GET=self._get_directory_item, DELETE=self._purge_item)
         api._route((*DIRECTORY_BIN_PATH, "{id}", "restore"), POST=self._restore_item)
@@ -201,6 +207,11 @@ class RecycleBins:
             raise resource_not_found(key, spec.codes.not_found if spec is not None else "Request_ResourceNotFound")
         return item
 
+    def _target(self, spec: CollectionSpec) -> QueryTarget:
+        """$select and $filter in a bin: the type's properties, plus deletedDateTime on every item."""
+        target = target_for(spec, with_expand=False)
+        return replace(target, properties={**target.properties, "deletedDateTime": STR})
+
     def _render(self, item: DeletedItem, select: tuple[str, ...] | None) -> dict[str, Any]:
         spec = item.spec
         # Every item of the bin says when it was deleted, whatever the type's default property set.
@@ -213,7 +224,7 @@ class RecycleBins:
 
     def _list(self, spec: CollectionSpec, path: str, request: GraphRequest, params: list[str]) -> GraphResponse:
         self.expire()
-        query = parse_query(request.pairs, target_for(spec, with_expand=False), eventual=request.eventual)
+        query = parse_query(request.pairs, self._target(spec), eventual=request.eventual)
         items = sorted((i for i in self.items.values() if i.spec is spec), key=lambda i: str(i.obj["id"]))
         if query.where is not None:
             items = [i for i in items if query.where(i.obj)]
@@ -226,13 +237,13 @@ class RecycleBins:
 
     def _get_directory_item(self, request: GraphRequest, params: list[str]) -> GraphResponse:
         item = self._find(params[0], None)
-        query = parse_query(request.pairs, target_for(item.spec, with_expand=False), eventual=request.eventual)
+        query = parse_query(request.pairs, self._target(item.spec), eventual=request.eventual)
         body = {"@odata.type": item.spec.odata_type, **self._render(item, query.select)}
         return self.api._entity("directoryObjects", query.select, body)
 
     def _get_ca_item(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
         item = self._find(params[0], spec)
-        query = parse_query(request.pairs, target_for(spec, with_expand=False), eventual=request.eventual)
+        query = parse_query(request.pairs, self._target(spec), eventual=request.eventual)
         return self.api._entity(f"{self.settings.ca_recycle_path}/{spec.recycle}", query.select, self._render(item, query.select))
 
     def _restore_item(self, request: GraphRequest, params: list[str], spec: CollectionSpec | None = None) -> GraphResponse:
