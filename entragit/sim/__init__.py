@@ -2,6 +2,9 @@
 
     with Simulator(seed=42, size="small") as sim:
         sim.graph_url, sim.authority, sim.client_id, sim.client_secret, sim.ca_bundle
+        sim.private_key_pem, sim.certificate_thumbprint      # certificate credential for msal
+        sim.federation.issue("repo:org/repo:ref:refs/heads/main")  # a federated (GitHub OIDC) assertion
+        sim.clock.advance(31 * 86400)                         # simulated time: tokens and the recycle bin expire
 
 The simulator keeps its own model of Graph (model.py, written from the behaviour reference) and imports
 nothing else from entragit, so that entragit and its test double cannot agree on a wrong Graph.
@@ -24,7 +27,10 @@ from typing import Any
 import trustme
 
 from entragit.sim.auth import Authority, ClientApp
+from entragit.sim.clock import SimClock
+from entragit.sim.credentials import ClientCertificate, Federation
 from entragit.sim.graph import GraphApi
+from entragit.sim.recycle import RecycleBins
 from entragit.sim.seed import build_tenant
 from entragit.sim.server import SimServer
 from entragit.sim.settings import Settings
@@ -41,6 +47,7 @@ class Simulator:
         port: int = 0,
         host: str = "127.0.0.1",
         state_dir: str | os.PathLike[str] | None = None,
+        settings: Settings | None = None,
     ) -> None:
         seeded = build_tenant(seed, size)
         self.seed = seed
@@ -49,16 +56,27 @@ class Simulator:
         self.tenant_id = seeded.tenant.tenant_id
         self.client_id = seeded.client_id
         self.client_secret = seeded.client_secret
-        self.settings = Settings()
-        app = ClientApp(seeded.client_id, "entragit (simulated)", [seeded.client_secret])
-        self.login = Authority(self.tenant_id, self.tenant.domain, [app], self.settings)
+        self.settings = settings or Settings()
+        self.clock = SimClock()
+        self.client_certificate = ClientCertificate.generate("entragit (simulated)")
+        app = ClientApp(
+            seeded.client_id,
+            "entragit (simulated)",
+            [seeded.client_secret],
+            certificates=[self.client_certificate.certificate],
+            federated=list(seeded.federated_credentials),
+        )
+        self.login = Authority(self.tenant_id, self.tenant.domain, [app], self.settings, self.clock)
+        self.federation = Federation(self.login, app, self.clock)
         self.graph = GraphApi(self.tenant, self.settings, self.login)
+        self.recycle = RecycleBins(self.graph, self.clock)
         self._host = host
         self._port = port
         self._state_dir = Path(state_dir) if state_dir is not None else None
         self._server: SimServer | None = None
         self._thread: threading.Thread | None = None
         self._ca_path: Path | None = None
+        self._credential_paths: tuple[Path, Path] | None = None
         self._own_dir: Path | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------------------
@@ -84,6 +102,12 @@ class Simulator:
         # The port in the name lets several simulators share one state directory.
         self._ca_path = directory / f"entragit-sim-ca-{port}.pem"
         ca.cert_pem.write_to_path(str(self._ca_path))
+        certificate_path = directory / f"entragit-sim-client-{port}.pem"
+        key_path = directory / f"entragit-sim-client-{port}.key"
+        certificate_path.write_text(self.certificate_pem, encoding="ascii")
+        key_path.touch(mode=0o600)
+        key_path.write_text(self.private_key_pem, encoding="ascii")
+        self._credential_paths = (certificate_path, key_path)
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"entragit-sim-{port}", daemon=True
@@ -102,8 +126,10 @@ class Simulator:
         if self._own_dir is not None:
             shutil.rmtree(self._own_dir, ignore_errors=True)
             self._own_dir = None
-        elif self._ca_path is not None:
-            self._ca_path.unlink(missing_ok=True)
+        else:
+            for path in (self._ca_path, *(self._credential_paths or ())):
+                if path is not None:
+                    path.unlink(missing_ok=True)
 
     def __enter__(self) -> Simulator:
         self.start()
@@ -134,6 +160,32 @@ class Simulator:
         self._require_started()
         return str(self._ca_path)
 
+    @property
+    def certificate_pem(self) -> str:
+        """The certificate registered on the simulator's app (a certificate credential)."""
+        return self.client_certificate.certificate_pem
+
+    @property
+    def private_key_pem(self) -> str:
+        return self.client_certificate.private_key_pem
+
+    @property
+    def certificate_thumbprint(self) -> str:
+        """SHA-1 hex thumbprint, what msal's client_credential={"thumbprint": ...} takes."""
+        return self.client_certificate.thumbprint
+
+    @property
+    def certificate_path(self) -> str:
+        self._require_started()
+        assert self._credential_paths is not None
+        return str(self._credential_paths[0])
+
+    @property
+    def private_key_path(self) -> str:
+        self._require_started()
+        assert self._credential_paths is not None
+        return str(self._credential_paths[1])
+
     def info(self) -> dict[str, str]:
         return {
             "graph_url": self.graph_url,
@@ -142,6 +194,9 @@ class Simulator:
             "client_id": self.client_id,
             "client_secret": self.client_secret,
             "ca_bundle": self.ca_bundle,
+            "certificate_path": self.certificate_path,
+            "private_key_path": self.private_key_path,
+            "certificate_thumbprint": self.certificate_thumbprint,
         }
 
 

@@ -1,8 +1,8 @@
 """The Entra side of sign-in: openid configuration, the v2.0 token endpoint, and bearer checks for Graph.
 
 msal runs unmodified against this, so responses follow what msal reads (reference §8). Client
-authentication is a table keyed by credential kind: certificate and federated assertions are later
-entries in CLIENT_AUTHENTICATORS, not changes to the token flow.
+authentication is a table keyed by credential kind: certificate and federated assertions are entries
+that credentials.py adds to CLIENT_AUTHENTICATORS, not changes to the token flow.
 """
 
 from __future__ import annotations
@@ -13,17 +13,44 @@ import hmac
 import json
 import secrets
 import threading
-import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from cryptography import x509
+
+from entragit.sim.clock import SimClock
 from entragit.sim.settings import Settings
 
 GRAPH_RESOURCE = "https://graph.microsoft.com"
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+@dataclass(frozen=True)
+class Cloud:
+    graph: str
+    instance: str  # openid configuration's cloud_instance_name
+
+
+# Reference §8, national clouds: each tenant lives in one, and only its Graph is a resource there.
+CLOUDS: dict[str, Cloud] = {
+    "global": Cloud(GRAPH_RESOURCE, "microsoftonline.com"),
+    "usgov": Cloud("https://graph.microsoft.us", "microsoftonline.us"),
+    "usgovdod": Cloud("https://dod-graph.microsoft.us", "microsoftonline.us"),
+    "china": Cloud("https://microsoftgraph.chinacloudapi.cn", "partner.microsoftonline.cn"),
+}
+
+
+@dataclass(frozen=True)
+class FederatedCredential:
+    """A federated identity credential of an app registration (reference §8, workload identity federation)."""
+
+    name: str
+    issuer: str
+    subject: str
+    audiences: tuple[str, ...] = ("api://AzureADTokenExchange",)
 
 
 @dataclass
@@ -33,6 +60,8 @@ class ClientApp:
     client_id: str
     display_name: str
     secrets: list[str] = field(default_factory=list)
+    certificates: list[x509.Certificate] = field(default_factory=list)
+    federated: list[FederatedCredential] = field(default_factory=list)
 
 
 class TokenError(Exception):
@@ -67,10 +96,11 @@ class IssuedToken:
     expires_at: float
 
 
-ClientAuthenticator = Callable[[ClientApp, Mapping[str, str]], None]
+# Called with the authority (its endpoints, clock and trusted issuers), the app and the token request's form.
+ClientAuthenticator = Callable[["Authority", ClientApp, Mapping[str, str]], None]
 
 
-def _check_secret(app: ClientApp, form: Mapping[str, str]) -> None:
+def _check_secret(authority: Authority, app: ClientApp, form: Mapping[str, str]) -> None:
     presented = form.get("client_secret", "")
     if not any(hmac.compare_digest(presented, known) for known in app.secrets):
         raise TokenError(
@@ -102,11 +132,16 @@ def _credential_kind(form: Mapping[str, str]) -> str:
 class Authority:
     """One tenant's sign-in endpoints and the tokens they issued."""
 
-    def __init__(self, tenant_id: str, domain: str, apps: list[ClientApp], settings: Settings) -> None:
+    def __init__(
+        self, tenant_id: str, domain: str, apps: list[ClientApp], settings: Settings, clock: SimClock | None = None
+    ) -> None:
         self.tenant_id = tenant_id
         self.domain = domain
         self.apps = {app.client_id: app for app in apps}
         self.settings = settings
+        self.clock = clock or SimClock()
+        # Federation issuers whose signatures the tenant accepts: issuer -> public key (credentials.Federation).
+        self.trusted_issuers: dict[str, Any] = {}
         self.base_url = ""
         self._signing_key = secrets.token_bytes(32)
         self._tokens: dict[str, IssuedToken] = {}
@@ -149,7 +184,7 @@ class Authority:
             "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nbf", "tid", "ver", "oid"],
             "kerberos_endpoint": f"{root}/kerberos",
             "tenant_region_scope": "EU",
-            "cloud_instance_name": "microsoftonline.com",
+            "cloud_instance_name": self.cloud.instance,
             "cloud_graph_host_name": "graph.windows.net",
             "msgraph_host": self.base_url.removeprefix("https://"),
             "rbac_url": "https://pas.windows.net",
@@ -192,7 +227,7 @@ class Authority:
                 50027,
                 f"Client assertion type '{form.get('client_assertion_type', '')}' is not supported by the simulated tenant.",
             )
-        authenticate(app, form)
+        authenticate(self, app, form)
         lifetime = self.settings.token_lifetime_seconds
         return {
             "token_type": "Bearer",
@@ -201,24 +236,48 @@ class Authority:
             "access_token": self._issue(app, lifetime),
         }
 
+    @property
+    def cloud(self) -> Cloud:
+        return CLOUDS[self.settings.cloud]
+
+    def token_endpoints(self) -> set[str]:
+        """URLs a client assertion may name as its audience: this tenant's token endpoints."""
+        return {
+            f"{self.base_url}/{tenant}/oauth2/{version}token".lower()
+            for tenant in (self.tenant_id, self.domain)
+            for version in ("v2.0/", "")
+        }
+
     def _check_scope(self, scope: str) -> None:
-        allowed = {f"{self.base_url}/.default", f"{GRAPH_RESOURCE}/.default"}
-        if scope.strip() not in allowed:
+        scope = scope.strip()
+        resource = scope.removesuffix("/.default")
+        if resource in (self.base_url, self.cloud.graph) and resource != scope:
+            return
+        if resource != scope and any(resource == cloud.graph for cloud in CLOUDS.values()):
+            # Another cloud's Graph does not exist in this tenant's cloud (reference §8: tokens do not cross clouds).
             raise TokenError(
                 400,
-                "invalid_scope",
-                70011,
-                f"The provided request must include a 'scope' input parameter. The provided value for the input "
-                f"parameter 'scope' is not valid. The scope {scope} is not valid. The .default scope of "
-                f"{GRAPH_RESOURCE} or {self.base_url} is required for the client credentials flow.",
+                "invalid_resource",
+                500011,
+                f"The resource principal named {resource} was not found in the tenant named {self.domain}. This can "
+                "happen if the application has not been installed by the administrator of the tenant or consented to "
+                "by any user in the tenant. You might have sent your authentication request to the wrong tenant.",
             )
+        raise TokenError(
+            400,
+            "invalid_scope",
+            70011,
+            f"The provided request must include a 'scope' input parameter. The provided value for the input "
+            f"parameter 'scope' is not valid. The scope {scope} is not valid. The .default scope of "
+            f"{self.cloud.graph} or {self.base_url} is required for the client credentials flow.",
+        )
 
     def _issue(self, app: ClientApp, lifetime: int) -> str:
         # A JWT-shaped token so clients that peek at claims (tid, appid, exp) see plausible ones; the
         # simulator itself trusts only its table of issued tokens.
-        now = int(time.time())
+        now = int(self.clock.now())
         claims = {
-            "aud": GRAPH_RESOURCE,
+            "aud": self.cloud.graph,
             "iss": f"https://sts.windows.net/{self.tenant_id}/",
             "iat": now,
             "nbf": now,
@@ -253,15 +312,16 @@ class Authority:
             issued = self._tokens.get(token.strip())
         if issued is None:
             # Never issued here, or pruned long after expiry: its own exp claim tells the two apart.
-            return "Access token has expired or is not yet valid." if _expired_claim(token) else "Invalid JWT token. Token format not valid."
-        if issued.expires_at <= time.time():
+            expired = _expired_claim(token, self.clock.now())
+            return "Access token has expired or is not yet valid." if expired else "Invalid JWT token. Token format not valid."
+        if issued.expires_at <= self.clock.now():
             return "Access token has expired or is not yet valid."
         return None
 
     def expire_all_tokens(self) -> None:
         """Make every issued token expire now, so tests can prove a client renews its token."""
         with self._lock:
-            now = time.time()
+            now = self.clock.now()
             self._tokens = {token: IssuedToken(t.client_id, min(t.expires_at, now)) for token, t in self._tokens.items()}
 
 
@@ -269,10 +329,10 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
-def _expired_claim(token: str) -> bool:
+def _expired_claim(token: str, now: float) -> bool:
     try:
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return float(claims["exp"]) <= time.time()
+        return float(claims["exp"]) <= now
     except (IndexError, ValueError, KeyError, TypeError):
         return False

@@ -25,11 +25,14 @@ from entragit.sim.errors import (
 from entragit.sim.model import (
     BY_NAME,
     COLLECTIONS,
+    ON_PREMISES_MASTERED_MESSAGE,
     UNIFIED,
     CollectionSpec,
     Relationship,
+    check_on_premises_mastered,
     check_write,
     is_dynamic,
+    is_synced,
 )
 from entragit.sim.query import (
     Query,
@@ -101,6 +104,8 @@ class GraphApi:
         self.authority = authority
         self.base = ""  # https://host:port/v1.0, known once the server listens
         self.routes: list[tuple[tuple[str, ...], dict[str, Handler]]] = []
+        # What DELETE /{collection}/{id} does; recycle.RecycleBins replaces it with soft delete.
+        self.remove: Callable[[CollectionSpec, dict[str, Any]], None] = tenant.delete
         self._build_routes()
 
     # --- routing -----------------------------------------------------------------------------------------
@@ -244,6 +249,9 @@ class GraphApi:
     def _check_member_write(self, group: Mapping[str, Any], rel: Relationship, target_spec: CollectionSpec | None) -> None:
         if rel.link != "members":
             return
+        if is_synced(group):
+            # Members of a group synced from Active Directory are managed there (reference §5).
+            raise bad_request(ON_PREMISES_MASTERED_MESSAGE)
         if is_dynamic(group):
             status = self.settings.dynamic_member_write_status
             if status == 403:
@@ -286,14 +294,14 @@ class GraphApi:
     def update_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
         obj = self.tenant.require(spec, params[0])
         changes, binds = check_write(spec, request.json(spec.codes.bad_request), obj)
+        check_on_premises_mastered(spec, obj, changes, self.settings.synced_refuses_unconfirmed)
         resolved = self._resolve_binds(spec, obj, binds)
         self.tenant.update(spec, obj, changes)
         self._apply_binds(obj, resolved)
         return GraphResponse(NO_CONTENT)
 
     def delete_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
-        # Hard delete for now; the recycle bin (directory/deletedItems) is a later collection of its own.
-        self.tenant.delete(spec, self.tenant.require(spec, params[0]))
+        self.remove(spec, self.tenant.require(spec, params[0]))
         return GraphResponse(NO_CONTENT)
 
     def get_directory_object(self, request: GraphRequest, params: list[str]) -> GraphResponse:

@@ -89,6 +89,13 @@ class CollectionSpec:
     codes: ErrorCodes = DIRECTORY_CODES
     # Collection-specific rules beyond the table (value ranges, type changes); called with (changes, existing or None).
     validate: Callable[[dict[str, Any], dict[str, Any] | None], None] | None = None
+    # Soft delete (reference §7, §7a): the segment naming this type in its recycle bin (for directory objects the
+    # OData cast of /directory/deletedItems/<cast>), or None when DELETE is permanent. recycle.py owns the bins.
+    recycle: str | None = None
+    recycle_bin: str = "directory"
+    # Attributes a synced object (onPremisesSyncEnabled true) refuses to change, as documented and as assumed.
+    mastered_on_premises: frozenset[str] = frozenset()
+    mastered_on_premises_unconfirmed: frozenset[str] = frozenset()
 
     @property
     def type_name(self) -> str:
@@ -228,6 +235,31 @@ USER_READ_ONLY = frozenset(
 )
 
 
+# Reference §6: documented as mastered on-premises for synced users.
+USER_MASTERED_ON_PREMISES = frozenset({"businessPhones", "mobilePhone", "onPremisesExtensionAttributes"})
+# The rest of the list is not published [UNCONFIRMED]: the attributes Entra Connect syncs by default.
+USER_MASTERED_ON_PREMISES_UNCONFIRMED = frozenset(
+    {
+        "givenName",
+        "surname",
+        "displayName",
+        "department",
+        "jobTitle",
+        "officeLocation",
+        "employeeId",
+        "companyName",
+        "city",
+        "country",
+        "state",
+        "streetAddress",
+        "postalCode",
+        "mail",
+        "mailNickname",
+        "userPrincipalName",
+    }
+)
+
+
 def _validate_user(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
     attrs = changes.get("onPremisesExtensionAttributes")
     if attrs is not None:
@@ -280,6 +312,9 @@ USERS = CollectionSpec(
     ),
     expandable=("manager",),
     validate=_validate_user,
+    recycle="microsoft.graph.user",
+    mastered_on_premises=USER_MASTERED_ON_PREMISES,
+    mastered_on_premises_unconfirmed=USER_MASTERED_ON_PREMISES_UNCONFIRMED,
 )
 
 # --- groups ------------------------------------------------------------------------------------------------
@@ -370,6 +405,11 @@ GROUPS = CollectionSpec(
         Relationship("memberOf", link="members", reverse=True, target_collections=("groups",)),
     ),
     validate=_validate_group,
+    recycle="microsoft.graph.group",
+    # A synced group is managed in Active Directory; which of its attributes the cloud refuses is [UNCONFIRMED].
+    mastered_on_premises_unconfirmed=frozenset(
+        {"displayName", "description", "mailNickname", "groupTypes", "membershipRule", "membershipRuleProcessingState"}
+    ),
 )
 
 # --- Conditional Access ------------------------------------------------------------------------------------
@@ -407,6 +447,8 @@ CA_POLICIES = CollectionSpec(
     modified_stamp="modifiedDateTime",
     codes=CONDITIONAL_ACCESS_CODES,
     validate=_validate_ca_policy,
+    recycle="policies",
+    recycle_bin="conditionalAccess",
 )
 
 IP_NAMED_LOCATION = "#microsoft.graph.ipNamedLocation"
@@ -443,6 +485,8 @@ NAMED_LOCATIONS = CollectionSpec(
     modified_stamp="modifiedDateTime",
     codes=CONDITIONAL_ACCESS_CODES,
     validate=_validate_named_location,
+    recycle="namedLocations",
+    recycle_bin="conditionalAccess",
 )
 
 COLLECTIONS: tuple[CollectionSpec, ...] = (USERS, GROUPS, CA_POLICIES, NAMED_LOCATIONS)
@@ -512,3 +556,28 @@ def check_write(
     if spec.validate is not None:
         spec.validate(changes, existing)
     return changes, binds
+
+
+ON_PREMISES_MASTERED_MESSAGE = (
+    "Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently "
+    "undergoing migration."
+)
+
+
+def is_synced(obj: Mapping[str, Any]) -> bool:
+    return obj.get("onPremisesSyncEnabled") is True
+
+
+def check_on_premises_mastered(
+    spec: CollectionSpec, existing: Mapping[str, Any], changes: Mapping[str, Any], include_unconfirmed: bool
+) -> None:
+    """Refuse changes a synced object's source of authority (Active Directory) owns (reference §5, §6).
+
+    Any mention of a mastered attribute is refused, even with its current value: the directory checks which
+    attributes a request touches, not whether they change [UNCONFIRMED; the strict reading].
+    """
+    if not is_synced(existing):
+        return
+    mastered = spec.mastered_on_premises | (spec.mastered_on_premises_unconfirmed if include_unconfirmed else frozenset())
+    if mastered & set(changes):
+        raise bad_request(ON_PREMISES_MASTERED_MESSAGE)

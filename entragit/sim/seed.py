@@ -1,11 +1,14 @@
 """Seeded, reproducible tenants: the same seed and size give byte-identical objects.
 
 Everything random comes from one random.Random(seed), ids included, and every timestamp is an offset from a
-fixed base, so a snapshot taken of two simulators with one seed is the same snapshot.
+fixed base, so a snapshot taken of two simulators with one seed is the same snapshot. Objects added in later
+releases draw from streams of their own (random.Random(f"{seed}-<name>")) and come last, so that what a seed
+produced before stays byte-identical.
 """
 
 from __future__ import annotations
 
+import base64
 import random
 import re
 import string
@@ -14,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from entragit.sim.auth import FederatedCredential
 from entragit.sim.model import (
     CA_POLICIES,
     COUNTRY_NAMED_LOCATION,
@@ -122,10 +126,12 @@ class SeededTenant:
     tenant: Tenant
     client_id: str
     client_secret: str
+    federated_credentials: tuple[FederatedCredential, ...] = ()
 
 
 class _Seeder:
     def __init__(self, seed: int, plan: SizePlan) -> None:
+        self.seed = seed
         self.rng = random.Random(seed)
         self.plan = plan
         self.nicknames: dict[str, int] = {}
@@ -156,7 +162,14 @@ class _Seeder:
         people = self._people()
         groups = self._groups(people)
         self._conditional_access(groups)
-        return SeededTenant(tenant, client_id, secret)
+        self.rng = random.Random(f"{self.seed}-synced")
+        self._synced(people)
+        slug = re.sub(r"[^a-z]", "", organization.lower())
+        # The workflow of reference §8: GitHub Actions on the main branch of the backup repository.
+        github = FederatedCredential(
+            "entra-backup-main", "https://token.actions.githubusercontent.com", f"repo:{slug}/entra-backup:ref:refs/heads/main"
+        )
+        return SeededTenant(tenant, client_id, secret, (github,))
 
     # --- users -----------------------------------------------------------------------------------------------
 
@@ -407,6 +420,47 @@ class _Seeder:
             members = self.rng.sample(everyone, self.rng.randrange(5, 41))
             self._group(f"Project {codename} {number + 1:03d}", f"Project team {codename}", members, [members[0]])
         return named
+
+    # --- synced from on-premises Active Directory --------------------------------------------------------------
+
+    def _synced(self, people: dict[str, Any]) -> None:
+        """A few users and a group synced by Entra Connect: their AD-mastered attributes refuse cloud writes.
+
+        They sit in departments without dynamic groups and join no existing group, so every older object
+        (memberships included) stays as it was.
+        """
+        slug = re.sub(r"[^a-z]", "", self.tenant.organization.lower())
+        ad_domain = f"corp.{slug}.com"
+        dc = ",".join(f"DC={part}" for part in ad_domain.split("."))
+        domain_sid = "S-1-5-21-" + "-".join(str(self.rng.randrange(10**9, 4 * 10**9)) for _ in range(3))
+        synced_users = []
+        for number, department in enumerate(("Finance", "HR", "Operations", "Marketing")):
+            dept = next(d for d in DEPARTMENTS if d.name == department)
+            user = self._user(*self._name(), department, self.rng.choice(dept.titles), self._region(), f"L{self.rng.randrange(1, 6)}")
+            sam = user["mailNickname"][:20]
+            user.update(
+                {
+                    "onPremisesSyncEnabled": True,
+                    "onPremisesImmutableId": base64.b64encode(self.rng.randbytes(16)).decode(),
+                    "onPremisesSamAccountName": sam,
+                    "onPremisesDistinguishedName": f"CN={user['displayName']},OU={department},OU=Staff,{dc}",
+                    "onPremisesDomainName": ad_domain,
+                    "onPremisesUserPrincipalName": f"{user['mailNickname']}@{ad_domain}",
+                    "onPremisesSecurityIdentifier": f"{domain_sid}-{1105 + number}",
+                    "onPremisesLastSyncDateTime": self.timestamp(BASE_TIME + timedelta(days=1200), 60),
+                }
+            )
+            self.tenant.add(USERS, user)
+            self.tenant.link("manager", user["id"], people["heads"][department]["id"])
+            synced_users.append(user)
+        group = self._group("SG-FileShare-Finance", "Finance file share (managed in Active Directory)", synced_users, [])
+        group.update(
+            {
+                "onPremisesSyncEnabled": True,
+                "onPremisesSecurityIdentifier": f"{domain_sid}-1201",
+                "onPremisesLastSyncDateTime": self.timestamp(BASE_TIME + timedelta(days=1200), 60),
+            }
+        )
 
     # --- Conditional Access ----------------------------------------------------------------------------------
 

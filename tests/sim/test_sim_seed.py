@@ -102,8 +102,19 @@ def test_serve_writes_the_info_file_once_listening(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, "no info file after 20 s"
             time.sleep(0.05)
         details = json.loads(info.read_text())
-        assert set(details) == {"graph_url", "authority", "tenant_id", "client_id", "client_secret", "ca_bundle"}
-        assert Path(details["ca_bundle"]).parent == tmp_path
+        assert set(details) == {
+            "graph_url",
+            "authority",
+            "tenant_id",
+            "client_id",
+            "client_secret",
+            "ca_bundle",
+            "certificate_path",
+            "private_key_path",
+            "certificate_thumbprint",
+        }
+        for key in ("ca_bundle", "certificate_path", "private_key_path"):
+            assert Path(details[key]).parent == tmp_path
         session = requests.Session()
         session.trust_env = False
         config = session.get(
@@ -116,3 +127,4 @@ def test_serve_writes_the_info_file_once_listening(tmp_path: Path) -> None:
         process.terminate()
         assert process.wait(timeout=10) == 0
     assert not info.exists()
+    assert list(tmp_path.iterdir()) == []  # the CA, certificate and key files go with the server
