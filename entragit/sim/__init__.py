@@ -24,10 +24,13 @@ from typing import Any
 import trustme
 
 from entragit.sim.auth import Authority, ClientApp
+from entragit.sim.clock import SimClock
+from entragit.sim.gateway import Gateway
 from entragit.sim.graph import GraphApi
 from entragit.sim.seed import build_tenant
 from entragit.sim.server import SimServer
 from entragit.sim.settings import Settings
+from entragit.sim.stats import Stats
 from entragit.sim.tenant import Tenant
 
 __all__ = ["Simulator", "Settings", "serve"]
@@ -41,6 +44,7 @@ class Simulator:
         port: int = 0,
         host: str = "127.0.0.1",
         state_dir: str | os.PathLike[str] | None = None,
+        settings: Settings | None = None,
     ) -> None:
         seeded = build_tenant(seed, size)
         self.seed = seed
@@ -49,10 +53,14 @@ class Simulator:
         self.tenant_id = seeded.tenant.tenant_id
         self.client_id = seeded.client_id
         self.client_secret = seeded.client_secret
-        self.settings = Settings()
+        self.settings = settings if settings is not None else Settings()
         app = ClientApp(seeded.client_id, "entragit (simulated)", [seeded.client_secret])
         self.login = Authority(self.tenant_id, self.tenant.domain, [app], self.settings)
         self.graph = GraphApi(self.tenant, self.settings, self.login)
+        # One clock for every window and delay; Settings.time_scale speeds it up (clock.py).
+        self.clock = SimClock(lambda: self.settings.time_scale)
+        self.stats = Stats()
+        self.gateway = Gateway(self.graph, self.settings, self.clock, self.stats, seed)
         self._host = host
         self._port = port
         self._state_dir = Path(state_dir) if state_dir is not None else None
@@ -70,7 +78,7 @@ class Simulator:
         identities = dict.fromkeys(["127.0.0.1", "localhost", self._host])
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert(*identities).configure_cert(context)
-        server = SimServer(self._host, self._port, context, self.graph, self.login)
+        server = SimServer(self._host, self._port, context, self.gateway, self.login)
         port = server.server_address[1]
         host = f"[{self._host}]" if ":" in self._host else self._host
         self._graph_url = f"https://{host}:{port}"
@@ -150,7 +158,12 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def serve(
-    port: int = 0, seed: int = 42, size: str = "small", info_path: str | os.PathLike[str] = "sim.json", host: str = "127.0.0.1"
+    port: int = 0,
+    seed: int = 42,
+    size: str = "small",
+    info_path: str | os.PathLike[str] = "sim.json",
+    host: str = "127.0.0.1",
+    settings: Settings | None = None,
 ) -> None:
     """Run a simulator until interrupted. The info file appears only once the server listens, and goes away
     when it stops, so a reader polling for it never connects to a dead or half-started tenant."""
@@ -158,7 +171,7 @@ def serve(
     if threading.current_thread() is threading.main_thread():
         # `kill` and subprocess.terminate() send SIGTERM; stop as cleanly as on Ctrl-C.
         signal.signal(signal.SIGTERM, _interrupt)
-    sim = Simulator(seed=seed, size=size, port=port, host=host, state_dir=info.parent)
+    sim = Simulator(seed=seed, size=size, port=port, host=host, state_dir=info.parent, settings=settings)
     sim.start()
     try:
         partial = info.with_name(f".{info.name}.{os.getpid()}.tmp")
