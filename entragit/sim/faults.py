@@ -20,7 +20,7 @@ from entragit.sim.errors import GraphFault, resource_not_found
 from entragit.sim.settings import Settings
 from entragit.sim.throttle import Throttled, retry_after_value
 
-CUT_HEADERS, CUT_BODY = "headers", "body"
+CUT_HEADERS = "headers"
 
 # Injected statuses other than 429 use the generic codes of Graph's errors page, with its descriptions.
 _INJECTED: dict[int, tuple[str, str]] = {

@@ -182,10 +182,6 @@ class GraphApi:
                 return segments[depth - 1]
         return segments[-1] if segments else ""
 
-    def handle(self, request: GraphRequest) -> GraphResponse:
-        self.authenticate(request)
-        return self.dispatch(request)
-
     def authenticate(self, request: GraphRequest) -> None:
         problem = self.authority.check_bearer(request.headers.get("Authorization"))
         if problem is not None:

@@ -26,8 +26,9 @@ Every switch can be set from Python (`sim.settings.name = value`) or from text, 
 | fault_path | str | "" | select only requests whose path after /v1.0/ starts with this (case-insensitive) |
 | replication_lag | float | 0.0 | for this long after a create, a GET naming the new object answers 404 |
 
-`fault_status`, `fault_cut` and `fault_delay` act together on the requests the `fault_*` selectors pick; a
-$batch is one request for cut and delay, and each of its items is one request for fault_status.
+`fault_status`, `fault_cut` and `fault_delay` act together on the requests the `fault_*` selectors pick. A
+$batch request (path `$batch`) can be failed, cut or delayed as a whole; its items, matched by their own
+paths, can be failed one by one with fault_status, never cut or delayed.
 """
 
 from __future__ import annotations

@@ -106,14 +106,13 @@ class Bucket:
     """A token bucket refilling `capacity` tokens per `window` simulated seconds."""
 
     def __init__(self, capacity: int, window: float, now: float) -> None:
-        self.capacity = capacity
         self.window = window
         self.level = float(capacity)
         self.updated = now
 
     def take(self, amount: int, now: float, capacity: int) -> float:
-        """Charge `amount`; 0 when admitted, else the simulated seconds until `amount` is available again."""
-        self.capacity = capacity
+        """Charge `amount`; 0 when admitted, else the simulated seconds until `amount` is available again.
+        `capacity` is passed on every charge because the quota follows the tenant's size as it changes."""
         rate = capacity / self.window
         self.level = min(float(capacity), self.level + (now - self.updated) * rate)
         self.updated = now
