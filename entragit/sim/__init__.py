@@ -158,15 +158,12 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def serve(
-    port: int = 0,
-    seed: int = 42,
-    size: str = "small",
-    info_path: str | os.PathLike[str] = "sim.json",
-    host: str = "127.0.0.1",
+    port: int = 0, seed: int = 42, size: str = "small", info_path: str | os.PathLike[str] = "sim.json", host: str = "127.0.0.1",
     settings: Settings | None = None,
 ) -> None:
     """Run a simulator until interrupted. The info file appears only once the server listens, and goes away
-    when it stops, so a reader polling for it never connects to a dead or half-started tenant."""
+    when it stops, so a reader polling for it never connects to a dead or half-started tenant.
+    `settings`: switches, e.g. Settings.realistic() then settings.apply("name=value") for each --set."""
     info = Path(info_path).resolve()
     if threading.current_thread() is threading.main_thread():
         # `kill` and subprocess.terminate() send SIGTERM; stop as cleanly as on Ctrl-C.
