@@ -29,11 +29,13 @@ import trustme
 from entragit.sim.auth import Authority, ClientApp
 from entragit.sim.clock import SimClock
 from entragit.sim.credentials import ClientCertificate, Federation
+from entragit.sim.gateway import Gateway
 from entragit.sim.graph import GraphApi
 from entragit.sim.recycle import RecycleBins
 from entragit.sim.seed import build_tenant
 from entragit.sim.server import SimServer
 from entragit.sim.settings import Settings
+from entragit.sim.stats import Stats
 from entragit.sim.tenant import Tenant
 
 __all__ = ["Simulator", "Settings", "serve"]
@@ -56,8 +58,9 @@ class Simulator:
         self.tenant_id = seeded.tenant.tenant_id
         self.client_id = seeded.client_id
         self.client_secret = seeded.client_secret
-        self.settings = settings or Settings()
-        self.clock = SimClock()
+        self.settings = settings if settings is not None else Settings()
+        # One clock for every window, delay and expiry; Settings.time_scale speeds it up (clock.py).
+        self.clock = SimClock(lambda: self.settings.time_scale)
         self.client_certificate = ClientCertificate.generate("entragit (simulated)")
         app = ClientApp(
             seeded.client_id,
@@ -70,6 +73,8 @@ class Simulator:
         self.federation = Federation(self.login, app, self.clock)
         self.graph = GraphApi(self.tenant, self.settings, self.login)
         self.recycle = RecycleBins(self.graph, self.clock)
+        self.stats = Stats()
+        self.gateway = Gateway(self.graph, self.settings, self.clock, self.stats, seed)
         self._host = host
         self._port = port
         self._state_dir = Path(state_dir) if state_dir is not None else None
@@ -88,7 +93,7 @@ class Simulator:
         identities = dict.fromkeys(["127.0.0.1", "localhost", self._host])
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert(*identities).configure_cert(context)
-        server = SimServer(self._host, self._port, context, self.graph, self.login)
+        server = SimServer(self._host, self._port, context, self.gateway, self.login)
         port = server.server_address[1]
         host = f"[{self._host}]" if ":" in self._host else self._host
         self._graph_url = f"https://{host}:{port}"
@@ -205,15 +210,17 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def serve(
-    port: int = 0, seed: int = 42, size: str = "small", info_path: str | os.PathLike[str] = "sim.json", host: str = "127.0.0.1"
+    port: int = 0, seed: int = 42, size: str = "small", info_path: str | os.PathLike[str] = "sim.json", host: str = "127.0.0.1",
+    settings: Settings | None = None,
 ) -> None:
     """Run a simulator until interrupted. The info file appears only once the server listens, and goes away
-    when it stops, so a reader polling for it never connects to a dead or half-started tenant."""
+    when it stops, so a reader polling for it never connects to a dead or half-started tenant.
+    `settings`: switches, e.g. Settings.realistic() then settings.apply("name=value") for each --set."""
     info = Path(info_path).resolve()
     if threading.current_thread() is threading.main_thread():
         # `kill` and subprocess.terminate() send SIGTERM; stop as cleanly as on Ctrl-C.
         signal.signal(signal.SIGTERM, _interrupt)
-    sim = Simulator(seed=seed, size=size, port=port, host=host, state_dir=info.parent)
+    sim = Simulator(seed=seed, size=size, port=port, host=host, state_dir=info.parent, settings=settings)
     sim.start()
     try:
         partial = info.with_name(f".{info.name}.{os.getpid()}.tmp")

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
+from urllib.parse import parse_qsl, unquote
 
 from entragit.sim.auth import Authority
 from entragit.sim.errors import (
@@ -67,6 +68,8 @@ class GraphRequest:
     pairs: list[tuple[str, str]]
     headers: Headers
     body: bytes = b""
+    # Set by the gateway when an injected fault should drop the connection part-way through the answer.
+    cut: str = ""
 
     def json(self, codes_bad_request: str = "BadRequest") -> dict[str, Any]:
         try:
@@ -84,6 +87,19 @@ class GraphRequest:
     @property
     def eventual(self) -> bool:
         return (self.headers.get("ConsistencyLevel") or "").lower() == "eventual"
+
+
+def build_request(method: str, raw_path: str, raw_query: str, headers: Headers, body: bytes) -> GraphRequest:
+    """A request from its path and query after /v1.0/, as the server and $batch items both receive them."""
+    segments = [unquote(segment) for segment in raw_path.split("/")] if raw_path else []
+    return GraphRequest(
+        method=method,
+        segments=[s for s in segments if s != ""],
+        raw_path=raw_path.rstrip("/"),
+        pairs=parse_qsl(raw_query, keep_blank_values=True),
+        headers=headers,
+        body=body,
+    )
 
 
 @dataclass
@@ -171,10 +187,13 @@ class GraphApi:
                 return segments[depth - 1]
         return segments[-1] if segments else ""
 
-    def handle(self, request: GraphRequest) -> GraphResponse:
+    def authenticate(self, request: GraphRequest) -> None:
         problem = self.authority.check_bearer(request.headers.get("Authorization"))
         if problem is not None:
             raise unauthenticated(problem, f"{self.authority.base_url}/{self.tenant.tenant_id}/oauth2/authorize")
+
+    def dispatch(self, request: GraphRequest) -> GraphResponse:
+        """Answer an authenticated request (gateway.py adds throttling, faults and $batch around this)."""
         methods, params = self._match(request.segments)
         handler = methods.get(request.method)
         if handler is None:

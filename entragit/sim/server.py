@@ -11,12 +11,13 @@ import ssl
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from entragit.sim.auth import Authority, TokenError
 from entragit.sim.errors import GraphFault
-from entragit.sim.graph import GraphApi, GraphRequest
+from entragit.sim.faults import CutWriter
+from entragit.sim.graph import GraphRequest, GraphResponse, build_request
 
 log = logging.getLogger("entragit.sim")
 
@@ -27,13 +28,17 @@ GRAPH_PREFIX = "/v1.0"
 IDLE_TIMEOUT_SECONDS = 60
 
 
+class GraphHandler(Protocol):
+    def handle(self, request: GraphRequest) -> GraphResponse: ...
+
+
 class SimServer(ThreadingHTTPServer):
     """Accepts plain TCP and wraps each connection in TLS; the handshake runs in the connection's thread,
     so one slow or failing client never blocks the accept loop."""
 
     daemon_threads = True
 
-    def __init__(self, host: str, port: int, context: ssl.SSLContext, graph: GraphApi, authority: Authority) -> None:
+    def __init__(self, host: str, port: int, context: ssl.SSLContext, graph: GraphHandler, authority: Authority) -> None:
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.tls = context
         self.graph = graph
@@ -91,6 +96,7 @@ class _Handler(BaseHTTPRequestHandler):
     do_POST = do_PATCH = do_PUT = do_DELETE = do_GET
 
     def _dispatch(self) -> None:
+        self._cut = ""
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         request_id = str(uuid.uuid4())
@@ -113,16 +119,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(500, crash.body(request_id, client_request_id), GRAPH_CONTENT_TYPE, envelope)
 
     def _graph(self, raw_path: str, raw_query: str, body: bytes, envelope: dict[str, str]) -> None:
-        segments = [unquote(segment) for segment in raw_path.split("/")] if raw_path else []
-        request = GraphRequest(
-            method=self.command,
-            segments=[s for s in segments if s != ""],
-            raw_path=raw_path.rstrip("/"),
-            pairs=parse_qsl(raw_query, keep_blank_values=True),
-            headers=self.headers,
-            body=body,
-        )
-        response = self.server.graph.handle(request)
+        request = build_request(self.command, raw_path, raw_query, self.headers, body)
+        try:
+            response = self.server.graph.handle(request)
+        finally:
+            self._cut = request.cut
         headers = {**envelope, "Cache-Control": "no-cache", "OData-Version": "4.0", **response.headers}
         self._send(response.status, response.body, GRAPH_CONTENT_TYPE, headers)
 
@@ -153,6 +154,9 @@ class _Handler(BaseHTTPRequestHandler):
         return unquote(user.replace("+", " ")), unquote(password.replace("+", " "))
 
     def _send(self, status: int, body: dict[str, Any] | None, content_type: str, headers: dict[str, str]) -> None:
+        if self._cut:
+            self.wfile = CutWriter(self.wfile, self._cut)  # type: ignore[assignment]
+            self.close_connection = True
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)

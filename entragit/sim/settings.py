@@ -1,8 +1,46 @@
-"""Switches that change how the simulated tenant behaves, for the points the reference marks [UNCONFIRMED]."""
+"""Switches that change how the simulated tenant behaves, for the points the reference marks [UNCONFIRMED].
+
+Every switch can be set from Python (`sim.settings.name = value`) or from text, `Settings.apply("name=value")`
+(what `entragit sim serve --set name=value` calls). Times are simulated seconds (see clock.py).
+
+| name | type | default | meaning |
+|---|---|---|---|
+| dynamic_member_write_status | int | 403 | status of a member write on a dynamic group (some tenants 400) |
+| token_lifetime_seconds | int | 3599 | lifetime of issued access tokens |
+| default_page_size | int | 100 | page size of directory lists without $top |
+| time_scale | float | 1.0 | real seconds per simulated second: shrinks every window, Retry-After and delay |
+| batch_shuffle | bool | true | $batch answers come back in an order other than the request order (seeded) |
+| throttling | bool | false | enforce the identity throttling model (RU and write quotas, CA 1 request/s) |
+| throttle_code | str | TooManyRequests | error code of a throttled directory request ([UNCONFIRMED] §4) |
+| throttle_retry_after | bool | true | RU and write 429s carry Retry-After ([UNCONFIRMED] §10); CA 429s never do |
+| ru_quota | int or none | none | resource units per 10 s per app+tenant; none: by tenant size, S 3500 / M 5000 / L 8000 |
+| write_quota | int or none | none | writes per 150 s per app+tenant; none: 3000 |
+| latency_base | float | 0.0 | delay of every Graph response, in seconds |
+| latency_per_item | float | 0.0 | further delay per item returned (list entries, entities, batch items' entries) |
+| fault_status | int | 0 | answer selected requests with this status (429, 503, 504, ...) instead of handling them; 0: off |
+| fault_retry_after | float or none | none | Retry-After on those answers; none: no header |
+| fault_cut | str | "" | "headers": close the connection half-way through the status line; "body": after half the body |
+| fault_delay | float | 0.0 | hold selected requests this long before answering (slow pages) |
+| fault_count | int or none | none | select only the next N matching requests (counts down as they fire); none: no limit |
+| fault_probability | float | 1.0 | select each matching request with this probability (seeded, reproducible) |
+| fault_path | str | "" | select only requests whose path after /v1.0/ starts with this (case-insensitive) |
+| replication_lag | float | 0.0 | for this long after a create, a GET naming the new object answers 404 |
+| synced_refuses_unconfirmed | bool | true | synced objects also refuse the plausible, unconfirmed mastered attributes (§6) |
+| security_groups_soft_delete | bool | true | 2026: cloud security groups go to the recycle bin; false: deleted at once (§7a) |
+| ca_recycle_path | str | identity/conditionalAccess/deletedItems | Conditional Access recycle bin path ([UNCONFIRMED] in v1.0); read at start |
+| ca_restore_report_only | bool | true | a restored enabled CA policy comes back report-only (§7a) |
+| federated_error_status | int | 401 | status of AADSTS70021/700213/7002138 ([UNCONFIRMED] §8) |
+| cloud | str | global | national cloud of the tenant: which Graph resource tokens are issued for |
+
+`fault_status`, `fault_cut` and `fault_delay` act together on the requests the `fault_*` selectors pick. A
+$batch request (path `$batch`) can be failed, cut or delayed as a whole; its items, matched by their own
+paths, can be failed one by one with fault_status, never cut or delayed.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any, get_args, get_type_hints
 
 
 @dataclass
@@ -31,3 +69,64 @@ class Settings:
     federated_error_status: int = 401
     # Which national cloud the tenant lives in (auth.CLOUDS): decides the Graph resource a token can be asked for.
     cloud: str = "global"
+
+    # --- $batch, throttling, latency and time scale, faults (sim-batch) ---
+    time_scale: float = 1.0
+    batch_shuffle: bool = True
+    throttling: bool = False
+    # "Request_ThrottledTemporarily" is often reported for the directory, unverified (reference §4, §10).
+    throttle_code: str = "TooManyRequests"
+    throttle_retry_after: bool = True
+    ru_quota: int | None = None
+    write_quota: int | None = None
+    latency_base: float = 0.0
+    latency_per_item: float = 0.0
+    fault_status: int = 0
+    fault_retry_after: float | None = None
+    fault_cut: str = ""
+    fault_delay: float = 0.0
+    fault_count: int | None = None
+    fault_probability: float = 1.0
+    fault_path: str = ""
+    replication_lag: float = 0.0
+
+    @classmethod
+    def realistic(cls, time_scale: float = 1.0) -> Settings:
+        """Throttling and latency on, as benchmarks and the demo's realistic mode want them.
+
+        The latency figures are the simulator's assumptions, not measurements: ~60 ms for a directory call
+        and 0.05 ms per returned item are plausible for Graph from a nearby region.
+        """
+        return cls(time_scale=time_scale, throttling=True, latency_base=0.060, latency_per_item=0.00005)
+
+    def apply(self, assignment: str) -> None:
+        """Set one switch from 'name=value' text (the CLI's --set)."""
+        name, value = parse_switch(assignment)
+        setattr(self, name, value)
+
+
+_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+def parse_switch(assignment: str) -> tuple[str, Any]:
+    """'name=value' -> (name, value typed as the Settings field). Raises ValueError naming the problem."""
+    name, sep, raw = assignment.partition("=")
+    name, raw = name.strip(), raw.strip()
+    hints = get_type_hints(Settings)
+    known = [f.name for f in fields(Settings)]
+    if not sep or name not in known:
+        raise ValueError(f"unknown switch {assignment!r}; expected name=value with name one of: {', '.join(known)}")
+    members = set(get_args(hints[name])) or {hints[name]}
+    if type(None) in members and raw.lower() in ("none", "null", ""):
+        return name, None
+    kind = next(member for member in members if member is not type(None))
+    try:
+        if kind is bool:
+            if raw.lower() not in _TRUE + _FALSE:
+                raise ValueError(raw)
+            return name, raw.lower() in _TRUE
+        if kind in (int, float):
+            return name, kind(raw)
+    except ValueError:
+        raise ValueError(f"switch {name} expects {kind.__name__}, not {raw!r}") from None
+    return name, raw

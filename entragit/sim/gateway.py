@@ -1,0 +1,111 @@
+"""What happens to a Graph request between the socket and its handler.
+
+In order: injected faults (the front door fails before anything else), authentication, `$batch` fan-out,
+and for every Graph request, batch items included, a throttling charge, replication lag and the handler;
+then latency, after the tenant's lock is released so that waiting requests do not queue behind it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from functools import partial
+from typing import Any
+
+from entragit.sim.batch import Batch
+from entragit.sim.clock import SimClock
+from entragit.sim.errors import GraphFault, method_not_allowed
+from entragit.sim.faults import Faults, injected_error
+from entragit.sim.graph import GraphApi, GraphRequest, GraphResponse
+from entragit.sim.settings import Settings
+from entragit.sim.stats import Stats, path_key
+from entragit.sim.throttle import Throttle, Throttled
+
+BATCH_SEGMENT = "$batch"
+
+
+def items_in(body: dict[str, Any] | None) -> int:
+    """How many items an answer returns, for the per-item latency: list entries, else one entity."""
+    if body is None:
+        return 0
+    if isinstance(body.get("value"), list):
+        return len(body["value"])
+    if isinstance(body.get("responses"), list):
+        return sum(items_in(entry.get("body")) for entry in body["responses"])
+    return 1
+
+
+def app_id_of(request: GraphRequest) -> str:
+    """The calling app, from the appid claim of a token the simulator issued and has just accepted."""
+    token = (request.headers.get("Authorization") or "").partition(" ")[2].strip()
+    try:
+        payload = token.split(".")[1]
+        return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["appid"])
+    except (IndexError, ValueError, KeyError, TypeError):
+        return ""
+
+
+class Gateway:
+    def __init__(self, graph: GraphApi, settings: Settings, clock: SimClock, stats: Stats, seed: int) -> None:
+        self.graph = graph
+        self.settings = settings
+        self.clock = clock
+        self.stats = stats
+        self.faults = Faults(settings, clock, seed)
+        self.throttle = Throttle(settings, clock, graph.tenant.tenant_id)
+        self.batch = Batch(settings, seed)
+
+    def handle(self, request: GraphRequest) -> GraphResponse:
+        """One HTTP request to /v1.0 (the server's entry point)."""
+        self.stats.add(http_requests=1)
+        effects = self.faults.select(request.raw_path, outer=True)
+        if effects is not None:
+            self.stats.add(faults=1)
+            request.cut = effects.cut
+            self.clock.sleep(effects.delay)
+        try:
+            if effects is not None and effects.status:
+                raise injected_error(effects.status, self.settings.fault_retry_after, self.settings)
+            self.graph.authenticate(request)
+            response = self._route(request, app_id_of(request))
+        except GraphFault:
+            self.clock.sleep(self.settings.latency_base)
+            raise
+        self.clock.sleep(self.settings.latency_base + self.settings.latency_per_item * items_in(response.body))
+        return response
+
+    def _route(self, request: GraphRequest, app_id: str) -> GraphResponse:
+        if [s.lower() for s in request.segments] != [BATCH_SEGMENT]:
+            return self._charged(request, app_id)
+        if request.method != "POST":
+            raise method_not_allowed()
+        self.stats.add(path_key(request.method, request.segments), batches=1)
+        return self.batch.run(request, partial(self._item, app_id=app_id))
+
+    def _item(self, request: GraphRequest, app_id: str) -> GraphResponse:
+        """A $batch item: a request of its own for injected statuses and throttling (§3)."""
+        effects = self.faults.select(request.raw_path, outer=False)
+        if effects is not None:
+            self.stats.add(faults=1)
+            raise injected_error(effects.status, self.settings.fault_retry_after, self.settings)
+        return self._charged(request, app_id)
+
+    def _charged(self, request: GraphRequest, app_id: str) -> GraphResponse:
+        self.stats.add(path_key(request.method, request.segments), requests=1)
+        users = len(self.graph.tenant.objects["users"])
+        try:
+            charge = self.throttle.charge(request.method, request.segments, request.pairs, app_id, users)
+        except Throttled as refused:
+            self.stats.add(throttled=1, resource_units=refused.units, writes=refused.writes)
+            raise
+        self.stats.add(resource_units=charge.units, writes=charge.writes)
+        try:
+            self.faults.check_lag(request.method, request.segments)
+            response = self.graph.dispatch(request)
+        except GraphFault as fault:
+            fault.headers.update(charge.headers)
+            raise
+        response.headers.update(charge.headers)
+        if response.status == 201 and response.body is not None and "id" in response.body:
+            self.faults.created(str(response.body["id"]))
+        return response
