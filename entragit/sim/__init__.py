@@ -50,6 +50,8 @@ class Simulator:
         self.client_id = seeded.client_id
         self.client_secret = seeded.client_secret
         self.settings = Settings()
+        # The tenant's time: tests advance it (sim.clock.advance(8 * 86400)) instead of sleeping.
+        self.clock = self.tenant.clock
         app = ClientApp(seeded.client_id, "entragit (simulated)", [seeded.client_secret])
         self.login = Authority(self.tenant_id, self.tenant.domain, [app], self.settings)
         self.graph = GraphApi(self.tenant, self.settings, self.login)

@@ -24,6 +24,7 @@ from entragit.sim.model import (
     USERS,
     blank_object,
 )
+from entragit.sim.seed_apps import seed_applications
 from entragit.sim.tenant import Tenant, security_identifier
 
 BASE_TIME = datetime(2021, 3, 1, 8, 0, 0, tzinfo=timezone.utc)
@@ -125,8 +126,10 @@ class SeededTenant:
 
 
 class _Seeder:
-    def __init__(self, seed: int, plan: SizePlan) -> None:
+    def __init__(self, seed: int, plan: SizePlan, size: str = "small") -> None:
         self.rng = random.Random(seed)
+        self.seed = seed
+        self.size = size
         self.plan = plan
         self.nicknames: dict[str, int] = {}
         self.people = 0
@@ -156,6 +159,8 @@ class _Seeder:
         people = self._people()
         groups = self._groups(people)
         self._conditional_access(groups)
+        seed_applications(tenant, self.seed, self.size, BASE_TIME, client_id, secret)
+        tenant.changes.recording = True  # from here on, writes are changes that delta queries report
         return SeededTenant(tenant, client_id, secret)
 
     # --- users -----------------------------------------------------------------------------------------------
@@ -491,5 +496,5 @@ class _Seeder:
 def build_tenant(seed: int, size: str) -> SeededTenant:
     if size not in SIZES:
         raise ValueError(f"unknown tenant size {size!r}; expected one of {', '.join(SIZES)}")
-    return _Seeder(seed, SIZES[size]).build()
+    return _Seeder(seed, SIZES[size], size).build()
 
