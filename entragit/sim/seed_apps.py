@@ -70,8 +70,15 @@ class _AppSeeder:
                 name = f"{name} {number // len(APP_NAMES) + 1}"
             owners = self.rng.sample(self.users, self.rng.randrange(0, 3))
             self._application(name, self.uuid(), owners, api=self.rng.random() < 0.4)
-        for name, description, selector in ADMINISTRATIVE_UNIT_PLAN[: AU_COUNTS[self.size]]:
-            self._administrative_unit(name, description, selector)
+        units = {
+            selector: self._administrative_unit(name, description)
+            for name, description, selector in ADMINISTRATIVE_UNIT_PLAN[: AU_COUNTS[self.size]]
+        }
+        for user in self.tenant.sorted_objects(USERS):
+            region = (user.get("onPremisesExtensionAttributes") or {}).get("extensionAttribute2")
+            for selector in (region, user["userType"]):
+                if selector in units:
+                    self.tenant.link("members", units[selector], user["id"])
 
     def _application(self, name: str, app_id: str, owners: list[dict[str, Any]], api: bool) -> dict[str, Any]:
         app = blank_object(APPLICATIONS)
@@ -142,15 +149,11 @@ class _AppSeeder:
             "usage": "Verify",
         }
 
-    def _administrative_unit(self, name: str, description: str, selector: str) -> None:
+    def _administrative_unit(self, name: str, description: str) -> str:
         unit = blank_object(ADMINISTRATIVE_UNITS)
         unit.update({"id": self.uuid(), "displayName": name, "description": description})
         self.tenant.add(ADMINISTRATIVE_UNITS, unit)
-        for user in self.tenant.sorted_objects(USERS):
-            region = (user.get("onPremisesExtensionAttributes") or {}).get("extensionAttribute2")
-            if selector in (region, user["userType"]):
-                self.tenant.link("members", unit["id"], user["id"])
-
+        return str(unit["id"])
 
 def seed_applications(tenant: Tenant, seed: int, size: str, base_time: datetime, client_id: str, client_secret: str) -> None:
     _AppSeeder(tenant, seed, size, base_time).build(client_id, client_secret)
