@@ -61,6 +61,8 @@ class Simulator:
         self.settings = settings if settings is not None else Settings()
         # One clock for every window, delay and expiry; Settings.time_scale speeds it up (clock.py).
         self.clock = SimClock(lambda: self.settings.time_scale)
+        # The tenant stamps and expires with the same clock (delta tokens, page links, changes).
+        self.tenant.clock = self.clock
         self.client_certificate = ClientCertificate.generate("entragit (simulated)")
         app = ClientApp(
             seeded.client_id,

@@ -48,9 +48,16 @@ class SimClock:
             time.sleep(seconds * self._time_scale())
 
     def advance(self, seconds: float) -> None:
-        """Jump forward without waiting, so tests can let windows refill or tokens expire instantly."""
+        """Jump forward without waiting, so tests can let windows refill or tokens expire instantly.
+
+        Never back: tokens issued earlier would then be from the future."""
+        if seconds < 0:
+            raise ValueError("the simulated clock only moves forward")
         with self._lock:
             self._sim_anchor += seconds
+
+    def utcnow(self) -> datetime:
+        return datetime.fromtimestamp(self.now(), timezone.utc)
 
     def utc_now(self) -> str:
         """Simulated now as directory objects stamp it: whole seconds, 'Z' suffix."""

@@ -15,6 +15,8 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote
 
 from entragit.sim.auth import Authority
+from entragit.sim.passwords import ACTIONS, Action
+from entragit.sim.delta import TRACKED, DeltaQueries
 from entragit.sim.errors import (
     GraphFault,
     bad_request,
@@ -36,6 +38,7 @@ from entragit.sim.model import (
     is_synced,
 )
 from entragit.sim.query import (
+    PageRules,
     Query,
     QueryTarget,
     context_url,
@@ -107,6 +110,8 @@ class GraphResponse:
     status: int
     body: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # A plain-text body instead of JSON (/users/$count).
+    text: str | None = None
 
 
 Handler = Callable[[GraphRequest, list[str]], GraphResponse]
@@ -122,6 +127,7 @@ class GraphApi:
         self.routes: list[tuple[tuple[str, ...], dict[str, Handler]]] = []
         # What DELETE /{collection}/{id} does; recycle.RecycleBins replaces it with soft delete.
         self.remove: Callable[[CollectionSpec, dict[str, Any]], None] = tenant.delete
+        self.delta_queries = DeltaQueries(tenant, settings)
         self._build_routes()
 
     # --- routing -----------------------------------------------------------------------------------------
@@ -153,6 +159,20 @@ class GraphApi:
                     self._route((*item, rel.name, "$ref"), POST=partial(self.add_ref, spec, rel))
                     self._route((*item, rel.name, "{ref}", "$ref"), DELETE=partial(self.remove_ref, spec, rel))
         self._route(("directoryObjects", "{id}"), GET=self.get_directory_object)
+        self._build_paging_routes()
+
+    def _build_paging_routes(self) -> None:
+        """$count, delta and the credential actions: each driven by its own table."""
+        for spec in COLLECTIONS:
+            if spec.paged_by_default:
+                self._route((*spec.segments, "$count"), GET=partial(self.count_objects, spec))
+            for name, (action, result_type) in ACTIONS.get(spec.name, {}).items():
+                self._route((*spec.segments, "{id}", name), POST=partial(self.run_action, spec, action, result_type))
+        for name in TRACKED:
+            spec = BY_NAME[name]
+            # /delta is short for /microsoft.graph.delta (reference §2).
+            for function in ("delta", "microsoft.graph.delta"):
+                self._route((*spec.segments, function), GET=partial(self.delta, spec))
 
     def _match(self, segments: list[str]) -> tuple[dict[str, Handler], list[str]]:
         best: tuple[list[int], dict[str, Handler], list[str]] | None = None
@@ -293,7 +313,7 @@ class GraphApi:
         if query.where is not None:
             items = [obj for obj in items if query.where(obj)]
         size = page_size_for(query, self.settings.default_page_size, spec.paged_by_default)
-        page, token = paginate(items, query, size)
+        page, token = paginate(items, query, size, rules=self._page_rules())
         values = [self._render(spec, obj, query) for obj in page]
         return self._collection(request, spec.path, query, values, token, len(items))
 
@@ -366,7 +386,7 @@ class GraphApi:
         if query.where is not None:
             items = [(s, obj) for s, obj in items if query.where(obj)]
         size = page_size_for(query, self.settings.default_page_size, True)
-        page, token = paginate(items, query, size, key=lambda item: str(item[1]["id"]))
+        page, token = paginate(items, query, size, key=lambda item: str(item[1]["id"]), rules=self._page_rules())
         values = [self._render(s, obj, query, typed=True) for s, obj in page]
         return self._collection(request, "directoryObjects", query, values, token, len(items))
 
@@ -382,13 +402,14 @@ class GraphApi:
     def put_single_ref(self, spec: CollectionSpec, rel: Relationship, request: GraphRequest, params: list[str]) -> GraphResponse:
         source = self.tenant.require(spec, params[0])
         _, target = self._resolve_target(rel, self._referenced_id(request.json().get("@odata.id")), source["id"])
-        self.tenant.links[rel.link][source["id"]] = {target["id"]}
+        self.tenant.set_single(rel.link, source["id"], target["id"])
         return GraphResponse(NO_CONTENT)
 
     def delete_single_ref(self, spec: CollectionSpec, rel: Relationship, request: GraphRequest, params: list[str]) -> GraphResponse:
         source = self.tenant.require(spec, params[0])
-        if not self.tenant.links[rel.link].pop(source["id"], None):
+        if not self.tenant.links[rel.link].get(source["id"]):
             raise resource_not_found(rel.name)
+        self.tenant.set_single(rel.link, source["id"], None)
         return GraphResponse(NO_CONTENT)
 
     def add_ref(self, spec: CollectionSpec, rel: Relationship, request: GraphRequest, params: list[str]) -> GraphResponse:
@@ -408,9 +429,34 @@ class GraphApi:
         target_id = params[1].lower()
         if not self.tenant.is_linked(rel.link, source["id"], target_id):
             raise resource_not_found(params[1])
-        if rel.link == "owners" and len(self.tenant.links["owners"].get(source["id"], ())) == 1:
+        if rel.keeps_last and len(self.tenant.links[rel.link].get(source["id"], ())) == 1:
             # Once a group has owners, its last owner cannot be removed (reference §6).
             raise bad_request("The group must have at least one owner, hence this owner cannot be removed.")
         self.tenant.unlink(rel.link, source["id"], target_id)
         return GraphResponse(NO_CONTENT)
 
+    # --- paging, $count, delta, actions ------------------------------------------------------------------
+
+    def _page_rules(self) -> PageRules:
+        settings = self.settings
+        return PageRules(self.tenant.clock.now(), settings.skiptoken_lifetime_seconds, settings.empty_pages)
+
+    def count_objects(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
+        if not request.eventual:
+            # Reference §1: /users/$count needs ConsistencyLevel: eventual.
+            raise bad_request("$count is not currently supported.")
+        query = parse_query(request.pairs, target_for(spec), eventual=True)
+        items = self.tenant.sorted_objects(spec)
+        total = len(items) if query.where is None else sum(1 for obj in items if query.where(obj))
+        return GraphResponse(200, text=str(total))
+
+    def delta(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
+        minimal = "return=minimal" in (request.headers.get("Prefer") or "").replace(" ", "").lower()
+        return GraphResponse(200, self.delta_queries.respond(spec, request.pairs, minimal, self.base))
+
+    def run_action(self, spec: CollectionSpec, action: Action, result_type: str, request: GraphRequest, params: list[str]) -> GraphResponse:
+        obj = self.tenant.require(spec, params[0])
+        result = action(self.tenant, spec, obj, request.json(spec.codes.bad_request))
+        if result is None:
+            return GraphResponse(NO_CONTENT)
+        return GraphResponse(200, {"@odata.context": f"{self.base}/$metadata#{result_type}", **result})

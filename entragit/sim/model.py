@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from entragit.sim.apps import TenantView, complete_application, complete_service_principal
 from entragit.sim.errors import GraphFault, bad_request
 
 # Property kinds: enough to refuse obviously wrong values the way Graph's deserializer does.
@@ -57,6 +58,8 @@ class Relationship:
     single: bool = False
     writable: bool = False
     target_collections: tuple[str, ...] = ("users",)
+    # Once set, the last link cannot be removed (a group's last owner, reference §6).
+    keeps_last: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ class CollectionSpec:
     # Attributes a synced object (onPremisesSyncEnabled true) refuses to change, as documented and as assumed.
     mastered_on_premises: frozenset[str] = frozenset()
     mastered_on_premises_unconfirmed: frozenset[str] = frozenset()
+    # Values the service computes when the object is created (appId, an SP's names), after the body is applied.
+    complete: Callable[[TenantView, dict[str, Any]], None] | None = None
 
     @property
     def type_name(self) -> str:
@@ -307,8 +312,10 @@ USERS = CollectionSpec(
     relationships=(
         Relationship("manager", link="manager", single=True, writable=True),
         Relationship("directReports", link="manager", reverse=True),
-        Relationship("memberOf", link="members", reverse=True, target_collections=("groups",)),
-        Relationship("ownedObjects", link="owners", reverse=True, target_collections=("groups",)),
+        Relationship("memberOf", link="members", reverse=True, target_collections=("groups", "administrativeUnits")),
+        Relationship(
+            "ownedObjects", link="owners", reverse=True, target_collections=("groups", "applications", "servicePrincipals")
+        ),
     ),
     expandable=("manager",),
     validate=_validate_user,
@@ -401,8 +408,8 @@ GROUPS = CollectionSpec(
     filterable=frozenset({"id", "displayName", "mailNickname", "mail", "mailEnabled", "securityEnabled", "isAssignableToRole"}),
     relationships=(
         Relationship("members", link="members", writable=True, target_collections=("users", "groups")),
-        Relationship("owners", link="owners", writable=True),
-        Relationship("memberOf", link="members", reverse=True, target_collections=("groups",)),
+        Relationship("owners", link="owners", writable=True, keeps_last=True),
+        Relationship("memberOf", link="members", reverse=True, target_collections=("groups", "administrativeUnits")),
     ),
     validate=_validate_group,
     recycle="microsoft.graph.group",
@@ -489,10 +496,114 @@ NAMED_LOCATIONS = CollectionSpec(
     recycle_bin="conditionalAccess",
 )
 
+# --- applications, service principals, administrative units (reference §6, §9) ------------------------------
+
+APP_OWNERS = Relationship("owners", link="owners", writable=True, target_collections=("users", "servicePrincipals"))
+
+APPLICATIONS = CollectionSpec(
+    name="applications",
+    path="applications",
+    odata_type="#microsoft.graph.application",
+    properties={
+        "id": STR,
+        "deletedDateTime": STR,
+        "appId": STR,
+        "displayName": STR,
+        "description": STR,
+        "notes": STR,
+        "signInAudience": STR,
+        "identifierUris": STRS,
+        "tags": STRS,
+        "api": OBJ,
+        "appRoles": OBJS,
+        "requiredResourceAccess": OBJS,
+        "web": OBJ,
+        "spa": OBJ,
+        "publicClient": OBJ,
+        "keyCredentials": OBJS,
+        "passwordCredentials": OBJS,
+        "publisherDomain": STR,
+        "createdDateTime": STR,
+    },
+    # passwordCredentials change only through addPassword/removePassword (reference §6).
+    read_only=frozenset({"id", "appId", "publisherDomain", "createdDateTime", "deletedDateTime", "passwordCredentials"}),
+    required_on_create=("displayName",),
+    filterable=frozenset({"id", "appId", "displayName", "publisherDomain", "signInAudience"}),
+    relationships=(APP_OWNERS,),
+    complete=complete_application,
+    recycle="microsoft.graph.application",
+)
+
+SERVICE_PRINCIPALS = CollectionSpec(
+    name="servicePrincipals",
+    path="servicePrincipals",
+    odata_type="#microsoft.graph.servicePrincipal",
+    properties={
+        "id": STR,
+        "deletedDateTime": STR,
+        "appId": STR,
+        "displayName": STR,
+        "description": STR,
+        "notes": STR,
+        "appDisplayName": STR,
+        "appOwnerOrganizationId": STR,
+        "servicePrincipalType": STR,
+        "servicePrincipalNames": STRS,
+        "accountEnabled": BOOL,
+        "appRoleAssignmentRequired": BOOL,
+        "tags": STRS,
+        "appRoles": OBJS,
+        "oauth2PermissionScopes": OBJS,
+        "keyCredentials": OBJS,
+        "passwordCredentials": OBJS,
+    },
+    # The exact read-only list is [UNCONFIRMED] (reference §6).
+    read_only=frozenset(
+        {"id", "deletedDateTime", "appDisplayName", "appOwnerOrganizationId", "servicePrincipalType", "passwordCredentials"}
+    ),
+    create_only=frozenset({"appId"}),
+    required_on_create=("appId",),
+    filterable=frozenset({"id", "appId", "displayName", "servicePrincipalType", "accountEnabled", "appOwnerOrganizationId"}),
+    relationships=(APP_OWNERS,),
+    complete=complete_service_principal,
+    recycle="microsoft.graph.servicePrincipal",
+)
+
+
+def _validate_administrative_unit(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    if changes.get("visibility") not in (None, "HiddenMembership", "Public"):
+        raise bad_request("Invalid value specified for property 'visibility' of resource 'AdministrativeUnit'.")
+
+
+ADMINISTRATIVE_UNITS = CollectionSpec(
+    name="administrativeUnits",
+    path="administrativeUnits",
+    odata_type="#microsoft.graph.administrativeUnit",
+    # The dynamic-membership fields are [UNCONFIRMED] in v1.0 (reference §9).
+    properties={
+        "id": STR,
+        "deletedDateTime": STR,
+        "displayName": STR,
+        "description": STR,
+        "visibility": STR,
+        "membershipType": STR,
+        "membershipRule": STR,
+        "membershipRuleProcessingState": STR,
+    },
+    read_only=frozenset({"id", "deletedDateTime"}),
+    required_on_create=("displayName",),
+    filterable=frozenset({"id", "displayName"}),
+    relationships=(Relationship("members", link="members", writable=True, target_collections=("users", "groups")),),
+    validate=_validate_administrative_unit,
+    recycle="microsoft.graph.administrativeUnit",
+)
+
 COLLECTIONS: tuple[CollectionSpec, ...] = (USERS, GROUPS, CA_POLICIES, NAMED_LOCATIONS)
+COLLECTIONS += (APPLICATIONS, SERVICE_PRINCIPALS, ADMINISTRATIVE_UNITS)
 BY_NAME: dict[str, CollectionSpec] = {spec.name: spec for spec in COLLECTIONS}
 # Collections whose objects are directoryObjects: reachable through /directoryObjects/{id} and $ref URLs.
 DIRECTORY_OBJECT_COLLECTIONS: tuple[str, ...] = ("users", "groups")
+DIRECTORY_OBJECT_COLLECTIONS += ("applications", "servicePrincipals", "administrativeUnits")
 
 
 def blank_object(spec: CollectionSpec, odata_type: str | None = None) -> dict[str, Any]:

@@ -326,26 +326,54 @@ def project(
     return {key: value for key, value in obj.items() if key in wanted}
 
 
-def encode_skiptoken(last_id: str) -> str:
-    return base64.urlsafe_b64encode(f"sim-v1:{last_id}".encode()).decode().rstrip("=")
+@dataclass(frozen=True)
+class PageRules:
+    """The tenant's paging switches at the time of a request (settings.py, reference §1 and §10)."""
+
+    now: float = 0.0
+    lifetime: float | None = None
+    empty_pages: bool = False
 
 
-def decode_skiptoken(token: str) -> str:
+@dataclass(frozen=True)
+class PageToken:
+    position: str  # where the next page starts: the last id served, or a delta round's offset
+    issued: float
+    # The empty page the empty_pages switch inserts has been served at this position already.
+    empty_served: bool = False
+
+
+def encode_skiptoken(position: str, issued: float, empty_served: bool = False) -> str:
+    text = f"sim-v2:{issued:.3f}:{int(empty_served)}:{position}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def expired_page_token() -> GraphFault:
+    return GraphFault(
+        400,
+        "Directory_ExpiredPageToken",
+        "The specified page token value has expired and can no longer be included in your request.",
+    )
+
+
+def decode_skiptoken(token: str, rules: PageRules) -> PageToken:
     try:
         text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        text = ""
-    if not text.startswith("sim-v1:"):
-        raise GraphFault(
-            400,
-            "Directory_ExpiredPageToken",
-            "The specified page token value has expired and can no longer be included in your request.",
-        )
-    return text.removeprefix("sim-v1:")
+        version, issued, empty, position = text.split(":", 3)
+        decoded = PageToken(position, float(issued), empty == "1")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise expired_page_token() from None
+    if version != "sim-v2" or (rules.lifetime is not None and rules.now - decoded.issued > rules.lifetime):
+        raise expired_page_token()
+    return decoded
 
 
 def paginate(
-    items: Sequence[T], query: Query, page_size: int | None, key: Callable[[T], str] = _object_id
+    items: Sequence[T],
+    query: Query,
+    page_size: int | None,
+    key: Callable[[T], str] = _object_id,
+    rules: PageRules = PageRules(),
 ) -> tuple[list[T], str | None]:
     """One page of items (sorted by key) after the skiptoken, and the token of the next page if any.
 
@@ -353,13 +381,17 @@ def paginate(
     two pages neither shift the rest nor get served twice.
     """
     start = 0
-    if query.skiptoken is not None:
-        start = bisect.bisect_right([key(item) for item in items], decode_skiptoken(query.skiptoken))
+    token = decode_skiptoken(query.skiptoken, rules) if query.skiptoken is not None else None
+    if token is not None:
+        start = bisect.bisect_right([key(item) for item in items], token.position)
+        if rules.empty_pages and not token.empty_served and start < len(items):
+            # A page may hold nothing and still carry a nextLink (reference §1); clients must keep following.
+            return [], encode_skiptoken(token.position, rules.now, empty_served=True)
     if page_size is None:
         return list(items[start:]), None
     page = list(items[start : start + page_size])
     has_more = start + page_size < len(items)
-    return page, encode_skiptoken(key(page[-1])) if has_more and page else None
+    return page, encode_skiptoken(key(page[-1]), rules.now) if has_more and page else None
 
 
 def page_size_for(query: Query, default_size: int, paged_by_default: bool) -> int | None:
@@ -372,8 +404,12 @@ def page_size_for(query: Query, default_size: int, paged_by_default: bool) -> in
 def next_link(base: str, path: str, pairs: list[tuple[str, str]], token: str) -> str:
     """Every original query option, then the new $skiptoken (reference §1)."""
     kept = [(k, v) for k, v in pairs if k.lower() != "$skiptoken"] + [("$skiptoken", token)]
+    return build_url(base, path, kept)
+
+
+def build_url(base: str, path: str, pairs: Sequence[tuple[str, str]]) -> str:
     # $, commas, parentheses, '=' and quotes stay readable, as in Graph's own links; spaces and & are escaped.
-    query = "&".join(quote(k, safe="$") + "=" + quote(v, safe="$,()='") for k, v in kept)
+    query = "&".join(quote(k, safe="$") + "=" + quote(v, safe="$,()='") for k, v in pairs)
     return f"{base}/{path}?{query}"
 
 

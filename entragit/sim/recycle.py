@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
+from entragit.sim.changes import HARD_DELETED, RESTORED, SOFT_DELETED
 from entragit.sim.clock import SimClock
 from entragit.sim.errors import GraphFault, bad_request, resource_not_found, unsupported_query
 from entragit.sim.graph import NO_CONTENT, GraphApi, GraphRequest, GraphResponse
@@ -120,7 +121,8 @@ class RecycleBins:
             for target in targets
             if object_id in (source, target)
         }
-        self.tenant.delete(spec, obj)
+        # Delta reports this as @removed "changed": restorable (reference §2).
+        self.tenant.delete(spec, obj, SOFT_DELETED)
         item = DeletedItem(spec, obj, self.clock.now())
         obj["deletedDateTime"] = self.clock.utc_now()
         if spec is USERS:
@@ -141,6 +143,7 @@ class RecycleBins:
             obj["userPrincipalName"] = binned_upn
             raise
         del self.items[obj["id"]]
+        self.tenant.changes.record(RESTORED, item.spec.name, obj["id"])
         if "deletedDateTime" in item.spec.properties:
             obj["deletedDateTime"] = None
         else:
@@ -157,6 +160,8 @@ class RecycleBins:
 
     def purge(self, item: DeletedItem) -> None:
         del self.items[item.obj["id"]]
+        # Gone for good now: delta reports @removed "deleted" from here on (reference §2).
+        self.tenant.changes.record(HARD_DELETED, item.spec.name, item.obj["id"])
         self._forget(item.obj["id"])
 
     def expire(self) -> None:

@@ -28,6 +28,7 @@ from entragit.sim.model import (
     USERS,
     blank_object,
 )
+from entragit.sim.seed_apps import seed_applications
 from entragit.sim.tenant import Tenant, security_identifier
 
 BASE_TIME = datetime(2021, 3, 1, 8, 0, 0, tzinfo=timezone.utc)
@@ -130,9 +131,10 @@ class SeededTenant:
 
 
 class _Seeder:
-    def __init__(self, seed: int, plan: SizePlan) -> None:
-        self.seed = seed
+    def __init__(self, seed: int, plan: SizePlan, size: str = "small") -> None:
         self.rng = random.Random(seed)
+        self.seed = seed
+        self.size = size
         self.plan = plan
         self.nicknames: dict[str, int] = {}
         self.people = 0
@@ -164,6 +166,8 @@ class _Seeder:
         self._conditional_access(groups)
         self.rng = random.Random(f"{self.seed}-synced")
         self._synced(people)
+        seed_applications(tenant, self.seed, self.size, BASE_TIME, client_id, secret)
+        tenant.changes.recording = True  # from here on, writes are changes that delta queries report
         slug = re.sub(r"[^a-z]", "", organization.lower())
         # The workflow of reference §8: GitHub Actions on the main branch of the backup repository.
         github = FederatedCredential(
@@ -545,5 +549,5 @@ class _Seeder:
 def build_tenant(seed: int, size: str) -> SeededTenant:
     if size not in SIZES:
         raise ValueError(f"unknown tenant size {size!r}; expected one of {', '.join(SIZES)}")
-    return _Seeder(seed, SIZES[size]).build()
+    return _Seeder(seed, SIZES[size], size).build()
 

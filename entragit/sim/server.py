@@ -23,6 +23,8 @@ log = logging.getLogger("entragit.sim")
 
 GRAPH_CONTENT_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 LOGIN_CONTENT_TYPE = "application/json; charset=utf-8"
+# /users/$count answers a bare integer; the exact content type is [UNCONFIRMED] (reference §1).
+TEXT_CONTENT_TYPE = "text/plain;charset=utf-8"
 GRAPH_PREFIX = "/v1.0"
 # An idle keep-alive connection is dropped after this long, so abandoned clients do not pin threads.
 IDLE_TIMEOUT_SECONDS = 60
@@ -125,6 +127,9 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self._cut = request.cut
         headers = {**envelope, "Cache-Control": "no-cache", "OData-Version": "4.0", **response.headers}
+        if response.text is not None:
+            self._send_raw(response.status, response.text.encode("utf-8"), TEXT_CONTENT_TYPE, headers)
+            return
         self._send(response.status, response.body, GRAPH_CONTENT_TYPE, headers)
 
     def _login(self, path: str, body: bytes, envelope: dict[str, str]) -> None:
@@ -154,6 +159,10 @@ class _Handler(BaseHTTPRequestHandler):
         return unquote(user.replace("+", " ")), unquote(password.replace("+", " "))
 
     def _send(self, status: int, body: dict[str, Any] | None, content_type: str, headers: dict[str, str]) -> None:
+        payload = None if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        self._send_raw(status, payload, content_type, headers)
+
+    def _send_raw(self, status: int, payload: bytes | None, content_type: str, headers: dict[str, str]) -> None:
         if self._cut:
             self.wfile = CutWriter(self.wfile, self._cut)  # type: ignore[assignment]
             self.close_connection = True
@@ -164,9 +173,8 @@ class _Handler(BaseHTTPRequestHandler):
             # 204 carries neither a body nor a Content-Length (RFC 9110 §8.6).
             self.end_headers()
             return
-        payload = b"" if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        if body is not None:
+        if payload is not None:
             self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Content-Length", str(len(payload or b"")))
         self.end_headers()
-        self.wfile.write(payload)
+        self.wfile.write(payload or b"")

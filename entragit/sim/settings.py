@@ -31,6 +31,14 @@ Every switch can be set from Python (`sim.settings.name = value`) or from text, 
 | ca_restore_report_only | bool | true | a restored enabled CA policy comes back report-only (§7a) |
 | federated_error_status | int | 401 | status of AADSTS70021/700213/7002138 ([UNCONFIRMED] §8) |
 | cloud | str | global | national cloud of the tenant: which Graph resource tokens are issued for |
+| empty_pages | bool | false | some pages come back empty while still carrying a nextLink (§1) |
+| skiptoken_lifetime_seconds | float or none | none | lifetime of $skiptoken page links; none: never expire ([UNCONFIRMED]) |
+| delta_page_size | int | 100 | items per delta page |
+| delta_members_per_page | int | 50 | members@delta entries per slice; larger groups repeat on later pages (§2) |
+| delta_replay | bool | false | repeat already-sent objects on later pages and rounds (§2 "replays") |
+| delta_token_lifetime_days | float | 7.0 | lifetime of deltaLinks; then 400 syncStateNotFound (§2) |
+| delta_force_resync | bool | false | answer deltaLinks with 410 Gone and a Location (§2) |
+| delta_refuse_unsupported_options | bool | true | $top/$orderby/$expand on delta: 400, or ignored when false |
 
 `fault_status`, `fault_cut` and `fault_delay` act together on the requests the `fault_*` selectors pick. A
 $batch request (path `$batch`) can be failed, cut or delayed as a whole; its items, matched by their own
@@ -89,6 +97,24 @@ class Settings:
     fault_probability: float = 1.0
     fault_path: str = ""
     replication_lag: float = 0.0
+
+    # --- paging and delta queries (reference §1, §2) ---
+    # Some pages come back empty while still carrying a nextLink, as Graph's directory pages may (§1).
+    empty_pages: bool = False
+    # Lifetime of $skiptoken page links in simulated seconds; None: they never expire ([UNCONFIRMED], §10).
+    skiptoken_lifetime_seconds: float | None = None
+    # Items per delta page (Graph's own size varies, §10) and member entries per members@delta slice: a
+    # group with more members repeats on later pages, each time with the next slice (§2).
+    delta_page_size: int = 100
+    delta_members_per_page: int = 50
+    # Repeat already-sent objects on later pages and rounds, as Graph's delta may ("replays", §2).
+    delta_replay: bool = False
+    delta_token_lifetime_days: float = 7.0
+    # Answer every deltaLink with 410 Gone and a Location to restart from (tenant maintenance, §2).
+    delta_force_resync: bool = False
+    # $top, $orderby and $expand (other than members) on delta: 400 as the docs say, or silently ignored as
+    # users report for $top (microsoft-graph-docs issues 7160, 17516).
+    delta_refuse_unsupported_options: bool = True
 
     @classmethod
     def realistic(cls, time_scale: float = 1.0) -> Settings:

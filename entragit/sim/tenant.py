@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from entragit.sim.changes import CREATED, HARD_DELETED, LINKED, UNLINKED, UPDATED, ChangeLog
+from entragit.sim.clock import SimClock
 from entragit.sim.errors import GraphFault, bad_request, resource_not_found
 from entragit.sim.model import (
     BY_NAME,
@@ -54,6 +56,9 @@ class Tenant:
         self._upn_index: dict[str, str] = {}
         self._sorted: dict[str, list[dict[str, Any]]] = {}
         self._rules: dict[str, UserPredicate] = {}
+        self.clock = SimClock()
+        # Every write after the seed, numbered, for delta queries (changes.py).
+        self.changes = ChangeLog()
 
     # --- reading -----------------------------------------------------------------------------------------
 
@@ -105,9 +110,12 @@ class Tenant:
         self._stamp_new(spec, obj)
         self._check_rule(spec, obj, changes)
         self._apply(spec, obj, changes)
+        if spec.complete is not None:
+            spec.complete(self, obj)
         if spec is GROUPS:
             self._derive_group_addresses(obj)
         self.add(spec, obj)
+        self.changes.record(CREATED, spec.name, obj["id"], tuple(changes))
         return obj
 
     def add(self, spec: CollectionSpec, obj: dict[str, Any]) -> None:
@@ -128,9 +136,13 @@ class Tenant:
             self._check_upn_free(changes["userPrincipalName"], obj["id"])
             self._upn_index.pop(obj["userPrincipalName"].lower(), None)
             self._upn_index[changes["userPrincipalName"].lower()] = obj["id"]
+        before = dict(obj)
         self._apply(spec, obj, changes)
         if spec.modified_stamp:
             obj[spec.modified_stamp] = utc_now()
+        # Derived properties (proxyAddresses after mail) change too; delta reports what changed, not what was sent.
+        changed = tuple(key for key, value in obj.items() if key in changes or before.get(key) != value)
+        self.changes.record(UPDATED, spec.name, obj["id"], changed)
         if spec is USERS:
             self._recompute_user(obj)
         elif spec is GROUPS and {"groupTypes", "membershipRule", "membershipRuleProcessingState"} & set(changes):
@@ -151,20 +163,26 @@ class Tenant:
         if spec is GROUPS and is_dynamic(obj) and obj["membershipRuleProcessingState"] is None:
             obj["membershipRuleProcessingState"] = "On"
 
-    def delete(self, spec: CollectionSpec, obj: dict[str, Any]) -> None:
+    def delete(self, spec: CollectionSpec, obj: dict[str, Any], kind: str = HARD_DELETED) -> None:
+        """Take an object out of the directory; kind says whether it went to a recycle bin (SOFT_DELETED)."""
         object_id = obj["id"]
         del self.objects[spec.name][object_id]
         self._sorted.pop(spec.name, None)
         if spec is USERS:
             self._upn_index.pop(obj["userPrincipalName"].lower(), None)
         self._rules.pop(object_id, None)
-        for table in self.links.values():
+        self.changes.record(kind, spec.name, object_id)
+        for link, table in self.links.items():
             table.pop(object_id, None)
-            for targets in table.values():
-                targets.discard(object_id)
+            for source_id, targets in table.items():
+                if object_id in targets:
+                    targets.discard(object_id)
+                    # A member deleted is a member removed, for members@delta (reference §2).
+                    self._record_link(UNLINKED, link, source_id, object_id, spec.name)
 
     def link(self, link: str, source_id: str, target_id: str) -> None:
         self.links[link].setdefault(source_id, set()).add(target_id)
+        self._record_link(LINKED, link, source_id, target_id)
 
     def unlink(self, link: str, source_id: str, target_id: str) -> None:
         targets = self.links[link].get(source_id)
@@ -172,6 +190,23 @@ class Tenant:
             targets.discard(target_id)
             if not targets:
                 del self.links[link][source_id]
+            self._record_link(UNLINKED, link, source_id, target_id)
+
+    def set_single(self, link: str, source_id: str, target_id: str | None) -> None:
+        """Point a single-valued link (manager) at target_id, or clear it with None."""
+        for old in list(self.links[link].get(source_id, ())):
+            if old != target_id:
+                self.unlink(link, source_id, old)
+        if target_id is not None:
+            self.link(link, source_id, target_id)
+
+    def collection_of(self, object_id: str) -> str | None:
+        return next((name for name, objects in self.objects.items() if object_id in objects), None)
+
+    def _record_link(self, kind: str, link: str, source_id: str, target_id: str, target_collection: str | None = None) -> None:
+        if self.changes.recording:
+            target_collection = target_collection or self.collection_of(target_id)
+            self.changes.record(kind, self.collection_of(source_id), source_id, (), link, target_id, target_collection)
 
     def is_linked(self, link: str, source_id: str, target_id: str) -> bool:
         return target_id in self.links[link].get(source_id, ())
@@ -190,7 +225,8 @@ class Tenant:
 
     def _stamp_new(self, spec: CollectionSpec, obj: dict[str, Any]) -> None:
         now = utc_now()
-        obj["createdDateTime"] = now
+        if "createdDateTime" in spec.properties:
+            obj["createdDateTime"] = now
         if spec.modified_stamp:
             obj[spec.modified_stamp] = now
         if spec is USERS:
@@ -233,10 +269,12 @@ class Tenant:
         rule = parse_rule(group["membershipRule"])
         self._rules[group["id"]] = rule
         members = {uid for uid, user in self.objects["users"].items() if rule(user)}
-        if members:
-            self.links["members"][group["id"]] = members
-        else:
-            self.links["members"].pop(group["id"], None)
+        current = set(self.links["members"].get(group["id"], ()))
+        # Link by link rather than one assignment, so that the change log sees each member come and go.
+        for user_id in sorted(members - current):
+            self.link("members", group["id"], user_id)
+        for user_id in sorted(current - members):
+            self.unlink("members", group["id"], user_id)
 
     def _recompute_user(self, user: Mapping[str, Any]) -> None:
         for group_id, rule in self._rules.items():

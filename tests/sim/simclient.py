@@ -18,6 +18,10 @@ class Graph:
         # The environment may set REQUESTS_CA_BUNDLE, which would override verify=.
         self.session.trust_env = False
         self.session.verify = sim.ca_bundle
+        self.renew()
+
+    def renew(self) -> None:
+        """A new access token, after a test moved simulated time past the old one's life."""
         self.session.headers["Authorization"] = f"Bearer {self.token()}"
 
     def token(self) -> str:

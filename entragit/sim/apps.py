@@ -1,0 +1,190 @@
+"""Applications and service principals: Microsoft's first-party apps and the values Graph computes on create.
+
+Kept apart from model.py's table so the table stays a table: these are the server-side rules behind
+POST /applications and POST /servicePrincipals (reference §6, §9).
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from entragit.sim.errors import GraphFault, bad_request
+
+# Microsoft's own tenant: the appOwnerOrganizationId of every first-party service principal.
+MICROSOFT_TENANT_ID = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
+MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+
+
+class TenantView(Protocol):
+    """What the create rules read from the tenant (model.py cannot import tenant.py, which imports it)."""
+
+    tenant_id: str
+    domain: str
+    objects: dict[str, dict[str, dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class FirstPartyApp:
+    app_id: str
+    display_name: str
+    service_principal_names: tuple[str, ...]
+    app_roles: tuple[tuple[str, str], ...] = ()  # (id, value): application permissions the API offers
+    scopes: tuple[tuple[str, str], ...] = ()  # (id, value): delegated permissions
+
+
+FIRST_PARTY: dict[str, FirstPartyApp] = {
+    app.app_id: app
+    for app in (
+        FirstPartyApp(
+            MICROSOFT_GRAPH_APP_ID,
+            "Microsoft Graph",
+            ("https://graph.microsoft.com", "https://canary.graph.microsoft.com", MICROSOFT_GRAPH_APP_ID),
+            app_roles=(
+                ("df021288-bdef-4463-88db-98f22de89214", "User.Read.All"),
+                ("741f803b-c850-494e-b5df-cde7c675a1ca", "User.ReadWrite.All"),
+                ("5b567255-7703-4780-807c-7be8301ae99b", "Group.Read.All"),
+                ("62a82d76-70ea-41e2-9197-370581804d09", "Group.ReadWrite.All"),
+                ("7ab1d382-f21e-4acd-a863-ba3e13f7da61", "Directory.Read.All"),
+                ("9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30", "Application.Read.All"),
+                ("246dd0d5-5bd0-4def-940b-0421030a5b68", "Policy.Read.All"),
+            ),
+            scopes=(("e1fe6dd8-ba31-4d61-89e7-88639da4683d", "User.Read"),),
+        ),
+        FirstPartyApp(
+            "00000002-0000-0ff1-ce00-000000000000",
+            "Office 365 Exchange Online",
+            ("https://outlook.office365.com", "00000002-0000-0ff1-ce00-000000000000"),
+        ),
+        FirstPartyApp(
+            "00000003-0000-0ff1-ce00-000000000000",
+            "Office 365 SharePoint Online",
+            ("https://microsoft.sharepoint-df.com", "00000003-0000-0ff1-ce00-000000000000"),
+        ),
+        FirstPartyApp(
+            "cc15fd57-2c6c-4117-a88c-83b1d56b4bbe",
+            "Microsoft Teams Services",
+            ("https://api.spaces.skype.com", "cc15fd57-2c6c-4117-a88c-83b1d56b4bbe"),
+        ),
+        FirstPartyApp(
+            "797f4846-ba00-4fd7-ba43-dac1f8f63013",
+            "Windows Azure Service Management API",
+            ("https://management.core.windows.net/", "797f4846-ba00-4fd7-ba43-dac1f8f63013"),
+        ),
+        FirstPartyApp(
+            "0000000a-0000-0000-c000-000000000000",
+            "Microsoft Intune",
+            ("https://api.manage.microsoft.com/", "0000000a-0000-0000-c000-000000000000"),
+        ),
+    )
+}
+
+# What Graph fills in for an application created with none of these (reference §9 shapes).
+APPLICATION_DEFAULTS: dict[str, Any] = {
+    "signInAudience": "AzureADMyOrg",
+    "api": {
+        "acceptMappedClaims": None,
+        "knownClientApplications": [],
+        "oauth2PermissionScopes": [],
+        "preAuthorizedApplications": [],
+        "requestedAccessTokenVersion": None,
+    },
+    "web": {
+        "homePageUrl": None,
+        "logoutUrl": None,
+        "redirectUris": [],
+        "implicitGrantSettings": {"enableAccessTokenIssuance": False, "enableIdTokenIssuance": False},
+        "redirectUriSettings": [],
+    },
+    "spa": {"redirectUris": []},
+    "publicClient": {"redirectUris": []},
+}
+
+
+def complete_application(tenant: TenantView, app: dict[str, Any]) -> None:
+    app["appId"] = str(uuid.uuid4())
+    app["publisherDomain"] = tenant.domain
+    for name, value in APPLICATION_DEFAULTS.items():
+        if app.get(name) is None:
+            app[name] = copy.deepcopy(value)
+
+
+def complete_service_principal(tenant: TenantView, sp: dict[str, Any]) -> None:
+    """An SP is an app's instance in this tenant: its names, roles and scopes come from the app (reference §9)."""
+    app_id = sp["appId"]
+    if any(other["appId"] == app_id for other in tenant.objects["servicePrincipals"].values()):
+        raise GraphFault(
+            409,
+            "Request_MultipleObjectsWithSameKeyValue",
+            f"The service principal cannot be created, updated, or restored because the service principal name "
+            f"{app_id} is already in use.",
+        )
+    app = next((a for a in tenant.objects["applications"].values() if a["appId"] == app_id), None)
+    if app is not None:
+        fields = service_principal_fields(app, tenant.tenant_id)
+    elif app_id in FIRST_PARTY:
+        fields = first_party_fields(FIRST_PARTY[app_id])
+    else:
+        raise bad_request(f"The appId '{app_id}' of the service principal does not reference a valid application object.")
+    for name, value in fields.items():
+        if name in ("appDisplayName", "appOwnerOrganizationId", "servicePrincipalType") or sp.get(name) in (None, []):
+            sp[name] = value
+
+
+def service_principal_fields(app: dict[str, Any], tenant_id: str) -> dict[str, Any]:
+    return {
+        "appId": app["appId"],
+        "displayName": app["displayName"],
+        "appDisplayName": app["displayName"],
+        "appOwnerOrganizationId": tenant_id,
+        "servicePrincipalType": "Application",
+        "servicePrincipalNames": [app["appId"], *app["identifierUris"]],
+        "accountEnabled": True,
+        "appRoleAssignmentRequired": False,
+        "appRoles": copy.deepcopy(app["appRoles"]),
+        "oauth2PermissionScopes": copy.deepcopy((app.get("api") or {}).get("oauth2PermissionScopes") or []),
+        "tags": ["WindowsAzureActiveDirectoryIntegratedApp"],
+    }
+
+
+def first_party_fields(app: FirstPartyApp) -> dict[str, Any]:
+    return {
+        "appId": app.app_id,
+        "displayName": app.display_name,
+        "appDisplayName": app.display_name,
+        "appOwnerOrganizationId": MICROSOFT_TENANT_ID,
+        "servicePrincipalType": "Application",
+        "servicePrincipalNames": list(app.service_principal_names),
+        "accountEnabled": True,
+        "appRoleAssignmentRequired": False,
+        "appRoles": [app_role(role_id, value, ["Application"]) for role_id, value in app.app_roles],
+        "oauth2PermissionScopes": [permission_scope(scope_id, value) for scope_id, value in app.scopes],
+        "tags": [],
+    }
+
+
+def app_role(role_id: str, value: str, member_types: list[str]) -> dict[str, Any]:
+    return {
+        "allowedMemberTypes": member_types,
+        "description": f"Allows the app to {value}.",
+        "displayName": value,
+        "id": role_id,
+        "isEnabled": True,
+        "origin": "Application",
+        "value": value,
+    }
+
+
+def permission_scope(scope_id: str, value: str) -> dict[str, Any]:
+    return {
+        "adminConsentDescription": f"Allows the app to {value} on behalf of the signed-in user.",
+        "adminConsentDisplayName": value,
+        "id": scope_id,
+        "isEnabled": True,
+        "type": "User",
+        "userConsentDescription": f"Allows the app to {value} on your behalf.",
+        "userConsentDisplayName": value,
+        "value": value,
+    }
