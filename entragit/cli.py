@@ -77,7 +77,8 @@ def init(directory: Path, tenant_id: str | None, client_id: str | None, cloud: s
 
     if sim_info is not None:
         info = read_simulator_info(str(sim_info))
-        config = Config(tenant_id=info["tenant_id"], client_id=info["client_id"], simulator=str(sim_info.resolve()))
+        config = Config(tenant_id=info["tenant_id"], client_id=info["client_id"], simulator=str(sim_info.resolve()),
+                        auth=auth)
     elif tenant_id and client_id:
         config = Config(tenant_id=tenant_id, client_id=client_id, cloud=cloud, auth=auth)
     else:
@@ -208,11 +209,13 @@ def types() -> None:
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
               help="Where to put the demo's backup repository (default: a new temporary folder).")
 @click.option("--seed", default=42, show_default=True, help="Seed of the simulated tenant.")
-def demo(directory: Path | None, seed: int) -> None:
+@click.option("--realistic", is_flag=True,
+              help="Give the simulated tenant Graph's throttling and a network's latency.")
+def demo(directory: Path | None, seed: int, realistic: bool) -> None:
     """The whole story on a simulated tenant: snapshot, a bad bulk change, the report, the restore."""
     from entragit.demo import run_demo
 
-    run_demo(directory, seed, click.echo)
+    run_demo(directory, seed, click.echo, realistic=realistic)
 
 
 @cli.group()
@@ -223,19 +226,34 @@ def sim() -> None:
 @sim.command("serve")
 @click.option("--port", default=0, show_default=True, help="Port to listen on (0: any free port).")
 @click.option("--seed", default=42, show_default=True, help="Seed of the generated tenant.")
-@click.option("--size", type=click.Choice(["small", "medium"]), default="small", show_default=True)
+@click.option("--size", type=click.Choice(["small", "medium", "large"]), default="small", show_default=True,
+              help="small: ~200 users (the demo); medium: ~5,000; large: ~100,000 users and 20,000 groups.")
 @click.option("--info", "info_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Write the connection details (URLs, ids, secret, CA) here as JSON once listening.")
-def sim_serve(port: int, seed: int, size: str, info_path: Path) -> None:
+@click.option("--realistic", is_flag=True, help="Throttling and latency as a real tenant has them.")
+@click.option("--time-scale", type=float, default=1.0, show_default=True,
+              help="Real seconds per simulated second: 0.01 runs quota windows and delays 100 times faster.")
+@click.option("--set", "switches", multiple=True, metavar="NAME=VALUE",
+              help="Set a switch, e.g. fault_status=429 or delta_token_lifetime_days=1 (see entragit/sim/settings.py).")
+def sim_serve(port: int, seed: int, size: str, info_path: Path, realistic: bool, time_scale: float,
+              switches: tuple[str, ...]) -> None:
     """Run a simulated tenant until interrupted.
 
     \b
     entragit sim serve --info sim.json &
     entragit init backup --sim sim.json && entragit snapshot --repo backup
+    entragit sim serve --info sim.json --set fault_status=503 --set fault_probability=0.1
     """
     from entragit.sim import serve
+    from entragit.sim.settings import Settings
 
-    serve(port=port, seed=seed, size=size, info_path=str(info_path))
+    settings = Settings.realistic(time_scale) if realistic else Settings(time_scale=time_scale)
+    for switch in switches:
+        try:
+            settings.apply(switch)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--set") from None
+    serve(port=port, seed=seed, size=size, info_path=str(info_path), settings=settings)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from dataclasses import dataclass
@@ -74,7 +75,7 @@ class Config:
         if self.auth not in AUTH_KINDS:
             raise ConfigError(f"{CONFIG_FILE}: unknown auth {self.auth!r}; one of {', '.join(AUTH_KINDS)}")
         if self.simulator:
-            return simulator_connection(self.simulator)
+            return dataclasses.replace(simulator_connection(self.simulator), auth=self.auth)
         if self.cloud not in CLOUDS:
             raise ConfigError(f"{CONFIG_FILE}: unknown cloud {self.cloud!r}; one of {', '.join(CLOUDS)}")
         graph, login = CLOUDS[self.cloud]

@@ -7,9 +7,13 @@ from typing import Any
 from entragit.auth import TokenProvider
 from entragit.config import Connection
 from entragit.graph import GraphClient
+from entragit.registry import REGISTRY
 
 
 def graph_client(connection: Connection, **options: Any) -> GraphClient:
     tokens = TokenProvider(connection)
-    return GraphClient(connection.graph_url, tokens.token, invalidate_token=tokens.invalidate,
-                       ca_bundle=connection.ca_bundle, **options)
+    client = GraphClient(connection.graph_url, tokens.token, invalidate_token=tokens.invalidate,
+                         ca_bundle=connection.ca_bundle, **options)
+    for prefix, per_second in {t.rate_limit for t in REGISTRY.values() if t.rate_limit}:
+        client.pace(prefix, per_second)
+    return client

@@ -19,12 +19,12 @@ import click
 from entragit.config import Config
 from entragit.connect import graph_client
 from entragit.diff import DiffReport, diff_live, diff_revisions
-from entragit.graph import GraphClient
+from entragit.graph import BatchItem, GraphClient
 from entragit.report import table
 from entragit.report.plan import render_plan, render_result
 from entragit.registry import get_type
 from entragit.restore import apply_plan, plan_restore
-from entragit.sim import Simulator
+from entragit.sim import Settings, Simulator
 from entragit.snapshot import take_snapshot
 from entragit.store import BackupRepo, init_repo
 
@@ -36,20 +36,21 @@ _EXTENSION_ATTRIBUTES = {f"extensionAttribute{i}": None for i in range(1, 16)}
 
 def _bulk_mistake(client: GraphClient) -> tuple[list[str], int]:
     """What the seed's bad CSV did: blank jobTitle and extension attributes, drop static memberships."""
-    sales = list(client.iter_collection("users", {"$filter": f"department eq '{DEPARTMENT}'",
-                                                  "$select": "id,displayName", "$top": "999"}))
-    removed = 0
-    for user in sales:
-        user_id = quote(user["id"])
-        client.request("PATCH", f"users/{user_id}",
-                       json={"jobTitle": None, "onPremisesExtensionAttributes": _EXTENSION_ATTRIBUTES})
-        groups = client.iter_collection(f"users/{user_id}/memberOf", {"$select": "id,groupTypes", "$top": "999"})
-        for group in groups:
-            if group.get("@odata.type") != "#microsoft.graph.group" or "DynamicMembership" in group.get("groupTypes", []):
-                continue
-            client.request("DELETE", f"groups/{quote(group['id'])}/members/{user_id}/$ref")
-            removed += 1
-    return [u["id"] for u in sales], removed
+    sales = [u["id"] for u in client.iter_collection(
+        "users", {"$filter": f"department eq '{DEPARTMENT}'", "$select": "id", "$top": "999"})]
+    blank = {"jobTitle": None, "onPremisesExtensionAttributes": _EXTENSION_ATTRIBUTES}
+    writes = [BatchItem("PATCH", f"users/{quote(u)}", body=blank) for u in sales]
+    groups = client.collect_many([BatchItem("GET", f"users/{quote(u)}/memberOf", {"$select": "id,groupTypes"})
+                                  for u in sales])
+    removals = [
+        BatchItem("DELETE", f"groups/{quote(group['id'])}/members/{quote(user)}/$ref")
+        for user, memberships in zip(sales, groups) for group in memberships
+        if group.get("@odata.type") == "#microsoft.graph.group" and "DynamicMembership" not in group.get("groupTypes", [])
+    ]
+    for answer, item in zip(client.batch(writes + removals), writes + removals):
+        if answer.status >= 400:
+            raise answer.error(item)
+    return sales, len(removals)
 
 
 def _groups_holding(repo: BackupRepo, commit: str, member_ids: set[str]) -> list[str]:
@@ -62,7 +63,7 @@ def _step(echo: Echo, number: int, title: str) -> None:
     echo(click.style(f"{number}. {title}", bold=True))
 
 
-def run_demo(directory: Path | None, seed: int, echo: Echo) -> None:
+def run_demo(directory: Path | None, seed: int, echo: Echo, realistic: bool = False) -> None:
     started = time.monotonic()
     workdir = directory or Path(tempfile.mkdtemp(prefix="entragit-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -70,10 +71,12 @@ def run_demo(directory: Path | None, seed: int, echo: Echo) -> None:
     info_path = workdir / "simulator.json"
 
     echo(click.style("entragit demo", bold=True) + ": recovering from a bulk script that went wrong, on a simulated tenant.")
-    with Simulator(seed=seed, size="small", state_dir=str(workdir)) as sim:
+    settings = Settings.realistic() if realistic else Settings()
+    with Simulator(seed=seed, size="small", state_dir=str(workdir), settings=settings) as sim:
         # The secret stays in this file, outside the backup repository, as it would in a real setup.
         info_path.write_text(json.dumps(sim.info(), indent=2))
-        echo(f"   Simulated tenant {sim.tenant_id} at {sim.graph_url} (HTTPS, msal client credentials).")
+        echo(f"   Simulated tenant {sim.tenant_id} at {sim.graph_url} (HTTPS, msal client credentials"
+             + (", Graph's throttling and latency)." if realistic else ")."))
 
         _step(echo, 1, "Monday: the daily snapshot")
         repo = init_repo(repo_dir, Config(tenant_id=sim.tenant_id, client_id=sim.client_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -38,8 +39,11 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
         if retry_after is not None:
             return retry_after
-        # Exponential backoff with full jitter where Graph gave no Retry-After (Conditional Access 429s).
-        return rng.uniform(0, min(self.max_delay, self.base_delay * 2 ** attempt))
+        # Exponential backoff where Graph gave no Retry-After (Conditional Access 429s). Half of it is
+        # jitter, so clients do not retry in lockstep; the other half is a floor, because requests made
+        # while throttled still count against the quota (reference §4).
+        ceiling = min(self.max_delay, self.base_delay * 2 ** attempt)
+        return float(ceiling / 2 + rng.uniform(0, ceiling / 2))
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -75,6 +79,7 @@ def error_from_response(method: str, url: str, response: requests.Response) -> G
 
 # At most 20 requests per $batch (reference §3).
 BATCH_LIMIT = 20
+BATCH_WORKERS = 4
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,7 @@ class GraphClient:
         version: str = "v1.0",
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
     ) -> None:
         self.base = f"{graph_url.rstrip('/')}/{version}"
@@ -123,7 +129,11 @@ class GraphClient:
         self._ca_bundle = ca_bundle
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
+        self._monotonic = monotonic
         self._rng = rng or random.Random()
+        self._paces: dict[str, float] = {}
+        self._next_slot: dict[str, float] = {}
+        self._pace_lock = threading.Lock()
         self._local = threading.local()  # one session per thread: requests.Session is not thread-safe
         self.request_count = 0
         self._count_lock = threading.Lock()
@@ -133,6 +143,24 @@ class GraphClient:
         if session is None:
             session = self._local.session = new_session(self._ca_bundle)
         return session
+
+    def pace(self, path_prefix: str, requests_per_second: float) -> None:
+        """Send requests under path_prefix no faster than this: where Graph documents a per-tenant rate
+        (Conditional Access: 1 request/s, and its 429s carry no Retry-After), waiting beforehand is cheaper
+        than being throttled."""
+        # A tenth of slack: Graph measures when a request arrives, not when it was sent.
+        self._paces[f"{self.base}/{path_prefix.strip('/')}"] = 1.1 / requests_per_second
+
+    def _wait_for_slot(self, url: str) -> None:
+        lane = next((prefix for prefix in self._paces if url.startswith(prefix)), None)
+        if lane is None:
+            return
+        with self._pace_lock:
+            now = self._monotonic()
+            slot = max(now, self._next_slot.get(lane, now))
+            self._next_slot[lane] = slot + self._paces[lane]
+        if slot > now:
+            self._sleep(slot - now)
 
     def url(self, path: str) -> str:
         return path if path.startswith("https://") else f"{self.base}/{path.lstrip('/')}"
@@ -149,6 +177,7 @@ class GraphClient:
         failure: Exception | None = None
         for attempt in range(self._retry.max_attempts):
             send_headers = {"Authorization": f"Bearer {self._token()}", **(headers or {})}
+            self._wait_for_slot(url)
             with self._count_lock:
                 self.request_count += 1
             try:
@@ -220,9 +249,12 @@ class GraphClient:
         pending = list(range(len(items)))
         waited = 0.0
         for attempt in range(self._retry.max_attempts):
-            for start in range(0, len(pending), BATCH_LIMIT):
-                chunk = pending[start:start + BATCH_LIMIT]
-                answers.update(self._send_batch(items, chunk))
+            chunks = [pending[start:start + BATCH_LIMIT] for start in range(0, len(pending), BATCH_LIMIT)]
+            # A few batches in flight hide the round trips; more would only spend the throttling budget
+            # faster than it refills.
+            with ThreadPoolExecutor(BATCH_WORKERS) as pool:
+                for chunk_answers in pool.map(lambda chunk: self._send_batch(items, chunk), chunks):
+                    answers.update(chunk_answers)
             retry = [i for i in pending if answers[i].status in _RETRY_STATUSES]
             if not retry:
                 break
@@ -265,4 +297,18 @@ class GraphClient:
         results: list[JSON | GraphError] = []
         for item, answer in zip(items, self.batch(items)):
             results.append(answer.body or {} if answer.status < 400 else answer.error(item))
+        return results
+
+    def collect_many(self, items: list[BatchItem]) -> list[list[JSON]]:
+        """Every item of many collections (first pages batched, later pages followed one by one)."""
+        results: list[list[JSON]] = []
+        for item, answer in zip(items, self.batch(items)):
+            if answer.status >= 400:
+                raise answer.error(item)
+            body = answer.body or {}
+            values = list(body.get("value", []))
+            next_link = body.get("@odata.nextLink")
+            if next_link:
+                values.extend(self.iter_collection(next_link))
+            results.append(values)
         return results

@@ -15,7 +15,7 @@ from urllib.parse import quote
 from entragit.canonical import Obj
 from entragit.diff import AttributeChange, Names, attribute_changes, split_relations
 from entragit.errors import GraphError, PlanError
-from entragit.graph import GraphClient
+from entragit.graph import BatchItem, GraphClient
 from entragit.live import fetch_objects, holders
 from entragit.registry import REGISTRY, ObjectType, Relationship, resolve_types
 from entragit.store import BackupRepo
@@ -134,6 +134,8 @@ class _Planner:
         self.blocked: list[Blocked] = []
         self._snapshot_cache: dict[str, dict[str, Obj]] = {}
         self._live_cache: dict[tuple[str, str], Obj | None] = {}
+        self._holders: dict[tuple[str, str, str], set[str]] = {}
+        self._snapshot_holders: dict[tuple[str, str], dict[str, set[str]]] = {}
         self.names = Names(repo, [commit])
 
     def snapshot_of(self, object_type: ObjectType) -> dict[str, Obj]:
@@ -233,27 +235,42 @@ class _Planner:
                         f"{base}/{quote(member_id)}/$ref", None, member=(rel.name, member_id, member_name))
         self.add(step)
 
+    def _reverse_links(self, member_type: ObjectType) -> list[tuple[ObjectType, Relationship]]:
+        return [(holder_type, rel) for holder_type in REGISTRY.values() for rel in holder_type.relationships
+                if rel.many and rel.reverse_path is not None and member_type.name in rel.member_types
+                and _matches(rel.name, self.filters)]
+
+    def read_holders(self, member_type: ObjectType, member_ids: list[str]) -> None:
+        """Who holds each of these objects now, read in batches before the per-object planning."""
+        for holder_type, rel in self._reverse_links(member_type):
+            for member_id, found in holders(self.client, member_type, member_ids, rel, holder_type).items():
+                self._holders[(holder_type.name, rel.name, member_id)] = found
+
+    def _held_in_snapshot(self, holder_type: ObjectType, rel: Relationship) -> dict[str, set[str]]:
+        """member id -> the holders whose files list it under rel, indexed once per relationship."""
+        key = (holder_type.name, rel.name)
+        if key not in self._snapshot_holders:
+            index: dict[str, set[str]] = {}
+            for holder_id, obj in self.snapshot_of(holder_type).items():
+                for member_id in obj.get(rel.name, []):
+                    index.setdefault(member_id, set()).add(holder_id)
+            self._snapshot_holders[key] = index
+        return self._snapshot_holders[key]
+
     def _plan_reverse(self, member_type: ObjectType, member_id: str, member_name: str | None) -> None:
         """Restoring X also restores the links to X recorded in other objects' files (X's memberships)."""
-        for holder_type in REGISTRY.values():
-            for rel in holder_type.relationships:
-                if not rel.many or rel.reverse_path is None or member_type.name not in rel.member_types:
-                    continue
-                if not _matches(rel.name, self.filters):
-                    continue
-                in_snapshot = {hid for hid, obj in self.snapshot_of(holder_type).items()
-                               if member_id in obj.get(rel.name, [])}
-                now = holders(self.client, member_type, member_id, rel, holder_type)
-                changed = sorted(in_snapshot ^ now)
-                live = self.live_of(holder_type, changed)
-                for holder_id in changed:
-                    holder_live = live[holder_id]
-                    desired = self.snapshot_of(holder_type).get(holder_id)
-                    if holder_live is None:
-                        continue  # the holder itself is gone; restoring it is its own selection
-                    kind = "add-ref" if holder_id in in_snapshot else "remove-ref"
-                    self._link(holder_type, holder_id, holder_live.get(holder_type.display_key), rel, member_id,
-                               kind, desired, holder_live)
+        for holder_type, rel in self._reverse_links(member_type):
+            in_snapshot = self._held_in_snapshot(holder_type, rel).get(member_id, set())
+            now = self._holders[(holder_type.name, rel.name, member_id)]
+            changed = sorted(in_snapshot ^ now)
+            live = self.live_of(holder_type, changed)
+            for holder_id in changed:
+                holder_live = live[holder_id]
+                if holder_live is None:
+                    continue  # the holder itself is gone; restoring it is its own selection
+                kind = "add-ref" if holder_id in in_snapshot else "remove-ref"
+                self._link(holder_type, holder_id, holder_live.get(holder_type.display_key), rel, member_id,
+                           kind, self.snapshot_of(holder_type).get(holder_id), holder_live)
 
     def _name_of(self, object_id: str) -> str | None:
         found = self.names(object_id)
@@ -304,6 +321,7 @@ def plan_restore(repo: BackupRepo, client: GraphClient, at: str, type_names: tup
     for object_type, object_ids in selected.items():
         snapshot = planner.snapshot_of(object_type)
         live = planner.live_of(object_type, object_ids)
+        planner.read_holders(object_type, [i for i in object_ids if live[i] is not None])
         for object_id in object_ids:
             planner.plan_object(object_type, object_id, snapshot[object_id], live[object_id])
     order = {name: t.restore_order for name, t in REGISTRY.items()}
@@ -320,20 +338,26 @@ def _already_done(step: Step, error: GraphError) -> bool:
 
 def apply_plan(repo: BackupRepo, client: GraphClient, plan: Plan,
                progress: Callable[[int, int], None] | None = None) -> ApplyResult:
-    """Write every step of a plan, then plan again against the same snapshot: what remains is residue."""
+    """Write every step of a plan, then plan again against the same snapshot: what remains is residue.
+
+    Steps of one kind are independent of each other, so each kind goes out in $batch requests; the kinds
+    go in plan order (properties, then links to add, then links to remove)."""
     done: list[Step] = []
     failed: list[tuple[Step, GraphError]] = []
-    for index, step in enumerate(plan.steps, 1):
-        try:
-            client.request(step.method, step.path, json=step.body)
-            done.append(step)
-        except GraphError as error:
+    for kind in sorted({s.kind for s in plan.steps}, key=_KIND_ORDER.__getitem__):
+        steps = [s for s in plan.steps if s.kind == kind]
+        items = [BatchItem(s.method, s.path, body=s.body) for s in steps]
+        for step, item, answer in zip(steps, items, client.batch(items)):
+            if answer.status < 400:
+                done.append(step)
+                continue
+            error = answer.error(item)
             if _already_done(step, error):
                 done.append(step)
             else:
                 failed.append((step, error))
         if progress:
-            progress(index, len(plan.steps))
+            progress(len(done) + len(failed), len(plan.steps))
     residue = plan_restore(repo, client, plan.commit, tuple(plan.selected),
                            tuple(i for ids in plan.selected.values() for i in ids), plan.attributes)
     residue.at = plan.at

@@ -60,6 +60,9 @@ class ObjectType:
     relationships: tuple[Relationship, ...] = ()
     page_size: int | None = 999
     """`$top` for list calls; None where Graph pages by itself (Conditional Access)."""
+    rate_limit: tuple[str, float] | None = None
+    """(path prefix, requests per second): a per-tenant rate Graph documents for a family of endpoints,
+    shared by every type under the prefix; the client paces itself to it."""
     restore_order: int = 50
     """Lower restores first: named locations and groups before the CA policies that name them."""
     display_key: str = "displayName"

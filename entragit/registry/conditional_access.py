@@ -5,6 +5,8 @@ from __future__ import annotations
 from entragit.registry import ObjectType, register
 
 _CA_VOLATILE = frozenset({"createdDateTime", "modifiedDateTime", "templateId"})
+# Conditional Access and named locations together: 1 request per second per tenant, all apps (reference §4).
+CONDITIONAL_ACCESS_RATE = ("identity/conditionalAccess", 1.0)
 
 NAMED_LOCATIONS = register(
     ObjectType(
@@ -19,6 +21,7 @@ NAMED_LOCATIONS = register(
         # Graph refuses a named-location PATCH without its @odata.type (reference §9).
         always_send=("@odata.type",),
         page_size=None,
+        rate_limit=CONDITIONAL_ACCESS_RATE,
         read_permission="Policy.Read.All",
         write_permission="Policy.ReadWrite.ConditionalAccess",
         restore_order=10,
@@ -43,6 +46,7 @@ CONDITIONAL_ACCESS_POLICIES = register(
             "conditions.locations.excludeLocations": ("namedLocations",),
         },
         page_size=None,
+        rate_limit=CONDITIONAL_ACCESS_RATE,
         read_permission="Policy.Read.All",
         write_permission="Policy.ReadWrite.ConditionalAccess",
         restore_order=30,

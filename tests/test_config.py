@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from entragit.config import Config, load_config
+from entragit.errors import ConfigError
+
+
+@pytest.mark.parametrize(("cloud", "graph", "login"), [
+    ("global", "https://graph.microsoft.com", "https://login.microsoftonline.com"),
+    ("usgov", "https://graph.microsoft.us", "https://login.microsoftonline.us"),
+    ("usgovdod", "https://dod-graph.microsoft.us", "https://login.microsoftonline.us"),
+    ("china", "https://microsoftgraph.chinacloudapi.cn", "https://login.chinacloudapi.cn"),
+])
+def test_a_national_cloud_picks_graph_sign_in_and_scope_together(cloud: str, graph: str, login: str) -> None:
+    connection = Config(tenant_id="t-1", client_id="c-1", cloud=cloud).connection()
+    assert (connection.graph_url, connection.authority, connection.scope) == (graph, f"{login}/t-1", f"{graph}/.default")
+
+
+def test_hosts_are_configuration_not_special_cases() -> None:
+    connection = Config(tenant_id="t-1", client_id="c-1", graph_url="https://graph.example/",
+                        authority_host="https://login.example").connection()
+    assert (connection.graph_url, connection.authority, connection.scope) == (
+        "https://graph.example", "https://login.example/t-1", "https://graph.example/.default")
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("tenant_id: t\n", "missing client_id"),
+    ("tenant_id: t\nclient_id: c\ncolour: blue\n", "unknown setting(s) colour"),
+    ("tenant_id: [t\n", "not valid YAML"),
+])
+def test_a_bad_config_file_is_named_with_its_problem(tmp_path: Path, text: str, problem: str) -> None:
+    (tmp_path / "entragit.yaml").write_text(text)
+    with pytest.raises(ConfigError, match=re.escape(problem)):
+        load_config(tmp_path)
+
+
+def test_an_unknown_auth_kind_is_refused() -> None:
+    with pytest.raises(ConfigError, match="unknown auth 'password'"):
+        Config(tenant_id="t", client_id="c", auth="password").connection()
