@@ -71,6 +71,10 @@ def canonical(object_type: ObjectType, raw: Obj, relations: dict[str, Any] | Non
             continue
         if _annotation(key, keep_type=object_type.polymorphic):
             continue
+        secret = object_type.secret_fields.get(key)
+        if secret and isinstance(value, list):
+            value = [{k: v for k, v in item.items() if k not in secret} if isinstance(item, dict) else item
+                     for item in value]
         body[key] = value
     obj = _normalise(body, "", object_type)
     for name, value in (relations or {}).items():

@@ -218,14 +218,12 @@ class _Planner:
               member_id: str, kind: str, desired: Obj | None, live: Obj) -> None:
         member_name = self._name_of(member_id)
         base = f"{holder_type.collection}/{quote(holder_id)}/{rel.name}"
-        if rel.computed_when:
-            prop, value = rel.computed_when
-            if value in (live.get(prop) or []) or value in ((desired or {}).get(prop) or []):
-                verb = "add" if kind == "add-ref" else "remove"
-                self.block(holder_type, holder_id, holder_name, f"{rel.name}: {verb} {member_name or member_id}",
-                           f"{holder_type.singular} {rel.name} are computed by the directory from its "
-                           f"{'membershipRule' if prop == 'groupTypes' else prop}; they follow the restored attributes")
-                return
+        if rel.computed_for(live) or rel.computed_for(desired):
+            verb = "add" if kind == "add-ref" else "remove"
+            self.block(holder_type, holder_id, holder_name, f"{rel.name}: {verb} {member_name or member_id}",
+                       f"{holder_type.singular} {rel.name} are computed by the directory from its "
+                       "membershipRule; they follow the restored attributes")
+            return
         if kind == "add-ref":
             body = {"@odata.id": self.client.ref_url(rel.ref_collection, member_id)}
             step = Step(kind, holder_type.name, holder_id, holder_name, "POST", f"{base}/$ref", body,

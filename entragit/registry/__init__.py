@@ -34,6 +34,14 @@ class Relationship:
     # this relationship itself (dynamic groups) and refuses writes to it.
     computed_when: tuple[str, str] | None = None
 
+    def computed_for(self, obj: dict[str, object] | None) -> bool:
+        """Whether the directory computes this relationship for obj (a dynamic group or unit)."""
+        if self.computed_when is None or not obj:
+            return False
+        prop, value = self.computed_when
+        found = obj.get(prop)
+        return found == value or (isinstance(found, list) and value in found)
+
 
 @dataclass(frozen=True)
 class ObjectType:
@@ -51,6 +59,9 @@ class ObjectType:
     create_only: frozenset[str] = frozenset()
     # Complex properties that Graph PATCHes key by key, so a key must be sent as null to clear it.
     merge_properties: frozenset[str] = frozenset()
+    # Secret-bearing lists: property -> keys dropped from each item. The credential's metadata (keyId,
+    # displayName, dates) is kept, since a new credential on an app is a classic backdoor; the secret never.
+    secret_fields: dict[str, frozenset[str]] = field(default_factory=dict, hash=False)
     # Properties that every PATCH body must carry (the discriminator of a polymorphic type).
     always_send: tuple[str, ...] = ()
     # Lists whose order means something; every other list of a stored object is a set and is sorted.
@@ -118,4 +129,4 @@ def type_for_odata(odata_type: str | None) -> ObjectType | None:
 
 
 # Importing the entry modules registers their types; the order here is only the order of `entragit types`.
-from entragit.registry import directory, conditional_access  # noqa: E402,F401
+from entragit.registry import applications, conditional_access, directory  # noqa: E402,F401

@@ -6,7 +6,7 @@ from entragit.registry import ObjectType, Relationship, register
 
 # Returned by Graph, changing without anyone changing the object, or derived from other properties:
 # storing them would make every snapshot differ (reference §9).
-_COMMON_VOLATILE = frozenset(
+COMMON_VOLATILE = frozenset(
     {"createdDateTime", "modifiedDateTime", "lastModifiedDateTime", "deletedDateTime",
      "renewedDateTime", "expirationDateTime"}
 )
@@ -24,7 +24,7 @@ USERS = register(
             "onPremisesImmutableId", "preferredLanguage", "surname", "usageLocation",
             "userPrincipalName", "userType", "creationType",
         ),
-        volatile=_COMMON_VOLATILE | {
+        volatile=COMMON_VOLATILE | {
             "signInActivity", "lastPasswordChangeDateTime", "refreshTokensValidFromDateTime",
             "signInSessionsValidFromDateTime", "externalUserStateChangeDateTime",
             "onPremisesLastSyncDateTime", "onPremisesProvisioningErrors", "assignedPlans",
@@ -58,7 +58,7 @@ GROUPS = register(
             "mail", "mailEnabled", "mailNickname", "membershipRule", "membershipRuleProcessingState",
             "onPremisesSyncEnabled", "securityEnabled", "visibility",
         ),
-        volatile=_COMMON_VOLATILE | {
+        volatile=COMMON_VOLATILE | {
             "onPremisesLastSyncDateTime", "licenseProcessingState", "membershipRuleProcessingStatus",
             "proxyAddresses", "securityIdentifier",
         },
