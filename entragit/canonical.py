@@ -86,7 +86,9 @@ def canonical(object_type: ObjectType, raw: Obj, relations: dict[str, Any] | Non
 
 
 def _yaml() -> YAML:
-    yaml = YAML(typ="safe")
+    # pure=True, always: where ruamel.yaml.clib is installed, the C emitter quotes and folds some strings
+    # differently (multi-line text, quotes), and a snapshot's bytes must not depend on the machine.
+    yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
     yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]  # _ordered() chose the order
     yaml.allow_unicode = True

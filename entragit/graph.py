@@ -134,6 +134,7 @@ class GraphClient:
         self._paces: dict[str, float] = {}
         self._next_slot: dict[str, float] = {}
         self._pace_lock = threading.Lock()
+        self._gate = 0.0  # monotonic time before which no request is sent: a throttled answer set it
         self._local = threading.local()  # one session per thread: requests.Session is not thread-safe
         self.request_count = 0
         self._count_lock = threading.Lock()
@@ -162,6 +163,19 @@ class GraphClient:
         if slot > now:
             self._sleep(slot - now)
 
+    def _back_off(self, delay: float) -> None:
+        """Wait, and hold every other thread of this client back as long: the throttling budget is the
+        app's, so a thread that went on sending would only spend it and lengthen everyone's wait."""
+        with self._pace_lock:
+            self._gate = max(self._gate, self._monotonic() + delay)
+        self._wait_for_gate()
+
+    def _wait_for_gate(self) -> None:
+        with self._pace_lock:
+            remaining = self._gate - self._monotonic()
+        if remaining > 0:
+            self._sleep(remaining)
+
     def url(self, path: str) -> str:
         return path if path.startswith("https://") else f"{self.base}/{path.lstrip('/')}"
 
@@ -177,6 +191,7 @@ class GraphClient:
         failure: Exception | None = None
         for attempt in range(self._retry.max_attempts):
             send_headers = {"Authorization": f"Bearer {self._token()}", **(headers or {})}
+            self._wait_for_gate()
             self._wait_for_slot(url)
             with self._count_lock:
                 self.request_count += 1
@@ -206,7 +221,7 @@ class GraphClient:
             if attempt + 1 == self._retry.max_attempts or waited + delay > self._retry.max_total_wait:
                 break
             waited += delay
-            self._sleep(delay)
+            self._back_off(delay)
         if isinstance(failure, GraphError):
             raise failure
         raise GraphError(method, url.split("?")[0], 0, "ConnectionFailed",
@@ -264,7 +279,7 @@ class GraphClient:
             if attempt + 1 == self._retry.max_attempts or waited + delay > self._retry.max_total_wait:
                 break
             waited += delay
-            self._sleep(delay)
+            self._back_off(delay)
             pending = retry
         return [answers[i] for i in range(len(items))]
 

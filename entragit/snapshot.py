@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -35,9 +36,16 @@ def _message(tenant_id: str, counts: dict[str, int], when: datetime) -> str:
     return "\n".join(lines)
 
 
+# Types are read side by side: their endpoints are throttled separately (Conditional Access has its own
+# 1 request/s), so one type's waits overlap another's reads.
+_TYPE_WORKERS = 3
+
+
 def read_tenant(client: GraphClient, types: list[ObjectType], progress: ProgressFn | None = None
                 ) -> dict[ObjectType, dict[str, Obj]]:
-    return {t: fetch_type(client, t, progress) for t in types}
+    with ThreadPoolExecutor(_TYPE_WORKERS) as pool:
+        results = list(pool.map(lambda t: fetch_type(client, t, progress), types))
+    return dict(zip(types, results))
 
 
 def take_snapshot(repo: BackupRepo, type_names: tuple[str, ...] = (), progress: ProgressFn | None = None,
@@ -49,5 +57,7 @@ def take_snapshot(repo: BackupRepo, type_names: tuple[str, ...] = (), progress: 
     objects = read_tenant(client, types, progress)
     counts = {t.name: len(by_id) for t, by_id in objects.items()}
     message = _message(repo.config.tenant_id, counts, datetime.now(timezone.utc))
-    commit, changed = repo.commit_snapshot(objects, message)
-    return SnapshotResult(commit, counts, changed)
+    staged = repo.stage(objects)
+    if not staged.changed:
+        return SnapshotResult(None, counts, 0)
+    return SnapshotResult(repo.commit(staged, message), counts, staged.changed)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import git
+from gitdb import IStream
 
 from entragit import canonical
 from entragit.canonical import Obj
@@ -40,6 +45,35 @@ class Snapshot:
     commit: str
     time: str
     summary: str
+
+
+@dataclass(frozen=True)
+class Staged:
+    writes: dict[str, bytes]
+    """path -> canonical bytes, for new and changed files."""
+    deletes: list[str]
+    before: dict[str, int]
+    """type name -> how many objects HEAD holds."""
+
+    @property
+    def changed(self) -> int:
+        return len(self.writes) + len(self.deletes)
+
+    def vanished(self, type_name: str) -> int:
+        return sum(1 for path in self.deletes if path.startswith(f"{type_name}/"))
+
+
+def _blob_id(data: bytes) -> str:
+    """The id git gives a blob, computed here so unchanged files are recognised without asking git."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # noqa: S324 (git's own hash)
+
+
+def _stdin(text: str) -> Any:
+    """A file to feed a git command's standard input (GitPython hands it to the process as is)."""
+    handle = tempfile.TemporaryFile()
+    handle.write(text.encode())
+    handle.seek(0)
+    return handle
 
 
 @dataclass(frozen=True)
@@ -121,12 +155,19 @@ class BackupRepo:
         out = self.git.git.status("--porcelain", "-z", "--untracked-files=all", "--", *folders)
         return [entry[3:] for entry in out.split("\0") if entry[3:]]
 
-    def commit_snapshot(self, objects: dict[ObjectType, dict[str, Obj]], message: str) -> tuple[str | None, int]:
-        """Make the given types' folders hold exactly these objects and commit them.
+    def _tree_blobs(self, folders: list[str]) -> dict[str, str]:
+        """path -> blob id of every file under these folders at HEAD (one ls-tree, no file read)."""
+        listing = self.git.git.ls_tree("-r", "-z", "HEAD", "--", *folders)
+        blobs = {}
+        for entry in filter(None, listing.split("\0")):
+            meta, path = entry.split("\t", 1)
+            blobs[path] = meta.split()[2]
+        return blobs
 
-        Returns the new commit (None when nothing changed) and how many files changed. Files whose bytes
-        are already right are not rewritten; if anything fails part-way the folders are put back as
-        HEAD had them, so a failed snapshot leaves no trace.
+    def stage(self, objects: dict[ObjectType, dict[str, Obj]]) -> Staged:
+        """What committing these objects would change, against HEAD: only files whose bytes differ.
+
+        Each type's folder is to hold exactly its objects; nothing is written anywhere yet.
         """
         folders = [f"{t.name}/" for t in objects]
         dirty = self._dirty(folders)
@@ -135,40 +176,52 @@ class BackupRepo:
                 f"{self.root} has uncommitted changes in snapshot folders ({', '.join(dirty[:3])}"
                 f"{', ...' if len(dirty) > 3 else ''}); commit or discard them before taking a snapshot"
             )
-        changed = 0
-        try:
-            for object_type, by_id in objects.items():
-                folder = self.root / object_type.name
-                folder.mkdir(exist_ok=True)
-                wanted = {object_path(object_type, i).split("/", 1)[1]: canonical.dump(o) for i, o in by_id.items()}
-                for existing in os.listdir(folder):
-                    if existing.endswith(".yaml") and existing not in wanted:
-                        (folder / existing).unlink()
-                        changed += 1
-                for name, data in wanted.items():
-                    target = folder / name
-                    try:
-                        if target.read_bytes() == data:
-                            continue
-                    except FileNotFoundError:
-                        pass
-                    target.write_bytes(data)
-                    changed += 1
-            if not changed:
-                return None, 0
-            self.git.git.add("-A", "--", *folders)
-            self.git.git.commit("-q", "-m", message, "--", *folders, env=self._identity_env())
-        except BaseException:
-            self._discard(folders)
-            raise
-        return str(self.git.head.commit.hexsha), changed
+        old = self._tree_blobs(folders)
+        writes: dict[str, bytes] = {}
+        for object_type, by_id in objects.items():
+            for object_id, obj in by_id.items():
+                path = object_path(object_type, object_id)
+                data = canonical.dump(obj)
+                if old.get(path) != _blob_id(data):
+                    writes[path] = data
+        wanted = {object_path(t, i) for t, by_id in objects.items() for i in by_id}
+        deletes = sorted(path for path in old if path not in wanted and split_path(path) is not None)
+        before: dict[str, int] = {t.name: 0 for t in objects}
+        for path in old:
+            located = split_path(path)
+            if located is not None:
+                before[located[0].name] = before.get(located[0].name, 0) + 1
+        return Staged(writes, deletes, before)
 
-    def _discard(self, folders: list[str]) -> None:
-        self.git.git.reset("-q", "HEAD", "--", *folders)
-        tracked = [f for f in folders if self.git.git.ls_files("--", f)]
-        if tracked:
-            self.git.git.checkout("HEAD", "--", *tracked)
-        self.git.git.clean("-fdq", "--", *folders)
+    def commit(self, staged: Staged, message: str, branch: str | None = None) -> str:
+        """Commit staged changes on top of HEAD: to the current branch (and the working tree follows),
+        or to another branch, leaving the current one and the working tree untouched.
+
+        The commit is built in a private index, so until the branch moves nothing visible has changed:
+        a failure at any point leaves the repository as it was.
+        """
+        head = str(self.git.head.commit.hexsha)
+        index_file = Path(self.git.git_dir) / f"entragit-index-{os.getpid()}"
+        env = {"GIT_INDEX_FILE": str(index_file)}
+        try:
+            self.git.git.read_tree(head, env=env)
+            lines = [f"0 {'0' * 40}\t{path}" for path in staged.deletes]
+            for path, data in staged.writes.items():
+                blob = self.git.odb.store(IStream("blob", len(data), io.BytesIO(data)))
+                lines.append(f"100644 {blob.hexsha.decode()}\t{path}")
+            self.git.git.update_index("--index-info", istream=_stdin("\n".join(lines) + "\n"), env=env)
+            tree = self.git.git.write_tree(env=env)
+            commit = self.git.git.commit_tree(tree, "-p", head, "-m", message, env={**env, **self._identity_env()})
+        finally:
+            index_file.unlink(missing_ok=True)
+        if branch is not None:
+            self.git.git.update_ref(f"refs/heads/{branch}", commit)
+            return str(commit)
+        self.git.git.update_ref("HEAD", commit, head, "-m", "entragit snapshot")
+        # Fast-forward the index and the working tree from the old commit to the new one; only the
+        # changed paths are touched (the snapshot folders were checked clean).
+        self.git.git.read_tree("-m", "-u", head, commit)
+        return str(commit)
 
     def _identity_env(self) -> dict[str, str]:
         reader = self.git.config_reader()

@@ -18,12 +18,18 @@ from tests.conftest import Admin, connection_of
 
 
 class Sleeps(list[float]):
+    """The client's clock: its sleeps are recorded and pass at once, and its time is what they add up to."""
+
     def __call__(self, seconds: float) -> None:
         self.append(seconds)
 
+    def now(self) -> float:
+        return sum(self)
+
 
 def _client(sim: Simulator, sleeps: Sleeps, **retry: float) -> GraphClient:
-    return graph_client(connection_of(sim), sleep=sleeps, retry=RetryPolicy(**retry) if retry else None)
+    return graph_client(connection_of(sim), sleep=sleeps, monotonic=sleeps.now,
+                        retry=RetryPolicy(**retry) if retry else None)
 
 
 def _list_users(client: GraphClient) -> list[dict]:  # type: ignore[type-arg]

@@ -94,3 +94,12 @@ def test_a_read_failing_part_way_commits_nothing_and_leaves_the_tree_clean(repo:
     assert repo.git.head.commit.hexsha == head
     assert _files(repo.root) == files
     assert repo.git.git.status("--porcelain") == ""
+
+
+def test_canonical_bytes_do_not_depend_on_the_yaml_emitter_installed() -> None:
+    tricky = {"id": "x", "displayName": "O'Neil \"Quoted\"",
+              "notes": ["multi\nline", "'q'", "a: b", "#x", "yes", "", " lead", "1e3", "2024-01-01", "ü"]}
+    text = canonical.dump(tricky).decode()
+    assert canonical.load(text, "x.yaml") == tricky
+    # The pure-Python emitter's spelling, whichever emitter this machine could use.
+    assert "- \"multi\\nline\"\n" in text and "- \"'q'\"\n" in text
