@@ -91,19 +91,30 @@ def init(directory: Path, tenant_id: str | None, client_id: str | None, cloud: s
 @cli.command()
 @repo_option
 @click.option("--type", "types", multiple=True, metavar="T", help="Only this object type (repeatable).")
-def snapshot(repo_dir: Path, types: tuple[str, ...]) -> None:
+@click.option("--accept-mass-change", is_flag=True,
+              help="Commit to the current branch even if a large share of objects vanished.")
+def snapshot(repo_dir: Path, types: tuple[str, ...], accept_mass_change: bool) -> None:
     """Read the tenant and commit it as one YAML file per object.
 
     An unchanged tenant gives byte-identical files and no new commit. A read that fails part-way
-    commits nothing.
+    commits nothing. A snapshot in which a large share of a type's objects vanished (a partial answer
+    from Graph looks just like that) goes to a side branch entragit/suspect/<time> and the command
+    exits 1, unless --accept-mass-change says the change is real.
     """
     from entragit.progress import Progress
     from entragit.snapshot import take_snapshot
 
     progress = Progress()
-    result = take_snapshot(_open(repo_dir), types, progress)
+    result = take_snapshot(_open(repo_dir), types, progress, accept_mass_change=accept_mass_change)
     progress.done()
     counts = ", ".join(f"{n} {name}" for name, n in result.counts.items())
+    if result.suspicions:
+        click.echo(click.style("Snapshot held back as suspect", fg="red", bold=True)
+                   + f": committed to branch {result.branch}, not to the current branch.", err=True)
+        for reason in result.suspicions:
+            click.echo(f"  - {reason}", err=True)
+        click.echo("If this change is real, take the snapshot again with --accept-mass-change.", err=True)
+        sys.exit(1)
     if result.commit is None:
         click.echo(f"No changes since the last snapshot ({counts}); no commit made.")
     else:

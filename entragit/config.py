@@ -50,6 +50,15 @@ class Connection:
 
 
 @dataclass(frozen=True)
+class Guard:
+    """The mass-change guard: a snapshot in which more than vanished_share of a type's objects vanished
+    (for types with more than minimum_objects) is held back as suspect."""
+
+    vanished_share: float = 0.2
+    minimum_objects: int = 20
+
+
+@dataclass(frozen=True)
 class Config:
     tenant_id: str
     client_id: str
@@ -60,6 +69,7 @@ class Config:
     """Path of a `entragit sim serve --info` file: the connection is read from it at run time."""
     types: tuple[str, ...] = ()
     auth: str = "secret"
+    guard: Guard = Guard()
 
     def to_yaml_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"tenant_id": self.tenant_id, "client_id": self.client_id, "cloud": self.cloud,
@@ -69,6 +79,7 @@ class Config:
                 data[key] = getattr(self, key)
         if self.types:
             data["types"] = list(self.types)
+        data["guard"] = {"vanished_share": self.guard.vanished_share, "minimum_objects": self.guard.minimum_objects}
         return data
 
     def connection(self) -> Connection:
@@ -129,7 +140,8 @@ def load_config(repo_root: Path) -> Config:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of settings")
-    known = {"tenant_id", "client_id", "cloud", "graph_url", "authority_host", "simulator", "types", "auth"}
+    known = {"tenant_id", "client_id", "cloud", "graph_url", "authority_host", "simulator", "types", "auth",
+             "guard"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
@@ -145,4 +157,20 @@ def load_config(repo_root: Path) -> Config:
         simulator=data.get("simulator"),
         types=tuple(data.get("types") or ()),
         auth=str(data.get("auth", "secret")),
+        guard=_guard(data.get("guard"), path),
     )
+
+
+def _guard(data: Any, path: Path) -> Guard:
+    if data is None:
+        return Guard()
+    if not isinstance(data, dict) or set(data) - {"vanished_share", "minimum_objects"}:
+        raise ConfigError(f"{path}: guard takes vanished_share (0..1) and minimum_objects")
+    try:
+        guard = Guard(float(data.get("vanished_share", Guard.vanished_share)),
+                      int(data.get("minimum_objects", Guard.minimum_objects)))
+    except (TypeError, ValueError):
+        raise ConfigError(f"{path}: guard values must be numbers") from None
+    if not 0 <= guard.vanished_share <= 1:
+        raise ConfigError(f"{path}: guard.vanished_share must be between 0 and 1")
+    return guard

@@ -103,3 +103,57 @@ def test_canonical_bytes_do_not_depend_on_the_yaml_emitter_installed() -> None:
     assert canonical.load(text, "x.yaml") == tricky
     # The pure-Python emitter's spelling, whichever emitter this machine could use.
     assert "- \"multi\\nline\"\n" in text and "- \"'q'\"\n" in text
+
+
+def _delete_users(admin: Admin, department: str, count: int) -> int:
+    doomed = admin.users(department)[:count]
+    for user in doomed:
+        admin.call("DELETE", f"users/{user['id']}")
+    return len(doomed)
+
+
+def test_a_mass_vanishing_is_held_back_on_a_side_branch(repo: BackupRepo, admin: Admin) -> None:
+    run("snapshot", "--repo", str(repo.root))
+    head, files = repo.git.head.commit.hexsha, _files(repo.root)
+    deleted = sum(_delete_users(admin, department, 30) for department in ("Engineering", "Support", "Operations"))
+
+    held = run("snapshot", "--repo", str(repo.root), ok=False)
+
+    assert held.exit_code == 1
+    assert "held back as suspect" in held.output and "users vanished" in held.output
+    assert repo.git.head.commit.hexsha == head and _files(repo.root) == files
+    [branch] = [b for b in repo.git.branches if b.name.startswith("entragit/suspect/")]
+    assert branch.name in held.output
+    assert branch.commit.parents[0].hexsha == head
+    assert branch.commit.message.startswith("Suspect snapshot: ")
+    removed = repo.git.git.diff("--name-only", "--diff-filter=D", head, branch.commit.hexsha).split()
+    assert deleted > 41 and len(removed) == deleted and all(p.startswith("users/") for p in removed)
+
+
+def test_a_real_mass_change_is_accepted_onto_the_main_line_when_said_so(repo: BackupRepo, admin: Admin) -> None:
+    run("snapshot", "--repo", str(repo.root))
+    head = repo.git.head.commit.hexsha
+    for department in ("Engineering", "Support", "Operations"):
+        _delete_users(admin, department, 30)
+
+    run("snapshot", "--repo", str(repo.root), "--accept-mass-change")
+
+    assert repo.git.head.commit.parents[0].hexsha == head
+    assert repo.git.head.commit.message.startswith("Snapshot: ")
+    assert not [b for b in repo.git.branches if b.name.startswith("entragit/suspect/")]
+
+
+def test_a_small_vanishing_is_an_ordinary_snapshot(repo: BackupRepo, admin: Admin) -> None:
+    run("snapshot", "--repo", str(repo.root))
+    _delete_users(admin, "Support", 5)
+    run("snapshot", "--repo", str(repo.root))
+    assert len(repo.git.git.diff("--name-only", "--diff-filter=D", "HEAD~1", "HEAD").split()) == 5
+
+
+def test_each_commit_records_counts_and_mode_per_type_in_trailers(repo: BackupRepo) -> None:
+    run("snapshot", "--repo", str(repo.root))
+    trailers = repo.git.git.log("-1", "--format=%(trailers:key=Entragit-Type,valueonly)").split("\n")
+    by_type = {line.split()[0]: line.split()[1:] for line in trailers if line}
+    assert set(by_type) == {p.name for p in repo.root.iterdir() if p.is_dir() and p.name != ".git"}
+    users = len(list((repo.root / "users").glob("*.yaml")))
+    assert by_type["users"] == [f"count={users}", "mode=full"]
