@@ -160,6 +160,22 @@ def diff(rev_a: str | None, rev_b: str | None, repo_dir: Path, live: bool, types
 
 
 @cli.command()
+@click.argument("object_id")
+@repo_option
+@click.option("-n", "--max-count", type=int, help="Only the newest N changes.")
+def log(object_id: str, repo_dir: Path, max_count: int | None) -> None:
+    """The snapshots in which OBJECT_ID changed, newest first, each with what changed.
+
+    \b
+    entragit log 5f1c3a2e-...            # who blanked this user's department, and when
+    """
+    from entragit.history import object_history
+    from entragit.report.table import render_history
+
+    click.echo(render_history(object_history(_open(repo_dir), object_id, max_count), object_id))
+
+
+@cli.command()
 @repo_option
 @click.option("--at", "at", required=True, metavar="REV", help="The snapshot (any git revision) to restore from.")
 @click.option("--type", "types", multiple=True, metavar="T", help="Restore every object of this type (repeatable).")

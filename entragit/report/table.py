@@ -7,6 +7,7 @@ from collections import Counter
 import click
 
 from entragit.diff import DiffReport, ObjectChange
+from entragit.history import HistoryEntry
 from entragit.report.values import show
 
 _MARK = {"added": ("+", "green"), "removed": ("-", "red"), "modified": ("~", "yellow")}
@@ -56,4 +57,15 @@ def render(report: DiffReport, limit_per_object: int | None = None) -> str:
     if report.changes:
         lines.append("")
     lines.append(summary(report))
+    return "\n".join(lines)
+
+
+def render_history(entries: list[HistoryEntry], object_id: str) -> str:
+    if not entries:
+        return f"No snapshot on this branch changed {object_id}."
+    latest = entries[0].change
+    lines = [click.style(f"History of {latest.type}/{object_id}  {latest.display_name or ''}".rstrip(), bold=True)]
+    for entry in entries:
+        lines += ["", click.style(f"{entry.commit[:10]}  {entry.time}  {entry.subject}", fg="cyan")]
+        lines += _object_lines(entry.change, None)[1:] or [f"    ({entry.change.change})"]
     return "\n".join(lines)
