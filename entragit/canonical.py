@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -96,13 +97,25 @@ def _yaml() -> YAML:
     return yaml
 
 
-_DUMPER = _yaml()
-_LOADER = YAML(typ="safe")
+# ruamel's YAML objects keep parsing state on themselves: one per thread.
+_local = threading.local()
+
+
+def _dumper() -> YAML:
+    if not hasattr(_local, "dumper"):
+        _local.dumper = _yaml()
+    return _local.dumper  # type: ignore[no-any-return]
+
+
+def _loader() -> YAML:
+    if not hasattr(_local, "loader"):
+        _local.loader = YAML(typ="safe")
+    return _local.loader  # type: ignore[no-any-return]
 
 
 def dump(obj: Obj) -> bytes:
     buffer = io.StringIO()
-    _DUMPER.dump(obj, buffer)
+    _dumper().dump(obj, buffer)
     return buffer.getvalue().encode("utf-8")
 
 
@@ -110,7 +123,7 @@ def load(data: bytes | str, path: str, commit: str | None = None) -> Obj:
     """Parse one snapshot file; path (and the commit it was read from) name it in any error."""
     at = f" in commit {commit[:12]}" if commit else ""
     try:
-        obj = _LOADER.load(data)
+        obj = _loader().load(data)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -120,3 +133,11 @@ def load(data: bytes | str, path: str, commit: str | None = None) -> Obj:
     if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
         raise StoreError(f"{path}{at}: not a snapshot object (expected a mapping with an 'id')")
     return obj
+
+
+def with_relation(obj: Obj, name: str, value: list[str]) -> Obj:
+    """A canonical object with one relationship replaced, still canonical."""
+    updated = {k: v for k, v in obj.items() if k != name}
+    if value:
+        updated[name] = sorted(set(value))
+    return _ordered(updated)

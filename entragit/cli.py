@@ -93,11 +93,14 @@ def init(directory: Path, tenant_id: str | None, client_id: str | None, cloud: s
 @click.option("--type", "types", multiple=True, metavar="T", help="Only this object type (repeatable).")
 @click.option("--accept-mass-change", is_flag=True,
               help="Commit to the current branch even if a large share of objects vanished.")
-def snapshot(repo_dir: Path, types: tuple[str, ...], accept_mass_change: bool) -> None:
+@click.option("--full", is_flag=True, help="Read every object, not only what changed since the last snapshot.")
+def snapshot(repo_dir: Path, types: tuple[str, ...], accept_mass_change: bool, full: bool) -> None:
     """Read the tenant and commit it as one YAML file per object.
 
-    An unchanged tenant gives byte-identical files and no new commit. A read that fails part-way
-    commits nothing. A snapshot in which a large share of a type's objects vanished (a partial answer
+    Users, groups, applications, service principals and administrative units are read incrementally
+    (Graph's delta queries) once a snapshot has been taken; --full reads everything again. An unchanged
+    tenant gives byte-identical files and no new commit. A read that fails part-way commits nothing.
+    A snapshot in which a large share of a type's objects vanished (a partial answer
     from Graph looks just like that) goes to a side branch entragit/suspect/<time> and the command
     exits 1, unless --accept-mass-change says the change is real.
     """
@@ -105,8 +108,10 @@ def snapshot(repo_dir: Path, types: tuple[str, ...], accept_mass_change: bool) -
     from entragit.snapshot import take_snapshot
 
     progress = Progress()
-    result = take_snapshot(_open(repo_dir), types, progress, accept_mass_change=accept_mass_change)
+    result = take_snapshot(_open(repo_dir), types, progress, accept_mass_change=accept_mass_change, full=full)
     progress.done()
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     counts = ", ".join(f"{n} {name}" for name, n in result.counts.items())
     if result.suspicions:
         click.echo(click.style("Snapshot held back as suspect", fg="red", bold=True)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import tempfile
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +56,8 @@ class Staged:
     deletes: list[str]
     before: dict[str, int]
     """type name -> how many objects HEAD holds."""
+    added: set[str]
+    """Paths among writes that HEAD does not hold."""
 
     @property
     def changed(self) -> int:
@@ -61,6 +65,19 @@ class Staged:
 
     def vanished(self, type_name: str) -> int:
         return sum(1 for path in self.deletes if path.startswith(f"{type_name}/"))
+
+    def count_after(self, type_name: str) -> int:
+        gained = sum(1 for path in self.added if path.startswith(f"{type_name}/"))
+        return self.before.get(type_name, 0) + gained - self.vanished(type_name)
+
+
+@dataclass(frozen=True)
+class Content:
+    """What a snapshot read of one type gives: every object (complete), or only what changed."""
+
+    objects: dict[str, Obj]
+    complete: bool = True
+    removed: frozenset[str] = frozenset()
 
 
 def _blob_id(data: bytes) -> str:
@@ -94,6 +111,7 @@ class BackupRepo:
         if self.git.working_tree_dir is None:
             raise StoreError(f"{root} is a bare git repository; entragit needs a working tree")
         self.root = Path(self.git.working_tree_dir)
+        self._cat_file_lock = threading.Lock()
         self.config: Config = load_config(self.root)
 
     # -- reading -------------------------------------------------------------------------------------
@@ -116,7 +134,10 @@ class BackupRepo:
         return [Snapshot(*line.split("\x1f", 2)) for line in out.splitlines() if line]
 
     def _read_blob(self, spec: str) -> bytes:
-        return bytes(self.git.git.get_object_data(spec)[3])
+        # One persistent `git cat-file --batch` serves every read; a snapshot reads types from several
+        # threads, and interleaved requests on that pipe would hand one thread another's bytes.
+        with self._cat_file_lock:
+            return bytes(self.git.git.get_object_data(spec)[3])
 
     def read_object(self, rev: str, object_type: ObjectType, object_id: str) -> Obj | None:
         path = object_path(object_type, object_id)
@@ -164,12 +185,13 @@ class BackupRepo:
             blobs[path] = meta.split()[2]
         return blobs
 
-    def stage(self, objects: dict[ObjectType, dict[str, Obj]]) -> Staged:
-        """What committing these objects would change, against HEAD: only files whose bytes differ.
+    def stage(self, contents: dict[ObjectType, Content]) -> Staged:
+        """What committing these contents would change, against HEAD: only files whose bytes differ.
 
-        Each type's folder is to hold exactly its objects; nothing is written anywhere yet.
+        A complete content is the whole folder; a partial one (an incremental read) names the objects
+        that changed and those removed, and leaves every other file as it is. Nothing is written yet.
         """
-        folders = [f"{t.name}/" for t in objects]
+        folders = [f"{t.name}/" for t in contents]
         dirty = self._dirty(folders)
         if dirty:
             raise StoreError(
@@ -178,20 +200,26 @@ class BackupRepo:
             )
         old = self._tree_blobs(folders)
         writes: dict[str, bytes] = {}
-        for object_type, by_id in objects.items():
-            for object_id, obj in by_id.items():
+        deletes: list[str] = []
+        for object_type, content in contents.items():
+            for object_id, obj in content.objects.items():
                 path = object_path(object_type, object_id)
                 data = canonical.dump(obj)
                 if old.get(path) != _blob_id(data):
                     writes[path] = data
-        wanted = {object_path(t, i) for t, by_id in objects.items() for i in by_id}
-        deletes = sorted(path for path in old if path not in wanted and split_path(path) is not None)
-        before: dict[str, int] = {t.name: 0 for t in objects}
+            if content.complete:
+                wanted = {object_path(object_type, i) for i in content.objects}
+                deletes += [p for p in old if p.startswith(f"{object_type.name}/") and p not in wanted
+                            and split_path(p) is not None]
+            else:
+                deletes += [p for p in (object_path(object_type, i) for i in content.removed) if p in old]
+        deletes.sort()
+        before: dict[str, int] = {t.name: 0 for t in contents}
         for path in old:
             located = split_path(path)
             if located is not None:
                 before[located[0].name] = before.get(located[0].name, 0) + 1
-        return Staged(writes, deletes, before)
+        return Staged(writes, deletes, before, {p for p in writes if p not in old})
 
     def commit(self, staged: Staged, message: str, branch: str | None = None) -> str:
         """Commit staged changes on top of HEAD: to the current branch (and the working tree follows),
@@ -222,6 +250,31 @@ class BackupRepo:
         # changed paths are touched (the snapshot folders were checked clean).
         self.git.git.read_tree("-m", "-u", head, commit)
         return str(commit)
+
+    # -- delta state: kept in the git directory, never committed -------------------------------------
+
+    def _delta_file(self, object_type: ObjectType) -> Path:
+        return Path(self.git.git_dir) / "entragit" / "delta" / f"{object_type.name}.json"
+
+    def delta_state(self, object_type: ObjectType) -> dict[str, str] | None:
+        try:
+            state = json.loads(self._delta_file(object_type).read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        return state if isinstance(state, dict) else None
+
+    def save_delta_state(self, object_type: ObjectType, link: str, commit: str, signature: str) -> None:
+        """Where the next incremental read of a type starts, and which commit holds the state it continues."""
+        path = self._delta_file(object_type)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps({"link": link, "commit": commit, "signature": signature}))
+        temporary.replace(path)
+
+    def object_ids(self, rev: str, object_type: ObjectType) -> set[str]:
+        """Ids of a type in a commit, from the tree listing alone."""
+        listing = self.git.git.ls_tree("-r", "-z", "--name-only", rev, "--", f"{object_type.name}/")
+        return {located[1] for path in filter(None, listing.split("\0")) if (located := split_path(path))}
 
     def _identity_env(self) -> dict[str, str]:
         reader = self.git.config_reader()

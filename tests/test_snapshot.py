@@ -89,7 +89,7 @@ def test_a_read_failing_part_way_commits_nothing_and_leaves_the_tree_clean(repo:
             sim.stop()
 
     with pytest.raises(GraphError):
-        take_snapshot(repo, progress=tenant_goes_away, client=client)
+        take_snapshot(repo, progress=tenant_goes_away, client=client, full=True)
 
     assert repo.git.head.commit.hexsha == head
     assert _files(repo.root) == files

@@ -33,6 +33,9 @@ class Relationship:
     # (property, value): when the owning object's property list holds value, the directory computes
     # this relationship itself (dynamic groups) and refuses writes to it.
     computed_when: tuple[str, str] | None = None
+    # Whether the type's delta query reports changes to this relationship (members@delta, manager@delta);
+    # an incremental snapshot re-reads the ones it does not (owners) for every object.
+    delta_tracked: bool = False
 
     def computed_for(self, obj: dict[str, object] | None) -> bool:
         """Whether the directory computes this relationship for obj (a dynamic group or unit)."""
@@ -71,6 +74,8 @@ class ObjectType:
     relationships: tuple[Relationship, ...] = ()
     page_size: int | None = 999
     """`$top` for list calls; None where Graph pages by itself (Conditional Access)."""
+    delta: bool = False
+    """Graph offers {collection}/delta for this type, so snapshots can read only what changed."""
     rate_limit: tuple[str, float] | None = None
     """(path prefix, requests per second): a per-tenant rate Graph documents for a family of endpoints,
     shared by every type under the prefix; the client paces itself to it."""

@@ -33,6 +33,7 @@ APPLICATIONS = register(
         secret_fields=_CREDENTIAL_SECRETS,
         ordered_lists=frozenset({"web.redirectUris", "spa.redirectUris", "publicClient.redirectUris"}),
         relationships=(_OWNERS,),
+        delta=True,
         read_permission="Application.Read.All",
         write_permission="Application.ReadWrite.All",
         restore_order=30,
@@ -57,6 +58,7 @@ SERVICE_PRINCIPALS = register(
         create_only=frozenset({"appId"}),
         secret_fields=_CREDENTIAL_SECRETS,
         relationships=(_OWNERS,),
+        delta=True,
         read_permission="Application.Read.All",
         write_permission="Application.ReadWrite.All",
         # After the application it belongs to (restoring an application does not restore its SP, §7).
@@ -77,8 +79,10 @@ ADMINISTRATIVE_UNITS = register(
         create_only=frozenset({"visibility"}),
         relationships=(
             Relationship(name="members", many=True, fetch="collection", write="ref", reverse_path="memberOf",
-                         member_types=("users", "groups"), computed_when=("membershipType", "Dynamic")),
+                         member_types=("users", "groups"), computed_when=("membershipType", "Dynamic"),
+                         delta_tracked=True),
         ),
+        delta=True,
         read_permission="AdministrativeUnit.Read.All",
         write_permission="AdministrativeUnit.ReadWrite.All",
         restore_order=20,
