@@ -31,6 +31,7 @@ from entragit.sim.clock import SimClock
 from entragit.sim.credentials import ClientCertificate, Federation
 from entragit.sim.gateway import Gateway
 from entragit.sim.graph import GraphApi
+from entragit.sim.identity import FederatedCredentials, IdentityApi
 from entragit.sim.recycle import RecycleBins
 from entragit.sim.seed import build_tenant
 from entragit.sim.server import SimServer
@@ -69,12 +70,14 @@ class Simulator:
             "entragit (simulated)",
             [seeded.client_secret],
             certificates=[self.client_certificate.certificate],
-            federated=list(seeded.federated_credentials),
+            # Read live from the app's federatedIdentityCredentials, which the seed made of seeded.federated_credentials.
+            federated=FederatedCredentials(self.tenant, seeded.client_id),
         )
         self.login = Authority(self.tenant_id, self.tenant.domain, [app], self.settings, self.clock)
         self.federation = Federation(self.login, app, self.clock)
         self.graph = GraphApi(self.tenant, self.settings, self.login)
         self.recycle = RecycleBins(self.graph, self.clock)
+        self.identity = IdentityApi(self.graph)
         self.stats = Stats()
         self.gateway = Gateway(self.graph, self.settings, self.clock, self.stats, seed)
         self._host = host

@@ -14,7 +14,7 @@ import json
 import secrets
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableSequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -61,7 +61,8 @@ class ClientApp:
     display_name: str
     secrets: list[str] = field(default_factory=list)
     certificates: list[x509.Certificate] = field(default_factory=list)
-    federated: list[FederatedCredential] = field(default_factory=list)
+    # The simulator's own app reads these live from its federatedIdentityCredentials (identity.FederatedCredentials).
+    federated: MutableSequence[FederatedCredential] = field(default_factory=list)
 
 
 class TokenError(Exception):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableSequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -99,7 +99,7 @@ class Federation:
         self._keys: dict[str, rsa.RSAPrivateKey] = {}
 
     @property
-    def credentials(self) -> list[FederatedCredential]:
+    def credentials(self) -> MutableSequence[FederatedCredential]:
         return self._app.federated
 
     def add_credential(

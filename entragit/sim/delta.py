@@ -44,6 +44,7 @@ TRACKED: dict[str, tuple[Tracked, ...]] = {
     "servicePrincipals": (),
     # Whether AU delta reports members without asking is [UNCONFIRMED]; it behaves as groups do here.
     "administrativeUnits": (Tracked("members", "members", by_default=True, expandable=True),),
+    "oauth2PermissionGrants": (),
 }
 MAX_FILTER_IDS = 50
 # Query options delta refuses (reference §2: users and groups; the same here for every delta collection).

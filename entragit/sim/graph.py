@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote
@@ -118,6 +118,10 @@ Handler = Callable[[GraphRequest, list[str]], GraphResponse]
 NO_CONTENT = 204
 
 
+def _no_extra_properties(spec: CollectionSpec) -> Mapping[str, str]:
+    return {}
+
+
 class GraphApi:
     def __init__(self, tenant: Tenant, settings: Settings, authority: Authority) -> None:
         self.tenant = tenant
@@ -128,6 +132,10 @@ class GraphApi:
         # What DELETE /{collection}/{id} does; recycle.RecycleBins replaces it with soft delete.
         self.remove: Callable[[CollectionSpec, dict[str, Any]], None] = tenant.delete
         self.delta_queries = DeltaQueries(tenant, settings)
+        # This tenant's properties beyond the table, per collection (directory extensions; identity.py sets it).
+        self.extra_properties: Callable[[CollectionSpec], Mapping[str, str]] = _no_extra_properties
+        # Called with every routed request before its handler; raising GraphFault refuses it (identity.py's denials).
+        self.checks: list[Callable[[GraphRequest], None]] = []
         self._build_routes()
 
     # --- routing -----------------------------------------------------------------------------------------
@@ -215,6 +223,8 @@ class GraphApi:
     def dispatch(self, request: GraphRequest) -> GraphResponse:
         """Answer an authenticated request (gateway.py adds throttling, faults and $batch around this)."""
         methods, params = self._match(request.segments)
+        for check in self.checks:
+            check(request)
         handler = methods.get(request.method)
         if handler is None:
             raise method_not_allowed()
@@ -252,6 +262,14 @@ class GraphApi:
                     **project(target, nested_select, target_spec.default_properties, target_spec.write_only),
                 }
         return rendered
+
+    def _target(self, spec: CollectionSpec) -> QueryTarget:
+        """What $select and $filter accept on a collection: the table's properties and this tenant's extra ones."""
+        target = target_for(spec)
+        extra = self.extra_properties(spec)
+        if not extra:
+            return target
+        return replace(target, properties={**target.properties, **extra}, filterable=target.filterable | frozenset(extra))
 
     def _union_target(self, rel: Relationship) -> QueryTarget:
         """$select and $filter on a directoryObject list accept the properties of any type it can hold."""
@@ -308,7 +326,7 @@ class GraphApi:
     # --- collections -------------------------------------------------------------------------------------
 
     def list_objects(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
-        query = parse_query(request.pairs, target_for(spec), eventual=request.eventual)
+        query = parse_query(request.pairs, self._target(spec), eventual=request.eventual)
         items = self.tenant.sorted_objects(spec)
         if query.where is not None:
             items = [obj for obj in items if query.where(obj)]
@@ -318,13 +336,13 @@ class GraphApi:
         return self._collection(request, spec.path, query, values, token, len(items))
 
     def get_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
-        query = parse_query(request.pairs, target_for(spec), eventual=request.eventual)
+        query = parse_query(request.pairs, self._target(spec), eventual=request.eventual)
         obj = self.tenant.require(spec, params[0])
         return self._entity(spec.path, query.select, self._render(spec, obj, query))
 
     def create_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
         body = request.json(spec.codes.bad_request)
-        changes, binds = check_write(spec, body, None)
+        changes, binds = check_write(spec, body, None, self.extra_properties(spec))
         resolved = self._resolve_binds(spec, changes, binds)
         obj = self.tenant.create(spec, changes, body.get("@odata.type"))
         self._apply_binds(obj, resolved)
@@ -332,7 +350,7 @@ class GraphApi:
 
     def update_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
         obj = self.tenant.require(spec, params[0])
-        changes, binds = check_write(spec, request.json(spec.codes.bad_request), obj)
+        changes, binds = check_write(spec, request.json(spec.codes.bad_request), obj, self.extra_properties(spec))
         check_on_premises_mastered(spec, obj, changes, self.settings.synced_refuses_unconfirmed)
         resolved = self._resolve_binds(spec, obj, binds)
         self.tenant.update(spec, obj, changes)
@@ -445,7 +463,7 @@ class GraphApi:
         if not request.eventual:
             # Reference §1: /users/$count needs ConsistencyLevel: eventual.
             raise bad_request("$count is not currently supported.")
-        query = parse_query(request.pairs, target_for(spec), eventual=True)
+        query = parse_query(request.pairs, self._target(spec), eventual=True)
         items = self.tenant.sorted_objects(spec)
         total = len(items) if query.where is None else sum(1 for obj in items if query.where(obj))
         return GraphResponse(200, text=str(total))

@@ -600,6 +600,9 @@ ADMINISTRATIVE_UNITS = CollectionSpec(
 
 COLLECTIONS: tuple[CollectionSpec, ...] = (USERS, GROUPS, CA_POLICIES, NAMED_LOCATIONS)
 COLLECTIONS += (APPLICATIONS, SERVICE_PRINCIPALS, ADMINISTRATIVE_UNITS)
+from entragit.sim.model_identity import IDENTITY_COLLECTIONS  # noqa: E402  (it builds on the classes above)
+
+COLLECTIONS += IDENTITY_COLLECTIONS
 BY_NAME: dict[str, CollectionSpec] = {spec.name: spec for spec in COLLECTIONS}
 # Collections whose objects are directoryObjects: reachable through /directoryObjects/{id} and $ref URLs.
 DIRECTORY_OBJECT_COLLECTIONS: tuple[str, ...] = ("users", "groups")
@@ -619,12 +622,13 @@ BIND_SUFFIX = "@odata.bind"
 
 
 def check_write(
-    spec: CollectionSpec, body: dict[str, Any], existing: dict[str, Any] | None
+    spec: CollectionSpec, body: dict[str, Any], existing: dict[str, Any] | None, extra: Mapping[str, str] | None = None
 ) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     """Validate a POST (existing is None) or PATCH body against the table.
 
     Returns the property changes and the '<relationship>@odata.bind' lists, both checked before anything is
-    written so that a refused request leaves the object untouched, as Graph does.
+    written so that a refused request leaves the object untouched, as Graph does. `extra`: this tenant's
+    properties beyond the table (directory extensions), with their kinds.
     """
     codes = spec.codes
     odata_type = body.get("@odata.type")
@@ -638,7 +642,7 @@ def check_write(
     elif odata_type is not None and odata_type != spec.odata_type:
         raise GraphFault(400, codes.bad_request, f"Invalid '@odata.type' '{odata_type}'; expected {spec.odata_type}.")
 
-    properties = spec.properties_of({"@odata.type": odata_type or ""})
+    properties = {**spec.properties_of({"@odata.type": odata_type or ""}), **(extra or {})}
     changes: dict[str, Any] = {}
     binds: dict[str, list[Any]] = {}
     for key, value in body.items():

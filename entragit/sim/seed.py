@@ -29,6 +29,7 @@ from entragit.sim.model import (
     blank_object,
 )
 from entragit.sim.seed_apps import seed_applications
+from entragit.sim.seed_identity import seed_identity
 from entragit.sim.tenant import Tenant, security_identifier
 
 BASE_TIME = datetime(2021, 3, 1, 8, 0, 0, tzinfo=timezone.utc)
@@ -173,6 +174,7 @@ class _Seeder:
         github = FederatedCredential(
             "entra-backup-main", "https://token.actions.githubusercontent.com", f"repo:{slug}/entra-backup:ref:refs/heads/main"
         )
+        seed_identity(tenant, self.seed, self.size, BASE_TIME, client_id, (github,))
         return SeededTenant(tenant, client_id, secret, (github,))
 
     # --- users -----------------------------------------------------------------------------------------------

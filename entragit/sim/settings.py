@@ -39,6 +39,7 @@ Every switch can be set from Python (`sim.settings.name = value`) or from text, 
 | delta_token_lifetime_days | float | 7.0 | lifetime of deltaLinks; then 400 syncStateNotFound (§2) |
 | delta_force_resync | bool | false | answer deltaLinks with 410 Gone and a Location (§2) |
 | delta_refuse_unsupported_options | bool | true | $top/$orderby/$expand on delta: 400, or ignored when false |
+| denied_paths | str | "" | comma-separated path prefixes after /v1.0/ the app lacks permission for: 403 (§5) |
 
 `fault_status`, `fault_cut` and `fault_delay` act together on the requests the `fault_*` selectors pick. A
 $batch request (path `$batch`) can be failed, cut or delayed as a whole; its items, matched by their own
@@ -115,6 +116,12 @@ class Settings:
     # $top, $orderby and $expand (other than members) on delta: 400 as the docs say, or silently ignored as
     # users report for $top (microsoft-graph-docs issues 7160, 17516).
     delta_refuse_unsupported_options: bool = True
+
+    # --- identity configuration: roles, grants, extensions (sim-identity) ---
+    # Path prefixes after /v1.0/, comma-separated and matched segment by segment, that the app has no permission
+    # for: 403 Authorization_RequestDenied, or AccessDenied on the Conditional Access backend (reference §5).
+    # E.g. "roleManagement/directory/roleEligibilitySchedules,oauth2PermissionGrants".
+    denied_paths: str = ""
 
     @classmethod
     def realistic(cls, time_scale: float = 1.0) -> Settings:

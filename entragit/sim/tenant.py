@@ -28,6 +28,7 @@ from entragit.sim.model import (
     blank_object,
     is_dynamic,
 )
+from entragit.sim.model_identity import is_directory_extension
 from entragit.sim.rules import RuleError, UserPredicate, parse_rule
 
 LINKS = ("members", "owners", "manager")
@@ -155,6 +156,9 @@ class Tenant:
                 merged = dict(obj.get(key) or dict.fromkeys(EXTENSION_ATTRIBUTES))
                 merged.update(value or {})
                 obj[key] = merged
+            elif value is None and is_directory_extension(key):
+                # A directory extension set to null is removed from the object (extensionProperty resource).
+                obj.pop(key, None)
             elif key not in spec.write_only:
                 # passwordProfile is accepted and dropped: nobody signs in as a simulated user.
                 obj[key] = value
