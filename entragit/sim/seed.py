@@ -29,6 +29,7 @@ from entragit.sim.model import (
     blank_object,
 )
 from entragit.sim.seed_apps import seed_applications
+from entragit.sim.seed_policies import seed_policies
 from entragit.sim.tenant import Tenant, security_identifier
 
 BASE_TIME = datetime(2021, 3, 1, 8, 0, 0, tzinfo=timezone.utc)
@@ -167,6 +168,7 @@ class _Seeder:
         self.rng = random.Random(f"{self.seed}-synced")
         self._synced(people)
         seed_applications(tenant, self.seed, self.size, BASE_TIME, client_id, secret)
+        seed_policies(tenant, self.seed, BASE_TIME)
         tenant.changes.recording = True  # from here on, writes are changes that delta queries report
         slug = re.sub(r"[^a-z]", "", organization.lower())
         # The workflow of reference §8: GitHub Actions on the main branch of the backup repository.
