@@ -305,9 +305,10 @@ class _PolicySeeder:
             CROSS_TENANT_DEFAULT,
             {
                 "id": "default",
-                # Customised: MFA done in a partner tenant is trusted by default.
-                "isServiceDefault": False,
-                "inboundTrust": {"isMfaAccepted": True, "isCompliantDeviceAccepted": False, "isHybridAzureADJoinedDeviceAccepted": False},
+                # Never customised: the service default of crosstenantaccesspolicyconfigurationdefault-get; partners
+                # carry the tenant's own settings.
+                "isServiceDefault": True,
+                "inboundTrust": {"isMfaAccepted": False, "isCompliantDeviceAccepted": False, "isHybridAzureADJoinedDeviceAccepted": False},
                 "b2bCollaborationInbound": _b2b("allowed"),
                 "b2bCollaborationOutbound": _b2b("allowed"),
                 "b2bDirectConnectInbound": _b2b("blocked"),
