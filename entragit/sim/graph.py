@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, unquote
 
 from entragit.sim.auth import Authority
 from entragit.sim.passwords import ACTIONS, Action
+from entragit.sim.policy_actions import POLICY_ACTIONS
 from entragit.sim.delta import TRACKED, DeltaQueries
 from entragit.sim.errors import (
     GraphFault,
@@ -37,6 +38,7 @@ from entragit.sim.model import (
     is_dynamic,
     is_synced,
 )
+from entragit.sim.model_policies import conflict
 from entragit.sim.query import (
     PageRules,
     Query,
@@ -145,14 +147,19 @@ class GraphApi:
 
     def _build_routes(self) -> None:
         for spec in COLLECTIONS:
+            if spec.singleton:
+                # One object at the collection's own path: GET and PATCH, anything else 405 (reference §5).
+                self._route(spec.segments, **self._at_singleton(spec, GET=self.get_object, PATCH=self.update_object))
+                continue
             item = (*spec.segments, "{id}")
-            self._route(spec.segments, GET=partial(self.list_objects, spec), POST=partial(self.create_object, spec))
-            self._route(
-                item,
-                GET=partial(self.get_object, spec),
-                PATCH=partial(self.update_object, spec),
-                DELETE=partial(self.delete_object, spec),
-            )
+            lists = {"GET": partial(self.list_objects, spec), "POST": partial(self.create_object, spec)}
+            self._route(spec.segments, **{m: h for m, h in lists.items() if m in spec.collection_methods})
+            items = {
+                "GET": partial(self.get_object, spec),
+                "PATCH": partial(self.update_object, spec),
+                "DELETE": partial(self.delete_object, spec),
+            }
+            self._route(item, **{m: h for m, h in items.items() if m in spec.item_methods})
             for rel in spec.relationships:
                 if rel.single:
                     self._route((*item, rel.name), GET=partial(self.get_single, spec, rel))
@@ -172,15 +179,23 @@ class GraphApi:
     def _build_paging_routes(self) -> None:
         """$count, delta and the credential actions: each driven by its own table."""
         for spec in COLLECTIONS:
-            if spec.paged_by_default:
+            if spec.paged_by_default and "GET" in spec.collection_methods and not spec.singleton:
                 self._route((*spec.segments, "$count"), GET=partial(self.count_objects, spec))
-            for name, (action, result_type) in ACTIONS.get(spec.name, {}).items():
+            for name, (action, result_type) in {**ACTIONS, **POLICY_ACTIONS}.get(spec.name, {}).items():
                 self._route((*spec.segments, "{id}", name), POST=partial(self.run_action, spec, action, result_type))
         for name in TRACKED:
             spec = BY_NAME[name]
             # /delta is short for /microsoft.graph.delta (reference §2).
             for function in ("delta", "microsoft.graph.delta"):
                 self._route((*spec.segments, function), GET=partial(self.delta, spec))
+
+    def _at_singleton(self, spec: CollectionSpec, **handlers: Callable[..., GraphResponse]) -> dict[str, Handler]:
+        """Item handlers served at a singleton's path, given the one object's id as their parameter."""
+
+        def bind(handler: Callable[..., GraphResponse]) -> Handler:
+            return lambda request, params: handler(spec, request, [self.tenant.sorted_objects(spec)[0]["id"]])
+
+        return {method: bind(handler) for method, handler in handlers.items()}
 
     def _match(self, segments: list[str]) -> tuple[dict[str, Handler], list[str]]:
         best: tuple[list[int], dict[str, Handler], list[str]] | None = None
@@ -247,8 +262,21 @@ class GraphApi:
         body["value"] = values
         return GraphResponse(200, body)
 
+    def _entity_of(self, spec: CollectionSpec, select: tuple[str, ...] | None, body: dict[str, Any], status: int = 200) -> GraphResponse:
+        if spec.entity_context is None:
+            return self._entity(spec.path, select, body, status)
+        return GraphResponse(status, {"@odata.context": f"{self.base}/$metadata#{spec.entity_context}", **body})
+
     def _render(self, spec: CollectionSpec, obj: Mapping[str, Any], query: Query, typed: bool = False) -> dict[str, Any]:
-        rendered = project(obj, query.select, spec.default_properties, spec.write_only)
+        # 'id' is returned only when the type has one; partners are named by tenantId, which $select keeps.
+        hidden = spec.write_only if "id" in spec.properties else spec.write_only | {"id"}
+        select = query.select if query.select is None or spec.key == "id" else (spec.key, *query.select)
+        rendered = project(obj, select, spec.default_properties, hidden)
+        if spec.inline and query.select is None:
+            for name, collection in spec.inline.items():
+                contained = BY_NAME[collection]
+                rendered[f"{name}@odata.context"] = context_url(self.base, contained.path, None)
+                rendered[name] = [self._render(contained, item, Query(pairs=[])) for item in self.tenant.sorted_objects(contained)]
         if typed and "@odata.type" not in rendered:
             rendered = {"@odata.type": spec.odata_type, **rendered}
         for name, nested_select in query.expand.items():
@@ -338,27 +366,41 @@ class GraphApi:
     def get_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
         query = parse_query(request.pairs, self._target(spec), eventual=request.eventual)
         obj = self.tenant.require(spec, params[0])
-        return self._entity(spec.path, query.select, self._render(spec, obj, query))
+        return self._entity_of(spec, query.select, self._render(spec, obj, query))
 
     def create_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
         body = request.json(spec.codes.bad_request)
         changes, binds = check_write(spec, body, None, self.extra_properties(spec))
         resolved = self._resolve_binds(spec, changes, binds)
-        obj = self.tenant.create(spec, changes, body.get("@odata.type"))
+        # Objects named by another property (partners by tenantId) are filed under it.
+        key = str(changes[spec.key]) if spec.key != "id" else None
+        if key is not None and self.tenant.find(spec, key) is not None:
+            raise conflict(f"An object with {spec.key} '{key}' already exists.")
+        obj = self.tenant.create(spec, changes, body.get("@odata.type"), object_id=key)
         self._apply_binds(obj, resolved)
-        return self._entity(spec.path, None, self._render(spec, obj, Query(pairs=[])), status=201)
+        return self._entity_of(spec, None, self._render(spec, obj, Query(pairs=[])), status=201)
 
     def update_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
+        if spec.upsert is not None and self.tenant.find(spec, params[0]) is None:
+            # PATCH creates an object under an unused key (authenticationContextClassReference-update): 204 too.
+            spec.upsert(params[0])
+            self.tenant.create(spec, check_write(spec, request.json(spec.codes.bad_request), None)[0], object_id=params[0])
+            return GraphResponse(NO_CONTENT)
         obj = self.tenant.require(spec, params[0])
         changes, binds = check_write(spec, request.json(spec.codes.bad_request), obj, self.extra_properties(spec))
         check_on_premises_mastered(spec, obj, changes, self.settings.synced_refuses_unconfirmed)
         resolved = self._resolve_binds(spec, obj, binds)
         self.tenant.update(spec, obj, changes)
         self._apply_binds(obj, resolved)
+        if spec.patch_returns_object:
+            return self._entity_of(spec, None, self._render(spec, obj, Query(pairs=[])))
         return GraphResponse(NO_CONTENT)
 
     def delete_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
-        self.remove(spec, self.tenant.require(spec, params[0]))
+        obj = self.tenant.require(spec, params[0])
+        if spec.check_delete is not None:
+            spec.check_delete(obj)
+        self.remove(spec, obj)
         return GraphResponse(NO_CONTENT)
 
     def get_directory_object(self, request: GraphRequest, params: list[str]) -> GraphResponse:

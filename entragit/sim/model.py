@@ -16,6 +16,13 @@ from entragit.sim.apps import TenantView, complete_application, complete_service
 from entragit.sim.errors import GraphFault, bad_request
 
 # Property kinds: enough to refuse obviously wrong values the way Graph's deserializer does.
+# Declared first because model_policies imports them while this module is still loading (mypy's cycle).
+STR: str
+BOOL: str
+INT: str
+STRS: str
+OBJ: str
+OBJS: str
 STR, BOOL, INT, STRS, OBJ, OBJS = "str", "bool", "int", "str[]", "obj", "obj[]"
 
 _KIND_CHECKS: dict[str, Callable[[Any], bool]] = {
@@ -41,7 +48,7 @@ class ErrorCodes:
 DIRECTORY_CODES = ErrorCodes(not_found="Request_ResourceNotFound", bad_request="Request_BadRequest")
 # Not verified against a live tenant: the CA backend is reported to answer with the generic codes of the
 # Graph errors page, so 404 uses 'itemNotFound' and 400 'BadRequest' (reference §5, [UNCONFIRMED]).
-CONDITIONAL_ACCESS_CODES = ErrorCodes(not_found="itemNotFound", bad_request="BadRequest")
+CONDITIONAL_ACCESS_CODES: ErrorCodes = ErrorCodes(not_found="itemNotFound", bad_request="BadRequest")
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,28 @@ class CollectionSpec:
     mastered_on_premises_unconfirmed: frozenset[str] = frozenset()
     # Values the service computes when the object is created (appId, an SP's names), after the body is applied.
     complete: Callable[[TenantView, dict[str, Any]], None] | None = None
+
+    # --- tenant policies (model_policies.py) ---
+    # One object at `path` (authorizationPolicy): GET and PATCH only, any other method 405 (reference §5, §9).
+    singleton: bool = False
+    # Methods the collection and its items accept; any other is 405 (organization: no POST, no DELETE).
+    collection_methods: frozenset[str] = frozenset({"GET", "POST"})
+    item_methods: frozenset[str] = frozenset({"GET", "PATCH", "DELETE"})
+    # The property naming an object in its URL when it is not 'id' (partners: tenantId); set on create.
+    # 'id' is returned only when it is one of the properties: otherwise it is the simulator's own filing key.
+    key: str = "id"
+    # PATCH of an unknown key creates the object under it, once this accepts the key (authentication contexts).
+    upsert: Callable[[str], None] | None = None
+    # PATCH answers 200 with the object instead of 204, where the docs say so (groupLifecyclePolicy).
+    patch_returns_object: bool = False
+    # Contained collections a singleton's GET returns expanded: property name -> collection name.
+    inline: Mapping[str, str] = field(default_factory=dict)
+    # The @odata.context fragment of one object when Graph's is not '<path>/$entity'.
+    entity_context: str | None = None
+    # Server-computed values refreshed after every create and update (isServiceDefault turns false).
+    after_write: Callable[[dict[str, Any]], None] | None = None
+    # Refuses a DELETE the table cannot express (built-in authentication strengths).
+    check_delete: Callable[[dict[str, Any]], None] | None = None
 
     @property
     def type_name(self) -> str:
@@ -603,6 +632,10 @@ COLLECTIONS += (APPLICATIONS, SERVICE_PRINCIPALS, ADMINISTRATIVE_UNITS)
 from entragit.sim.model_identity import IDENTITY_COLLECTIONS  # noqa: E402  (it builds on the classes above)
 
 COLLECTIONS += IDENTITY_COLLECTIONS
+# Tenant policy objects live in their own module, which builds on the definitions above.
+from entragit.sim.model_policies import POLICY_COLLECTIONS  # noqa: E402
+
+COLLECTIONS += POLICY_COLLECTIONS
 BY_NAME: dict[str, CollectionSpec] = {spec.name: spec for spec in COLLECTIONS}
 # Collections whose objects are directoryObjects: reachable through /directoryObjects/{id} and $ref URLs.
 DIRECTORY_OBJECT_COLLECTIONS: tuple[str, ...] = ("users", "groups")

@@ -316,14 +316,18 @@ def project(
     default: Sequence[str] | None,
     hidden: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """The object as Graph returns it: $select'ed properties plus id, or the default set; stored order kept."""
+    """The object as Graph returns it: $select'ed properties plus id, or the default set; stored order kept.
+
+    `hidden` properties are never returned, not even when $select names them (or, for 'id', implies it).
+    """
     if select is not None:
         wanted = {"id", "@odata.type", *select}
     elif default is not None:
         wanted = {"@odata.type", *default}
     else:
-        wanted = set(obj) - set(hidden)
-    return {key: value for key, value in obj.items() if key in wanted}
+        wanted = set(obj)
+    never = set(hidden)
+    return {key: value for key, value in obj.items() if key in wanted and key not in never}
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from entragit.sim.model import (
 )
 from entragit.sim.seed_apps import seed_applications
 from entragit.sim.seed_identity import seed_identity
+from entragit.sim.seed_policies import seed_policies
 from entragit.sim.tenant import Tenant, security_identifier
 
 BASE_TIME = datetime(2021, 3, 1, 8, 0, 0, tzinfo=timezone.utc)
@@ -168,13 +169,14 @@ class _Seeder:
         self.rng = random.Random(f"{self.seed}-synced")
         self._synced(people)
         seed_applications(tenant, self.seed, self.size, BASE_TIME, client_id, secret)
-        tenant.changes.recording = True  # from here on, writes are changes that delta queries report
+        seed_policies(tenant, self.seed, BASE_TIME)
         slug = re.sub(r"[^a-z]", "", organization.lower())
         # The workflow of reference §8: GitHub Actions on the main branch of the backup repository.
         github = FederatedCredential(
             "entra-backup-main", "https://token.actions.githubusercontent.com", f"repo:{slug}/entra-backup:ref:refs/heads/main"
         )
         seed_identity(tenant, self.seed, self.size, BASE_TIME, client_id, (github,))
+        tenant.changes.recording = True  # from here on, writes are changes that delta queries report
         return SeededTenant(tenant, client_id, secret, (github,))
 
     # --- users -----------------------------------------------------------------------------------------------

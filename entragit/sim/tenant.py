@@ -105,9 +105,12 @@ class Tenant:
 
     # --- writing -----------------------------------------------------------------------------------------
 
-    def create(self, spec: CollectionSpec, changes: dict[str, Any], odata_type: str | None = None) -> dict[str, Any]:
+    def create(
+        self, spec: CollectionSpec, changes: dict[str, Any], odata_type: str | None = None, object_id: str | None = None
+    ) -> dict[str, Any]:
+        """A new object; `object_id` when its key comes from the request (a partner's tenantId, 'c1')."""
         obj = blank_object(spec, odata_type)
-        obj["id"] = str(uuid.uuid4())
+        obj["id"] = object_id or str(uuid.uuid4())
         self._stamp_new(spec, obj)
         self._check_rule(spec, obj, changes)
         self._apply(spec, obj, changes)
@@ -166,6 +169,8 @@ class Tenant:
             self._derive_proxy_addresses(obj)
         if spec is GROUPS and is_dynamic(obj) and obj["membershipRuleProcessingState"] is None:
             obj["membershipRuleProcessingState"] = "On"
+        if spec.after_write is not None:
+            spec.after_write(obj)
 
     def delete(self, spec: CollectionSpec, obj: dict[str, Any], kind: str = HARD_DELETED) -> None:
         """Take an object out of the directory; kind says whether it went to a recycle bin (SOFT_DELETED)."""
