@@ -130,8 +130,8 @@ def load(data: bytes | str, path: str, commit: str | None = None) -> Obj:
         raise StoreError(f"{path}{line}{at}: not valid YAML: {exc.problem or exc.context}") from None
     except YAMLError as exc:
         raise StoreError(f"{path}{at}: not valid YAML: {exc}") from None
-    if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
-        raise StoreError(f"{path}{at}: not a snapshot object (expected a mapping with an 'id')")
+    if not isinstance(obj, dict):
+        raise StoreError(f"{path}{at}: not a snapshot object (expected a mapping of attributes)")
     return obj
 
 

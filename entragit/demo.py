@@ -84,8 +84,10 @@ def run_demo(directory: Path | None, seed: int, echo: Echo, realistic: bool = Fa
         client = graph_client(repo.config.connection())
         first = take_snapshot(repo, client=client)
         first_commit = repo.resolve("HEAD")
-        counts = ", ".join(f"{n} {name}" for name, n in first.counts.items())
-        echo(f"   Committed {first.changed_files} files ({counts}) as {first_commit[:10]}.")
+        main = ", ".join(f"{first.counts[name]} {name}" for name in ("users", "groups", "applications",
+                                                                    "conditionalAccessPolicies"))
+        echo(f"   Committed {first.changed_files} files, one per object of {len(first.counts)} types "
+             f"({main}, ...) as {first_commit[:10]}.")
         again = take_snapshot(repo, client=client)
         echo(f"   A second run finds the tenant unchanged: {'no new commit' if again.commit is None else 'new commit?!'}.")
 

@@ -30,7 +30,7 @@ def _query(object_type: ObjectType, *, listing: bool) -> dict[str, str]:
 
 def _related(client: GraphClient, object_type: ObjectType, ids: list[str], rel: Relationship) -> list[list[str]]:
     """The ids at the far end of a relationship, for many objects: one $batch per 20 objects."""
-    items = [BatchItem("GET", f"{object_type.collection}/{quote(i)}/{rel.name}", {"$select": "id", "$top": "999"})
+    items = [BatchItem("GET", f"{object_type.item_path(i)}/{rel.name}", {"$select": "id", "$top": "999"})
              for i in ids]
     return [[entry["id"] for entry in values] for values in client.collect_many(items)]
 
@@ -43,13 +43,16 @@ def _canonical_all(client: GraphClient, object_type: ObjectType, raws: list[Obj]
                 expanded = raw.get(rel.name)
                 found[rel.name] = expanded.get("id") if isinstance(expanded, dict) else None
         else:
-            for found, ids in zip(relations, _related(client, object_type, [r["id"] for r in raws], rel)):
+            ids_of = [object_type.object_id(r) for r in raws]
+            for found, ids in zip(relations, _related(client, object_type, ids_of, rel)):
                 found[rel.name] = ids
-    return {raw["id"]: canonical(object_type, raw, rel) for raw, rel in zip(raws, relations)}
+    return {object_type.object_id(raw): canonical(object_type, raw, rel) for raw, rel in zip(raws, relations)}
 
 
 def fetch_type(client: GraphClient, object_type: ObjectType, progress: ProgressFn | None = None) -> dict[str, Obj]:
     """Every object of a type, by id."""
+    if object_type.singleton:
+        return _canonical_all(client, object_type, [client.get(object_type.collection)])
     raws: list[Obj] = []
     for page in client.iter_pages(object_type.collection, _query(object_type, listing=True)):
         raws.extend(page)
@@ -62,7 +65,7 @@ def fetch_objects(client: GraphClient, object_type: ObjectType, ids: Iterable[st
     """The named objects, by id; None for an id that does not exist in the tenant."""
     ids = list(ids)
     query = _query(object_type, listing=False)
-    answers = client.get_many([BatchItem("GET", f"{object_type.collection}/{quote(i)}", query) for i in ids])
+    answers = client.get_many([BatchItem("GET", object_type.item_path(i), query) for i in ids])
     found: list[Obj] = []
     for answer in answers:
         if isinstance(answer, GraphError):

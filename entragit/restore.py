@@ -191,11 +191,11 @@ class _Planner:
             for key in object_type.always_send:
                 body.setdefault(key, desired.get(key))
             self.add(Step("patch", object_type.name, object_id, name, "PATCH",
-                          f"{object_type.collection}/{quote(object_id)}", body, tuple(shown)))
+                          object_type.item_path(object_id), body, tuple(shown)))
 
     def _plan_relationship(self, object_type: ObjectType, object_id: str, name: str | None, rel: Relationship,
                            desired: Obj, live: Obj) -> None:
-        base = f"{object_type.collection}/{quote(object_id)}/{rel.name}"
+        base = f"{object_type.item_path(object_id)}/{rel.name}"
         if not rel.many:
             want, have = desired.get(rel.name), live.get(rel.name)
             if want == have:
@@ -217,7 +217,7 @@ class _Planner:
     def _link(self, holder_type: ObjectType, holder_id: str, holder_name: str | None, rel: Relationship,
               member_id: str, kind: str, desired: Obj | None, live: Obj) -> None:
         member_name = self._name_of(member_id)
-        base = f"{holder_type.collection}/{quote(holder_id)}/{rel.name}"
+        base = f"{holder_type.item_path(holder_id)}/{rel.name}"
         if rel.computed_for(live) or rel.computed_for(desired):
             verb = "add" if kind == "add-ref" else "remove"
             self.block(holder_type, holder_id, holder_name, f"{rel.name}: {verb} {member_name or member_id}",

@@ -44,7 +44,7 @@ class SnapshotResult:
 
 def _message(tenant_id: str, counts: dict[str, int], modes: dict[str, str], when: datetime,
              suspicions: list[str]) -> str:
-    total = ", ".join(f"{n} {name}" for name, n in counts.items())
+    total = f"{sum(counts.values())} objects in {len(counts)} types"
     lines = [f"{'Suspect snapshot' if suspicions else 'Snapshot'}: {total}", ""]
     lines += [f"{name}: {n}" for name, n in counts.items()]
     if suspicions:

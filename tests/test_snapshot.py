@@ -157,3 +157,17 @@ def test_each_commit_records_counts_and_mode_per_type_in_trailers(repo: BackupRe
     assert set(by_type) == {p.name for p in repo.root.iterdir() if p.is_dir() and p.name != ".git"}
     users = len(list((repo.root / "users").glob("*.yaml")))
     assert by_type["users"] == [f"count={users}", "mode=full"]
+
+
+def test_every_registry_type_is_snapshotted_stable_and_listed(repo: BackupRepo) -> None:
+    from entragit.registry import REGISTRY
+
+    run("snapshot", "--repo", str(repo.root))
+    for name in REGISTRY:
+        files = list((repo.root / name).glob("*.yaml"))
+        assert files, f"no {name} in the snapshot"
+        for path in files:  # each file is already in canonical form: loading and dumping changes nothing
+            assert canonical.dump(canonical.load(path.read_bytes(), str(path))) == path.read_bytes()
+    assert run("snapshot", "--repo", str(repo.root), "--full").output.startswith("No changes")
+    listed = run("types").output
+    assert all(name in listed for name in REGISTRY)

@@ -9,6 +9,7 @@ are Computed (stored, never written), create-only ones are ForceNew (a differenc
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from entragit.errors import ConfigError
 
@@ -82,6 +83,10 @@ class ObjectType:
     restore_order: int = 50
     """Lower restores first: named locations and groups before the CA policies that name them."""
     display_key: str = "displayName"
+    key: str = "id"
+    """The property that names an object (cross-tenant partners are named by tenantId)."""
+    singleton: str | None = None
+    """For a resource that is one object at the collection path (GET and PATCH only): its file name."""
 
     @property
     def relationship_names(self) -> frozenset[str]:
@@ -92,6 +97,12 @@ class ObjectType:
             if rel.name == name:
                 return rel
         return None
+
+    def item_path(self, object_id: str) -> str:
+        return self.collection if self.singleton else f"{self.collection}/{quote(object_id)}"
+
+    def object_id(self, raw: dict[str, object]) -> str:
+        return self.singleton or str(raw[self.key])
 
     @property
     def polymorphic(self) -> bool:
@@ -134,4 +145,4 @@ def type_for_odata(odata_type: str | None) -> ObjectType | None:
 
 
 # Importing the entry modules registers their types; the order here is only the order of `entragit types`.
-from entragit.registry import applications, conditional_access, directory  # noqa: E402,F401
+from entragit.registry import applications, conditional_access, directory, policies, roles  # noqa: E402,F401

@@ -1,0 +1,53 @@
+"""Tenant-wide policies and settings: one object each, or small collections of them."""
+
+from __future__ import annotations
+
+from entragit.registry import ObjectType, register
+from entragit.registry.conditional_access import CONDITIONAL_ACCESS_RATE
+from entragit.registry.directory import COMMON_VOLATILE
+
+
+def _policy(name: str, collection: str, write_permission: str, *, singleton: str | None = None,
+            read_permission: str = "Policy.Read.All", **details: object) -> ObjectType:
+    """Policies share most of their description: no $top (small, unpaged), dates volatile, id read-only."""
+    details.setdefault("volatile", COMMON_VOLATILE)
+    details.setdefault("read_only", frozenset({"id"}))
+    return register(ObjectType(
+        name=name, singular=name, collection=collection, odata_types=(), select=(), page_size=None,
+        singleton=singleton, read_permission=read_permission, write_permission=write_permission,
+        restore_order=5, **details,  # type: ignore[arg-type]
+    ))
+
+
+_policy("authorizationPolicy", "policies/authorizationPolicy", "Policy.ReadWrite.Authorization",
+        singleton="authorizationPolicy")
+_policy("authenticationMethodsPolicy", "policies/authenticationMethodsPolicy", "Policy.ReadWrite.AuthenticationMethod",
+        singleton="authenticationMethodsPolicy",
+        volatile=COMMON_VOLATILE | {"policyMigrationState"},
+        # Each method's configuration is written at its own path, not through this object's PATCH.
+        read_only=frozenset({"id", "authenticationMethodConfigurations"}))
+_policy("securityDefaults", "policies/identitySecurityDefaultsEnforcementPolicy", "Policy.ReadWrite.SecurityDefaults",
+        singleton="identitySecurityDefaultsEnforcementPolicy")
+_policy("crossTenantAccessPolicy", "policies/crossTenantAccessPolicy", "Policy.ReadWrite.CrossTenantAccess",
+        singleton="crossTenantAccessPolicy")
+_policy("crossTenantAccessDefault", "policies/crossTenantAccessPolicy/default", "Policy.ReadWrite.CrossTenantAccess",
+        singleton="default", read_only=frozenset({"isServiceDefault"}))
+_policy("crossTenantAccessPartners", "policies/crossTenantAccessPolicy/partners", "Policy.ReadWrite.CrossTenantAccess",
+        key="tenantId", read_only=frozenset({"tenantId"}))
+_policy("tokenLifetimePolicies", "policies/tokenLifetimePolicies", "Policy.ReadWrite.ApplicationConfiguration")
+_policy("groupLifecyclePolicies", "groupLifecyclePolicies", "Directory.ReadWrite.All",
+        read_permission="Directory.Read.All")
+_policy("authenticationContexts", "identity/conditionalAccess/authenticationContextClassReferences",
+        "Policy.ReadWrite.ConditionalAccess", read_permission="Policy.Read.ConditionalAccess",
+        rate_limit=CONDITIONAL_ACCESS_RATE)
+_policy("authenticationStrengths", "policies/authenticationStrengthPolicies", "Policy.ReadWrite.ConditionalAccess",
+        # Combinations change through updateAllowedCombinations; built-in strengths not at all.
+        read_only=frozenset({"id", "policyType", "requirementsSatisfied", "allowedCombinations"}))
+_policy("groupSettings", "groupSettings", "Directory.ReadWrite.All", read_permission="Directory.Read.All",
+        create_only=frozenset({"templateId"}))
+_policy("organization", "organization", "Organization.ReadWrite.All", read_permission="Organization.Read.All",
+        volatile=COMMON_VOLATILE | {"onPremisesLastSyncDateTime", "assignedPlans", "provisionedPlans"},
+        # Only the notification contacts and the privacy profile are writable (Graph's organization docs).
+        read_only=frozenset({"id", "displayName", "businessPhones", "city", "country", "countryLetterCode",
+                             "defaultUsageLocation", "onPremisesSyncEnabled", "postalCode", "preferredLanguage",
+                             "state", "street", "tenantType", "verifiedDomains"}))

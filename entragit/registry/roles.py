@@ -1,0 +1,46 @@
+"""Who may do what: directory roles, their assignments and eligibilities, and delegated permission grants."""
+
+from __future__ import annotations
+
+from entragit.registry import ObjectType, register
+from entragit.registry.directory import COMMON_VOLATILE
+
+register(ObjectType(
+    name="roleDefinitions", singular="role definition", collection="roleManagement/directory/roleDefinitions",
+    odata_types=(), select=(), page_size=None, volatile=COMMON_VOLATILE,
+    read_only=frozenset({"id", "isBuiltIn", "templateId", "version"}),
+    read_permission="RoleManagement.Read.Directory", write_permission="RoleManagement.ReadWrite.Directory",
+    restore_order=45,
+))
+
+register(ObjectType(
+    name="roleAssignments", singular="role assignment", collection="roleManagement/directory/roleAssignments",
+    odata_types=(), select=(), page_size=None, volatile=COMMON_VOLATILE, read_only=frozenset({"id"}),
+    # An assignment is created and deleted, never changed (matched by principal, role and scope).
+    create_only=frozenset({"principalId", "roleDefinitionId", "directoryScopeId", "appScopeId", "condition"}),
+    references={"principalId": ("users", "groups", "servicePrincipals"), "roleDefinitionId": ("roleDefinitions",)},
+    read_permission="RoleManagement.Read.Directory", write_permission="RoleManagement.ReadWrite.Directory",
+    restore_order=50,
+))
+
+register(ObjectType(
+    name="roleEligibilitySchedules", singular="role eligibility",
+    collection="roleManagement/directory/roleEligibilitySchedules", odata_types=(), select=(), page_size=None,
+    volatile=COMMON_VOLATILE,
+    # Written through roleEligibilityScheduleRequests, not here.
+    read_only=frozenset({"id", "principalId", "roleDefinitionId", "directoryScopeId", "appScopeId", "memberType",
+                         "status", "scheduleInfo", "createdUsing"}),
+    references={"principalId": ("users", "groups", "servicePrincipals"), "roleDefinitionId": ("roleDefinitions",)},
+    read_permission="RoleEligibilitySchedule.Read.Directory",
+    write_permission="RoleEligibilitySchedule.ReadWrite.Directory",
+    restore_order=50,
+))
+
+register(ObjectType(
+    name="oauth2PermissionGrants", singular="delegated permission grant", collection="oauth2PermissionGrants",
+    odata_types=(), select=(), volatile=COMMON_VOLATILE, read_only=frozenset({"id"}),
+    create_only=frozenset({"clientId", "consentType", "principalId", "resourceId"}),
+    references={"clientId": ("servicePrincipals",), "resourceId": ("servicePrincipals",), "principalId": ("users",)},
+    read_permission="Directory.Read.All", write_permission="DelegatedPermissionGrant.ReadWrite.All",
+    restore_order=50,
+))
