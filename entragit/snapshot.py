@@ -10,6 +10,7 @@ from entragit import __version__
 from entragit.canonical import Obj, with_relation
 from entragit.config import Guard
 from entragit.connect import graph_client
+from entragit.errors import GraphError
 from entragit.graph import GraphClient
 from entragit.live import (
     DeltaUnusable,
@@ -38,7 +39,7 @@ class SnapshotResult:
     branch: str | None = None
     """Where a held-back snapshot was committed instead of the current branch."""
     modes: dict[str, str] = field(default_factory=dict)
-    """Type name -> "full" or "delta": how each type was read."""
+    """Type name -> "full", "delta" or "skipped" (Graph refused to read it): how each type was read."""
     notes: list[str] = field(default_factory=list)
 
 
@@ -49,6 +50,9 @@ def _message(tenant_id: str, counts: dict[str, int], modes: dict[str, str], when
     lines += [f"{name}: {n}" for name, n in counts.items()]
     if suspicions:
         lines += ["", "Held back from the main line, because:"] + [f"- {s}" for s in suspicions]
+    skipped = [name for name, mode in modes.items() if mode == "skipped"]
+    if skipped:
+        lines += ["", f"Not read (permission refused), files kept as they were: {', '.join(skipped)}"]
     lines += [
         "",
         f"{SNAPSHOT_TRAILER}: {when.strftime('%Y-%m-%dT%H:%M:%SZ')}",
@@ -131,6 +135,20 @@ def _read_incremental(repo: BackupRepo, client: GraphClient, object_type: Object
 
 def _read_type(repo: BackupRepo, client: GraphClient, object_type: ObjectType, head: str, full: bool,
                progress: ProgressFn | None) -> TypeRead:
+    try:
+        return _read_type_or_fail(repo, client, object_type, head, full, progress)
+    except GraphError as error:
+        if error.status != 403:
+            raise
+        # A permission the app lacks must never look like that type's objects were deleted: its files
+        # stay as the last snapshot had them, and the commit says the type was skipped.
+        return TypeRead(Content({}, complete=False), "skipped", None,
+                        f"{object_type.name}: skipped, Graph refused to read it ({error.code}); "
+                        f"grant {object_type.read_permission} to back it up")
+
+
+def _read_type_or_fail(repo: BackupRepo, client: GraphClient, object_type: ObjectType, head: str, full: bool,
+                       progress: ProgressFn | None) -> TypeRead:
     state = repo.delta_state(object_type) if object_type.delta and not full else None
     if state and state.get("commit") == head and state.get("signature") == delta_signature(object_type):
         try:

@@ -171,3 +171,22 @@ def test_every_registry_type_is_snapshotted_stable_and_listed(repo: BackupRepo) 
     assert run("snapshot", "--repo", str(repo.root), "--full").output.startswith("No changes")
     listed = run("types").output
     assert all(name in listed for name in REGISTRY)
+
+
+def test_a_type_the_app_may_not_read_is_skipped_with_a_warning_not_emptied(repo: BackupRepo, sim: Simulator,
+                                                                          admin: Admin) -> None:
+    run("snapshot", "--repo", str(repo.root))
+    grants = sorted(p.name for p in (repo.root / "oauth2PermissionGrants").glob("*.yaml"))
+    user = admin.users("Finance")[0]
+    admin.call("PATCH", f"users/{user['id']}", json={"jobTitle": "Still backed up"})
+    sim.settings.denied_paths = "oauth2PermissionGrants"
+
+    result = run("snapshot", "--repo", str(repo.root))
+
+    assert "oauth2PermissionGrants: skipped" in result.output and "DelegatedPermissionGrant" not in result.output
+    assert "Directory.Read.All" in result.output
+    assert sorted(p.name for p in (repo.root / "oauth2PermissionGrants").glob("*.yaml")) == grants
+    message = repo.git.head.commit.message
+    assert "oauth2PermissionGrants count=" in message and "mode=skipped" in message
+    assert "Not read (permission refused)" in message
+    assert "Still backed up" in (repo.root / "users" / f"{user['id']}.yaml").read_text()
