@@ -22,7 +22,6 @@ import threading
 import time
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import Any
 
 import trustme
 

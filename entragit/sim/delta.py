@@ -18,10 +18,10 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from entragit.sim.changes import CREATED, DELETED_KINDS, LINKED, RESTORED, SOFT_DELETED, UNLINKED, Change
+from entragit.sim.changes import CREATED, DELETED_KINDS, RESTORED, SOFT_DELETED, Change
 from entragit.sim.errors import GraphFault, bad_request, unsupported_query
 from entragit.sim.model import BY_NAME, CollectionSpec
-from entragit.sim.query import PageRules, build_url, context_url, expired_page_token, parse_select, target_for
+from entragit.sim.query import build_url, context_url, expired_page_token, parse_select, target_for
 from entragit.sim.settings import Settings
 from entragit.sim.tenant import Tenant
 

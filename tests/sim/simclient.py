@@ -79,3 +79,15 @@ def error_of(response: requests.Response) -> dict[str, Any]:
     body = response.json()
     assert set(body) == {"error"}, body
     return dict(body["error"])
+
+
+def assert_error(response: requests.Response, status: int, code: str, message: str | None = None) -> dict[str, Any]:
+    """Graph's error shape: the status, the code, the message if given, and (reference §0) an innerError
+    with date, request-id and client-request-id."""
+    assert response.status_code == status, response.text
+    error = error_of(response)
+    assert error["code"] == code
+    if message is not None:
+        assert error["message"] == message
+    assert set(error["innerError"]) == {"date", "request-id", "client-request-id"}
+    return error

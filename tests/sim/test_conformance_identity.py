@@ -14,7 +14,7 @@ import uuid
 from typing import Any
 
 import requests
-from simclient import Graph, error_of
+from simclient import Graph, assert_error
 
 from entragit.sim import Settings, Simulator
 from entragit.sim import model, model_identity
@@ -41,12 +41,6 @@ APP_ROLE_ASSIGNMENT_KEYS = {
 }  # fmt: skip
 
 
-def _assert_error(response: requests.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    error = error_of(response)
-    assert error["code"] == code, error
-    assert set(error["innerError"]) == {"date", "request-id", "client-request-id"}
-    return error
 
 
 def _is_guid(value: str) -> bool:
@@ -128,7 +122,7 @@ def test_extension_lifecycle_and_user_values(fresh: Graph, fresh_sim: Simulator)
     assert (prop["name"], prop["isMultiValued"], prop["isSyncedFromOnPremises"], prop["deletedDateTime"]) == (name, False, False, None)
     again = fresh.post(f"applications/{app['id']}/extensionProperties", {"name": "badgeNumber", "dataType": "String", "targetObjects": ["User"]})
     assert again.status_code == 409
-    _assert_error(fresh.post(f"applications/{app['id']}/extensionProperties", {"name": "x", "dataType": "Text", "targetObjects": ["User"]}), 400, "Request_BadRequest")
+    assert_error(fresh.post(f"applications/{app['id']}/extensionProperties", {"name": "x", "dataType": "Text", "targetObjects": ["User"]}), 400, "Request_BadRequest")
 
     available = fresh.post("directoryObjects/getAvailableExtensionProperties", {"isSyncedFromOnPremises": False})
     assert available.status_code == 200
@@ -142,7 +136,7 @@ def test_extension_lifecycle_and_user_values(fresh: Graph, fresh_sim: Simulator)
     assert fresh.patch(f"users/{user['id']}", {name: "B-1234"}).status_code == 204
     assert fresh.ok(f"users/{user['id']}", {"$select": f"displayName,{name}"})[name] == "B-1234"
     clearance = f"extension_{fresh_sim.client_id.replace('-', '')}_clearanceLevel"
-    _assert_error(fresh.patch(f"users/{user['id']}", {clearance: "high"}), 400, "Request_BadRequest")
+    assert_error(fresh.patch(f"users/{user['id']}", {clearance: "high"}), 400, "Request_BadRequest")
     assert fresh.patch(f"users/{user['id']}", {clearance: 3}).status_code == 204
     # null removes the value: a $select of it then leaves it out.
     assert fresh.patch(f"users/{user['id']}", {name: None}).status_code == 204
@@ -150,11 +144,11 @@ def test_extension_lifecycle_and_user_values(fresh: Graph, fresh_sim: Simulator)
     assert name not in cleared and cleared[clearance] == 3
 
     assert fresh.delete(f"applications/{app['id']}/extensionProperties/{prop['id']}").status_code == 204
-    _assert_error(fresh.get(f"users/{user['id']}", {"$select": name}), 400, "Request_BadRequest")
-    _assert_error(fresh.delete(f"applications/{app['id']}/extensionProperties/{prop['id']}"), 404, "Request_ResourceNotFound")
+    assert_error(fresh.get(f"users/{user['id']}", {"$select": name}), 400, "Request_BadRequest")
+    assert_error(fresh.delete(f"applications/{app['id']}/extensionProperties/{prop['id']}"), 404, "Request_ResourceNotFound")
     # Extension properties cannot be updated.
     first = fresh.ok(f"applications/{app['id']}/extensionProperties")["value"][0]
-    _assert_error(fresh.patch(f"applications/{app['id']}/extensionProperties/{first['id']}", {"dataType": "Integer"}), 405, "Request_BadRequest")
+    assert_error(fresh.patch(f"applications/{app['id']}/extensionProperties/{first['id']}", {"dataType": "Integer"}), 405, "Request_BadRequest")
 
 
 # --- federated identity credentials (application-post-federatedidentitycredentials) -------------------------
@@ -206,10 +200,10 @@ def test_credentials_written_through_graph_decide_federated_sign_in(fresh: Graph
     assert fresh.patch(f"{base}/{credential['id']}", {"subject": moved}).status_code == 204
     assert _federated_token(fresh_sim, subject).status_code == 401
     assert _federated_token(fresh_sim, moved).status_code == 200
-    _assert_error(fresh.patch(f"{base}/{credential['id']}", {"name": "renamed"}), 400, "Request_BadRequest")  # immutable
+    assert_error(fresh.patch(f"{base}/{credential['id']}", {"name": "renamed"}), 400, "Request_BadRequest")  # immutable
     duplicate = fresh.post(base, {"name": "infra-prod", "issuer": "https://example.org", "subject": "x", "audiences": ["api://AzureADTokenExchange"]})
     assert duplicate.status_code == 409
-    _assert_error(fresh.post(base, {"name": "two", "issuer": "https://example.org", "subject": "y", "audiences": ["a", "b"]}), 400, "Request_BadRequest")
+    assert_error(fresh.post(base, {"name": "two", "issuer": "https://example.org", "subject": "y", "audiences": ["a", "b"]}), 400, "Request_BadRequest")
 
     assert fresh.delete(f"{base}/{credential['id']}").status_code == 204
     refused = _federated_token(fresh_sim, moved)
@@ -260,18 +254,18 @@ def test_assign_and_remove_an_app_role(fresh: Graph, fresh_sim: Simulator) -> No
     assert (assignment["principalType"], assignment["principalDisplayName"], assignment["resourceDisplayName"]) == ("User", user["displayName"], resource["displayName"])
     assert assignment["id"].startswith(_guid_prefix(user["id"]))
     assert assignment["id"] in {a["id"] for a in fresh.ok(f"users/{user['id']}/appRoleAssignments")["value"]}
-    _assert_error(fresh.post(base, body), 400, "Request_BadRequest")  # already assigned
-    _assert_error(fresh.post(base, {**body, "appRoleId": str(uuid.uuid4())}), 400, "Request_BadRequest")
-    _assert_error(fresh.post(base, {**body, "principalId": str(uuid.uuid4())}), 404, "Request_ResourceNotFound")
-    _assert_error(fresh.patch(f"{base}/{assignment['id']}", {"appRoleId": role["id"]}), 405, "Request_BadRequest")
+    assert_error(fresh.post(base, body), 400, "Request_BadRequest")  # already assigned
+    assert_error(fresh.post(base, {**body, "appRoleId": str(uuid.uuid4())}), 400, "Request_BadRequest")
+    assert_error(fresh.post(base, {**body, "principalId": str(uuid.uuid4())}), 404, "Request_ResourceNotFound")
+    assert_error(fresh.patch(f"{base}/{assignment['id']}", {"appRoleId": role["id"]}), 405, "Request_BadRequest")
     assert fresh.delete(f"users/{user['id']}/appRoleAssignments/{assignment['id']}").status_code == 204
-    _assert_error(fresh.delete(f"{base}/{assignment['id']}"), 404, "Request_ResourceNotFound")
+    assert_error(fresh.delete(f"{base}/{assignment['id']}"), 404, "Request_ResourceNotFound")
 
     group = fresh.find("groups", "Sales Team")
     created = fresh.post(f"groups/{group['id']}/appRoleAssignments", {"principalId": group["id"], "resourceId": resource["id"], "appRoleId": role["id"]})
     assert created.status_code == 201 and created.json()["principalType"] == "Group"
     mismatch = {"principalId": user["id"], "resourceId": resource["id"], "appRoleId": role["id"]}
-    _assert_error(fresh.post(f"groups/{group['id']}/appRoleAssignments", mismatch), 400, "Request_BadRequest")
+    assert_error(fresh.post(f"groups/{group['id']}/appRoleAssignments", mismatch), 400, "Request_BadRequest")
 
 
 # --- delegated permission grants (oauth2permissiongrant-post, -update, -delta) ------------------------------
@@ -303,15 +297,15 @@ def test_grant_lifecycle_and_delta(fresh: Graph) -> None:
     grant = created.json()
     assert {k: grant[k] for k in body} == body
     assert fresh.post("oauth2PermissionGrants", body).status_code == 409
-    _assert_error(fresh.post("oauth2PermissionGrants", {**body, "consentType": "Everyone"}), 400, "Request_BadRequest")
+    assert_error(fresh.post("oauth2PermissionGrants", {**body, "consentType": "Everyone"}), 400, "Request_BadRequest")
     assert fresh.patch(f"oauth2PermissionGrants/{grant['id']}", {"scope": "User.Read Mail.Read"}).status_code == 204
     assert fresh.ok(f"oauth2PermissionGrants/{grant['id']}")["scope"] == "User.Read Mail.Read"
-    _assert_error(fresh.patch(f"oauth2PermissionGrants/{grant['id']}", {"clientId": resource["id"]}), 400, "Request_BadRequest")
+    assert_error(fresh.patch(f"oauth2PermissionGrants/{grant['id']}", {"clientId": resource["id"]}), 400, "Request_BadRequest")
 
     changed = fresh.ok(start["@odata.deltaLink"])
     assert [g["id"] for g in changed["value"]] == [grant["id"]]
     assert fresh.delete(f"oauth2PermissionGrants/{grant['id']}").status_code == 204
-    _assert_error(fresh.get(f"oauth2PermissionGrants/{grant['id']}"), 404, "Request_ResourceNotFound")
+    assert_error(fresh.get(f"oauth2PermissionGrants/{grant['id']}"), 404, "Request_ResourceNotFound")
     removed = fresh.ok(changed["@odata.deltaLink"])
     assert removed["value"] == [{"id": grant["id"], "@removed": {"reason": "deleted"}}]
 
@@ -340,10 +334,10 @@ def test_custom_roles_are_writable_and_built_in_ones_are_not(fresh: Graph) -> No
     assert (role["isBuiltIn"], role["templateId"], role["version"]) == (False, role["id"], None)
     assert role["rolePermissions"] == [{"condition": None, "allowedResourceActions": ["microsoft.directory/applications/standard/read"]}]
     assert fresh.patch(f"{base}/{role['id']}", {"description": "Reads app registrations"}).status_code == 204
-    _assert_error(fresh.patch(f"{base}/{GLOBAL_ADMIN}", {"description": "mine now"}), 400, "Request_BadRequest")
-    _assert_error(fresh.delete(f"{base}/{GLOBAL_ADMIN}"), 400, "Request_BadRequest")
+    assert_error(fresh.patch(f"{base}/{GLOBAL_ADMIN}", {"description": "mine now"}), 400, "Request_BadRequest")
+    assert_error(fresh.delete(f"{base}/{GLOBAL_ADMIN}"), 400, "Request_BadRequest")
     assert fresh.delete(f"{base}/{role['id']}").status_code == 204
-    _assert_error(fresh.get(f"{base}/{role['id']}"), 404, "Request_ResourceNotFound")
+    assert_error(fresh.get(f"{base}/{role['id']}"), 404, "Request_ResourceNotFound")
 
 
 def test_role_assignments_seeded_filtered_and_scoped(graph: Graph, sim: Simulator) -> None:
@@ -376,13 +370,13 @@ def test_assign_and_remove_a_directory_role(fresh: Graph) -> None:
     # Role definition, principal and scope object, little-endian, base64url, '-1' (the documentation's example 3).
     raw = b"".join(uuid.UUID(g).bytes_le for g in (USER_ADMIN, user["id"], unit["id"]))
     assert assignment["id"] == base64.urlsafe_b64encode(raw).decode().rstrip("=") + "-1"
-    _assert_error(fresh.post(base, body), 400, "Request_BadRequest")
-    _assert_error(fresh.patch(f"{base}/{assignment['id']}", {"directoryScopeId": "/"}), 405, "Request_BadRequest")
-    _assert_error(fresh.post(base, {**body, "principalId": str(uuid.uuid4())}), 404, "Request_ResourceNotFound")
+    assert_error(fresh.post(base, body), 400, "Request_BadRequest")
+    assert_error(fresh.patch(f"{base}/{assignment['id']}", {"directoryScopeId": "/"}), 405, "Request_BadRequest")
+    assert_error(fresh.post(base, {**body, "principalId": str(uuid.uuid4())}), 404, "Request_ResourceNotFound")
     group = fresh.find("groups", "Sales Team")  # not role-assignable
-    _assert_error(fresh.post(base, {**body, "principalId": group["id"]}), 400, "Request_BadRequest")
+    assert_error(fresh.post(base, {**body, "principalId": group["id"]}), 400, "Request_BadRequest")
     assert fresh.delete(f"{base}/{assignment['id']}").status_code == 204
-    _assert_error(fresh.get(f"{base}/{assignment['id']}"), 404, "Request_ResourceNotFound")
+    assert_error(fresh.get(f"{base}/{assignment['id']}"), 404, "Request_ResourceNotFound")
 
 
 def test_pim_eligibility_through_schedule_requests(fresh: Graph, fresh_sim: Simulator) -> None:
@@ -404,13 +398,13 @@ def test_pim_eligibility_through_schedule_requests(fresh: Graph, fresh_sim: Simu
     new = fresh.ok(f"{schedules}/{made['id']}")
     assert (new["principalId"], new["roleDefinitionId"], new["memberType"]) == (user["id"], USER_ADMIN, "Direct")
     assert fresh.ok(schedules, {"$filter": f"principalId eq '{user['id']}'"})["value"] == [{k: v for k, v in new.items() if k != "@odata.context"}]
-    _assert_error(fresh.post("roleManagement/directory/roleEligibilityScheduleRequests", request), 400, "RoleAssignmentExists")
-    _assert_error(fresh.post(schedules, {"principalId": user["id"]}), 405, "Request_BadRequest")
+    assert_error(fresh.post("roleManagement/directory/roleEligibilityScheduleRequests", request), 400, "RoleAssignmentExists")
+    assert_error(fresh.post(schedules, {"principalId": user["id"]}), 405, "Request_BadRequest")
 
     removal = fresh.post("roleManagement/directory/roleEligibilityScheduleRequests", {"action": "adminRemove", "roleDefinitionId": USER_ADMIN, "directoryScopeId": "/", "principalId": user["id"]})
     assert removal.status_code == 201
     assert (removal.json()["status"], removal.json()["scheduleInfo"], removal.json()["targetScheduleId"]) == ("Revoked", None, None)
-    _assert_error(fresh.get(f"{schedules}/{made['id']}"), 404, "Request_ResourceNotFound")
+    assert_error(fresh.get(f"{schedules}/{made['id']}"), 404, "Request_ResourceNotFound")
     listed = fresh.ok("roleManagement/directory/roleEligibilityScheduleRequests")["value"]
     assert [r["action"] for r in listed if r["principalId"] == user["id"]].count("adminRemove") == 1
 
@@ -420,11 +414,11 @@ def test_pim_eligibility_through_schedule_requests(fresh: Graph, fresh_sim: Simu
 
 def test_denied_paths_refuse_one_type_and_leave_the_rest(fresh: Graph, fresh_sim: Simulator) -> None:
     fresh_sim.settings.apply("denied_paths=roleManagement/directory/roleEligibilitySchedules, oauth2PermissionGrants,identity/conditionalAccess")
-    error = _assert_error(fresh.get("roleManagement/directory/roleEligibilitySchedules"), 403, "Authorization_RequestDenied")
+    error = assert_error(fresh.get("roleManagement/directory/roleEligibilitySchedules"), 403, "Authorization_RequestDenied")
     assert error["message"] == "Insufficient privileges to complete the operation."
-    _assert_error(fresh.get("oauth2PermissionGrants/delta"), 403, "Authorization_RequestDenied")
-    _assert_error(fresh.get("OAuth2PermissionGrants"), 403, "Authorization_RequestDenied")  # paths compare case-insensitively
-    _assert_error(fresh.get("identity/conditionalAccess/policies"), 403, "AccessDenied")  # the CA backend (§5)
+    assert_error(fresh.get("oauth2PermissionGrants/delta"), 403, "Authorization_RequestDenied")
+    assert_error(fresh.get("OAuth2PermissionGrants"), 403, "Authorization_RequestDenied")  # paths compare case-insensitively
+    assert_error(fresh.get("identity/conditionalAccess/policies"), 403, "AccessDenied")  # the CA backend (§5)
     assert fresh.get("roleManagement/directory/roleAssignments").status_code == 200
     batch = fresh.post("$batch", {"requests": [{"id": "1", "method": "GET", "url": "/oauth2PermissionGrants"}, {"id": "2", "method": "GET", "url": "/users?$top=1"}]})
     statuses = {r["id"]: r["status"] for r in batch.json()["responses"]}

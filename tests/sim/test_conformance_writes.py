@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from simclient import Graph, error_of
+from simclient import Graph, assert_error
 
 from entragit.sim import Simulator
 
@@ -33,15 +33,6 @@ def _new_user(graph: Graph, sim: Simulator, nickname: str, **extra: Any) -> dict
     return dict(response.json())
 
 
-def _assert_error(response: Any, status: int, code: str, message: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    error = error_of(response)
-    assert error["code"] == code
-    if message is not None:
-        assert error["message"] == message
-    # Reference §0: every error carries innerError with date, request-id and client-request-id.
-    assert set(error["innerError"]) == {"date", "request-id", "client-request-id"}
-    return error
 
 
 def _synced(graph: Graph, kind: str) -> list[dict[str, Any]]:
@@ -96,15 +87,15 @@ def test_adding_a_member_twice_is_400_whichever_way(fresh: Graph) -> None:
     group = fresh.find("groups", "Leadership")
     member = fresh.ok(f"groups/{group['id']}/members", {"$top": "1"})["value"][0]
     message = "One or more added object references already exist for the following modified properties: 'members'."
-    _assert_error(fresh.post(f"groups/{group['id']}/members/$ref", _ref(member["id"])), 400, "Request_BadRequest", message)
+    assert_error(fresh.post(f"groups/{group['id']}/members/$ref", _ref(member["id"])), 400, "Request_BadRequest", message)
     bind = {"members@odata.bind": [_ref(member["id"])["@odata.id"]]}
-    _assert_error(fresh.patch(f"groups/{group['id']}", bind), 400, "Request_BadRequest", message)
+    assert_error(fresh.patch(f"groups/{group['id']}", bind), 400, "Request_BadRequest", message)
 
 
 def test_the_last_owner_cannot_be_removed(fresh: Graph) -> None:
     group = fresh.find("groups", "Marketing Team")
     (owner,) = fresh.ok(f"groups/{group['id']}/owners")["value"]
-    _assert_error(fresh.delete(f"groups/{group['id']}/owners/{owner['id']}/$ref"), 400, "Request_BadRequest")
+    assert_error(fresh.delete(f"groups/{group['id']}/owners/{owner['id']}/$ref"), 400, "Request_BadRequest")
     assert [o["id"] for o in fresh.ok(f"groups/{group['id']}/owners")["value"]] == [owner["id"]]
 
 
@@ -119,10 +110,10 @@ def test_dynamic_groups_refuse_member_writes_with_a_switchable_status(fresh: Gra
     ]
     for method, path, body in attempts:
         response = fresh.request(method, path, json=body)
-        _assert_error(response, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+        assert_error(response, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
     fresh_sim.settings.dynamic_member_write_status = 400  # reference §10: some tenants answer 400
     for method, path, body in attempts:
-        _assert_error(fresh.request(method, path, json=body), 400, "Request_BadRequest")
+        assert_error(fresh.request(method, path, json=body), 400, "Request_BadRequest")
     # The rule itself stays writable (reference §6).
     assert fresh.patch(f"groups/{group['id']}", {"membershipRule": '(user.department -eq "HR")'}).status_code == 204
 
@@ -135,21 +126,21 @@ def test_read_only_user_properties_are_refused(graph: Graph, prop: str) -> None:
     user = graph.find("users", "Break Glass 1")
     value: Any = True if prop == "onPremisesSyncEnabled" else (["smtp:x@y.z"] if prop == "proxyAddresses" else "2024-01-01T00:00:00Z")
     response = graph.patch(f"users/{user['id']}", {prop: value})
-    _assert_error(response, 400, "Request_BadRequest", f"Property '{prop}' is read-only and cannot be set.")
+    assert_error(response, 400, "Request_BadRequest", f"Property '{prop}' is read-only and cannot be set.")
 
 
 def test_create_only_group_properties_are_refused_on_patch(fresh: Graph) -> None:
     team = fresh.find("groups", "HR Team")
     for prop, value in (("isAssignableToRole", True), ("mailEnabled", True), ("securityEnabled", False)):
-        error = _assert_error(fresh.patch(f"groups/{team['id']}", {prop: value}), 400, "Request_BadRequest")
+        error = assert_error(fresh.patch(f"groups/{team['id']}", {prop: value}), 400, "Request_BadRequest")
         assert prop in error["message"]
     leadership = fresh.find("groups", "Leadership")
     hidden = fresh.patch(f"groups/{leadership['id']}", {"visibility": "HiddenMembership"})
-    _assert_error(hidden, 400, "Request_BadRequest")
+    assert_error(hidden, 400, "Request_BadRequest")
     policy = fresh.find("identity/conditionalAccess/policies", "Require MFA for all users")
     # The Conditional Access backend answers with generic codes (reference §5).
     ca = fresh.patch(f"identity/conditionalAccess/policies/{policy['id']}", {"templateId": "x"})
-    _assert_error(ca, 400, "BadRequest", "Property 'templateId' is read-only and cannot be set.")
+    assert_error(ca, 400, "BadRequest", "Property 'templateId' is read-only and cannot be set.")
 
 
 def test_seeded_synced_users_look_synced(graph: Graph) -> None:
@@ -177,18 +168,18 @@ def test_seeded_synced_users_look_synced(graph: Graph) -> None:
 def test_synced_users_refuse_writes_to_mastered_attributes(fresh: Graph, change: dict[str, Any]) -> None:
     user = _synced(fresh, "users")[0]
     before = fresh.ok(f"users/{user['id']}", {"$select": ",".join(change)})
-    _assert_error(fresh.patch(f"users/{user['id']}", change), 400, "Request_BadRequest", MASTERED_MESSAGE)
+    assert_error(fresh.patch(f"users/{user['id']}", change), 400, "Request_BadRequest", MASTERED_MESSAGE)
     assert fresh.ok(f"users/{user['id']}", {"$select": ",".join(change)}) == before
 
 
 def test_synced_users_accept_cloud_attributes_and_the_unconfirmed_list_is_a_switch(fresh: Graph, fresh_sim: Simulator) -> None:
     user = _synced(fresh, "users")[0]
     assert fresh.patch(f"users/{user['id']}", {"usageLocation": "NL", "preferredLanguage": "nl-NL"}).status_code == 204
-    _assert_error(fresh.patch(f"users/{user['id']}", {"jobTitle": "Controller"}), 400, "Request_BadRequest", MASTERED_MESSAGE)
+    assert_error(fresh.patch(f"users/{user['id']}", {"jobTitle": "Controller"}), 400, "Request_BadRequest", MASTERED_MESSAGE)
     fresh_sim.settings.synced_refuses_unconfirmed = False
     assert fresh.patch(f"users/{user['id']}", {"jobTitle": "Controller"}).status_code == 204
     # The documented three stay refused whatever the switch says.
-    _assert_error(fresh.patch(f"users/{user['id']}", {"mobilePhone": "1"}), 400, "Request_BadRequest", MASTERED_MESSAGE)
+    assert_error(fresh.patch(f"users/{user['id']}", {"mobilePhone": "1"}), 400, "Request_BadRequest", MASTERED_MESSAGE)
 
 
 def test_cloud_users_may_write_what_synced_users_may_not(fresh: Graph) -> None:
@@ -200,8 +191,8 @@ def test_cloud_users_may_write_what_synced_users_may_not(fresh: Graph) -> None:
 def test_synced_groups_refuse_member_writes(fresh: Graph) -> None:
     group = _synced(fresh, "groups")[0]
     user = fresh.find("users", "Break Glass 1")
-    _assert_error(fresh.post(f"groups/{group['id']}/members/$ref", _ref(user["id"])), 400, "Request_BadRequest", MASTERED_MESSAGE)
-    _assert_error(fresh.patch(f"groups/{group['id']}", {"displayName": "x"}), 400, "Request_BadRequest", MASTERED_MESSAGE)
+    assert_error(fresh.post(f"groups/{group['id']}/members/$ref", _ref(user["id"])), 400, "Request_BadRequest", MASTERED_MESSAGE)
+    assert_error(fresh.patch(f"groups/{group['id']}", {"displayName": "x"}), 400, "Request_BadRequest", MASTERED_MESSAGE)
 
 
 def test_duplicate_user_principal_name_is_an_object_conflict(fresh: Graph, fresh_sim: Simulator) -> None:
@@ -216,8 +207,8 @@ def test_duplicate_user_principal_name_is_an_object_conflict(fresh: Graph, fresh
         "userPrincipalName": first["userPrincipalName"].upper(),  # UPNs compare case-insensitively
         "passwordProfile": {"password": "x"},
     }
-    created = _assert_error(fresh.post("users", body), 400, "Request_BadRequest", message)
+    created = assert_error(fresh.post("users", body), 400, "Request_BadRequest", message)
     assert created["details"] == conflict
     patched = fresh.patch(f"users/{second['id']}", {"userPrincipalName": first["userPrincipalName"]})
-    assert _assert_error(patched, 400, "Request_BadRequest", message)["details"] == conflict
+    assert assert_error(patched, 400, "Request_BadRequest", message)["details"] == conflict
     assert fresh.ok(f"users/{second['id']}")["userPrincipalName"] == second["userPrincipalName"]
