@@ -226,6 +226,34 @@ def restore(repo_dir: Path, at: str, types: tuple[str, ...], ids: tuple[str, ...
         sys.exit(1)
 
 
+@cli.command(name="prune")
+@repo_option
+@click.option("--keep-daily", type=int, default=30, show_default=True, help="Keep the newest snapshot of each of the last N days.")
+@click.option("--keep-monthly", type=int, default=12, show_default=True, help="Keep the newest snapshot of each of the last M months.")
+@click.option("--yes", is_flag=True, help="Rewrite the history; without it, only show what would go.")
+def prune_command(repo_dir: Path, keep_daily: int, keep_monthly: int, yes: bool) -> None:
+    """Keep fewer snapshots. This REWRITES the branch's history (like a rebase).
+
+    Only for repositories that must not keep identity data indefinitely: by default entragit keeps every
+    snapshot, since git's history is the retention. Clones and remotes keep the old history until they
+    are updated (a force-push is needed).
+    """
+    from entragit.prune import plan_prune, prune
+
+    repo = _open(repo_dir)
+    try:
+        plan = plan_prune(repo, keep_daily, keep_monthly)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"{len(plan.drop)} snapshot(s) would go, {len(plan.keep)} commit(s) stay.")
+    if not plan.drop or not yes:
+        if plan.drop:
+            click.echo("Nothing rewritten: run again with --yes to prune.")
+        return
+    head = prune(repo, plan)
+    click.echo(f"History rewritten: the branch now ends at {head[:10]} (same files as before).")
+
+
 @cli.command()
 def types() -> None:
     """List the object types entragit backs up, with the Graph permissions each needs."""
