@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from typing import TextIO
 
 
@@ -14,16 +15,23 @@ class Progress:
             enabled = self._stream.isatty() and not os.environ.get("CI")
         self.enabled = enabled
         self._width = 0
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
 
     def __call__(self, what: str, count: int) -> None:
-        self.update(f"reading {what}: {count}")
+        """How far the read of one type has got; types are read side by side, so all are shown."""
+        with self._lock:
+            self._counts[what] = count
+            text = "reading " + ", ".join(f"{name} {n}" for name, n in self._counts.items())
+        self.update(text)
 
     def update(self, text: str) -> None:
         if not self.enabled:
             return
-        self._stream.write("\r" + text.ljust(self._width))
-        self._stream.flush()
-        self._width = len(text)
+        with self._lock:
+            self._stream.write("\r" + text[-200:].ljust(self._width))
+            self._stream.flush()
+            self._width = min(len(text), 200)
 
     def done(self) -> None:
         if self.enabled and self._width:
