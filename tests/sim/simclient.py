@@ -4,9 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+import msal
 import requests
 
 from entragit.sim import Simulator
+
+
+def sim_session(sim: Simulator) -> requests.Session:
+    """A session that trusts the simulator's CA; trust_env off, since REQUESTS_CA_BUNDLE would override verify."""
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = sim.ca_bundle
+    return session
+
+
+def msal_app(sim: Simulator, credential: Any) -> msal.ConfidentialClientApplication:
+    """msal pointed at the simulator: a secret, a certificate dict or a client-assertion dict."""
+    return msal.ConfidentialClientApplication(
+        sim.client_id, client_credential=credential, authority=sim.authority, http_client=sim_session(sim),
+        instance_discovery=False,
+    )
 
 
 class Graph:
@@ -14,10 +31,7 @@ class Graph:
 
     def __init__(self, sim: Simulator) -> None:
         self.sim = sim
-        self.session = requests.Session()
-        # The environment may set REQUESTS_CA_BUNDLE, which would override verify=.
-        self.session.trust_env = False
-        self.session.verify = sim.ca_bundle
+        self.session = sim_session(sim)
         self.renew()
 
     def renew(self) -> None:

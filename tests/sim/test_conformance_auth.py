@@ -7,11 +7,10 @@ import uuid
 from typing import Any
 
 import jwt
-import msal
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
-from simclient import Graph, error_of
+from simclient import Graph, error_of, msal_app, sim_session
 
 from entragit.sim import Simulator
 from entragit.sim.credentials import ClientCertificate
@@ -20,25 +19,14 @@ JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 GITHUB = "https://token.actions.githubusercontent.com"
 
 
-def _session(sim: Simulator) -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False
-    session.verify = sim.ca_bundle
-    return session
-
-
-def _msal(sim: Simulator, credential: Any) -> msal.ConfidentialClientApplication:
-    return msal.ConfidentialClientApplication(
-        sim.client_id, client_credential=credential, authority=sim.authority, http_client=_session(sim), instance_discovery=False
-    )
 
 
 def _acquire(sim: Simulator, credential: Any) -> dict[str, Any]:
-    return dict(_msal(sim, credential).acquire_token_for_client(scopes=[f"{sim.graph_url}/.default"]))
+    return dict(msal_app(sim, credential).acquire_token_for_client(scopes=[f"{sim.graph_url}/.default"]))
 
 
 def _graph_accepts(sim: Simulator, token: str) -> bool:
-    response = _session(sim).get(f"{sim.graph_url}/v1.0/users", params={"$top": "1"}, headers={"Authorization": f"Bearer {token}"})
+    response = sim_session(sim).get(f"{sim.graph_url}/v1.0/users", params={"$top": "1"}, headers={"Authorization": f"Bearer {token}"})
     return response.status_code == 200
 
 
@@ -50,7 +38,7 @@ def _token_request(sim: Simulator, assertion: str, scope: str | None = None) -> 
         "client_assertion_type": JWT_BEARER,
         "client_assertion": assertion,
     }
-    return _session(sim).post(f"{sim.authority}/oauth2/v2.0/token", data=form)
+    return sim_session(sim).post(f"{sim.authority}/oauth2/v2.0/token", data=form)
 
 
 def _assertion(
@@ -263,5 +251,5 @@ def test_a_national_cloud_tenant_serves_its_own_graph_only(fresh_sim: Simulator,
     assert jwt.decode(token, options={"verify_signature": False})["aud"] == graph_host
     assert _graph_accepts(fresh_sim, token)
     _aadsts(_token_request(fresh_sim, _assertion(fresh_sim), scope="https://graph.microsoft.com/.default"), 400, 500011, error="invalid_resource")
-    config = _session(fresh_sim).get(f"{fresh_sim.authority}/v2.0/.well-known/openid-configuration").json()
+    config = sim_session(fresh_sim).get(f"{fresh_sim.authority}/v2.0/.well-known/openid-configuration").json()
     assert config["cloud_instance_name"] == instance

@@ -4,33 +4,16 @@ from __future__ import annotations
 
 import base64
 
-import msal
-import requests
 
 from entragit.sim import Simulator
 
-from simclient import Graph, error_of
+from simclient import Graph, error_of, msal_app, sim_session
 
 
-def _session(sim: Simulator) -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False
-    session.verify = sim.ca_bundle
-    return session
-
-
-def _msal_app(sim: Simulator, secret: str) -> msal.ConfidentialClientApplication:
-    return msal.ConfidentialClientApplication(
-        sim.client_id,
-        client_credential=secret,
-        authority=sim.authority,
-        http_client=_session(sim),
-        instance_discovery=False,
-    )
 
 
 def test_openid_configuration_points_msal_at_the_simulator(sim: Simulator) -> None:
-    response = _session(sim).get(f"{sim.authority}/v2.0/.well-known/openid-configuration")
+    response = sim_session(sim).get(f"{sim.authority}/v2.0/.well-known/openid-configuration")
     assert response.status_code == 200
     config = response.json()
     assert config["token_endpoint"] == f"{sim.graph_url}/{sim.tenant_id}/oauth2/v2.0/token"
@@ -40,17 +23,17 @@ def test_openid_configuration_points_msal_at_the_simulator(sim: Simulator) -> No
 
 
 def test_openid_configuration_of_an_unknown_tenant_is_aadsts90002(sim: Simulator) -> None:
-    response = _session(sim).get(f"{sim.graph_url}/no-such-tenant/v2.0/.well-known/openid-configuration")
+    response = sim_session(sim).get(f"{sim.graph_url}/no-such-tenant/v2.0/.well-known/openid-configuration")
     assert response.status_code == 400
     assert response.json()["error_codes"] == [90002]
 
 
 def test_msal_acquires_a_token_that_graph_accepts(sim: Simulator) -> None:
-    result = _msal_app(sim, sim.client_secret).acquire_token_for_client(scopes=[f"{sim.graph_url}/.default"])
+    result = msal_app(sim, sim.client_secret).acquire_token_for_client(scopes=[f"{sim.graph_url}/.default"])
     assert "access_token" in result, result
     assert result["token_type"] == "Bearer"
     assert result["expires_in"] == 3599
-    session = _session(sim)
+    session = sim_session(sim)
     response = session.get(
         f"{sim.graph_url}/v1.0/users", params={"$top": "1"}, headers={"Authorization": f"Bearer {result['access_token']}"}
     )
@@ -58,7 +41,7 @@ def test_msal_acquires_a_token_that_graph_accepts(sim: Simulator) -> None:
 
 
 def test_msal_with_a_wrong_secret_gets_aadsts7000215(sim: Simulator) -> None:
-    result = _msal_app(sim, "not-the-secret").acquire_token_for_client(scopes=[f"{sim.graph_url}/.default"])
+    result = msal_app(sim, "not-the-secret").acquire_token_for_client(scopes=[f"{sim.graph_url}/.default"])
     assert result["error"] == "invalid_client"
     assert result["error_codes"] == [7000215]
     description = result["error_description"]
@@ -70,7 +53,7 @@ def test_msal_with_a_wrong_secret_gets_aadsts7000215(sim: Simulator) -> None:
 
 
 def test_token_endpoint_statuses(sim: Simulator) -> None:
-    session = _session(sim)
+    session = sim_session(sim)
     token_url = f"{sim.authority}/oauth2/v2.0/token"
     good = {
         "grant_type": "client_credentials",
@@ -109,7 +92,7 @@ def test_token_endpoint_statuses(sim: Simulator) -> None:
 
 
 def test_graph_without_a_token_is_401_invalid_authentication_token(sim: Simulator) -> None:
-    session = _session(sim)
+    session = sim_session(sim)
     missing = session.get(f"{sim.graph_url}/v1.0/users")
     assert missing.status_code == 401
     assert error_of(missing)["code"] == "InvalidAuthenticationToken"
@@ -130,7 +113,7 @@ def test_an_expired_token_is_refused_and_the_lifetime_is_a_switch(fresh_sim: Sim
     assert error_of(expired)["message"] == "Access token has expired or is not yet valid."
 
     fresh_sim.settings.token_lifetime_seconds = 120
-    renewed = _msal_app(fresh_sim, fresh_sim.client_secret).acquire_token_for_client(
+    renewed = msal_app(fresh_sim, fresh_sim.client_secret).acquire_token_for_client(
         scopes=[f"{fresh_sim.graph_url}/.default"]
     )
     assert renewed["expires_in"] == 120
