@@ -33,14 +33,51 @@ class MemberChange:
     type: str | None
 
 
+@dataclass(frozen=True)
+class Attribution:
+    """Who changed an object, from the tenant's directory audit log."""
+
+    actor: str
+    """The initiating user's principal name or the initiating app's display name."""
+    actor_kind: str  # "user" | "app"
+    actor_id: str | None
+    activity: str
+    """The audit record's activityDisplayName, e.g. "Update user"."""
+    time: str
+    """ISO 8601, UTC."""
+
+
+@dataclass(frozen=True)
+class RecycleState:
+    """Where a removed object is now: in a recycle bin until a date, or gone for good."""
+
+    in_recycle_bin: bool
+    restorable_until: str | None
+
+
+@dataclass(frozen=True)
+class RiskFlag:
+    """A change that weakens security, found by a rule of the declarative risk table."""
+
+    rule: str
+    severity: str  # "high" | "medium"
+    type: str
+    id: str
+    display_name: str | None
+    detail: str
+
+
 @dataclass
 class ObjectChange:
     type: str
     id: str
     display_name: str | None
-    change: str  # "added" | "removed" | "modified"
+    change: str  # "added" | "removed" | "modified" | "restored"
     attributes: list[AttributeChange] = field(default_factory=list)
     members: list[MemberChange] = field(default_factory=list)
+    recycle: RecycleState | None = None
+    """For a removed object, when known."""
+    changed_by: list[Attribution] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -55,6 +92,9 @@ class DiffReport:
     old: Side
     new: Side
     changes: list[ObjectChange]
+    risks: list[RiskFlag] = field(default_factory=list)
+    attribution: str = "not requested"
+    """"available", "not requested", or "unavailable: <why>" (e.g. no AuditLog.Read.All)."""
 
     @property
     def empty(self) -> bool:
