@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
+import subprocess
 import tempfile
 import threading
 from collections.abc import Iterable
@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import git
-from gitdb import IStream
 
 from entragit import canonical
 from entragit.canonical import Obj
@@ -233,10 +232,9 @@ class BackupRepo:
         env = {"GIT_INDEX_FILE": str(index_file)}
         try:
             self.git.git.read_tree(head, env=env)
+            self._write_blobs(staged.writes.values())
             lines = [f"0 {'0' * 40}\t{path}" for path in staged.deletes]
-            for path, data in staged.writes.items():
-                blob = self.git.odb.store(IStream("blob", len(data), io.BytesIO(data)))
-                lines.append(f"100644 {blob.hexsha.decode()}\t{path}")
+            lines += [f"100644 {_blob_id(data)}\t{path}" for path, data in staged.writes.items()]
             self.git.git.update_index("--index-info", istream=_stdin("\n".join(lines) + "\n"), env=env)
             tree = self.git.git.write_tree(env=env)
             commit = self.git.git.commit_tree(tree, "-p", head, "-m", message, env={**env, **self._identity_env()})
@@ -250,6 +248,26 @@ class BackupRepo:
         # changed paths are touched (the snapshot folders were checked clean).
         self.git.git.read_tree("-m", "-u", head, commit)
         return str(commit)
+
+    def _write_blobs(self, blobs: Iterable[bytes]) -> None:
+        """Store file contents as git objects, all through one `git fast-import` writing one pack: a
+        first snapshot of a large tenant has hundreds of thousands of files, and a process or a loose
+        object per file would cost more than reading the tenant."""
+        importer = subprocess.Popen(["git", "fast-import", "--quiet", "--done"], cwd=self.root,
+                                    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        assert importer.stdin is not None
+        try:
+            for data in blobs:
+                importer.stdin.write(b"blob\ndata %d\n" % len(data))
+                importer.stdin.write(data)
+                importer.stdin.write(b"\n")
+            importer.stdin.write(b"done\n")
+            importer.stdin.close()
+        except BrokenPipeError:
+            pass  # the importer stopped early; its exit status and message say why
+        error = importer.stderr.read().decode(errors="replace") if importer.stderr else ""
+        if importer.wait() != 0:
+            raise StoreError(f"git fast-import could not store the snapshot's files: {error.strip()}")
 
     # -- delta state: kept in the git directory, never committed -------------------------------------
 
