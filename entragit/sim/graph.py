@@ -124,6 +124,11 @@ def _no_extra_properties(spec: CollectionSpec) -> Mapping[str, str]:
     return {}
 
 
+# An expanded collection holds at most 20 objects and never a nextLink (reference §1): the rest are
+# silently left out, and a client must read the relationship itself to see them.
+EXPAND_LIMIT = 20
+
+
 class GraphApi:
     def __init__(self, tenant: Tenant, settings: Settings, authority: Authority) -> None:
         self.tenant = tenant
@@ -281,14 +286,17 @@ class GraphApi:
             rendered = {"@odata.type": spec.odata_type, **rendered}
         for name, nested_select in query.expand.items():
             rel = spec.relationship(name)
-            assert rel is not None and rel.single, "only single-valued navigations are expandable so far"
-            related = self.tenant.related(rel, obj["id"])
-            if related:
-                target_spec, target = related[0]
-                rendered[name] = {
-                    "@odata.type": target_spec.odata_type,
-                    **project(target, nested_select, target_spec.default_properties, target_spec.write_only),
-                }
+            assert rel is not None
+            expanded = [
+                {"@odata.type": target_spec.odata_type,
+                 **project(target, nested_select, target_spec.default_properties, target_spec.write_only)}
+                for target_spec, target in self.tenant.related(rel, obj["id"])[:EXPAND_LIMIT]
+            ]
+            if rel.single:
+                if expanded:
+                    rendered[name] = expanded[0]
+            else:
+                rendered[name] = expanded
         return rendered
 
     def _target(self, spec: CollectionSpec) -> QueryTarget:

@@ -440,6 +440,7 @@ GROUPS = CollectionSpec(
         Relationship("owners", link="owners", writable=True, keeps_last=True),
         Relationship("memberOf", link="members", reverse=True, target_collections=("groups", "administrativeUnits")),
     ),
+    expandable=("members", "owners"),
     validate=_validate_group,
     recycle="microsoft.graph.group",
     # A synced group is managed in Active Directory; which of its attributes the cloud refuses is [UNCONFIRMED].
@@ -559,6 +560,7 @@ APPLICATIONS = CollectionSpec(
     required_on_create=("displayName",),
     filterable=frozenset({"id", "appId", "displayName", "publisherDomain", "signInAudience"}),
     relationships=(APP_OWNERS,),
+    expandable=("owners",),
     complete=complete_application,
     recycle="microsoft.graph.application",
 )
@@ -594,6 +596,7 @@ SERVICE_PRINCIPALS = CollectionSpec(
     required_on_create=("appId",),
     filterable=frozenset({"id", "appId", "displayName", "servicePrincipalType", "accountEnabled", "appOwnerOrganizationId"}),
     relationships=(APP_OWNERS,),
+    expandable=("owners",),
     complete=complete_service_principal,
     recycle="microsoft.graph.servicePrincipal",
 )
@@ -623,6 +626,7 @@ ADMINISTRATIVE_UNITS = CollectionSpec(
     required_on_create=("displayName",),
     filterable=frozenset({"id", "displayName"}),
     relationships=(Relationship("members", link="members", writable=True, target_collections=("users", "groups")),),
+    expandable=("members",),
     validate=_validate_administrative_unit,
     recycle="microsoft.graph.administrativeUnit",
 )

@@ -205,3 +205,19 @@ def test_owners_and_administrative_unit_members_by_ref(fresh: Graph, fresh_sim: 
         m for m in member_of if m["id"] == unit["id"]
     ).items()
     assert fresh.delete(f"administrativeUnits/{unit['id']}/members/{guest['id']}/$ref").status_code == 204
+
+
+def test_expanded_collections_hold_at_most_20_objects(graph: Graph, sim: Simulator) -> None:
+    big = max(sim.tenant.objects["groups"], key=lambda g: len(sim.tenant.links["members"].get(g, ())))
+    assert len(sim.tenant.links["members"][big]) > 20
+    page = graph.ok("groups", {"$filter": f"id in ('{big}')", "$select": "id", "$expand": "members($select=id)"})
+    expanded = page["value"][0]["members"]
+    assert len(expanded) == 20 and "members@odata.nextLink" not in page["value"][0]
+    assert {m["id"] for m in expanded} <= set(sim.tenant.links["members"][big])
+    assert all(set(m) == {"@odata.type", "id"} for m in expanded)
+    listing = graph.ok("groups", {"$top": "999", "$select": "id", "$expand": "owners($select=id)"})
+    owned = next(g for g in listing["value"] if sim.tenant.links["owners"].get(g["id"]))
+    assert {o["id"] for o in owned["owners"]} == set(sim.tenant.links["owners"][owned["id"]])
+    app = next(a for a in sim.tenant.objects["applications"] if sim.tenant.links["owners"].get(a))
+    answer = graph.ok("applications", {"$filter": f"id in ('{app}')", "$expand": "owners($select=id)"})
+    assert {o["id"] for o in answer["value"][0]["owners"]} == set(sim.tenant.links["owners"][app])
