@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -28,37 +29,95 @@ def _query(object_type: ObjectType, *, listing: bool) -> dict[str, str]:
     return params
 
 
-def _related(client: GraphClient, object_type: ObjectType, ids: list[str], rel: Relationship) -> list[list[str]]:
-    """The ids at the far end of a relationship, for many objects: one $batch per 20 objects."""
+# Graph's expansions stop at 20 objects with no link to the rest (reference §1); `in` takes 15 values.
+EXPAND_LIMIT = 20
+_IDS_PER_FILTER = 15
+
+
+def _quoted(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _related_one_by_one(client: GraphClient, object_type: ObjectType, ids: list[str], rel: Relationship
+                        ) -> list[list[str]]:
     items = [BatchItem("GET", f"{object_type.item_path(i)}/{rel.name}", {"$select": "id", "$top": "999"})
              for i in ids]
     return [[entry["id"] for entry in values] for values in client.collect_many(items)]
 
 
-def _canonical_all(client: GraphClient, object_type: ObjectType, raws: list[Obj]) -> dict[str, Obj]:
+def _related(client: GraphClient, object_type: ObjectType, ids: list[str], rel: Relationship) -> list[list[str]]:
+    """The ids at the far end of a relationship, for many objects: 15 objects a request where Graph
+    expands the relationship, else one request per object (both in $batch requests of 20)."""
+    if not rel.expandable:
+        return _related_one_by_one(client, object_type, ids, rel)
+    items = [BatchItem("GET", object_type.collection,
+                       {"$filter": f"id in ({','.join(_quoted(i) for i in ids[at:at + _IDS_PER_FILTER])})",
+                        "$select": "id", "$expand": f"{rel.name}($select=id)"})
+             for at in range(0, len(ids), _IDS_PER_FILTER)]
+    found: dict[str, list[str]] = {}
+    for values in client.collect_many(items):
+        found.update((entry["id"], [linked["id"] for linked in entry.get(rel.name) or []]) for entry in values)
+    # An object gone since it was listed has no links left to read.
+    cut_short = [i for i in ids if len(found.get(i, ())) >= EXPAND_LIMIT]
+    found.update(zip(cut_short, _related_one_by_one(client, object_type, cut_short, rel)))
+    return [found.get(i, []) for i in ids]
+
+
+def _canonical_all(client: GraphClient, object_type: ObjectType, raws: list[Obj],
+                   known: dict[str, dict[str, set[str]]] | None = None) -> dict[str, Obj]:
+    """Canonical objects with their relationships; known: links already read (relationship -> id ->
+    linked ids, from a delta round), so only the objects it does not cover are asked about."""
     relations: list[dict[str, Any]] = [{} for _ in raws]
     for rel in object_type.relationships:
         if rel.fetch == "expand":
             for raw, found in zip(raws, relations):
                 expanded = raw.get(rel.name)
                 found[rel.name] = expanded.get("id") if isinstance(expanded, dict) else None
-        else:
-            ids_of = [object_type.object_id(r) for r in raws]
-            for found, ids in zip(relations, _related(client, object_type, ids_of, rel)):
-                found[rel.name] = ids
+            continue
+        already = (known or {}).get(rel.name, {})
+        ids_of = [object_type.object_id(r) for r in raws]
+        unknown = [i for i in ids_of if i not in already]
+        read = dict(zip(unknown, _related(client, object_type, unknown, rel)))
+        for object_id, found in zip(ids_of, relations):
+            found[rel.name] = sorted(already[object_id]) if object_id in already else read[object_id]
     return {object_type.object_id(raw): canonical(object_type, raw, rel) for raw, rel in zip(raws, relations)}
+
+
+def _list(client: GraphClient, object_type: ObjectType, progress: ProgressFn | None) -> list[Obj]:
+    raws: list[Obj] = []
+    for page in client.iter_pages(object_type.collection, _query(object_type, listing=True)):
+        raws.extend(page)
+        if progress:
+            progress(object_type.name, len(raws))
+    return raws
 
 
 def fetch_type(client: GraphClient, object_type: ObjectType, progress: ProgressFn | None = None) -> dict[str, Obj]:
     """Every object of a type, by id."""
     if object_type.singleton:
         return _canonical_all(client, object_type, [client.get(object_type.collection)])
-    raws: list[Obj] = []
-    for page in client.iter_pages(object_type.collection, _query(object_type, listing=True)):
-        raws.extend(page)
-        if progress:
-            progress(object_type.name, len(raws))
-    return _canonical_all(client, object_type, raws)
+    return _canonical_all(client, object_type, _list(client, object_type, progress))
+
+
+def fetch_type_from_now(client: GraphClient, object_type: ObjectType, progress: ProgressFn | None = None
+                        ) -> tuple[dict[str, Obj], str]:
+    """Every object of a delta type, and a deltaLink to read what changes from here on.
+
+    Where delta tracks a many-valued relationship (group members), one initial delta round, read
+    beside the list, gives every object's links in a few hundred pages instead of a request per object;
+    its deltaLink is kept. Otherwise the link is taken first (`$deltatoken=latest`). Either way a change
+    made during the read shows up again next time, which is harmless, where missing it would not be."""
+    if not any(r.many and r.delta_tracked for r in object_type.relationships):
+        link = start_delta(client, object_type)
+        return fetch_type(client, object_type, progress), link
+    with ThreadPoolExecutor(2) as pool:
+        listing = pool.submit(_list, client, object_type, progress)
+        initial = pool.submit(read_delta, client, f"{object_type.collection}/delta", _delta_query(object_type))
+        raws, round_ = listing.result(), initial.result()
+    # A link the round does not name (an object made after the round began) is read the usual way.
+    known = {name: {i: linked for i, linked in by_id.items() if i in round_.changed}
+             for name, by_id in round_.links.items()}
+    return _canonical_all(client, object_type, raws, known), round_.link
 
 
 def fetch_objects(client: GraphClient, object_type: ObjectType, ids: Iterable[str]) -> dict[str, Obj | None]:
@@ -100,6 +159,9 @@ class DeltaRound:
     changed: set[str]
     removed: set[str]
     link: str
+    links: dict[str, dict[str, set[str]]]
+    """Relationship -> object id -> linked ids, as the round's `<relationship>@delta` entries left them:
+    whole sets in an initial round, only what changed in a later one."""
 
 
 def _delta_query(object_type: ObjectType) -> dict[str, str]:
@@ -125,16 +187,31 @@ def start_delta(client: GraphClient, object_type: ObjectType) -> str:
     return str(body["@odata.deltaLink"])
 
 
-def read_delta(client: GraphClient, link: str) -> DeltaRound:
-    """The ids that changed or went away since the link was made; the same id may come several times
-    (replays, a large group split across pages): the last word on it counts."""
+def _merge_links(links: dict[str, dict[str, set[str]]], item: Obj) -> None:
+    for key, entries in item.items():
+        if not key.endswith("@delta") or not isinstance(entries, list):
+            continue
+        linked = links.setdefault(key[: -len("@delta")], {}).setdefault(item["id"], set())
+        for entry in entries:
+            if "@removed" in entry:
+                linked.discard(entry["id"])
+            else:
+                linked.add(entry["id"])
+
+
+def read_delta(client: GraphClient, link: str, params: dict[str, str] | None = None) -> DeltaRound:
+    """The ids that changed or went away since the link was made (or, from `{collection}/delta` and
+    params, every object: an initial round); the same id may come several times (replays, a large group
+    split across pages): the last word on it counts."""
     changed: set[str] = set()
     removed: set[str] = set()
+    links: dict[str, dict[str, set[str]]] = {}
     url: str | None = link
     new_link: str | None = None
     try:
         while url:
-            body = client.get(url)
+            body = client.get(url, params)
+            params = None  # the nextLinks carry the query
             for item in body.get("value", []):
                 if "@removed" in item:
                     removed.add(item["id"])
@@ -142,6 +219,7 @@ def read_delta(client: GraphClient, link: str) -> DeltaRound:
                 else:
                     changed.add(item["id"])
                     removed.discard(item["id"])
+                    _merge_links(links, item)
             url = body.get("@odata.nextLink")
             new_link = body.get("@odata.deltaLink")
     except GraphError as error:
@@ -150,7 +228,7 @@ def read_delta(client: GraphClient, link: str) -> DeltaRound:
         raise
     if new_link is None:
         raise DeltaUnusable("the delta round ended without a deltaLink")
-    return DeltaRound(changed, removed, new_link)
+    return DeltaRound(changed, removed, new_link, links)
 
 
 def related_many(client: GraphClient, object_type: ObjectType, ids: list[str], rel: Relationship) -> dict[str, list[str]]:

@@ -37,6 +37,10 @@ class Relationship:
     # Whether the type's delta query reports changes to this relationship (members@delta, manager@delta);
     # an incremental snapshot re-reads the ones it does not (owners) for every object.
     delta_tracked: bool = False
+    # Whether Graph $expands a many-valued relationship on the collection (at most 20 objects each): then
+    # the links of many objects are read 15 objects to a request, `$filter=id in (...)`, instead of one
+    # request per object, and only objects with 20 or more links are read one by one.
+    expandable: bool = False
 
     def computed_for(self, obj: dict[str, object] | None) -> bool:
         """Whether the directory computes this relationship for obj (a dynamic group or unit)."""

@@ -12,7 +12,7 @@ _CREDENTIAL_SECRETS = {
     "keyCredentials": frozenset({"key"}),
 }
 
-_OWNERS = Relationship(name="owners", many=True, fetch="collection", write="ref", reverse_path="ownedObjects",
+_OWNERS = Relationship(name="owners", many=True, fetch="collection", expandable=True, write="ref", reverse_path="ownedObjects",
                        member_types=("users", "servicePrincipals"))
 
 APPLICATIONS = register(
@@ -78,7 +78,7 @@ ADMINISTRATIVE_UNITS = register(
         read_only=frozenset({"id"}),
         create_only=frozenset({"visibility"}),
         relationships=(
-            Relationship(name="members", many=True, fetch="collection", write="ref", reverse_path="memberOf",
+            Relationship(name="members", many=True, fetch="collection", expandable=True, write="ref", reverse_path="memberOf",
                          member_types=("users", "groups"), computed_when=("membershipType", "Dynamic"),
                          delta_tracked=True),
         ),

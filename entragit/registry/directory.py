@@ -70,11 +70,11 @@ GROUPS = register(
         create_only=frozenset({"isAssignableToRole", "mailEnabled", "securityEnabled", "groupTypes", "visibility"}),
         relationships=(
             Relationship(
-                name="members", many=True, fetch="collection", write="ref", reverse_path="memberOf",
+                name="members", many=True, fetch="collection", expandable=True, write="ref", reverse_path="memberOf",
                 member_types=("users", "groups"),
                 computed_when=("groupTypes", "DynamicMembership"), delta_tracked=True,
             ),
-            Relationship(name="owners", many=True, fetch="collection", write="ref", reverse_path="ownedObjects",
+            Relationship(name="owners", many=True, fetch="collection", expandable=True, write="ref", reverse_path="ownedObjects",
                          member_types=("users",)),
         ),
         delta=True,
