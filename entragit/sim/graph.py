@@ -40,6 +40,7 @@ from entragit.sim.model import (
 )
 from entragit.sim.model_policies import conflict
 from entragit.sim.query import (
+    IdFilter,
     PageRules,
     Query,
     QueryTarget,
@@ -363,9 +364,15 @@ class GraphApi:
 
     def list_objects(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
         query = parse_query(request.pairs, self._target(spec), eventual=request.eventual)
-        items = self.tenant.sorted_objects(spec)
-        if query.where is not None:
-            items = [obj for obj in items if query.where(obj)]
+        if isinstance(query.where, IdFilter):
+            table = self.tenant.objects[spec.name]
+            found = {id(obj): obj for i in query.where.ids if isinstance(i, str)
+                     if (obj := table.get(i) or table.get(i.lower())) is not None and query.where(obj)}
+            items = sorted(found.values(), key=lambda obj: str(obj["id"]))
+        else:
+            items = self.tenant.sorted_objects(spec)
+            if query.where is not None:
+                items = [obj for obj in items if query.where(obj)]
         size = page_size_for(query, self.settings.default_page_size, spec.paged_by_default)
         page, token = paginate(items, query, size, rules=self._page_rules())
         values = [self._render(spec, obj, query) for obj in page]
