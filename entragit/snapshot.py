@@ -22,7 +22,7 @@ from entragit.live import (
     read_delta,
     related_many,
 )
-from entragit.registry import ObjectType, resolve_types
+from entragit.registry import ObjectType, Relationship, resolve_types
 from entragit.store import SNAPSHOT_TRAILER, BackupRepo, Content, Staged
 
 SUSPECT_PREFIX = "entragit/suspect/"
@@ -96,6 +96,8 @@ class TypeRead:
     link: str | None = None
     """The deltaLink to continue from once this read is committed."""
     note: str | None = None
+    untracked: dict[str, dict[str, list[str]]] | None = None
+    """For a delta type, every object's links that delta does not report (owners), as committed."""
 
 
 def read_tenant(client: GraphClient, types: list[ObjectType], progress: ProgressFn | None = None
@@ -113,7 +115,12 @@ def _read_full(client: GraphClient, object_type: ObjectType, progress: ProgressF
     if not object_type.delta:
         return TypeRead(Content(fetch_type(client, object_type, progress)), "full", None, note)
     objects, link = fetch_type_from_now(client, object_type, progress)
-    return TypeRead(Content(objects), "full", link, note)
+    untracked = {r.name: {i: obj.get(r.name, []) for i, obj in objects.items()} for r in _untracked(object_type)}
+    return TypeRead(Content(objects), "full", link, note, untracked)
+
+
+def _untracked(object_type: ObjectType) -> list[Relationship]:
+    return [r for r in object_type.relationships if r.many and not r.delta_tracked]
 
 
 def _read_incremental(repo: BackupRepo, client: GraphClient, object_type: ObjectType, head: str,
@@ -129,16 +136,18 @@ def _read_incremental(repo: BackupRepo, client: GraphClient, object_type: Object
         raise DeltaUnusable(f"{len(unreadable)} changed object(s) could not be read back yet")
     objects = {i: obj for i, obj in fetched.items() if obj is not None}
     removed = changes.removed
-    untracked = [r for r in object_type.relationships if r.fetch == "collection" and not r.delta_tracked]
-    if untracked:
-        stored = repo.read_objects(head, object_type)
+    untracked = {}
+    for rel in _untracked(object_type):
+        # The last snapshot's links come from a cache beside the delta state, not from parsing every file.
+        stored = repo.untracked_links(head, object_type, rel.name)
         unchanged = sorted(set(stored) - set(objects) - removed)
-        for rel in untracked:
-            for object_id, now in related_many(client, object_type, unchanged, rel).items():
-                current = objects.get(object_id, stored[object_id])
-                if sorted(current.get(rel.name, [])) != now:
-                    objects[object_id] = with_relation(current, rel.name, now)
-    return TypeRead(Content(objects, complete=False, removed=frozenset(removed)), "delta", changes.link)
+        now = related_many(client, object_type, unchanged, rel)
+        moved = [i for i in unchanged if sorted(stored[i]) != now[i]]
+        for object_id, obj in repo.read_objects(head, object_type, moved).items():
+            objects[object_id] = with_relation(objects.get(object_id, obj), rel.name, now[object_id])
+        untracked[rel.name] = {**now, **{i: obj.get(rel.name, []) for i, obj in fetched.items() if obj is not None}}
+    return TypeRead(Content(objects, complete=False, removed=frozenset(removed)), "delta", changes.link,
+                    untracked=untracked)
 
 
 def _read_type(repo: BackupRepo, client: GraphClient, object_type: ObjectType, head: str, full: bool,
@@ -203,3 +212,5 @@ def _save_links(repo: BackupRepo, reads: dict[ObjectType, TypeRead], commit: str
     for object_type, read in reads.items():
         if read.link:
             repo.save_delta_state(object_type, read.link, commit, delta_signature(object_type))
+        for name, links in (read.untracked or {}).items():
+            repo.save_untracked_links(commit, object_type, name, links)

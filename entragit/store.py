@@ -289,6 +289,29 @@ class BackupRepo:
         temporary.write_text(json.dumps({"link": link, "commit": commit, "signature": signature}))
         temporary.replace(path)
 
+    def _links_file(self, object_type: ObjectType, relationship: str) -> Path:
+        return Path(self.git.git_dir) / "entragit" / "links" / f"{object_type.name}.{relationship}.json"
+
+    def untracked_links(self, rev: str, object_type: ObjectType, relationship: str) -> dict[str, list[str]]:
+        """Every object's links under one relationship at a commit: from the cache a snapshot left for that
+        commit, else from the files themselves."""
+        commit = self.resolve(rev)
+        try:
+            cached = json.loads(self._links_file(object_type, relationship).read_text())
+        except (FileNotFoundError, ValueError):
+            cached = None
+        if isinstance(cached, dict) and cached.get("commit") == commit and isinstance(cached.get("links"), dict):
+            return cached["links"]  # type: ignore[no-any-return]
+        return {i: obj.get(relationship, []) for i, obj in self.read_objects(commit, object_type).items()}
+
+    def save_untracked_links(self, commit: str, object_type: ObjectType, relationship: str,
+                             links: dict[str, list[str]]) -> None:
+        path = self._links_file(object_type, relationship)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps({"commit": commit, "links": links}))
+        temporary.replace(path)
+
     def object_ids(self, rev: str, object_type: ObjectType) -> set[str]:
         """Ids of a type in a commit, from the tree listing alone."""
         listing = self.git.git.ls_tree("-r", "-z", "--name-only", rev, "--", f"{object_type.name}/")
