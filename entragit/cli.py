@@ -136,8 +136,10 @@ def snapshot(repo_dir: Path, types: tuple[str, ...], accept_mass_change: bool, f
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
 @click.option("--exit-code", is_flag=True, help="Exit 2 when there are differences.")
+@click.option("--attribution/--no-attribution", default=True, show_default=True,
+              help="Name who made each change, from the tenant's audit log (needs AuditLog.Read.All).")
 def diff(rev_a: str | None, rev_b: str | None, repo_dir: Path, live: bool, types: tuple[str, ...],
-         ids: tuple[str, ...], fmt: str, output: Path | None, exit_code: bool) -> None:
+         ids: tuple[str, ...], fmt: str, output: Path | None, exit_code: bool, attribution: bool) -> None:
     """Attribute-level differences between two snapshots, or a snapshot and the live tenant.
 
     With no revision: the two newest snapshots. With one: that revision and the newest snapshot.
@@ -152,7 +154,8 @@ def diff(rev_a: str | None, rev_b: str | None, repo_dir: Path, live: bool, types
     from entragit.report import render
 
     progress = Progress()
-    report = make_report(_open(repo_dir), rev_a, rev_b, live=live, type_names=types, ids=ids, progress=progress)
+    report = make_report(_open(repo_dir), rev_a, rev_b, live=live, type_names=types, ids=ids, progress=progress,
+                         attribution=attribution)
     progress.done()
     text = render(report, fmt)
     if output:
@@ -257,12 +260,14 @@ def prune_command(repo_dir: Path, keep_daily: int, keep_monthly: int, yes: bool)
 @cli.command()
 def types() -> None:
     """List the object types entragit backs up, with the Graph permissions each needs."""
+    from entragit.attribution import AUDIT_PERMISSION
     from entragit.registry import resolve_types
 
     rows = [(t.name, t.collection, t.read_permission, t.write_permission) for t in resolve_types(())]
     widths = [max(len(r[i]) for r in rows + [("TYPE", "GRAPH PATH", "TO READ", "TO RESTORE")]) for i in range(4)]
     for row in [("TYPE", "GRAPH PATH", "TO READ", "TO RESTORE")] + rows:
         click.echo("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip())
+    click.echo(f"\nTo name who made each change in `entragit diff`: {AUDIT_PERMISSION} (optional).")
 
 
 @cli.command()
