@@ -320,6 +320,9 @@ def make_report(repo: BackupRepo, rev_a: str | None, rev_b: str | None, *, live:
         client_factory = client_factory or (lambda: client)
     else:
         report = diff_revisions(repo, old, new, type_names, ids)
+    from entragit.risk import find_risks
+
+    report.risks = find_risks(report, Names(repo, [c for c in (report.new.commit, report.old.commit) if c]))
     if attribution:
         from entragit.attribution import attribute
 
