@@ -61,8 +61,10 @@ def cli() -> None:
                    "or a federated token (AZURE_FEDERATED_TOKEN_FILE or GitHub Actions OIDC), with no secret.")
 @click.option("--sim", "sim_info", type=click.Path(dir_okay=False, path_type=Path),
               help="Back up a simulated tenant described by an `entragit sim serve --info` file.")
+@click.option("--refresh", is_flag=True,
+              help="Only set up what a clone lacks in an existing backup repository (the git diff driver).")
 def init(directory: Path, tenant_id: str | None, client_id: str | None, cloud: str, auth: str,
-         sim_info: Path | None) -> None:
+         sim_info: Path | None, refresh: bool) -> None:
     """Create a backup repository in DIRECTORY (git init + entragit.yaml).
 
     No secret is ever written into the repository: snapshots read it from the environment (the
@@ -74,7 +76,12 @@ def init(directory: Path, tenant_id: str | None, client_id: str | None, cloud: s
     """
     from entragit.config import Config, read_simulator_info
     from entragit.store import init_repo
+    from entragit.textconv import install
 
+    if refresh:
+        install(_open(directory).root)
+        click.echo(f"git diff in {directory} now shows display names beside ids.")
+        return
     if sim_info is not None:
         info = read_simulator_info(str(sim_info))
         config = Config(tenant_id=info["tenant_id"], client_id=info["client_id"], simulator=str(sim_info.resolve()),
@@ -83,7 +90,7 @@ def init(directory: Path, tenant_id: str | None, client_id: str | None, cloud: s
         config = Config(tenant_id=tenant_id, client_id=client_id, cloud=cloud, auth=auth)
     else:
         raise click.UsageError("give --tenant and --client-id, or --sim FILE")
-    init_repo(directory, config)
+    install(init_repo(directory, config).root)
     click.echo(f"Created backup repository {directory} for tenant {config.tenant_id}.")
     click.echo(f"Next: entragit snapshot --repo {directory}")
 
@@ -165,6 +172,15 @@ def diff(rev_a: str | None, rev_b: str | None, repo_dir: Path, live: bool, types
         click.echo(text)
     if exit_code and not report.empty:
         sys.exit(2)
+
+
+@cli.command(hidden=True)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def textconv(path: Path) -> None:
+    """Print a snapshot file with display names beside ids: the git diff driver `entragit init` sets up."""
+    from entragit.textconv import textconv as show
+
+    click.echo(show(path, Path.cwd()), nl=False)
 
 
 @cli.command()
