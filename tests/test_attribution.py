@@ -24,6 +24,15 @@ def _change(report: DiffReport, object_id: str) -> ObjectChange:
     return next(c for c in report.changes if c.id == object_id)
 
 
+def _department_changed_by_app(repo: BackupRepo, client: GraphClient, admin: Admin, department: str) -> str:
+    """Two snapshots around one change of a user's department; the user's id."""
+    target = str(_people(admin)[0]["id"])
+    take_snapshot(repo, client=client)
+    admin.call("PATCH", f"users/{target}", json={"department": department})
+    take_snapshot(repo, client=client)
+    return target
+
+
 def test_a_change_made_by_a_user_names_that_user(sim: Simulator, repo: BackupRepo, client: GraphClient,
                                                 admin: Admin) -> None:
     alice, target = _people(admin)[:2]
@@ -79,40 +88,31 @@ def test_only_changes_inside_the_window_are_named_newest_first(sim: Simulator, r
 
 def test_without_audit_permission_the_report_says_so_and_still_works(sim: Simulator, repo: BackupRepo,
                                                                      client: GraphClient, admin: Admin) -> None:
-    target = _people(admin)[0]
-    take_snapshot(repo, client=client)
-    admin.call("PATCH", f"users/{target['id']}", json={"department": "Unattributed"})
-    take_snapshot(repo, client=client)
+    target = _department_changed_by_app(repo, client, admin, "Unattributed")
     sim.settings.audit_log_read = False
 
     report = make_report(repo, None, None, live=False)
 
     assert report.attribution.startswith("unavailable: the app lacks AuditLog.Read.All")
-    assert _change(report, target["id"]).changed_by == []
+    assert _change(report, target).changed_by == []
     result = run("diff", "--repo", str(repo.root))
     assert "Unattributed" in result.output
 
 
 def test_an_unreachable_tenant_leaves_the_report_unattributed(sim: Simulator, repo: BackupRepo, client: GraphClient,
                                                               admin: Admin) -> None:
-    target = _people(admin)[0]
-    take_snapshot(repo, client=client)
-    admin.call("PATCH", f"users/{target['id']}", json={"department": "Offline"})
-    take_snapshot(repo, client=client)
+    target = _department_changed_by_app(repo, client, admin, "Offline")
     sim.stop()
 
     report = make_report(repo, None, None, live=False)
 
     assert report.attribution.startswith("unavailable:")
-    assert [a.new for a in _change(report, target["id"]).attributes] == ["Offline"]
+    assert [a.new for a in _change(report, target).attributes] == ["Offline"]
 
 
 def test_no_attribution_asks_nothing_of_the_audit_log(sim: Simulator, repo: BackupRepo, client: GraphClient,
                                                       admin: Admin) -> None:
-    target = _people(admin)[0]
-    take_snapshot(repo, client=client)
-    admin.call("PATCH", f"users/{target['id']}", json={"department": "Quiet"})
-    take_snapshot(repo, client=client)
+    target = _department_changed_by_app(repo, client, admin, "Quiet")
     sim.settings.audit_log_read = False  # any read of the audit log would now mark the report unavailable
 
     assert make_report(repo, None, None, live=False, attribution=False).attribution == "not requested"

@@ -28,6 +28,7 @@ BILLING_ADMINISTRATOR = "b0f54661-2d74-4c50-afa3-1ec803f12efe"
 CA = "identity/conditionalAccess/policies"
 SMS = "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/Sms"
 SMS_TYPE = "#microsoft.graph.smsAuthenticationMethodConfiguration"
+GUEST_AS_MEMBER, RESTRICTED_GUEST = "a0b1b346-4d3e-4e8b-98f8-753987be4970", "2af84b1e-32c8-42b7-82bc-daa82404023b"
 
 
 @dataclass
@@ -44,6 +45,18 @@ def _policy(admin: Admin, name: str) -> dict[str, Any]:
 def _access(kind: str) -> dict[str, Any]:
     return {"usersAndGroups": {"accessType": kind, "targets": [{"target": "AllUsers", "targetType": "user"}]},
             "applications": {"accessType": kind, "targets": [{"target": "AllApplications", "targetType": "application"}]}}
+
+
+def _assign(admin: Admin, principal_id: str, role_id: str) -> str:
+    body = {"principalId": principal_id, "roleDefinitionId": role_id, "directoryScopeId": "/"}
+    return str(admin.call("POST", "roleManagement/directory/roleAssignments", json=body).json()["id"])
+
+
+def _tenant_policies(admin: Admin, *, sms: str, invites: str, guest_role: str, inbound: str, trust_mfa: bool) -> None:
+    admin.call("PATCH", SMS, json={"@odata.type": SMS_TYPE, "state": sms})
+    admin.call("PATCH", "policies/authorizationPolicy", json={"allowInvitesFrom": invites, "guestUserRoleId": guest_role})
+    admin.call("PATCH", "policies/crossTenantAccessPolicy/default",
+               json={"b2bDirectConnectInbound": _access(inbound), "inboundTrust": {"isMfaAccepted": trust_mfa}})
 
 
 def _weaken(admin: Admin, sim: Simulator, ids: dict[str, str]) -> None:
@@ -67,16 +80,9 @@ def _weaken(admin: Admin, sim: Simulator, ids: dict[str, str]) -> None:
     ids["user"] = user["id"]
     admin.call("POST", f"applications/{apps[1]['id']}/owners/$ref",
                json={"@odata.id": f"{sim.graph_url}/v1.0/directoryObjects/{user['id']}"})
-    assignment = admin.call("POST", "roleManagement/directory/roleAssignments",
-                            json={"principalId": user["id"], "roleDefinitionId": GLOBAL_ADMINISTRATOR,
-                                  "directoryScopeId": "/"}).json()
-    ids["privileged"] = assignment["id"]
-
-    admin.call("PATCH", SMS, json={"@odata.type": SMS_TYPE, "state": "enabled"})
-    admin.call("PATCH", "policies/authorizationPolicy",
-               json={"allowInvitesFrom": "everyone", "guestUserRoleId": "a0b1b346-4d3e-4e8b-98f8-753987be4970"})
-    admin.call("PATCH", "policies/crossTenantAccessPolicy/default",
-               json={"b2bDirectConnectInbound": _access("allowed"), "inboundTrust": {"isMfaAccepted": True}})
+    ids["privileged"] = _assign(admin, user["id"], GLOBAL_ADMINISTRATOR)
+    _tenant_policies(admin, sms="enabled", invites="everyone", guest_role=GUEST_AS_MEMBER, inbound="allowed",
+                     trust_mfa=True)
 
 
 def _near_misses(admin: Admin, ids: dict[str, str]) -> None:
@@ -88,15 +94,9 @@ def _near_misses(admin: Admin, ids: dict[str, str]) -> None:
     admin.call("PATCH", f"{CA}/{ids['excluded']}", json={"conditions": countries["conditions"]})
     admin.call("POST", f"applications/{ids['credential_app']}/removePassword", json={"keyId": ids["key"]})
     admin.call("DELETE", f"applications/{ids['owner_app']}/owners/{ids['user']}/$ref")
-    ordinary = admin.call("POST", "roleManagement/directory/roleAssignments",
-                          json={"principalId": ids["user"], "roleDefinitionId": BILLING_ADMINISTRATOR,
-                                "directoryScopeId": "/"}).json()
-    ids["ordinary"] = ordinary["id"]
-    admin.call("PATCH", SMS, json={"@odata.type": SMS_TYPE, "state": "disabled"})
-    admin.call("PATCH", "policies/authorizationPolicy",
-               json={"allowInvitesFrom": "none", "guestUserRoleId": "2af84b1e-32c8-42b7-82bc-daa82404023b"})
-    admin.call("PATCH", "policies/crossTenantAccessPolicy/default",
-               json={"b2bDirectConnectInbound": _access("blocked"), "inboundTrust": {"isMfaAccepted": False}})
+    ids["ordinary"] = _assign(admin, ids["user"], BILLING_ADMINISTRATOR)
+    _tenant_policies(admin, sms="disabled", invites="none", guest_role=RESTRICTED_GUEST, inbound="blocked",
+                     trust_mfa=False)
 
 
 @pytest.fixture(scope="module")

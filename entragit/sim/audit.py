@@ -22,7 +22,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -47,6 +47,8 @@ class Noun:
     category: str
     target_type: str
     service: str = "Core Directory"
+    # Change kind -> the whole activity name, where Entra does not say '<verb> <noun>'.
+    activities: Mapping[str, str] = field(default_factory=dict)
 
 
 NOUNS: dict[str, Noun] = {
@@ -58,9 +60,11 @@ NOUNS: dict[str, Noun] = {
     "conditionalAccessPolicies": Noun("conditional access policy", "Policy", "Policy", "Conditional Access"),
     "namedLocations": Noun("named location", "Policy", "Policy", "Conditional Access"),
     "roleDefinitions": Noun("role definition", "RoleManagement", "Role"),
-    "roleAssignments": Noun("member to role", "RoleManagement", "Role"),
-    "roleEligibilitySchedules": Noun("eligible member to role", "RoleManagement", "Role", "PIM"),
-    "roleEligibilityScheduleRequests": Noun("eligible member to role", "RoleManagement", "Role", "PIM"),
+    "roleAssignments": Noun("role assignment", "RoleManagement", "Role", activities={
+        CREATED: "Add member to role", SOFT_DELETED: "Remove member from role", HARD_DELETED: "Remove member from role"}),
+    "roleEligibilitySchedules": Noun("role eligibility", "RoleManagement", "Role", "PIM", activities={
+        CREATED: "Add eligible member to role", HARD_DELETED: "Remove eligible member from role"}),
+    "roleEligibilityScheduleRequests": Noun("role eligibility request", "RoleManagement", "Role", "PIM"),
     "federatedIdentityCredentials": Noun("federated identity credential", "ApplicationManagement", "Application"),
 }
 VERBS = {CREATED: "Add", UPDATED: "Update", SOFT_DELETED: "Delete", HARD_DELETED: "Hard delete", RESTORED: "Restore"}
@@ -158,7 +162,8 @@ class AuditLog:
                 activity = _link_activity(change)
             else:
                 targets = [self._target(change.collection, change.object_id, self._modified(change))]
-                activity = f"{VERBS[change.kind]} {_noun(change.collection).noun}"
+                named = _noun(change.collection)
+                activity = named.activities.get(change.kind, f"{VERBS[change.kind]} {named.noun}")
             noun = _noun(change.collection)
             bodies.append({
                 "category": noun.category,

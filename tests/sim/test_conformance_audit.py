@@ -167,3 +167,14 @@ def test_records_appear_after_the_delay_and_leave_after_retention(fresh: Graph, 
     fresh_sim.clock.advance(31 * 86400)
     fresh.renew()
     assert _about(fresh, user["id"]) == []
+
+
+def test_role_assignments_are_logged_as_role_membership(fresh: Graph) -> None:
+    user = _user(fresh, 6)
+    created = fresh.post("roleManagement/directory/roleAssignments", {
+        "principalId": user["id"], "roleDefinitionId": "62e90394-69f5-4237-9190-012177145e10", "directoryScopeId": "/"})
+    assert created.status_code == 201, created.text
+    assert fresh.delete(f"roleManagement/directory/roleAssignments/{created.json()['id']}").status_code == 204
+    records = _about(fresh, created.json()["id"])
+    assert [(r["activityDisplayName"], r["category"]) for r in records] == [
+        ("Remove member from role", "RoleManagement"), ("Add member to role", "RoleManagement")]
