@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from conftest import Admin, run
+from tests.conftest import Admin, run
 
 from entragit.diff import DiffReport, ObjectChange, make_report
 from entragit.graph import GraphClient

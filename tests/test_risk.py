@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Admin, connection_of
+from tests.conftest import Admin, connection_of
 
 from entragit.config import Config
 from entragit.connect import graph_client

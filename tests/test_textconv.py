@@ -7,7 +7,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from conftest import Admin, run
+from tests.conftest import Admin, run
 
 from entragit.sim import Simulator
 
