@@ -11,6 +11,7 @@ from typing import Any
 
 from entragit.diff import AttributeChange, DiffReport, NameLookup, ObjectChange, RiskFlag
 from entragit.registry.risks import (
+    KNOWN_NAMES,
     RISK_RULES,
     BecomesOneOf,
     Condition,
@@ -126,7 +127,8 @@ class _Shown:
             return str(value.get("displayName") or value.get("keyId") or value.get("id") or json.dumps(value, sort_keys=True))
         text = str(value)
         found = self.names(text) if _GUID.match(text) else None
-        return f"{found[1]} ({text})" if found and found[1] else text
+        name = found[1] if found and found[1] else KNOWN_NAMES.get(text.lower())
+        return f"{name} ({text})" if name else text
 
 
 def _flag(rule: RiskRule, change: ObjectChange, hit: Hit, shown: _Shown) -> RiskFlag:

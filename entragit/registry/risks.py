@@ -96,11 +96,13 @@ PRIVILEGED_ROLES: dict[str, str] = {
 }
 
 # authorizationPolicy.guestUserRoleId, most restricted first (Graph's authorizationPolicy resource).
-GUEST_ROLES = (
-    "2af84b1e-32c8-42b7-82bc-daa82404023b",  # restricted guest user
-    "10dae51f-b6af-4016-8d66-8c2a99b929b3",  # guest user
-    "a0b1b346-4d3e-4e8b-98f8-753987be4970",  # same access as member users
-)
+GUEST_ROLES: dict[str, str] = {
+    "2af84b1e-32c8-42b7-82bc-daa82404023b": "Restricted Guest User",
+    "10dae51f-b6af-4016-8d66-8c2a99b929b3": "Guest User",
+    "a0b1b346-4d3e-4e8b-98f8-753987be4970": "User (same access as members)",
+}
+# Ids the messages name although no snapshot file holds them (guest roles are not role definitions).
+KNOWN_NAMES: dict[str, str] = {**PRIVILEGED_ROLES, **GUEST_ROLES}
 
 # None among the "off" values: a partner that inherited the default and now trusts on its own.
 _ON, _OFF = frozenset({True}), frozenset({False, None})
@@ -155,7 +157,7 @@ RISK_RULES: tuple[RiskRule, ...] = (
     ),
     RiskRule(
         "guest-role-widened", "medium", ("authorizationPolicy",),
-        Widens("guestUserRoleId", GUEST_ROLES),
+        Widens("guestUserRoleId", tuple(GUEST_ROLES)),
         "Guests get more access: guestUserRoleId {old} -> {new}",
     ),
     RiskRule(
