@@ -56,9 +56,21 @@ def install(root: Path) -> None:
 
 def _display_name(head: bytes, display_key: str) -> str | None:
     """The display name from a canonical file's first lines (it comes right after the id)."""
-    prefix = f"{display_key}:".encode()
+    prefix = f"{display_key}: ".encode()
     for line in head.splitlines()[:4]:
         if line.startswith(prefix):
+            raw = line[len(prefix):].decode("utf-8", "replace")
+            # Parsing a line of YAML per object would dominate the index of a large tenant: a plain scalar is
+            # the string itself (the dumper quotes any name YAML would read otherwise), a single-quoted one
+            # doubles its quotes, and a double-quoted one is JSON unless it uses YAML's own escapes.
+            if raw[:1] not in ("'", '"', "|", ">"):
+                return raw
+            if raw[0] == "'" and raw.endswith("'"):
+                return raw[1:-1].replace("''", "'")
+            try:
+                return str(json.loads(raw))
+            except ValueError:
+                pass
             try:
                 loaded = _safe.load(line.decode("utf-8"))
             except (YAMLError, UnicodeDecodeError):

@@ -57,9 +57,10 @@ def test_names_come_from_an_index_cached_per_head_tree(tmp_path: Path, sim_info:
     cache.write_text(json.dumps({**index, member["id"]: "Read From The Cache"}))
     assert f"+- {member['id']}  # Read From The Cache" in _git(root, "diff", "HEAD~1", "HEAD").splitlines()
 
-    admin.call("PATCH", f"users/{member['id']}", json={"displayName": "Renamed Member"})
+    # A name YAML must quote (a colon, an apostrophe) is read back as the name itself.
+    admin.call("PATCH", f"users/{member['id']}", json={"displayName": "O'Brien: Renamed"})
     run("snapshot", "--repo", str(root))
-    assert f"+- {member['id']}  # Renamed Member" in _git(root, "diff", "HEAD~2", "HEAD~1").splitlines()
+    assert f"+- {member['id']}  # O'Brien: Renamed" in _git(root, "diff", "HEAD~2", "HEAD~1").splitlines()
     assert not cache.exists()  # a new HEAD tree, a new index
 
 
