@@ -107,7 +107,8 @@ def _build_index(root: Path) -> dict[str, str]:
 def name_index(root: Path) -> dict[str, str]:
     """id -> display name of every object at HEAD, from the cache when HEAD's tree has not changed."""
     try:
-        git_dir_text, tree = _git(root, "rev-parse", "--absolute-git-dir", "HEAD^{tree}").decode().split()
+        git_dir_text, top, tree = _git(root, "rev-parse", "--absolute-git-dir", "--show-toplevel",
+                                       "HEAD^{tree}").decode().splitlines()
     except subprocess.CalledProcessError:
         return {}  # no commit yet: nothing to name
     git_dir = Path(git_dir_text)
@@ -117,7 +118,7 @@ def name_index(root: Path) -> dict[str, str]:
         return dict(json.loads(cached.read_text()))
     except (OSError, ValueError):
         pass
-    index = _build_index(root)
+    index = _build_index(Path(top))
     cache_dir.mkdir(parents=True, exist_ok=True)
     for stale in cache_dir.glob("*.json"):
         stale.unlink(missing_ok=True)
@@ -138,7 +139,7 @@ def annotate(text: str, names: dict[str, str]) -> str:
 
 
 def textconv(path: Path, cwd: Path) -> str:
-    """What git shows for a snapshot file: git runs this from the top of the repository's working tree."""
+    """What git shows for a snapshot file; cwd is anywhere in the repository's working tree."""
     text = path.read_text(encoding="utf-8")
     try:
         names = name_index(cwd)

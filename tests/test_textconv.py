@@ -34,7 +34,7 @@ def test_git_diff_and_log_show_the_member_name_beside_its_id(tmp_path: Path, sim
     root, member = _backup_with_new_member(tmp_path, sim_info, sim, admin)
     named = f"+- {member['id']}  # {member['displayName']}"
 
-    assert named in _git(root, "diff", "HEAD~1", "HEAD").splitlines()
+    assert named in _git(root / "users", "diff", "HEAD~1", "HEAD").splitlines()  # from a subfolder too
     assert named in _git(root, "log", "-p", "-1", "--format=").splitlines()
     assert f"+- {member['id']}" in _git(root, "diff", "--no-textconv", "HEAD~1", "HEAD").splitlines()
     # The group's own id line carries no name; a CA policy names its excluded group.
