@@ -317,7 +317,7 @@ def make_report(repo: BackupRepo, rev_a: str | None, rev_b: str | None, *, live:
 
         client = client_factory() if client_factory else graph_client(repo.config.connection())
         report = diff_live(repo, client, old, type_names, ids, progress)
-        client_factory = client_factory or (lambda: client)
+        client_factory = lambda: client  # the audit log is read by the client that read the tenant
     else:
         report = diff_revisions(repo, old, new, type_names, ids)
     from entragit.risk import find_risks
