@@ -33,12 +33,11 @@ def _stamp(moment: datetime) -> str:
 
 
 def audit_window(repo: BackupRepo, report: DiffReport, now: datetime) -> tuple[datetime, datetime]:
-    """From a little before the old side's commit to just after the new side's, or now; the filter names
-    whole seconds, so the end is rounded up."""
+    """From a little before the older side's commit to just after the newer side's, or now (a report may
+    compare backwards in time); the filter names whole seconds, so the end is rounded up."""
     assert report.old.commit is not None
-    since = repo.git.commit(report.old.commit).committed_datetime - READ_SLACK
-    until = now if report.new.commit is None else repo.git.commit(report.new.commit).committed_datetime
-    return since, until + timedelta(seconds=1)
+    times = [repo.git.commit(c).committed_datetime if c else now for c in (report.old.commit, report.new.commit)]
+    return min(times) - READ_SLACK, max(times) + timedelta(seconds=1)
 
 
 def _actor(initiated_by: dict[str, Any]) -> tuple[str, str, str | None] | None:

@@ -47,6 +47,8 @@ def test_a_change_made_by_a_user_names_that_user(sim: Simulator, repo: BackupRep
     assert (who.actor, who.actor_kind, who.actor_id, who.activity) == (
         alice["userPrincipalName"], "user", alice["id"], "Update user")
     assert who.time.endswith("Z") and datetime.fromisoformat(who.time) <= datetime.now(timezone.utc)
+    backwards = make_report(repo, "HEAD", "HEAD~1", live=False)  # newer side first: the same window
+    assert _change(backwards, target["id"]).changed_by == [who]
 
 
 def test_a_change_made_by_an_app_names_the_app_and_live_reports_too(sim: Simulator, repo: BackupRepo,
