@@ -174,3 +174,8 @@ def test_risks_come_most_severe_first_with_names_for_ids(scenario: Scenario) -> 
     assert f"Finance Team ({scenario.ids['new_exclusion']})" in exclusion
     assert scenario.ids["kept_exclusion"] not in exclusion
 
+
+
+def test_the_readme_documents_every_rule() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert [rule.name for rule in RISK_RULES if f"`{rule.name}`" not in readme] == []
