@@ -31,7 +31,7 @@ from entragit.sim.clock import SimClock
 from entragit.sim.errors import GraphFault, bad_request, resource_not_found, unsupported_query
 from entragit.sim.graph import GraphApi, GraphRequest, GraphResponse
 from entragit.sim.model import UNIFIED, is_dynamic
-from entragit.sim.query import PageRules, _parse_top, decode_skiptoken, encode_skiptoken, next_link
+from entragit.sim.query import PageRules, decode_skiptoken, encode_skiptoken, next_link, parse_top
 from entragit.sim.settings import Settings
 from entragit.sim.tenant import Tenant
 
@@ -245,7 +245,7 @@ class AuditLog:
             last = _position(decode_skiptoken(options["$skiptoken"], rules).position)
             records = [r for r in records if ((r.moment, r.seq) < last if descending else (r.moment, r.seq) > last)]
         # The page size without $top is [UNCONFIRMED] for this endpoint; the directory's default is used.
-        size = _parse_top(options["$top"]) if "$top" in options else self.settings.default_page_size
+        size = parse_top(options["$top"]) if "$top" in options else self.settings.default_page_size
         page = records[:size]
         body: dict[str, Any] = {"@odata.context": f"{self.api.base}/$metadata#auditLogs/directoryAudits"}
         if len(records) > size:
