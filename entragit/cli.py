@@ -61,8 +61,10 @@ def cli() -> None:
                    "or a federated token (AZURE_FEDERATED_TOKEN_FILE or GitHub Actions OIDC), with no secret.")
 @click.option("--sim", "sim_info", type=click.Path(dir_okay=False, path_type=Path),
               help="Back up a simulated tenant described by an `entragit sim serve --info` file.")
+@click.option("--refresh", is_flag=True,
+              help="Only set up what a clone lacks in an existing backup repository (the git diff driver).")
 def init(directory: Path, tenant_id: str | None, client_id: str | None, cloud: str, auth: str,
-         sim_info: Path | None) -> None:
+         sim_info: Path | None, refresh: bool) -> None:
     """Create a backup repository in DIRECTORY (git init + entragit.yaml).
 
     No secret is ever written into the repository: snapshots read it from the environment (the
@@ -74,7 +76,12 @@ def init(directory: Path, tenant_id: str | None, client_id: str | None, cloud: s
     """
     from entragit.config import Config, read_simulator_info
     from entragit.store import init_repo
+    from entragit.textconv import install
 
+    if refresh:
+        install(_open(directory).root)
+        click.echo(f"git diff in {directory} now shows display names beside ids.")
+        return
     if sim_info is not None:
         info = read_simulator_info(str(sim_info))
         config = Config(tenant_id=info["tenant_id"], client_id=info["client_id"], simulator=str(sim_info.resolve()),
@@ -83,7 +90,7 @@ def init(directory: Path, tenant_id: str | None, client_id: str | None, cloud: s
         config = Config(tenant_id=tenant_id, client_id=client_id, cloud=cloud, auth=auth)
     else:
         raise click.UsageError("give --tenant and --client-id, or --sim FILE")
-    init_repo(directory, config)
+    install(init_repo(directory, config).root)
     click.echo(f"Created backup repository {directory} for tenant {config.tenant_id}.")
     click.echo(f"Next: entragit snapshot --repo {directory}")
 
@@ -136,8 +143,10 @@ def snapshot(repo_dir: Path, types: tuple[str, ...], accept_mass_change: bool, f
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
 @click.option("--exit-code", is_flag=True, help="Exit 2 when there are differences.")
+@click.option("--attribution/--no-attribution", default=True, show_default=True,
+              help="Name who made each change, from the tenant's audit log (needs AuditLog.Read.All).")
 def diff(rev_a: str | None, rev_b: str | None, repo_dir: Path, live: bool, types: tuple[str, ...],
-         ids: tuple[str, ...], fmt: str, output: Path | None, exit_code: bool) -> None:
+         ids: tuple[str, ...], fmt: str, output: Path | None, exit_code: bool, attribution: bool) -> None:
     """Attribute-level differences between two snapshots, or a snapshot and the live tenant.
 
     With no revision: the two newest snapshots. With one: that revision and the newest snapshot.
@@ -152,7 +161,8 @@ def diff(rev_a: str | None, rev_b: str | None, repo_dir: Path, live: bool, types
     from entragit.report import render
 
     progress = Progress()
-    report = make_report(_open(repo_dir), rev_a, rev_b, live=live, type_names=types, ids=ids, progress=progress)
+    report = make_report(_open(repo_dir), rev_a, rev_b, live=live, type_names=types, ids=ids, progress=progress,
+                         attribution=attribution)
     progress.done()
     text = render(report, fmt)
     if output:
@@ -162,6 +172,15 @@ def diff(rev_a: str | None, rev_b: str | None, repo_dir: Path, live: bool, types
         click.echo(text)
     if exit_code and not report.empty:
         sys.exit(2)
+
+
+@cli.command(hidden=True)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def textconv(path: Path) -> None:
+    """Print a snapshot file with display names beside ids: the git diff driver `entragit init` sets up."""
+    from entragit.textconv import textconv as show
+
+    click.echo(show(path, Path.cwd()), nl=False)
 
 
 @cli.command()
@@ -257,12 +276,14 @@ def prune_command(repo_dir: Path, keep_daily: int, keep_monthly: int, yes: bool)
 @cli.command()
 def types() -> None:
     """List the object types entragit backs up, with the Graph permissions each needs."""
+    from entragit.attribution import AUDIT_PERMISSION
     from entragit.registry import resolve_types
 
     rows = [(t.name, t.collection, t.read_permission, t.write_permission) for t in resolve_types(())]
     widths = [max(len(r[i]) for r in rows + [("TYPE", "GRAPH PATH", "TO READ", "TO RESTORE")]) for i in range(4)]
     for row in [("TYPE", "GRAPH PATH", "TO READ", "TO RESTORE")] + rows:
         click.echo("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip())
+    click.echo(f"\nTo name who made each change in `entragit diff`: {AUDIT_PERMISSION} (optional).")
 
 
 @cli.command()

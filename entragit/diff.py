@@ -306,8 +306,9 @@ def default_revisions(repo: BackupRepo, rev_a: str | None, rev_b: str | None, li
 def make_report(repo: BackupRepo, rev_a: str | None, rev_b: str | None, *, live: bool,
                 type_names: tuple[str, ...] = (), ids: tuple[str, ...] = (),
                 client_factory: Callable[[], GraphClient] | None = None,
-                progress: Callable[[str, int], None] | None = None) -> DiffReport:
-    """The report `entragit diff` shows, with the user's omissions filled in."""
+                progress: Callable[[str, int], None] | None = None, attribution: bool = True) -> DiffReport:
+    """The report `entragit diff` shows, with the user's omissions filled in; `attribution` reads the
+    tenant's audit log for who made each change (never failing the report)."""
     if live and rev_b:
         raise StoreError("--live compares one revision with the tenant; give one revision, not two")
     old, new = default_revisions(repo, rev_a, rev_b, live)
@@ -315,5 +316,15 @@ def make_report(repo: BackupRepo, rev_a: str | None, rev_b: str | None, *, live:
         from entragit.connect import graph_client
 
         client = client_factory() if client_factory else graph_client(repo.config.connection())
-        return diff_live(repo, client, old, type_names, ids, progress)
-    return diff_revisions(repo, old, new, type_names, ids)
+        report = diff_live(repo, client, old, type_names, ids, progress)
+        client_factory = lambda: client  # the audit log is read by the client that read the tenant
+    else:
+        report = diff_revisions(repo, old, new, type_names, ids)
+    from entragit.risk import find_risks
+
+    report.risks = find_risks(report, Names(repo, [c for c in (report.new.commit, report.old.commit) if c]))
+    if attribution:
+        from entragit.attribution import attribute
+
+        attribute(report, repo, client_factory)
+    return report

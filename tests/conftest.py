@@ -62,16 +62,20 @@ def client(repo: BackupRepo) -> GraphClient:
 
 
 class Admin:
-    """Someone changing the tenant behind entragit's back, through Graph like any other app."""
+    """Someone changing the tenant behind entragit's back, through Graph: an app, or a signed-in user
+    (`as_user`, a userPrincipalName) whom the tenant's audit log then names."""
 
-    def __init__(self, sim: Simulator) -> None:
+    def __init__(self, sim: Simulator, as_user: str | None = None) -> None:
         session = requests.Session()
         session.trust_env = False  # the environment's CA bundle must not replace the simulator's
         session.verify = sim.ca_bundle
-        app = msal.ConfidentialClientApplication(sim.client_id, client_credential=sim.client_secret,
-                                                 authority=sim.authority, http_client=session,
-                                                 instance_discovery=False)
-        token = app.acquire_token_for_client(scopes=[sim.graph_url + "/.default"])["access_token"]
+        if as_user is not None:
+            token = sim.user_token(as_user)
+        else:
+            app = msal.ConfidentialClientApplication(sim.client_id, client_credential=sim.client_secret,
+                                                     authority=sim.authority, http_client=session,
+                                                     instance_discovery=False)
+            token = app.acquire_token_for_client(scopes=[sim.graph_url + "/.default"])["access_token"]
         session.headers["Authorization"] = f"Bearer {token}"
         self.session = session
         self.base = sim.graph_url + "/v1.0/"

@@ -5,6 +5,7 @@
         sim.private_key_pem, sim.certificate_thumbprint      # certificate credential for msal
         sim.federation.issue("repo:org/repo:ref:refs/heads/main")  # a federated (GitHub OIDC) assertion
         sim.clock.advance(31 * 86400)                         # simulated time: tokens and the recycle bin expire
+        sim.user_token("alice@contoso.com")                   # act as a user: the audit log names her
 
 The simulator keeps its own model of Graph (model.py, written from the behaviour reference) and imports
 nothing else from entragit, so that entragit and its test double cannot agree on a wrong Graph.
@@ -25,12 +26,14 @@ from types import FrameType, TracebackType
 
 import trustme
 
+from entragit.sim.audit import AuditLog
 from entragit.sim.auth import Authority, ClientApp
 from entragit.sim.clock import SimClock
 from entragit.sim.credentials import ClientCertificate, Federation
 from entragit.sim.gateway import Gateway
 from entragit.sim.graph import GraphApi
 from entragit.sim.identity import FederatedCredentials, IdentityApi
+from entragit.sim.model import USERS
 from entragit.sim.recycle import RecycleBins
 from entragit.sim.seed import build_tenant
 from entragit.sim.server import SimServer
@@ -77,8 +80,9 @@ class Simulator:
         self.graph = GraphApi(self.tenant, self.settings, self.login)
         self.recycle = RecycleBins(self.graph, self.clock)
         self.identity = IdentityApi(self.graph)
+        self.audit = AuditLog(self.graph, self.settings, self.clock, self._binned)
         self.stats = Stats()
-        self.gateway = Gateway(self.graph, self.settings, self.clock, self.stats, seed)
+        self.gateway = Gateway(self.graph, self.settings, self.clock, self.stats, seed, self.audit)
         self._host = host
         self._port = port
         self._state_dir = Path(state_dir) if state_dir is not None else None
@@ -148,6 +152,20 @@ class Simulator:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+    def _binned(self, object_id: str) -> dict[str, object] | None:
+        item = self.recycle.items.get(object_id)
+        return item.obj if item is not None else None
+
+    def user_token(self, user: str) -> str:
+        """An access token for a user of the tenant (id or userPrincipalName), signed in through the
+        simulator's app: what an admin working in a portal or a script holds. Writes made with it are
+        audited as that user's."""
+        with self.tenant.lock:
+            found = self.tenant.find(USERS, user)
+            if found is None:
+                raise KeyError(f"no user {user!r} in the simulated tenant")
+            return self.login.issue_delegated(self.client_id, found)
 
     # --- where to reach it -------------------------------------------------------------------------------
 

@@ -273,11 +273,19 @@ class Authority:
             f"{self.cloud.graph} or {self.base_url} is required for the client credentials flow.",
         )
 
-    def _issue(self, app: ClientApp, lifetime: int) -> str:
+    def issue_delegated(self, client_id: str, user: Mapping[str, Any]) -> str:
+        """An access token for `user` signed in through the app `client_id` (a delegated token).
+
+        The simulator has no sign-in pages, so whoever needs to act as a person (tests, the demo) asks here;
+        Graph then treats the token's user as the one who made each change (the audit log's initiatedBy.user).
+        """
+        return self._issue(self.apps[client_id.lower()], self.settings.token_lifetime_seconds, user)
+
+    def _issue(self, app: ClientApp, lifetime: int, user: Mapping[str, Any] | None = None) -> str:
         # A JWT-shaped token so clients that peek at claims (tid, appid, exp) see plausible ones; the
         # simulator itself trusts only its table of issued tokens.
         now = int(self.clock.now())
-        claims = {
+        claims: dict[str, Any] = {
             "aud": self.cloud.graph,
             "iss": f"https://sts.windows.net/{self.tenant_id}/",
             "iat": now,
@@ -289,7 +297,13 @@ class Authority:
             "roles": ["Directory.ReadWrite.All", "Policy.ReadWrite.ConditionalAccess"],
             "uti": secrets.token_urlsafe(16),
             "ver": "1.0",
+            "idtyp": "app",
         }
+        if user is not None:
+            # Delegated tokens name the user and carry scopes instead of application roles.
+            del claims["roles"]
+            claims.update(idtyp="user", oid=user["id"], upn=user["userPrincipalName"], name=user["displayName"],
+                          scp="Directory.AccessAsUser.All")
         segments = [_b64(json.dumps(part, separators=(",", ":")).encode()) for part in ({"typ": "JWT", "alg": "HS256"}, claims)]
         signing_input = ".".join(segments).encode()
         token = ".".join([*segments, _b64(hmac.new(self._signing_key, signing_input, hashlib.sha256).digest())])

@@ -7,7 +7,9 @@ starts only once the seed is built: the seed is the state an initial round retur
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 CREATED = "created"
 UPDATED = "updated"
@@ -33,6 +35,8 @@ class Change:
     link: str | None = None
     target_id: str | None = None
     target_collection: str | None = None
+    # For UPDATED: (property, value before the write) for each changed property, for the audit log's oldValue.
+    before: tuple[tuple[str, Any], ...] = ()
 
 
 class ChangeLog:
@@ -56,11 +60,13 @@ class ChangeLog:
         link: str | None = None,
         target_id: str | None = None,
         target_collection: str | None = None,
+        before: Mapping[str, Any] | None = None,
     ) -> None:
         if not self.recording:
             return
         self.entries.append(
-            Change(self.seq + 1, kind, collection, object_id, properties, link, target_id, target_collection)
+            Change(self.seq + 1, kind, collection, object_id, properties, link, target_id, target_collection,
+                   tuple((before or {}).items()))
         )
         if properties:
             self.touched.setdefault(object_id, set()).update(properties)

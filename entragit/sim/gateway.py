@@ -12,6 +12,7 @@ import json
 from functools import partial
 from typing import Any
 
+from entragit.sim.audit import AuditLog
 from entragit.sim.batch import Batch
 from entragit.sim.clock import SimClock
 from entragit.sim.errors import GraphFault, method_not_allowed
@@ -35,19 +36,26 @@ def items_in(body: dict[str, Any] | None) -> int:
     return 1
 
 
-def app_id_of(request: GraphRequest) -> str:
-    """The calling app, from the appid claim of a token the simulator issued and has just accepted."""
+def token_claims(request: GraphRequest) -> dict[str, Any]:
+    """The claims of the request's bearer token, which the simulator issued and has just accepted."""
     token = (request.headers.get("Authorization") or "").partition(" ")[2].strip()
     try:
         payload = token.split(".")[1]
-        return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["appid"])
-    except (IndexError, ValueError, KeyError, TypeError):
-        return ""
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError, TypeError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def app_id_of(request: GraphRequest) -> str:
+    """The calling app, from the appid claim."""
+    return str(token_claims(request).get("appid", ""))
 
 
 class Gateway:
-    def __init__(self, graph: GraphApi, settings: Settings, clock: SimClock, stats: Stats, seed: int) -> None:
+    def __init__(self, graph: GraphApi, settings: Settings, clock: SimClock, stats: Stats, seed: int, audit: AuditLog) -> None:
         self.graph = graph
+        self.audit = audit
         self.settings = settings
         self.clock = clock
         self.stats = stats
@@ -67,30 +75,31 @@ class Gateway:
             if effects is not None and effects.status:
                 raise injected_error(effects.status, self.settings.fault_retry_after, self.settings)
             self.graph.authenticate(request)
-            response = self._route(request, app_id_of(request))
+            response = self._route(request, token_claims(request))
         except GraphFault:
             self.clock.sleep(self.settings.latency_base)
             raise
         self.clock.sleep(self.settings.latency_base + self.settings.latency_per_item * items_in(response.body))
         return response
 
-    def _route(self, request: GraphRequest, app_id: str) -> GraphResponse:
+    def _route(self, request: GraphRequest, claims: dict[str, Any]) -> GraphResponse:
         if [s.lower() for s in request.segments] != [BATCH_SEGMENT]:
-            return self._charged(request, app_id)
+            return self._charged(request, claims)
         if request.method != "POST":
             raise method_not_allowed()
         self.stats.add(path_key(request.method, request.segments), batches=1)
-        return self.batch.run(request, partial(self._item, app_id=app_id))
+        return self.batch.run(request, partial(self._item, claims=claims))
 
-    def _item(self, request: GraphRequest, app_id: str) -> GraphResponse:
+    def _item(self, request: GraphRequest, claims: dict[str, Any]) -> GraphResponse:
         """A $batch item: a request of its own for injected statuses and throttling (§3)."""
         effects = self.faults.select(request.raw_path, outer=False)
         if effects is not None:
             self.stats.add(faults=1)
             raise injected_error(effects.status, self.settings.fault_retry_after, self.settings)
-        return self._charged(request, app_id)
+        return self._charged(request, claims)
 
-    def _charged(self, request: GraphRequest, app_id: str) -> GraphResponse:
+    def _charged(self, request: GraphRequest, claims: dict[str, Any]) -> GraphResponse:
+        app_id = str(claims.get("appid", ""))
         self.stats.add(path_key(request.method, request.segments), requests=1)
         users = len(self.graph.tenant.objects["users"])
         try:
@@ -101,7 +110,11 @@ class Gateway:
         self.stats.add(resource_units=charge.units, writes=charge.writes)
         try:
             self.faults.check_lag(request.method, request.segments)
-            response = self.graph.dispatch(request)
+            if request.method == "GET":
+                response = self.graph.dispatch(request)
+            else:
+                with self.audit.recording(claims):
+                    response = self.graph.dispatch(request)
         except GraphFault as fault:
             fault.headers.update(charge.headers)
             raise

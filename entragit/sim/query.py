@@ -68,7 +68,7 @@ def parse_query(pairs: list[tuple[str, str]], target: QueryTarget, *, eventual: 
         if key == "$select":
             query.select = parse_select(value, target)
         elif key == "$top":
-            query.top = _parse_top(value)
+            query.top = parse_top(value)
         elif key == "$skiptoken":
             query.skiptoken = value
         elif key == "$filter":
@@ -107,7 +107,7 @@ def parse_select(value: str, target: QueryTarget) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _parse_top(value: str) -> int:
+def parse_top(value: str) -> int:
     try:
         top = int(value)
     except ValueError:

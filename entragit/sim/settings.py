@@ -40,6 +40,9 @@ Every switch can be set from Python (`sim.settings.name = value`) or from text, 
 | delta_force_resync | bool | false | answer deltaLinks with 410 Gone and a Location (§2) |
 | delta_refuse_unsupported_options | bool | true | $top/$orderby/$expand on delta: 400, or ignored when false |
 | denied_paths | str | "" | comma-separated path prefixes after /v1.0/ the app lacks permission for: 403 (§5) |
+| audit_log_read | bool | true | the app holds AuditLog.Read.All; false: auditLogs/directoryAudits answers 403 Authorization_RequestDenied |
+| audit_delay_seconds | float | 0.0 | an audit record becomes readable this long after its change (Entra: ~120 s at the 95th percentile) |
+| audit_retention_days | float | 30.0 | audit records older than this are gone (30 days with Entra ID P1/P2, 7 without) |
 
 `fault_status`, `fault_cut` and `fault_delay` act together on the requests the `fault_*` selectors pick. A
 $batch request (path `$batch`) can be failed, cut or delayed as a whole; its items, matched by their own
@@ -123,6 +126,11 @@ class Settings:
     # E.g. "roleManagement/directory/roleEligibilitySchedules,oauth2PermissionGrants".
     denied_paths: str = ""
 
+    # --- the directory audit log (audit.py) ---
+    audit_log_read: bool = True
+    audit_delay_seconds: float = 0.0
+    audit_retention_days: float = 30.0
+
     @classmethod
     def realistic(cls, time_scale: float = 1.0) -> Settings:
         """Throttling and latency on, as benchmarks and the demo's realistic mode want them.
@@ -130,7 +138,8 @@ class Settings:
         The latency figures are the simulator's assumptions, not measurements: ~60 ms for a directory call
         and 0.05 ms per returned item are plausible for Graph from a nearby region.
         """
-        return cls(time_scale=time_scale, throttling=True, latency_base=0.060, latency_per_item=0.00005)
+        return cls(time_scale=time_scale, throttling=True, latency_base=0.060, latency_per_item=0.00005,
+                   audit_delay_seconds=120.0)
 
     def apply(self, assignment: str) -> None:
         """Set one switch from 'name=value' text (the CLI's --set)."""

@@ -146,7 +146,7 @@ class Tenant:
             obj[spec.modified_stamp] = utc_now()
         # Derived properties (proxyAddresses after mail) change too; delta reports what changed, not what was sent.
         changed = tuple(key for key, value in obj.items() if key in changes or before.get(key) != value)
-        self.changes.record(UPDATED, spec.name, obj["id"], changed)
+        self.changes.record(UPDATED, spec.name, obj["id"], changed, before={key: before.get(key) for key in changed})
         if spec is USERS:
             self._recompute_user(obj)
         elif spec is GROUPS and {"groupTypes", "membershipRule", "membershipRuleProcessingState"} & set(changes):

@@ -1,0 +1,174 @@
+"""The risk table: changes that weaken a tenant's security, flagged at the top of a difference report.
+
+Each rule names the object types it watches, the kinds of change it looks at (an attribute changed on an
+existing object, or an object that appeared), a condition over the report's rows, and the message shown.
+Conditions are data (the classes below); entragit/risk.py evaluates them. Attribute paths are the report's
+row paths: dotted, cut at the first list (a list is one value), as stored in the snapshot files.
+
+Message templates may use {path}, {old}, {new}, {items} and {values[<path>]} (another attribute of the
+object); ids in them are shown with display names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class BecomesOneOf:
+    """An attribute whose path matches one of `paths` (fnmatch patterns) takes a value in `after`, having
+    held one in `before` (None: any value, or none)."""
+
+    paths: tuple[str, ...]
+    after: frozenset[object]
+    before: frozenset[object] | None = None
+
+
+@dataclass(frozen=True)
+class ListGains:
+    """A list attribute gains items; `key` names the field that identifies an item that is an object."""
+
+    paths: tuple[str, ...]
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class ItemBecomes:
+    """An item of a list of objects (found by `key`) has `field` go from a value in `before` to one in `after`."""
+
+    path: str
+    key: str
+    field: str
+    before: frozenset[object]
+    after: frozenset[object]
+
+
+@dataclass(frozen=True)
+class Widens:
+    """An attribute moves up an ordered scale, from narrowest to widest."""
+
+    path: str
+    scale: tuple[object, ...]
+
+
+@dataclass(frozen=True)
+class RelationshipGains:
+    """The object gains links of a relationship (owners, members)."""
+
+    relationship: str
+
+
+Condition = BecomesOneOf | ListGains | ItemBecomes | Widens | RelationshipGains
+
+
+@dataclass(frozen=True)
+class RiskRule:
+    name: str
+    severity: str  # "high" | "medium"
+    types: tuple[str, ...]
+    condition: Condition
+    message: str
+    changes: tuple[str, ...] = ("modified",)
+    """The report's change kinds the rule looks at: "modified", "added", "removed", "restored"."""
+
+
+# Built-in roles Microsoft labels privileged, by template id (which is also their roleDefinitionId).
+PRIVILEGED_ROLES: dict[str, str] = {
+    "62e90394-69f5-4237-9190-012177145e10": "Global Administrator",
+    "e8611ab8-c189-46e8-94e1-60213ab1f814": "Privileged Role Administrator",
+    "7be44c8a-adaf-4e2a-84d6-ab2649e08a13": "Privileged Authentication Administrator",
+    "194ae4cb-b126-40b2-bd5b-6091b380977d": "Security Administrator",
+    "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9": "Conditional Access Administrator",
+    "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3": "Application Administrator",
+    "158c047a-c907-4556-b7ef-446551a6b5f7": "Cloud Application Administrator",
+    "c4e39bd9-1100-46d3-8c65-fb160da0071f": "Authentication Administrator",
+    "0526716b-113d-4c15-b2c8-68e3c22b9f80": "Authentication Policy Administrator",
+    "fe930be7-5e62-47db-91af-98c3a49a38b1": "User Administrator",
+    "729827e3-9c14-49f7-bb1b-9608f156bbb8": "Helpdesk Administrator",
+    "966707d0-3269-4727-9be2-8c3a10f19b9d": "Password Administrator",
+    "8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2": "Hybrid Identity Administrator",
+    "8329153b-31d0-4727-b945-745eb3bc5f31": "Domain Name Administrator",
+    "be2f45a1-457d-42af-a067-6ec1fa63bc45": "External Identity Provider Administrator",
+    "3a2c62db-5318-420d-8d74-23affee5d9d5": "Intune Administrator",
+    "9360feb5-f418-4baa-8175-e2a00bac4301": "Directory Writers",
+    "4ba39ca4-527c-499a-b93d-d9b492c50246": "Partner Tier1 Support",
+    "e00e864a-17c5-4a4b-9c06-f5b95a8d5bd8": "Partner Tier2 Support",
+}
+
+# authorizationPolicy.guestUserRoleId, most restricted first (Graph's authorizationPolicy resource).
+GUEST_ROLES: dict[str, str] = {
+    "2af84b1e-32c8-42b7-82bc-daa82404023b": "Restricted Guest User",
+    "10dae51f-b6af-4016-8d66-8c2a99b929b3": "Guest User",
+    "a0b1b346-4d3e-4e8b-98f8-753987be4970": "User (same access as members)",
+}
+# Ids the messages name although no snapshot file holds them (guest roles are not role definitions).
+KNOWN_NAMES: dict[str, str] = {**PRIVILEGED_ROLES, **GUEST_ROLES}
+
+# None among the "off" values: a partner that inherited the default and now trusts on its own.
+_ON, _OFF = frozenset({True}), frozenset({False, None})
+_CROSS_TENANT = ("crossTenantAccessDefault", "crossTenantAccessPartners")
+
+RISK_RULES: tuple[RiskRule, ...] = (
+    RiskRule(
+        "conditional-access-policy-weakened", "high", ("conditionalAccessPolicies",),
+        BecomesOneOf(("state",), frozenset({"disabled", "enabledForReportingButNotEnforced"}), frozenset({"enabled"})),
+        "Conditional Access policy no longer enforced: state {old} -> {new}",
+    ),
+    RiskRule(
+        "conditional-access-policy-deleted", "high", ("conditionalAccessPolicies",),
+        BecomesOneOf(("state",), frozenset({None}), frozenset({"enabled", "enabledForReportingButNotEnforced"})),
+        "Conditional Access policy deleted (it was {old})",
+        changes=("removed",),
+    ),
+    RiskRule(
+        "conditional-access-exclusion-added", "high", ("conditionalAccessPolicies",),
+        ListGains((
+            "conditions.users.excludeUsers", "conditions.users.excludeGroups", "conditions.users.excludeRoles",
+            "conditions.applications.excludeApplications", "conditions.locations.excludeLocations",
+            "conditions.platforms.excludePlatforms", "conditions.clientApplications.excludeServicePrincipals",
+        )),
+        "Conditional Access policy excludes more: {path} gained {items}",
+    ),
+    RiskRule(
+        "credential-added", "high", ("applications", "servicePrincipals"),
+        ListGains(("keyCredentials", "passwordCredentials"), key="keyId"),
+        "New credential: {path} gained {items}",
+    ),
+    RiskRule(
+        "owner-added", "medium", ("applications", "servicePrincipals"),
+        RelationshipGains("owners"),
+        "New owner: {items}",
+    ),
+    RiskRule(
+        "privileged-role-assigned", "high", ("roleAssignments", "roleEligibilitySchedules"),
+        BecomesOneOf(("roleDefinitionId",), frozenset(PRIVILEGED_ROLES)),
+        "Privileged role {new} granted to {values[principalId]}",
+        changes=("added", "restored"),
+    ),
+    RiskRule(
+        "authentication-method-enabled", "medium", ("authenticationMethodsPolicy",),
+        ItemBecomes("authenticationMethodConfigurations", "id", "state", frozenset({"disabled"}), frozenset({"enabled"})),
+        "Authentication method enabled: {items}",
+    ),
+    RiskRule(
+        "guest-invitations-widened", "medium", ("authorizationPolicy",),
+        Widens("allowInvitesFrom", ("none", "adminsAndGuestInviters", "adminsGuestInvitersAndAllMembers", "everyone")),
+        "More people may invite guests: allowInvitesFrom {old} -> {new}",
+    ),
+    RiskRule(
+        "guest-role-widened", "medium", ("authorizationPolicy",),
+        Widens("guestUserRoleId", tuple(GUEST_ROLES)),
+        "Guests get more access: guestUserRoleId {old} -> {new}",
+    ),
+    RiskRule(
+        "cross-tenant-inbound-opened", "medium", _CROSS_TENANT,
+        BecomesOneOf(("b2bCollaborationInbound.*.accessType", "b2bDirectConnectInbound.*.accessType"),
+                     frozenset({"allowed"}), frozenset({"blocked"})),
+        "Inbound cross-tenant access opened: {path} {old} -> {new}",
+    ),
+    RiskRule(
+        "cross-tenant-inbound-trust-added", "medium", _CROSS_TENANT,
+        BecomesOneOf(("inboundTrust.*", "automaticUserConsentSettings.inboundAllowed"), _ON, _OFF),
+        "Other tenants trusted more: {path} {old} -> {new}",
+    ),
+)

@@ -1,0 +1,151 @@
+"""Risk highlights: the rules of entragit/registry/risks.py applied to a difference report's rows."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any
+
+from entragit.diff import AttributeChange, DiffReport, NameLookup, ObjectChange, RiskFlag
+from entragit.registry.risks import (
+    KNOWN_NAMES,
+    RISK_RULES,
+    BecomesOneOf,
+    Condition,
+    ItemBecomes,
+    ListGains,
+    RelationshipGains,
+    RiskRule,
+    Widens,
+)
+
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+SEVERITY_ORDER = {"high": 0, "medium": 1}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What one rule found in one object: the fields its message template may name."""
+
+    path: str = ""
+    old: Any = None
+    new: Any = None
+    items: list[Any] = field(default_factory=list)
+
+
+def _no_names(object_id: str) -> tuple[str, str | None] | None:
+    return None
+
+
+def _member(value: Any, choices: frozenset[object] | None) -> bool:
+    try:
+        return choices is None or value in choices
+    except TypeError:  # a list or an object is never one of the scalar choices
+        return False
+
+
+def _identity(item: Any, key: str | None) -> Any:
+    if key is not None and isinstance(item, dict):
+        return item.get(key)
+    return json.dumps(item, sort_keys=True, default=str)
+
+
+def _rows(change: ObjectChange, paths: tuple[str, ...]) -> Iterator[AttributeChange]:
+    return (row for row in change.attributes if any(fnmatchcase(row.path, pattern) for pattern in paths))
+
+
+def _becomes(condition: BecomesOneOf, change: ObjectChange) -> Iterator[Hit]:
+    for row in _rows(change, condition.paths):
+        if _member(row.new, condition.after) and _member(row.old, condition.before):
+            yield Hit(row.path, row.old, row.new)
+
+
+def _gains(condition: ListGains, change: ObjectChange) -> Iterator[Hit]:
+    for row in _rows(change, condition.paths):
+        before = {_identity(item, condition.key) for item in row.old or []}
+        gained = [item for item in row.new or [] if _identity(item, condition.key) not in before]
+        if gained:
+            yield Hit(row.path, row.old, row.new, gained)
+
+
+def _item_becomes(condition: ItemBecomes, change: ObjectChange) -> Iterator[Hit]:
+    for row in _rows(change, (condition.path,)):
+        before = {_identity(item, condition.key): item for item in row.old or [] if isinstance(item, dict)}
+        turned = [
+            item.get(condition.key) for item in row.new or []
+            if isinstance(item, dict) and _identity(item, condition.key) in before
+            and _member(item.get(condition.field), condition.after)
+            and _member(before[_identity(item, condition.key)].get(condition.field), condition.before)
+        ]
+        if turned:
+            yield Hit(row.path, row.old, row.new, turned)
+
+
+def _widens(condition: Widens, change: ObjectChange) -> Iterator[Hit]:
+    for row in _rows(change, (condition.path,)):
+        if row.old in condition.scale and row.new in condition.scale:
+            if condition.scale.index(row.new) > condition.scale.index(row.old):
+                yield Hit(row.path, row.old, row.new)
+
+
+def _relationship_gains(condition: RelationshipGains, change: ObjectChange) -> Iterator[Hit]:
+    gained = [m.display_name or m.id for m in change.members
+              if m.relationship == condition.relationship and m.action == "added"]
+    if gained:
+        yield Hit(condition.relationship, items=gained)
+
+
+def hits(condition: Condition, change: ObjectChange) -> Iterator[Hit]:
+    if isinstance(condition, BecomesOneOf):
+        return _becomes(condition, change)
+    if isinstance(condition, ListGains):
+        return _gains(condition, change)
+    if isinstance(condition, ItemBecomes):
+        return _item_becomes(condition, change)
+    if isinstance(condition, Widens):
+        return _widens(condition, change)
+    return _relationship_gains(condition, change)
+
+
+class _Shown:
+    """Values as a person reads them in a message: ids with their display names, credentials by name."""
+
+    def __init__(self, names: NameLookup) -> None:
+        self.names = names
+
+    def __call__(self, value: Any) -> str:
+        if value is None:
+            return "not set"
+        if isinstance(value, bool):
+            return str(value).lower()
+        if isinstance(value, list):
+            return ", ".join(self(item) for item in value) or "nothing"
+        if isinstance(value, dict):
+            return str(value.get("displayName") or value.get("keyId") or value.get("id") or json.dumps(value, sort_keys=True))
+        text = str(value)
+        found = self.names(text) if _GUID.match(text) else None
+        name = found[1] if found and found[1] else KNOWN_NAMES.get(text.lower())
+        return f"{name} ({text})" if name else text
+
+
+def _flag(rule: RiskRule, change: ObjectChange, hit: Hit, shown: _Shown) -> RiskFlag:
+    values = {row.path: shown(row.new if row.new is not None else row.old) for row in change.attributes}
+    detail = rule.message.format(path=hit.path, old=shown(hit.old), new=shown(hit.new), items=shown(hit.items),
+                                 values=values)
+    return RiskFlag(rule.name, rule.severity, change.type, change.id, change.display_name, detail)
+
+
+def find_risks(report: DiffReport, names: NameLookup = _no_names) -> list[RiskFlag]:
+    """Every change the risk table flags, most severe first."""
+    shown = _Shown(names)
+    flags = [
+        _flag(rule, change, hit, shown)
+        for change in report.changes
+        for rule in RISK_RULES
+        if change.type in rule.types and change.change in rule.changes
+        for hit in hits(rule.condition, change)
+    ]
+    return sorted(flags, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.type, (f.display_name or "").lower(), f.id, f.rule))

@@ -1,0 +1,148 @@
+"""Plain `git diff` and `git log -p` that people can read: display names beside the ids in snapshot files.
+
+`entragit init` registers a git diff driver in the backup repository: `.git/info/attributes` maps the
+snapshot files to it and the repository's git config says to show them through `entragit textconv FILE`,
+which prints the file with `# <display name>` after every line naming a known object's id:
+
+    members:
+    - 3f2a9c1e-...  # Finance Admins
+
+Names come from the files at HEAD. The id -> name index is built once per HEAD tree with two git commands
+(ls-tree, then one cat-file --batch over the blobs) and cached in .git/entragit/names/<tree>.json, so a
+`git log -p` over many commits reads it, not the tree, for every file. Both settings are local to a clone:
+`entragit init --refresh DIR` puts them in place in a clone or a repository made before them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from entragit.registry import REGISTRY
+
+DRIVER = "entragit"
+# A snapshot file is <type>/<id>.yaml, one level down; entragit.yaml at the root is not one.
+ATTRIBUTE_LINE = f"*/*.yaml diff={DRIVER}"
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# The object's own id needs no name beside it: its displayName is the next line.
+_ID_LINE = re.compile(r"^id:")
+_safe = YAML(typ="safe")
+
+
+def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
+    return subprocess.run(["git", *args], cwd=root, input=stdin, capture_output=True, check=True).stdout
+
+
+def install(root: Path) -> None:
+    """Register the diff driver in the repository at root (idempotent)."""
+    git_dir = Path(_git(root, "rev-parse", "--absolute-git-dir").decode().strip())
+    attributes = git_dir / "info" / "attributes"
+    attributes.parent.mkdir(parents=True, exist_ok=True)
+    lines = attributes.read_text().splitlines() if attributes.exists() else []
+    if ATTRIBUTE_LINE not in lines:
+        attributes.write_text("\n".join([*lines, ATTRIBUTE_LINE]) + "\n")
+    # The interpreter that runs entragit now, so git finds it whatever PATH a later shell has.
+    command = f"{shlex.quote(sys.executable)} -m entragit textconv"
+    _git(root, "config", f"diff.{DRIVER}.textconv", command)
+
+
+def _display_name(head: bytes, display_key: str) -> str | None:
+    """The display name from a canonical file's first lines (it comes right after the id)."""
+    prefix = f"{display_key}: ".encode()
+    for line in head.splitlines()[:4]:
+        if line.startswith(prefix):
+            raw = line[len(prefix):].decode("utf-8", "replace")
+            # Parsing a line of YAML per object would dominate the index of a large tenant: a plain scalar is
+            # the string itself (the dumper quotes any name YAML would read otherwise), a single-quoted one
+            # doubles its quotes, and a double-quoted one is JSON unless it uses YAML's own escapes.
+            if raw[:1] not in ("'", '"', "|", ">"):
+                return raw
+            if raw[0] == "'" and raw.endswith("'"):
+                return raw[1:-1].replace("''", "'")
+            try:
+                return str(json.loads(raw))
+            except ValueError:
+                pass
+            try:
+                loaded = _safe.load(line.decode("utf-8"))
+            except (YAMLError, UnicodeDecodeError):
+                return None
+            value = loaded.get(display_key) if isinstance(loaded, dict) else None
+            return str(value) if value is not None else None
+    return None
+
+
+def _build_index(root: Path) -> dict[str, str]:
+    listing = _git(root, "ls-tree", "-r", "-z", "HEAD", "--", *[f"{name}/" for name in REGISTRY])
+    blobs: list[tuple[str, str, str]] = []  # (blob id, object id, display key)
+    for entry in filter(None, listing.split(b"\0")):
+        meta, _, path = entry.decode("utf-8").partition("\t")
+        folder, _, file_name = path.partition("/")
+        if folder in REGISTRY and file_name.endswith(".yaml") and "/" not in file_name:
+            blobs.append((meta.split()[2], file_name[: -len(".yaml")], REGISTRY[folder].display_key))
+    if not blobs:
+        return {}
+    out = _git(root, "cat-file", "--batch", stdin="".join(f"{blob}\n" for blob, _, _ in blobs).encode())
+    index: dict[str, str] = {}
+    position = 0
+    for _, object_id, display_key in blobs:
+        header_end = out.index(b"\n", position)
+        size = int(out[position:header_end].split()[2])
+        content = out[header_end + 1 : header_end + 1 + size]
+        position = header_end + 1 + size + 1  # the content is followed by a newline
+        name = _display_name(content[:2048], display_key)
+        if name:
+            index[object_id.lower()] = name
+    return index
+
+
+def name_index(root: Path) -> dict[str, str]:
+    """id -> display name of every object at HEAD, from the cache when HEAD's tree has not changed."""
+    try:
+        git_dir_text, top, tree = _git(root, "rev-parse", "--absolute-git-dir", "--show-toplevel",
+                                       "HEAD^{tree}").decode().splitlines()
+    except subprocess.CalledProcessError:
+        return {}  # no commit yet: nothing to name
+    git_dir = Path(git_dir_text)
+    cache_dir = git_dir / "entragit" / "names"
+    cached = cache_dir / f"{tree}.json"
+    try:
+        return dict(json.loads(cached.read_text()))
+    except (OSError, ValueError):
+        pass
+    index = _build_index(Path(top))
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    for stale in cache_dir.glob("*.json"):
+        stale.unlink(missing_ok=True)
+    partial = cache_dir / f".{tree}.{os.getpid()}.tmp"
+    partial.write_text(json.dumps(index))
+    os.replace(partial, cached)
+    return index
+
+
+def annotate(text: str, names: dict[str, str]) -> str:
+    """Each line that names known ids, with their display names after it."""
+    lines = []
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        found = [] if _ID_LINE.match(body) else [names[i.lower()] for i in _GUID.findall(body) if i.lower() in names]
+        lines.append(f"{body}  # {', '.join(found)}{line[len(body):]}" if found else line)
+    return "".join(lines)
+
+
+def textconv(path: Path, cwd: Path) -> str:
+    """What git shows for a snapshot file; cwd is anywhere in the repository's working tree."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        names = name_index(cwd)
+    except (OSError, subprocess.CalledProcessError, ValueError):
+        names = {}  # a broken index must never break git diff: show the file as it is
+    return annotate(text, names)

@@ -1,0 +1,181 @@
+"""Risk highlights: each rule of the risk table flags the weakening change it names, and leaves alone a
+near miss of the same object (the change undone, or the same kind of change that does not weaken).
+
+One simulated tenant, three snapshots: S0; S1 after every weakening change; S2 after the near misses.
+The S0..S1 report must flag each rule; the S1..S2 report holds the near misses and must not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.conftest import Admin, connection_of
+
+from entragit.config import Config
+from entragit.connect import graph_client
+from entragit.diff import DiffReport, make_report
+from entragit.registry.risks import RISK_RULES
+from entragit.sim import Simulator
+from entragit.snapshot import take_snapshot
+from entragit.store import init_repo
+
+GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"
+BILLING_ADMINISTRATOR = "b0f54661-2d74-4c50-afa3-1ec803f12efe"
+CA = "identity/conditionalAccess/policies"
+SMS = "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/Sms"
+SMS_TYPE = "#microsoft.graph.smsAuthenticationMethodConfiguration"
+GUEST_AS_MEMBER, RESTRICTED_GUEST = "a0b1b346-4d3e-4e8b-98f8-753987be4970", "2af84b1e-32c8-42b7-82bc-daa82404023b"
+
+
+@dataclass
+class Scenario:
+    weakened: DiffReport
+    near_misses: DiffReport
+    ids: dict[str, str] = field(default_factory=dict)
+
+
+def _policy(admin: Admin, name: str) -> dict[str, Any]:
+    return next(p for p in admin.get(CA)["value"] if p["displayName"] == name)
+
+
+def _access(kind: str) -> dict[str, Any]:
+    return {"usersAndGroups": {"accessType": kind, "targets": [{"target": "AllUsers", "targetType": "user"}]},
+            "applications": {"accessType": kind, "targets": [{"target": "AllApplications", "targetType": "application"}]}}
+
+
+def _assign(admin: Admin, principal_id: str, role_id: str) -> str:
+    body = {"principalId": principal_id, "roleDefinitionId": role_id, "directoryScopeId": "/"}
+    return str(admin.call("POST", "roleManagement/directory/roleAssignments", json=body).json()["id"])
+
+
+def _tenant_policies(admin: Admin, *, sms: str, invites: str, guest_role: str, inbound: str, trust_mfa: bool) -> None:
+    admin.call("PATCH", SMS, json={"@odata.type": SMS_TYPE, "state": sms})
+    admin.call("PATCH", "policies/authorizationPolicy", json={"allowInvitesFrom": invites, "guestUserRoleId": guest_role})
+    admin.call("PATCH", "policies/crossTenantAccessPolicy/default",
+               json={"b2bDirectConnectInbound": _access(inbound), "inboundTrust": {"isMfaAccepted": trust_mfa}})
+
+
+def _weaken(admin: Admin, sim: Simulator, ids: dict[str, str]) -> None:
+    mfa, legacy = _policy(admin, "Require MFA for all users"), _policy(admin, "Block legacy authentication")
+    countries, sales = _policy(admin, "Block access from blocked countries"), _policy(admin, "Require compliant device for Sales")
+    ids.update(disabled=mfa["id"], report_only=legacy["id"], excluded=countries["id"], sales=sales["id"])
+    admin.call("PATCH", f"{CA}/{mfa['id']}", json={"state": "disabled"})
+    admin.call("PATCH", f"{CA}/{legacy['id']}", json={"state": "enabledForReportingButNotEnforced"})
+    group = admin.group("Finance Team")
+    conditions = countries["conditions"]
+    ids.update(kept_exclusion=conditions["users"]["excludeGroups"][0], new_exclusion=group["id"])
+    conditions["users"]["excludeGroups"] = [*conditions["users"]["excludeGroups"], group["id"]]
+    admin.call("PATCH", f"{CA}/{countries['id']}", json={"conditions": conditions})
+
+    apps = admin.get("applications", **{"$select": "id,displayName"})["value"]
+    ids.update(credential_app=apps[0]["id"], owner_app=apps[1]["id"])
+    added = admin.call("POST", f"applications/{apps[0]['id']}/addPassword",
+                       json={"passwordCredential": {"displayName": "not a backdoor, honest"}}).json()
+    ids["key"] = added["keyId"]
+    user = admin.get("users", **{"$top": "3", "$select": "id"})["value"][2]
+    ids["user"] = user["id"]
+    admin.call("POST", f"applications/{apps[1]['id']}/owners/$ref",
+               json={"@odata.id": f"{sim.graph_url}/v1.0/directoryObjects/{user['id']}"})
+    ids["privileged"] = _assign(admin, user["id"], GLOBAL_ADMINISTRATOR)
+    _tenant_policies(admin, sms="enabled", invites="everyone", guest_role=GUEST_AS_MEMBER, inbound="allowed",
+                     trust_mfa=True)
+
+
+def _near_misses(admin: Admin, ids: dict[str, str]) -> None:
+    admin.call("PATCH", f"{CA}/{ids['sales']}", json={"state": "enabled"})  # report-only -> enforced: stronger
+    admin.call("DELETE", f"{CA}/{ids['disabled']}")  # deleting a policy that enforced nothing
+    admin.call("DELETE", f"{CA}/{ids['report_only']}")  # ... and one that still reported: flagged
+    countries = admin.get(f"{CA}/{ids['excluded']}")
+    countries["conditions"]["users"]["excludeGroups"] = [ids["new_exclusion"]]  # one exclusion fewer
+    admin.call("PATCH", f"{CA}/{ids['excluded']}", json={"conditions": countries["conditions"]})
+    admin.call("POST", f"applications/{ids['credential_app']}/removePassword", json={"keyId": ids["key"]})
+    admin.call("DELETE", f"applications/{ids['owner_app']}/owners/{ids['user']}/$ref")
+    ids["ordinary"] = _assign(admin, ids["user"], BILLING_ADMINISTRATOR)
+    _tenant_policies(admin, sms="disabled", invites="none", guest_role=RESTRICTED_GUEST, inbound="blocked",
+                     trust_mfa=False)
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+    root = tmp_path_factory.mktemp("risk")
+    with pytest.MonkeyPatch.context() as env, Simulator(seed=42, size="small", state_dir=str(root / "sim")) as sim:
+        # What conftest's isolated_git does per test, for this module's one scenario.
+        env.setenv("HOME", str(root))
+        env.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        env.setenv("GIT_CONFIG_GLOBAL", str(root / ".gitconfig"))
+        connection = connection_of(sim)
+        repo = init_repo(root / "backup", Config(tenant_id=sim.tenant_id, client_id=sim.client_id))
+        client = graph_client(connection, sleep=lambda seconds: None)
+        admin, ids = Admin(sim), {}
+        take_snapshot(repo, client=client)
+        _weaken(admin, sim, ids)
+        take_snapshot(repo, client=client)
+        _near_misses(admin, ids)
+        take_snapshot(repo, client=client)
+        yield Scenario(make_report(repo, "HEAD~2", "HEAD~1", live=False, attribution=False),
+                       make_report(repo, "HEAD~1", "HEAD", live=False, attribution=False), ids)
+
+
+def _flags(report: DiffReport, rule: str, object_id: str) -> list[str]:
+    return [f.detail for f in report.risks if f.rule == rule and f.id == object_id]
+
+
+def _changed(report: DiffReport, object_id: str) -> bool:
+    return any(c.id == object_id for c in report.changes)
+
+
+# rule -> (object flagged in S0..S1, words its message holds, the near miss's object in S1..S2)
+CASES = {
+    "conditional-access-policy-weakened": ("disabled", "enabled -> disabled", "sales"),
+    "conditional-access-exclusion-added": ("excluded", "Finance Team", "excluded"),
+    "credential-added": ("credential_app", "not a backdoor, honest", "credential_app"),
+    "owner-added": ("owner_app", "New owner:", "owner_app"),
+    "privileged-role-assigned": ("privileged", "Global Administrator", "ordinary"),
+    "authentication-method-enabled": ("authenticationMethodsPolicy", "Sms", "authenticationMethodsPolicy"),
+    "guest-invitations-widened": ("authorizationPolicy", "adminsAndGuestInviters -> everyone", "authorizationPolicy"),
+    "guest-role-widened": ("authorizationPolicy", "Guest User (10dae51f-b6af-4016-8d66-8c2a99b929b3) -> User (same",
+                           "authorizationPolicy"),
+    "cross-tenant-inbound-opened": ("default", "b2bDirectConnectInbound.usersAndGroups.accessType blocked -> allowed",
+                                    "default"),
+    "cross-tenant-inbound-trust-added": ("default", "inboundTrust.isMfaAccepted false -> true", "default"),
+}
+
+
+def test_every_rule_has_a_case() -> None:
+    assert set(CASES) | {"conditional-access-policy-deleted"} == {rule.name for rule in RISK_RULES}
+
+
+@pytest.mark.parametrize("rule", sorted(CASES))
+def test_rule_flags_the_weakening_and_not_its_near_miss(scenario: Scenario, rule: str) -> None:
+    flagged, words, near_miss = CASES[rule]
+    flagged_id, near_miss_id = scenario.ids.get(flagged, flagged), scenario.ids.get(near_miss, near_miss)
+    details = _flags(scenario.weakened, rule, flagged_id)
+    assert len(details) >= 1 and any(words in d for d in details), scenario.weakened.risks
+    assert _changed(scenario.near_misses, near_miss_id)
+    assert _flags(scenario.near_misses, rule, near_miss_id) == []
+
+
+def test_a_deleted_policy_is_flagged_only_if_it_did_something(scenario: Scenario) -> None:
+    rule = "conditional-access-policy-deleted"
+    [detail] = _flags(scenario.near_misses, rule, scenario.ids["report_only"])
+    assert "enabledForReportingButNotEnforced" in detail
+    assert _changed(scenario.near_misses, scenario.ids["disabled"])
+    assert _flags(scenario.near_misses, rule, scenario.ids["disabled"]) == []
+
+
+def test_risks_come_most_severe_first_with_names_for_ids(scenario: Scenario) -> None:
+    severities = [f.severity for f in scenario.weakened.risks]
+    assert severities == sorted(severities, key=["high", "medium"].index)
+    [exclusion] = _flags(scenario.weakened, "conditional-access-exclusion-added", scenario.ids["excluded"])
+    assert f"Finance Team ({scenario.ids['new_exclusion']})" in exclusion
+    assert scenario.ids["kept_exclusion"] not in exclusion
+
+
+
+def test_the_readme_documents_every_rule() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert [rule.name for rule in RISK_RULES if f"`{rule.name}`" not in readme] == []

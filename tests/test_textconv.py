@@ -1,0 +1,75 @@
+"""Plain git diff and git log -p in a backup repository show display names beside ids, through the diff
+driver `entragit init` sets up; names come from HEAD, through an index cached per HEAD tree."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from tests.conftest import Admin, run
+
+from entragit.sim import Simulator
+
+
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True).stdout
+
+
+def _backup_with_new_member(tmp_path: Path, sim_info: Path, sim: Simulator, admin: Admin) -> tuple[Path, dict[str, str]]:
+    root = tmp_path / "backup"
+    run("init", str(root), "--sim", str(sim_info))
+    run("snapshot", "--repo", str(root))
+    group = admin.group("Finance Team")
+    member = next(u for u in admin.get("users", **{"$top": "20", "$select": "id,displayName"})["value"]
+                  if u["id"] not in admin.members(group["id"]))
+    admin.call("POST", f"groups/{group['id']}/members/$ref",
+               json={"@odata.id": f"{sim.graph_url}/v1.0/directoryObjects/{member['id']}"})
+    run("snapshot", "--repo", str(root))
+    return root, member
+
+
+def test_git_diff_and_log_show_the_member_name_beside_its_id(tmp_path: Path, sim_info: Path, sim: Simulator,
+                                                              admin: Admin) -> None:
+    root, member = _backup_with_new_member(tmp_path, sim_info, sim, admin)
+    named = f"+- {member['id']}  # {member['displayName']}"
+
+    assert named in _git(root / "users", "diff", "HEAD~1", "HEAD").splitlines()  # from a subfolder too
+    assert named in _git(root, "log", "-p", "-1", "--format=").splitlines()
+    assert f"+- {member['id']}" in _git(root, "diff", "--no-textconv", "HEAD~1", "HEAD").splitlines()
+    # The group's own id line carries no name; a CA policy names its excluded group.
+    group_file = _git(root, "show", "--textconv", f"HEAD:groups/{admin.group('Finance Team')['id']}.yaml")
+    assert group_file.startswith("id: ") and "#" not in group_file.splitlines()[0]
+    assert named[1:] in group_file.splitlines()
+    policies = _git(root, "log", "-p", "--format=", "--", "conditionalAccessPolicies")
+    assert "# CA Exclusion - Break Glass" in policies
+
+
+def test_names_come_from_an_index_cached_per_head_tree(tmp_path: Path, sim_info: Path, sim: Simulator,
+                                                        admin: Admin) -> None:
+    root, member = _backup_with_new_member(tmp_path, sim_info, sim, admin)
+    _git(root, "diff", "HEAD~1", "HEAD")
+    tree = _git(root, "rev-parse", "HEAD^{tree}").strip()
+    cache = root / ".git" / "entragit" / "names" / f"{tree}.json"
+    index = json.loads(cache.read_text())
+    assert index[member["id"]] == member["displayName"]
+
+    cache.write_text(json.dumps({**index, member["id"]: "Read From The Cache"}))
+    assert f"+- {member['id']}  # Read From The Cache" in _git(root, "diff", "HEAD~1", "HEAD").splitlines()
+
+    # A name YAML must quote (a colon, an apostrophe) is read back as the name itself.
+    admin.call("PATCH", f"users/{member['id']}", json={"displayName": "O'Brien: Renamed"})
+    run("snapshot", "--repo", str(root))
+    assert f"+- {member['id']}  # O'Brien: Renamed" in _git(root, "diff", "HEAD~2", "HEAD~1").splitlines()
+    assert not cache.exists()  # a new HEAD tree, a new index
+
+
+def test_a_clone_gets_names_after_init_refresh(tmp_path: Path, sim_info: Path, sim: Simulator, admin: Admin) -> None:
+    root, member = _backup_with_new_member(tmp_path, sim_info, sim, admin)
+    clone = tmp_path / "clone"
+    _git(tmp_path, "clone", "-q", str(root), str(clone))
+    assert f"+- {member['id']}" in _git(clone, "diff", "HEAD~1", "HEAD").splitlines()
+
+    run("init", "--refresh", str(clone))
+
+    assert f"+- {member['id']}  # {member['displayName']}" in _git(clone, "diff", "HEAD~1", "HEAD").splitlines()
