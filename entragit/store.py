@@ -118,7 +118,9 @@ class BackupRepo:
     def resolve(self, rev: str) -> str:
         """The commit a revision names, or a clear error naming the revision."""
         try:
-            return str(self.git.commit(rev).hexsha)
+            # GitPython answers through a persistent `git cat-file --batch-check`: one thread at a time.
+            with self._cat_file_lock:
+                return str(self.git.commit(rev).hexsha)
         except (git.BadName, ValueError, git.GitCommandError):
             raise StoreError(f"revision {rev!r} does not exist in {self.root}") from None
 
@@ -292,10 +294,9 @@ class BackupRepo:
     def _links_file(self, object_type: ObjectType, relationship: str) -> Path:
         return Path(self.git.git_dir) / "entragit" / "links" / f"{object_type.name}.{relationship}.json"
 
-    def untracked_links(self, rev: str, object_type: ObjectType, relationship: str) -> dict[str, list[str]]:
-        """Every object's links under one relationship at a commit: from the cache a snapshot left for that
-        commit, else from the files themselves."""
-        commit = self.resolve(rev)
+    def untracked_links(self, commit: str, object_type: ObjectType, relationship: str) -> dict[str, list[str]]:
+        """Every object's links under one relationship at a commit (a full id): from the cache a snapshot
+        left for that commit, else from the files themselves."""
         try:
             cached = json.loads(self._links_file(object_type, relationship).read_text())
         except (FileNotFoundError, ValueError):
