@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import quote
 
 import jsonpatch
 
 from entragit.canonical import Obj
-from entragit.errors import StoreError
-from entragit.graph import GraphClient
+from entragit.errors import GraphError, StoreError
+from entragit.graph import BatchItem, GraphClient
 from entragit.live import fetch_objects, fetch_type
-from entragit.registry import REGISTRY, ObjectType, resolve_types
-from entragit.store import BackupRepo, split_path
+from entragit.registry import RECYCLE_BIN_DAYS, REGISTRY, ObjectType, resolve_types
+from entragit.store import BackupRepo, Snapshot, object_path, split_path
 
 
 @dataclass(frozen=True)
@@ -51,8 +54,15 @@ class Attribution:
 class RecycleState:
     """Where a removed object is now: in a recycle bin until a date, or gone for good."""
 
-    in_recycle_bin: bool
+    in_recycle_bin: bool | None
+    """None when the recycle bin could not be read."""
     restorable_until: str | None
+    """ISO 8601 date (UTC) after which the bin purges the object."""
+    observed: bool = False
+    """True when read from the tenant's recycle bin (a live diff); False when estimated from snapshot times:
+    the deletion happened by the snapshot that recorded it, so the date is a bound, not a fact."""
+    note: str = ""
+    """Why the object is not in a recycle bin, or what could not be known."""
 
 
 @dataclass(frozen=True)
@@ -74,10 +84,13 @@ class ObjectChange:
     display_name: str | None
     change: str  # "added" | "removed" | "modified" | "restored"
     attributes: list[AttributeChange] = field(default_factory=list)
+    """For a restored object: the differences from its state when it was deleted."""
     members: list[MemberChange] = field(default_factory=list)
     recycle: RecycleState | None = None
     """For a removed object, when known."""
     changed_by: list[Attribution] = field(default_factory=list)
+    deleted_at: str | None = None
+    """For a restored object: the time of the snapshot that recorded its deletion."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +98,8 @@ class Side:
     label: str
     commit: str | None
     """None for the live tenant."""
+    time: str | None = None
+    """When the snapshot was committed (ISO 8601), or when the live tenant was read."""
 
 
 @dataclass
@@ -95,14 +110,33 @@ class DiffReport:
     risks: list[RiskFlag] = field(default_factory=list)
     attribution: str = "not requested"
     """"available", "not requested", or "unavailable: <why>" (e.g. no AuditLog.Read.All)."""
+    names: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    """id -> (type, display name) of every object an attribute value refers to (a manager, a CA policy's
+    excluded groups), from the same snapshots, so that every renderer can show names beside ids."""
 
     @property
     def empty(self) -> bool:
         return not self.changes
 
+    def named(self, type_name: str, path: str, value: Any) -> Any:
+        """value with each id it refers to shown as "name (id)" (ids of no known object stay as they are)."""
+        if path not in reference_paths(REGISTRY[type_name]):
+            return value
+        if isinstance(value, str):
+            found = self.names.get(value)
+            return f"{found[1] or '(no name)'} ({value})" if found else value
+        if isinstance(value, list):
+            return [self.named(type_name, path, item) for item in value]
+        return value
 
-NameLookup = Callable[[str], tuple[str, str | None] | None]
-"""id -> (type name, display name), or None when the id names nothing known."""
+
+def reference_paths(object_type: ObjectType) -> frozenset[str]:
+    """Attribute paths whose values are ids of other objects (single-valued relationships included)."""
+    return frozenset(object_type.references) | {r.name for r in object_type.relationships if not r.many}
+
+
+NameLookup = Callable[[str, tuple[str, ...]], tuple[str, str | None] | None]
+"""(id, types it likely is) -> (type name, display name), or None when the id names nothing known."""
 
 
 def _pointer_to_path(pointer: str) -> list[str]:
@@ -179,7 +213,7 @@ def compare(object_type: ObjectType, object_id: str, old: Obj | None, new: Obj |
         before, after = set(old_rel.get(rel.name, [])), set(new_rel.get(rel.name, []))
         for action, ids in (("removed", before - after), ("added", after - before)):
             for member_id in sorted(ids):
-                found = names(member_id)
+                found = names(member_id, rel.member_types)
                 result.members.append(MemberChange(rel.name, action, member_id,
                                                    found[1] if found else None, found[0] if found else None))
     return result
@@ -193,7 +227,9 @@ def _sort(changes: list[ObjectChange]) -> list[ObjectChange]:
 class Names:
     """Display names for ids: from objects already at hand, then from the files of the given commits.
 
-    Only the ids a report actually shows are looked up, so the cost follows the change, not the tenant.
+    Only the ids a report shows are looked up, so the cost follows the change, not the tenant. An id
+    is tried in the types that can sit at that place (a member is a user or a group); failing that, the
+    folder holding it comes from one listing of the commit's tree, read once.
     """
 
     def __init__(self, repo: BackupRepo, commits: list[str]) -> None:
@@ -201,24 +237,39 @@ class Names:
         self._commits = commits
         self._known: dict[str, tuple[str, str | None]] = {}
         self._looked: set[str] = set()
+        self._folders: dict[str, dict[str, ObjectType]] = {}
 
     def add(self, object_type: ObjectType, objects: dict[str, Obj | None]) -> None:
         for object_id, obj in objects.items():
             if obj is not None:
                 self._known.setdefault(object_id, (object_type.name, obj.get(object_type.display_key)))
 
-    def __call__(self, object_id: str) -> tuple[str, str | None] | None:
-        if object_id not in self._known and object_id not in self._looked:
-            self._looked.add(object_id)
-            for commit in self._commits:
-                for object_type in REGISTRY.values():
-                    try:
-                        obj = self._repo.read_object(commit, object_type, object_id)
-                    except StoreError:
-                        obj = None
-                    if obj is not None:
-                        self._known[object_id] = (object_type.name, obj.get(object_type.display_key))
-                        return self._known[object_id]
+    def _type_holding(self, commit: str, object_id: str) -> ObjectType | None:
+        if commit not in self._folders:
+            listing = self._repo.git.git.ls_tree("-r", "-z", "--name-only", commit)
+            self._folders[commit] = {located[1]: located[0] for path in filter(None, listing.split("\0"))
+                                     if (located := split_path(path))}
+        return self._folders[commit].get(object_id)
+
+    def _read(self, commit: str, object_type: ObjectType, object_id: str) -> bool:
+        try:
+            obj = self._repo.read_object(commit, object_type, object_id)
+        except StoreError:
+            return False
+        if obj is not None:
+            self._known[object_id] = (object_type.name, obj.get(object_type.display_key))
+        return obj is not None
+
+    def __call__(self, object_id: str, likely: tuple[str, ...] = ()) -> tuple[str, str | None] | None:
+        if object_id in self._known or object_id in self._looked:
+            return self._known.get(object_id)
+        self._looked.add(object_id)
+        for commit in self._commits:
+            if any(self._read(commit, REGISTRY[name], object_id) for name in likely if name in REGISTRY):
+                break
+            object_type = self._type_holding(commit, object_id)
+            if object_type is not None and self._read(commit, object_type, object_id):
+                break
         return self._known.get(object_id)
 
 
@@ -232,8 +283,158 @@ def _wanted(object_id: str, ids: tuple[str, ...]) -> bool:
     return not ids or object_id in ids
 
 
+def attribute_matches(path: str, prefixes: tuple[str, ...]) -> bool:
+    """Whether a dotted path is one of the prefixes or lies under one (`conditions.users` covers
+    `conditions.users.excludeGroups`)."""
+    return not prefixes or any(path == p or path.startswith(p + ".") for p in prefixes)
+
+
+def _narrowed(change: ObjectChange, prefixes: tuple[str, ...]) -> ObjectChange | None:
+    if not prefixes:
+        return change
+    rows = [a for a in change.attributes if attribute_matches(a.path, prefixes)]
+    members = [m for m in change.members if attribute_matches(m.relationship, prefixes)]
+    if not rows and not members:
+        return None
+    return replace(change, attributes=rows, members=members)
+
+
+# Above this many paths, one `git log` over the type folders beats one naming every path.
+_PATHSPEC_LIMIT = 500
+
+
+def _deletions(repo: BackupRepo, revisions: list[str], paths: list[str]) -> dict[str, tuple[str, str]]:
+    """path -> (commit, commit time) of the newest commit among revisions that deleted the file."""
+    if not paths:
+        return {}
+    spec = paths if len(paths) <= _PATHSPEC_LIMIT else sorted({p.split("/", 1)[0] + "/" for p in paths})
+    out = repo.git.git(c="core.quotePath=false").log(
+        "--diff-filter=D", "--no-renames", "--name-only", "--format=%x1e%H%x1f%cI", *revisions, "--", *spec)
+    wanted, found = set(paths), {}
+    for block in out.split("\x1e")[1:]:
+        head, _, names = block.partition("\n")
+        commit, time = head.split("\x1f")
+        for name in names.splitlines():
+            if name in wanted and name not in found:
+                found[name] = (commit, time)
+    return found
+
+
+@dataclass
+class _Pair:
+    object_type: ObjectType
+    object_id: str
+    old: Obj | None
+    new: Obj | None
+    deleted_at: str | None = None
+    """Set when the object is back after a deletion; old is then its state before the deletion."""
+    recycle: RecycleState | None = None
+
+
+def _restored(repo: BackupRepo, before: str, pairs: list[_Pair]) -> None:
+    """Mark the objects that are new since `before` but were in an earlier snapshot: restored, most likely
+    from the recycle bin (same id). Their old side becomes the state they were deleted in."""
+    fresh = {object_path(p.object_type, p.object_id): p for p in pairs if p.old is None and p.new is not None}
+    for path, (commit, time) in _deletions(repo, [before], list(fresh)).items():
+        pair = fresh[path]
+        pair.old = repo.read_object(f"{commit}^", pair.object_type, pair.object_id)
+        pair.deleted_at = time
+
+
+def _after_days(time: str, days: int) -> str:
+    return (datetime.fromisoformat(time) + timedelta(days=days)).astimezone(timezone.utc).date().isoformat()
+
+
+def _estimated_recycle(object_type: ObjectType, obj: Obj | None, deleted_by: str) -> RecycleState:
+    if not object_type.goes_to_recycle_bin(obj):
+        why = (f"{object_type.name} have no recycle bin" if object_type.recycle_bin is None
+               else f"this kind of {object_type.singular} skips the recycle bin")
+        return RecycleState(False, None, note=f"deleted permanently: {why}")
+    return RecycleState(True, _after_days(deleted_by, RECYCLE_BIN_DAYS),
+                        note=f"deleted by the snapshot of {deleted_by[:10]}")
+
+
+def _removed_from_history(repo: BackupRepo, commit_a: str, commit_b: str, new_time: str,
+                          pairs: list[_Pair]) -> None:
+    """Where each removed object is now, as far as the snapshots tell: the deletion happened by the
+    snapshot that recorded it, so it is restorable until about 30 days after that, unless purged."""
+    gone = {object_path(p.object_type, p.object_id): p for p in pairs if p.new is None}
+    found = _deletions(repo, [f"{commit_a}..{commit_b}"], list(gone))
+    for path, pair in gone.items():
+        pair.recycle = _estimated_recycle(pair.object_type, pair.old, found.get(path, ("", new_time))[1])
+
+
+def _removed_from_tenant(client: GraphClient, pairs: list[_Pair]) -> None:
+    """Where each removed object is now, read from the tenant's recycle bins."""
+    gone = [p for p in pairs if p.new is None]
+    for pair in gone:
+        if pair.object_type.recycle_bin is None:
+            pair.recycle = RecycleState(False, None, observed=True,
+                                        note=f"deleted permanently: {pair.object_type.name} have no recycle bin")
+    binned = [p for p in gone if p.object_type.recycle_bin is not None]
+    items = [BatchItem("GET", f"{p.object_type.recycle_bin}/{quote(p.object_id)}") for p in binned]
+    for pair, answer in zip(binned, client.get_many(items) if items else []):
+        if isinstance(answer, GraphError):
+            pair.recycle = (RecycleState(False, None, observed=True, note="not in the recycle bin: deleted "
+                                         "permanently or purged") if answer.not_found else
+                            RecycleState(None, None, observed=True,
+                                         note=f"the recycle bin could not be read: {answer.code}"))
+        elif answer.get("deletedDateTime"):
+            pair.recycle = RecycleState(True, _after_days(str(answer["deletedDateTime"]), RECYCLE_BIN_DAYS),
+                                        observed=True, note=f"deleted {str(answer['deletedDateTime'])[:10]}")
+        else:
+            pair.recycle = RecycleState(True, None, observed=True)
+
+
+def _ids_in(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _referenced_names(changes: list[ObjectChange], names: Names) -> dict[str, tuple[str, str | None]]:
+    found: dict[str, tuple[str, str | None]] = {}
+    for change in changes:
+        object_type = REGISTRY[change.type]
+        paths = reference_paths(object_type)
+        for row in change.attributes:
+            if row.path not in paths:
+                continue
+            likely = object_type.references.get(row.path) or _single_target(object_type, row.path)
+            for object_id in _ids_in(row.old) + _ids_in(row.new):
+                named = names(object_id, likely)
+                if named is not None:
+                    found[object_id] = named
+    return found
+
+
+def _single_target(object_type: ObjectType, name: str) -> tuple[str, ...]:
+    rel = object_type.relationship(name)
+    return (rel.ref_collection,) if rel is not None else ()
+
+
+def _changes(pairs: list[_Pair], names: Names, attributes: tuple[str, ...]) -> list[ObjectChange]:
+    changes = []
+    for pair in pairs:
+        change = compare(pair.object_type, pair.object_id, pair.old, pair.new, names)
+        if pair.deleted_at is not None:
+            shown = (pair.new or {}).get(pair.object_type.display_key)
+            change = replace(change or ObjectChange(pair.object_type.name, pair.object_id, shown, "restored"),
+                             change="restored", deleted_at=pair.deleted_at)
+        if change is not None:
+            change.recycle = pair.recycle
+            change = _narrowed(change, attributes)
+        if change is not None:
+            changes.append(change)
+    return _sort(changes)
+
+
+def _commit_time(repo: BackupRepo, commit: str) -> str:
+    return str(repo.git.git.show("-s", "--format=%cI", commit))
+
+
 def diff_revisions(repo: BackupRepo, rev_a: str, rev_b: str, type_names: tuple[str, ...] = (),
-                   ids: tuple[str, ...] = ()) -> DiffReport:
+                   ids: tuple[str, ...] = (), attributes: tuple[str, ...] = ()) -> DiffReport:
     """Differences between two commits; only the files git names as changed are read."""
     commit_a, commit_b = repo.resolve(rev_a), repo.resolve(rev_b)
     types = resolve_types(type_names)
@@ -247,16 +448,21 @@ def diff_revisions(repo: BackupRepo, rev_a: str, rev_b: str, type_names: tuple[s
         old = None if path_change.status == "A" else repo.read_object(commit_a, object_type, object_id)
         new = None if path_change.status == "D" else repo.read_object(commit_b, object_type, object_id)
         names.add(object_type, {object_id: new or old})
-        pairs.append((object_type, object_id, old, new))
+        pairs.append(_Pair(object_type, object_id, old, new))
     if ids:
         present = {i for t in types for c in (commit_a, commit_b) for i in repo.read_objects(c, t, ids)}
         _require_found(ids, present, f"{rev_a} or {rev_b}")
-    changes = [c for c in (compare(t, i, o, n, names) for t, i, o, n in pairs) if c is not None]
-    return DiffReport(Side(rev_a, commit_a), Side(rev_b, commit_b), _sort(changes))
+    old_side = Side(rev_a, commit_a, _commit_time(repo, commit_a))
+    new_side = Side(rev_b, commit_b, _commit_time(repo, commit_b))
+    _restored(repo, commit_a, pairs)
+    _removed_from_history(repo, commit_a, commit_b, str(new_side.time), pairs)
+    changes = _changes(pairs, names, attributes)
+    return DiffReport(old_side, new_side, changes, names=_referenced_names(changes, names))
 
 
 def diff_live(repo: BackupRepo, client: GraphClient, rev: str, type_names: tuple[str, ...] = (),
-              ids: tuple[str, ...] = (), progress: Callable[[str, int], None] | None = None) -> DiffReport:
+              ids: tuple[str, ...] = (), progress: Callable[[str, int], None] | None = None,
+              attributes: tuple[str, ...] = ()) -> DiffReport:
     """Differences between a commit and the tenant as it is now."""
     commit = repo.resolve(rev)
     types = resolve_types(type_names)
@@ -265,6 +471,7 @@ def diff_live(repo: BackupRepo, client: GraphClient, rev: str, type_names: tuple
     stored_by_type = {t: repo.read_objects(commit, t, ids or None) for t in types}
     in_snapshot = {i for stored in stored_by_type.values() for i in stored}
     seen_live: set[str] = set()
+    read_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     for object_type, stored in stored_by_type.items():
         if ids:
             # An id absent from the snapshot may be an object created since: look for it in every type.
@@ -276,10 +483,60 @@ def diff_live(repo: BackupRepo, client: GraphClient, rev: str, type_names: tuple
         names.add(object_type, dict(stored))
         seen_live |= {i for i, o in live.items() if o is not None}
         for object_id in sorted(set(stored) | {i for i, o in live.items() if o is not None}):
-            pairs.append((object_type, object_id, stored.get(object_id), live.get(object_id)))
+            old, new = stored.get(object_id), live.get(object_id)
+            if old != new:
+                pairs.append(_Pair(object_type, object_id, old, new))
     _require_found(ids, in_snapshot | seen_live, f"snapshot {rev} or the live tenant")
-    changes = [c for c in (compare(t, i, o, n, names) for t, i, o, n in pairs) if c is not None]
-    return DiffReport(Side(rev, commit), Side("live", None), _sort(changes))
+    _restored(repo, commit, pairs)
+    _removed_from_tenant(client, pairs)
+    changes = _changes(pairs, names, attributes)
+    return DiffReport(Side(rev, commit, _commit_time(repo, commit)), Side("live", None, read_at), changes,
+                      names=_referenced_names(changes, names))
+
+
+_DURATION = re.compile(r"^(\d+)\s*([hdw])$")
+_UNIT = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+
+
+def parse_duration(text: str) -> timedelta:
+    """`12h`, `7d`, `2w`."""
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise StoreError(f"--since {text!r}: expected a number of hours, days or weeks, such as 12h, 7d or 2w")
+    return int(match[1]) * _UNIT[match[2]]
+
+
+def parse_moment(text: str) -> datetime:
+    """An ISO 8601 date or date and time; without a zone it is UTC."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise StoreError(f"--at {text!r}: expected a date such as 2026-11-20 or 2026-11-20T08:30 "
+                         "(UTC unless a zone is given, e.g. 2026-11-20T08:30+01:00)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def snapshot_at(repo: BackupRepo, moment: datetime, asked: str) -> Snapshot:
+    """The snapshot in force at a moment: the newest one committed at or before it."""
+    snapshots = repo.snapshots()
+    if not snapshots:
+        raise StoreError(f"{repo.root} has no snapshot yet; take one with `entragit snapshot`")
+    for snapshot in snapshots:
+        if datetime.fromisoformat(snapshot.time) <= moment:
+            return snapshot
+    raise StoreError(f"{asked} is {moment.isoformat(timespec='minutes')}, before the first snapshot "
+                     f"({snapshots[-1].time}) in {repo.root}")
+
+
+def _revision_by_time(repo: BackupRepo, since: str | None, at: str | None, now: datetime | None) -> str | None:
+    if since is not None and at is not None:
+        raise StoreError("--since and --at both name the older side; give one of them")
+    if since is not None:
+        moment = (now or datetime.now(timezone.utc)) - parse_duration(since)
+        return snapshot_at(repo, moment, f"--since {since}").commit
+    if at is not None:
+        return snapshot_at(repo, parse_moment(at), f"--at {at}").commit
+    return None
 
 
 def default_revisions(repo: BackupRepo, rev_a: str | None, rev_b: str | None, live: bool) -> tuple[str, str | None]:
@@ -304,16 +561,29 @@ def default_revisions(repo: BackupRepo, rev_a: str | None, rev_b: str | None, li
 
 
 def make_report(repo: BackupRepo, rev_a: str | None, rev_b: str | None, *, live: bool,
-                type_names: tuple[str, ...] = (), ids: tuple[str, ...] = (),
+                type_names: tuple[str, ...] = (), ids: tuple[str, ...] = (), attributes: tuple[str, ...] = (),
+                since: str | None = None, at: str | None = None, now: datetime | None = None,
                 client_factory: Callable[[], GraphClient] | None = None,
                 progress: Callable[[str, int], None] | None = None) -> DiffReport:
-    """The report `entragit diff` shows, with the user's omissions filled in."""
+    """The report `entragit diff` shows, with the user's omissions filled in.
+
+    --since and --at choose the older side by time; a report between two commits is kept in a cache
+    under .git/entragit/, so asking again for the same pair costs nothing.
+    """
     if live and rev_b:
         raise StoreError("--live compares one revision with the tenant; give one revision, not two")
+    by_time = _revision_by_time(repo, since, at, now)
+    if by_time is not None and rev_a:
+        raise StoreError("--since/--at choose the older snapshot; give them or a revision, not both")
+    if by_time is not None:
+        rev_a = by_time
     old, new = default_revisions(repo, rev_a, rev_b, live)
     if new is None:
         from entragit.connect import graph_client
 
         client = client_factory() if client_factory else graph_client(repo.config.connection())
-        return diff_live(repo, client, old, type_names, ids, progress)
-    return diff_revisions(repo, old, new, type_names, ids)
+        return diff_live(repo, client, old, type_names, ids, progress, attributes)
+    from entragit.diffcache import DiffCache
+
+    return DiffCache(repo).report(old, new, type_names, ids, attributes,
+                                  lambda: diff_revisions(repo, old, new, type_names, ids, attributes))

@@ -17,8 +17,8 @@ def test_a_patch_in_the_tenant_shows_in_diff_live_with_old_and_new_values(repo: 
 
     report = _report("HEAD", "--live", "--repo", str(repo.root))
 
-    assert report["schema"] == "entragit/diff/1"
-    assert report["to"] == {"label": "live", "commit": None}
+    assert report["schema"] == "entragit/diff/2"
+    assert (report["to"]["label"], report["to"]["commit"]) == ("live", None)
     [change] = report["changes"]
     assert (change["type"], change["id"], change["displayName"], change["change"]) == (
         "users", user["id"], user["displayName"], "modified")
