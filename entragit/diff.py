@@ -351,7 +351,7 @@ def _estimated_recycle(object_type: ObjectType, obj: Obj | None, deleted_by: str
                else f"this kind of {object_type.singular} skips the recycle bin")
         return RecycleState(False, None, note=f"deleted permanently: {why}")
     return RecycleState(True, _after_days(deleted_by, RECYCLE_BIN_DAYS),
-                        note=f"deleted by the snapshot of {deleted_by[:10]}")
+                        note=f"deletion recorded by the snapshot of {deleted_by[:10]}")
 
 
 def _removed_from_history(repo: BackupRepo, commit_a: str, commit_b: str, new_time: str,

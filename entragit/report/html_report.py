@@ -24,7 +24,11 @@ code, .value { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monos
 .risks h2 { color: var(--removed); font-size: 1rem; margin: .25rem 0; }
 .note { color: var(--modified); }
 table { border-collapse: collapse; width: 100%; }
-th, td { border: 1px solid var(--line); padding: .3rem .5rem; text-align: left; vertical-align: top; }
+th, td { border: 1px solid var(--line); padding: .3rem .5rem; text-align: left; vertical-align: top;
+         overflow-wrap: anywhere; }
+.scroll { overflow-x: auto; }
+.counts { width: auto; }
+.counts th, .counts td { overflow-wrap: normal; }
 .counts td.n { text-align: right; }
 .filters { display: flex; flex-wrap: wrap; gap: .5rem 1rem; margin: 1rem 0; padding: .5rem;
            border: 1px solid var(--line); border-radius: 6px; }
@@ -46,6 +50,7 @@ th, td { border: 1px solid var(--line); padding: .3rem .5rem; text-align: left; 
 [hidden] { display: none !important; }
 @media (max-width: 640px) {
   body { padding: .5rem; font-size: 14px; }
+  .changes, .changes tbody { display: block; }
   .changes thead { display: none; }
   .changes tr { display: block; border: 1px solid var(--line); margin-bottom: .5rem; }
   .changes td { display: block; border: 0; }
@@ -137,7 +142,8 @@ def render(report: DiffReport, summary_only: bool = False) -> str:
         head = "".join(f"<th>{k}</th>" for k in CHANGE_KINDS)
         rows = "".join(f"<tr><td>{_e(t)}</td>" + "".join(f'<td class="n">{n}</td>' for n in kinds.values()) + "</tr>"
                        for t, kinds in counts.items())
-        body.append(f'<table class="counts"><thead><tr><th>Type</th>{head}</tr></thead><tbody>{rows}</tbody></table>')
+        body.append(f'<div class="scroll"><table class="counts"><thead><tr><th>Type</th>{head}</tr></thead>'
+                    f"<tbody>{rows}</tbody></table></div>")
     if report.changes and not summary_only:
         by_kind = {k: sum(kinds[k] for kinds in counts.values()) for k in CHANGE_KINDS}
         body.append('<form class="filters" onsubmit="return false">'

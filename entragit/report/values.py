@@ -32,7 +32,7 @@ def recycle_text(state: RecycleState, today: date | None = None) -> str:
         return f"in the recycle bin until {until} ({state.note})" if state.note else f"in the recycle bin until {until}"
     if until < (today or datetime.now(timezone.utc).date()).isoformat():
         return f"was restorable from the recycle bin until ~{until} ({state.note}): purged by now"
-    return f"in the recycle bin until ~{until} ({state.note}; 30 days after deletion), unless purged earlier"
+    return f"in the recycle bin until ~{until} (30 days after the {state.note}), unless purged earlier"
 
 
 def attribution_text(who: Attribution) -> str:
@@ -46,7 +46,7 @@ def risk_text(risk: RiskFlag) -> str:
 def change_line(change: ObjectChange) -> str:
     """What happened to the object as a whole, beyond its attribute rows; empty for a plain modification."""
     if change.change == "restored":
-        when = f" (deleted by the snapshot of {change.deleted_at[:10]})" if change.deleted_at else ""
+        when = f" (deletion recorded by the snapshot of {change.deleted_at[:10]})" if change.deleted_at else ""
         rows = "; the rows below compare it with its state when deleted" if change.attributes else ""
         return f"restored: back with the same id after a deletion{when}{rows}"
     if change.change == "removed" and change.recycle is not None:
