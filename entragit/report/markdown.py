@@ -92,11 +92,11 @@ def render(report: DiffReport, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     # Room for the cut line, whose count has at most as many digits as the number of objects.
     reserve = len(_cut(len(report.changes)))
     for shown, change in enumerate(report.changes):
-        block = _block(report, change)
+        block = _block(report, change) + "\n"
         last = shown == len(report.changes) - 1
         if len(text) + len(block) > limit - (0 if last else reserve):
             return text + _cut(len(report.changes) - shown)
-        text += block + "\n"
+        text += block
     return text
 
 
