@@ -200,7 +200,9 @@ def split_relations(object_type: ObjectType, obj: Obj | None) -> tuple[Obj, dict
 
 
 def compare(object_type: ObjectType, object_id: str, old: Obj | None, new: Obj | None,
-            names: NameLookup) -> ObjectChange | None:
+            names: NameLookup | None) -> ObjectChange | None:
+    """The change of one object; names are looked up for its members unless names is None (the caller
+    then names them all at once)."""
     if old == new:
         return None
     old_attrs, old_rel = split_relations(object_type, old)
@@ -214,7 +216,7 @@ def compare(object_type: ObjectType, object_id: str, old: Obj | None, new: Obj |
         before, after = set(old_rel.get(rel.name, [])), set(new_rel.get(rel.name, []))
         for action, ids in (("removed", before - after), ("added", after - before)):
             for member_id in sorted(ids):
-                found = names(member_id, rel.member_types)
+                found = names(member_id, rel.member_types) if names else None
                 result.members.append(MemberChange(rel.name, action, member_id,
                                                    found[1] if found else None, found[0] if found else None))
     return result
@@ -225,52 +227,159 @@ def _sort(changes: list[ObjectChange]) -> list[ObjectChange]:
     return sorted(changes, key=lambda c: (order[c.type], (c.display_name or "").lower(), c.id))
 
 
+def _top_level_blocks(data: bytes) -> dict[bytes, bytes] | None:
+    """A canonical file cut into its top-level entries (key text -> the entry's lines), or None where the
+    text is not laid out as entragit writes it (a hand edit with comments, say): then it is parsed whole."""
+    blocks: dict[bytes, bytes] = {}
+    key = None
+    lines: list[bytes] = []
+    for line in data.splitlines(keepends=True):
+        if line[:1] in (b" ", b"-") and key is not None:
+            lines.append(line)
+            continue
+        if line[:1] in (b"", b" ", b"-", b"#", b"\t", b"\n", b".", b"%", b"?") or b":" not in line:
+            return None
+        if key is not None:
+            blocks[key] = b"".join(lines)
+        key, lines = line.split(b":", 1)[0], [line]
+        if key in blocks:
+            return None
+    if key is not None:
+        blocks[key] = b"".join(lines)
+    return blocks
+
+
+# A one-line entry whose value YAML can only read as text (or as a boolean): read without the YAML parser.
+_PLAIN_ENTRY = re.compile(rb"([A-Za-z][A-Za-z0-9]*): ([A-Za-z][A-Za-z0-9 ._@'()/-]*[A-Za-z0-9.)]|[A-Za-z]|"
+                          rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\n")
+# An entry holding a list of ids (members, owners, a policy's groups), one per line.
+_ID_LIST = re.compile(rb"([A-Za-z][A-Za-z0-9]*):\n((?:- [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n)+)")
+_WORDS = {b"true": True, b"True": True, b"TRUE": True, b"false": False, b"False": False, b"FALSE": False}
+# Read by YAML 1.2 or by older parsers as something other than text: left to the YAML parser.
+_NOT_TEXT = {b"null", b"yes", b"no", b"on", b"off", b"y", b"n", b"true", b"false"}
+
+
+class _Entries:
+    """Parses canonical files only as far as a report needs.
+
+    Canonical files put one attribute per top-level entry, so the entries whose bytes differ between two
+    versions are the attributes that changed; only those (and the display name) are parsed, and an entry
+    seen before (`department: Sales` in a thousand files) is parsed once. This is what keeps a report on
+    a mass change within a minute: whole-file YAML parsing would dominate it.
+    """
+
+    def __init__(self) -> None:
+        self._parsed: dict[bytes, Obj] = {}
+
+    def _entry(self, block: bytes, path: str, commit: str) -> Obj | None:
+        if block not in self._parsed:
+            parsed: Obj
+            plain = _PLAIN_ENTRY.fullmatch(block)
+            ids = _ID_LIST.fullmatch(block) if plain is None else None
+            if ids is not None:
+                parsed = {ids[1].decode(): [line[2:].decode() for line in ids[2].splitlines()]}
+            elif plain is not None and plain[2] in _WORDS:
+                parsed = {plain[1].decode(): _WORDS[plain[2]]}
+            elif plain is not None and plain[2].lower() not in _NOT_TEXT:
+                parsed = {plain[1].decode(): plain[2].decode()}
+            else:
+                parsed = canonical.load(block, path, commit)
+            if len(parsed) != 1:
+                return None
+            self._parsed[block] = parsed
+        return self._parsed[block]
+
+    def value(self, data: bytes, key: str, path: str, commit: str) -> Any:
+        """One top-level attribute of a file."""
+        blocks = _top_level_blocks(data)
+        if blocks is not None:
+            block = blocks.get(key.encode())
+            entry = self._entry(block, path, commit) if block is not None else {}
+            if entry is not None:
+                return entry.get(key)
+        return canonical.load(data, path, commit).get(key)
+
+    def _part(self, blocks: dict[bytes, bytes], keys: set[bytes], path: str, commit: str) -> Obj | None:
+        part: Obj = {}
+        for key in keys & blocks.keys():
+            entry = self._entry(blocks[key], path, commit)
+            if entry is None:
+                return None
+            part.update(entry)
+        return part
+
+    def differing(self, object_type: ObjectType, old: bytes, new: bytes, path: str, commit_a: str,
+                  commit_b: str) -> tuple[Obj, Obj]:
+        old_blocks, new_blocks = _top_level_blocks(old), _top_level_blocks(new)
+        if old_blocks is not None and new_blocks is not None:
+            keys = {k for k in old_blocks.keys() | new_blocks.keys() if old_blocks.get(k) != new_blocks.get(k)}
+            keys.add(object_type.display_key.encode())
+            old_part = self._part(old_blocks, keys, path, commit_a)
+            new_part = self._part(new_blocks, keys, path, commit_b)
+            if old_part is not None and new_part is not None:
+                return old_part, new_part
+        return canonical.load(old, path, commit_a), canonical.load(new, path, commit_b)
+
+
 class Names:
     """Display names for ids: from objects already at hand, then from the files of the given commits.
 
-    Only the ids a report shows are looked up, so the cost follows the change, not the tenant. An id
-    is tried in the types that can sit at that place (a member is a user or a group); failing that, the
-    folder holding it comes from one listing of the commit's tree, read once.
+    Only the ids a report shows are looked up, so the cost follows the change, not the tenant: many ids
+    at once, through one tree listing per commit narrowed to the paths they can have (a member is a user
+    or a group) and one stream of blobs. An id of no expected type is found in a full listing of the
+    commit's tree, read once.
     """
 
-    def __init__(self, repo: BackupRepo, commits: list[str]) -> None:
+    def __init__(self, repo: BackupRepo, commits: list[str], entries: _Entries | None = None) -> None:
         self._repo = repo
         self._commits = commits
+        self._entries = entries or _Entries()
         self._known: dict[str, tuple[str, str | None]] = {}
         self._looked: set[str] = set()
-        self._folders: dict[str, dict[str, ObjectType]] = {}
+        self._trees: dict[str, dict[str, tuple[ObjectType, str]]] = {}
 
     def add(self, object_type: ObjectType, objects: dict[str, Obj | None]) -> None:
         for object_id, obj in objects.items():
             if obj is not None:
                 self._known.setdefault(object_id, (object_type.name, obj.get(object_type.display_key)))
 
-    def _type_holding(self, commit: str, object_id: str) -> ObjectType | None:
-        if commit not in self._folders:
-            listing = self._repo.git.git.ls_tree("-r", "-z", "--name-only", commit)
-            self._folders[commit] = {located[1]: located[0] for path in filter(None, listing.split("\0"))
-                                     if (located := split_path(path))}
-        return self._folders[commit].get(object_id)
+    def _listing(self, commit: str, paths: list[str] | None) -> dict[str, tuple[ObjectType, str]]:
+        """id -> (type, blob id) for the given paths of a commit, or for all of its objects."""
+        listing = self._repo.git.git.ls_tree("-r", "-z", commit, "--", *(paths or []))
+        found = {}
+        for entry in filter(None, listing.split("\0")):
+            meta, path = entry.split("\t", 1)
+            located = split_path(path)
+            if located is not None:
+                found[located[1]] = (located[0], meta.split()[2])
+        return found
 
-    def _read(self, commit: str, object_type: ObjectType, object_id: str) -> bool:
-        try:
-            obj = self._repo.read_object(commit, object_type, object_id)
-        except StoreError:
-            return False
-        if obj is not None:
-            self._known[object_id] = (object_type.name, obj.get(object_type.display_key))
-        return obj is not None
+    def _learn(self, commit: str, located: dict[str, tuple[ObjectType, str]]) -> None:
+        blobs = self._repo.read_blobs([blob for _, blob in located.values()])
+        for object_id, (object_type, blob) in located.items():
+            path = object_path(object_type, object_id)
+            shown = self._entries.value(blobs[blob], object_type.display_key, path, commit)
+            self._known[object_id] = (object_type.name, shown)
+
+    def prefetch(self, wanted: dict[str, tuple[str, ...]]) -> None:
+        """Look up many ids (id -> the types it likely is) at once."""
+        pending = {i: likely for i, likely in wanted.items() if i not in self._known and i not in self._looked}
+        self._looked |= pending.keys()
+        for commit in self._commits:
+            hinted = [f"{t}/{i}.yaml" for i, likely in pending.items() for t in likely if t in REGISTRY]
+            if hinted:
+                self._learn(commit, self._listing(commit, hinted))
+                pending = {i: likely for i, likely in pending.items() if i not in self._known}
+        for commit in self._commits:
+            if not pending:
+                return
+            if commit not in self._trees:
+                self._trees[commit] = self._listing(commit, None)
+            self._learn(commit, {i: self._trees[commit][i] for i in pending if i in self._trees[commit]})
+            pending = {i: likely for i, likely in pending.items() if i not in self._known}
 
     def __call__(self, object_id: str, likely: tuple[str, ...] = ()) -> tuple[str, str | None] | None:
-        if object_id in self._known or object_id in self._looked:
-            return self._known.get(object_id)
-        self._looked.add(object_id)
-        for commit in self._commits:
-            if any(self._read(commit, REGISTRY[name], object_id) for name in likely if name in REGISTRY):
-                break
-            object_type = self._type_holding(commit, object_id)
-            if object_type is not None and self._read(commit, object_type, object_id):
-                break
+        self.prefetch({object_id: likely})
         return self._known.get(object_id)
 
 
@@ -394,19 +503,29 @@ def _ids_in(value: Any) -> list[str]:
 
 
 def _referenced_names(changes: list[ObjectChange], names: Names) -> dict[str, tuple[str, str | None]]:
-    found: dict[str, tuple[str, str | None]] = {}
+    wanted: dict[str, tuple[str, ...]] = {}
     for change in changes:
         object_type = REGISTRY[change.type]
         paths = reference_paths(object_type)
         for row in change.attributes:
-            if row.path not in paths:
-                continue
-            likely = object_type.references.get(row.path) or _single_target(object_type, row.path)
-            for object_id in _ids_in(row.old) + _ids_in(row.new):
-                named = names(object_id, likely)
-                if named is not None:
-                    found[object_id] = named
-    return found
+            if row.path in paths:
+                likely = object_type.references.get(row.path) or _single_target(object_type, row.path)
+                wanted.update(dict.fromkeys(_ids_in(row.old) + _ids_in(row.new), likely))
+    names.prefetch(wanted)
+    return {i: found for i in wanted if (found := names(i)) is not None}
+
+
+def _name_members(changes: list[ObjectChange], names: Names) -> None:
+    """Fill in who each member change is about, all members of the report looked up at once."""
+    wanted: dict[str, tuple[str, ...]] = {}
+    for change in changes:
+        for member in change.members:
+            rel = REGISTRY[change.type].relationship(member.relationship)
+            wanted[member.id] = rel.member_types if rel else ()
+    names.prefetch(wanted)
+    for change in changes:
+        change.members = [replace(m, display_name=found[1], type=found[0]) if (found := names(m.id)) else m
+                          for m in change.members]
 
 
 def _single_target(object_type: ObjectType, name: str) -> tuple[str, ...]:
@@ -417,7 +536,7 @@ def _single_target(object_type: ObjectType, name: str) -> tuple[str, ...]:
 def _changes(pairs: list[_Pair], names: Names, attributes: tuple[str, ...]) -> list[ObjectChange]:
     changes = []
     for pair in pairs:
-        change = compare(pair.object_type, pair.object_id, pair.old, pair.new, names)
+        change = compare(pair.object_type, pair.object_id, pair.old, pair.new, None)
         if pair.deleted_at is not None:
             shown = (pair.new or {}).get(pair.object_type.display_key)
             change = replace(change or ObjectChange(pair.object_type.name, pair.object_id, shown, "restored"),
@@ -427,75 +546,13 @@ def _changes(pairs: list[_Pair], names: Names, attributes: tuple[str, ...]) -> l
             change = _narrowed(change, attributes)
         if change is not None:
             changes.append(change)
+    _name_members(changes, names)
     return _sort(changes)
 
 
-def _commit_time(repo: BackupRepo, commit: str) -> str:
-    return str(repo.git.git.show("-s", "--format=%cI", commit))
-
-
-def _top_level_blocks(data: bytes) -> dict[bytes, bytes] | None:
-    """A canonical file cut into its top-level entries (key text -> the entry's lines), or None where the
-    text is not laid out as entragit writes it (a hand edit with comments, say): then it is parsed whole."""
-    blocks: dict[bytes, bytes] = {}
-    key = None
-    lines: list[bytes] = []
-    for line in data.splitlines(keepends=True):
-        if line[:1] in (b" ", b"-") and key is not None:
-            lines.append(line)
-            continue
-        if line[:1] in (b"", b" ", b"-", b"#", b"\t", b"\n", b".", b"%", b"?") or b":" not in line:
-            return None
-        if key is not None:
-            blocks[key] = b"".join(lines)
-        key, lines = line.split(b":", 1)[0], [line]
-        if key in blocks:
-            return None
-    if key is not None:
-        blocks[key] = b"".join(lines)
-    return blocks
-
-
-class _ChangedFiles:
-    """Parses the two versions of a changed file only where they differ.
-
-    Canonical files put one attribute per top-level entry, so the entries whose bytes differ are the
-    attributes that changed; only those (and the display name) are parsed, and an entry seen before
-    (`department: Sales` in a thousand files) is parsed once. This is what keeps a report on a mass
-    change within a minute: whole-file YAML parsing would dominate it.
-    """
-
-    def __init__(self) -> None:
-        self._parsed: dict[bytes, Obj] = {}
-
-    def _entry(self, block: bytes, path: str, commit: str) -> Obj | None:
-        if block not in self._parsed:
-            parsed = canonical.load(block, path, commit)
-            if len(parsed) != 1:
-                return None
-            self._parsed[block] = parsed
-        return self._parsed[block]
-
-    def _part(self, blocks: dict[bytes, bytes], keys: set[bytes], path: str, commit: str) -> Obj | None:
-        part: Obj = {}
-        for key in keys & blocks.keys():
-            entry = self._entry(blocks[key], path, commit)
-            if entry is None:
-                return None
-            part.update(entry)
-        return part
-
-    def differing(self, object_type: ObjectType, old: bytes, new: bytes, path: str, commit_a: str,
-                  commit_b: str) -> tuple[Obj, Obj]:
-        old_blocks, new_blocks = _top_level_blocks(old), _top_level_blocks(new)
-        if old_blocks is not None and new_blocks is not None:
-            keys = {k for k in old_blocks.keys() | new_blocks.keys() if old_blocks.get(k) != new_blocks.get(k)}
-            keys.add(object_type.display_key.encode())
-            old_part = self._part(old_blocks, keys, path, commit_a)
-            new_part = self._part(new_blocks, keys, path, commit_b)
-            if old_part is not None and new_part is not None:
-                return old_part, new_part
-        return canonical.load(old, path, commit_a), canonical.load(new, path, commit_b)
+def _commit_times(repo: BackupRepo, *commits: str) -> dict[str, str]:
+    out = str(repo.git.git.show("-s", "--format=%H %cI", *commits))
+    return dict(line.split(" ", 1) for line in out.splitlines())
 
 
 def diff_revisions(repo: BackupRepo, rev_a: str, rev_b: str, type_names: tuple[str, ...] = (),
@@ -503,11 +560,11 @@ def diff_revisions(repo: BackupRepo, rev_a: str, rev_b: str, type_names: tuple[s
     """Differences between two commits; only the files git names as changed are read, in one stream."""
     commit_a, commit_b = repo.resolve(rev_a), repo.resolve(rev_b)
     types = resolve_types(type_names)
-    names = Names(repo, [commit_b, commit_a])
+    files = _Entries()
+    names = Names(repo, [commit_b, commit_a], files)
     changed = [(c, located) for c in repo.changed_paths(commit_a, commit_b, types)
                if (located := split_path(c.path)) is not None and _wanted(located[1], ids)]
     blobs = repo.read_blobs([b for c, _ in changed for b in (c.old_blob, c.new_blob) if b is not None])
-    files = _ChangedFiles()
     pairs = []
     for path_change, (object_type, object_id) in changed:
         old_blob, new_blob = path_change.old_blob, path_change.new_blob
@@ -524,8 +581,8 @@ def diff_revisions(repo: BackupRepo, rev_a: str, rev_b: str, type_names: tuple[s
     if ids:
         present = {i for t in types for c in (commit_a, commit_b) for i in repo.read_objects(c, t, ids)}
         _require_found(ids, present, f"{rev_a} or {rev_b}")
-    old_side = Side(rev_a, commit_a, _commit_time(repo, commit_a))
-    new_side = Side(rev_b, commit_b, _commit_time(repo, commit_b))
+    times = _commit_times(repo, commit_a, commit_b)
+    old_side, new_side = Side(rev_a, commit_a, times[commit_a]), Side(rev_b, commit_b, times[commit_b])
     _restored(repo, commit_a, pairs)
     _removed_from_history(repo, commit_a, commit_b, str(new_side.time), pairs)
     changes = _changes(pairs, names, attributes)
@@ -562,7 +619,7 @@ def diff_live(repo: BackupRepo, client: GraphClient, rev: str, type_names: tuple
     _restored(repo, commit, pairs)
     _removed_from_tenant(client, pairs)
     changes = _changes(pairs, names, attributes)
-    return DiffReport(Side(rev, commit, _commit_time(repo, commit)), Side("live", None, read_at), changes,
+    return DiffReport(Side(rev, commit, _commit_times(repo, commit)[commit]), Side("live", None, read_at), changes,
                       names=_referenced_names(changes, names))
 
 
