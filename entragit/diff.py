@@ -249,14 +249,54 @@ def _top_level_blocks(data: bytes) -> dict[bytes, bytes] | None:
     return blocks
 
 
-# A one-line entry whose value YAML can only read as text (or as a boolean): read without the YAML parser.
-_PLAIN_ENTRY = re.compile(rb"([A-Za-z][A-Za-z0-9]*): ([A-Za-z][A-Za-z0-9 ._@'()/-]*[A-Za-z0-9.)]|[A-Za-z]|"
-                          rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\n")
-# An entry holding a list of ids (members, owners, a policy's groups), one per line.
-_ID_LIST = re.compile(rb"([A-Za-z][A-Za-z0-9]*):\n((?:- [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\n)+)")
+_KEY = re.compile(rb"[A-Za-z][A-Za-z0-9]*")
+# A value YAML can only read as text: words, names, addresses, ids.
+_TEXT = re.compile(rb"[A-Za-z][A-Za-z0-9 ._@'()/-]*[A-Za-z0-9.)]|[A-Za-z]|"
+                   rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _WORDS = {b"true": True, b"True": True, b"TRUE": True, b"false": False, b"False": False, b"FALSE": False}
 # Read by YAML 1.2 or by older parsers as something other than text: left to the YAML parser.
 _NOT_TEXT = {b"null", b"yes", b"no", b"on", b"off", b"y", b"n", b"true", b"false"}
+
+
+def _scalar(raw: bytes) -> tuple[bool, Any]:
+    if raw in _WORDS:
+        return True, _WORDS[raw]
+    if _TEXT.fullmatch(raw) and raw.lower() not in _NOT_TEXT:
+        return True, raw.decode()
+    return False, None
+
+
+def _key_value(line: bytes) -> tuple[str, Any] | None:
+    key, separator, raw = line.partition(b": ")
+    if not separator or not _KEY.fullmatch(key):
+        return None
+    ok, value = _scalar(raw)
+    return (key.decode(), value) if ok else None
+
+
+def _simple_entry(block: bytes) -> Obj | None:
+    """A top-level entry read without the YAML parser, when it is one of the shapes canonical files are
+    mostly made of: `key: text`, `key: true`, a list of texts, a map of texts; None for anything else."""
+    lines = block.split(b"\n")
+    if lines[-1] != b"":
+        return None
+    head, body = lines[0], lines[1:-1]
+    if not body:
+        pair = _key_value(head)
+        return {pair[0]: pair[1]} if pair else None
+    if not head.endswith(b":") or not _KEY.fullmatch(head[:-1]):
+        return None
+    key = head[:-1].decode()
+    if all(line.startswith(b"- ") for line in body):
+        items = [_scalar(line[2:]) for line in body]
+        return {key: [value for _, value in items]} if all(ok for ok, _ in items) else None
+    mapping: Obj = {}
+    for line in body:
+        pair = _key_value(line[2:]) if line.startswith(b"  ") else None
+        if pair is None:
+            return None
+        mapping[pair[0]] = pair[1]
+    return {key: mapping}
 
 
 class _Entries:
@@ -273,17 +313,7 @@ class _Entries:
 
     def _entry(self, block: bytes, path: str, commit: str) -> Obj | None:
         if block not in self._parsed:
-            parsed: Obj
-            plain = _PLAIN_ENTRY.fullmatch(block)
-            ids = _ID_LIST.fullmatch(block) if plain is None else None
-            if ids is not None:
-                parsed = {ids[1].decode(): [line[2:].decode() for line in ids[2].splitlines()]}
-            elif plain is not None and plain[2] in _WORDS:
-                parsed = {plain[1].decode(): _WORDS[plain[2]]}
-            elif plain is not None and plain[2].lower() not in _NOT_TEXT:
-                parsed = {plain[1].decode(): plain[2].decode()}
-            else:
-                parsed = canonical.load(block, path, commit)
+            parsed = _simple_entry(block) or canonical.load(block, path, commit)
             if len(parsed) != 1:
                 return None
             self._parsed[block] = parsed
@@ -551,7 +581,8 @@ def _changes(pairs: list[_Pair], names: Names, attributes: tuple[str, ...]) -> l
 
 
 def _commit_times(repo: BackupRepo, *commits: str) -> dict[str, str]:
-    out = str(repo.git.git.show("-s", "--format=%H %cI", *commits))
+    # Not `git show -s`: it computes each commit's diff before throwing it away.
+    out = str(repo.git.git.log("--no-walk", "--format=%H %cI", *commits))
     return dict(line.split(" ", 1) for line in out.splitlines())
 
 
