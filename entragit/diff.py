@@ -351,6 +351,15 @@ class _Entries:
         return canonical.load(old, path, commit_a), canonical.load(new, path, commit_b)
 
 
+# git matches every tree entry against every pathspec: above this many paths, naming their folders
+# (and filtering the answer) is cheaper than naming each path.
+_PATHSPEC_LIMIT = 300
+
+
+def _pathspec(paths: list[str]) -> list[str]:
+    return paths if len(paths) <= _PATHSPEC_LIMIT else sorted({p.split("/", 1)[0] + "/" for p in paths})
+
+
 class Names:
     """Display names for ids: from objects already at hand, then from the files of the given commits.
 
@@ -375,12 +384,13 @@ class Names:
 
     def _listing(self, commit: str, paths: list[str] | None) -> dict[str, tuple[ObjectType, str]]:
         """id -> (type, blob id) for the given paths of a commit, or for all of its objects."""
-        listing = self._repo.git.git.ls_tree("-r", "-z", commit, "--", *(paths or []))
+        listing = self._repo.git.git.ls_tree("-r", "-z", commit, "--", *_pathspec(paths or []))
+        wanted = set(paths or [])
         found = {}
         for entry in filter(None, listing.split("\0")):
             meta, path = entry.split("\t", 1)
             located = split_path(path)
-            if located is not None:
+            if located is not None and (not wanted or path in wanted):
                 found[located[1]] = (located[0], meta.split()[2])
         return found
 
@@ -439,17 +449,13 @@ def _narrowed(change: ObjectChange, prefixes: tuple[str, ...]) -> ObjectChange |
     return replace(change, attributes=rows, members=members)
 
 
-# Above this many paths, one `git log` over the type folders beats one naming every path.
-_PATHSPEC_LIMIT = 500
-
-
 def _deletions(repo: BackupRepo, revisions: list[str], paths: list[str]) -> dict[str, tuple[str, str]]:
     """path -> (commit, commit time) of the newest commit among revisions that deleted the file."""
     if not paths:
         return {}
-    spec = paths if len(paths) <= _PATHSPEC_LIMIT else sorted({p.split("/", 1)[0] + "/" for p in paths})
     out = repo.git.git(c="core.quotePath=false").log(
-        "--diff-filter=D", "--no-renames", "--name-only", "--format=%x1e%H%x1f%cI", *revisions, "--", *spec)
+        "--diff-filter=D", "--no-renames", "--name-only", "--format=%x1e%H%x1f%cI", *revisions, "--",
+        *_pathspec(paths))
     wanted, found = set(paths), {}
     for block in out.split("\x1e")[1:]:
         head, _, names = block.partition("\n")
