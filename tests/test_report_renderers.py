@@ -5,16 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from entragit.diff import (
-    AttributeChange,
-    Attribution,
-    DiffReport,
-    MemberChange,
-    ObjectChange,
-    RecycleState,
-    RiskFlag,
-    Side,
-)
+from entragit.diff import AttributeChange, Attribution, DiffReport, MemberChange, ObjectChange
+from entragit.diff import RecycleState, RiskFlag, Side
 from entragit.report import html_report, markdown, render, table
 
 
@@ -46,6 +38,10 @@ def _report() -> DiffReport:
         names={"u-alex": ("users", "Alex Wilber"), "u-megan": ("users", "Megan Bowen"),
                "g-glass": ("groups", "Break Glass")},
     )
+
+
+def _missing(text: str, expected: list[str]) -> list[str]:
+    return [line for line in expected if line not in text]
 
 
 def _plain(text: str) -> str:
@@ -80,10 +76,12 @@ def test_table_puts_risks_first_and_shows_names_beside_ids_and_where_removed_obj
 def test_table_summary_counts_per_type_and_kind() -> None:
     text = _plain(render(_report(), "table", summary=True))
 
-    assert "  TYPE                       ADDED  REMOVED  MODIFIED  RESTORED" in text
-    assert "  users                          0        0         1         1" in text
-    assert "  groups                         0        2         1         0" in text
-    assert "  conditionalAccessPolicies      0        0         1         0" in text
+    assert _missing(text, [
+        "  TYPE                       ADDED  REMOVED  MODIFIED  RESTORED",
+        "  users                          0        0         1         1",
+        "  groups                         0        2         1         0",
+        "  conditionalAccessPolicies      0        0         1         0",
+    ]) == []
     assert "Adele Vance" not in text
 
 
@@ -92,17 +90,19 @@ def test_markdown_opens_with_counts_then_one_collapsed_block_per_object() -> Non
 
     assert text.startswith("### entragit: differences from `aaaaaaaaaa` (2099-01-01T02:00:00+00:00) to `bbbbbbbbbb`")
     assert "> - [high] ca-exclusion-added: Require MFA (conditionalAccessPolicies/p-mfa): excludeGroups gained Break Glass" in text
-    assert "_attribution unavailable: no AuditLog.Read.All permission_" in text
-    assert "| Type | Added | Removed | Modified | Restored |" in text
-    assert "| users | 0 | 0 | 1 | 1 |" in text
-    assert "| groups | 0 | 2 | 1 | 0 |" in text
-    assert "| **Total** | **0** | **2** | **3** | **1** |" in text
+    assert _missing(text, [
+        "_attribution unavailable: no AuditLog.Read.All permission_",
+        "| Type | Added | Removed | Modified | Restored |",
+        "| users | 0 | 0 | 1 | 1 |",
+        "| groups | 0 | 2 | 1 | 0 |",
+        "| **Total** | **0** | **2** | **3** | **1** |",
+        "<summary>✏️ users / <b>Adele Vance</b> <code>u-adele</code>: modified, 2 change(s)</summary>",
+        "| `manager` | <code>Alex Wilber (u-alex)</code> | <code>Megan Bowen (u-megan)</code> |",
+        "- changed by admin@contoso.com (Update user) at 2099-01-02T10:00:00Z",
+        "- members ➖ removed: Adele Vance (`users/u-adele`)",
+        "removed: in the recycle bin until ~2099-01-31",
+    ]) == []
     assert text.count("<details>") == 6 and text.count("</details>") == 6
-    assert ("<summary>✏️ users / <b>Adele Vance</b> <code>u-adele</code>: modified, 2 change(s)</summary>") in text
-    assert "| `manager` | <code>Alex Wilber (u-alex)</code> | <code>Megan Bowen (u-megan)</code> |" in text
-    assert "- changed by admin@contoso.com (Update user) at 2099-01-02T10:00:00Z" in text
-    assert "- members ➖ removed: Adele Vance (`users/u-adele`)" in text
-    assert "removed: in the recycle bin until ~2099-01-31" in text
     assert "more object(s) not shown" not in text
 
 
