@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 
 from entragit.config import Config
-from entragit.connect import graph_client
 from entragit.sim import Simulator
 from entragit.snapshot import take_snapshot
 from entragit.store import BackupRepo, init_repo
@@ -43,7 +42,6 @@ class Story:
     """Removed from the HR team."""
     created: dict[str, Any]
     team: dict[str, Any]
-    glass: dict[str, Any]
     policy: dict[str, Any]
     servicenow: dict[str, Any]
     """A cloud security group, deleted: it goes to the recycle bin."""
@@ -77,7 +75,6 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
             info.write_text(json.dumps(sim.info()))
             repo = init_repo(folder / "backup", Config(tenant_id=sim.tenant_id, client_id=sim.client_id,
                                                        simulator=str(info)))
-            repo.config.connection()  # the simulator's info file must be readable before the snapshots
             admin = Admin(sim)
             now = datetime.now(timezone.utc).replace(microsecond=0)
             times = [now - timedelta(days=10), now - timedelta(days=3), now]
@@ -88,7 +85,6 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
                                                           "$expand": "manager($select=id)"})
             boss = next(u for u in hr[3:] if u["id"] != (elena.get("manager") or {}).get("id"))
             team = admin.group("HR Team")
-            glass = admin.group("CA Exclusion - Break Glass")
             servicenow = admin.group("Operations - ServiceNow Users")
             policy = next(p for p in admin.get("identity/conditionalAccess/policies")["value"]
                           if p["displayName"] == "Require MFA for all users")
@@ -118,7 +114,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
             admin.call("PATCH", f"users/{nadia['id']}", json={"officeLocation": "Back again"})
             commits.append(_snapshot(repo, times[2]))
             yield Story(sim, admin, str(repo.root), times, commits, elena, boss, nadia, newcomer, leaver, created,
-                        team, glass, policy, servicenow, assignment)
+                        team, policy, servicenow, assignment)
 
 
 def _json(story: Story, *args: str) -> dict[str, Any]:

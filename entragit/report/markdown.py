@@ -38,7 +38,7 @@ def _side(side: Side) -> str:
 def _head(report: DiffReport) -> list[str]:
     lines = [f"### entragit: differences from {_side(report.old)} to {_side(report.new)}", ""]
     if report.risks:
-        lines += [f"> [!WARNING]", f"> **{len(report.risks)} change(s) weaken security:**"]
+        lines += ["> [!WARNING]", f"> **{len(report.risks)} change(s) weaken security:**"]
         lines += [f"> - {_cell(risk_text(r))}" for r in report.risks[:_RISK_LINES]]
         if len(report.risks) > _RISK_LINES:
             lines.append(f"> - … and {len(report.risks) - _RISK_LINES} more, see the JSON report")
