@@ -405,11 +405,15 @@ class Names:
         """Look up many ids (id -> the types it likely is) at once."""
         pending = {i: likely for i, likely in wanted.items() if i not in self._known and i not in self._looked}
         self._looked |= pending.keys()
-        for commit in self._commits:
-            hinted = [f"{t}/{i}.yaml" for i, likely in pending.items() for t in likely if t in REGISTRY]
-            if hinted:
-                self._learn(commit, self._listing(commit, hinted))
-                pending = {i: likely for i, likely in pending.items() if i not in self._known}
+        # The likeliest type first for every id (members are mostly users), then the next for the rest:
+        # each tree listing is narrowed to as few paths as possible.
+        for rank in range(max((len(likely) for likely in pending.values()), default=0)):
+            for commit in self._commits:
+                hinted = [f"{likely[rank]}/{i}.yaml" for i, likely in pending.items()
+                          if len(likely) > rank and likely[rank] in REGISTRY]
+                if hinted:
+                    self._learn(commit, self._listing(commit, hinted))
+                    pending = {i: likely for i, likely in pending.items() if i not in self._known}
         for commit in self._commits:
             if not pending:
                 return
