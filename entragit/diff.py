@@ -313,7 +313,10 @@ class _Entries:
 
     def _entry(self, block: bytes, path: str, commit: str) -> Obj | None:
         if block not in self._parsed:
-            parsed = _simple_entry(block) or canonical.load(block, path, commit)
+            try:
+                parsed = _simple_entry(block) or canonical.load(block, path, commit)
+            except StoreError:
+                return None  # the whole file is parsed instead, so the error names the file's own line
             if len(parsed) != 1:
                 return None
             self._parsed[block] = parsed

@@ -99,3 +99,16 @@ def test_reading_only_the_changed_entries_gives_the_rows_a_whole_parse_gives() -
         old_part, new_part = entries.differing(locations, old_bytes, new_bytes, "namedLocations/x.yaml", "a", "b")
         assert attribute_changes(old_part, new_part) == attribute_changes(old, new), variant
         assert new_part["displayName"] == new["displayName"]
+
+
+def test_a_hand_edit_that_does_not_parse_is_reported_at_the_line_of_its_file() -> None:
+    import pytest
+
+    from entragit.diff import _Entries
+    from entragit.errors import StoreError
+    from entragit.registry import get_type
+
+    old = b"id: x\ndisplayName: Adele\ncity: Paris\njobTitle: Analyst\n"
+    new = b"id: x\ndisplayName: Adele\ncity: Paris\njobTitle: [unclosed\n"
+    with pytest.raises(StoreError, match=r"^users/x\.yaml:[45] in commit b{12}: not valid YAML"):
+        _Entries().differing(get_type("users"), old, new, "users/x.yaml", "a" * 40, "b" * 40)
