@@ -17,7 +17,7 @@ _MARK = {"added": ("+", "green"), "removed": ("-", "red"), "modified": ("~", "ye
 def _short(side: Side) -> str:
     if side.commit is None:
         return "the live tenant"
-    name = side.label if side.label.startswith(side.commit[:7]) else f"{side.label} ({side.commit[:10]})"
+    name = side.commit[:10] if side.label.startswith(side.commit[:7]) else f"{side.label} ({side.commit[:10]})"
     return f"{name}, {side.time}" if side.time else name
 
 
