@@ -153,6 +153,7 @@ def test_list_item_added_to_a_policy_is_shown_with_the_user_name(story: Story) -
     table = run("diff", story.commits[0], story.commits[1], "--repo", story.root, "--type",
                 "conditionalAccessPolicies").output
     assert f'conditions.users.excludeUsers  (not set)  ->  ["{story.elena["displayName"]} ({story.elena["id"]})"]' in table
+    assert "\x1b[" not in table  # colour only on a terminal
 
 
 def test_membership_added_and_removed(story: Story) -> None:
