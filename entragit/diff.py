@@ -600,7 +600,8 @@ def _commit_times(repo: BackupRepo, *commits: str) -> dict[str, str]:
 
 
 def diff_revisions(repo: BackupRepo, rev_a: str, rev_b: str, type_names: tuple[str, ...] = (),
-                   ids: tuple[str, ...] = (), attributes: tuple[str, ...] = ()) -> DiffReport:
+                   ids: tuple[str, ...] = (), attributes: tuple[str, ...] = (),
+                   progress: Callable[[str, int], None] | None = None) -> DiffReport:
     """Differences between two commits; only the files git names as changed are read, in one stream."""
     commit_a, commit_b = repo.resolve(rev_a), repo.resolve(rev_b)
     types = resolve_types(type_names)
@@ -622,6 +623,8 @@ def diff_revisions(repo: BackupRepo, rev_a: str, rev_b: str, type_names: tuple[s
             new = None if new_blob is None else canonical.load(blobs[new_blob], path_change.path, commit_b)
         names.add(object_type, {object_id: new or old})
         pairs.append(_Pair(object_type, object_id, old, new))
+        if progress and len(pairs) % 5000 == 0:
+            progress("changed files", len(pairs))
     if ids:
         present = {i for t in types for c in (commit_a, commit_b) for i in repo.read_objects(c, t, ids)}
         _require_found(ids, present, f"{rev_a} or {rev_b}")
@@ -759,4 +762,4 @@ def make_report(repo: BackupRepo, rev_a: str | None, rev_b: str | None, *, live:
     from entragit.diffcache import DiffCache
 
     return DiffCache(repo).report(old, new, type_names, ids, attributes,
-                                  lambda: diff_revisions(repo, old, new, type_names, ids, attributes))
+                                  lambda: diff_revisions(repo, old, new, type_names, ids, attributes, progress))
