@@ -187,8 +187,9 @@ class BackupRepo:
         wanted = list(dict.fromkeys(blob_ids))
         if not wanted:
             return {}
-        process = subprocess.Popen(["git", "cat-file", "--batch"], cwd=self.root, stdin=subprocess.PIPE,
-                                   stdout=subprocess.PIPE)
+        # --buffer: git writes the answers in large chunks, not one flushed write per blob.
+        process = subprocess.Popen(["git", "cat-file", "--batch", "--buffer"], cwd=self.root,
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         assert process.stdin is not None and process.stdout is not None
 
         def ask() -> None:
