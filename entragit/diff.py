@@ -363,6 +363,18 @@ def _pathspec(paths: list[str]) -> list[str]:
     return paths if len(paths) <= _PATHSPEC_LIMIT else sorted({p.split("/", 1)[0] + "/" for p in paths})
 
 
+def _blobs_at(repo: BackupRepo, commit: str, paths: list[str] | None) -> dict[str, str]:
+    """path -> blob id of the given paths in a commit (those it has), or of every file: one tree listing."""
+    listing = repo.git.git.ls_tree("-r", "-z", commit, "--", *_pathspec(paths or []))
+    wanted = set(paths or [])
+    found = {}
+    for entry in filter(None, listing.split("\0")):
+        meta, path = entry.split("\t", 1)
+        if not wanted or path in wanted:
+            found[path] = meta.split()[2]
+    return found
+
+
 class Names:
     """Display names for ids: from objects already at hand, then from the files of the given commits.
 
@@ -387,15 +399,8 @@ class Names:
 
     def _listing(self, commit: str, paths: list[str] | None) -> dict[str, tuple[ObjectType, str]]:
         """id -> (type, blob id) for the given paths of a commit, or for all of its objects."""
-        listing = self._repo.git.git.ls_tree("-r", "-z", commit, "--", *_pathspec(paths or []))
-        wanted = set(paths or [])
-        found = {}
-        for entry in filter(None, listing.split("\0")):
-            meta, path = entry.split("\t", 1)
-            located = split_path(path)
-            if located is not None and (not wanted or path in wanted):
-                found[located[1]] = (located[0], meta.split()[2])
-        return found
+        return {located[1]: (located[0], blob) for path, blob in _blobs_at(self._repo, commit, paths).items()
+                if (located := split_path(path)) is not None}
 
     def _learn(self, commit: str, located: dict[str, tuple[ObjectType, str]]) -> None:
         blobs = self._repo.read_blobs([blob for _, blob in located.values()])
@@ -488,10 +493,18 @@ def _restored(repo: BackupRepo, before: str, pairs: list[_Pair]) -> None:
     """Mark the objects that are new since `before` but were in an earlier snapshot: restored, most likely
     from the recycle bin (same id). Their old side becomes the state they were deleted in."""
     fresh = {object_path(p.object_type, p.object_id): p for p in pairs if p.old is None and p.new is not None}
-    for path, (commit, time) in _deletions(repo, [before], list(fresh)).items():
-        pair = fresh[path]
-        pair.old = repo.read_object(f"{commit}^", pair.object_type, pair.object_id)
-        pair.deleted_at = time
+    deletions = _deletions(repo, [before], list(fresh))
+    # Read by blob id, a listing per deleting snapshot: a restore of 500 users from the recycle bin
+    # must not cost 500 path lookups in a 100k-entry tree.
+    by_snapshot: dict[str, list[str]] = {}
+    for path, (commit, _) in deletions.items():
+        by_snapshot.setdefault(f"{commit}^", []).append(path)
+    for before_deletion, paths in by_snapshot.items():
+        blobs = _blobs_at(repo, before_deletion, paths)
+        contents = repo.read_blobs(list(blobs.values()))
+        for path, blob in blobs.items():
+            fresh[path].old = canonical.load(contents[blob], path, before_deletion)
+            fresh[path].deleted_at = deletions[path][1]
 
 
 def _after_days(time: str, days: int) -> str:
