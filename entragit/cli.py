@@ -11,7 +11,7 @@ import click
 from entragit import __version__
 from entragit.errors import EntragitError
 
-FORMATS = ("table", "json")
+FORMATS = ("table", "markdown", "json", "html")
 
 
 class _Group(click.Group):
@@ -138,33 +138,46 @@ def snapshot(repo_dir: Path, types: tuple[str, ...], accept_mass_change: bool, f
 @click.argument("rev_b", required=False)
 @repo_option
 @click.option("--live", is_flag=True, help="Compare REV_A (default: newest snapshot) with the tenant now.")
+@click.option("--since", metavar="AGE",
+              help="Compare the snapshot in force AGE ago (12h, 7d, 2w) with the newest one (or --live).")
+@click.option("--at", "at", metavar="DATE",
+              help="Compare the snapshot in force at DATE (2026-11-20, 2026-11-20T08:30; UTC unless a zone "
+                   "is given) with the newest one (or --live).")
 @click.option("--type", "types", multiple=True, metavar="T", help="Only this object type (repeatable).")
 @click.option("--id", "ids", multiple=True, metavar="ID", help="Only this object id (repeatable).")
+@click.option("--attribute", "attributes", multiple=True, metavar="PATH",
+              help="Only this attribute, relationship or dotted path and what lies under it, e.g. "
+                   "conditions.users or members (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--summary", is_flag=True, help="Only the counts per type and kind of change.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
-@click.option("--exit-code", is_flag=True, help="Exit 2 when there are differences.")
+@click.option("--exit-code", is_flag=True, help="Exit 2 when there are differences, 0 when there are none.")
 @click.option("--attribution/--no-attribution", default=True, show_default=True,
               help="Name who made each change, from the tenant's audit log (needs AuditLog.Read.All).")
-def diff(rev_a: str | None, rev_b: str | None, repo_dir: Path, live: bool, types: tuple[str, ...],
-         ids: tuple[str, ...], fmt: str, output: Path | None, exit_code: bool, attribution: bool) -> None:
+def diff(rev_a: str | None, rev_b: str | None, repo_dir: Path, live: bool, since: str | None, at: str | None,
+         types: tuple[str, ...], ids: tuple[str, ...], attributes: tuple[str, ...], fmt: str, summary: bool,
+         output: Path | None, exit_code: bool, attribution: bool) -> None:
     """Attribute-level differences between two snapshots, or a snapshot and the live tenant.
 
     With no revision: the two newest snapshots. With one: that revision and the newest snapshot.
+    The formats: table (terminal), markdown (pull request comment, CI job summary), json (the
+    documented schema entragit/diff/2), html (one self-contained page).
 
     \b
     entragit diff                       # yesterday's snapshot vs today's
-    entragit diff HEAD --live           # the newest snapshot vs the tenant now
-    entragit diff HEAD~7 --type conditionalAccessPolicies --format json
+    entragit diff --since 7d --format markdown -o drift.md
+    entragit diff HEAD --live --exit-code
+    entragit diff --at 2026-11-20 --attribute conditions.users --type conditionalAccessPolicies
     """
     from entragit.diff import make_report
     from entragit.progress import Progress
     from entragit.report import render
 
     progress = Progress()
-    report = make_report(_open(repo_dir), rev_a, rev_b, live=live, type_names=types, ids=ids, progress=progress,
-                         attribution=attribution)
+    report = make_report(_open(repo_dir), rev_a, rev_b, live=live, type_names=types, ids=ids,
+                         attributes=attributes, since=since, at=at, progress=progress, attribution=attribution)
     progress.done()
-    text = render(report, fmt)
+    text = render(report, fmt, summary)
     if output:
         output.write_text(click.unstyle(text) + "\n")
         click.echo(f"Wrote {output}.", err=True)

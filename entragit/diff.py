@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import quote
 
 import jsonpatch
 
+from entragit import canonical
 from entragit.canonical import Obj
-from entragit.errors import StoreError
-from entragit.graph import GraphClient
+from entragit.errors import GraphError, StoreError
+from entragit.graph import BatchItem, GraphClient
 from entragit.live import fetch_objects, fetch_type
-from entragit.registry import REGISTRY, ObjectType, resolve_types
-from entragit.store import BackupRepo, split_path
+from entragit.registry import RECYCLE_BIN_DAYS, REGISTRY, ObjectType, resolve_types
+from entragit.store import BackupRepo, Snapshot, object_path, split_path
 
 
 @dataclass(frozen=True)
@@ -51,8 +55,15 @@ class Attribution:
 class RecycleState:
     """Where a removed object is now: in a recycle bin until a date, or gone for good."""
 
-    in_recycle_bin: bool
+    in_recycle_bin: bool | None
+    """None when the recycle bin could not be read."""
     restorable_until: str | None
+    """ISO 8601 date (UTC) after which the bin purges the object."""
+    observed: bool = False
+    """True when read from the tenant's recycle bin (a live diff); False when estimated from snapshot times:
+    the deletion happened by the snapshot that recorded it, so the date is a bound, not a fact."""
+    note: str = ""
+    """Why the object is not in a recycle bin, or what could not be known."""
 
 
 @dataclass(frozen=True)
@@ -74,10 +85,13 @@ class ObjectChange:
     display_name: str | None
     change: str  # "added" | "removed" | "modified" | "restored"
     attributes: list[AttributeChange] = field(default_factory=list)
+    """For a restored object: the differences from its state when it was deleted."""
     members: list[MemberChange] = field(default_factory=list)
     recycle: RecycleState | None = None
     """For a removed object, when known."""
     changed_by: list[Attribution] = field(default_factory=list)
+    deleted_at: str | None = None
+    """For a restored object: the time of the snapshot that recorded its deletion."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +99,8 @@ class Side:
     label: str
     commit: str | None
     """None for the live tenant."""
+    time: str | None = None
+    """When the snapshot was committed (ISO 8601), or when the live tenant was read."""
 
 
 @dataclass
@@ -95,14 +111,33 @@ class DiffReport:
     risks: list[RiskFlag] = field(default_factory=list)
     attribution: str = "not requested"
     """"available", "not requested", or "unavailable: <why>" (e.g. no AuditLog.Read.All)."""
+    names: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    """id -> (type, display name) of every object an attribute value refers to (a manager, a CA policy's
+    excluded groups), from the same snapshots, so that every renderer can show names beside ids."""
 
     @property
     def empty(self) -> bool:
         return not self.changes
 
+    def named(self, type_name: str, path: str, value: Any) -> Any:
+        """value with each id it refers to shown as "name (id)" (ids of no known object stay as they are)."""
+        if path not in reference_paths(REGISTRY[type_name]):
+            return value
+        if isinstance(value, str):
+            found = self.names.get(value)
+            return f"{found[1] or '(no name)'} ({value})" if found else value
+        if isinstance(value, list):
+            return [self.named(type_name, path, item) for item in value]
+        return value
 
-NameLookup = Callable[[str], tuple[str, str | None] | None]
-"""id -> (type name, display name), or None when the id names nothing known."""
+
+def reference_paths(object_type: ObjectType) -> frozenset[str]:
+    """Attribute paths whose values are ids of other objects (single-valued relationships included)."""
+    return frozenset(object_type.references) | {r.name for r in object_type.relationships if not r.many}
+
+
+NameLookup = Callable[[str, tuple[str, ...]], tuple[str, str | None] | None]
+"""(id, types it likely is) -> (type name, display name), or None when the id names nothing known."""
 
 
 def _pointer_to_path(pointer: str) -> list[str]:
@@ -165,7 +200,9 @@ def split_relations(object_type: ObjectType, obj: Obj | None) -> tuple[Obj, dict
 
 
 def compare(object_type: ObjectType, object_id: str, old: Obj | None, new: Obj | None,
-            names: NameLookup) -> ObjectChange | None:
+            names: NameLookup | None) -> ObjectChange | None:
+    """The change of one object; names are looked up for its members unless names is None (the caller
+    then names them all at once)."""
     if old == new:
         return None
     old_attrs, old_rel = split_relations(object_type, old)
@@ -179,7 +216,7 @@ def compare(object_type: ObjectType, object_id: str, old: Obj | None, new: Obj |
         before, after = set(old_rel.get(rel.name, [])), set(new_rel.get(rel.name, []))
         for action, ids in (("removed", before - after), ("added", after - before)):
             for member_id in sorted(ids):
-                found = names(member_id)
+                found = names(member_id, rel.member_types) if names else None
                 result.members.append(MemberChange(rel.name, action, member_id,
                                                    found[1] if found else None, found[0] if found else None))
     return result
@@ -190,35 +227,211 @@ def _sort(changes: list[ObjectChange]) -> list[ObjectChange]:
     return sorted(changes, key=lambda c: (order[c.type], (c.display_name or "").lower(), c.id))
 
 
+def _top_level_blocks(data: bytes) -> dict[bytes, bytes] | None:
+    """A canonical file cut into its top-level entries (key text -> the entry's lines), or None where the
+    text is not laid out as entragit writes it (a hand edit with comments, say): then it is parsed whole."""
+    blocks: dict[bytes, bytes] = {}
+    key = None
+    lines: list[bytes] = []
+    for line in data.splitlines(keepends=True):
+        if line[:1] in (b" ", b"-") and key is not None:
+            lines.append(line)
+            continue
+        if line[:1] in (b"", b" ", b"-", b"#", b"\t", b"\n", b".", b"%", b"?") or b":" not in line:
+            return None
+        if key is not None:
+            blocks[key] = b"".join(lines)
+        key, lines = line.split(b":", 1)[0], [line]
+        if key in blocks:
+            return None
+    if key is not None:
+        blocks[key] = b"".join(lines)
+    return blocks
+
+
+_KEY = re.compile(rb"[A-Za-z][A-Za-z0-9]*")
+# A value YAML can only read as text: words, names, addresses, ids.
+_TEXT = re.compile(rb"[A-Za-z][A-Za-z0-9 ._@'()/-]*[A-Za-z0-9.)]|[A-Za-z]|"
+                   rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_WORDS = {b"true": True, b"True": True, b"TRUE": True, b"false": False, b"False": False, b"FALSE": False}
+# Read by YAML 1.2 or by older parsers as something other than text: left to the YAML parser.
+_NOT_TEXT = {b"null", b"yes", b"no", b"on", b"off", b"y", b"n", b"true", b"false"}
+
+
+def _scalar(raw: bytes) -> tuple[bool, Any]:
+    if raw in _WORDS:
+        return True, _WORDS[raw]
+    if _TEXT.fullmatch(raw) and raw.lower() not in _NOT_TEXT:
+        return True, raw.decode()
+    return False, None
+
+
+def _key_value(line: bytes) -> tuple[str, Any] | None:
+    key, separator, raw = line.partition(b": ")
+    if not separator or not _KEY.fullmatch(key):
+        return None
+    ok, value = _scalar(raw)
+    return (key.decode(), value) if ok else None
+
+
+def _simple_entry(block: bytes) -> Obj | None:
+    """A top-level entry read without the YAML parser, when it is one of the shapes canonical files are
+    mostly made of: `key: text`, `key: true`, a list of texts, a map of texts; None for anything else."""
+    lines = block.split(b"\n")
+    if lines[-1] != b"":
+        return None
+    head, body = lines[0], lines[1:-1]
+    if not body:
+        pair = _key_value(head)
+        return {pair[0]: pair[1]} if pair else None
+    if not head.endswith(b":") or not _KEY.fullmatch(head[:-1]):
+        return None
+    key = head[:-1].decode()
+    if all(line.startswith(b"- ") for line in body):
+        items = [_scalar(line[2:]) for line in body]
+        return {key: [value for _, value in items]} if all(ok for ok, _ in items) else None
+    mapping: Obj = {}
+    for line in body:
+        pair = _key_value(line[2:]) if line.startswith(b"  ") else None
+        if pair is None:
+            return None
+        mapping[pair[0]] = pair[1]
+    return {key: mapping}
+
+
+class _Entries:
+    """Parses canonical files only as far as a report needs.
+
+    Canonical files put one attribute per top-level entry, so the entries whose bytes differ between two
+    versions are the attributes that changed; only those (and the display name) are parsed, and an entry
+    seen before (`department: Sales` in a thousand files) is parsed once. This is what keeps a report on
+    a mass change within a minute: whole-file YAML parsing would dominate it.
+    """
+
+    def __init__(self) -> None:
+        self._parsed: dict[bytes, Obj] = {}
+
+    def _entry(self, block: bytes, path: str, commit: str) -> Obj | None:
+        if block not in self._parsed:
+            try:
+                parsed = _simple_entry(block) or canonical.load(block, path, commit)
+            except StoreError:
+                return None  # the whole file is parsed instead, so the error names the file's own line
+            if len(parsed) != 1:
+                return None
+            self._parsed[block] = parsed
+        return self._parsed[block]
+
+    def value(self, data: bytes, key: str, path: str, commit: str) -> Any:
+        """One top-level attribute of a file."""
+        blocks = _top_level_blocks(data)
+        if blocks is not None:
+            block = blocks.get(key.encode())
+            entry = self._entry(block, path, commit) if block is not None else {}
+            if entry is not None:
+                return entry.get(key)
+        return canonical.load(data, path, commit).get(key)
+
+    def _part(self, blocks: dict[bytes, bytes], keys: set[bytes], path: str, commit: str) -> Obj | None:
+        part: Obj = {}
+        for key in keys & blocks.keys():
+            entry = self._entry(blocks[key], path, commit)
+            if entry is None:
+                return None
+            part.update(entry)
+        return part
+
+    def differing(self, object_type: ObjectType, old: bytes, new: bytes, path: str, commit_a: str,
+                  commit_b: str) -> tuple[Obj, Obj]:
+        old_blocks, new_blocks = _top_level_blocks(old), _top_level_blocks(new)
+        if old_blocks is not None and new_blocks is not None:
+            keys = {k for k in old_blocks.keys() | new_blocks.keys() if old_blocks.get(k) != new_blocks.get(k)}
+            keys.add(object_type.display_key.encode())
+            old_part = self._part(old_blocks, keys, path, commit_a)
+            new_part = self._part(new_blocks, keys, path, commit_b)
+            if old_part is not None and new_part is not None:
+                return old_part, new_part
+        return canonical.load(old, path, commit_a), canonical.load(new, path, commit_b)
+
+
+# git matches every tree entry against every pathspec: above this many paths, naming their folders
+# (and filtering the answer) is cheaper than naming each path.
+_PATHSPEC_LIMIT = 300
+
+
+def _pathspec(paths: list[str]) -> list[str]:
+    return paths if len(paths) <= _PATHSPEC_LIMIT else sorted({p.split("/", 1)[0] + "/" for p in paths})
+
+
+def _blobs_at(repo: BackupRepo, commit: str, paths: list[str] | None) -> dict[str, str]:
+    """path -> blob id of the given paths in a commit (those it has), or of every file: one tree listing."""
+    listing = repo.git.git.ls_tree("-r", "-z", commit, "--", *_pathspec(paths or []))
+    wanted = set(paths or [])
+    found = {}
+    for entry in filter(None, listing.split("\0")):
+        meta, path = entry.split("\t", 1)
+        if not wanted or path in wanted:
+            found[path] = meta.split()[2]
+    return found
+
+
 class Names:
     """Display names for ids: from objects already at hand, then from the files of the given commits.
 
-    Only the ids a report actually shows are looked up, so the cost follows the change, not the tenant.
+    Only the ids a report shows are looked up, so the cost follows the change, not the tenant: many ids
+    at once, through one tree listing per commit narrowed to the paths they can have (a member is a user
+    or a group) and one stream of blobs. An id of no expected type is found in a full listing of the
+    commit's tree, read once.
     """
 
-    def __init__(self, repo: BackupRepo, commits: list[str]) -> None:
+    def __init__(self, repo: BackupRepo, commits: list[str], entries: _Entries | None = None) -> None:
         self._repo = repo
         self._commits = commits
+        self._entries = entries or _Entries()
         self._known: dict[str, tuple[str, str | None]] = {}
         self._looked: set[str] = set()
+        self._trees: dict[str, dict[str, tuple[ObjectType, str]]] = {}
 
     def add(self, object_type: ObjectType, objects: dict[str, Obj | None]) -> None:
         for object_id, obj in objects.items():
             if obj is not None:
                 self._known.setdefault(object_id, (object_type.name, obj.get(object_type.display_key)))
 
-    def __call__(self, object_id: str) -> tuple[str, str | None] | None:
-        if object_id not in self._known and object_id not in self._looked:
-            self._looked.add(object_id)
+    def _listing(self, commit: str, paths: list[str] | None) -> dict[str, tuple[ObjectType, str]]:
+        """id -> (type, blob id) for the given paths of a commit, or for all of its objects."""
+        return {located[1]: (located[0], blob) for path, blob in _blobs_at(self._repo, commit, paths).items()
+                if (located := split_path(path)) is not None}
+
+    def _learn(self, commit: str, located: dict[str, tuple[ObjectType, str]]) -> None:
+        blobs = self._repo.read_blobs([blob for _, blob in located.values()])
+        for object_id, (object_type, blob) in located.items():
+            path = object_path(object_type, object_id)
+            shown = self._entries.value(blobs[blob], object_type.display_key, path, commit)
+            self._known[object_id] = (object_type.name, shown)
+
+    def prefetch(self, wanted: dict[str, tuple[str, ...]]) -> None:
+        """Look up many ids (id -> the types it likely is) at once."""
+        pending = {i: likely for i, likely in wanted.items() if i not in self._known and i not in self._looked}
+        self._looked |= pending.keys()
+        # The likeliest type first for every id (members are mostly users), then the next for the rest:
+        # each tree listing is narrowed to as few paths as possible.
+        for rank in range(max((len(likely) for likely in pending.values()), default=0)):
             for commit in self._commits:
-                for object_type in REGISTRY.values():
-                    try:
-                        obj = self._repo.read_object(commit, object_type, object_id)
-                    except StoreError:
-                        obj = None
-                    if obj is not None:
-                        self._known[object_id] = (object_type.name, obj.get(object_type.display_key))
-                        return self._known[object_id]
+                hinted = [f"{likely[rank]}/{i}.yaml" for i, likely in pending.items()
+                          if len(likely) > rank and likely[rank] in REGISTRY]
+                if hinted:
+                    self._learn(commit, self._listing(commit, hinted))
+                    pending = {i: likely for i, likely in pending.items() if i not in self._known}
+        for commit in self._commits:
+            if not pending:
+                return
+            if commit not in self._trees:
+                self._trees[commit] = self._listing(commit, None)
+            self._learn(commit, {i: self._trees[commit][i] for i in pending if i in self._trees[commit]})
+            pending = {i: likely for i, likely in pending.items() if i not in self._known}
+
+    def __call__(self, object_id: str, likely: tuple[str, ...] = ()) -> tuple[str, str | None] | None:
+        self.prefetch({object_id: likely})
         return self._known.get(object_id)
 
 
@@ -232,31 +445,213 @@ def _wanted(object_id: str, ids: tuple[str, ...]) -> bool:
     return not ids or object_id in ids
 
 
+def attribute_matches(path: str, prefixes: tuple[str, ...]) -> bool:
+    """Whether a dotted path is one of the prefixes or lies under one (`conditions.users` covers
+    `conditions.users.excludeGroups`)."""
+    return not prefixes or any(path == p or path.startswith(p + ".") for p in prefixes)
+
+
+def _narrowed(change: ObjectChange, prefixes: tuple[str, ...]) -> ObjectChange | None:
+    if not prefixes:
+        return change
+    rows = [a for a in change.attributes if attribute_matches(a.path, prefixes)]
+    members = [m for m in change.members if attribute_matches(m.relationship, prefixes)]
+    if not rows and not members:
+        return None
+    return replace(change, attributes=rows, members=members)
+
+
+def _deletions(repo: BackupRepo, revisions: list[str], paths: list[str]) -> dict[str, tuple[str, str]]:
+    """path -> (commit, commit time) of the newest commit among revisions that deleted the file."""
+    if not paths:
+        return {}
+    out = repo.git.git(c="core.quotePath=false").log(
+        "--diff-filter=D", "--no-renames", "--name-only", "--format=%x1e%H%x1f%cI", *revisions, "--",
+        *_pathspec(paths))
+    wanted, found = set(paths), {}
+    for block in out.split("\x1e")[1:]:
+        head, _, names = block.partition("\n")
+        commit, time = head.split("\x1f")
+        for name in names.splitlines():
+            if name in wanted and name not in found:
+                found[name] = (commit, time)
+    return found
+
+
+@dataclass
+class _Pair:
+    object_type: ObjectType
+    object_id: str
+    old: Obj | None
+    new: Obj | None
+    deleted_at: str | None = None
+    """Set when the object is back after a deletion; old is then its state before the deletion."""
+    recycle: RecycleState | None = None
+
+
+def _restored(repo: BackupRepo, before: str, pairs: list[_Pair]) -> None:
+    """Mark the objects that are new since `before` but were in an earlier snapshot: restored, most likely
+    from the recycle bin (same id). Their old side becomes the state they were deleted in."""
+    fresh = {object_path(p.object_type, p.object_id): p for p in pairs if p.old is None and p.new is not None}
+    deletions = _deletions(repo, [before], list(fresh))
+    # Read by blob id, a listing per deleting snapshot: a restore of 500 users from the recycle bin
+    # must not cost 500 path lookups in a 100k-entry tree.
+    by_snapshot: dict[str, list[str]] = {}
+    for path, (commit, _) in deletions.items():
+        by_snapshot.setdefault(f"{commit}^", []).append(path)
+    for before_deletion, paths in by_snapshot.items():
+        blobs = _blobs_at(repo, before_deletion, paths)
+        contents = repo.read_blobs(list(blobs.values()))
+        for path, blob in blobs.items():
+            fresh[path].old = canonical.load(contents[blob], path, before_deletion)
+            fresh[path].deleted_at = deletions[path][1]
+
+
+def _after_days(time: str, days: int) -> str:
+    return (datetime.fromisoformat(time) + timedelta(days=days)).astimezone(timezone.utc).date().isoformat()
+
+
+def _estimated_recycle(object_type: ObjectType, obj: Obj | None, deleted_by: str) -> RecycleState:
+    if not object_type.goes_to_recycle_bin(obj):
+        why = (f"{object_type.name} have no recycle bin" if object_type.recycle_bin is None
+               else f"this kind of {object_type.singular} skips the recycle bin")
+        return RecycleState(False, None, note=f"deleted permanently: {why}")
+    return RecycleState(True, _after_days(deleted_by, RECYCLE_BIN_DAYS),
+                        note=f"deletion recorded by the snapshot of {deleted_by[:10]}")
+
+
+def _removed_from_history(repo: BackupRepo, commit_a: str, commit_b: str, new_time: str,
+                          pairs: list[_Pair]) -> None:
+    """Where each removed object is now, as far as the snapshots tell: the deletion happened by the
+    snapshot that recorded it, so it is restorable until about 30 days after that, unless purged."""
+    gone = {object_path(p.object_type, p.object_id): p for p in pairs if p.new is None}
+    found = _deletions(repo, [f"{commit_a}..{commit_b}"], list(gone))
+    for path, pair in gone.items():
+        pair.recycle = _estimated_recycle(pair.object_type, pair.old, found.get(path, ("", new_time))[1])
+
+
+def _removed_from_tenant(client: GraphClient, pairs: list[_Pair]) -> None:
+    """Where each removed object is now, read from the tenant's recycle bins."""
+    gone = [p for p in pairs if p.new is None]
+    for pair in gone:
+        if pair.object_type.recycle_bin is None:
+            pair.recycle = RecycleState(False, None, observed=True,
+                                        note=f"deleted permanently: {pair.object_type.name} have no recycle bin")
+    binned = [p for p in gone if p.object_type.recycle_bin is not None]
+    items = [BatchItem("GET", f"{p.object_type.recycle_bin}/{quote(p.object_id)}") for p in binned]
+    for pair, answer in zip(binned, client.get_many(items) if items else []):
+        if isinstance(answer, GraphError):
+            pair.recycle = (RecycleState(False, None, observed=True, note="not in the recycle bin: deleted "
+                                         "permanently or purged") if answer.not_found else
+                            RecycleState(None, None, observed=True,
+                                         note=f"the recycle bin could not be read: {answer.code}"))
+        elif answer.get("deletedDateTime"):
+            pair.recycle = RecycleState(True, _after_days(str(answer["deletedDateTime"]), RECYCLE_BIN_DAYS),
+                                        observed=True, note=f"deleted {str(answer['deletedDateTime'])[:10]}")
+        else:
+            pair.recycle = RecycleState(True, None, observed=True)
+
+
+def _ids_in(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _referenced_names(changes: list[ObjectChange], names: Names) -> dict[str, tuple[str, str | None]]:
+    wanted: dict[str, tuple[str, ...]] = {}
+    for change in changes:
+        object_type = REGISTRY[change.type]
+        paths = reference_paths(object_type)
+        for row in change.attributes:
+            if row.path in paths:
+                likely = object_type.references.get(row.path) or _single_target(object_type, row.path)
+                wanted.update(dict.fromkeys(_ids_in(row.old) + _ids_in(row.new), likely))
+    names.prefetch(wanted)
+    return {i: found for i in wanted if (found := names(i)) is not None}
+
+
+def _name_members(changes: list[ObjectChange], names: Names) -> None:
+    """Fill in who each member change is about, all members of the report looked up at once."""
+    wanted: dict[str, tuple[str, ...]] = {}
+    for change in changes:
+        for member in change.members:
+            rel = REGISTRY[change.type].relationship(member.relationship)
+            wanted[member.id] = rel.member_types if rel else ()
+    names.prefetch(wanted)
+    for change in changes:
+        change.members = [replace(m, display_name=found[1], type=found[0]) if (found := names(m.id)) else m
+                          for m in change.members]
+
+
+def _single_target(object_type: ObjectType, name: str) -> tuple[str, ...]:
+    rel = object_type.relationship(name)
+    return (rel.ref_collection,) if rel is not None else ()
+
+
+def _changes(pairs: list[_Pair], names: Names, attributes: tuple[str, ...]) -> list[ObjectChange]:
+    changes = []
+    for pair in pairs:
+        change = compare(pair.object_type, pair.object_id, pair.old, pair.new, None)
+        if pair.deleted_at is not None:
+            shown = (pair.new or {}).get(pair.object_type.display_key)
+            change = replace(change or ObjectChange(pair.object_type.name, pair.object_id, shown, "restored"),
+                             change="restored", deleted_at=pair.deleted_at)
+        if change is not None:
+            change.recycle = pair.recycle
+            change = _narrowed(change, attributes)
+        if change is not None:
+            changes.append(change)
+    _name_members(changes, names)
+    return _sort(changes)
+
+
+def _commit_times(repo: BackupRepo, *commits: str) -> dict[str, str]:
+    # Not `git show -s`: it computes each commit's diff before throwing it away.
+    out = str(repo.git.git.log("--no-walk", "--format=%H %cI", *commits))
+    return dict(line.split(" ", 1) for line in out.splitlines())
+
+
 def diff_revisions(repo: BackupRepo, rev_a: str, rev_b: str, type_names: tuple[str, ...] = (),
-                   ids: tuple[str, ...] = ()) -> DiffReport:
-    """Differences between two commits; only the files git names as changed are read."""
+                   ids: tuple[str, ...] = (), attributes: tuple[str, ...] = (),
+                   progress: Callable[[str, int], None] | None = None) -> DiffReport:
+    """Differences between two commits; only the files git names as changed are read, in one stream."""
     commit_a, commit_b = repo.resolve(rev_a), repo.resolve(rev_b)
     types = resolve_types(type_names)
-    names = Names(repo, [commit_b, commit_a])
+    files = _Entries()
+    names = Names(repo, [commit_b, commit_a], files)
+    changed = [(c, located) for c in repo.changed_paths(commit_a, commit_b, types)
+               if (located := split_path(c.path)) is not None and _wanted(located[1], ids)]
+    blobs = repo.read_blobs([b for c, _ in changed for b in (c.old_blob, c.new_blob) if b is not None])
     pairs = []
-    for path_change in repo.changed_paths(commit_a, commit_b, types):
-        located = split_path(path_change.path)
-        if located is None or not _wanted(located[1], ids):
-            continue
-        object_type, object_id = located
-        old = None if path_change.status == "A" else repo.read_object(commit_a, object_type, object_id)
-        new = None if path_change.status == "D" else repo.read_object(commit_b, object_type, object_id)
+    for path_change, (object_type, object_id) in changed:
+        old_blob, new_blob = path_change.old_blob, path_change.new_blob
+        old: Obj | None
+        new: Obj | None
+        if old_blob is not None and new_blob is not None:
+            old, new = files.differing(object_type, blobs[old_blob], blobs[new_blob], path_change.path,
+                                       commit_a, commit_b)
+        else:
+            old = None if old_blob is None else canonical.load(blobs[old_blob], path_change.path, commit_a)
+            new = None if new_blob is None else canonical.load(blobs[new_blob], path_change.path, commit_b)
         names.add(object_type, {object_id: new or old})
-        pairs.append((object_type, object_id, old, new))
+        pairs.append(_Pair(object_type, object_id, old, new))
+        if progress and len(pairs) % 5000 == 0:
+            progress("changed files", len(pairs))
     if ids:
         present = {i for t in types for c in (commit_a, commit_b) for i in repo.read_objects(c, t, ids)}
         _require_found(ids, present, f"{rev_a} or {rev_b}")
-    changes = [c for c in (compare(t, i, o, n, names) for t, i, o, n in pairs) if c is not None]
-    return DiffReport(Side(rev_a, commit_a), Side(rev_b, commit_b), _sort(changes))
+    times = _commit_times(repo, commit_a, commit_b)
+    old_side, new_side = Side(rev_a, commit_a, times[commit_a]), Side(rev_b, commit_b, times[commit_b])
+    _restored(repo, commit_a, pairs)
+    _removed_from_history(repo, commit_a, commit_b, str(new_side.time), pairs)
+    changes = _changes(pairs, names, attributes)
+    return DiffReport(old_side, new_side, changes, names=_referenced_names(changes, names))
 
 
 def diff_live(repo: BackupRepo, client: GraphClient, rev: str, type_names: tuple[str, ...] = (),
-              ids: tuple[str, ...] = (), progress: Callable[[str, int], None] | None = None) -> DiffReport:
+              ids: tuple[str, ...] = (), progress: Callable[[str, int], None] | None = None,
+              attributes: tuple[str, ...] = ()) -> DiffReport:
     """Differences between a commit and the tenant as it is now."""
     commit = repo.resolve(rev)
     types = resolve_types(type_names)
@@ -265,6 +660,7 @@ def diff_live(repo: BackupRepo, client: GraphClient, rev: str, type_names: tuple
     stored_by_type = {t: repo.read_objects(commit, t, ids or None) for t in types}
     in_snapshot = {i for stored in stored_by_type.values() for i in stored}
     seen_live: set[str] = set()
+    read_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     for object_type, stored in stored_by_type.items():
         if ids:
             # An id absent from the snapshot may be an object created since: look for it in every type.
@@ -276,10 +672,60 @@ def diff_live(repo: BackupRepo, client: GraphClient, rev: str, type_names: tuple
         names.add(object_type, dict(stored))
         seen_live |= {i for i, o in live.items() if o is not None}
         for object_id in sorted(set(stored) | {i for i, o in live.items() if o is not None}):
-            pairs.append((object_type, object_id, stored.get(object_id), live.get(object_id)))
+            old, new = stored.get(object_id), live.get(object_id)
+            if old != new:
+                pairs.append(_Pair(object_type, object_id, old, new))
     _require_found(ids, in_snapshot | seen_live, f"snapshot {rev} or the live tenant")
-    changes = [c for c in (compare(t, i, o, n, names) for t, i, o, n in pairs) if c is not None]
-    return DiffReport(Side(rev, commit), Side("live", None), _sort(changes))
+    _restored(repo, commit, pairs)
+    _removed_from_tenant(client, pairs)
+    changes = _changes(pairs, names, attributes)
+    return DiffReport(Side(rev, commit, _commit_times(repo, commit)[commit]), Side("live", None, read_at), changes,
+                      names=_referenced_names(changes, names))
+
+
+_DURATION = re.compile(r"^(\d+)\s*([hdw])$")
+_UNIT = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+
+
+def parse_duration(text: str) -> timedelta:
+    """`12h`, `7d`, `2w`."""
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise StoreError(f"--since {text!r}: expected a number of hours, days or weeks, such as 12h, 7d or 2w")
+    return int(match[1]) * _UNIT[match[2]]
+
+
+def parse_moment(text: str) -> datetime:
+    """An ISO 8601 date or date and time; without a zone it is UTC."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise StoreError(f"--at {text!r}: expected a date such as 2026-11-20 or 2026-11-20T08:30 "
+                         "(UTC unless a zone is given, e.g. 2026-11-20T08:30+01:00)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def snapshot_at(repo: BackupRepo, moment: datetime, asked: str) -> Snapshot:
+    """The snapshot in force at a moment: the newest one committed at or before it."""
+    snapshots = repo.snapshots()
+    if not snapshots:
+        raise StoreError(f"{repo.root} has no snapshot yet; take one with `entragit snapshot`")
+    for snapshot in snapshots:
+        if datetime.fromisoformat(snapshot.time) <= moment:
+            return snapshot
+    raise StoreError(f"{asked} is {moment.isoformat(timespec='minutes')}, before the first snapshot "
+                     f"({snapshots[-1].time}) in {repo.root}")
+
+
+def _revision_by_time(repo: BackupRepo, since: str | None, at: str | None, now: datetime | None) -> str | None:
+    if since is not None and at is not None:
+        raise StoreError("--since and --at both name the older side; give one of them")
+    if since is not None:
+        moment = (now or datetime.now(timezone.utc)) - parse_duration(since)
+        return snapshot_at(repo, moment, f"--since {since}").commit
+    if at is not None:
+        return snapshot_at(repo, parse_moment(at), f"--at {at}").commit
+    return None
 
 
 def default_revisions(repo: BackupRepo, rev_a: str | None, rev_b: str | None, live: bool) -> tuple[str, str | None]:
@@ -304,22 +750,36 @@ def default_revisions(repo: BackupRepo, rev_a: str | None, rev_b: str | None, li
 
 
 def make_report(repo: BackupRepo, rev_a: str | None, rev_b: str | None, *, live: bool,
-                type_names: tuple[str, ...] = (), ids: tuple[str, ...] = (),
+                type_names: tuple[str, ...] = (), ids: tuple[str, ...] = (), attributes: tuple[str, ...] = (),
+                since: str | None = None, at: str | None = None, now: datetime | None = None,
                 client_factory: Callable[[], GraphClient] | None = None,
                 progress: Callable[[str, int], None] | None = None, attribution: bool = True) -> DiffReport:
-    """The report `entragit diff` shows, with the user's omissions filled in; `attribution` reads the
-    tenant's audit log for who made each change (never failing the report)."""
+    """The report `entragit diff` shows, with the user's omissions filled in.
+
+    --since and --at choose the older side by time; a report between two commits is kept in a cache
+    under .git/entragit/, so asking again for the same pair costs nothing. Risk highlights follow from
+    the changes; `attribution` reads the tenant's audit log for who made each change (never failing the
+    report), afresh each time, since audit records arrive minutes late.
+    """
     if live and rev_b:
         raise StoreError("--live compares one revision with the tenant; give one revision, not two")
+    by_time = _revision_by_time(repo, since, at, now)
+    if by_time is not None and rev_a:
+        raise StoreError("--since/--at choose the older snapshot; give them or a revision, not both")
+    if by_time is not None:
+        rev_a = by_time
     old, new = default_revisions(repo, rev_a, rev_b, live)
     if new is None:
         from entragit.connect import graph_client
 
         client = client_factory() if client_factory else graph_client(repo.config.connection())
-        report = diff_live(repo, client, old, type_names, ids, progress)
+        report = diff_live(repo, client, old, type_names, ids, progress, attributes)
         client_factory = lambda: client  # the audit log is read by the client that read the tenant
     else:
-        report = diff_revisions(repo, old, new, type_names, ids)
+        from entragit.diffcache import DiffCache
+
+        report = DiffCache(repo).report(old, new, type_names, ids, attributes,
+                                        lambda: diff_revisions(repo, old, new, type_names, ids, attributes, progress))
     from entragit.risk import find_risks
 
     report.risks = find_risks(report, Names(repo, [c for c in (report.new.commit, report.old.commit) if c]))

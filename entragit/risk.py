@@ -36,7 +36,7 @@ class Hit:
     items: list[Any] = field(default_factory=list)
 
 
-def _no_names(object_id: str) -> tuple[str, str | None] | None:
+def _no_names(object_id: str, likely: tuple[str, ...] = ()) -> tuple[str, str | None] | None:
     return None
 
 
@@ -126,7 +126,7 @@ class _Shown:
         if isinstance(value, dict):
             return str(value.get("displayName") or value.get("keyId") or value.get("id") or json.dumps(value, sort_keys=True))
         text = str(value)
-        found = self.names(text) if _GUID.match(text) else None
+        found = self.names(text, ()) if _GUID.match(text) else None
         name = found[1] if found and found[1] else KNOWN_NAMES.get(text.lower())
         return f"{name} ({text})" if name else text
 

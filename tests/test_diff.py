@@ -17,8 +17,8 @@ def test_a_patch_in_the_tenant_shows_in_diff_live_with_old_and_new_values(repo: 
 
     report = _report("HEAD", "--live", "--repo", str(repo.root))
 
-    assert report["schema"] == "entragit/diff/1"
-    assert report["to"] == {"label": "live", "commit": None}
+    assert report["schema"] == "entragit/diff/2"
+    assert (report["to"]["label"], report["to"]["commit"]) == ("live", None)
     [change] = report["changes"]
     assert (change["type"], change["id"], change["displayName"], change["change"]) == (
         "users", user["id"], user["displayName"], "modified")
@@ -67,3 +67,48 @@ def test_no_differences_reads_as_such_and_exit_code_is_optional(repo: BackupRepo
     run("snapshot", "--repo", str(repo.root))
     assert "No differences." in run("diff", "HEAD", "--live", "--repo", str(repo.root)).output
     assert run("diff", "HEAD", "--live", "--exit-code", "--repo", str(repo.root)).exit_code == 0
+
+
+def test_reading_only_the_changed_entries_gives_the_rows_a_whole_parse_gives() -> None:
+    from entragit import canonical
+    from entragit.diff import _Entries, attribute_changes
+    from entragit.registry import get_type
+
+    locations = get_type("namedLocations")
+    base = {
+        "@odata.type": "#microsoft.graph.ipNamedLocation", "id": "1c7cb6ed-cde5-4848-b19c-905e57e0a1f1",
+        "displayName": "Head office", "isTrusted": True, "note": "yes", "flag": "True", "count": 12,
+        "version": "1.10", "empty": "null", "motto": "O'Brien: north # east", "lines": "first\nsecond\n",
+        "long": "x " * 3000, "unicode": "Zoë Ünal", "guid": "238b05b7-2b64-477c-a177-a771af70de70",
+        "ipRanges": [{"@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "10.0.0.0/8"}],
+        "nested": {"a": "b", "c": ["d", "e"]}, "members": ["238b05b7-2b64-477c-a177-a771af70de70"],
+    }
+    variants = [
+        {"isTrusted": False}, {"note": "no"}, {"flag": "False"}, {"count": 13}, {"version": "1.1"},
+        {"empty": None}, {"motto": "plain now"}, {"lines": "first\nthird\n"}, {"long": "y " * 3000},
+        {"unicode": "Zoe Unal"}, {"guid": "338b05b7-2b64-477c-a177-a771af70de70"},
+        {"ipRanges": [{"@odata.type": "#microsoft.graph.iPv6CidrRange", "cidrAddress": "fe80::/10"}]},
+        {"nested": {"a": "b", "c": ["e"]}}, {"members": []}, {"displayName": "Head office (old)"},
+        {"@odata.type": "#microsoft.graph.countryNamedLocation"}, {"added": "true"},
+    ]
+    entries = _Entries()
+    for variant in variants:
+        old = canonical.canonical(locations, base)
+        new = canonical.canonical(locations, {**base, **variant})
+        old_bytes, new_bytes = canonical.dump(old), canonical.dump(new)
+        old_part, new_part = entries.differing(locations, old_bytes, new_bytes, "namedLocations/x.yaml", "a", "b")
+        assert attribute_changes(old_part, new_part) == attribute_changes(old, new), variant
+        assert new_part["displayName"] == new["displayName"]
+
+
+def test_a_hand_edit_that_does_not_parse_is_reported_at_the_line_of_its_file() -> None:
+    import pytest
+
+    from entragit.diff import _Entries
+    from entragit.errors import StoreError
+    from entragit.registry import get_type
+
+    old = b"id: x\ndisplayName: Adele\ncity: Paris\njobTitle: Analyst\n"
+    new = b"id: x\ndisplayName: Adele\ncity: Paris\njobTitle: [unclosed\n"
+    with pytest.raises(StoreError, match=r"^users/x\.yaml:[45] in commit b{12}: not valid YAML"):
+        _Entries().differing(get_type("users"), old, new, "users/x.yaml", "a" * 40, "b" * 40)

@@ -8,7 +8,9 @@ are Computed (stored, never written), create-only ones are ForceNew (a differenc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote
 
 from entragit.errors import ConfigError
@@ -91,6 +93,16 @@ class ObjectType:
     """The property that names an object (cross-tenant partners are named by tenantId)."""
     singleton: str | None = None
     """For a resource that is one object at the collection path (GET and PATCH only): its file name."""
+    recycle_bin: str | None = None
+    """Graph path of the recycle bin that keeps a deleted object RECYCLE_BIN_DAYS (directory/deletedItems),
+    or None where a delete is final."""
+    recycled_when: Callable[[dict[str, Any]], bool] | None = None
+    """For a type only some of whose objects go to the recycle bin: which ones (given the object's file)."""
+
+    def goes_to_recycle_bin(self, obj: dict[str, Any] | None) -> bool:
+        if self.recycle_bin is None:
+            return False
+        return self.recycled_when is None or obj is None or self.recycled_when(obj)
 
     @property
     def relationship_names(self) -> frozenset[str]:
@@ -116,6 +128,10 @@ class ObjectType:
     def owns_odata_type(self, odata_type: str | None) -> bool:
         return odata_type in self.odata_types
 
+
+# Entra keeps a deleted object this long in its recycle bin, then purges it (reference §7).
+RECYCLE_BIN_DAYS = 30
+DIRECTORY_RECYCLE_BIN = "directory/deletedItems"
 
 REGISTRY: dict[str, ObjectType] = {}
 

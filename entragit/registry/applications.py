@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from entragit.registry import ObjectType, Relationship, register
+from entragit.registry import DIRECTORY_RECYCLE_BIN, ObjectType, Relationship, register
 from entragit.registry.directory import COMMON_VOLATILE
 
 # Graph never returns secret values; what it does return in their place (a hint, a key blob only on
@@ -37,6 +37,7 @@ APPLICATIONS = register(
         read_permission="Application.Read.All",
         write_permission="Application.ReadWrite.All",
         restore_order=30,
+        recycle_bin=DIRECTORY_RECYCLE_BIN,
     )
 )
 
@@ -63,6 +64,7 @@ SERVICE_PRINCIPALS = register(
         write_permission="Application.ReadWrite.All",
         # After the application it belongs to (restoring an application does not restore its SP, §7).
         restore_order=40,
+        recycle_bin=DIRECTORY_RECYCLE_BIN,
     )
 )
 
@@ -86,5 +88,6 @@ ADMINISTRATIVE_UNITS = register(
         read_permission="AdministrativeUnit.Read.All",
         write_permission="AdministrativeUnit.ReadWrite.All",
         restore_order=20,
+        recycle_bin=DIRECTORY_RECYCLE_BIN,
     )
 )

@@ -7,6 +7,8 @@ from entragit.registry import ObjectType, register
 _CA_VOLATILE = frozenset({"createdDateTime", "modifiedDateTime", "templateId"})
 # Conditional Access and named locations together: 1 request per second per tenant, all apps (reference §4).
 CONDITIONAL_ACCESS_RATE = ("identity/conditionalAccess", 1.0)
+# Their own recycle bin, 30 days like the directory's (reference §7a; documented in beta, v1.0 [UNCONFIRMED]).
+CONDITIONAL_ACCESS_RECYCLE_BIN = "identity/conditionalAccess/deletedItems"
 
 NAMED_LOCATIONS = register(
     ObjectType(
@@ -25,6 +27,7 @@ NAMED_LOCATIONS = register(
         read_permission="Policy.Read.All",
         write_permission="Policy.ReadWrite.ConditionalAccess",
         restore_order=10,
+        recycle_bin=f"{CONDITIONAL_ACCESS_RECYCLE_BIN}/namedLocations",
     )
 )
 
@@ -50,5 +53,6 @@ CONDITIONAL_ACCESS_POLICIES = register(
         read_permission="Policy.Read.All",
         write_permission="Policy.ReadWrite.ConditionalAccess",
         restore_order=30,
+        recycle_bin=f"{CONDITIONAL_ACCESS_RECYCLE_BIN}/policies",
     )
 )

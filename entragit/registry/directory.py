@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from entragit.registry import ObjectType, Relationship, register
+from typing import Any
+
+from entragit.registry import DIRECTORY_RECYCLE_BIN, ObjectType, Relationship, register
 
 # Returned by Graph, changing without anyone changing the object, or derived from other properties:
 # storing them would make every snapshot differ (reference §9).
@@ -46,8 +48,19 @@ USERS = register(
         read_permission="User.Read.All",
         write_permission="User.ReadWrite.All",
         restore_order=20,
+        recycle_bin=DIRECTORY_RECYCLE_BIN,
     )
 )
+
+
+
+def _group_goes_to_recycle_bin(group: dict[str, Any]) -> bool:
+    """Microsoft 365 groups and (since 2026) cloud security groups are soft-deleted; distribution groups,
+    mail-enabled security groups and groups synced from on-premises are deleted at once (reference §7a)."""
+    if group.get("onPremisesSyncEnabled"):
+        return False
+    return "Unified" in (group.get("groupTypes") or []) or not group.get("mailEnabled")
+
 
 GROUPS = register(
     ObjectType(
@@ -81,5 +94,7 @@ GROUPS = register(
         read_permission="Group.Read.All",
         write_permission="Group.ReadWrite.All",
         restore_order=20,
+        recycle_bin=DIRECTORY_RECYCLE_BIN,
+        recycled_when=_group_goes_to_recycle_bin,
     )
 )

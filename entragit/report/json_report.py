@@ -1,4 +1,8 @@
-"""The machine-readable report. Its schema is a contract: see README "Difference report JSON"."""
+"""The machine-readable report. Its schema is a contract: see README "Difference report JSON".
+
+entragit/diff/2 added, over /1: "restored" changes, each side's time, per-type counts, the recycle-bin
+state of removed objects, the names of ids inside values, risk flags and attribution.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,61 @@ import json
 from collections import Counter
 from typing import Any
 
-from entragit.diff import DiffReport, Side
+from entragit.diff import (
+    AttributeChange,
+    Attribution,
+    DiffReport,
+    MemberChange,
+    ObjectChange,
+    RecycleState,
+    RiskFlag,
+    Side,
+)
 
-SCHEMA = "entragit/diff/1"
+SCHEMA = "entragit/diff/2"
+CHANGE_KINDS = ("added", "removed", "modified", "restored")
 
 
 def _side(side: Side) -> dict[str, Any]:
-    return {"label": side.label, "commit": side.commit}
+    return {"label": side.label, "commit": side.commit, "time": side.time}
+
+
+def _recycle(state: RecycleState | None) -> dict[str, Any] | None:
+    if state is None:
+        return None
+    return {"inRecycleBin": state.in_recycle_bin, "restorableUntil": state.restorable_until,
+            "observed": state.observed, "note": state.note}
+
+
+def _change(c: ObjectChange) -> dict[str, Any]:
+    return {
+        "type": c.type,
+        "id": c.id,
+        "displayName": c.display_name,
+        "change": c.change,
+        "attributes": [{"path": a.path, "old": a.old, "new": a.new} for a in c.attributes],
+        "members": [
+            {"relationship": m.relationship, "action": m.action, "id": m.id,
+             "displayName": m.display_name, "type": m.type}
+            for m in c.members
+        ],
+        "recycleBin": _recycle(c.recycle),
+        "deletedAt": c.deleted_at,
+        "changedBy": [
+            {"actor": a.actor, "actorKind": a.actor_kind, "actorId": a.actor_id, "activity": a.activity,
+             "time": a.time}
+            for a in c.changed_by
+        ],
+    }
+
+
+def counts_by_type(report: DiffReport) -> dict[str, dict[str, int]]:
+    """type -> change kind -> number of objects, types in report order."""
+    counts: dict[str, dict[str, int]] = {}
+    for change in report.changes:
+        row = counts.setdefault(change.type, dict.fromkeys(CHANGE_KINDS, 0))
+        row[change.change] += 1
+    return counts
 
 
 def as_dict(report: DiffReport) -> dict[str, Any]:
@@ -23,28 +75,48 @@ def as_dict(report: DiffReport) -> dict[str, Any]:
         "to": _side(report.new),
         "summary": {
             "objects": len(report.changes),
-            "added": kinds["added"],
-            "removed": kinds["removed"],
-            "modified": kinds["modified"],
+            **{kind: kinds[kind] for kind in CHANGE_KINDS},
             "attributeChanges": sum(len(c.attributes) for c in report.changes),
             "memberChanges": sum(len(c.members) for c in report.changes),
+            "byType": counts_by_type(report),
         },
-        "changes": [
-            {
-                "type": c.type,
-                "id": c.id,
-                "displayName": c.display_name,
-                "change": c.change,
-                "attributes": [{"path": a.path, "old": a.old, "new": a.new} for a in c.attributes],
-                "members": [
-                    {"relationship": m.relationship, "action": m.action, "id": m.id,
-                     "displayName": m.display_name, "type": m.type}
-                    for m in c.members
-                ],
-            }
-            for c in report.changes
+        "attribution": report.attribution,
+        "risks": [
+            {"rule": r.rule, "severity": r.severity, "type": r.type, "id": r.id, "displayName": r.display_name,
+             "detail": r.detail}
+            for r in report.risks
         ],
+        "changes": [_change(c) for c in report.changes],
+        "names": {i: {"type": t, "displayName": n} for i, (t, n) in sorted(report.names.items())},
     }
+
+
+def from_dict(data: dict[str, Any]) -> DiffReport:
+    """The report back from its JSON form (the cache keeps reports this way)."""
+    if data.get("schema") != SCHEMA:
+        raise ValueError(f"not an {SCHEMA} report")
+
+    def side(d: dict[str, Any]) -> Side:
+        return Side(d["label"], d["commit"], d.get("time"))
+
+    def recycle(d: dict[str, Any] | None) -> RecycleState | None:
+        return None if d is None else RecycleState(d["inRecycleBin"], d["restorableUntil"], d["observed"], d["note"])
+
+    changes = [
+        ObjectChange(
+            c["type"], c["id"], c["displayName"], c["change"],
+            [AttributeChange(a["path"], a["old"], a["new"]) for a in c["attributes"]],
+            [MemberChange(m["relationship"], m["action"], m["id"], m["displayName"], m["type"]) for m in c["members"]],
+            recycle(c["recycleBin"]),
+            [Attribution(a["actor"], a["actorKind"], a["actorId"], a["activity"], a["time"]) for a in c["changedBy"]],
+            c["deletedAt"],
+        )
+        for c in data["changes"]
+    ]
+    risks = [RiskFlag(r["rule"], r["severity"], r["type"], r["id"], r["displayName"], r["detail"])
+             for r in data["risks"]]
+    names = {i: (n["type"], n["displayName"]) for i, n in data["names"].items()}
+    return DiffReport(side(data["from"]), side(data["to"]), changes, risks, data["attribution"], names)
 
 
 def render(report: DiffReport) -> str:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime, timezone
 from typing import Any
+
+from entragit.diff import Attribution, DiffReport, ObjectChange, RecycleState, RiskFlag
 
 NOT_SET = "(not set)"
 
@@ -16,3 +19,41 @@ def show(value: Any, limit: int = 70) -> str:
     else:
         text = json.dumps(value, ensure_ascii=False, sort_keys=True)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def recycle_text(state: RecycleState, today: date | None = None) -> str:
+    """Where a removed object is, in words: observed in the tenant's bin, or estimated from snapshots."""
+    if not state.in_recycle_bin:
+        return state.note or "not in the recycle bin"
+    if state.restorable_until is None:
+        return "in the recycle bin"
+    until = state.restorable_until
+    if state.observed:
+        return f"in the recycle bin until {until} ({state.note})" if state.note else f"in the recycle bin until {until}"
+    if until < (today or datetime.now(timezone.utc).date()).isoformat():
+        return f"was restorable from the recycle bin until ~{until} ({state.note}): purged by now"
+    return f"in the recycle bin until ~{until} (30 days after the {state.note}), unless purged earlier"
+
+
+def attribution_text(who: Attribution) -> str:
+    return f"changed by {who.actor} ({who.activity}) at {who.time}"
+
+
+def risk_text(risk: RiskFlag) -> str:
+    return f"[{risk.severity}] {risk.rule}: {risk.display_name or risk.id} ({risk.type}/{risk.id}): {risk.detail}"
+
+
+def change_line(change: ObjectChange) -> str:
+    """What happened to the object as a whole, beyond its attribute rows; empty for a plain modification."""
+    if change.change == "restored":
+        when = f" (deletion recorded by the snapshot of {change.deleted_at[:10]})" if change.deleted_at else ""
+        rows = "; the rows below compare it with its state when deleted" if change.attributes else ""
+        return f"restored: back with the same id after a deletion{when}{rows}"
+    if change.change == "removed" and change.recycle is not None:
+        return f"removed: {recycle_text(change.recycle)}"
+    return change.change if change.change != "modified" else ""
+
+
+def attribution_note(report: DiffReport) -> str:
+    """A line for the reader when the report could not say who changed what."""
+    return f"attribution {report.attribution}" if report.attribution.startswith("unavailable") else ""

@@ -1,0 +1,104 @@
+"""The report as GitHub-flavoured Markdown, for a pull request comment or a CI job summary.
+
+A table of counts per type and kind of change comes first, so a reviewer sees the size of the drift at a
+glance; each object follows in a collapsed <details> block. GitHub refuses a comment longer than 65,536
+characters, so objects that would not fit are left out with a line saying how many and where they are.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from entragit.diff import DiffReport, ObjectChange, Side
+from entragit.report.json_report import CHANGE_KINDS, counts_by_type
+from entragit.report.values import attribution_note, attribution_text, change_line, risk_text, show
+
+GITHUB_COMMENT_LIMIT = 65_536
+_MARK = {"added": "➕", "removed": "➖", "modified": "✏️", "restored": "♻️"}
+# Risk lines beyond this many are counted, not listed: the objects' blocks must still fit.
+_RISK_LINES = 30
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a table cell: no HTML, no column break, no line break."""
+    return html.escape(text, quote=False).replace("|", "\\|").replace("\n", "<br>")
+
+
+def _value(value: Any) -> str:
+    return f"<code>{_cell(show(value, limit=300))}</code>"
+
+
+def _side(side: Side) -> str:
+    if side.commit is None:
+        return f"the live tenant ({side.time})" if side.time else "the live tenant"
+    return f"`{side.commit[:10]}` ({side.time})" if side.time else f"`{side.commit[:10]}`"
+
+
+def _head(report: DiffReport) -> list[str]:
+    lines = [f"### entragit: differences from {_side(report.old)} to {_side(report.new)}", ""]
+    if report.risks:
+        lines += ["> [!WARNING]", f"> **{len(report.risks)} change(s) weaken security:**"]
+        lines += [f"> - {_cell(risk_text(r))}" for r in report.risks[:_RISK_LINES]]
+        if len(report.risks) > _RISK_LINES:
+            lines.append(f"> - … and {len(report.risks) - _RISK_LINES} more, see the JSON report")
+        lines.append("")
+    note = attribution_note(report)
+    if note:
+        lines += [f"_{_cell(note)}_", ""]
+    if report.empty:
+        return lines + ["No differences."]
+    counts = counts_by_type(report)
+    lines += ["| Type | " + " | ".join(k.capitalize() for k in CHANGE_KINDS) + " |",
+              "|---|" + "---:|" * len(CHANGE_KINDS)]
+    lines += [f"| {t} | " + " | ".join(str(n) for n in kinds.values()) + " |" for t, kinds in counts.items()]
+    totals = [sum(kinds[k] for kinds in counts.values()) for k in CHANGE_KINDS]
+    lines.append("| **Total** | " + " | ".join(f"**{n}**" for n in totals) + " |")
+    return lines
+
+
+def _block(report: DiffReport, change: ObjectChange) -> str:
+    rows = len(change.attributes) + len(change.members)
+    title = (f"{_MARK[change.change]} {change.type} / <b>{_cell(change.display_name or '(no name)')}</b> "
+             f"<code>{change.id}</code>: {change.change}" + (f", {rows} change(s)" if rows else ""))
+    lines = ["<details>", f"<summary>{title}</summary>", ""]
+    what = change_line(change)
+    if change.change in ("removed", "restored") and what:
+        lines += [_cell(what), ""]
+    lines += [f"- {_cell(attribution_text(who))}" for who in change.changed_by]
+    if change.changed_by:
+        lines.append("")
+    if change.attributes and change.change != "removed":
+        lines += ["| Attribute | Old | New |", "|---|---|---|"]
+        lines += [f"| `{a.path}` | {_value(report.named(change.type, a.path, a.old))} | "
+                  f"{_value(report.named(change.type, a.path, a.new))} |" for a in change.attributes]
+        lines.append("")
+    for member in change.members:
+        sign = "➕ added" if member.action == "added" else "➖ removed"
+        lines.append(f"- {member.relationship} {sign}: {_cell(member.display_name or '(unknown)')} "
+                     f"(`{member.type or 'object'}/{member.id}`)")
+    if change.members:
+        lines.append("")
+    return "\n".join(lines + ["</details>", ""])
+
+
+def _cut(left: int) -> str:
+    return (f"\n**{left} more object(s) not shown** (a comment holds at most {GITHUB_COMMENT_LIMIT:,} "
+            "characters): see the JSON report (`entragit diff --format json`).\n")
+
+
+def render(report: DiffReport, limit: int = GITHUB_COMMENT_LIMIT) -> str:
+    text = "\n".join(_head(report)) + "\n\n"
+    # Room for the cut line, whose count has at most as many digits as the number of objects.
+    reserve = len(_cut(len(report.changes)))
+    for shown, change in enumerate(report.changes):
+        block = _block(report, change) + "\n"
+        last = shown == len(report.changes) - 1
+        if len(text) + len(block) > limit - (0 if last else reserve):
+            return text + _cut(len(report.changes) - shown)
+        text += block
+    return text
+
+
+def render_summary(report: DiffReport) -> str:
+    return "\n".join(_head(report)) + "\n"
