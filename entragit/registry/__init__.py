@@ -88,6 +88,33 @@ class ObjectType:
     singleton: str | None = None
     """For a resource that is one object at the collection path (GET and PATCH only): its file name."""
 
+    # --- how a restore writes this type (restore.py) ---
+    create: str | None = None
+    """How an object gone for good is made again: "post" (POST to the collection; Graph assigns a new id),
+    "patch" (PATCH at its own key, which creates it there: authentication contexts), None: it cannot be."""
+    create_with: frozenset[str] = frozenset()
+    """Read-only properties a creation still takes (an authentication strength's combinations)."""
+    assigned_on_create: tuple[str, ...] = ()
+    """Besides the id, properties Graph gives a new value on creation (an application's appId), so that
+    references to the old value in the restored set are rewritten too."""
+    recycle_bin: str | None = None
+    """Graph path under which a deleted object waits, as {recycle_bin}/{id}, with POST .../restore."""
+    reset_by_restore: frozenset[str] = frozenset()
+    """Properties a restore from the bin may change (a named location comes back untrusted): always re-sent."""
+    renamed_in_bin: frozenset[str] = frozenset()
+    """Properties the bin alters and its restore puts back by itself (a deleted user's prefixed UPN)."""
+    match_on: tuple[str, ...] = ()
+    """Objects matched between snapshot and tenant by these properties, never by id (role assignments)."""
+    write_requests: str | None = None
+    """Collection of schedule requests through which objects are made (adminAssign) and ended (adminRemove)."""
+    credentials: dict[str, str | None] = field(default_factory=dict, hash=False)
+    """Credential lists -> the action that removes one by keyId, or None where Graph wants a proof of
+    possession of another key (removeKey), which a restore does not have."""
+    cannot_create: str | None = None
+    """Why an object of this type, once gone for good, is not made again (where Graph could, but not faithfully)."""
+    never_delete: str | None = None
+    """Why objects of this type are never deleted by a restore, even with --delete-extra."""
+
     @property
     def relationship_names(self) -> frozenset[str]:
         return frozenset(r.name for r in self.relationships)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from entragit.registry import ObjectType, Relationship, register
-from entragit.registry.directory import COMMON_VOLATILE
+from entragit.registry.directory import COMMON_VOLATILE, DIRECTORY_BIN
 
 # Graph never returns secret values; what it does return in their place (a hint, a key blob only on
 # $select) must not reach a file either (reference §9).
@@ -11,6 +11,10 @@ _CREDENTIAL_SECRETS = {
     "passwordCredentials": frozenset({"hint", "secretText"}),
     "keyCredentials": frozenset({"key"}),
 }
+
+# A password is removed by its keyId; removeKey also wants a token signed by another of the app's keys
+# (proof of possession), which a restore does not hold.
+_CREDENTIAL_REMOVAL: dict[str, str | None] = {"passwordCredentials": "removePassword", "keyCredentials": None}
 
 _OWNERS = Relationship(name="owners", many=True, fetch="collection", write="ref", reverse_path="ownedObjects",
                        member_types=("users", "servicePrincipals"))
@@ -37,6 +41,10 @@ APPLICATIONS = register(
         read_permission="Application.Read.All",
         write_permission="Application.ReadWrite.All",
         restore_order=30,
+        create="post",
+        assigned_on_create=("appId",),
+        recycle_bin=DIRECTORY_BIN,
+        credentials=_CREDENTIAL_REMOVAL,
     )
 )
 
@@ -63,6 +71,9 @@ SERVICE_PRINCIPALS = register(
         write_permission="Application.ReadWrite.All",
         # After the application it belongs to (restoring an application does not restore its SP, §7).
         restore_order=40,
+        create="post",
+        recycle_bin=DIRECTORY_BIN,
+        credentials=_CREDENTIAL_REMOVAL,
     )
 )
 
@@ -86,5 +97,7 @@ ADMINISTRATIVE_UNITS = register(
         read_permission="AdministrativeUnit.Read.All",
         write_permission="AdministrativeUnit.ReadWrite.All",
         restore_order=20,
+        create="post",
+        recycle_bin=DIRECTORY_BIN,
     )
 )

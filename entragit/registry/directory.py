@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from entragit.registry import ObjectType, Relationship, register
 
+# Where Graph keeps deleted users, groups, applications, service principals and administrative units for
+# 30 days (reference §7); security groups too since 2026 (§7a).
+DIRECTORY_BIN = "directory/deletedItems"
+
 # Returned by Graph, changing without anyone changing the object, or derived from other properties:
 # storing them would make every snapshot differ (reference §9).
 COMMON_VOLATILE = frozenset(
@@ -46,6 +50,12 @@ USERS = register(
         read_permission="User.Read.All",
         write_permission="User.ReadWrite.All",
         restore_order=20,
+        recycle_bin=DIRECTORY_BIN,
+        renamed_in_bin=frozenset({"userPrincipalName"}),
+        cannot_create=("a user cannot be recreated faithfully: its password, sign-in methods and licenses went "
+                       "with it; create it anew, then restore its memberships by hand"),
+        never_delete=("a deleted user loses its password and sign-in methods, and one gone for good cannot be "
+                      "recreated faithfully; entragit never deletes users"),
     )
 )
 
@@ -81,5 +91,7 @@ GROUPS = register(
         read_permission="Group.Read.All",
         write_permission="Group.ReadWrite.All",
         restore_order=20,
+        create="post",
+        recycle_bin=DIRECTORY_BIN,
     )
 )
