@@ -28,7 +28,7 @@ from entragit.registry import REGISTRY, ObjectType, Relationship, resolve_types
 from entragit.store import BackupRepo
 
 _TIERS = sorted({t.restore_order for t in REGISTRY.values()})
-_LINK_STAGE = {"patch": 0, "remove-credential": 0, "set-ref": 1, "add-ref": 1, "remove-ref": 2, "delete-ref": 2}
+_LINK_STAGE = {"reset": 0, "patch": 0, "remove-credential": 0, "set-ref": 1, "add-ref": 1, "remove-ref": 2, "delete-ref": 2}
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -46,8 +46,8 @@ def stage_of(kind: str, object_type: ObjectType) -> int:
 @dataclass(frozen=True)
 class Step:
     kind: str
-    """restore (from a recycle bin), create, patch, remove-credential, set-ref, add-ref, remove-ref,
-    delete-ref, delete."""
+    """restore (from a recycle bin), create, reset (to Graph's defaults), patch, remove-credential, set-ref,
+    add-ref, remove-ref, delete-ref, delete."""
     type: str
     id: str
     name: str | None
@@ -70,7 +70,8 @@ class Step:
             rel, member_id, member_name = self.member
             verb = {"add-ref": "add", "remove-ref": "remove", "set-ref": "set", "delete-ref": "clear"}[self.kind]
             return f"{verb} {rel}: {member_name or member_id} ({member_id}) on {who}"
-        verb = {"restore": "restore from the recycle bin", "create": "create", "patch": "PATCH",
+        verb = {"restore": "restore from the recycle bin", "create": "create", "reset": "reset to Graph's defaults",
+                "patch": "PATCH",
                 "remove-credential": f"remove {self.detail} from", "delete": "delete"}[self.kind]
         return f"{verb} {who}"
 
@@ -203,6 +204,8 @@ class _Planner:
         self.id_map = id_map
         self.steps: dict[tuple[str, str, str], Step] = {}
         self.blocked: list[Blocked] = []
+        self.created: set[str] = set()
+        """Ids of the objects this plan makes again; planned before anything that names them (restore order)."""
         self._snapshot_cache: dict[str, dict[str, Obj]] = {}
         self._live_cache: dict[tuple[str, str], Obj | None] = {}
         self._holders: dict[tuple[str, str, str], set[str]] = {}
@@ -263,6 +266,12 @@ class _Planner:
 
     def _plan_properties(self, object_type: ObjectType, object_id: str, name: str | None, desired: Obj,
                          live: Obj, path_id: str, resend: frozenset[str] = frozenset()) -> None:
+        if object_type.reset_action is not None and not self.filters:
+            flag, action = object_type.reset_action
+            if desired.get(flag) is True and live.get(flag) is not True:
+                # The snapshot holds Graph's own defaults: the action puts back all of it at once.
+                self.step("reset", object_type, object_id, name, "POST", f"{object_type.item_path(path_id)}/{action}", {})
+                return
         live_attrs, _ = split_relations(object_type, live)
         desired_attrs, _ = split_relations(object_type, desired)
         left_out = {r.name for r in object_type.relationships if not r.many} | set(object_type.credentials)
@@ -280,6 +289,14 @@ class _Planner:
                 continue
             body[key] = _wire(object_type, key, target.get(key), live_attrs.get(key))
             shown.append(row)
+        for path in object_type.references:
+            # A property naming an object that this plan makes again must be written even where it reads
+            # the same: the old id it holds is rewritten to the new one when the plan is applied.
+            key = path.split(".")[0]
+            named = _get_path(target, path.split("."))
+            if key not in body and set(named if isinstance(named, list) else [named]) & self.created:
+                body[key] = target[key]
+                shown.append(AttributeChange(path, named, named))
         for key in sorted(resend):
             if target.get(key) is not None and _matches(key, self.filters):
                 body.setdefault(key, target[key])
@@ -405,8 +422,9 @@ class _Planner:
                        "it is no longer in the tenant; restore the whole object (without --attribute) to bring it back")
             return
         if binned is not None:
+            # No body, but $batch refuses a write item without one ("does not contain Content-Type header or body").
             self.step("restore", object_type, object_id, name, "POST",
-                      f"{object_type.recycle_bin}/{quote(object_id)}/restore", None)
+                      f"{object_type.recycle_bin}/{quote(object_id)}/restore", {})
             # The restore puts back what the bin altered (a user's UPN); what it may reset is sent again.
             base = {**binned, **{k: desired[k] for k in object_type.renamed_in_bin if k in desired}}
             self._plan_properties(object_type, object_id, name, desired, base, object_id,
@@ -428,6 +446,7 @@ class _Planner:
         self._plan_reverse(object_type, object_id, name)
 
     def _plan_create(self, object_type: ObjectType, object_id: str, name: str | None, desired: Obj) -> None:
+        self.created.add(object_id)
         attrs, _ = split_relations(object_type, desired)
         if object_type.write_requests is not None:
             body = {k: attrs[k] for k in (*object_type.match_on, *sorted(object_type.create_with)) if k in attrs}
@@ -563,7 +582,8 @@ def _plan_matched(planner: _Planner, object_type: ObjectType, object_ids: list[s
         if found is None:
             planner.plan_missing(object_type, object_id, desired, None)
         else:
-            planner.plan_existing(object_type, object_id, desired, found[1], found[0])
+            # Its id is whatever Graph gave the one in the tenant: not a difference.
+            planner.plan_existing(object_type, object_id, {**desired, object_type.key: found[0]}, found[1], found[0])
     if extras:
         wanted = {_match_key(object_type, obj) for obj in snapshot.values()}
         for key, (live_id, obj) in sorted(live_by_key.items(), key=lambda item: item[1][0]):

@@ -112,6 +112,9 @@ class ObjectType:
     possession of another key (removeKey), which a restore does not have."""
     cannot_create: str | None = None
     """Why an object of this type, once gone for good, is not made again (where Graph could, but not faithfully)."""
+    reset_action: tuple[str, str] | None = None
+    """(flag, action): where the snapshot has the flag true (Graph's own defaults) and the tenant not, POST
+    {collection}/{action} puts the defaults back, the flag with them (which no PATCH can set)."""
     never_delete: str | None = None
     """Why objects of this type are never deleted by a restore, even with --delete-extra."""
 

@@ -31,7 +31,8 @@ _policy("securityDefaults", "policies/identitySecurityDefaultsEnforcementPolicy"
 _policy("crossTenantAccessPolicy", "policies/crossTenantAccessPolicy", "Policy.ReadWrite.CrossTenantAccess",
         singleton="crossTenantAccessPolicy")
 _policy("crossTenantAccessDefault", "policies/crossTenantAccessPolicy/default", "Policy.ReadWrite.CrossTenantAccess",
-        singleton="default", read_only=frozenset({"isServiceDefault"}))
+        singleton="default", read_only=frozenset({"isServiceDefault"}),
+        reset_action=("isServiceDefault", "resetToSystemDefault"))
 _policy("crossTenantAccessPartners", "policies/crossTenantAccessPolicy/partners", "Policy.ReadWrite.CrossTenantAccess",
         key="tenantId", read_only=frozenset({"tenantId", "isInMultiTenantOrganization"}),
         create="post", create_with=frozenset({"tenantId"}))

@@ -29,7 +29,9 @@ register(ObjectType(
 register(ObjectType(
     name="roleEligibilitySchedules", singular="role eligibility",
     collection="roleManagement/directory/roleEligibilitySchedules", odata_types=(), select=(), page_size=None,
-    volatile=COMMON_VOLATILE,
+    # createdUsing names the request that made the eligibility: a restore makes a new one, and it tells
+    # nothing that principal, role and scope do not.
+    volatile=COMMON_VOLATILE | {"createdUsing"},
     # Written through roleEligibilityScheduleRequests, not here.
     read_only=frozenset({"id", "principalId", "roleDefinitionId", "directoryScopeId", "appScopeId", "memberType",
                          "status", "scheduleInfo", "createdUsing"}),

@@ -9,9 +9,10 @@ import click
 from entragit.report.values import show
 from entragit.restore import ApplyResult, Blocked, Plan, Step
 
-_VERBS = {"restore": "RESTORE", "create": "CREATE", "patch": "PATCH", "remove-credential": "REVOKE", "set-ref": "SET",
+_VERBS = {"restore": "RESTORE", "create": "CREATE", "reset": "RESET", "patch": "PATCH", "remove-credential": "REVOKE", "set-ref": "SET",
           "add-ref": "ADD", "remove-ref": "REMOVE", "delete-ref": "CLEAR", "delete": "DELETE"}
-_COUNTS = (("restore", "restore(s) from a recycle bin"), ("create", "creation(s)"), ("patch", "object update(s)"),
+_COUNTS = (("restore", "restore(s) from a recycle bin"), ("create", "creation(s)"),
+           ("reset", "reset(s) to Graph's defaults"), ("patch", "object update(s)"),
            ("remove-credential", "credential(s) to remove"), ("add-ref", "link(s) to add"),
            ("remove-ref", "link(s) to remove"), ("set-ref", "reference(s) to set"),
            ("delete-ref", "reference(s) to clear"), ("delete", "deletion(s)"))
@@ -50,12 +51,16 @@ def _step_notes(step: Step) -> list[str]:
         # The ids are Graph's to give: the plan can only say that every reference follows.
         return [f"{pad}gone for good; made again: {prop} {old} -> new {prop} (assigned when applied); "
                 "references to it in this plan follow" for prop, old in step.assigns]
+    if step.kind == "reset":
+        return [f"{pad}the snapshot holds Graph's own defaults: {step.path.rsplit('/', 1)[-1]} puts them back"]
     if step.kind == "remove-credential":
         return [f"{pad}{step.detail}: added since the snapshot"]
     if step.kind == "delete":
         return [f"{pad}not in the snapshot (--delete-extra)"]
     width = max(len(c.path) for c in step.changes) if step.changes else 0
-    return [f"{pad}{change.path.ljust(width)}  {show(change.old)}  ->  {show(change.new)}" for change in step.changes]
+    return [f"{pad}{change.path.ljust(width)}  " + (
+        f"{show(change.old)}  ->  {show(change.new)}" if change.old != change.new
+        else f"{show(change.old)}: names an object made again; rewritten to its new id") for change in step.changes]
 
 
 def render_plan(plan: Plan, limit: int | None = None) -> str:

@@ -593,7 +593,11 @@ SERVICE_PRINCIPALS = CollectionSpec(
     create_only=frozenset({"appId"}),
     required_on_create=("appId",),
     filterable=frozenset({"id", "appId", "displayName", "servicePrincipalType", "accountEnabled", "appOwnerOrganizationId"}),
-    relationships=(APP_OWNERS,),
+    relationships=(
+        APP_OWNERS,
+        # A service principal can own groups, applications and other service principals (serviceprincipal-list-ownedobjects).
+        Relationship("ownedObjects", link="owners", reverse=True, target_collections=("groups", "applications", "servicePrincipals")),
+    ),
     complete=complete_service_principal,
     recycle="microsoft.graph.servicePrincipal",
 )
