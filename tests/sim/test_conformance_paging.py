@@ -184,6 +184,16 @@ def test_new_application_gets_its_app_id_and_service_principal(fresh: Graph, fre
     assert (sp.json()["appDisplayName"], sp.json()["displayName"]) == ("Payroll Export", "Payroll Export")
 
 
+def test_a_service_principal_lists_what_it_owns(fresh: Graph) -> None:
+    app = fresh.find("applications", "Expense Portal")
+    owner = fresh.find("servicePrincipals", "CRM Connector")
+    ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{owner['id']}"}
+    assert fresh.post(f"applications/{app['id']}/owners/$ref", ref).status_code == 204
+    # serviceprincipal-list-ownedobjects: the reverse of an owners link, as for users.
+    owned = fresh.all_pages(f"servicePrincipals/{owner['id']}/ownedObjects")
+    assert {(o["@odata.type"], o["id"]) for o in owned} == {("#microsoft.graph.application", app["id"])}
+
+
 def test_owners_and_administrative_unit_members_by_ref(fresh: Graph, fresh_sim: Simulator) -> None:
     app = fresh.find("applications", "Expense Portal")
     user = fresh.ok("users", {"$top": "1"})["value"][0]
