@@ -241,7 +241,8 @@ class _Planner:
         return found
 
     def add(self, step: Step) -> None:
-        key = (step.method, step.path, step.member[1] if step.member else step.detail or "")
+        # A link is planned from both of its ends; creations of one type share their path.
+        key = (step.method, step.path, step.member[1] if step.member else step.detail or step.id)
         self.steps.setdefault(key, step)
 
     def step(self, kind: str, object_type: ObjectType, object_id: str, name: str | None, method: str, path: str,
@@ -502,6 +503,24 @@ class _Planner:
                        f"(--id {ref}), or Graph would drop it from the {REGISTRY[step.type].singular}. "
                        "Nothing is written for this object")
 
+    def note_referrers_left_behind(self, selected: dict[ObjectType, list[str]]) -> None:
+        """Objects outside the plan whose files name an object it makes again keep the old id: say so."""
+        if not self.created:
+            return
+        for object_type in REGISTRY.values():
+            if not object_type.references:
+                continue
+            chosen = set(selected.get(object_type, []))
+            for object_id, obj in self.snapshot_of(object_type).items():
+                if object_id in chosen:
+                    continue
+                for path in object_type.references:
+                    named = _get_path(obj, path.split("."))
+                    for ref in sorted(set(named if isinstance(named, list) else [named]) & self.created):
+                        self.block(object_type, object_id, obj.get(object_type.display_key), f"{path}: {ref}",
+                                   f"names {self._name_of(ref) or ref}, which this plan makes again under a new "
+                                   f"id; restore this {object_type.singular} too (--id {object_id}) so that it follows")
+
     def _absent(self, refs: set[str], type_names: set[str]) -> set[str]:
         missing = set(refs)
         for type_name in sorted(type_names):
@@ -624,6 +643,7 @@ def plan_restore(repo: BackupRepo, client: GraphClient, at: str, type_names: tup
                 if live_id not in snapshot:
                     planner.plan_extra(object_type, live_id, obj)
     planner.check_references()
+    planner.note_referrers_left_behind(selected)
     order = {name: t.restore_order for name, t in REGISTRY.items()}
     steps = sorted(planner.steps.values(), key=lambda s: (s.stage, order[s.type], s.type, s.id))
     return Plan(at, commit, {t.name: ids_ for t, ids_ in selected.items()}, attributes, steps, planner.blocked,
