@@ -29,6 +29,8 @@ from entragit.store import BackupRepo
 
 _TIERS = sorted({t.restore_order for t in REGISTRY.values()})
 _LINK_STAGE = {"reset": 0, "patch": 0, "remove-credential": 0, "set-ref": 1, "add-ref": 1, "remove-ref": 2, "delete-ref": 2}
+# What a patch row says a property was, where a restore from the bin may have reset it.
+AS_RESTORED = "(as the restore leaves it)"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -299,8 +301,9 @@ class _Planner:
                 body[key] = target[key]
                 shown.append(AttributeChange(path, named, named))
         for key in sorted(resend):
-            if target.get(key) is not None and _matches(key, self.filters):
-                body.setdefault(key, target[key])
+            if key not in body and target.get(key) is not None and _matches(key, self.filters):
+                body[key] = target[key]
+                shown.append(AttributeChange(key, AS_RESTORED, target[key]))
         if body:
             for key in object_type.always_send:
                 body.setdefault(key, desired.get(key))

@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 import click
 
 from entragit.report.values import show
-from entragit.restore import ApplyResult, Blocked, Plan, Step
+from entragit.restore import AS_RESTORED, ApplyResult, Blocked, Plan, Step
 
 _VERBS = {"restore": "RESTORE", "create": "CREATE", "reset": "RESET", "patch": "PATCH", "remove-credential": "REVOKE", "set-ref": "SET",
           "add-ref": "ADD", "remove-ref": "REMOVE", "delete-ref": "CLEAR", "delete": "DELETE"}
@@ -58,9 +58,15 @@ def _step_notes(step: Step) -> list[str]:
     if step.kind == "delete":
         return [f"{pad}not in the snapshot (--delete-extra)"]
     width = max(len(c.path) for c in step.changes) if step.changes else 0
-    return [f"{pad}{change.path.ljust(width)}  " + (
-        f"{show(change.old)}  ->  {show(change.new)}" if change.old != change.new
-        else f"{show(change.old)}: names an object made again; rewritten to its new id") for change in step.changes]
+    return [f"{pad}{change.path.ljust(width)}  {_change(change.old, change.new)}" for change in step.changes]
+
+
+def _change(old: object, new: object) -> str:
+    if old == AS_RESTORED:
+        return f"{old}  ->  {show(new)}"
+    if old == new:
+        return f"{show(old)}: names an object made again; rewritten to its new id"
+    return f"{show(old)}  ->  {show(new)}"
 
 
 def render_plan(plan: Plan, limit: int | None = None) -> str:
