@@ -4,7 +4,7 @@ from typing import Any
 
 from entragit.demo import _bulk_mistake
 from entragit.graph import GraphClient
-from entragit.restore import apply_plan, plan_restore
+from entragit.restore import RestoreOptions, apply_plan, plan_restore
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run
 
@@ -289,3 +289,20 @@ def test_an_application_and_its_service_principal_made_again_get_a_new_app_id(
     new_sp = admin.get("servicePrincipals", **{"$filter": f"appId eq '{new_app['appId']}'"})["value"]
     assert new_app["appId"] != app["appId"] and [s["displayName"] for s in new_sp] == [sp["displayName"]]
     assert result.created == {app["id"]: new_app["id"], app["appId"]: new_app["appId"], sp["id"]: new_sp[0]["id"]}
+
+
+def test_delete_extra_matches_role_assignments_by_principal_role_and_scope(
+        repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
+    good = _snapshot(repo)
+    user = next(u for u in admin.users("Finance") if u["jobTitle"] == "Accountant")
+    global_reader = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
+    granted = admin.call("POST", "roleManagement/directory/roleAssignments", json={
+        "principalId": user["id"], "roleDefinitionId": global_reader, "directoryScopeId": "/"}).json()
+
+    plan = plan_restore(repo, client, good, ("roleAssignments",), options=RestoreOptions(delete_extra=True))
+
+    assert [(s.kind, s.id) for s in plan.steps] == [("delete", granted["id"])]
+    result = apply_plan(repo, client, plan)
+    assert result.failed == [] and result.residue.steps == []
+    left = admin.get("roleManagement/directory/roleAssignments")["value"]
+    assert all(a["principalId"] != user["id"] or a["roleDefinitionId"] != global_reader for a in left)
