@@ -676,16 +676,18 @@ def _depends_on_failure(step: Step, failed_ids: set[str]) -> str | None:
 
 
 def apply_plan(repo: BackupRepo, client: GraphClient, plan: Plan,
-               progress: Callable[[int, int], None] | None = None) -> ApplyResult:
+               progress: Callable[[int, int], None] | None = None,
+               created: dict[str, str] | None = None) -> ApplyResult:
     """Write every step of a plan, stage by stage, then plan again against the same snapshot: what
     remains is residue.
 
     The steps of a stage are independent of each other and go out in $batch requests. Before a stage is
     sent, the ids Graph gave the objects created so far replace the old ids in its paths and bodies; a
-    step that names an object whose creation failed is not sent."""
+    step that names an object whose creation failed is not sent. `created`: the ids an interrupted run
+    of the same plan already learned (old -> new), so that a resumed run rewrites as the first would have."""
     done: list[Step] = []
     failed: list[tuple[Step, GraphError]] = []
-    created: dict[str, str] = {}
+    created = dict(created or {})
     not_created: set[str] = set()
     for stage in sorted({s.stage for s in plan.steps}):
         steps: list[Step] = []

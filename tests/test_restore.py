@@ -4,6 +4,7 @@ from typing import Any
 
 from entragit.demo import _bulk_mistake
 from entragit.graph import GraphClient
+from entragit.sim import Simulator
 from entragit.restore import RestoreOptions, apply_plan, plan_restore
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run
@@ -306,3 +307,22 @@ def test_delete_extra_matches_role_assignments_by_principal_role_and_scope(
     assert result.failed == [] and result.residue.steps == []
     left = admin.get("roleManagement/directory/roleAssignments")["value"]
     assert all(a["principalId"] != user["id"] or a["roleDefinitionId"] != global_reader for a in left)
+
+
+def test_writes_naming_an_object_whose_creation_failed_are_not_sent(
+        repo: BackupRepo, client: GraphClient, admin: Admin, sim: Simulator) -> None:
+    good = _snapshot(repo)
+    group = admin.group("CA Exclusion - Break Glass")
+    policies = [p["id"] for p in _ca_policies(admin) if group["id"] in p["conditions"]["users"]["excludeGroups"]]
+    _purge_group(admin, group["id"])
+    plan = plan_restore(repo, client, good, ids=(group["id"], *policies))
+    sim.settings.fault_status, sim.settings.fault_path, sim.settings.fault_count = 500, "groups", 1
+
+    result = apply_plan(repo, client, plan)
+
+    codes = {(step.kind, step.id): error.code for step, error in result.failed}
+    assert codes[("create", group["id"])] != "DependencyFailed"
+    assert {codes[("patch", p)] for p in policies} == {"DependencyFailed"}
+    assert result.done == [] and result.created == {}
+    assert all(p["conditions"]["users"]["excludeGroups"] == [group["id"]]
+               for p in _ca_policies(admin) if p["id"] in policies)
