@@ -263,12 +263,13 @@ def prune_command(repo_dir: Path, keep_daily: int, keep_monthly: int, yes: bool)
 
 @cli.command()
 def types() -> None:
-    """List the object types entragit backs up, with the Graph permissions each needs."""
+    """List the object types entragit backs up, the Graph permissions each needs, and how a deleted one comes back."""
     from entragit.registry import resolve_types
 
-    rows = [(t.name, t.collection, t.read_permission, t.write_permission) for t in resolve_types(())]
-    widths = [max(len(r[i]) for r in rows + [("TYPE", "GRAPH PATH", "TO READ", "TO RESTORE")]) for i in range(4)]
-    for row in [("TYPE", "GRAPH PATH", "TO READ", "TO RESTORE")] + rows:
+    header = ("TYPE", "GRAPH PATH", "TO READ", "TO RESTORE", "IF DELETED")
+    rows = [(t.name, t.collection, t.read_permission, t.write_permission, t.if_deleted) for t in resolve_types(())]
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+    for row in [header] + rows:
         click.echo("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip())
 
 

@@ -162,3 +162,11 @@ def test_round_trip(type_name: str, repo: BackupRepo, client: GraphClient, admin
         types = (type_name, *case.also) if case.also else ()
         _restore(repo, client, good, ids, types)
         _assert_as_in(repo, good, type_name, object_id)
+
+
+def test_types_says_how_a_deleted_object_of_each_type_comes_back() -> None:
+    rows = {line.split()[0]: line for line in run("types").output.splitlines()[1:]}
+    assert rows["users"].endswith("recycle bin, else cannot be made again")
+    assert rows["groups"].endswith("recycle bin, else made again, new id")
+    assert rows["authenticationContexts"].endswith("made again, same key")
+    assert rows["authorizationPolicy"].endswith("cannot be deleted")

@@ -128,6 +128,19 @@ class ObjectType:
                 return rel
         return None
 
+    @property
+    def if_deleted(self) -> str:
+        """How a restore brings back an object of this type that was deleted, in a few words."""
+        if self.singleton:
+            return "cannot be deleted"
+        if self.create == "patch" or (self.create and self.key != "id"):
+            made = "made again, same key"
+        elif self.create or self.write_requests:
+            made = "made again, new id"
+        else:
+            made = "cannot be made again"
+        return f"recycle bin, else {made}" if self.recycle_bin else made
+
     def item_path(self, object_id: str) -> str:
         return self.collection if self.singleton else f"{self.collection}/{quote(object_id)}"
 
