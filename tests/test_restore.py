@@ -326,3 +326,24 @@ def test_writes_naming_an_object_whose_creation_failed_are_not_sent(
     assert result.done == [] and result.created == {}
     assert all(p["conditions"]["users"]["excludeGroups"] == [group["id"]]
                for p in _ca_policies(admin) if p["id"] in policies)
+
+
+def test_delete_extra_ends_an_eligibility_added_since_through_an_admin_remove_request(
+        repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
+    good = _snapshot(repo)
+    user = next(u for u in admin.users("Finance") if u["jobTitle"] == "Accountant")
+    global_admin = "62e90394-69f5-4237-9190-012177145e10"
+    target = {"principalId": user["id"], "roleDefinitionId": global_admin, "directoryScopeId": "/"}
+    admin.call("POST", "roleManagement/directory/roleEligibilityScheduleRequests",
+               json={"action": "adminAssign", "justification": "sneaky", **target})
+
+    plan = plan_restore(repo, client, good, ("roleEligibilitySchedules",), options=RestoreOptions(delete_extra=True))
+
+    [step] = plan.steps
+    assert (step.kind, step.path, step.body) == (
+        "delete", "roleManagement/directory/roleEligibilityScheduleRequests",
+        {**target, "action": "adminRemove", "justification": "Not in the snapshot; removed by entragit restore"})
+    result = apply_plan(repo, client, plan)
+    assert result.failed == [] and result.residue.steps == []
+    left = admin.get("roleManagement/directory/roleEligibilitySchedules")["value"]
+    assert not [s for s in left if s["principalId"] == user["id"]]
