@@ -236,7 +236,9 @@ class _Planner:
         found: dict[str, Obj] = {}
         for object_id, answer in zip(ids, self.client.get_many(items)):
             if isinstance(answer, GraphError):
-                if not answer.not_found:
+                # 400: a Graph that does not know the bin at all (the Conditional Access one is documented
+                # in beta only); the object is then treated as gone for good.
+                if not (answer.not_found or answer.status == 400):
                     raise answer
                 continue
             found[object_id] = canonical(object_type, answer)
@@ -465,8 +467,13 @@ class _Planner:
         assigns += tuple((p, str(attrs[p])) for p in object_type.assigned_on_create if p in attrs)
         if object_type.create == "patch":
             self.step("create", object_type, object_id, name, "PATCH", object_type.item_path(object_id), body)
-        else:
-            self.step("create", object_type, object_id, name, "POST", object_type.collection, body, assigns=assigns)
+            return
+        later = {k: body.pop(k) for k in sorted(object_type.written_after_create) if k in body}
+        self.step("create", object_type, object_id, name, "POST", object_type.collection, body, assigns=assigns)
+        if later:
+            # Values naming what Graph assigns on creation (api://<appId>) are written once it has.
+            self.step("patch", object_type, object_id, name, "PATCH", object_type.item_path(object_id), later,
+                      changes=tuple(AttributeChange(k, None, v) for k, v in later.items()))
 
     # --- objects the snapshot does not have ---------------------------------------------------------------
 

@@ -274,10 +274,11 @@ def test_a_custom_role_made_again_takes_its_assignments_along(repo: BackupRepo, 
     assert now == {(a["principalId"], a["directoryScopeId"]) for a in assignments}
 
 
-def test_an_application_and_its_service_principal_made_again_get_a_new_app_id(
+def test_an_application_and_its_service_principal_made_again_get_a_new_app_id_and_uri(
         repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
     good = _snapshot(repo)
-    app = next(a for a in admin.get("applications")["value"] if a["displayName"] == "Expense Portal")
+    app = next(a for a in admin.get("applications")["value"] if a["displayName"] == "CRM Connector")
+    assert app["identifierUris"] == [f"api://{app['appId']}"]
     sp = admin.get("servicePrincipals", **{"$filter": f"appId eq '{app['appId']}'"})["value"][0]
     for path in (f"servicePrincipals/{sp['id']}", f"directory/deletedItems/{sp['id']}",
                  f"applications/{app['id']}", f"directory/deletedItems/{app['id']}"):
@@ -286,7 +287,9 @@ def test_an_application_and_its_service_principal_made_again_get_a_new_app_id(
     result = apply_plan(repo, client, plan_restore(repo, client, good, ids=(app["id"], sp["id"])))
 
     assert result.failed == [] and result.residue.steps == []
-    new_app = next(a for a in admin.get("applications")["value"] if a["displayName"] == "Expense Portal")
+    new_app = next(a for a in admin.get("applications")["value"] if a["displayName"] == "CRM Connector")
+    # Graph takes an api://<appId> URI only once the appId exists: it is written after the creation.
+    assert new_app["identifierUris"] == [f"api://{new_app['appId']}"]
     new_sp = admin.get("servicePrincipals", **{"$filter": f"appId eq '{new_app['appId']}'"})["value"]
     assert new_app["appId"] != app["appId"] and [s["displayName"] for s in new_sp] == [sp["displayName"]]
     assert result.created == {app["id"]: new_app["id"], app["appId"]: new_app["appId"], sp["id"]: new_sp[0]["id"]}

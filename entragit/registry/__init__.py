@@ -97,6 +97,9 @@ class ObjectType:
     assigned_on_create: tuple[str, ...] = ()
     """Besides the id, properties Graph gives a new value on creation (an application's appId), so that
     references to the old value in the restored set are rewritten too."""
+    written_after_create: frozenset[str] = frozenset()
+    """Properties whose values may name what Graph assigns on creation (identifierUris: api://<appId>), so
+    they are PATCHed once the object exists and the new values are known."""
     recycle_bin: str | None = None
     """Graph path under which a deleted object waits, as {recycle_bin}/{id}, with POST .../restore."""
     reset_by_restore: frozenset[str] = frozenset()

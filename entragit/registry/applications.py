@@ -43,6 +43,8 @@ APPLICATIONS = register(
         restore_order=30,
         create="post",
         assigned_on_create=("appId",),
+        # Graph accepts an application ID URI only of the app's own appId or a verified domain.
+        written_after_create=frozenset({"identifierUris"}),
         recycle_bin=DIRECTORY_BIN,
         credentials=_CREDENTIAL_REMOVAL,
     )

@@ -103,8 +103,30 @@ APPLICATION_DEFAULTS: dict[str, Any] = {
 }
 
 
+def _guid(value: str) -> str | None:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
+def check_identifier_uris(tenant: TenantView, app: dict[str, Any]) -> None:
+    """An api:// URI naming a GUID must name the app's own appId or the tenant (Entra's "identifier URI
+    restrictions": "If you add a GUID value, it must match either the app ID or the tenant ID"), so an
+    application cannot be created with a URI of an appId it does not have yet. The code and text of the
+    refusal are the ones users report [UNCONFIRMED]; the verified-domain rules for other forms are not modelled."""
+    for uri in app.get("identifierUris") or []:
+        if not uri.lower().startswith("api://"):
+            continue
+        first = _guid(uri[len("api://"):].split("/", 1)[0])
+        if first is not None and first not in (app["appId"], tenant.tenant_id):
+            raise GraphFault(400, "HostNameNotOnVerifiedDomain",
+                             f"Values of identifierUris property must use a verified domain of the organization or its subdomain: '{uri}'")
+
+
 def complete_application(tenant: TenantView, app: dict[str, Any]) -> None:
     app["appId"] = str(uuid.uuid4())
+    check_identifier_uris(tenant, app)
     app["publisherDomain"] = tenant.domain
     for name, value in APPLICATION_DEFAULTS.items():
         if app.get(name) is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from simclient import Graph, error_of
+from simclient import Graph, assert_error, error_of
 
 from entragit.sim import Simulator
 from entragit.sim.apps import MICROSOFT_GRAPH_APP_ID, MICROSOFT_TENANT_ID
@@ -215,3 +215,13 @@ def test_owners_and_administrative_unit_members_by_ref(fresh: Graph, fresh_sim: 
         m for m in member_of if m["id"] == unit["id"]
     ).items()
     assert fresh.delete(f"administrativeUnits/{unit['id']}/members/{guest['id']}/$ref").status_code == 204
+
+
+def test_an_application_id_uri_naming_a_guid_must_name_its_own_app_id(fresh: Graph, fresh_sim: Simulator) -> None:
+    borrowed = "api://0b5f6f5e-1b5d-4c49-8a44-7a32c2a2c1a1"
+    refused = fresh.post("applications", {"displayName": "Borrowed", "identifierUris": [borrowed]})
+    assert_error(refused, 400, "HostNameNotOnVerifiedDomain")
+    assert borrowed in error_of(refused)["message"]
+    app = fresh.post("applications", {"displayName": "Tenant scoped",
+                                      "identifierUris": [f"api://{fresh_sim.tenant_id}/reports"]}).json()
+    assert fresh.patch(f"applications/{app['id']}", {"identifierUris": [f"api://{app['appId']}"]}).status_code == 204
