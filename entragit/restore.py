@@ -28,7 +28,8 @@ from entragit.registry import REGISTRY, ObjectType, Relationship, resolve_types
 from entragit.store import BackupRepo
 
 _TIERS = sorted({t.restore_order for t in REGISTRY.values()})
-_LINK_STAGE = {"reset": 0, "patch": 0, "remove-credential": 0, "set-ref": 1, "add-ref": 1, "remove-ref": 2, "delete-ref": 2}
+_LINK_STAGE = {"disable": 0, "reset": 1, "patch": 1, "remove-credential": 1, "set-ref": 2, "add-ref": 2,
+               "remove-ref": 3, "delete-ref": 3}
 # What a patch row says a property was, where a restore from the bin may have reset it.
 AS_RESTORED = "(as the restore leaves it)"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -48,8 +49,8 @@ def stage_of(kind: str, object_type: ObjectType) -> int:
 @dataclass(frozen=True)
 class Step:
     kind: str
-    """restore (from a recycle bin), create, reset (to Graph's defaults), patch, remove-credential, set-ref,
-    add-ref, remove-ref, delete-ref, delete."""
+    """restore (from a recycle bin), create, disable (what the patch then removes), reset (to Graph's
+    defaults), patch, remove-credential, set-ref, add-ref, remove-ref, delete-ref, delete."""
     type: str
     id: str
     name: str | None
@@ -72,7 +73,8 @@ class Step:
             rel, member_id, member_name = self.member
             verb = {"add-ref": "add", "remove-ref": "remove", "set-ref": "set", "delete-ref": "clear"}[self.kind]
             return f"{verb} {rel}: {member_name or member_id} ({member_id}) on {who}"
-        verb = {"restore": "restore from the recycle bin", "create": "create", "reset": "reset to Graph's defaults",
+        verb = {"restore": "restore from the recycle bin", "create": "create", "disable": "disable, to remove,",
+                "reset": "reset to Graph's defaults",
                 "patch": "PATCH",
                 "remove-credential": f"remove {self.detail} from", "delete": "delete"}[self.kind]
         return f"{verb} {who}"
@@ -309,8 +311,34 @@ class _Planner:
         if body:
             for key in object_type.always_send:
                 body.setdefault(key, desired.get(key))
+            self._disable_first(object_type, object_id, name, live_attrs, target, path_id)
             self.step("patch", object_type, object_id, name, "PATCH", object_type.item_path(path_id), body,
                       changes=tuple(shown))
+
+    def _disable_first(self, object_type: ObjectType, object_id: str, name: str | None, live: Obj, target: Obj,
+                       path_id: str) -> None:
+        """Graph deletes an enabled app role or scope only once it is disabled: a first PATCH does that."""
+        body: dict[str, Any] = {}
+        removed: list[str] = []
+        for path, flag in object_type.disable_before_removal.items():
+            parts = path.split(".")
+            kept = {item.get("id") for item in _get_path(target, parts) or []}
+            current = copy.deepcopy(_get_path(live, parts) or [])
+            going = [item for item in current if item.get(flag) and item.get("id") not in kept]
+            if not going:
+                continue
+            for item in going:
+                item[flag] = False
+                removed.append(f"{path}: {item.get('value') or item.get('id')}")
+            if len(parts) == 1:
+                body[parts[0]] = current
+            else:
+                if parts[0] not in body:
+                    body[parts[0]] = copy.deepcopy(live.get(parts[0]) or {})
+                _set_path(body[parts[0]], parts[1:], current)
+        if body:
+            self.step("disable", object_type, object_id, name, "PATCH", object_type.item_path(path_id), body,
+                      detail=", ".join(removed))
 
     def _plan_credentials(self, object_type: ObjectType, object_id: str, name: str | None, desired: Obj,
                           live: Obj | None) -> None:

@@ -350,3 +350,16 @@ def test_delete_extra_ends_an_eligibility_added_since_through_an_admin_remove_re
     assert result.failed == [] and result.residue.steps == []
     left = admin.get("roleManagement/directory/roleEligibilitySchedules")["value"]
     assert not [s for s in left if s["principalId"] == user["id"]]
+
+
+def test_an_app_role_added_since_is_disabled_then_removed(repo: BackupRepo, admin: Admin) -> None:
+    good = _snapshot(repo)
+    app = next(a for a in admin.get("applications")["value"] if a["displayName"] == "CRM Connector")
+    backdoor = {"id": "5f2b1e6c-58c4-4a4c-9a53-1c1f1f0d6a11", "value": "Backdoor.All", "displayName": "Backdoor",
+                "description": "Everything", "allowedMemberTypes": ["Application"], "isEnabled": True}
+    admin.call("PATCH", f"applications/{app['id']}", json={"appRoles": [*app["appRoles"], backdoor]})
+
+    output = run("restore", "--repo", str(repo.root), "--at", good, "--id", app["id"], "--yes").output
+
+    assert "DISABLE" in output and "appRoles: Backdoor.All" in output and "Verified" in output
+    assert admin.get(f"applications/{app['id']}")["appRoles"] == app["appRoles"]

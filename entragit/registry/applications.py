@@ -45,6 +45,7 @@ APPLICATIONS = register(
         assigned_on_create=("appId",),
         # Graph accepts an application ID URI only of the app's own appId or a verified domain.
         written_after_create=frozenset({"identifierUris"}),
+        disable_before_removal={"appRoles": "isEnabled", "api.oauth2PermissionScopes": "isEnabled"},
         recycle_bin=DIRECTORY_BIN,
         credentials=_CREDENTIAL_REMOVAL,
     )

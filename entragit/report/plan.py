@@ -9,10 +9,10 @@ import click
 from entragit.report.values import show
 from entragit.restore import AS_RESTORED, ApplyResult, Blocked, Plan, Step
 
-_VERBS = {"restore": "RESTORE", "create": "CREATE", "reset": "RESET", "patch": "PATCH", "remove-credential": "REVOKE", "set-ref": "SET",
+_VERBS = {"restore": "RESTORE", "create": "CREATE", "disable": "DISABLE", "reset": "RESET", "patch": "PATCH", "remove-credential": "REVOKE", "set-ref": "SET",
           "add-ref": "ADD", "remove-ref": "REMOVE", "delete-ref": "CLEAR", "delete": "DELETE"}
 _COUNTS = (("restore", "restore(s) from a recycle bin"), ("create", "creation(s)"),
-           ("reset", "reset(s) to Graph's defaults"), ("patch", "object update(s)"),
+           ("disable", "disabling(s) before removal"), ("reset", "reset(s) to Graph's defaults"), ("patch", "object update(s)"),
            ("remove-credential", "credential(s) to remove"), ("add-ref", "link(s) to add"),
            ("remove-ref", "link(s) to remove"), ("set-ref", "reference(s) to set"),
            ("delete-ref", "reference(s) to clear"), ("delete", "deletion(s)"))
@@ -51,6 +51,8 @@ def _step_notes(step: Step) -> list[str]:
         # The ids are Graph's to give: the plan can only say that every reference follows.
         return [f"{pad}gone for good; made again: {prop} {old} -> new {prop} (assigned when applied); "
                 "references to it in this plan follow" for prop, old in step.assigns]
+    if step.kind == "disable":
+        return [f"{pad}{step.detail}: Graph removes an app role or scope only once it is disabled"]
     if step.kind == "reset":
         return [f"{pad}the snapshot holds Graph's own defaults: {step.path.rsplit('/', 1)[-1]} puts them back"]
     if step.kind == "remove-credential":

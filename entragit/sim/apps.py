@@ -103,6 +103,31 @@ APPLICATION_DEFAULTS: dict[str, Any] = {
 }
 
 
+# Lists of permissions an application publishes, by where they sit in the object.
+PERMISSION_LISTS = (("appRoles",), ("api", "oauth2PermissionScopes"))
+
+
+def _permissions(obj: dict[str, Any] | None, path: tuple[str, ...]) -> list[dict[str, Any]]:
+    found: Any = obj or {}
+    for part in path:
+        found = found.get(part) if isinstance(found, dict) else None
+    return list(found or [])
+
+
+def check_permission_removal(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    """An app role or delegated scope can be deleted only once disabled (isEnabled false): Graph answers
+    CannotDeleteOrUpdateEnabledEntitlement otherwise [OBS: Microsoft's and PnP's scripts disable, then remove]."""
+    if existing is None:
+        return
+    for path in PERMISSION_LISTS:
+        if path[0] not in changes:
+            continue
+        kept = {p.get("id") for p in _permissions(changes, path)}
+        if any(p.get("isEnabled") and p.get("id") not in kept for p in _permissions(existing, path)):
+            raise bad_request("Permission (scope or role) cannot be deleted or updated unless disabled first.",
+                              code="CannotDeleteOrUpdateEnabledEntitlement")
+
+
 def _guid(value: str) -> str | None:
     try:
         return str(uuid.UUID(value))

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from entragit.sim.apps import TenantView, complete_application, complete_service_principal
+from entragit.sim.apps import TenantView, check_permission_removal, complete_application, complete_service_principal
 from entragit.sim.errors import GraphFault, bad_request
 
 # Property kinds: enough to refuse obviously wrong values the way Graph's deserializer does.
@@ -559,6 +559,7 @@ APPLICATIONS = CollectionSpec(
     required_on_create=("displayName",),
     filterable=frozenset({"id", "appId", "displayName", "publisherDomain", "signInAudience"}),
     relationships=(APP_OWNERS,),
+    validate=check_permission_removal,
     complete=complete_application,
     recycle="microsoft.graph.application",
 )

@@ -225,3 +225,17 @@ def test_an_application_id_uri_naming_a_guid_must_name_its_own_app_id(fresh: Gra
     app = fresh.post("applications", {"displayName": "Tenant scoped",
                                       "identifierUris": [f"api://{fresh_sim.tenant_id}/reports"]}).json()
     assert fresh.patch(f"applications/{app['id']}", {"identifierUris": [f"api://{app['appId']}"]}).status_code == 204
+
+
+def test_an_app_role_or_scope_is_deleted_only_once_disabled(fresh: Graph) -> None:
+    app = next(a for a in fresh.all_pages("applications") if a["appRoles"] and a["api"]["oauth2PermissionScopes"])
+    role = app["appRoles"][0]
+    assert role["isEnabled"] is True
+    refused = fresh.patch(f"applications/{app['id']}", {"appRoles": app["appRoles"][1:]})
+    assert_error(refused, 400, "CannotDeleteOrUpdateEnabledEntitlement")
+    assert fresh.ok(f"applications/{app['id']}")["appRoles"] == app["appRoles"]
+    disabled = [{**role, "isEnabled": False}, *app["appRoles"][1:]]
+    assert fresh.patch(f"applications/{app['id']}", {"appRoles": disabled}).status_code == 204
+    assert fresh.patch(f"applications/{app['id']}", {"appRoles": app["appRoles"][1:]}).status_code == 204
+    assert_error(fresh.patch(f"applications/{app['id']}", {"api": {**app["api"], "oauth2PermissionScopes": []}}),
+                 400, "CannotDeleteOrUpdateEnabledEntitlement")
