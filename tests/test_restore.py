@@ -363,3 +363,17 @@ def test_an_app_role_added_since_is_disabled_then_removed(repo: BackupRepo, admi
 
     assert "DISABLE" in output and "appRoles: Backdoor.All" in output and "Verified" in output
     assert admin.get(f"applications/{app['id']}")["appRoles"] == app["appRoles"]
+
+
+def test_an_authentication_method_turned_off_is_put_back_at_its_own_path(repo: BackupRepo, admin: Admin) -> None:
+    good = _snapshot(repo)
+    path = "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/Email"
+    before = admin.get(path)
+    assert before["state"] == "enabled" and before["excludeTargets"]
+    admin.call("PATCH", path, json={"@odata.type": before["@odata.type"], "state": "disabled", "excludeTargets": []})
+
+    output = run("restore", "--repo", str(repo.root), "--at", good, "--type", "authenticationMethodsPolicy",
+                 "--yes").output
+
+    assert "authenticationMethodConfigurations.Email.state" in output and "Verified" in output
+    assert admin.get(path) == before

@@ -100,6 +100,9 @@ class ObjectType:
     written_after_create: frozenset[str] = frozenset()
     """Properties whose values may name what Graph assigns on creation (identifierUris: api://<appId>), so
     they are PATCHed once the object exists and the new values are known."""
+    written_per_item: frozenset[str] = frozenset()
+    """Lists of sub-objects, each written at {item path}/{list}/{its id} (authentication method
+    configurations), never through the object's own PATCH; items are neither added nor removed."""
     disable_before_removal: dict[str, str] = field(default_factory=dict, hash=False)
     """Lists whose items Graph deletes only once disabled (app roles, delegated scopes): path -> the flag
     that a first PATCH turns false on the items the restore removes."""

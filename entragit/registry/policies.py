@@ -25,7 +25,7 @@ _policy("authenticationMethodsPolicy", "policies/authenticationMethodsPolicy", "
         singleton="authenticationMethodsPolicy",
         volatile=COMMON_VOLATILE | {"policyMigrationState"},
         # Each method's configuration is written at its own path, not through this object's PATCH.
-        read_only=frozenset({"id", "authenticationMethodConfigurations"}))
+        written_per_item=frozenset({"authenticationMethodConfigurations"}))
 _policy("securityDefaults", "policies/identitySecurityDefaultsEnforcementPolicy", "Policy.ReadWrite.SecurityDefaults",
         singleton="identitySecurityDefaultsEnforcementPolicy")
 _policy("crossTenantAccessPolicy", "policies/crossTenantAccessPolicy", "Policy.ReadWrite.CrossTenantAccess",
