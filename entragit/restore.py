@@ -289,8 +289,12 @@ class _Planner:
         target = _target(live_attrs, desired_attrs, self.filters)
         body: dict[str, Any] = {}
         shown: list[AttributeChange] = []
+        actions: dict[str, list[AttributeChange]] = {}
         for row in attribute_changes(live_attrs, target):
             key = row.path.split(".")[0]
+            if key in object_type.written_by_action:
+                actions.setdefault(key, []).append(row)
+                continue
             if key in object_type.read_only or key in object_type.create_only:
                 kind = "read-only" if key in object_type.read_only else "set only when the object is created"
                 self.block(object_type, object_id, name, row.path,
@@ -298,6 +302,10 @@ class _Planner:
                 continue
             body[key] = _wire(object_type, key, target.get(key), live_attrs.get(key))
             shown.append(row)
+        for key, rows in actions.items():
+            self.step("patch", object_type, object_id, name, "POST",
+                      f"{object_type.item_path(path_id)}/{object_type.written_by_action[key]}",
+                      {key: _wire(object_type, key, target.get(key), live_attrs.get(key))}, changes=tuple(rows))
         for path in object_type.references:
             # A property naming an object that this plan makes again must be written even where it reads
             # the same: the old id it holds is rewritten to the new one when the plan is applied.

@@ -377,3 +377,18 @@ def test_an_authentication_method_turned_off_is_put_back_at_its_own_path(repo: B
 
     assert "authenticationMethodConfigurations.Email.state" in output and "Verified" in output
     assert admin.get(path) == before
+
+
+def test_an_authentication_strength_weakened_is_put_back_through_update_allowed_combinations(
+        repo: BackupRepo, admin: Admin) -> None:
+    good = _snapshot(repo)
+    strength = next(s for s in admin.get("policies/authenticationStrengthPolicies")["value"]
+                    if s["policyType"] == "custom")
+    admin.call("POST", f"policies/authenticationStrengthPolicies/{strength['id']}/updateAllowedCombinations",
+               json={"allowedCombinations": ["password,sms"]})
+
+    output = run("restore", "--repo", str(repo.root), "--at", good, "--id", strength["id"], "--yes").output
+
+    assert "allowedCombinations" in output and "Verified" in output
+    now = admin.get(f"policies/authenticationStrengthPolicies/{strength['id']}")
+    assert sorted(now["allowedCombinations"]) == sorted(strength["allowedCombinations"])

@@ -100,6 +100,9 @@ class ObjectType:
     written_after_create: frozenset[str] = frozenset()
     """Properties whose values may name what Graph assigns on creation (identifierUris: api://<appId>), so
     they are PATCHed once the object exists and the new values are known."""
+    written_by_action: dict[str, str] = field(default_factory=dict, hash=False)
+    """Properties Graph changes only through an action: property -> the action, POSTed {property: value}
+    (an authentication strength's combinations: updateAllowedCombinations)."""
     written_per_item: frozenset[str] = frozenset()
     """Lists of sub-objects, each written at {item path}/{list}/{its id} (authentication method
     configurations), never through the object's own PATCH; items are neither added nor removed."""

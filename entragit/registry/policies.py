@@ -48,7 +48,8 @@ _policy("authenticationContexts", "identity/conditionalAccess/authenticationCont
 _policy("authenticationStrengths", "policies/authenticationStrengthPolicies", "Policy.ReadWrite.ConditionalAccess",
         # Combinations change through updateAllowedCombinations; built-in strengths not at all.
         read_only=frozenset({"id", "policyType", "requirementsSatisfied", "allowedCombinations"}),
-        create="post", create_with=frozenset({"allowedCombinations"}))
+        create="post", create_with=frozenset({"allowedCombinations"}),
+        written_by_action={"allowedCombinations": "updateAllowedCombinations"})
 _policy("groupSettings", "groupSettings", "Directory.ReadWrite.All", read_permission="Directory.Read.All",
         # Graph names a setting after its template.
         read_only=frozenset({"id", "displayName"}), create_only=frozenset({"templateId"}), create="post")
