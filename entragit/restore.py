@@ -6,7 +6,8 @@ what is still different. A plan is a value the user sees before anything is writ
 Every step carries a stage: steps of one stage are independent of each other and go out together in
 $batch requests; stages run in order. Objects come back first (from a recycle bin, or created anew),
 tier by tier of the registry's restore order, so that a CA policy is made after the group it names;
-then properties, then links to add, links to remove, and deletions last. A created object has a new id:
+then app roles about to be removed are disabled (Graph deletes only disabled ones), then properties,
+links to add, links to remove, and deletions last. A created object has a new id:
 once its stage has run, every later step that names the old id is rewritten to the new one.
 """
 
