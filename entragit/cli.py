@@ -219,15 +219,21 @@ def log(object_id: str, repo_dir: Path, max_count: int | None) -> None:
 @click.option("--id", "ids", multiple=True, metavar="ID", help="Restore this object (repeatable).")
 @click.option("--attribute", "attributes", multiple=True, metavar="A",
               help="Only this attribute or dotted path, e.g. jobTitle or members (repeatable).")
+@click.option("--delete-extra", is_flag=True,
+              help="Also delete objects of the --type(s) that the snapshot does not have (never users).")
+@click.option("--remove-new-credentials", is_flag=True,
+              help="Remove app and service principal secrets added since the snapshot.")
 @click.option("--plan", "plan_only", is_flag=True, help="Show the plan and write nothing.")
 @click.option("--yes", is_flag=True, help="Write without asking.")
 def restore(repo_dir: Path, at: str, types: tuple[str, ...], ids: tuple[str, ...], attributes: tuple[str, ...],
-            plan_only: bool, yes: bool) -> None:
+            delete_extra: bool, remove_new_credentials: bool, plan_only: bool, yes: bool) -> None:
     """Put objects back as the snapshot at REV has them, then verify.
 
     Reads the files at REV and the live objects, shows the writes that would make them match
-    (property PATCHes, member and owner links; restoring a user restores its group memberships),
-    writes only after --yes or a confirmation, then re-reads and reports any residue.
+    (property PATCHes, member and owner links; restoring a user restores its group memberships;
+    deleted objects come back from the recycle bin, or are created again under a new id, which every
+    reference in the plan follows), writes only after --yes or a confirmation, then re-reads and
+    reports any residue. What cannot be restored is listed, with the reason.
 
     \b
     entragit restore --at HEAD~1 --type conditionalAccessPolicies --plan
@@ -236,13 +242,14 @@ def restore(repo_dir: Path, at: str, types: tuple[str, ...], ids: tuple[str, ...
     from entragit.connect import graph_client
     from entragit.progress import Progress
     from entragit.report.plan import render_plan, render_result
-    from entragit.restore import apply_plan, plan_restore
+    from entragit.restore import RestoreOptions, apply_plan, plan_restore
 
     if plan_only and yes:
         raise click.UsageError("--plan and --yes contradict each other")
     repo = _open(repo_dir)
     client = graph_client(repo.config.connection())
-    plan = plan_restore(repo, client, at, types, ids, attributes)
+    options = RestoreOptions(delete_extra=delete_extra, remove_new_credentials=remove_new_credentials)
+    plan = plan_restore(repo, client, at, types, ids, attributes, options)
     click.echo(render_plan(plan))
     if plan_only or not plan.steps:
         return
@@ -288,13 +295,14 @@ def prune_command(repo_dir: Path, keep_daily: int, keep_monthly: int, yes: bool)
 
 @cli.command()
 def types() -> None:
-    """List the object types entragit backs up, with the Graph permissions each needs."""
+    """List the object types entragit backs up, the Graph permissions each needs, and how a deleted one comes back."""
     from entragit.attribution import AUDIT_PERMISSION
     from entragit.registry import resolve_types
 
-    rows = [(t.name, t.collection, t.read_permission, t.write_permission) for t in resolve_types(())]
-    widths = [max(len(r[i]) for r in rows + [("TYPE", "GRAPH PATH", "TO READ", "TO RESTORE")]) for i in range(4)]
-    for row in [("TYPE", "GRAPH PATH", "TO READ", "TO RESTORE")] + rows:
+    header = ("TYPE", "GRAPH PATH", "TO READ", "TO RESTORE", "IF DELETED")
+    rows = [(t.name, t.collection, t.read_permission, t.write_permission, t.if_deleted) for t in resolve_types(())]
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+    for row in [header] + rows:
         click.echo("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip())
     click.echo(f"\nTo name who made each change in `entragit diff`: {AUDIT_PERMISSION} (optional).")
 

@@ -1,51 +1,84 @@
 """Restore: desired state from the files of a commit, live state from Graph, the writes between them.
 
-plan_restore() only reads; apply_plan() only writes what a plan says; verify() plans again and
-reports what is still different. A plan is a value the user sees before anything is written.
+plan_restore() only reads; apply_plan() only writes what a plan says; then it plans again and reports
+what is still different. A plan is a value the user sees before anything is written.
+
+Every step carries a stage: steps of one stage are independent of each other and go out together in
+$batch requests; stages run in order. Objects come back first (from a recycle bin, or created anew),
+tier by tier of the registry's restore order, so that a CA policy is made after the group it names;
+then app roles about to be removed are disabled (Graph deletes only disabled ones), then properties,
+links to add, links to remove, and deletions last. A created object has a new id:
+once its stage has run, every later step that names the old id is rewritten to the new one.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from entragit.canonical import Obj
+from entragit.canonical import Obj, canonical
 from entragit.diff import AttributeChange, Names, attribute_changes, split_relations
 from entragit.errors import GraphError, PlanError
-from entragit.graph import BatchItem, GraphClient
-from entragit.live import fetch_objects, holders
+from entragit.graph import BatchAnswer, BatchItem, GraphClient
+from entragit.live import fetch_objects, fetch_type, holders
 from entragit.registry import REGISTRY, ObjectType, Relationship, resolve_types
 from entragit.store import BackupRepo
 
-# Order of step kinds: objects' own properties first, then links to add, then links to remove, so a
-# group never passes through a state with fewer owners than both ends have.
-_KIND_ORDER = {"patch": 0, "set-ref": 1, "add-ref": 2, "remove-ref": 3, "delete-ref": 4}
+_TIERS = sorted({t.restore_order for t in REGISTRY.values()})
+_LINK_STAGE = {"disable": 0, "reset": 1, "patch": 1, "remove-credential": 1, "set-ref": 2, "add-ref": 2,
+               "remove-ref": 3, "delete-ref": 3}
+# What a patch row says a property was, where a restore from the bin may have reset it.
+AS_RESTORED = "(as the restore leaves it)"
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def stage_of(kind: str, object_type: ObjectType) -> int:
+    """Objects back tier by tier, then properties, links to add, links to remove (so a group never has
+    fewer owners than both ends), then deletions, the most dependent objects first."""
+    tier = _TIERS.index(object_type.restore_order)
+    if kind in ("restore", "create"):
+        return tier
+    if kind == "delete":
+        return 2 * len(_TIERS) + 3 - tier
+    return len(_TIERS) + _LINK_STAGE[kind]
 
 
 @dataclass(frozen=True)
 class Step:
     kind: str
+    """restore (from a recycle bin), create, disable (what the patch then removes), reset (to Graph's
+    defaults), patch, remove-credential, set-ref, add-ref, remove-ref, delete-ref, delete."""
     type: str
     id: str
     name: str | None
     method: str
     path: str
     body: dict[str, Any] | None
+    stage: int = 0
     changes: tuple[AttributeChange, ...] = ()
     """For a patch, the attributes it puts back."""
     member: tuple[str, str, str | None] | None = None
     """For a link, (relationship, member id, member name)."""
+    detail: str | None = None
+    """For a credential removal, which credential."""
+    assigns: tuple[tuple[str, str], ...] = ()
+    """For a creation, (property, value in the snapshot) of what Graph gives a new value: id, appId."""
 
     def describe(self) -> str:
         who = f"{self.type}/{self.id} {self.name or ''}".rstrip()
-        if self.member is None:
-            return f"PATCH {who}"
-        rel, member_id, member_name = self.member
-        verb = {"add-ref": "add", "remove-ref": "remove", "set-ref": "set", "delete-ref": "clear"}[self.kind]
-        return f"{verb} {rel}: {member_name or member_id} ({member_id}) on {who}"
+        if self.member is not None:
+            rel, member_id, member_name = self.member
+            verb = {"add-ref": "add", "remove-ref": "remove", "set-ref": "set", "delete-ref": "clear"}[self.kind]
+            return f"{verb} {rel}: {member_name or member_id} ({member_id}) on {who}"
+        verb = {"restore": "restore from the recycle bin", "create": "create", "disable": "disable, to remove,",
+                "reset": "reset to Graph's defaults",
+                "patch": "PATCH",
+                "remove-credential": f"remove {self.detail} from", "delete": "delete"}[self.kind]
+        return f"{verb} {who}"
 
 
 @dataclass(frozen=True)
@@ -57,6 +90,14 @@ class Blocked:
     reason: str
 
 
+@dataclass(frozen=True)
+class RestoreOptions:
+    delete_extra: bool = False
+    """Delete objects of the selected types that the snapshot does not have (never users)."""
+    remove_new_credentials: bool = False
+    """Remove app and service principal credentials added since the snapshot."""
+
+
 @dataclass
 class Plan:
     at: str
@@ -66,6 +107,11 @@ class Plan:
     attributes: tuple[str, ...]
     steps: list[Step] = field(default_factory=list)
     blocked: list[Blocked] = field(default_factory=list)
+    types: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
+    options: RestoreOptions = RestoreOptions()
+    id_map: dict[str, str] = field(default_factory=dict)
+    """Snapshot id -> live id of objects created by an earlier apply; the plan was made through it."""
 
     @property
     def object_count(self) -> int:
@@ -77,6 +123,8 @@ class ApplyResult:
     done: list[Step]
     failed: list[tuple[Step, GraphError]]
     residue: Plan
+    created: dict[str, str] = field(default_factory=dict)
+    """Old id (and appId) -> the one Graph gave the recreated object."""
 
 
 def _matches(path: str, filters: tuple[str, ...]) -> bool:
@@ -124,14 +172,45 @@ def _wire(object_type: ObjectType, key: str, target: Any, live: Any) -> Any:
     return target
 
 
+def rewrite(value: Any, id_map: dict[str, str]) -> Any:
+    """value with every old id in its strings (paths, @odata.id URLs, scopes) replaced by the new one."""
+    if not id_map:
+        return value
+    pattern = re.compile("|".join(re.escape(old) for old in sorted(id_map, key=len, reverse=True)))
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            return pattern.sub(lambda m: id_map[m.group(0)], item)
+        if isinstance(item, dict):
+            return {walk(k): walk(v) for k, v in item.items()}
+        if isinstance(item, list):
+            return [walk(v) for v in item]
+        return item
+
+    return walk(value)
+
+
+def _match_key(object_type: ObjectType, obj: Obj) -> tuple[Any, ...]:
+    return tuple(obj.get(prop) for prop in object_type.match_on)
+
+
+def _credential_label(credential: dict[str, Any]) -> str:
+    return f"{credential.get('displayName') or 'unnamed'} ({credential.get('keyId')})"
+
+
 class _Planner:
-    def __init__(self, repo: BackupRepo, client: GraphClient, commit: str, filters: tuple[str, ...]) -> None:
+    def __init__(self, repo: BackupRepo, client: GraphClient, commit: str, filters: tuple[str, ...],
+                 options: RestoreOptions, id_map: dict[str, str]) -> None:
         self.repo = repo
         self.client = client
         self.commit = commit
         self.filters = filters
+        self.options = options
+        self.id_map = id_map
         self.steps: dict[tuple[str, str, str], Step] = {}
         self.blocked: list[Blocked] = []
+        self.created: set[str] = set()
+        """Ids of the objects this plan makes again; planned before anything that names them (restore order)."""
         self._snapshot_cache: dict[str, dict[str, Obj]] = {}
         self._live_cache: dict[tuple[str, str], Obj | None] = {}
         self._holders: dict[tuple[str, str, str], set[str]] = {}
@@ -139,8 +218,11 @@ class _Planner:
         self.names = Names(repo, [commit])
 
     def snapshot_of(self, object_type: ObjectType) -> dict[str, Obj]:
+        """The type's objects at the commit, as they read once created objects' new ids are put in."""
         if object_type.name not in self._snapshot_cache:
-            self._snapshot_cache[object_type.name] = self.repo.read_objects(self.commit, object_type)
+            found = self.repo.read_objects(self.commit, object_type)
+            self._snapshot_cache[object_type.name] = {self.id_map.get(i, i): rewrite(obj, self.id_map)
+                                                      for i, obj in found.items()}
         return self._snapshot_cache[object_type.name]
 
     def live_of(self, object_type: ObjectType, ids: list[str]) -> dict[str, Obj | None]:
@@ -149,37 +231,71 @@ class _Planner:
             self._live_cache[(object_type.name, object_id)] = obj
         return {i: self._live_cache[(object_type.name, i)] for i in ids}
 
+    def binned(self, object_type: ObjectType, ids: list[str]) -> dict[str, Obj]:
+        """The objects among ids that wait in the type's recycle bin, as the bin shows them."""
+        if object_type.recycle_bin is None or not ids:
+            return {}
+        items = [BatchItem("GET", f"{object_type.recycle_bin}/{quote(i)}") for i in ids]
+        found: dict[str, Obj] = {}
+        for object_id, answer in zip(ids, self.client.get_many(items)):
+            if isinstance(answer, GraphError):
+                # 400: a Graph that does not know the bin at all (the Conditional Access one is documented
+                # in beta only); the object is then treated as gone for good.
+                if not (answer.not_found or answer.status == 400):
+                    raise answer
+                continue
+            found[object_id] = canonical(object_type, answer)
+        return found
+
     def add(self, step: Step) -> None:
-        key = (step.method, step.path, step.member[1] if step.member else "")
+        # A link is planned from both of its ends; creations of one type share their path.
+        key = (step.method, step.path, step.member[1] if step.member else step.detail or step.id)
         self.steps.setdefault(key, step)
+
+    def step(self, kind: str, object_type: ObjectType, object_id: str, name: str | None, method: str, path: str,
+             body: dict[str, Any] | None, **details: Any) -> None:
+        self.add(Step(kind, object_type.name, object_id, name, method, path, body,
+                      stage_of(kind, object_type), **details))
 
     def block(self, object_type: ObjectType, object_id: str, name: str | None, what: str, reason: str) -> None:
         self.blocked.append(Blocked(object_type.name, object_id, name, what, reason))
 
-    def plan_object(self, object_type: ObjectType, object_id: str, desired: Obj, live: Obj | None) -> None:
+    # --- objects that exist -------------------------------------------------------------------------------
+
+    def plan_existing(self, object_type: ObjectType, object_id: str, desired: Obj, live: Obj,
+                      live_id: str | None = None) -> None:
         name = desired.get(object_type.display_key)
-        if live is None:
-            self.block(object_type, object_id, name, "the whole object",
-                       "it no longer exists in the tenant; bringing back deleted objects is not supported yet")
-            return
-        self._plan_properties(object_type, object_id, name, desired, live)
+        self._plan_properties(object_type, object_id, name, desired, live, live_id or object_id)
+        self._plan_items(object_type, object_id, name, desired, live)
+        self._plan_credentials(object_type, object_id, name, desired, live)
         for rel in object_type.relationships:
             if _matches(rel.name, self.filters):
                 self._plan_relationship(object_type, object_id, name, rel, desired, live)
         self._plan_reverse(object_type, object_id, name)
 
-    def _plan_properties(self, object_type: ObjectType, object_id: str, name: str | None,
-                         desired: Obj, live: Obj) -> None:
+    def _plan_properties(self, object_type: ObjectType, object_id: str, name: str | None, desired: Obj,
+                         live: Obj, path_id: str, resend: frozenset[str] = frozenset()) -> None:
+        if object_type.reset_action is not None and not self.filters:
+            flag, action = object_type.reset_action
+            if desired.get(flag) is True and live.get(flag) is not True:
+                # The snapshot holds Graph's own defaults: the action puts back all of it at once.
+                self.step("reset", object_type, object_id, name, "POST", f"{object_type.item_path(path_id)}/{action}", {})
+                return
         live_attrs, _ = split_relations(object_type, live)
         desired_attrs, _ = split_relations(object_type, desired)
-        singles = {r.name for r in object_type.relationships if not r.many}
-        live_attrs = {k: v for k, v in live_attrs.items() if k not in singles}
-        desired_attrs = {k: v for k, v in desired_attrs.items() if k not in singles}
+        left_out = ({r.name for r in object_type.relationships if not r.many} | set(object_type.credentials)
+                    | object_type.written_per_item)
+        live_attrs = {k: v for k, v in live_attrs.items() if k not in left_out}
+        desired_attrs = {k: v for k, v in desired_attrs.items() if k not in left_out}
         target = _target(live_attrs, desired_attrs, self.filters)
         body: dict[str, Any] = {}
         shown: list[AttributeChange] = []
+        actions: dict[str, list[AttributeChange]] = {}
         for row in attribute_changes(live_attrs, target):
             key = row.path.split(".")[0]
+            if key in object_type.written_by_action:
+                actions.setdefault(key, []).append(row)
+                continue
             if key in object_type.read_only or key in object_type.create_only:
                 kind = "read-only" if key in object_type.read_only else "set only when the object is created"
                 self.block(object_type, object_id, name, row.path,
@@ -187,11 +303,100 @@ class _Planner:
                 continue
             body[key] = _wire(object_type, key, target.get(key), live_attrs.get(key))
             shown.append(row)
+        for key, rows in actions.items():
+            self.step("patch", object_type, object_id, name, "POST",
+                      f"{object_type.item_path(path_id)}/{object_type.written_by_action[key]}",
+                      {key: _wire(object_type, key, target.get(key), live_attrs.get(key))}, changes=tuple(rows))
+        for path in object_type.references:
+            # A property naming an object that this plan makes again must be written even where it reads
+            # the same: the old id it holds is rewritten to the new one when the plan is applied.
+            key = path.split(".")[0]
+            named = _get_path(target, path.split("."))
+            if key not in body and set(named if isinstance(named, list) else [named]) & self.created:
+                body[key] = target[key]
+                shown.append(AttributeChange(path, named, named))
+        for key in sorted(resend):
+            if key not in body and target.get(key) is not None and _matches(key, self.filters):
+                body[key] = target[key]
+                shown.append(AttributeChange(key, AS_RESTORED, target[key]))
         if body:
             for key in object_type.always_send:
                 body.setdefault(key, desired.get(key))
-            self.add(Step("patch", object_type.name, object_id, name, "PATCH",
-                          object_type.item_path(object_id), body, tuple(shown)))
+            self._disable_first(object_type, object_id, name, live_attrs, target, path_id)
+            self.step("patch", object_type, object_id, name, "PATCH", object_type.item_path(path_id), body,
+                      changes=tuple(shown))
+
+    def _plan_items(self, object_type: ObjectType, object_id: str, name: str | None, desired: Obj, live: Obj) -> None:
+        """Sub-objects written one by one at their own path (an authentication method's configuration)."""
+        for prop in sorted(object_type.written_per_item):
+            want = {item.get("id"): item for item in desired.get(prop, [])}
+            have = {item.get("id"): item for item in live.get(prop, [])}
+            for item_id in sorted(set(want) ^ set(have), key=str):
+                self.block(object_type, object_id, name, f"{prop}: {item_id}",
+                           "Graph offers a fixed set of these; one cannot be added or removed, only changed")
+            for item_id in sorted(set(want) & set(have), key=str):
+                target = _target(have[item_id], want[item_id], tuple(
+                    f.removeprefix(f"{prop}.") for f in self.filters if f.startswith(f"{prop}.")))
+                rows = attribute_changes(have[item_id], target)
+                if not rows or not _matches(prop, self.filters):
+                    continue
+                keys = sorted({row.path.split(".")[0] for row in rows})
+                body = {"@odata.type": want[item_id].get("@odata.type"),
+                        **{k: _wire(object_type, k, target.get(k), have[item_id].get(k)) for k in keys}}
+                changes = tuple(AttributeChange(f"{prop}.{item_id}.{row.path}", row.old, row.new) for row in rows)
+                self.step("patch", object_type, object_id, name, "PATCH",
+                          f"{object_type.item_path(object_id)}/{prop}/{quote(str(item_id))}", body, changes=changes)
+
+    def _disable_first(self, object_type: ObjectType, object_id: str, name: str | None, live: Obj, target: Obj,
+                       path_id: str) -> None:
+        """Graph deletes an enabled app role or scope only once it is disabled: a first PATCH does that."""
+        body: dict[str, Any] = {}
+        removed: list[str] = []
+        for path, flag in object_type.disable_before_removal.items():
+            parts = path.split(".")
+            kept = {item.get("id") for item in _get_path(target, parts) or []}
+            current = copy.deepcopy(_get_path(live, parts) or [])
+            going = [item for item in current if item.get(flag) and item.get("id") not in kept]
+            if not going:
+                continue
+            for item in going:
+                item[flag] = False
+                removed.append(f"{path}: {item.get('value') or item.get('id')}")
+            if len(parts) == 1:
+                body[parts[0]] = current
+            else:
+                if parts[0] not in body:
+                    body[parts[0]] = copy.deepcopy(live.get(parts[0]) or {})
+                _set_path(body[parts[0]], parts[1:], current)
+        if body:
+            self.step("disable", object_type, object_id, name, "PATCH", object_type.item_path(path_id), body,
+                      detail=", ".join(removed))
+
+    def _plan_credentials(self, object_type: ObjectType, object_id: str, name: str | None, desired: Obj,
+                          live: Obj | None) -> None:
+        """A credential added since the snapshot may be a backdoor: removed only when asked. One deleted
+        since cannot come back: Graph never gives a secret out, so none is in the snapshot."""
+        for prop, action in object_type.credentials.items():
+            if not _matches(prop, self.filters):
+                continue
+            want = {c.get("keyId"): c for c in desired.get(prop, [])}
+            have = {c.get("keyId"): c for c in (live or {}).get(prop, [])}
+            for key_id in sorted(set(want) - set(have), key=str):
+                self.block(object_type, object_id, name, f"{prop}: {_credential_label(want[key_id])}",
+                           "removed since the snapshot; a secret or key cannot be brought back (Graph never "
+                           "returns one): add a new credential and give it to the app's clients")
+            for key_id in sorted(set(have) - set(want), key=str):
+                label = f"{prop}: {_credential_label(have[key_id])}"
+                if not self.options.remove_new_credentials:
+                    self.block(object_type, object_id, name, label,
+                               "added since the snapshot; restore with --remove-new-credentials to remove it")
+                elif action is None:
+                    self.block(object_type, object_id, name, label,
+                               "added since the snapshot, but Graph removes a key only with a proof signed by "
+                               "another of the app's keys; remove it in the portal")
+                else:
+                    self.step("remove-credential", object_type, object_id, name, "POST",
+                              f"{object_type.item_path(object_id)}/{action}", {"keyId": key_id}, detail=label)
 
     def _plan_relationship(self, object_type: ObjectType, object_id: str, name: str | None, rel: Relationship,
                            desired: Obj, live: Obj) -> None:
@@ -202,11 +407,11 @@ class _Planner:
                 return
             if want:
                 body = {"@odata.id": self.client.ref_url(rel.ref_collection, want)}
-                self.add(Step("set-ref", object_type.name, object_id, name, "PUT", f"{base}/$ref", body,
-                              member=(rel.name, want, self._name_of(want))))
+                self.step("set-ref", object_type, object_id, name, "PUT", f"{base}/$ref", body,
+                          member=(rel.name, want, self._name_of(want)))
             else:
-                self.add(Step("delete-ref", object_type.name, object_id, name, "DELETE", f"{base}/$ref", None,
-                              member=(rel.name, str(have), self._name_of(str(have)))))
+                self.step("delete-ref", object_type, object_id, name, "DELETE", f"{base}/$ref", None,
+                          member=(rel.name, str(have), self._name_of(str(have))))
             return
         want_set, have_set = set(desired.get(rel.name, [])), set(live.get(rel.name, []))
         for member_id in sorted(want_set - have_set):
@@ -226,12 +431,11 @@ class _Planner:
             return
         if kind == "add-ref":
             body = {"@odata.id": self.client.ref_url(rel.ref_collection, member_id)}
-            step = Step(kind, holder_type.name, holder_id, holder_name, "POST", f"{base}/$ref", body,
-                        member=(rel.name, member_id, member_name))
+            self.step(kind, holder_type, holder_id, holder_name, "POST", f"{base}/$ref", body,
+                      member=(rel.name, member_id, member_name))
         else:
-            step = Step(kind, holder_type.name, holder_id, holder_name, "DELETE",
-                        f"{base}/{quote(member_id)}/$ref", None, member=(rel.name, member_id, member_name))
-        self.add(step)
+            self.step(kind, holder_type, holder_id, holder_name, "DELETE", f"{base}/{quote(member_id)}/$ref", None,
+                      member=(rel.name, member_id, member_name))
 
     def _reverse_links(self, member_type: ObjectType) -> list[tuple[ObjectType, Relationship]]:
         return [(holder_type, rel) for holder_type in REGISTRY.values() for rel in holder_type.relationships
@@ -259,7 +463,8 @@ class _Planner:
         """Restoring X also restores the links to X recorded in other objects' files (X's memberships)."""
         for holder_type, rel in self._reverse_links(member_type):
             in_snapshot = self._held_in_snapshot(holder_type, rel).get(member_id, set())
-            now = self._holders[(holder_type.name, rel.name, member_id)]
+            # Nothing holds an object that is not in the tenant (deleted, about to come back).
+            now = self._holders.get((holder_type.name, rel.name, member_id), set())
             changed = sorted(in_snapshot ^ now)
             live = self.live_of(holder_type, changed)
             for holder_id in changed:
@@ -274,8 +479,135 @@ class _Planner:
         found = self.names(object_id)
         return found[1] if found else None
 
+    # --- objects that are gone ----------------------------------------------------------------------------
 
-def _select(repo: BackupRepo, commit: str, at: str, type_names: tuple[str, ...], ids: tuple[str, ...],
+    def plan_missing(self, object_type: ObjectType, object_id: str, desired: Obj, binned: Obj | None) -> None:
+        name = desired.get(object_type.display_key)
+        if self.filters:
+            self.block(object_type, object_id, name, "the whole object",
+                       "it is no longer in the tenant; restore the whole object (without --attribute) to bring it back")
+            return
+        if binned is not None:
+            # No body, but $batch refuses a write item without one ("does not contain Content-Type header or body").
+            self.step("restore", object_type, object_id, name, "POST",
+                      f"{object_type.recycle_bin}/{quote(object_id)}/restore", {})
+            # The restore puts back what the bin altered (a user's UPN); what it may reset is sent again.
+            base = {**binned, **{k: desired[k] for k in object_type.renamed_in_bin if k in desired}}
+            self._plan_properties(object_type, object_id, name, desired, base, object_id,
+                                  resend=object_type.reset_by_restore)
+        elif (object_type.create or object_type.write_requests) and object_type.cannot_create is None:
+            self._plan_create(object_type, object_id, name, desired)
+        else:
+            reason = object_type.cannot_create or f"Graph cannot create a {object_type.singular}"
+            where = " nor in its recycle bin" if object_type.recycle_bin else ""
+            self.block(object_type, object_id, name, "the whole object",
+                       f"it is no longer in the tenant{where}, and {reason}")
+            return
+        # Graph brings a restored object's links back with it; any it did not are added (an add that is
+        # already there counts as done).
+        empty: Obj = {}
+        self._plan_credentials(object_type, object_id, name, desired, binned)
+        for rel in object_type.relationships:
+            self._plan_relationship(object_type, object_id, name, rel, desired, empty)
+        self._plan_reverse(object_type, object_id, name)
+
+    def _plan_create(self, object_type: ObjectType, object_id: str, name: str | None, desired: Obj) -> None:
+        self.created.add(object_id)
+        attrs, _ = split_relations(object_type, desired)
+        if object_type.write_requests is not None:
+            body = {k: attrs[k] for k in (*object_type.match_on, *sorted(object_type.create_with)) if k in attrs}
+            body.update(action="adminAssign", justification="Restored by entragit")
+            self.step("create", object_type, object_id, name, "POST", object_type.write_requests, body)
+            return
+        singles = {r.name for r in object_type.relationships if not r.many}
+        writable_anyway = object_type.create_with | set(object_type.always_send)
+        body = {k: v for k, v in attrs.items()
+                if k not in singles and (k not in object_type.read_only or k in writable_anyway)}
+        assigns: tuple[tuple[str, str], ...] = ((object_type.key, object_id),) if object_type.key == "id" else ()
+        assigns += tuple((p, str(attrs[p])) for p in object_type.assigned_on_create if p in attrs)
+        if object_type.create == "patch":
+            self.step("create", object_type, object_id, name, "PATCH", object_type.item_path(object_id), body)
+            return
+        later = {k: body.pop(k) for k in sorted(object_type.written_after_create) if k in body}
+        self.step("create", object_type, object_id, name, "POST", object_type.collection, body, assigns=assigns)
+        if later:
+            # Values naming what Graph assigns on creation (api://<appId>) are written once it has.
+            self.step("patch", object_type, object_id, name, "PATCH", object_type.item_path(object_id), later,
+                      changes=tuple(AttributeChange(k, None, v) for k, v in later.items()))
+
+    # --- objects the snapshot does not have ---------------------------------------------------------------
+
+    def plan_extra(self, object_type: ObjectType, live_id: str, live: Obj) -> None:
+        name = live.get(object_type.display_key)
+        if object_type.write_requests is not None:
+            body = {k: live[k] for k in object_type.match_on if k in live}
+            body.update(action="adminRemove", justification="Not in the snapshot; removed by entragit restore")
+            self.step("delete", object_type, live_id, name, "POST", object_type.write_requests, body)
+        else:
+            self.step("delete", object_type, live_id, name, "DELETE", object_type.item_path(live_id), None)
+
+    # --- failing closed on references ---------------------------------------------------------------------
+
+    def check_references(self) -> None:
+        """A reference to an object that is neither in the tenant nor brought back by this plan would be
+        dropped by Graph without a word (a CA policy losing an excluded group): such a write is held back."""
+        coming = {s.id for s in self.steps.values() if s.kind in ("restore", "create")}
+        wanted: dict[tuple[tuple[str, str, str], str], tuple[Step, str, tuple[str, ...]]] = {}
+        for key, step in self.steps.items():
+            object_type = REGISTRY[step.type]
+            if step.kind not in ("create", "patch") or not object_type.references or step.body is None:
+                continue
+            for path, types in object_type.references.items():
+                value = _get_path(step.body, path.split("."))
+                for ref in value if isinstance(value, list) else [value]:
+                    if isinstance(ref, str) and _GUID.match(ref) and ref not in coming:
+                        wanted[(key, ref)] = (step, path, types)
+        unresolved = self._absent({ref for _, ref in wanted}, {t for _, _, types in wanted.values() for t in types})
+        for (key, ref), (step, path, _types) in wanted.items():
+            if ref not in unresolved:
+                continue
+            self.steps.pop(key, None)
+            shown = self._name_of(ref)
+            self.block(REGISTRY[step.type], step.id, step.name, f"{path}: {shown or ref} ({ref})",
+                       f"{ref} is neither in the tenant nor brought back by this plan; restore it too "
+                       f"(--id {ref}), or Graph would drop it from the {REGISTRY[step.type].singular}. "
+                       "Nothing is written for this object")
+
+    def note_referrers_left_behind(self, selected: dict[ObjectType, list[str]]) -> None:
+        """Objects outside the plan whose files name an object it makes again keep the old id: say so."""
+        if not self.created:
+            return
+        for object_type in REGISTRY.values():
+            if not object_type.references:
+                continue
+            chosen = set(selected.get(object_type, []))
+            for object_id, obj in self.snapshot_of(object_type).items():
+                if object_id in chosen:
+                    continue
+                for path in object_type.references:
+                    named = _get_path(obj, path.split("."))
+                    for ref in sorted(set(named if isinstance(named, list) else [named]) & self.created):
+                        self.block(object_type, object_id, obj.get(object_type.display_key), f"{path}: {ref}",
+                                   f"names {self._name_of(ref) or ref}, which this plan makes again under a new "
+                                   f"id; restore this {object_type.singular} too (--id {object_id}) so that it follows")
+
+    def _absent(self, refs: set[str], type_names: set[str]) -> set[str]:
+        missing = set(refs)
+        for type_name in sorted(type_names):
+            if not missing:
+                break
+            object_type = REGISTRY[type_name]
+            ids = sorted(missing)
+            answers = self.client.get_many([BatchItem("GET", object_type.item_path(i)) for i in ids])
+            for ref, answer in zip(ids, answers):
+                if not isinstance(answer, GraphError):
+                    missing.discard(ref)
+                elif not answer.not_found:
+                    raise answer
+        return missing
+
+
+def _select(type_names: tuple[str, ...], ids: tuple[str, ...], at: str,
             planner: _Planner) -> dict[ObjectType, list[str]]:
     if not type_names and not ids:
         raise PlanError("say what to restore: --type T and/or --id ID")
@@ -297,7 +629,8 @@ def _select(repo: BackupRepo, commit: str, at: str, type_names: tuple[str, ...],
     return selected
 
 
-def _check_attributes(selected: dict[ObjectType, list[str]], filters: tuple[str, ...], planner: _Planner) -> None:
+def _check_request(selected: dict[ObjectType, list[str]], filters: tuple[str, ...], planner: _Planner,
+                   options: RestoreOptions, by_type: bool) -> None:
     for path in filters:
         top = path.split(".")[0]
         known = any(
@@ -308,55 +641,146 @@ def _check_attributes(selected: dict[ObjectType, list[str]], filters: tuple[str,
         if not known:
             types = ", ".join(t.name for t in selected)
             raise PlanError(f"unknown attribute {path!r}: no selected object ({types}) has it in the snapshot")
+    if options.delete_extra:
+        if filters or not by_type:
+            raise PlanError("--delete-extra works on whole types: give --type, without --id or --attribute")
+        for object_type in selected:
+            if object_type.never_delete:
+                raise PlanError(f"--delete-extra refuses {object_type.name}: {object_type.never_delete}; "
+                                f"leave out --type {object_type.name}")
+
+
+def _live_listing(client: GraphClient, object_type: ObjectType) -> dict[str, Obj]:
+    """Every object of a type now, by id, with just enough to name it (for --delete-extra)."""
+    params: dict[str, str] = {}
+    if object_type.select:
+        params["$select"] = f"{object_type.key},{object_type.display_key}"
+    if object_type.page_size:
+        params["$top"] = str(object_type.page_size)
+    return {object_type.object_id(raw): raw for raw in client.iter_collection(object_type.collection, params)}
+
+
+def _plan_matched(planner: _Planner, object_type: ObjectType, object_ids: list[str], extras: bool) -> None:
+    """Types whose objects are known by what they say (principal, role, scope), not by their id."""
+    snapshot = planner.snapshot_of(object_type)
+    live_by_key = {_match_key(object_type, obj): (live_id, obj)
+                   for live_id, obj in fetch_type(planner.client, object_type).items()}
+    for object_id in object_ids:
+        desired = snapshot[object_id]
+        found = live_by_key.get(_match_key(object_type, desired))
+        if found is None:
+            planner.plan_missing(object_type, object_id, desired, None)
+        else:
+            # Its id is whatever Graph gave the one in the tenant: not a difference.
+            planner.plan_existing(object_type, object_id, {**desired, object_type.key: found[0]}, found[1], found[0])
+    if extras:
+        wanted = {_match_key(object_type, obj) for obj in snapshot.values()}
+        for key, (live_id, obj) in sorted(live_by_key.items(), key=lambda item: item[1][0]):
+            if key not in wanted:
+                planner.plan_extra(object_type, live_id, obj)
 
 
 def plan_restore(repo: BackupRepo, client: GraphClient, at: str, type_names: tuple[str, ...] = (),
-                 ids: tuple[str, ...] = (), attributes: tuple[str, ...] = ()) -> Plan:
+                 ids: tuple[str, ...] = (), attributes: tuple[str, ...] = (),
+                 options: RestoreOptions = RestoreOptions(), id_map: dict[str, str] | None = None) -> Plan:
+    """The writes that would make the selected objects as the snapshot at `at` has them.
+
+    id_map: objects an earlier apply recreated (old id -> new id), so that a re-plan after it (the
+    verification) finds them under their new ids."""
+    id_map = dict(id_map or {})
     commit = repo.resolve(at)
-    planner = _Planner(repo, client, commit, attributes)
-    selected = _select(repo, commit, at, type_names, ids, planner)
-    _check_attributes(selected, attributes, planner)
+    planner = _Planner(repo, client, commit, attributes, options, id_map)
+    current_ids = tuple(id_map.get(i, i) for i in ids)
+    selected = _select(type_names, current_ids, at, planner)
+    _check_request(selected, attributes, planner, options, by_type=not ids)
     for object_type, object_ids in selected.items():
+        if object_type.match_on:
+            _plan_matched(planner, object_type, object_ids, options.delete_extra)
+            continue
         snapshot = planner.snapshot_of(object_type)
         live = planner.live_of(object_type, object_ids)
         planner.read_holders(object_type, [i for i in object_ids if live[i] is not None])
+        gone = [i for i in object_ids if live[i] is None]
+        binned = planner.binned(object_type, gone)
         for object_id in object_ids:
-            planner.plan_object(object_type, object_id, snapshot[object_id], live[object_id])
+            found = live[object_id]
+            if found is None:
+                planner.plan_missing(object_type, object_id, snapshot[object_id], binned.get(object_id))
+            else:
+                planner.plan_existing(object_type, object_id, snapshot[object_id], found)
+        if options.delete_extra and not object_type.singleton:
+            for live_id, obj in _live_listing(client, object_type).items():
+                if live_id not in snapshot:
+                    planner.plan_extra(object_type, live_id, obj)
+    planner.check_references()
+    planner.note_referrers_left_behind(selected)
     order = {name: t.restore_order for name, t in REGISTRY.items()}
-    steps = sorted(planner.steps.values(), key=lambda s: (_KIND_ORDER[s.kind], order[s.type]))
-    return Plan(at, commit, {t.name: ids_ for t, ids_ in selected.items()}, attributes, steps, planner.blocked)
+    steps = sorted(planner.steps.values(), key=lambda s: (s.stage, order[s.type], s.type, s.id))
+    return Plan(at, commit, {t.name: ids_ for t, ids_ in selected.items()}, attributes, steps, planner.blocked,
+                type_names, ids, options, id_map)
 
 
 def _already_done(step: Step, error: GraphError) -> bool:
-    """A link write that fails because the link is already as wanted: a re-run after an interruption."""
+    """A link write that fails because the link is already as wanted: a re-run after an interruption, or
+    a link a recycle-bin restore brought back with its object."""
     if step.kind == "add-ref" and error.status == 400 and "already exist" in error.graph_message:
         return True
     return step.kind in ("remove-ref", "delete-ref") and error.status == 404
 
 
-def apply_plan(repo: BackupRepo, client: GraphClient, plan: Plan,
-               progress: Callable[[int, int], None] | None = None) -> ApplyResult:
-    """Write every step of a plan, then plan again against the same snapshot: what remains is residue.
+def _learn(step: Step, answer: BatchAnswer, created: dict[str, str]) -> None:
+    """What Graph called a created object: its new id, and new appId for an application."""
+    made = answer.body or {}
+    for prop, old in step.assigns:
+        new = made.get(prop)
+        if isinstance(new, str) and new != old:
+            created[old] = new
 
-    Steps of one kind are independent of each other, so each kind goes out in $batch requests; the kinds
-    go in plan order (properties, then links to add, then links to remove)."""
+
+def _depends_on_failure(step: Step, failed_ids: set[str]) -> str | None:
+    text = f"{step.path} {step.body or ''}"
+    return next((old for old in failed_ids if old in text), None)
+
+
+def apply_plan(repo: BackupRepo, client: GraphClient, plan: Plan,
+               progress: Callable[[int, int], None] | None = None,
+               created: dict[str, str] | None = None) -> ApplyResult:
+    """Write every step of a plan, stage by stage, then plan again against the same snapshot: what
+    remains is residue.
+
+    The steps of a stage are independent of each other and go out in $batch requests. Before a stage is
+    sent, the ids Graph gave the objects created so far replace the old ids in its paths and bodies; a
+    step that names an object whose creation failed is not sent. `created`: the ids an interrupted run
+    of the same plan already learned (old -> new), so that a resumed run rewrites as the first would have."""
     done: list[Step] = []
     failed: list[tuple[Step, GraphError]] = []
-    for kind in sorted({s.kind for s in plan.steps}, key=_KIND_ORDER.__getitem__):
-        steps = [s for s in plan.steps if s.kind == kind]
-        items = [BatchItem(s.method, s.path, body=s.body) for s in steps]
+    created = dict(created or {})
+    not_created: set[str] = set()
+    for stage in sorted({s.stage for s in plan.steps}):
+        steps: list[Step] = []
+        for step in (s for s in plan.steps if s.stage == stage):
+            blocker = _depends_on_failure(step, not_created)
+            if blocker is None:
+                steps.append(step)
+            else:
+                failed.append((step, GraphError(step.method, step.path, 0, "DependencyFailed",
+                                                f"not sent: {blocker} could not be brought back")))
+        items = [BatchItem(s.method, rewrite(s.path, created), body=rewrite(s.body, created)) for s in steps]
         for step, item, answer in zip(steps, items, client.batch(items)):
             if answer.status < 400:
                 done.append(step)
+                _learn(step, answer, created)
                 continue
             error = answer.error(item)
             if _already_done(step, error):
                 done.append(step)
             else:
                 failed.append((step, error))
+                if step.kind in ("restore", "create"):
+                    not_created.add(step.id)
         if progress:
             progress(len(done) + len(failed), len(plan.steps))
-    residue = plan_restore(repo, client, plan.commit, tuple(plan.selected),
-                           tuple(i for ids in plan.selected.values() for i in ids), plan.attributes)
+    residue = plan_restore(repo, client, plan.commit, plan.types, plan.ids, plan.attributes, plan.options,
+                           {**plan.id_map, **created})
     residue.at = plan.at
-    return ApplyResult(done, failed, residue)
+    return ApplyResult(done, failed, residue, created)

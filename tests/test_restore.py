@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from entragit.demo import _bulk_mistake
 from entragit.graph import GraphClient
-from entragit.restore import apply_plan, plan_restore
+from entragit.sim import Simulator
+from entragit.restore import RestoreOptions, apply_plan, plan_restore
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run
 
@@ -99,3 +102,293 @@ def test_restore_without_yes_and_without_a_terminal_writes_nothing(repo: BackupR
 
     assert result.exit_code == 1 and "--yes" in result.output
     assert admin.get(f"users/{user['id']}")["jobTitle"] == "Changed"
+
+
+def _ca_policies(admin: Admin) -> list[dict[str, Any]]:
+    return list(admin.get("identity/conditionalAccess/policies")["value"])
+
+
+def _purge_group(admin: Admin, group_id: str) -> None:
+    admin.call("DELETE", f"groups/{group_id}")
+    admin.call("DELETE", f"directory/deletedItems/{group_id}")
+
+
+def test_a_hard_deleted_group_is_recreated_and_the_policies_excluding_it_follow_its_new_id(
+        repo: BackupRepo, admin: Admin) -> None:
+    good = _snapshot(repo)
+    group = admin.group("CA Exclusion - Break Glass")
+    members = admin.members(group["id"])
+    policies = [p["id"] for p in _ca_policies(admin) if group["id"] in p["conditions"]["users"]["excludeGroups"]]
+    assert len(policies) >= 2
+    _purge_group(admin, group["id"])
+    ids = [arg for object_id in (group["id"], *policies) for arg in ("--id", object_id)]
+
+    planned = run("restore", "--repo", str(repo.root), "--at", good, *ids, "--plan").output
+    assert f"CREATE  groups/{group['id']}" in planned
+    assert f"id {group['id']} -> new id (assigned when applied)" in planned
+    assert "rewritten to its new id" in planned
+
+    output = run("restore", "--repo", str(repo.root), "--at", good, *ids, "--yes").output
+
+    new_id = admin.group("CA Exclusion - Break Glass")["id"]
+    assert new_id != group["id"]
+    assert f"created: {group['id']} is now {new_id}" in output and "Verified" in output
+    assert admin.members(new_id) == members
+    for policy in _ca_policies(admin):
+        if policy["id"] in policies:
+            assert policy["conditions"]["users"]["excludeGroups"] == [new_id]
+
+
+def test_a_policy_naming_a_group_that_is_gone_is_not_written_and_the_plan_says_why(
+        repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
+    good = _snapshot(repo)
+    group = admin.group("CA Exclusion - Break Glass")
+    policy = next(p for p in _ca_policies(admin) if p["displayName"] == "Require MFA for all users")
+    # The attacker drops the policy's exclusion and deletes the excluded group for good.
+    weakened = {"state": "disabled",
+                "conditions": {**policy["conditions"], "users": {**policy["conditions"]["users"], "excludeGroups": []}}}
+    admin.call("PATCH", f"identity/conditionalAccess/policies/{policy['id']}", json=weakened)
+    _purge_group(admin, group["id"])
+
+    plan = plan_restore(repo, client, good, ids=(policy["id"],))
+
+    assert plan.steps == []
+    [blocked] = plan.blocked
+    assert blocked.id == policy["id"] and group["id"] in blocked.what
+    assert "neither in the tenant nor brought back" in blocked.reason and f"--id {group['id']}" in blocked.reason
+    apply_plan(repo, client, plan)
+    assert admin.get(f"identity/conditionalAccess/policies/{policy['id']}")["state"] == "disabled"
+
+
+def test_a_recreated_object_names_the_policies_left_outside_the_plan(
+        repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
+    good = _snapshot(repo)
+    group = admin.group("CA Exclusion - Break Glass")
+    _purge_group(admin, group["id"])
+
+    plan = plan_restore(repo, client, good, ids=(group["id"],))
+
+    assert [s.kind for s in plan.steps if s.kind == "create"] == ["create"]
+    left = {b.id for b in plan.blocked if "makes again under a new id" in b.reason}
+    assert left == {p["id"] for p in _ca_policies(admin) if group["id"] in p["conditions"]["users"]["excludeGroups"]}
+
+
+def test_a_deleted_user_comes_back_from_the_recycle_bin_with_its_id_memberships_and_manager(
+        repo: BackupRepo, admin: Admin) -> None:
+    good = _snapshot(repo)
+    user = next(u for u in admin.users("Finance") if u["jobTitle"] == "Accountant")
+    before = admin.get(f"users/{user['id']}", **{"$select": "id,userPrincipalName,jobTitle", "$expand": "manager"})
+    groups = {g["id"] for g in admin.get(f"users/{user['id']}/memberOf")["value"]}
+    admin.call("DELETE", f"users/{user['id']}")
+
+    output = run("restore", "--repo", str(repo.root), "--at", good, "--id", user["id"], "--yes").output
+
+    assert f"RESTORE users/{user['id']}" in output and "Verified" in output
+    after = admin.get(f"users/{user['id']}", **{"$select": "id,userPrincipalName,jobTitle", "$expand": "manager"})
+    assert (after["userPrincipalName"], after["manager"]["id"]) == (before["userPrincipalName"], before["manager"]["id"])
+    assert {g["id"] for g in admin.get(f"users/{user['id']}/memberOf")["value"]} == groups
+
+
+def test_a_user_gone_for_good_is_listed_as_not_restorable_and_nothing_is_written(
+        repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
+    good = _snapshot(repo)
+    user = next(u for u in admin.users("Finance") if u["jobTitle"] == "Accountant")
+    admin.call("DELETE", f"users/{user['id']}")
+    admin.call("DELETE", f"directory/deletedItems/{user['id']}")
+
+    output = run("restore", "--repo", str(repo.root), "--at", good, "--id", user["id"], "--yes").output
+
+    assert "Cannot restore (1):" in output
+    assert "nor in its recycle bin" in output and "cannot be recreated faithfully" in output
+    assert "0 write(s)" in output
+    assert admin.session.get(admin.base + f"users/{user['id']}").status_code == 404
+
+
+def test_delete_extra_removes_what_the_snapshot_does_not_have_and_refuses_users(
+        repo: BackupRepo, admin: Admin) -> None:
+    good = _snapshot(repo)
+    rogue = admin.call("POST", "groups", json={"displayName": "Rogue admins", "mailEnabled": False,
+                                               "mailNickname": "rogue", "securityEnabled": True}).json()
+    new_user = admin.call("POST", "users", json={
+        "accountEnabled": True, "displayName": "New Starter", "mailNickname": "newstarter",
+        "userPrincipalName": f"newstarter@{admin.get('organization')['value'][0]['verifiedDomains'][0]['name']}",
+        "passwordProfile": {"password": "Correct-Horse-7", "forceChangePasswordNextSignIn": True}}).json()
+
+    refused = run("restore", "--repo", str(repo.root), "--at", good, "--type", "users", "--delete-extra", "--yes",
+                  ok=False)
+    assert refused.exit_code == 1 and "--delete-extra refuses users" in refused.output
+    assert admin.session.get(admin.base + f"users/{new_user['id']}").status_code == 200
+
+    without = run("restore", "--repo", str(repo.root), "--at", good, "--type", "groups", "--plan").output
+    assert "Rogue admins" not in without
+
+    output = run("restore", "--repo", str(repo.root), "--at", good, "--type", "groups", "--delete-extra",
+                 "--yes").output
+    assert f"DELETE  groups/{rogue['id']}  Rogue admins" in output and "Verified" in output
+    assert admin.session.get(admin.base + f"groups/{rogue['id']}").status_code == 404
+
+
+def test_credentials_added_since_are_removed_only_when_asked_and_deleted_ones_cannot_come_back(
+        repo: BackupRepo, admin: Admin) -> None:
+    good = _snapshot(repo)
+    app = next(a for a in admin.get("applications")["value"] if a["passwordCredentials"])
+    kept = {c["keyId"] for c in app["passwordCredentials"]}
+    added = admin.call("POST", f"applications/{app['id']}/addPassword",
+                       json={"passwordCredential": {"displayName": "backdoor"}}).json()
+
+    plain = run("restore", "--repo", str(repo.root), "--at", good, "--id", app["id"], "--plan").output
+    assert f"backdoor ({added['keyId']})" in plain and "--remove-new-credentials" in plain
+
+    output = run("restore", "--repo", str(repo.root), "--at", good, "--id", app["id"],
+                 "--remove-new-credentials", "--yes").output
+    assert "REVOKE" in output and "Verified" in output
+    now = admin.get(f"applications/{app['id']}")["passwordCredentials"]
+    assert {c["keyId"] for c in now} == kept
+
+    gone = sorted(kept)[0]
+    admin.call("POST", f"applications/{app['id']}/removePassword", json={"keyId": gone})
+    lost = run("restore", "--repo", str(repo.root), "--at", good, "--id", app["id"], "--plan").output
+    assert gone in lost and "cannot be brought back" in lost
+
+
+def test_a_custom_role_made_again_takes_its_assignments_along(repo: BackupRepo, client: GraphClient,
+                                                               admin: Admin) -> None:
+    good = _snapshot(repo)
+    role = next(r for r in admin.get("roleManagement/directory/roleDefinitions")["value"] if not r["isBuiltIn"])
+    assignments = [a for a in admin.get("roleManagement/directory/roleAssignments")["value"]
+                   if a["roleDefinitionId"] == role["id"]]
+    assert assignments
+    for assignment in assignments:
+        admin.call("DELETE", f"roleManagement/directory/roleAssignments/{assignment['id']}")
+    admin.call("DELETE", f"roleManagement/directory/roleDefinitions/{role['id']}")
+
+    plan = plan_restore(repo, client, good, ("roleDefinitions", "roleAssignments"))
+    result = apply_plan(repo, client, plan)
+
+    assert result.failed == [] and result.residue.steps == []
+    new_role = next(r for r in admin.get("roleManagement/directory/roleDefinitions")["value"]
+                    if r["displayName"] == role["displayName"])
+    assert result.created[role["id"]] == new_role["id"]
+    now = {(a["principalId"], a["directoryScopeId"]) for a in admin.get("roleManagement/directory/roleAssignments")["value"]
+           if a["roleDefinitionId"] == new_role["id"]}
+    assert now == {(a["principalId"], a["directoryScopeId"]) for a in assignments}
+
+
+def test_an_application_and_its_service_principal_made_again_get_a_new_app_id_and_uri(
+        repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
+    good = _snapshot(repo)
+    app = next(a for a in admin.get("applications")["value"] if a["displayName"] == "CRM Connector")
+    assert app["identifierUris"] == [f"api://{app['appId']}"]
+    sp = admin.get("servicePrincipals", **{"$filter": f"appId eq '{app['appId']}'"})["value"][0]
+    for path in (f"servicePrincipals/{sp['id']}", f"directory/deletedItems/{sp['id']}",
+                 f"applications/{app['id']}", f"directory/deletedItems/{app['id']}"):
+        admin.call("DELETE", path)
+
+    result = apply_plan(repo, client, plan_restore(repo, client, good, ids=(app["id"], sp["id"])))
+
+    assert result.failed == [] and result.residue.steps == []
+    new_app = next(a for a in admin.get("applications")["value"] if a["displayName"] == "CRM Connector")
+    # Graph takes an api://<appId> URI only once the appId exists: it is written after the creation.
+    assert new_app["identifierUris"] == [f"api://{new_app['appId']}"]
+    new_sp = admin.get("servicePrincipals", **{"$filter": f"appId eq '{new_app['appId']}'"})["value"]
+    assert new_app["appId"] != app["appId"] and [s["displayName"] for s in new_sp] == [sp["displayName"]]
+    assert result.created == {app["id"]: new_app["id"], app["appId"]: new_app["appId"], sp["id"]: new_sp[0]["id"]}
+
+
+def test_delete_extra_matches_role_assignments_by_principal_role_and_scope(
+        repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
+    good = _snapshot(repo)
+    user = next(u for u in admin.users("Finance") if u["jobTitle"] == "Accountant")
+    global_reader = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
+    granted = admin.call("POST", "roleManagement/directory/roleAssignments", json={
+        "principalId": user["id"], "roleDefinitionId": global_reader, "directoryScopeId": "/"}).json()
+
+    plan = plan_restore(repo, client, good, ("roleAssignments",), options=RestoreOptions(delete_extra=True))
+
+    assert [(s.kind, s.id) for s in plan.steps] == [("delete", granted["id"])]
+    result = apply_plan(repo, client, plan)
+    assert result.failed == [] and result.residue.steps == []
+    left = admin.get("roleManagement/directory/roleAssignments")["value"]
+    assert all(a["principalId"] != user["id"] or a["roleDefinitionId"] != global_reader for a in left)
+
+
+def test_writes_naming_an_object_whose_creation_failed_are_not_sent(
+        repo: BackupRepo, client: GraphClient, admin: Admin, sim: Simulator) -> None:
+    good = _snapshot(repo)
+    group = admin.group("CA Exclusion - Break Glass")
+    policies = [p["id"] for p in _ca_policies(admin) if group["id"] in p["conditions"]["users"]["excludeGroups"]]
+    _purge_group(admin, group["id"])
+    plan = plan_restore(repo, client, good, ids=(group["id"], *policies))
+    sim.settings.fault_status, sim.settings.fault_path, sim.settings.fault_count = 500, "groups", 1
+
+    result = apply_plan(repo, client, plan)
+
+    codes = {(step.kind, step.id): error.code for step, error in result.failed}
+    assert codes[("create", group["id"])] != "DependencyFailed"
+    assert {codes[("patch", p)] for p in policies} == {"DependencyFailed"}
+    assert result.done == [] and result.created == {}
+    assert all(p["conditions"]["users"]["excludeGroups"] == [group["id"]]
+               for p in _ca_policies(admin) if p["id"] in policies)
+
+
+def test_delete_extra_ends_an_eligibility_added_since_through_an_admin_remove_request(
+        repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
+    good = _snapshot(repo)
+    user = next(u for u in admin.users("Finance") if u["jobTitle"] == "Accountant")
+    global_admin = "62e90394-69f5-4237-9190-012177145e10"
+    target = {"principalId": user["id"], "roleDefinitionId": global_admin, "directoryScopeId": "/"}
+    admin.call("POST", "roleManagement/directory/roleEligibilityScheduleRequests",
+               json={"action": "adminAssign", "justification": "sneaky", **target})
+
+    plan = plan_restore(repo, client, good, ("roleEligibilitySchedules",), options=RestoreOptions(delete_extra=True))
+
+    [step] = plan.steps
+    assert (step.kind, step.path, step.body) == (
+        "delete", "roleManagement/directory/roleEligibilityScheduleRequests",
+        {**target, "action": "adminRemove", "justification": "Not in the snapshot; removed by entragit restore"})
+    result = apply_plan(repo, client, plan)
+    assert result.failed == [] and result.residue.steps == []
+    left = admin.get("roleManagement/directory/roleEligibilitySchedules")["value"]
+    assert not [s for s in left if s["principalId"] == user["id"]]
+
+
+def test_an_app_role_added_since_is_disabled_then_removed(repo: BackupRepo, admin: Admin) -> None:
+    good = _snapshot(repo)
+    app = next(a for a in admin.get("applications")["value"] if a["displayName"] == "CRM Connector")
+    backdoor = {"id": "5f2b1e6c-58c4-4a4c-9a53-1c1f1f0d6a11", "value": "Backdoor.All", "displayName": "Backdoor",
+                "description": "Everything", "allowedMemberTypes": ["Application"], "isEnabled": True}
+    admin.call("PATCH", f"applications/{app['id']}", json={"appRoles": [*app["appRoles"], backdoor]})
+
+    output = run("restore", "--repo", str(repo.root), "--at", good, "--id", app["id"], "--yes").output
+
+    assert "DISABLE" in output and "appRoles: Backdoor.All" in output and "Verified" in output
+    assert admin.get(f"applications/{app['id']}")["appRoles"] == app["appRoles"]
+
+
+def test_an_authentication_method_turned_off_is_put_back_at_its_own_path(repo: BackupRepo, admin: Admin) -> None:
+    good = _snapshot(repo)
+    path = "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/Email"
+    before = admin.get(path)
+    assert before["state"] == "enabled" and before["excludeTargets"]
+    admin.call("PATCH", path, json={"@odata.type": before["@odata.type"], "state": "disabled", "excludeTargets": []})
+
+    output = run("restore", "--repo", str(repo.root), "--at", good, "--type", "authenticationMethodsPolicy",
+                 "--yes").output
+
+    assert "authenticationMethodConfigurations.Email.state" in output and "Verified" in output
+    assert admin.get(path) == before
+
+
+def test_an_authentication_strength_weakened_is_put_back_through_update_allowed_combinations(
+        repo: BackupRepo, admin: Admin) -> None:
+    good = _snapshot(repo)
+    strength = next(s for s in admin.get("policies/authenticationStrengthPolicies")["value"]
+                    if s["policyType"] == "custom")
+    admin.call("POST", f"policies/authenticationStrengthPolicies/{strength['id']}/updateAllowedCombinations",
+               json={"allowedCombinations": ["password,sms"]})
+
+    output = run("restore", "--repo", str(repo.root), "--at", good, "--id", strength["id"], "--yes").output
+
+    assert "allowedCombinations" in output and "Verified" in output
+    now = admin.get(f"policies/authenticationStrengthPolicies/{strength['id']}")
+    assert sorted(now["allowedCombinations"]) == sorted(strength["allowedCombinations"])

@@ -95,7 +95,7 @@ class ObjectType:
     """For a resource that is one object at the collection path (GET and PATCH only): its file name."""
     recycle_bin: str | None = None
     """Graph path of the recycle bin that keeps a deleted object RECYCLE_BIN_DAYS (directory/deletedItems),
-    or None where a delete is final."""
+    as {recycle_bin}/{id}, with POST .../restore; None where a delete is final."""
     recycled_when: Callable[[dict[str, Any]], bool] | None = None
     """For a type only some of whose objects go to the recycle bin: which ones (given the object's file)."""
 
@@ -103,6 +103,46 @@ class ObjectType:
         if self.recycle_bin is None:
             return False
         return self.recycled_when is None or obj is None or self.recycled_when(obj)
+
+    # --- how a restore writes this type (restore.py) ---
+    create: str | None = None
+    """How an object gone for good is made again: "post" (POST to the collection; Graph assigns a new id),
+    "patch" (PATCH at its own key, which creates it there: authentication contexts), None: it cannot be."""
+    create_with: frozenset[str] = frozenset()
+    """Read-only properties a creation still takes (an authentication strength's combinations)."""
+    assigned_on_create: tuple[str, ...] = ()
+    """Besides the id, properties Graph gives a new value on creation (an application's appId), so that
+    references to the old value in the restored set are rewritten too."""
+    written_after_create: frozenset[str] = frozenset()
+    """Properties whose values may name what Graph assigns on creation (identifierUris: api://<appId>), so
+    they are PATCHed once the object exists and the new values are known."""
+    written_by_action: dict[str, str] = field(default_factory=dict, hash=False)
+    """Properties Graph changes only through an action: property -> the action, POSTed {property: value}
+    (an authentication strength's combinations: updateAllowedCombinations)."""
+    written_per_item: frozenset[str] = frozenset()
+    """Lists of sub-objects, each written at {item path}/{list}/{its id} (authentication method
+    configurations), never through the object's own PATCH; items are neither added nor removed."""
+    disable_before_removal: dict[str, str] = field(default_factory=dict, hash=False)
+    """Lists whose items Graph deletes only once disabled (app roles, delegated scopes): path -> the flag
+    that a first PATCH turns false on the items the restore removes."""
+    reset_by_restore: frozenset[str] = frozenset()
+    """Properties a restore from the bin may change (a named location comes back untrusted): always re-sent."""
+    renamed_in_bin: frozenset[str] = frozenset()
+    """Properties the bin alters and its restore puts back by itself (a deleted user's prefixed UPN)."""
+    match_on: tuple[str, ...] = ()
+    """Objects matched between snapshot and tenant by these properties, never by id (role assignments)."""
+    write_requests: str | None = None
+    """Collection of schedule requests through which objects are made (adminAssign) and ended (adminRemove)."""
+    credentials: dict[str, str | None] = field(default_factory=dict, hash=False)
+    """Credential lists -> the action that removes one by keyId, or None where Graph wants a proof of
+    possession of another key (removeKey), which a restore does not have."""
+    cannot_create: str | None = None
+    """Why an object of this type, once gone for good, is not made again (where Graph could, but not faithfully)."""
+    reset_action: tuple[str, str] | None = None
+    """(flag, action): where the snapshot has the flag true (Graph's own defaults) and the tenant not, POST
+    {collection}/{action} puts the defaults back, the flag with them (which no PATCH can set)."""
+    never_delete: str | None = None
+    """Why objects of this type are never deleted by a restore, even with --delete-extra."""
 
     @property
     def relationship_names(self) -> frozenset[str]:
@@ -113,6 +153,19 @@ class ObjectType:
             if rel.name == name:
                 return rel
         return None
+
+    @property
+    def if_deleted(self) -> str:
+        """How a restore brings back an object of this type that was deleted, in a few words."""
+        if self.singleton:
+            return "cannot be deleted"
+        if self.create == "patch" or (self.create and self.key != "id"):
+            made = "made again, same key"
+        elif self.create or self.write_requests:
+            made = "made again, new id"
+        else:
+            made = "cannot be made again"
+        return f"recycle bin, else {made}" if self.recycle_bin else made
 
     def item_path(self, object_id: str) -> str:
         return self.collection if self.singleton else f"{self.collection}/{quote(object_id)}"

@@ -12,8 +12,12 @@ _CREDENTIAL_SECRETS = {
     "keyCredentials": frozenset({"key"}),
 }
 
-_OWNERS = Relationship(name="owners", many=True, fetch="collection", expandable=True, write="ref", reverse_path="ownedObjects",
-                       member_types=("users", "servicePrincipals"))
+# A password is removed by its keyId; removeKey also wants a token signed by another of the app's keys
+# (proof of possession), which a restore does not hold.
+_CREDENTIAL_REMOVAL: dict[str, str | None] = {"passwordCredentials": "removePassword", "keyCredentials": None}
+
+_OWNERS = Relationship(name="owners", many=True, fetch="collection", expandable=True, write="ref",
+                       reverse_path="ownedObjects", member_types=("users", "servicePrincipals"))
 
 APPLICATIONS = register(
     ObjectType(
@@ -37,7 +41,13 @@ APPLICATIONS = register(
         read_permission="Application.Read.All",
         write_permission="Application.ReadWrite.All",
         restore_order=30,
+        create="post",
+        assigned_on_create=("appId",),
+        # Graph accepts an application ID URI only of the app's own appId or a verified domain.
+        written_after_create=frozenset({"identifierUris"}),
+        disable_before_removal={"appRoles": "isEnabled", "api.oauth2PermissionScopes": "isEnabled"},
         recycle_bin=DIRECTORY_RECYCLE_BIN,
+        credentials=_CREDENTIAL_REMOVAL,
     )
 )
 
@@ -64,7 +74,9 @@ SERVICE_PRINCIPALS = register(
         write_permission="Application.ReadWrite.All",
         # After the application it belongs to (restoring an application does not restore its SP, §7).
         restore_order=40,
+        create="post",
         recycle_bin=DIRECTORY_RECYCLE_BIN,
+        credentials=_CREDENTIAL_REMOVAL,
     )
 )
 
@@ -88,6 +100,7 @@ ADMINISTRATIVE_UNITS = register(
         read_permission="AdministrativeUnit.Read.All",
         write_permission="AdministrativeUnit.ReadWrite.All",
         restore_order=20,
+        create="post",
         recycle_bin=DIRECTORY_RECYCLE_BIN,
     )
 )

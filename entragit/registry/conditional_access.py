@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from entragit.registry import ObjectType, register
 
-_CA_VOLATILE = frozenset({"createdDateTime", "modifiedDateTime", "templateId"})
+_CA_VOLATILE = frozenset({"createdDateTime", "modifiedDateTime", "templateId", "deletedDateTime"})
 # Conditional Access and named locations together: 1 request per second per tenant, all apps (reference §4).
 CONDITIONAL_ACCESS_RATE = ("identity/conditionalAccess", 1.0)
-# Their own recycle bin, 30 days like the directory's (reference §7a; documented in beta, v1.0 [UNCONFIRMED]).
+# Their own recycle bin, 30 days like the directory's (reference §7a; documented in beta, v1.0 [UNCONFIRMED],
+# where app-only restore is "not supported": a restore may need a signed-in admin).
 CONDITIONAL_ACCESS_RECYCLE_BIN = "identity/conditionalAccess/deletedItems"
 
 NAMED_LOCATIONS = register(
@@ -27,7 +28,10 @@ NAMED_LOCATIONS = register(
         read_permission="Policy.Read.All",
         write_permission="Policy.ReadWrite.ConditionalAccess",
         restore_order=10,
+        create="post",
         recycle_bin=f"{CONDITIONAL_ACCESS_RECYCLE_BIN}/namedLocations",
+        # A restored named location comes back untrusted (reference §7a).
+        reset_by_restore=frozenset({"isTrusted"}),
     )
 )
 
@@ -53,6 +57,9 @@ CONDITIONAL_ACCESS_POLICIES = register(
         read_permission="Policy.Read.All",
         write_permission="Policy.ReadWrite.ConditionalAccess",
         restore_order=30,
+        create="post",
         recycle_bin=f"{CONDITIONAL_ACCESS_RECYCLE_BIN}/policies",
+        # A restored policy may come back in report-only mode (reference §7a).
+        reset_by_restore=frozenset({"state"}),
     )
 )

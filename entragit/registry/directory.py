@@ -49,6 +49,11 @@ USERS = register(
         write_permission="User.ReadWrite.All",
         restore_order=20,
         recycle_bin=DIRECTORY_RECYCLE_BIN,
+        renamed_in_bin=frozenset({"userPrincipalName"}),
+        cannot_create=("a user cannot be recreated faithfully: its password, sign-in methods and licenses went "
+                       "with it; create it anew, then restore its memberships by hand"),
+        never_delete=("a deleted user loses its password and sign-in methods, and one gone for good cannot be "
+                      "recreated faithfully; entragit never deletes users"),
     )
 )
 
@@ -96,5 +101,6 @@ GROUPS = register(
         restore_order=20,
         recycle_bin=DIRECTORY_RECYCLE_BIN,
         recycled_when=_group_goes_to_recycle_bin,
+        create="post",
     )
 )

@@ -20,31 +20,39 @@ def _policy(name: str, collection: str, write_permission: str, *, singleton: str
 
 
 _policy("authorizationPolicy", "policies/authorizationPolicy", "Policy.ReadWrite.Authorization",
-        singleton="authorizationPolicy")
+        singleton="authorizationPolicy", merge_properties=frozenset({"defaultUserRolePermissions"}))
 _policy("authenticationMethodsPolicy", "policies/authenticationMethodsPolicy", "Policy.ReadWrite.AuthenticationMethod",
         singleton="authenticationMethodsPolicy",
         volatile=COMMON_VOLATILE | {"policyMigrationState"},
         # Each method's configuration is written at its own path, not through this object's PATCH.
-        read_only=frozenset({"id", "authenticationMethodConfigurations"}))
+        written_per_item=frozenset({"authenticationMethodConfigurations"}))
 _policy("securityDefaults", "policies/identitySecurityDefaultsEnforcementPolicy", "Policy.ReadWrite.SecurityDefaults",
         singleton="identitySecurityDefaultsEnforcementPolicy")
 _policy("crossTenantAccessPolicy", "policies/crossTenantAccessPolicy", "Policy.ReadWrite.CrossTenantAccess",
         singleton="crossTenantAccessPolicy")
 _policy("crossTenantAccessDefault", "policies/crossTenantAccessPolicy/default", "Policy.ReadWrite.CrossTenantAccess",
-        singleton="default", read_only=frozenset({"isServiceDefault"}))
+        singleton="default", read_only=frozenset({"isServiceDefault"}),
+        reset_action=("isServiceDefault", "resetToSystemDefault"))
 _policy("crossTenantAccessPartners", "policies/crossTenantAccessPolicy/partners", "Policy.ReadWrite.CrossTenantAccess",
-        key="tenantId", read_only=frozenset({"tenantId"}))
-_policy("tokenLifetimePolicies", "policies/tokenLifetimePolicies", "Policy.ReadWrite.ApplicationConfiguration")
+        key="tenantId", read_only=frozenset({"tenantId", "isInMultiTenantOrganization"}),
+        create="post", create_with=frozenset({"tenantId"}))
+_policy("tokenLifetimePolicies", "policies/tokenLifetimePolicies", "Policy.ReadWrite.ApplicationConfiguration",
+        create="post")
 _policy("groupLifecyclePolicies", "groupLifecyclePolicies", "Directory.ReadWrite.All",
-        read_permission="Directory.Read.All")
+        read_permission="Directory.Read.All", create="post")
 _policy("authenticationContexts", "identity/conditionalAccess/authenticationContextClassReferences",
         "Policy.ReadWrite.ConditionalAccess", read_permission="Policy.Read.ConditionalAccess",
-        rate_limit=CONDITIONAL_ACCESS_RATE)
+        rate_limit=CONDITIONAL_ACCESS_RATE,
+        # v1.0 creates a context by PATCH at its id (c1..c99), so a recreated one keeps it.
+        create="patch")
 _policy("authenticationStrengths", "policies/authenticationStrengthPolicies", "Policy.ReadWrite.ConditionalAccess",
         # Combinations change through updateAllowedCombinations; built-in strengths not at all.
-        read_only=frozenset({"id", "policyType", "requirementsSatisfied", "allowedCombinations"}))
+        read_only=frozenset({"id", "policyType", "requirementsSatisfied", "allowedCombinations"}),
+        create="post", create_with=frozenset({"allowedCombinations"}),
+        written_by_action={"allowedCombinations": "updateAllowedCombinations"})
 _policy("groupSettings", "groupSettings", "Directory.ReadWrite.All", read_permission="Directory.Read.All",
-        create_only=frozenset({"templateId"}))
+        # Graph names a setting after its template.
+        read_only=frozenset({"id", "displayName"}), create_only=frozenset({"templateId"}), create="post")
 _policy("organization", "organization", "Organization.ReadWrite.All", read_permission="Organization.Read.All",
         volatile=COMMON_VOLATILE | {"onPremisesLastSyncDateTime", "assignedPlans", "provisionedPlans"},
         # Only the notification contacts and the privacy profile are writable (Graph's organization docs).

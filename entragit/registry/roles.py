@@ -5,12 +5,15 @@ from __future__ import annotations
 from entragit.registry import ObjectType, register
 from entragit.registry.directory import COMMON_VOLATILE
 
+# Who holds which role where: the identity of an assignment or eligibility, whatever id Graph gave it (§9).
+_ROLE_MATCH = ("principalId", "roleDefinitionId", "directoryScopeId", "appScopeId")
+
 register(ObjectType(
     name="roleDefinitions", singular="role definition", collection="roleManagement/directory/roleDefinitions",
     odata_types=(), select=(), page_size=None, volatile=COMMON_VOLATILE,
     read_only=frozenset({"id", "isBuiltIn", "templateId", "version"}),
     read_permission="RoleManagement.Read.Directory", write_permission="RoleManagement.ReadWrite.Directory",
-    restore_order=45,
+    restore_order=45, create="post",
 ))
 
 register(ObjectType(
@@ -20,20 +23,25 @@ register(ObjectType(
     create_only=frozenset({"principalId", "roleDefinitionId", "directoryScopeId", "appScopeId", "condition"}),
     references={"principalId": ("users", "groups", "servicePrincipals"), "roleDefinitionId": ("roleDefinitions",)},
     read_permission="RoleManagement.Read.Directory", write_permission="RoleManagement.ReadWrite.Directory",
-    restore_order=50,
+    restore_order=50, create="post", match_on=_ROLE_MATCH,
 ))
 
 register(ObjectType(
     name="roleEligibilitySchedules", singular="role eligibility",
     collection="roleManagement/directory/roleEligibilitySchedules", odata_types=(), select=(), page_size=None,
-    volatile=COMMON_VOLATILE,
+    # createdUsing names the request that made the eligibility: a restore makes a new one, and it tells
+    # nothing that principal, role and scope do not.
+    volatile=COMMON_VOLATILE | {"createdUsing"},
     # Written through roleEligibilityScheduleRequests, not here.
     read_only=frozenset({"id", "principalId", "roleDefinitionId", "directoryScopeId", "appScopeId", "memberType",
                          "status", "scheduleInfo", "createdUsing"}),
     references={"principalId": ("users", "groups", "servicePrincipals"), "roleDefinitionId": ("roleDefinitions",)},
     read_permission="RoleEligibilitySchedule.Read.Directory",
     write_permission="RoleEligibilitySchedule.ReadWrite.Directory",
-    restore_order=50,
+    restore_order=50, match_on=_ROLE_MATCH,
+    # An eligibility is made by an adminAssign request and ended by an adminRemove one.
+    write_requests="roleManagement/directory/roleEligibilityScheduleRequests",
+    create_with=frozenset({"scheduleInfo"}),
 ))
 
 register(ObjectType(
@@ -42,5 +50,5 @@ register(ObjectType(
     create_only=frozenset({"clientId", "consentType", "principalId", "resourceId"}),
     references={"clientId": ("servicePrincipals",), "resourceId": ("servicePrincipals",), "principalId": ("users",)},
     read_permission="Directory.Read.All", write_permission="DelegatedPermissionGrant.ReadWrite.All",
-    restore_order=50,
+    restore_order=50, create="post", match_on=("clientId", "consentType", "principalId", "resourceId"),
 ))

@@ -7,16 +7,20 @@ from collections import Counter, defaultdict
 import click
 
 from entragit.report.values import show
-from entragit.restore import ApplyResult, Blocked, Plan
+from entragit.restore import AS_RESTORED, ApplyResult, Blocked, Plan, Step
 
-_VERBS = {"patch": "PATCH", "set-ref": "SET", "add-ref": "ADD", "remove-ref": "REMOVE", "delete-ref": "CLEAR"}
+_VERBS = {"restore": "RESTORE", "create": "CREATE", "disable": "DISABLE", "reset": "RESET", "patch": "PATCH", "remove-credential": "REVOKE", "set-ref": "SET",
+          "add-ref": "ADD", "remove-ref": "REMOVE", "delete-ref": "CLEAR", "delete": "DELETE"}
+_COUNTS = (("restore", "restore(s) from a recycle bin"), ("create", "creation(s)"),
+           ("disable", "disabling(s) before removal"), ("reset", "reset(s) to Graph's defaults"), ("patch", "object update(s)"),
+           ("remove-credential", "credential(s) to remove"), ("add-ref", "link(s) to add"),
+           ("remove-ref", "link(s) to remove"), ("set-ref", "reference(s) to set"),
+           ("delete-ref", "reference(s) to clear"), ("delete", "deletion(s)"))
 
 
 def plan_summary(plan: Plan) -> str:
     kinds = Counter(step.kind for step in plan.steps)
-    parts = [f"{kinds[k]} {label}" for k, label in (
-        ("patch", "object update(s)"), ("add-ref", "link(s) to add"), ("remove-ref", "link(s) to remove"),
-        ("set-ref", "reference(s) to set"), ("delete-ref", "reference(s) to clear")) if kinds[k]]
+    parts = [f"{kinds[k]} {label}" for k, label in _COUNTS if kinds[k]]
     writes = ", ".join(parts) if parts else "nothing to write"
     return f"{len(plan.steps)} write(s): {writes}; {len(plan.blocked)} difference(s) cannot be restored."
 
@@ -37,18 +41,46 @@ def _blocked_lines(blocked: list[Blocked]) -> list[str]:
     return lines
 
 
+def _step_notes(step: Step) -> list[str]:
+    pad = " " * 11
+    if step.kind == "restore":
+        return [f"{pad}same id; Graph brings back its properties and links as they were when deleted"]
+    if step.kind == "create":
+        if not step.assigns:
+            return [f"{pad}gone for good; made again under the same key"]
+        # The ids are Graph's to give: the plan can only say that every reference follows.
+        return [f"{pad}gone for good; made again: {prop} {old} -> new {prop} (assigned when applied); "
+                "references to it in this plan follow" for prop, old in step.assigns]
+    if step.kind == "disable":
+        return [f"{pad}{step.detail}: Graph removes an app role or scope only once it is disabled"]
+    if step.kind == "reset":
+        return [f"{pad}the snapshot holds Graph's own defaults: {step.path.rsplit('/', 1)[-1]} puts them back"]
+    if step.kind == "remove-credential":
+        return [f"{pad}{step.detail}: added since the snapshot"]
+    if step.kind == "delete":
+        return [f"{pad}not in the snapshot (--delete-extra)"]
+    width = max(len(c.path) for c in step.changes) if step.changes else 0
+    return [f"{pad}{change.path.ljust(width)}  {_change(change.old, change.new)}" for change in step.changes]
+
+
+def _change(old: object, new: object) -> str:
+    if old == AS_RESTORED:
+        return f"{old}  ->  {show(new)}"
+    if old == new:
+        return f"{show(old)}: names an object made again; rewritten to its new id"
+    return f"{show(old)}  ->  {show(new)}"
+
+
 def render_plan(plan: Plan, limit: int | None = None) -> str:
     selected = ", ".join(f"{len(ids)} {name}" for name, ids in plan.selected.items())
     scope = f" (attributes: {', '.join(plan.attributes)})" if plan.attributes else ""
     lines = [click.style(f"Restore plan: {selected} from {_revision(plan.at, plan.commit)}{scope}", bold=True), ""]
     steps = plan.steps if limit is None else plan.steps[:limit]
     for step in steps:
-        verb = click.style(_VERBS[step.kind].ljust(6), fg="cyan", bold=True)
+        verb = click.style(_VERBS[step.kind].ljust(7), fg="red" if step.kind == "delete" else "cyan", bold=True)
         if step.member is None:
             lines.append(f"  {verb} {step.type}/{step.id}  {step.name or ''}".rstrip())
-            width = max(len(c.path) for c in step.changes) if step.changes else 0
-            for change in step.changes:
-                lines.append(f"           {change.path.ljust(width)}  {show(change.old)}  ->  {show(change.new)}")
+            lines += _step_notes(step)
         else:
             rel, member_id, member_name = step.member
             lines.append(f"  {verb} {member_name or '(unknown)'} ({member_id}) "
@@ -67,6 +99,8 @@ def render_result(result: ApplyResult) -> str:
     lines = [f"Wrote {len(result.done)} change(s)" + (f", {len(result.failed)} failed:" if result.failed else ".")]
     for step, error in result.failed:
         lines.append(click.style(f"  failed: {step.describe()}: {error}", fg="red"))
+    for old, new in sorted(result.created.items()):
+        lines.append(f"  created: {old} is now {new}")
     residue = result.residue
     if residue.steps:
         lines.append(click.style(f"Residue: {len(residue.steps)} difference(s) remain after re-reading:",

@@ -103,8 +103,55 @@ APPLICATION_DEFAULTS: dict[str, Any] = {
 }
 
 
+# Lists of permissions an application publishes, by where they sit in the object.
+PERMISSION_LISTS = (("appRoles",), ("api", "oauth2PermissionScopes"))
+
+
+def _permissions(obj: dict[str, Any] | None, path: tuple[str, ...]) -> list[dict[str, Any]]:
+    found: Any = obj or {}
+    for part in path:
+        found = found.get(part) if isinstance(found, dict) else None
+    return list(found or [])
+
+
+def check_permission_removal(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    """An app role or delegated scope can be deleted only once disabled (isEnabled false): Graph answers
+    CannotDeleteOrUpdateEnabledEntitlement otherwise [OBS: Microsoft's and PnP's scripts disable, then remove]."""
+    if existing is None:
+        return
+    for path in PERMISSION_LISTS:
+        if path[0] not in changes:
+            continue
+        kept = {p.get("id") for p in _permissions(changes, path)}
+        if any(p.get("isEnabled") and p.get("id") not in kept for p in _permissions(existing, path)):
+            raise bad_request("Permission (scope or role) cannot be deleted or updated unless disabled first.",
+                              code="CannotDeleteOrUpdateEnabledEntitlement")
+
+
+def _guid(value: str) -> str | None:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
+def check_identifier_uris(tenant: TenantView, app: dict[str, Any]) -> None:
+    """An api:// URI naming a GUID must name the app's own appId or the tenant (Entra's "identifier URI
+    restrictions": "If you add a GUID value, it must match either the app ID or the tenant ID"), so an
+    application cannot be created with a URI of an appId it does not have yet. The code and text of the
+    refusal are the ones users report [UNCONFIRMED]; the verified-domain rules for other forms are not modelled."""
+    for uri in app.get("identifierUris") or []:
+        if not uri.lower().startswith("api://"):
+            continue
+        first = _guid(uri[len("api://"):].split("/", 1)[0])
+        if first is not None and first not in (app["appId"], tenant.tenant_id):
+            raise GraphFault(400, "HostNameNotOnVerifiedDomain",
+                             f"Values of identifierUris property must use a verified domain of the organization or its subdomain: '{uri}'")
+
+
 def complete_application(tenant: TenantView, app: dict[str, Any]) -> None:
     app["appId"] = str(uuid.uuid4())
+    check_identifier_uris(tenant, app)
     app["publisherDomain"] = tenant.domain
     for name, value in APPLICATION_DEFAULTS.items():
         if app.get(name) is None:

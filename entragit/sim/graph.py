@@ -188,7 +188,12 @@ class GraphApi:
             if spec.paged_by_default and "GET" in spec.collection_methods and not spec.singleton:
                 self._route((*spec.segments, "$count"), GET=partial(self.count_objects, spec))
             for name, (action, result_type) in {**ACTIONS, **POLICY_ACTIONS}.get(spec.name, {}).items():
-                self._route((*spec.segments, "{id}", name), POST=partial(self.run_action, spec, action, result_type))
+                handler = partial(self.run_action, spec, action, result_type)
+                if spec.singleton:
+                    # A singleton's action sits right under its path (…/default/resetToSystemDefault).
+                    self._route((*spec.segments, name), **self._at_singleton(spec, POST=lambda _spec, request, params, run=handler: run(request, params)))
+                else:
+                    self._route((*spec.segments, "{id}", name), POST=handler)
         for name in TRACKED:
             spec = BY_NAME[name]
             # /delta is short for /microsoft.graph.delta (reference §2).
@@ -531,7 +536,9 @@ class GraphApi:
 
     def run_action(self, spec: CollectionSpec, action: Action, result_type: str, request: GraphRequest, params: list[str]) -> GraphResponse:
         obj = self.tenant.require(spec, params[0])
-        result = action(self.tenant, spec, obj, request.json(spec.codes.bad_request))
+        # Some actions take no body at all (resetToSystemDefault).
+        body = request.json(spec.codes.bad_request) if request.body.strip() else {}
+        result = action(self.tenant, spec, obj, body)
         if result is None:
             return GraphResponse(NO_CONTENT)
         return GraphResponse(200, {"@odata.context": f"{self.base}/$metadata#{result_type}", **result})

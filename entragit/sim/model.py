@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from entragit.sim.apps import TenantView, complete_application, complete_service_principal
+from entragit.sim.apps import TenantView, check_permission_removal, complete_application, complete_service_principal
 from entragit.sim.errors import GraphFault, bad_request
 
 # Property kinds: enough to refuse obviously wrong values the way Graph's deserializer does.
@@ -561,6 +561,7 @@ APPLICATIONS = CollectionSpec(
     filterable=frozenset({"id", "appId", "displayName", "publisherDomain", "signInAudience"}),
     relationships=(APP_OWNERS,),
     expandable=("owners",),
+    validate=check_permission_removal,
     complete=complete_application,
     recycle="microsoft.graph.application",
 )
@@ -595,7 +596,11 @@ SERVICE_PRINCIPALS = CollectionSpec(
     create_only=frozenset({"appId"}),
     required_on_create=("appId",),
     filterable=frozenset({"id", "appId", "displayName", "servicePrincipalType", "accountEnabled", "appOwnerOrganizationId"}),
-    relationships=(APP_OWNERS,),
+    relationships=(
+        APP_OWNERS,
+        # A service principal can own groups, applications and other service principals (serviceprincipal-list-ownedobjects).
+        Relationship("ownedObjects", link="owners", reverse=True, target_collections=("groups", "applications", "servicePrincipals")),
+    ),
     expandable=("owners",),
     complete=complete_service_principal,
     recycle="microsoft.graph.servicePrincipal",

@@ -264,6 +264,31 @@ def _validate_cross_tenant_policy(changes: dict[str, Any], existing: dict[str, A
             raise bad_request(f"Invalid value '{endpoint}' for property 'allowedCloudEndpoints'.")
 
 
+def b2b_setting(access: str, users: str = "AllUsers", user_type: str = "user") -> dict[str, Any]:
+    return {
+        "usersAndGroups": {"accessType": access, "targets": [{"target": users, "targetType": user_type}]},
+        "applications": {"accessType": access, "targets": [{"target": "AllApplications", "targetType": "application"}]},
+    }
+
+
+def cross_tenant_system_default() -> dict[str, Any]:
+    """The default configuration as the service ships it (crosstenantaccesspolicyconfigurationdefault-get)."""
+    return {
+        "isServiceDefault": True,
+        "inboundTrust": {"isMfaAccepted": False, "isCompliantDeviceAccepted": False, "isHybridAzureADJoinedDeviceAccepted": False},
+        "b2bCollaborationInbound": b2b_setting("allowed"),
+        "b2bCollaborationOutbound": b2b_setting("allowed"),
+        "b2bDirectConnectInbound": b2b_setting("blocked"),
+        "b2bDirectConnectOutbound": b2b_setting("blocked"),
+        "automaticUserConsentSettings": {"inboundAllowed": False, "outboundAllowed": False},
+        "invitationRedemptionIdentityProviderConfiguration": {
+            "primaryIdentityProviderPrecedenceOrder": ["externalFederation", "azureActiveDirectory", "socialIdentityProviders"],
+            "fallbackIdentityProvider": "defaultConfiguredIdp",
+        },
+        "tenantRestrictions": None,
+    }
+
+
 def _customised(config: dict[str, Any]) -> None:
     # Once written, the default configuration is the tenant's own, no longer the service default.
     config["isServiceDefault"] = False
@@ -297,6 +322,12 @@ CROSS_TENANT_DEFAULT = CollectionSpec(
     singleton=True,
 )
 
+def _complete_partner(tenant: TenantView, partner: dict[str, Any]) -> None:
+    # A partner made through Graph is in no multitenant organization until the tenant joins one
+    # (crosstenantaccesspolicyconfigurationpartner.md: a read-only boolean, never null).
+    partner["isInMultiTenantOrganization"] = bool(partner.get("isInMultiTenantOrganization"))
+
+
 CROSS_TENANT_PARTNERS = CollectionSpec(
     name="crossTenantAccessPolicyPartners",
     path="policies/crossTenantAccessPolicy/partners",
@@ -309,6 +340,7 @@ CROSS_TENANT_PARTNERS = CollectionSpec(
     # Whether the partner list pages is [UNCONFIRMED]; tenants have a handful of partners.
     paged_by_default=False,
     validate=_validate_cross_tenant_settings,
+    complete=_complete_partner,
     key="tenantId",
 )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from entragit.sim.model import CA_POLICIES, CollectionSpec
-from entragit.sim.model_policies import check_combinations, refuse_built_in
+from entragit.sim.model_policies import check_combinations, cross_tenant_system_default, refuse_built_in
 from entragit.sim.passwords import Action
 from entragit.sim.tenant import Tenant
 
@@ -36,7 +36,13 @@ def update_allowed_combinations(tenant: Tenant, spec: CollectionSpec, policy: di
     }
 
 
+def reset_to_system_default(tenant: Tenant, spec: CollectionSpec, config: dict[str, Any], body: dict[str, Any]) -> None:
+    """POST /policies/crossTenantAccessPolicy/default/resetToSystemDefault: no body, 204, isServiceDefault true again."""
+    config.update(cross_tenant_system_default())
+
+
 POLICY_ACTIONS: dict[str, dict[str, tuple[Action, str]]] = {
+    "crossTenantAccessPolicyDefault": {"resetToSystemDefault": (reset_to_system_default, "")},
     "authenticationStrengthPolicies": {
         "updateAllowedCombinations": (update_allowed_combinations, "microsoft.graph.updateAllowedCombinationsResult"),
     },

@@ -24,6 +24,8 @@ from entragit.sim.model_policies import (
     BUILT_IN,
     CROSS_TENANT_ACCESS_POLICY,
     CROSS_TENANT_DEFAULT,
+    b2b_setting,
+    cross_tenant_system_default,
     CROSS_TENANT_PARTNERS,
     GROUP_LIFECYCLE_POLICIES,
     GROUP_SETTING_TEMPLATES,
@@ -71,13 +73,6 @@ SECURITY_DEFAULTS_ID = "00000000-0000-0000-0000-000000000005"
 
 def _target(group_id: str, **extra: Any) -> dict[str, Any]:
     return {"targetType": "group", "id": group_id, "isRegistrationRequired": False, **extra}
-
-
-def _b2b(access: str, users: str = "AllUsers", user_type: str = "user") -> dict[str, Any]:
-    return {
-        "usersAndGroups": {"accessType": access, "targets": [{"target": users, "targetType": user_type}]},
-        "applications": {"accessType": access, "targets": [{"target": "AllApplications", "targetType": "application"}]},
-    }
 
 
 class _PolicySeeder:
@@ -300,38 +295,19 @@ class _PolicySeeder:
             CROSS_TENANT_ACCESS_POLICY,
             {"id": "crossTenantAccessPolicy", "displayName": "CrossTenantAccessPolicy", "allowedCloudEndpoints": []},
         )
-        no_consent = {"inboundAllowed": False, "outboundAllowed": False}
-        self.add(
-            CROSS_TENANT_DEFAULT,
-            {
-                "id": "default",
-                # Never customised: the service default of crosstenantaccesspolicyconfigurationdefault-get; partners
-                # carry the tenant's own settings.
-                "isServiceDefault": True,
-                "inboundTrust": {"isMfaAccepted": False, "isCompliantDeviceAccepted": False, "isHybridAzureADJoinedDeviceAccepted": False},
-                "b2bCollaborationInbound": _b2b("allowed"),
-                "b2bCollaborationOutbound": _b2b("allowed"),
-                "b2bDirectConnectInbound": _b2b("blocked"),
-                "b2bDirectConnectOutbound": _b2b("blocked"),
-                "automaticUserConsentSettings": no_consent,
-                "invitationRedemptionIdentityProviderConfiguration": {
-                    "primaryIdentityProviderPrecedenceOrder": ["externalFederation", "azureActiveDirectory", "socialIdentityProviders"],
-                    "fallbackIdentityProvider": "defaultConfiguredIdp",
-                },
-                "tenantRestrictions": None,
-            },
-        )
+        # Never customised: partners carry the tenant's own settings.
+        self.add(CROSS_TENANT_DEFAULT, {"id": "default", **cross_tenant_system_default()})
         sales = self.groups["Sales Team"]
         partners = (
             # A subsidiary: direct connect both ways for Teams shared channels, device compliance trusted.
             {
                 "inboundTrust": {"isMfaAccepted": True, "isCompliantDeviceAccepted": True, "isHybridAzureADJoinedDeviceAccepted": True},
-                "b2bDirectConnectInbound": _b2b("allowed"),
-                "b2bDirectConnectOutbound": _b2b("allowed", sales, "group"),
+                "b2bDirectConnectInbound": b2b_setting("allowed"),
+                "b2bDirectConnectOutbound": b2b_setting("allowed", sales, "group"),
                 "isServiceProvider": False,
             },
             # The managed-service provider: a Cloud Solution Provider partner, collaboration inbound only.
-            {"b2bCollaborationOutbound": _b2b("blocked"), "isServiceProvider": True},
+            {"b2bCollaborationOutbound": b2b_setting("blocked"), "isServiceProvider": True},
         )
         for values in partners:
             tenant_id = self.uuid()

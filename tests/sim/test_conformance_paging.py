@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from simclient import Graph, error_of
+from simclient import Graph, assert_error, error_of
 
 from entragit.sim import Simulator
 from entragit.sim.apps import MICROSOFT_GRAPH_APP_ID, MICROSOFT_TENANT_ID
@@ -184,6 +184,16 @@ def test_new_application_gets_its_app_id_and_service_principal(fresh: Graph, fre
     assert (sp.json()["appDisplayName"], sp.json()["displayName"]) == ("Payroll Export", "Payroll Export")
 
 
+def test_a_service_principal_lists_what_it_owns(fresh: Graph) -> None:
+    app = fresh.find("applications", "Expense Portal")
+    owner = fresh.find("servicePrincipals", "CRM Connector")
+    ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{owner['id']}"}
+    assert fresh.post(f"applications/{app['id']}/owners/$ref", ref).status_code == 204
+    # serviceprincipal-list-ownedobjects: the reverse of an owners link, as for users.
+    owned = fresh.all_pages(f"servicePrincipals/{owner['id']}/ownedObjects")
+    assert {(o["@odata.type"], o["id"]) for o in owned} == {("#microsoft.graph.application", app["id"])}
+
+
 def test_owners_and_administrative_unit_members_by_ref(fresh: Graph, fresh_sim: Simulator) -> None:
     app = fresh.find("applications", "Expense Portal")
     user = fresh.ok("users", {"$top": "1"})["value"][0]
@@ -221,3 +231,27 @@ def test_expanded_collections_hold_at_most_20_objects(graph: Graph, sim: Simulat
     app = next(a for a in sim.tenant.objects["applications"] if sim.tenant.links["owners"].get(a))
     answer = graph.ok("applications", {"$filter": f"id in ('{app}')", "$expand": "owners($select=id)"})
     assert {o["id"] for o in answer["value"][0]["owners"]} == set(sim.tenant.links["owners"][app])
+
+
+def test_an_application_id_uri_naming_a_guid_must_name_its_own_app_id(fresh: Graph, fresh_sim: Simulator) -> None:
+    borrowed = "api://0b5f6f5e-1b5d-4c49-8a44-7a32c2a2c1a1"
+    refused = fresh.post("applications", {"displayName": "Borrowed", "identifierUris": [borrowed]})
+    assert_error(refused, 400, "HostNameNotOnVerifiedDomain")
+    assert borrowed in error_of(refused)["message"]
+    app = fresh.post("applications", {"displayName": "Tenant scoped",
+                                      "identifierUris": [f"api://{fresh_sim.tenant_id}/reports"]}).json()
+    assert fresh.patch(f"applications/{app['id']}", {"identifierUris": [f"api://{app['appId']}"]}).status_code == 204
+
+
+def test_an_app_role_or_scope_is_deleted_only_once_disabled(fresh: Graph) -> None:
+    app = next(a for a in fresh.all_pages("applications") if a["appRoles"] and a["api"]["oauth2PermissionScopes"])
+    role = app["appRoles"][0]
+    assert role["isEnabled"] is True
+    refused = fresh.patch(f"applications/{app['id']}", {"appRoles": app["appRoles"][1:]})
+    assert_error(refused, 400, "CannotDeleteOrUpdateEnabledEntitlement")
+    assert fresh.ok(f"applications/{app['id']}")["appRoles"] == app["appRoles"]
+    disabled = [{**role, "isEnabled": False}, *app["appRoles"][1:]]
+    assert fresh.patch(f"applications/{app['id']}", {"appRoles": disabled}).status_code == 204
+    assert fresh.patch(f"applications/{app['id']}", {"appRoles": app["appRoles"][1:]}).status_code == 204
+    assert_error(fresh.patch(f"applications/{app['id']}", {"api": {**app["api"], "oauth2PermissionScopes": []}}),
+                 400, "CannotDeleteOrUpdateEnabledEntitlement")

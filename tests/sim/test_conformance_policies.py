@@ -284,6 +284,16 @@ def test_cross_tenant_access_policy_and_its_default(fresh: Graph, fresh_sim: Sim
     assert_error(fresh.patch(f"{CROSS_TENANT}/default", bad), 400, "Request_BadRequest")
 
 
+def test_resetting_the_cross_tenant_default_puts_back_the_service_default(fresh: Graph) -> None:
+    shipped = fresh.ok(f"{CROSS_TENANT}/default")
+    trust = {"isMfaAccepted": True, "isCompliantDeviceAccepted": True, "isHybridAzureADJoinedDeviceAccepted": False}
+    _no_content(fresh.patch(f"{CROSS_TENANT}/default", {"inboundTrust": trust, "b2bDirectConnectInbound": shipped["b2bCollaborationInbound"]}))
+    # crosstenantaccesspolicyconfigurationdefault-resettosystemdefault: no request body, 204.
+    _no_content(fresh.request("POST", f"{CROSS_TENANT}/default/resetToSystemDefault"))
+    assert fresh.ok(f"{CROSS_TENANT}/default") == shipped
+    assert_error(fresh.request("GET", f"{CROSS_TENANT}/default/resetToSystemDefault"), 405, "Request_BadRequest")
+
+
 def test_partners_are_keyed_by_tenant_id(sim: Simulator, graph: Graph) -> None:
     listed = graph.ok(PARTNERS)
     assert listed["@odata.context"] == _metadata(sim, PARTNERS)
@@ -312,6 +322,7 @@ def test_partner_create_update_delete(fresh: Graph, fresh_sim: Simulator) -> Non
     partner = created.json()
     assert partner["@odata.context"] == _metadata(fresh_sim, f"{PARTNERS}/$entity")
     assert partner["tenantId"] == NEW_PARTNER and partner["inboundTrust"] is None  # unset settings inherit the default
+    assert partner["isInMultiTenantOrganization"] is False  # a read-only boolean: in none until the tenant joins one
     assert partner["b2bDirectConnectOutbound"] == body["b2bDirectConnectOutbound"]
     assert "id" not in partner
     assert_error(fresh.post(PARTNERS, {"tenantId": NEW_PARTNER}), 409, "Request_MultipleObjectsWithSameKeyValue")

@@ -1,0 +1,172 @@
+"""A round trip for every registry type: snapshot, change as an admin would, restore, snapshot again.
+
+Each type is changed, then deleted, then deleted for good where Graph allows it; after each restore a
+snapshot of the type must match the good one. An object Graph could only make again under a new id must
+match once its new id (and, for an application, its new appId) is written in place of the old one: the
+test finds the new object itself, by what is new in the tenant, not from what the restore reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from entragit.canonical import Obj, dump
+from entragit.diff import diff_revisions
+from entragit.graph import GraphClient
+from entragit.registry import REGISTRY, get_type
+from entragit.restore import ApplyResult, apply_plan, plan_restore
+from entragit.store import BackupRepo
+from tests.conftest import Admin, run
+
+DIRECTORY_BIN = "directory/deletedItems"
+CA_BIN = "identity/conditionalAccess/deletedItems"
+
+
+@dataclass(frozen=True)
+class Case:
+    pick: Callable[[Obj], bool]
+    """Which object of the snapshot the admin changes."""
+    change: dict[str, Any] | None
+    """The PATCH an admin sends; None where Graph offers no update (role assignments)."""
+    delete: str | None = None
+    """How the admin deletes it: "DELETE" its URL, or "adminRemove" through a schedule request."""
+    purge: str | None = None
+    """The recycle bin the admin then empties of it, where Graph allows that."""
+    also: tuple[str, ...] = ()
+    """Types restored together with it, because they name it (a CA policy naming a named location)."""
+
+
+def _named(name: str) -> Callable[[Obj], bool]:
+    return lambda obj: obj.get("displayName") == name
+
+
+def _anything(obj: Obj) -> bool:
+    return True
+
+
+CASES: dict[str, Case] = {
+    "authenticationContexts": Case(lambda o: o["id"] == "c1", {"displayName": "Changed"}, delete="DELETE"),
+    "authenticationMethodsPolicy": Case(_anything, {"reconfirmationInDays": 30}),
+    "authenticationStrengths": Case(lambda o: o.get("policyType") == "custom", {"description": "Changed"},
+                                    delete="DELETE"),
+    "authorizationPolicy": Case(_anything, {"allowInvitesFrom": "none",
+                                            "defaultUserRolePermissions": {"allowedToCreateApps": False}}),
+    "crossTenantAccessDefault": Case(_anything, {"inboundTrust": {"isMfaAccepted": False,
+                                                                  "isCompliantDeviceAccepted": True}}),
+    "crossTenantAccessPartners": Case(_anything, {"isServiceProvider": False}, delete="DELETE"),
+    "crossTenantAccessPolicy": Case(_anything, {"allowedCloudEndpoints": ["microsoftonline.us"]}),
+    "groupLifecyclePolicies": Case(_anything, {"groupLifetimeInDays": 365}, delete="DELETE"),
+    "groupSettings": Case(_anything, {"values": [{"name": "EnableGroupCreation", "value": "true"}]},
+                          delete="DELETE"),
+    "organization": Case(_anything, {"technicalNotificationMails": ["someone@example.com"]}),
+    "securityDefaults": Case(_anything, {"isEnabled": True}),
+    "tokenLifetimePolicies": Case(_anything, {"displayName": "Changed"}, delete="DELETE"),
+    "namedLocations": Case(_named("Head office"), {"@odata.type": "#microsoft.graph.ipNamedLocation",
+                                                   "isTrusted": False, "displayName": "Changed"},
+                           delete="DELETE", purge=f"{CA_BIN}/namedLocations", also=("conditionalAccessPolicies",)),
+    "administrativeUnits": Case(_named("EMEA"), {"description": "Changed"}, delete="DELETE"),
+    "groups": Case(_named("Marketing Team"), {"description": "Changed"}, delete="DELETE", purge=DIRECTORY_BIN),
+    "users": Case(lambda o: o.get("jobTitle") == "Accountant" and not o.get("onPremisesSyncEnabled"),
+                  {"jobTitle": "Changed", "department": "Nowhere"}, delete="DELETE"),
+    "applications": Case(_named("Expense Portal"), {"web": {"redirectUris": ["https://evil.example.com/cb"]}},
+                         delete="DELETE", purge=DIRECTORY_BIN),
+    "conditionalAccessPolicies": Case(_named("Require MFA for all users"), {"state": "disabled"},
+                                      delete="DELETE", purge=f"{CA_BIN}/policies"),
+    "servicePrincipals": Case(lambda o: o.get("displayName") == "Expense Portal", {"notes": "Changed"},
+                              delete="DELETE", purge=DIRECTORY_BIN),
+    "roleDefinitions": Case(lambda o: not o.get("isBuiltIn"), {"description": "Changed"}),
+    "oauth2PermissionGrants": Case(_anything, {"scope": "Directory.ReadWrite.All"}, delete="DELETE"),
+    "roleAssignments": Case(_anything, None, delete="DELETE"),
+    "roleEligibilitySchedules": Case(_anything, None, delete="adminRemove"),
+}
+
+
+def test_every_registry_type_has_a_round_trip() -> None:
+    assert sorted(CASES) == sorted(REGISTRY)
+
+
+def _snapshot(repo: BackupRepo, *types: str) -> str:
+    run("snapshot", "--repo", str(repo.root), *[arg for t in types for arg in ("--type", t)])
+    return repo.resolve("HEAD")
+
+
+def _restore(repo: BackupRepo, client: GraphClient, good: str, ids: tuple[str, ...],
+             types: tuple[str, ...] = ()) -> ApplyResult:
+    plan = plan_restore(repo, client, good, types, ids)
+    assert plan.steps, "the plan should have something to write"
+    result = apply_plan(repo, client, plan)
+    assert [(s.describe(), str(e)) for s, e in result.failed] == []
+    assert result.residue.steps == [] and result.residue.blocked == []
+    return result
+
+
+def _assert_as_in(repo: BackupRepo, good: str, type_name: str, object_id: str) -> None:
+    """The type's snapshot now has the object as the good one had it: same id, or a new one."""
+    object_type = get_type(type_name)
+    now = _snapshot(repo, type_name)
+    before = repo.read_objects(good, object_type)
+    after = repo.read_objects(now, object_type)
+    if object_id in after:
+        report = diff_revisions(repo, good, now, (type_name,), (object_id,))
+        assert report.empty, report.changes
+        return
+    [new_id] = set(after) - set(before)
+    expected = dump(before[object_id]).decode().replace(object_id, new_id)
+    old_app_id = before[object_id].get("appId")
+    if type_name == "applications" and old_app_id:
+        expected = expected.replace(old_app_id, after[new_id]["appId"])
+    assert dump(after[new_id]).decode() == expected
+
+
+def _admin_path(type_name: str, obj: Obj) -> str:
+    object_type = get_type(type_name)
+    return object_type.item_path(object_type.object_id(obj))
+
+
+def _delete(admin: Admin, type_name: str, obj: Obj, how: str) -> None:
+    if how == "adminRemove":
+        fields = {k: obj[k] for k in ("principalId", "roleDefinitionId", "directoryScopeId") if k in obj}
+        admin.call("POST", "roleManagement/directory/roleEligibilityScheduleRequests",
+                   json={"action": "adminRemove", "justification": "test", **fields})
+    else:
+        admin.call("DELETE", _admin_path(type_name, obj))
+
+
+@pytest.mark.parametrize("type_name", sorted(CASES))
+def test_round_trip(type_name: str, repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
+    case = CASES[type_name]
+    object_type = get_type(type_name)
+    good = _snapshot(repo)
+    obj = next(o for o in repo.read_objects(good, object_type).values() if case.pick(o))
+    object_id = object_type.object_id(obj)
+
+    if case.change is not None:
+        admin.call("PATCH", _admin_path(type_name, obj), json=case.change)
+        assert _snapshot(repo, type_name) != good, "the change should show in a snapshot"
+        _restore(repo, client, good, (object_id,))
+        _assert_as_in(repo, good, type_name, object_id)
+
+    if case.delete is not None:
+        _delete(admin, type_name, obj, case.delete)
+        _restore(repo, client, good, (object_id,))
+        _assert_as_in(repo, good, type_name, object_id)
+
+    if case.purge is not None:
+        admin.call("DELETE", _admin_path(type_name, obj))
+        admin.call("DELETE", f"{case.purge}/{object_id}")
+        ids = (object_id,) if not case.also else ()
+        types = (type_name, *case.also) if case.also else ()
+        _restore(repo, client, good, ids, types)
+        _assert_as_in(repo, good, type_name, object_id)
+
+
+def test_types_says_how_a_deleted_object_of_each_type_comes_back() -> None:
+    rows = {line.split()[0]: line for line in run("types").output.splitlines()[1:]}
+    assert rows["users"].endswith("recycle bin, else cannot be made again")
+    assert rows["groups"].endswith("recycle bin, else made again, new id")
+    assert rows["authenticationContexts"].endswith("made again, same key")
+    assert rows["authorizationPolicy"].endswith("cannot be deleted")
