@@ -749,6 +749,14 @@ def default_revisions(repo: BackupRepo, rev_a: str | None, rev_b: str | None, li
     return snapshots[1].commit, snapshots[0].commit
 
 
+def _with_risks(repo: BackupRepo, report: DiffReport) -> DiffReport:
+    """The report with its risk highlights: they follow from the changes alone, so they are cached with them."""
+    from entragit.risk import find_risks
+
+    report.risks = find_risks(report, Names(repo, [c for c in (report.new.commit, report.old.commit) if c]))
+    return report
+
+
 def make_report(repo: BackupRepo, rev_a: str | None, rev_b: str | None, *, live: bool,
                 type_names: tuple[str, ...] = (), ids: tuple[str, ...] = (), attributes: tuple[str, ...] = (),
                 since: str | None = None, at: str | None = None, now: datetime | None = None,
@@ -773,16 +781,13 @@ def make_report(repo: BackupRepo, rev_a: str | None, rev_b: str | None, *, live:
         from entragit.connect import graph_client
 
         client = client_factory() if client_factory else graph_client(repo.config.connection())
-        report = diff_live(repo, client, old, type_names, ids, progress, attributes)
+        report = _with_risks(repo, diff_live(repo, client, old, type_names, ids, progress, attributes))
         client_factory = lambda: client  # the audit log is read by the client that read the tenant
     else:
         from entragit.diffcache import DiffCache
 
-        report = DiffCache(repo).report(old, new, type_names, ids, attributes,
-                                        lambda: diff_revisions(repo, old, new, type_names, ids, attributes, progress))
-    from entragit.risk import find_risks
-
-    report.risks = find_risks(report, Names(repo, [c for c in (report.new.commit, report.old.commit) if c]))
+        report = DiffCache(repo).report(old, new, type_names, ids, attributes, lambda: _with_risks(
+            repo, diff_revisions(repo, old, new, type_names, ids, attributes, progress)))
     if attribution:
         from entragit.attribution import attribute
 
