@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -135,6 +136,11 @@ class GraphClient:
         self._next_slot: dict[str, float] = {}
         self._pace_lock = threading.Lock()
         self._gate = 0.0  # monotonic time before which no request is sent: a throttled answer set it
+        # After a throttled answer, requests go one at a time until one succeeds: Graph charges refused
+        # requests too (reference §4), so a burst of every waiting thread at the gate's opening would spend
+        # the refilled budget on refusals again, round after round.
+        self._throttled = False
+        self._single_file = threading.Lock()
         self._local = threading.local()  # one session per thread: requests.Session is not thread-safe
         self.request_count = 0
         self._count_lock = threading.Lock()
@@ -168,6 +174,7 @@ class GraphClient:
         app's, so a thread that went on sending would only spend it and lengthen everyone's wait."""
         with self._pace_lock:
             self._gate = max(self._gate, self._monotonic() + delay)
+            self._throttled = True
         self._wait_for_gate()
 
     def _wait_for_gate(self) -> None:
@@ -191,13 +198,8 @@ class GraphClient:
         failure: Exception | None = None
         for attempt in range(self._retry.max_attempts):
             send_headers = {"Authorization": f"Bearer {self._token()}", **(headers or {})}
-            self._wait_for_gate()
-            self._wait_for_slot(url)
-            with self._count_lock:
-                self.request_count += 1
             try:
-                response = self._session().request(method, url, params=params, json=json,
-                                                   headers=send_headers, timeout=(10, 120))
+                response = self._send(method, url, params, json, send_headers)
             except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
                 # A connection reset or a body cut short: the request may not have been seen; send it again.
                 failure = exc
@@ -211,6 +213,7 @@ class GraphClient:
                     self._invalidate_token()
                     continue
                 if response.status_code not in _RETRY_STATUSES:
+                    self._throttled = False
                     if response.status_code >= 400:
                         raise error_from_response(method, url, response)
                     if response.status_code == 204 or not response.content:
@@ -226,6 +229,16 @@ class GraphClient:
             raise failure
         raise GraphError(method, url.split("?")[0], 0, "ConnectionFailed",
                          f"no answer after {self._retry.max_attempts} attempts: {failure}")
+
+    def _send(self, method: str, url: str, params: dict[str, str] | None, json: JSON | None,
+              headers: dict[str, str]) -> requests.Response:
+        with self._single_file if self._throttled else contextlib.nullcontext():
+            self._wait_for_gate()
+            self._wait_for_slot(url)
+            with self._count_lock:
+                self.request_count += 1
+            return self._session().request(method, url, params=params, json=json, headers=headers,
+                                           timeout=(10, 120))
 
     def get(self, path: str, params: dict[str, str] | None = None) -> JSON:
         return self.request("GET", path, params=params) or {}

@@ -227,12 +227,13 @@ def test_snapshot_within_a_tight_throttling_budget_waits_and_gives_the_same_file
         repo: BackupRepo, sim: Simulator) -> None:
     take_snapshot(repo, client=_client(sim, Sleeps()))
     expected = {p: p.read_bytes() for p in repo.root.glob("*/*.yaml")}
-    # A budget far below a snapshot's cost, on a clock 100 times faster than real: the client must wait
+    # A budget far below a snapshot's cost, on a clock 10 times faster than real: the client must wait
     # out Retry-After again and again (really sleeping, scaled) and still read everything.
-    sim.settings.throttling, sim.settings.ru_quota, sim.settings.time_scale = True, 10, 0.01
+    sim.settings.throttling, sim.settings.ru_quota, sim.settings.time_scale = True, 15, 0.1
     sim.stats.reset()
 
-    result = take_snapshot(repo, client=graph_client(connection_of(sim), retry=RetryPolicy(max_attempts=30)))
+    client = graph_client(connection_of(sim), retry=RetryPolicy(max_attempts=30))
+    result = take_snapshot(repo, client=client, full=True)
 
     assert sim.stats.throttled > 0
     assert result.commit is None
