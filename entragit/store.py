@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import subprocess
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,11 +65,19 @@ class Staged:
         return len(self.writes) + len(self.deletes)
 
     def vanished(self, type_name: str) -> int:
-        return sum(1 for path in self.deletes if path.startswith(f"{type_name}/"))
+        return self._deleted_per_type[type_name]
 
     def count_after(self, type_name: str) -> int:
-        gained = sum(1 for path in self.added if path.startswith(f"{type_name}/"))
-        return self.before.get(type_name, 0) + gained - self.vanished(type_name)
+        return self.before.get(type_name, 0) + self._added_per_type[type_name] - self.vanished(type_name)
+
+    # Counted once for all types: a first snapshot adds 100k+ paths.
+    @functools.cached_property
+    def _deleted_per_type(self) -> Counter[str]:
+        return Counter(path.split("/", 1)[0] for path in self.deletes)
+
+    @functools.cached_property
+    def _added_per_type(self) -> Counter[str]:
+        return Counter(path.split("/", 1)[0] for path in self.added)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ are Computed (stored, never written), create-only ones are ForceNew (a differenc
 from __future__ import annotations
 
 from collections.abc import Callable
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -144,7 +145,7 @@ class ObjectType:
     never_delete: str | None = None
     """Why objects of this type are never deleted by a restore, even with --delete-extra."""
 
-    @property
+    @functools.cached_property
     def relationship_names(self) -> frozenset[str]:
         return frozenset(r.name for r in self.relationships)
 
