@@ -204,3 +204,19 @@ def test_a_type_the_app_may_not_read_is_skipped_with_a_warning_not_emptied(repo:
     assert "oauth2PermissionGrants count=" in message and "mode=skipped" in message
     assert "Not read (permission refused)" in message
     assert "Still backed up" in (repo.root / "users" / f"{user['id']}.yaml").read_text()
+
+
+def test_links_beyond_what_graph_expands_are_all_read(repo: BackupRepo, admin: Admin, sim: Simulator) -> None:
+    # Owners are read 15 objects a request with $expand, which Graph cuts at 20 objects without saying so.
+    app = next(iter(admin.get("applications", **{"$top": "1"})["value"]))
+    users = admin.get("users", **{"$top": "30", "$select": "id"})["value"]
+    for user in users:
+        admin.call("POST", f"applications/{app['id']}/owners/$ref",
+                   json={"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{user['id']}"})
+    owners = {o["id"] for o in admin.get(f"applications/{app['id']}/owners", **{"$top": "999"})["value"]}
+    assert len(owners) > 20
+
+    take_snapshot(repo, full=True)
+
+    stored = canonical.load((repo.root / "applications" / f"{app['id']}.yaml").read_bytes(), "app")
+    assert set(stored["owners"]) == owners
