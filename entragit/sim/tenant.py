@@ -286,8 +286,11 @@ class Tenant:
             self.unlink("members", group["id"], user_id)
 
     def _recompute_user(self, user: Mapping[str, Any]) -> None:
+        # Only a membership the rule actually gains or loses is a change: delta must not name every
+        # dynamic group each time any user is edited.
         for group_id, rule in self._rules.items():
-            if rule(user):
+            member = user["id"] in self.links["members"].get(group_id, ())
+            if rule(user) and not member:
                 self.link("members", group_id, user["id"])
-            else:
+            elif member and not rule(user):
                 self.unlink("members", group_id, user["id"])
