@@ -179,18 +179,26 @@ def _read_type_or_fail(repo: BackupRepo, client: GraphClient, object_type: Objec
 def take_snapshot(repo: BackupRepo, type_names: tuple[str, ...] = (), progress: ProgressFn | None = None,
                   client: GraphClient | None = None, accept_mass_change: bool = False,
                   full: bool = False) -> SnapshotResult:
-    """Read the tenant, then commit. Every read finishes before anything is written, so a failed read
-    leaves the repository exactly as it was. Types Graph offers delta for are read incrementally when
+    """Read the tenant, then commit. Each type's files are staged as soon as it has been read, but no
+    branch, index or working tree changes until every read has finished, so a failed read leaves the
+    repository exactly as it was. Types Graph offers delta for are read incrementally when
     the last snapshot left a deltaLink (unless full); an expired link means a full read of that type.
     A snapshot the mass-change guard suspects goes to a side branch (entragit/suspect/<time>) unless
     accept_mass_change says it is real."""
     types = resolve_types(type_names or repo.config.types)
     client = client or graph_client(repo.config.connection())
     head = repo.resolve("HEAD")
+    stager = repo.stager(types)
+
+    def read_and_stage(object_type: ObjectType) -> TypeRead:
+        read = _read_type(repo, client, object_type, head, full, progress)
+        stager.add(object_type, read.content)
+        return read
+
     with ThreadPoolExecutor(_TYPE_WORKERS) as pool:
         ordered = _longest_first(types)
-        reads = dict(zip(ordered, pool.map(lambda t: _read_type(repo, client, t, head, full, progress), ordered)))
-    staged = repo.stage({t: read.content for t, read in reads.items()})
+        reads = dict(zip(ordered, pool.map(read_and_stage, ordered)))
+    staged = stager.staged()
     counts = {t.name: staged.count_after(t.name) for t in types}
     modes = {t.name: read.mode for t, read in reads.items()}
     notes = [read.note for read in reads.values() if read.note]

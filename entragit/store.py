@@ -237,40 +237,22 @@ class BackupRepo:
         return blobs
 
     def stage(self, contents: dict[ObjectType, Content]) -> Staged:
-        """What committing these contents would change, against HEAD: only files whose bytes differ.
+        """What committing these contents would change, against HEAD: only files whose bytes differ."""
+        stager = self.stager(list(contents))
+        for object_type, content in contents.items():
+            stager.add(object_type, content)
+        return stager.staged()
 
-        A complete content is the whole folder; a partial one (an incremental read) names the objects
-        that changed and those removed, and leaves every other file as it is. Nothing is written yet.
-        """
-        folders = [f"{t.name}/" for t in contents]
+    def stager(self, types: list[ObjectType]) -> Stager:
+        """Stage a snapshot type by type, each as soon as it has been read (see Stager)."""
+        folders = [f"{t.name}/" for t in types]
         dirty = self._dirty(folders)
         if dirty:
             raise StoreError(
                 f"{self.root} has uncommitted changes in snapshot folders ({', '.join(dirty[:3])}"
                 f"{', ...' if len(dirty) > 3 else ''}); commit or discard them before taking a snapshot"
             )
-        old = self._tree_blobs(folders)
-        writes: dict[str, bytes] = {}
-        deletes: list[str] = []
-        for object_type, content in contents.items():
-            for object_id, obj in content.objects.items():
-                path = object_path(object_type, object_id)
-                data = canonical.dump(obj)
-                if old.get(path) != _blob_id(data):
-                    writes[path] = data
-            if content.complete:
-                wanted = {object_path(object_type, i) for i in content.objects}
-                deletes += [p for p in old if p.startswith(f"{object_type.name}/") and p not in wanted
-                            and split_path(p) is not None]
-            else:
-                deletes += [p for p in (object_path(object_type, i) for i in content.removed) if p in old]
-        deletes.sort()
-        before: dict[str, int] = {t.name: 0 for t in contents}
-        for path in old:
-            located = split_path(path)
-            if located is not None:
-                before[located[0].name] = before.get(located[0].name, 0) + 1
-        return Staged(writes, deletes, before, {p for p in writes if p not in old})
+        return Stager(self, types, self._tree_blobs(folders))
 
     def commit(self, staged: Staged, message: str, branch: str | None = None) -> str:
         """Commit staged changes on top of HEAD: to the current branch (and the working tree follows),
@@ -284,7 +266,6 @@ class BackupRepo:
         env = {"GIT_INDEX_FILE": str(index_file)}
         try:
             self.git.git.read_tree(head, env=env)
-            self._write_blobs(staged.writes.values())
             lines = [f"0 {'0' * 40}\t{path}" for path in staged.deletes]
             lines += [f"100644 {_blob_id(data)}\t{path}" for path, data in staged.writes.items()]
             self.git.git.update_index("--index-info", istream=_stdin("\n".join(lines) + "\n"), env=env)
@@ -376,6 +357,52 @@ class BackupRepo:
         if not reader.has_option("user", "email"):
             env.update(GIT_AUTHOR_EMAIL=_FALLBACK_IDENTITY["email"], GIT_COMMITTER_EMAIL=_FALLBACK_IDENTITY["email"])
         return env
+
+
+class Stager:
+    """A snapshot staged type by type while other types are still being read, so that serializing files
+    and storing them as git objects overlaps the wait on Graph instead of following it.
+
+    A complete content is the whole folder; a partial one (an incremental read) names the objects that
+    changed and those removed, and leaves every other file as it is. Files whose bytes differ from HEAD's
+    are stored as git objects at once: nothing refers to them until a commit does, so a snapshot that
+    fails later still leaves the repository as it was.
+    """
+
+    def __init__(self, repo: BackupRepo, types: list[ObjectType], old: dict[str, str]) -> None:
+        self._repo = repo
+        self._types = types
+        self._old = old
+        self._writes: dict[str, bytes] = {}
+        self._deletes: list[str] = []
+        self._lock = threading.Lock()
+
+    def add(self, object_type: ObjectType, content: Content) -> None:
+        writes: dict[str, bytes] = {}
+        for object_id, obj in content.objects.items():
+            path = object_path(object_type, object_id)
+            data = canonical.dump(obj)
+            if self._old.get(path) != _blob_id(data):
+                writes[path] = data
+        if content.complete:
+            wanted = {object_path(object_type, i) for i in content.objects}
+            deletes = [p for p in self._old if p.startswith(f"{object_type.name}/") and p not in wanted
+                       and split_path(p) is not None]
+        else:
+            deletes = [p for p in (object_path(object_type, i) for i in content.removed) if p in self._old]
+        self._repo._write_blobs(writes.values())
+        with self._lock:
+            self._writes.update(writes)
+            self._deletes += deletes
+
+    def staged(self) -> Staged:
+        before: dict[str, int] = {t.name: 0 for t in self._types}
+        for path in self._old:
+            located = split_path(path)
+            if located is not None:
+                before[located[0].name] = before.get(located[0].name, 0) + 1
+        return Staged(dict(self._writes), sorted(self._deletes), before,
+                      {p for p in self._writes if p not in self._old})
 
 
 def init_repo(root: Path, config: Config) -> BackupRepo:
