@@ -7,7 +7,10 @@ reports what is still different. A plan is a value the user sees before anything
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+import hashlib
+import json
+import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -15,7 +18,7 @@ from urllib.parse import quote
 from entragit.canonical import Obj
 from entragit.diff import AttributeChange, Names, attribute_changes, split_relations
 from entragit.errors import GraphError, PlanError
-from entragit.graph import BatchItem, GraphClient
+from entragit.graph import BATCH_LIMIT, BATCH_WORKERS, BatchItem, GraphClient
 from entragit.live import fetch_objects, holders
 from entragit.registry import REGISTRY, ObjectType, Relationship, resolve_types
 from entragit.store import BackupRepo
@@ -23,6 +26,17 @@ from entragit.store import BackupRepo
 # Order of step kinds: objects' own properties first, then links to add, then links to remove, so a
 # group never passes through a state with fewer owners than both ends have.
 _KIND_ORDER = {"patch": 0, "set-ref": 1, "add-ref": 2, "remove-ref": 3, "delete-ref": 4}
+
+StepKey = tuple[str, str, str]
+"""What makes two steps the same write: method, path and, for links, the member."""
+
+# Steps handed to client.batch at once: one $batch per worker. Small enough that an interruption loses
+# little (the journal records each slice's outcomes), large enough to keep every worker busy.
+WRITE_SLICE = BATCH_LIMIT * BATCH_WORKERS
+
+# Seconds to wait before re-reading objects whose writes are not visible yet (Graph replicates writes
+# asynchronously); after the last, what still differs is residue.
+SETTLE_WAITS = (0.5, 1.0, 2.0, 4.0)
 
 
 @dataclass(frozen=True)
@@ -38,6 +52,10 @@ class Step:
     """For a patch, the attributes it puts back."""
     member: tuple[str, str, str | None] | None = None
     """For a link, (relationship, member id, member name)."""
+
+    @property
+    def key(self) -> StepKey:
+        return (self.method, self.path, self.member[1] if self.member else "")
 
     def describe(self) -> str:
         who = f"{self.type}/{self.id} {self.name or ''}".rstrip()
@@ -66,10 +84,29 @@ class Plan:
     attributes: tuple[str, ...]
     steps: list[Step] = field(default_factory=list)
     blocked: list[Blocked] = field(default_factory=list)
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    """"type/id" -> fingerprint() of the live object the plan was computed against."""
 
     @property
     def object_count(self) -> int:
         return sum(len(ids) for ids in self.selected.values())
+
+
+def fingerprint(obj: Obj | None) -> str:
+    """What a plan remembers of a live object, to notice later that it moved."""
+    if obj is None:
+        return "absent"
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How Graph answered one step: the journal records it, a creation's new id is in body["id"]."""
+
+    step: Step
+    status: int
+    body: dict[str, Any] | None
+    error: GraphError | None
 
 
 @dataclass
@@ -130,7 +167,7 @@ class _Planner:
         self.client = client
         self.commit = commit
         self.filters = filters
-        self.steps: dict[tuple[str, str, str], Step] = {}
+        self.steps: dict[StepKey, Step] = {}
         self.blocked: list[Blocked] = []
         self._snapshot_cache: dict[str, dict[str, Obj]] = {}
         self._live_cache: dict[tuple[str, str], Obj | None] = {}
@@ -150,8 +187,7 @@ class _Planner:
         return {i: self._live_cache[(object_type.name, i)] for i in ids}
 
     def add(self, step: Step) -> None:
-        key = (step.method, step.path, step.member[1] if step.member else "")
-        self.steps.setdefault(key, step)
+        self.steps.setdefault(step.key, step)
 
     def block(self, object_type: ObjectType, object_id: str, name: str | None, what: str, reason: str) -> None:
         self.blocked.append(Blocked(object_type.name, object_id, name, what, reason))
@@ -324,7 +360,10 @@ def plan_restore(repo: BackupRepo, client: GraphClient, at: str, type_names: tup
             planner.plan_object(object_type, object_id, snapshot[object_id], live[object_id])
     order = {name: t.restore_order for name, t in REGISTRY.items()}
     steps = sorted(planner.steps.values(), key=lambda s: (_KIND_ORDER[s.kind], order[s.type]))
-    return Plan(at, commit, {t.name: ids_ for t, ids_ in selected.items()}, attributes, steps, planner.blocked)
+    fingerprints = {f"{type_name}/{object_id}": fingerprint(obj)
+                    for (type_name, object_id), obj in planner._live_cache.items()}
+    return Plan(at, commit, {t.name: ids_ for t, ids_ in selected.items()}, attributes, steps, planner.blocked,
+                fingerprints)
 
 
 def _already_done(step: Step, error: GraphError) -> bool:
@@ -334,29 +373,61 @@ def _already_done(step: Step, error: GraphError) -> bool:
     return step.kind in ("remove-ref", "delete-ref") and error.status == 404
 
 
+def _send(client: GraphClient, steps: list[Step]) -> list[Outcome]:
+    items = [BatchItem(s.method, s.path, body=s.body) for s in steps]
+    outcomes = []
+    for step, item, answer in zip(steps, items, client.batch(items)):
+        error = answer.error(item) if answer.status >= 400 else None
+        if error is not None and _already_done(step, error):
+            error = None
+        outcomes.append(Outcome(step, answer.status, answer.body, error))
+    return outcomes
+
+
 def apply_plan(repo: BackupRepo, client: GraphClient, plan: Plan,
-               progress: Callable[[int, int], None] | None = None) -> ApplyResult:
-    """Write every step of a plan, then plan again against the same snapshot: what remains is residue.
+               progress: Callable[[int, int], None] | None = None, *,
+               skip: Collection[StepKey] = (), on_batch: Callable[[list[Outcome]], None] | None = None,
+               sleep: Callable[[float], None] = time.sleep) -> ApplyResult:
+    """Write every step of a plan (but those in skip, done by an interrupted run), then verify.
 
     Steps of one kind are independent of each other, so each kind goes out in $batch requests; the kinds
-    go in plan order (properties, then links to add, then links to remove)."""
+    go in plan order (properties, then links to add, then links to remove). on_batch hears every slice's
+    outcomes as soon as Graph answered them, before anything else is sent."""
     done: list[Step] = []
     failed: list[tuple[Step, GraphError]] = []
-    for kind in sorted({s.kind for s in plan.steps}, key=_KIND_ORDER.__getitem__):
-        steps = [s for s in plan.steps if s.kind == kind]
-        items = [BatchItem(s.method, s.path, body=s.body) for s in steps]
-        for step, item, answer in zip(steps, items, client.batch(items)):
-            if answer.status < 400:
-                done.append(step)
-                continue
-            error = answer.error(item)
-            if _already_done(step, error):
-                done.append(step)
-            else:
-                failed.append((step, error))
-        if progress:
-            progress(len(done) + len(failed), len(plan.steps))
-    residue = plan_restore(repo, client, plan.commit, tuple(plan.selected),
-                           tuple(i for ids in plan.selected.values() for i in ids), plan.attributes)
-    residue.at = plan.at
-    return ApplyResult(done, failed, residue)
+    todo = [s for s in plan.steps if s.key not in skip]
+    for kind in sorted({s.kind for s in todo}, key=_KIND_ORDER.__getitem__):
+        steps = [s for s in todo if s.kind == kind]
+        for start in range(0, len(steps), WRITE_SLICE):
+            outcomes = _send(client, steps[start:start + WRITE_SLICE])
+            if on_batch:
+                on_batch(outcomes)
+            for outcome in outcomes:
+                if outcome.error is None:
+                    done.append(outcome.step)
+                else:
+                    failed.append((outcome.step, outcome.error))
+            if progress:
+                progress(len(done) + len(failed), len(todo))
+    return ApplyResult(done, failed, verify(repo, client, plan, {s.key for s in done}, sleep))
+
+
+def verify(repo: BackupRepo, client: GraphClient, plan: Plan, written: Collection[StepKey],
+           sleep: Callable[[float], None] = time.sleep) -> Plan:
+    """Plan again against the same snapshot: what remains is residue. A difference that a write just
+    made should have removed is read again a few times, since Graph shows writes with a delay."""
+    residue = replan(repo, client, plan)
+    for wait in SETTLE_WAITS:
+        if not any(step.key in written for step in residue.steps):
+            break
+        sleep(wait)
+        residue = replan(repo, client, plan)
+    return residue
+
+
+def replan(repo: BackupRepo, client: GraphClient, plan: Plan) -> Plan:
+    """The same selection planned afresh against the live tenant."""
+    fresh = plan_restore(repo, client, plan.commit, tuple(plan.selected),
+                         tuple(i for ids in plan.selected.values() for i in ids), plan.attributes)
+    fresh.at = plan.at
+    return fresh
