@@ -51,7 +51,7 @@ class Prepared:
 @dataclass(frozen=True)
 class RunResult:
     result: ApplyResult
-    before: str | None
+    before: str
     """The commit holding the tenant as it was before writing: restoring from it undoes the run."""
     before_branch: str | None
     resumed: bool
