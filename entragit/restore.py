@@ -178,12 +178,22 @@ class _Planner:
     def snapshot_of(self, object_type: ObjectType) -> dict[str, Obj]:
         if object_type.name not in self._snapshot_cache:
             self._snapshot_cache[object_type.name] = self.repo.read_objects(self.commit, object_type)
+            self.names.add(object_type, dict(self._snapshot_cache[object_type.name]))
         return self._snapshot_cache[object_type.name]
+
+    def desired_of(self, object_type: ObjectType, ids: list[str]) -> dict[str, Obj]:
+        """The named objects' files at the commit, without reading the rest of the type."""
+        if object_type.name in self._snapshot_cache:
+            return {i: self._snapshot_cache[object_type.name][i] for i in ids}
+        found = self.repo.read_objects(self.commit, object_type, ids)
+        self.names.add(object_type, dict(found))
+        return found
 
     def live_of(self, object_type: ObjectType, ids: list[str]) -> dict[str, Obj | None]:
         missing = [i for i in ids if (object_type.name, i) not in self._live_cache]
-        for object_id, obj in fetch_objects(self.client, object_type, missing).items():
-            self._live_cache[(object_type.name, object_id)] = obj
+        if missing:
+            for object_id, obj in fetch_objects(self.client, object_type, missing).items():
+                self._live_cache[(object_type.name, object_id)] = obj
         return {i: self._live_cache[(object_type.name, i)] for i in ids}
 
     def add(self, step: Step) -> None:
@@ -276,9 +286,23 @@ class _Planner:
 
     def read_holders(self, member_type: ObjectType, member_ids: list[str]) -> None:
         """Who holds each of these objects now, read in batches before the per-object planning."""
+        links = self._reverse_links(member_type)
+        for path in sorted({rel.reverse_path for _, rel in links if rel.reverse_path}):
+            sharing = [(holder_type, rel) for holder_type, rel in links if rel.reverse_path == path]
+            found = holders(self.client, member_type, member_ids, path, [holder_type for holder_type, _ in sharing])
+            for holder_type, rel in sharing:
+                for member_id, held_by in found[holder_type.name].items():
+                    self._holders[(holder_type.name, rel.name, member_id)] = held_by
+
+    def read_changed_holders(self, member_type: ObjectType, member_ids: list[str]) -> None:
+        """Read, in batches, every holder whose links to these members differ from the snapshot, before
+        planning the members one by one."""
         for holder_type, rel in self._reverse_links(member_type):
-            for member_id, found in holders(self.client, member_type, member_ids, rel, holder_type).items():
-                self._holders[(holder_type.name, rel.name, member_id)] = found
+            in_snapshot = self._held_in_snapshot(holder_type, rel)
+            changed: set[str] = set()
+            for member_id in member_ids:
+                changed |= in_snapshot.get(member_id, set()) ^ self._holders[(holder_type.name, rel.name, member_id)]
+            self.live_of(holder_type, sorted(changed))
 
     def _held_in_snapshot(self, holder_type: ObjectType, rel: Relationship) -> dict[str, set[str]]:
         """member id -> the holders whose files list it under rel, indexed once per relationship."""
@@ -320,7 +344,8 @@ def _select(repo: BackupRepo, commit: str, at: str, type_names: tuple[str, ...],
     if ids:
         found: set[str] = set()
         for object_type in types:
-            hits = [i for i in ids if i in planner.snapshot_of(object_type)]
+            present = repo.object_ids(commit, object_type)
+            hits = [i for i in ids if i in present]
             if hits:
                 selected[object_type] = hits
                 found.update(hits)
@@ -338,7 +363,7 @@ def _check_attributes(selected: dict[ObjectType, list[str]], filters: tuple[str,
         top = path.split(".")[0]
         known = any(
             top in t.select or top in t.relationship_names
-            or any(top in planner.snapshot_of(t).get(i, {}) for i in ids)
+            or any(top in obj for obj in planner.desired_of(t, ids).values())
             for t, ids in selected.items()
         )
         if not known:
@@ -353,9 +378,11 @@ def plan_restore(repo: BackupRepo, client: GraphClient, at: str, type_names: tup
     selected = _select(repo, commit, at, type_names, ids, planner)
     _check_attributes(selected, attributes, planner)
     for object_type, object_ids in selected.items():
-        snapshot = planner.snapshot_of(object_type)
+        snapshot = planner.desired_of(object_type, object_ids)
         live = planner.live_of(object_type, object_ids)
-        planner.read_holders(object_type, [i for i in object_ids if live[i] is not None])
+        present = [i for i in object_ids if live[i] is not None]
+        planner.read_holders(object_type, present)
+        planner.read_changed_holders(object_type, present)
         for object_id in object_ids:
             planner.plan_object(object_type, object_id, snapshot[object_id], live[object_id])
     order = {name: t.restore_order for name, t in REGISTRY.items()}

@@ -34,7 +34,7 @@ from entragit.journal import Journal  # noqa: E402
 from entragit.restore import apply_plan, plan_restore  # noqa: E402
 from entragit.sim import Settings, Simulator  # noqa: E402
 from entragit.sim.model import USERS as SIM_USERS  # noqa: E402  (the simulator's spec, to change users in place)
-from entragit.sim.model import is_dynamic  # noqa: E402
+from entragit.sim.model import is_dynamic, is_synced  # noqa: E402
 from entragit.sim.throttle import WRITE_QUOTA, WRITE_WINDOW_SECONDS  # noqa: E402
 from entragit.snapshot import take_snapshot  # noqa: E402
 from entragit.store import init_repo  # noqa: E402
@@ -44,11 +44,12 @@ def _break(sim: Simulator, count: int) -> list[str]:
     """count users lose jobTitle and officeLocation (no dynamic rule reads them) and one static membership."""
     tenant = sim.tenant
     with tenant.lock:
-        static_groups = {gid for gid, g in tenant.objects["groups"].items() if not is_dynamic(g)}
+        # Synced objects refuse these writes (on-premises mastered), so they are left out.
+        static_groups = {gid for gid, g in tenant.objects["groups"].items() if not is_dynamic(g) and not is_synced(g)}
         membership: dict[str, str] = {}
         for group_id in sorted(static_groups):
             for member in sorted(tenant.links["members"].get(group_id, ())):
-                if member in tenant.objects["users"]:
+                if member in tenant.objects["users"] and not is_synced(tenant.objects["users"][member]):
                     membership.setdefault(member, group_id)
         chosen = sorted(random.Random(7).sample(sorted(membership), min(count, len(membership))))
         for user_id in chosen:
@@ -131,6 +132,8 @@ def main() -> None:
         "plan_over_apply": round(plan_s / apply_s, 3),
     }
     print(json.dumps(row))
+    for step, error in result.failed[:5]:
+        print(f"failed: {step.describe()}: {error}")
 
 
 if __name__ == "__main__":
