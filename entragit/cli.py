@@ -211,6 +211,8 @@ def _run_prepared(repo: Any, client: Any, prepared: Any, plan_only: bool, yes: b
     if prepared.resumed is not None:
         click.echo(f"Resuming an interrupted run of this command: {len(prepared.skip)} of "
                    f"{len(prepared.plan.steps)} write(s) are already done.")
+        for old_id, new_id in prepared.resumed.created.items():
+            click.echo(f"  it created {new_id} in place of {old_id}")
     click.echo(render_plan(prepared.pending))
     if output is not None:
         save_plan(prepared.plan, output, repo.config.tenant_id)

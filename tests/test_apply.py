@@ -59,6 +59,9 @@ def test_git_revert_of_a_bad_snapshot_then_apply_puts_the_tenant_back(repo: Back
     assert before is not None and before["jobTitle"] == "Bad bulk edit"
     assert not (Path(repo.git.git_dir) / "entragit" / "journal").exists() or not any(
         (Path(repo.git.git_dir) / "entragit" / "journal").iterdir())
+    # Restoring from that commit undoes the apply.
+    run("restore", "--repo", str(repo.root), "--at", branch, "--paths", f"users/{first['id']}.yaml", "--yes")
+    assert _job(admin, first["id"]) == "Bad bulk edit"
 
 
 def test_paths_narrow_apply_to_the_files_named(repo: BackupRepo, admin: Admin) -> None:

@@ -17,11 +17,12 @@ import pytest
 
 from entragit.demo import _bulk_mistake
 from entragit.graph import GraphClient
-from entragit.restore import plan_restore
+from entragit.journal import Journal
+from entragit.restore import Outcome, plan_restore
 from entragit.sim import Simulator
 from entragit.sim.throttle import cost_of
 from entragit.store import BackupRepo
-from tests.conftest import run
+from tests.conftest import Admin, run
 
 
 class KillSwitch:
@@ -86,3 +87,25 @@ def test_killed_restore_resumes_without_repeating_a_completed_write(
     assert "No differences." in run("diff", good, "--live", "--repo", str(repo.root)).output
     journal = Path(repo.git.git_dir) / "entragit" / "journal"
     assert not journal.exists() or list(journal.iterdir()) == []
+
+
+def test_journal_keeps_created_ids_and_survives_a_line_cut_short(repo: BackupRepo, client: GraphClient,
+                                                                  admin: Admin) -> None:
+    run("snapshot", "--repo", str(repo.root))
+    user = admin.users("Support")[0]
+    admin.call("PATCH", f"users/{user['id']}", json={"jobTitle": "Changed"})
+    plan = plan_restore(repo, client, repo.resolve("HEAD"), ids=(user["id"],))
+    [step] = plan.steps
+    journal = Journal(str(repo.git.git_dir), "test", repo.config.tenant_id)
+    journal.start(plan)
+    # A re-created object answers with its new id (201 and the object); the journal keeps the mapping.
+    journal.outcomes([Outcome(step, 201, {"id": "new-id"}, None)])
+    with journal.path.open("a") as handle:
+        handle.write('{"record": "outcome", "st')
+
+    progress = journal.read()
+
+    assert progress is not None and progress.plan.steps == plan.steps
+    assert progress.succeeded == {step.key} and progress.created == {user["id"]: "new-id"}
+    journal.finish()
+    assert journal.read() is None
