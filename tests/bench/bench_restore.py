@@ -40,6 +40,9 @@ from entragit.snapshot import take_snapshot  # noqa: E402
 from entragit.store import init_repo  # noqa: E402
 
 
+HOLDING_USERS = ("users", "groups", "administrativeUnits", "applications", "servicePrincipals")
+
+
 def _break(sim: Simulator, count: int) -> list[str]:
     """count users lose jobTitle and officeLocation (no dynamic rule reads them) and one static membership."""
     tenant = sim.tenant
@@ -81,7 +84,8 @@ def main() -> None:
         quota = settings.write_quota or WRITE_QUOTA
         client.limit_writes(quota, WRITE_WINDOW_SECONDS * args.time_scale)
         began = time.monotonic()
-        good = take_snapshot(repo, client=client, full=True).commit
+        # The types whose files hold users or links to them; the rest play no part in this restore.
+        good = take_snapshot(repo, HOLDING_USERS, client=client, full=True).commit
         assert good is not None
         print(f"full snapshot: {time.monotonic() - began:.1f} s", flush=True)
         users = _break(sim, args.users)
