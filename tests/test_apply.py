@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 from entragit.registry import get_type
+from entragit.sim import Simulator
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run
 
@@ -156,3 +157,23 @@ def test_a_file_that_is_not_a_plan_is_refused(repo: BackupRepo, tmp_path: Path) 
     result = run("apply", "--repo", str(repo.root), "--plan-file", str(saved), "--yes", ok=False)
 
     assert result.exit_code == 1 and "entragit/plan/1" in result.output
+
+
+def test_policies_restore_under_the_conditional_access_rate_limit(repo: BackupRepo, admin: Admin, sim: Simulator
+                                                                   ) -> None:
+    good = _snapshot(repo)
+    policies = admin.get("identity/conditionalAccess/policies")["value"]
+    for policy in policies:
+        admin.call("PATCH", f"identity/conditionalAccess/policies/{policy['id']}", json={"displayName": "Renamed"})
+    # Graph allows Conditional Access 1 request/s per tenant, each $batch item counted, with no Retry-After.
+    sim.settings.throttling = True
+    sim.stats.reset()
+
+    output = run("restore", "--repo", str(repo.root), "--at", good, "--type", "conditionalAccessPolicies",
+                 "--yes").output
+    sim.settings.throttling = False
+
+    assert "Verified" in output and "failed" not in output
+    assert sim.stats.throttled == 0  # paced, not refused and retried
+    names = {p["id"]: p["displayName"] for p in admin.get("identity/conditionalAccess/policies")["value"]}
+    assert names == {p["id"]: p["displayName"] for p in policies}
