@@ -24,7 +24,7 @@ from entragit.journal import Journal, Progress, run_key
 from entragit.live import fetch_objects
 from entragit.planfile import moved_objects, read_plan
 from entragit.registry import REGISTRY, ObjectType, resolve_types
-from entragit.restore import ApplyResult, Blocked, Plan, apply_plan, plan_restore, replan
+from entragit.restore import ApplyResult, Blocked, Plan, StepKey, apply_plan, plan_restore, replan
 from entragit.snapshot import take_snapshot
 from entragit.store import BackupRepo, split_path
 
@@ -38,7 +38,7 @@ class Prepared:
     """The plan as approved; on a resumed run, the one the interrupted run was approving."""
     journal: Journal
     resumed: Progress | None
-    skip: set[tuple[str, str, str]]
+    skip: set[StepKey]
     """Keys of the plan's steps that are already done (an interrupted run wrote them)."""
     refusals: list[str]
 
@@ -176,7 +176,7 @@ def prepare_saved(repo: BackupRepo, client: GraphClient, path: Path, max_writes:
     return prepared
 
 
-def _snapshot_before(repo: BackupRepo, client: GraphClient, plan: Plan) -> tuple[str, str | None]:
+def snapshot_before(repo: BackupRepo, client: GraphClient, plan: Plan) -> tuple[str, str | None]:
     """Commit the tenant as it is now, to a side branch: the branch the restore reads from does not move,
     so the same command resumes the same run. Only the types the restore touches are read."""
     types = tuple(sorted({s.type for s in plan.steps} | set(plan.selected)))
@@ -197,7 +197,7 @@ def execute(repo: BackupRepo, client: GraphClient, prepared: Prepared,
     if prepared.resumed is None:
         journal.start(prepared.plan)
     if before is None:
-        commit, branch = _snapshot_before(repo, client, prepared.plan)
+        commit, branch = snapshot_before(repo, client, prepared.plan)
         journal.snapshot(commit, branch)
     else:
         commit, branch = before["commit"] or "", before["branch"]

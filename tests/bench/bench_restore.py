@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from entragit.config import Config  # noqa: E402
 from entragit.connect import graph_client  # noqa: E402
-from entragit.execute import _snapshot_before  # noqa: E402
+from entragit.execute import snapshot_before  # noqa: E402
 from entragit.graph import BATCH_LIMIT, BATCH_WORKERS  # noqa: E402
 from entragit.journal import Journal  # noqa: E402
 from entragit.restore import apply_plan, plan_restore  # noqa: E402
@@ -98,7 +98,7 @@ def main() -> None:
         writes = len(plan.steps)
 
         began = time.monotonic()
-        before, _ = _snapshot_before(repo, client, plan)
+        before, _ = snapshot_before(repo, client, plan)
         snapshot_s = time.monotonic() - began
 
         journal = Journal(str(repo.git.git_dir), "bench", repo.config.tenant_id)
