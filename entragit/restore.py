@@ -338,7 +338,7 @@ class _Planner:
 def _select(repo: BackupRepo, commit: str, at: str, type_names: tuple[str, ...], ids: tuple[str, ...],
             planner: _Planner) -> dict[ObjectType, list[str]]:
     if not type_names and not ids:
-        raise PlanError("say what to restore: --type T and/or --id ID")
+        raise PlanError("say what to restore: --type T, --id ID and/or --paths PATHSPEC")
     types = resolve_types(type_names)
     selected: dict[ObjectType, list[str]] = {}
     if ids:
