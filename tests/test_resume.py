@@ -92,10 +92,11 @@ def test_killed_restore_resumes_without_repeating_a_completed_write(
 def test_journal_keeps_created_ids_and_survives_a_line_cut_short(repo: BackupRepo, client: GraphClient,
                                                                   admin: Admin) -> None:
     run("snapshot", "--repo", str(repo.root))
-    user = admin.users("Support")[0]
-    admin.call("PATCH", f"users/{user['id']}", json={"jobTitle": "Changed"})
-    plan = plan_restore(repo, client, repo.resolve("HEAD"), ids=(user["id"],))
-    [step] = plan.steps
+    group = admin.group("Marketing Team")
+    admin.call("DELETE", f"groups/{group['id']}")
+    admin.call("DELETE", f"directory/deletedItems/{group['id']}")
+    plan = plan_restore(repo, client, repo.resolve("HEAD"), ids=(group["id"],))
+    [step] = [s for s in plan.steps if s.kind == "create"]
     journal = Journal(str(repo.git.git_dir), "test", repo.config.tenant_id)
     journal.start(plan)
     # A re-created object answers with its new id (201 and the object); the journal keeps the mapping.
@@ -105,7 +106,33 @@ def test_journal_keeps_created_ids_and_survives_a_line_cut_short(repo: BackupRep
 
     progress = journal.read()
 
-    assert progress is not None and progress.plan.steps == plan.steps
-    assert progress.succeeded == {step.key} and progress.created == {user["id"]: "new-id"}
+    assert progress is not None and progress.plan == plan
+    assert progress.succeeded == {step.key} and progress.created == {group["id"]: "new-id"}
     journal.finish()
     assert journal.read() is None
+
+
+def test_killed_restore_that_recreated_a_group_resumes_with_its_new_id(
+        sim: Simulator, repo: BackupRepo, admin: Admin) -> None:
+    run("snapshot", "--repo", str(repo.root))
+    good = repo.resolve("HEAD")
+    group = admin.group("Marketing Team")
+    members = admin.members(group["id"])
+    admin.call("DELETE", f"groups/{group['id']}")
+    admin.call("DELETE", f"directory/deletedItems/{group['id']}")
+    # The first write creates the group; the kill comes as the second (a member link) arrives.
+    switch = KillSwitch(sim, "write", 2)
+    command = ["restore", "--repo", str(repo.root), "--at", good, "--id", group["id"], "--yes"]
+
+    killed = switch.run(*command)
+    switch.phase = "none"
+    resumed = switch.run(*command)
+
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    made = admin.group("Marketing Team")
+    assert made["id"] != group["id"]
+    assert f"it created {made['id']} in place of {group['id']}" in resumed.stdout
+    creations = [key for key in switch.written if key[0] == "POST" and key[1].strip("/") == "groups"]
+    assert len(creations) == 1 and switch.written[creations[0]] == 1
+    assert admin.members(made["id"]) == members
