@@ -84,7 +84,7 @@ def test_apply_of_a_commit_that_deleted_a_file_lists_the_live_object_and_deletes
         repo: BackupRepo, admin: Admin) -> None:
     _snapshot(repo)
     created = admin.call("POST", "groups", json={"displayName": "Temporary project", "mailEnabled": False,
-                                                 "mailNickname": "tmp-project", "securityEnabled": True}).json()
+                                                 "mailNickname": "tmp-project", "securityEnabled": True})
     added = _snapshot(repo)
     _git(repo, "revert", "--no-edit", added)
 
@@ -177,3 +177,25 @@ def test_policies_restore_under_the_conditional_access_rate_limit(repo: BackupRe
     assert sim.stats.throttled == 0  # paced, not refused and retried
     names = {p["id"]: p["displayName"] for p in admin.get("identity/conditionalAccess/policies")["value"]}
     assert names == {p["id"]: p["displayName"] for p in policies}
+
+
+def test_saved_plan_keeps_restore_options_and_recreates_under_a_new_id(repo: BackupRepo, admin: Admin,
+                                                                        tmp_path: Path) -> None:
+    good = _snapshot(repo)
+    group = admin.group("Marketing Team")
+    members = admin.members(group["id"])
+    admin.call("DELETE", f"groups/{group['id']}")
+    admin.call("DELETE", f"directory/deletedItems/{group['id']}")
+    admin.call("POST", "groups", json={"displayName": "Shadow admins", "mailEnabled": False,
+                                       "mailNickname": "shadow", "securityEnabled": True})
+    saved = tmp_path / "plan.json"
+    run("restore", "--repo", str(repo.root), "--at", good, "--type", "groups", "--delete-extra", "--plan",
+        "-o", str(saved))
+
+    output = run("apply", "--repo", str(repo.root), "--plan-file", str(saved), "--yes").output
+
+    assert json.loads(saved.read_text())["plan"]["options"]["delete_extra"] is True
+    assert "Verified" in output
+    made = admin.group("Marketing Team")
+    assert made["id"] != group["id"] and admin.members(made["id"]) == members
+    assert admin.get("groups", **{"$filter": "displayName eq 'Shadow admins'"})["value"] == []
