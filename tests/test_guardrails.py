@@ -136,6 +136,45 @@ def test_a_plan_that_disables_the_last_global_administrator_is_refused(repo: Bac
     assert all(_user(admin, u)["accountEnabled"] is True for u in admins)
 
 
+def test_deleting_every_global_administrator_assignment_is_refused(repo: BackupRepo, admin: Admin) -> None:
+    assignments = [a for a in admin.get("roleManagement/directory/roleAssignments")["value"]
+                   if a["roleDefinitionId"] == GLOBAL_ADMINISTRATOR]
+    assert assignments
+    for assignment in assignments:
+        admin.call("DELETE", f"roleManagement/directory/roleAssignments/{assignment['id']}")
+    without_admins = _snapshot(repo)
+    for assignment in assignments:
+        admin.call("POST", "roleManagement/directory/roleAssignments",
+                   json={k: assignment[k] for k in ("principalId", "roleDefinitionId", "directoryScopeId")})
+
+    result = run("restore", "--repo", str(repo.root), "--at", without_admins, "--type", "roleAssignments",
+                 "--delete-extra", "--yes", ok=False)
+
+    assert result.exit_code == 1 and "no enabled Global Administrator" in result.output
+    now = [a for a in admin.get("roleManagement/directory/roleAssignments")["value"]
+           if a["roleDefinitionId"] == GLOBAL_ADMINISTRATOR]
+    assert len(now) == len(assignments)
+
+
+def test_a_deleted_role_assignment_of_a_never_write_principal_is_not_made_again(repo: BackupRepo,
+                                                                                admin: Admin) -> None:
+    good = _snapshot(repo)
+    assignments = admin.get("roleManagement/directory/roleAssignments")["value"]
+    protected = next(a for a in assignments if a["roleDefinitionId"] != GLOBAL_ADMINISTRATOR)
+    other = next(a for a in assignments if a["principalId"] != protected["principalId"])
+    for assignment in (protected, other):
+        admin.call("DELETE", f"roleManagement/directory/roleAssignments/{assignment['id']}")
+    _guard(repo, {"never_write": {"objects": [protected["principalId"]]}})
+
+    output = run("restore", "--repo", str(repo.root), "--at", good, "--type", "roleAssignments", "--yes").output
+
+    assert "guardrail" in output and protected["principalId"] in output
+    now = {(a["principalId"], a["roleDefinitionId"])
+           for a in admin.get("roleManagement/directory/roleAssignments")["value"]}
+    assert (protected["principalId"], protected["roleDefinitionId"]) not in now
+    assert (other["principalId"], other["roleDefinitionId"]) in now
+
+
 def test_bad_guardrail_settings_are_named(repo: BackupRepo) -> None:
     _guard(repo, {"never_write": {"attributes": {"widgets": ["color"]}}})
 
