@@ -49,6 +49,7 @@ def stage_of(kind: str, object_type: ObjectType) -> int:
         return 2 * len(_TIERS) + 3 - tier
     return len(_TIERS) + _LINK_STAGE[kind]
 
+
 StepKey = tuple[str, str, str]
 """What makes two steps the same write: method, path and the member of a link, the credential or the
 object."""
