@@ -84,7 +84,7 @@ def test_apply_of_a_commit_that_deleted_a_file_lists_the_live_object_and_deletes
         repo: BackupRepo, admin: Admin) -> None:
     _snapshot(repo)
     created = admin.call("POST", "groups", json={"displayName": "Temporary project", "mailEnabled": False,
-                                                 "mailNickname": "tmp-project", "securityEnabled": True})
+                                                 "mailNickname": "tmp-project", "securityEnabled": True}).json()
     added = _snapshot(repo)
     _git(repo, "revert", "--no-edit", added)
 
