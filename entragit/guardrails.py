@@ -115,8 +115,8 @@ def guard_plan(plan: Plan, client: GraphClient, guard: Guardrails) -> Plan:
         if trimmed is not None:
             steps.append(trimmed)
     # What names an object kept from coming back would name an id that does not exist.
-    kept_back = {s.id for s in plan.steps if s.kind in ("restore", "create")} - {s.id for s in steps
-                                                                                if s.kind in ("restore", "create")}
+    returning = ("restore", "create")
+    kept_back = {s.id for s in plan.steps if s.kind in returning} - {s.id for s in steps if s.kind in returning}
     for step in [s for s in steps if s.id in kept_back or any(_mentions([s.path, s.body], i) for i in kept_back)]:
         steps.remove(step)
         block(step, step.describe(), "it names an object the guardrail keeps from coming back")
