@@ -212,6 +212,63 @@ def log(object_id: str, repo_dir: Path, max_count: int | None) -> None:
     click.echo(render_history(object_history(_open(repo_dir), object_id, max_count), object_id))
 
 
+def _write_options(command: Any) -> Any:
+    """Options every command that writes to the tenant takes."""
+    for option in reversed([
+        click.option("--paths", "paths", multiple=True, metavar="PATHSPEC",
+                     help="Only objects whose files match, e.g. groups/<id>.yaml or conditionalAccessPolicies/ "
+                          "(repeatable; * and ? match too)."),
+        click.option("--plan", "plan_only", is_flag=True, help="Show the plan and write nothing."),
+        click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                     help="With --plan: save the plan here, to apply later with entragit apply --plan-file."),
+        click.option("--max-writes", type=click.IntRange(min=0), metavar="N",
+                     help="Allow up to N writes in this run (default: restore.max_writes in entragit.yaml, 500)."),
+        click.option("--yes", is_flag=True, help="Write without asking."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _run_prepared(repo: Any, client: Any, prepared: Any, plan_only: bool, yes: bool, output: Path | None) -> None:
+    """Show the plan, save it, ask, write, verify: the same for restore and apply."""
+    from entragit.execute import execute
+    from entragit.planfile import save_plan
+    from entragit.progress import Progress
+    from entragit.report.plan import render_plan, render_result, render_run
+
+    if plan_only and yes:
+        raise click.UsageError("--plan and --yes contradict each other")
+    if output is not None and not plan_only:
+        raise click.UsageError("-o/--output saves a plan: use it with --plan")
+    if prepared.resumed is not None:
+        click.echo(f"Resuming an interrupted run of this command: {len(prepared.skip)} of "
+                   f"{len(prepared.plan.steps)} write(s) are already done.")
+        for old_id, new_id in prepared.resumed.created.items():
+            click.echo(f"  it created {new_id} in place of {old_id}")
+    click.echo(render_plan(prepared.pending))
+    if output is not None:
+        save_plan(prepared.plan, output, repo.config.tenant_id)
+        click.echo(f"Saved the plan to {output}; apply it with: entragit apply --plan-file {output}")
+    for refusal in prepared.refusals:
+        click.echo(click.style("Refused: ", fg="red", bold=True) + refusal, err=True)
+    if plan_only or (not prepared.pending.steps and prepared.resumed is None):
+        return
+    if prepared.refusals:
+        raise EntragitError("nothing written: the plan is refused (see above)")
+    if not yes and prepared.pending.steps:
+        if not sys.stdin.isatty():
+            raise EntragitError("nothing written: confirm with --yes (there is no terminal to ask on)")
+        click.confirm(f"Write these {len(prepared.pending.steps)} change(s) to tenant {repo.config.tenant_id}?",
+                      abort=True)
+    progress = Progress()
+    run = execute(repo, client, prepared, lambda done, total: progress.update(f"writing {done}/{total}"))
+    progress.done()
+    click.echo(render_run(run))
+    click.echo(render_result(run.result))
+    if run.result.failed or run.result.residue.steps:
+        sys.exit(1)
+
+
 @cli.command()
 @repo_option
 @click.option("--at", "at", required=True, metavar="REV", help="The snapshot (any git revision) to restore from.")
@@ -223,46 +280,73 @@ def log(object_id: str, repo_dir: Path, max_count: int | None) -> None:
               help="Also delete objects of the --type(s) that the snapshot does not have (never users).")
 @click.option("--remove-new-credentials", is_flag=True,
               help="Remove app and service principal secrets added since the snapshot.")
-@click.option("--plan", "plan_only", is_flag=True, help="Show the plan and write nothing.")
-@click.option("--yes", is_flag=True, help="Write without asking.")
+@_write_options
 def restore(repo_dir: Path, at: str, types: tuple[str, ...], ids: tuple[str, ...], attributes: tuple[str, ...],
-            delete_extra: bool, remove_new_credentials: bool, plan_only: bool, yes: bool) -> None:
+            delete_extra: bool, remove_new_credentials: bool, paths: tuple[str, ...], plan_only: bool,
+            output: Path | None, max_writes: int | None, yes: bool) -> None:
     """Put objects back as the snapshot at REV has them, then verify.
 
     Reads the files at REV and the live objects, shows the writes that would make them match
     (property PATCHes, member and owner links; restoring a user restores its group memberships;
     deleted objects come back from the recycle bin, or are created again under a new id, which every
     reference in the plan follows), writes only after --yes or a confirmation, then re-reads and
-    reports any residue. What cannot be restored is listed, with the reason.
+    reports any residue. What cannot be restored is listed, with the reason. Before writing, the tenant
+    is snapshotted to a branch entragit/before-restore/<time>: restoring from it undoes the run. An
+    interrupted run resumes when the same command is run again.
 
     \b
     entragit restore --at HEAD~1 --type conditionalAccessPolicies --plan
     entragit restore --at 3f2a9c1 --id 5f1c... --id 77ab... --attribute jobTitle --yes
+    entragit restore --at HEAD~3 --paths groups/ --plan -o plan.json
     """
     from entragit.connect import graph_client
-    from entragit.progress import Progress
-    from entragit.report.plan import render_plan, render_result
-    from entragit.restore import RestoreOptions, apply_plan, plan_restore
+    from entragit.execute import plan_selection, prepare
+    from entragit.restore import RestoreOptions
 
-    if plan_only and yes:
-        raise click.UsageError("--plan and --yes contradict each other")
     repo = _open(repo_dir)
     client = graph_client(repo.config.connection())
     options = RestoreOptions(delete_extra=delete_extra, remove_new_credentials=remove_new_credentials)
-    plan = plan_restore(repo, client, at, types, ids, attributes, options)
-    click.echo(render_plan(plan))
-    if plan_only or not plan.steps:
-        return
-    if not yes:
-        if not sys.stdin.isatty():
-            raise EntragitError("nothing written: confirm with --yes (there is no terminal to ask on)")
-        click.confirm(f"Write these {len(plan.steps)} change(s) to tenant {repo.config.tenant_id}?", abort=True)
-    progress = Progress()
-    result = apply_plan(repo, client, plan, lambda done, total: progress.update(f"writing {done}/{total}"))
-    progress.done()
-    click.echo(render_result(result))
-    if result.failed or result.residue.steps:
-        sys.exit(1)
+    request = {"command": "restore", "commit": repo.resolve(at), "types": sorted(types), "ids": sorted(ids),
+               "attributes": sorted(attributes), "paths": sorted(paths), "delete_extra": delete_extra,
+               "remove_new_credentials": remove_new_credentials}
+    prepared = prepare(repo, client, request,
+                       lambda: plan_selection(repo, client, at, types, ids, attributes, paths, options), max_writes)
+    _run_prepared(repo, client, prepared, plan_only, yes, output)
+
+
+@cli.command(name="apply")
+@click.argument("rev", required=False)
+@repo_option
+@click.option("--plan-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Apply exactly this saved plan, if the objects it was made against have not changed since.")
+@_write_options
+def apply_command(rev: str | None, repo_dir: Path, plan_file: Path | None, paths: tuple[str, ...], plan_only: bool,
+                  output: Path | None, max_writes: int | None, yes: bool) -> None:
+    """Make the tenant match the files that commit REV (default HEAD) changed.
+
+    The objects whose files REV changed against its first parent are put back as REV has them, so after
+    `git revert <bad snapshot>` this undoes the bad change in the tenant. A file REV deleted is listed:
+    apply does not delete objects. Writes only after --yes or a confirmation, then verifies.
+
+    \b
+    git revert --no-edit 3f2a9c1 && entragit apply --plan
+    entragit apply HEAD --paths conditionalAccessPolicies/ --yes
+    entragit apply --plan-file plan.json --yes
+    """
+    from entragit.connect import graph_client
+    from entragit.execute import plan_commit, prepare, prepare_saved
+
+    repo = _open(repo_dir)
+    client = graph_client(repo.config.connection())
+    if plan_file is not None:
+        if rev is not None or paths:
+            raise click.UsageError("--plan-file applies the saved plan as it is: give no REV or --paths")
+        prepared = prepare_saved(repo, client, plan_file, max_writes)
+    else:
+        at = rev or "HEAD"
+        request = {"command": "apply", "commit": repo.resolve(at), "paths": sorted(paths)}
+        prepared = prepare(repo, client, request, lambda: plan_commit(repo, client, at, paths), max_writes)
+    _run_prepared(repo, client, prepared, plan_only, yes, output)
 
 
 @cli.command(name="prune")

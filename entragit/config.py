@@ -13,6 +13,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from entragit.errors import ConfigError
+from entragit.registry import REGISTRY
 
 CONFIG_FILE = "entragit.yaml"
 # The names azure-identity reads, so one pipeline's settings serve both.
@@ -59,6 +60,18 @@ class Guard:
 
 
 @dataclass(frozen=True)
+class Guardrails:
+    """What a restore must never do, from the `restore:` section of entragit.yaml."""
+
+    never_write_objects: tuple[str, ...] = ()
+    """Ids, display names or user principal names of objects no restore may write or link."""
+    never_write_attributes: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    """Type name -> dotted attribute paths no restore may write."""
+    max_writes: int = 500
+    """Writes per run; a larger plan is refused unless --max-writes raises the limit."""
+
+
+@dataclass(frozen=True)
 class Config:
     tenant_id: str
     client_id: str
@@ -70,6 +83,7 @@ class Config:
     types: tuple[str, ...] = ()
     auth: str = "secret"
     guard: Guard = Guard()
+    restore: Guardrails = Guardrails()
 
     def to_yaml_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"tenant_id": self.tenant_id, "client_id": self.client_id, "cloud": self.cloud,
@@ -141,7 +155,7 @@ def load_config(repo_root: Path) -> Config:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of settings")
     known = {"tenant_id", "client_id", "cloud", "graph_url", "authority_host", "simulator", "types", "auth",
-             "guard"}
+             "guard", "restore"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
@@ -158,6 +172,7 @@ def load_config(repo_root: Path) -> Config:
         types=tuple(data.get("types") or ()),
         auth=str(data.get("auth", "secret")),
         guard=_guard(data.get("guard"), path),
+        restore=_guardrails(data.get("restore"), path),
     )
 
 
@@ -174,3 +189,36 @@ def _guard(data: Any, path: Path) -> Guard:
     if not 0 <= guard.vanished_share <= 1:
         raise ConfigError(f"{path}: guard.vanished_share must be between 0 and 1")
     return guard
+
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"{where} must be a list of names")
+    return tuple(value)
+
+
+def _guardrails(data: Any, path: Path) -> Guardrails:
+    if data is None:
+        return Guardrails()
+    usage = (f"{path}: restore takes max_writes (a number) and never_write (objects: [id, name or UPN, ...], "
+             "attributes: {type: [dotted.path, ...]})")
+    if not isinstance(data, dict) or set(data) - {"max_writes", "never_write"}:
+        raise ConfigError(usage)
+    never = data.get("never_write") or {}
+    if not isinstance(never, dict) or set(never) - {"objects", "attributes"}:
+        raise ConfigError(usage)
+    attributes = never.get("attributes") or {}
+    if not isinstance(attributes, dict):
+        raise ConfigError(usage)
+    unknown = sorted(set(attributes) - set(REGISTRY))
+    if unknown:
+        raise ConfigError(f"{path}: restore.never_write.attributes names unknown type(s) {', '.join(unknown)}")
+    max_writes = data.get("max_writes", Guardrails.max_writes)
+    if not isinstance(max_writes, int) or isinstance(max_writes, bool) or max_writes < 0:
+        raise ConfigError(f"{path}: restore.max_writes must be a whole number, not {max_writes!r}")
+    return Guardrails(
+        never_write_objects=_strings(never.get("objects") or [], f"{path}: restore.never_write.objects"),
+        never_write_attributes={t: _strings(paths, f"{path}: restore.never_write.attributes.{t}")
+                                for t, paths in attributes.items()},
+        max_writes=max_writes,
+    )

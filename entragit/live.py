@@ -137,15 +137,19 @@ def fetch_objects(client: GraphClient, object_type: ObjectType, ids: Iterable[st
     return objects
 
 
-def holders(client: GraphClient, member_type: ObjectType, member_ids: list[str], rel: Relationship,
-            holder_type: ObjectType) -> dict[str, set[str]]:
-    """For each member, the holder_type objects that hold it through rel now (e.g. the groups a user is in)."""
-    assert rel.reverse_path is not None
-    items = [BatchItem("GET", f"{member_type.collection}/{quote(i)}/{rel.reverse_path}", {"$select": "id", "$top": "999"})
+def holders(client: GraphClient, member_type: ObjectType, member_ids: list[str], reverse_path: str,
+            holder_types: list[ObjectType]) -> dict[str, dict[str, set[str]]]:
+    """Holder type name -> member id -> the objects of that type that hold the member now, from one read
+    of reverse_path per member (memberOf names groups and administrative units alike)."""
+    items = [BatchItem("GET", f"{member_type.collection}/{quote(i)}/{reverse_path}", {"$select": "id", "$top": "999"})
              for i in member_ids]
+    answers = client.collect_many(items)
     return {
-        member_id: {entry["id"] for entry in values if holder_type.owns_odata_type(entry.get("@odata.type"))}
-        for member_id, values in zip(member_ids, client.collect_many(items))
+        holder_type.name: {
+            member_id: {entry["id"] for entry in values if holder_type.owns_odata_type(entry.get("@odata.type"))}
+            for member_id, values in zip(member_ids, answers)
+        }
+        for holder_type in holder_types
     }
 
 

@@ -14,8 +14,11 @@ once its stage has run, every later step that names the old id is rewritten to t
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -23,7 +26,7 @@ from urllib.parse import quote
 from entragit.canonical import Obj, canonical
 from entragit.diff import AttributeChange, Names, attribute_changes, split_relations
 from entragit.errors import GraphError, PlanError
-from entragit.graph import BatchAnswer, BatchItem, GraphClient
+from entragit.graph import BATCH_LIMIT, BATCH_WORKERS, BatchItem, GraphClient
 from entragit.live import fetch_objects, fetch_type, holders
 from entragit.registry import REGISTRY, ObjectType, Relationship, resolve_types
 from entragit.store import BackupRepo
@@ -47,6 +50,19 @@ def stage_of(kind: str, object_type: ObjectType) -> int:
     return len(_TIERS) + _LINK_STAGE[kind]
 
 
+StepKey = tuple[str, str, str]
+"""What makes two steps the same write: method, path and the member of a link, the credential or the
+object."""
+
+# Steps handed to client.batch at once: one $batch per worker. Small enough that an interruption loses
+# little (the journal records each slice's outcomes), large enough to keep every worker busy.
+WRITE_SLICE = BATCH_LIMIT * BATCH_WORKERS
+
+# Seconds to wait before re-reading objects whose writes are not visible yet (Graph replicates writes
+# asynchronously); after the last, what still differs is residue.
+SETTLE_WAITS = (0.5, 1.0, 2.0, 4.0)
+
+
 @dataclass(frozen=True)
 class Step:
     kind: str
@@ -67,6 +83,11 @@ class Step:
     """For a credential removal, which credential."""
     assigns: tuple[tuple[str, str], ...] = ()
     """For a creation, (property, value in the snapshot) of what Graph gives a new value: id, appId."""
+
+    @property
+    def key(self) -> StepKey:
+        # A link is planned from both of its ends; creations of one type share their path.
+        return (self.method, self.path, self.member[1] if self.member else self.detail or self.id)
 
     def describe(self) -> str:
         who = f"{self.type}/{self.id} {self.name or ''}".rstrip()
@@ -112,10 +133,38 @@ class Plan:
     options: RestoreOptions = RestoreOptions()
     id_map: dict[str, str] = field(default_factory=dict)
     """Snapshot id -> live id of objects created by an earlier apply; the plan was made through it."""
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    """"type/id" -> fingerprint() of the live object the plan was computed against."""
 
     @property
     def object_count(self) -> int:
         return sum(len(ids) for ids in self.selected.values())
+
+
+def fingerprint(obj: Obj | None) -> str:
+    """What a plan remembers of a live object, to notice later that it moved."""
+    if obj is None:
+        return "absent"
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How Graph answered one step: the journal records it, with what a creation was called."""
+
+    step: Step
+    status: int
+    body: dict[str, Any] | None
+    error: GraphError | None
+
+    @property
+    def created(self) -> dict[str, str]:
+        """What Graph called the object this step created (old -> new): its id, and appId for an app."""
+        if self.error is not None:
+            return {}
+        made = self.body or {}
+        return {old: new for prop, old in self.step.assigns
+                if isinstance(new := made.get(prop), str) and new != old}
 
 
 @dataclass
@@ -207,7 +256,8 @@ class _Planner:
         self.filters = filters
         self.options = options
         self.id_map = id_map
-        self.steps: dict[tuple[str, str, str], Step] = {}
+        self._snapshot_ids = {new: old for old, new in id_map.items()}
+        self.steps: dict[StepKey, Step] = {}
         self.blocked: list[Blocked] = []
         self.created: set[str] = set()
         """Ids of the objects this plan makes again; planned before anything that names them (restore order)."""
@@ -221,14 +271,28 @@ class _Planner:
         """The type's objects at the commit, as they read once created objects' new ids are put in."""
         if object_type.name not in self._snapshot_cache:
             found = self.repo.read_objects(self.commit, object_type)
+            self.names.add(object_type, dict(found))
             self._snapshot_cache[object_type.name] = {self.id_map.get(i, i): rewrite(obj, self.id_map)
                                                       for i, obj in found.items()}
         return self._snapshot_cache[object_type.name]
 
+    def desired_of(self, object_type: ObjectType, ids: list[str]) -> dict[str, Obj]:
+        """The named objects' files at the commit, without reading the rest of the type (ids as now)."""
+        if object_type.name in self._snapshot_cache:
+            return {i: self._snapshot_cache[object_type.name][i] for i in ids}
+        found = self.repo.read_objects(self.commit, object_type, [self._snapshot_ids.get(i, i) for i in ids])
+        self.names.add(object_type, dict(found))
+        return {self.id_map.get(i, i): rewrite(obj, self.id_map) for i, obj in found.items()}
+
+    def ids_at_commit(self, object_type: ObjectType) -> set[str]:
+        """The type's ids in the commit's tree, as they are now (a recreated object's new id)."""
+        return {self.id_map.get(i, i) for i in self.repo.object_ids(self.commit, object_type)}
+
     def live_of(self, object_type: ObjectType, ids: list[str]) -> dict[str, Obj | None]:
         missing = [i for i in ids if (object_type.name, i) not in self._live_cache]
-        for object_id, obj in fetch_objects(self.client, object_type, missing).items():
-            self._live_cache[(object_type.name, object_id)] = obj
+        if missing:
+            for object_id, obj in fetch_objects(self.client, object_type, missing).items():
+                self._live_cache[(object_type.name, object_id)] = obj
         return {i: self._live_cache[(object_type.name, i)] for i in ids}
 
     def binned(self, object_type: ObjectType, ids: list[str]) -> dict[str, Obj]:
@@ -248,9 +312,7 @@ class _Planner:
         return found
 
     def add(self, step: Step) -> None:
-        # A link is planned from both of its ends; creations of one type share their path.
-        key = (step.method, step.path, step.member[1] if step.member else step.detail or step.id)
-        self.steps.setdefault(key, step)
+        self.steps.setdefault(step.key, step)
 
     def step(self, kind: str, object_type: ObjectType, object_id: str, name: str | None, method: str, path: str,
              body: dict[str, Any] | None, **details: Any) -> None:
@@ -444,9 +506,23 @@ class _Planner:
 
     def read_holders(self, member_type: ObjectType, member_ids: list[str]) -> None:
         """Who holds each of these objects now, read in batches before the per-object planning."""
+        links = self._reverse_links(member_type)
+        for path in sorted({rel.reverse_path for _, rel in links if rel.reverse_path}):
+            sharing = [(holder_type, rel) for holder_type, rel in links if rel.reverse_path == path]
+            found = holders(self.client, member_type, member_ids, path, [holder_type for holder_type, _ in sharing])
+            for holder_type, rel in sharing:
+                for member_id, held_by in found[holder_type.name].items():
+                    self._holders[(holder_type.name, rel.name, member_id)] = held_by
+
+    def read_changed_holders(self, member_type: ObjectType, member_ids: list[str]) -> None:
+        """Read, in batches, every holder whose links to these members differ from the snapshot, before
+        planning the members one by one."""
         for holder_type, rel in self._reverse_links(member_type):
-            for member_id, found in holders(self.client, member_type, member_ids, rel, holder_type).items():
-                self._holders[(holder_type.name, rel.name, member_id)] = found
+            in_snapshot = self._held_in_snapshot(holder_type, rel)
+            changed: set[str] = set()
+            for member_id in member_ids:
+                changed |= in_snapshot.get(member_id, set()) ^ self._holders[(holder_type.name, rel.name, member_id)]
+            self.live_of(holder_type, sorted(changed))
 
     def _held_in_snapshot(self, holder_type: ObjectType, rel: Relationship) -> dict[str, set[str]]:
         """member id -> the holders whose files list it under rel, indexed once per relationship."""
@@ -610,13 +686,14 @@ class _Planner:
 def _select(type_names: tuple[str, ...], ids: tuple[str, ...], at: str,
             planner: _Planner) -> dict[ObjectType, list[str]]:
     if not type_names and not ids:
-        raise PlanError("say what to restore: --type T and/or --id ID")
+        raise PlanError("say what to restore: --type T, --id ID and/or --paths PATHSPEC")
     types = resolve_types(type_names)
     selected: dict[ObjectType, list[str]] = {}
     if ids:
         found: set[str] = set()
         for object_type in types:
-            hits = [i for i in ids if i in planner.snapshot_of(object_type)]
+            present = planner.ids_at_commit(object_type)
+            hits = [i for i in ids if i in present]
             if hits:
                 selected[object_type] = hits
                 found.update(hits)
@@ -635,7 +712,7 @@ def _check_request(selected: dict[ObjectType, list[str]], filters: tuple[str, ..
         top = path.split(".")[0]
         known = any(
             top in t.select or top in t.relationship_names
-            or any(top in planner.snapshot_of(t).get(i, {}) for i in ids)
+            or any(top in obj for obj in planner.desired_of(t, ids).values())
             for t, ids in selected.items()
         )
         if not known:
@@ -697,11 +774,12 @@ def plan_restore(repo: BackupRepo, client: GraphClient, at: str, type_names: tup
         if object_type.match_on:
             _plan_matched(planner, object_type, object_ids, options.delete_extra)
             continue
-        snapshot = planner.snapshot_of(object_type)
+        snapshot = planner.desired_of(object_type, object_ids)
         live = planner.live_of(object_type, object_ids)
-        planner.read_holders(object_type, [i for i in object_ids if live[i] is not None])
-        gone = [i for i in object_ids if live[i] is None]
-        binned = planner.binned(object_type, gone)
+        present = [i for i in object_ids if live[i] is not None]
+        planner.read_holders(object_type, present)
+        planner.read_changed_holders(object_type, present)
+        binned = planner.binned(object_type, [i for i in object_ids if live[i] is None])
         for object_id in object_ids:
             found = live[object_id]
             if found is None:
@@ -716,8 +794,10 @@ def plan_restore(repo: BackupRepo, client: GraphClient, at: str, type_names: tup
     planner.note_referrers_left_behind(selected)
     order = {name: t.restore_order for name, t in REGISTRY.items()}
     steps = sorted(planner.steps.values(), key=lambda s: (s.stage, order[s.type], s.type, s.id))
+    fingerprints = {f"{type_name}/{object_id}": fingerprint(obj)
+                    for (type_name, object_id), obj in planner._live_cache.items()}
     return Plan(at, commit, {t.name: ids_ for t, ids_ in selected.items()}, attributes, steps, planner.blocked,
-                type_names, ids, options, id_map)
+                type_names, ids, options, id_map, fingerprints)
 
 
 def _already_done(step: Step, error: GraphError) -> bool:
@@ -728,59 +808,91 @@ def _already_done(step: Step, error: GraphError) -> bool:
     return step.kind in ("remove-ref", "delete-ref") and error.status == 404
 
 
-def _learn(step: Step, answer: BatchAnswer, created: dict[str, str]) -> None:
-    """What Graph called a created object: its new id, and new appId for an application."""
-    made = answer.body or {}
-    for prop, old in step.assigns:
-        new = made.get(prop)
-        if isinstance(new, str) and new != old:
-            created[old] = new
-
-
 def _depends_on_failure(step: Step, failed_ids: set[str]) -> str | None:
     text = f"{step.path} {step.body or ''}"
     return next((old for old in failed_ids if old in text), None)
 
 
-def apply_plan(repo: BackupRepo, client: GraphClient, plan: Plan,
-               progress: Callable[[int, int], None] | None = None,
-               created: dict[str, str] | None = None) -> ApplyResult:
-    """Write every step of a plan, stage by stage, then plan again against the same snapshot: what
-    remains is residue.
+def current_key(step: Step, id_map: dict[str, str]) -> StepKey:
+    """The step's key as a plan made once these objects were created would have it."""
+    method, path, which = step.key
+    return (method, rewrite(path, id_map), rewrite(which, id_map))
 
-    The steps of a stage are independent of each other and go out in $batch requests. Before a stage is
-    sent, the ids Graph gave the objects created so far replace the old ids in its paths and bodies; a
-    step that names an object whose creation failed is not sent. `created`: the ids an interrupted run
-    of the same plan already learned (old -> new), so that a resumed run rewrites as the first would have."""
+
+def _send(client: GraphClient, steps: list[Step], created: dict[str, str]) -> list[Outcome]:
+    items = [BatchItem(s.method, rewrite(s.path, created), body=rewrite(s.body, created)) for s in steps]
+    outcomes = []
+    for step, item, answer in zip(steps, items, client.batch(items)):
+        error = answer.error(item) if answer.status >= 400 else None
+        if error is not None and _already_done(step, error):
+            error = None
+        outcomes.append(Outcome(step, answer.status, answer.body, error))
+    return outcomes
+
+
+def apply_plan(repo: BackupRepo, client: GraphClient, plan: Plan,
+               progress: Callable[[int, int], None] | None = None, *,
+               created: dict[str, str] | None = None, skip: Collection[StepKey] = (),
+               on_batch: Callable[[list[Outcome]], None] | None = None,
+               sleep: Callable[[float], None] = time.sleep) -> ApplyResult:
+    """Write every step of a plan, stage by stage, then verify: plan again against the same snapshot;
+    what remains is residue.
+
+    The steps of a stage are independent of each other and go out in $batch requests, WRITE_SLICE at a
+    time; on_batch hears every slice's outcomes as soon as Graph answered them, before anything else is
+    sent. Before a slice is sent, the ids Graph gave the objects created so far replace the old ids in
+    its paths and bodies; a step that names an object whose creation failed is not sent.
+    A resumed run passes what the interrupted one did: skip, the keys of the steps it wrote, and
+    created, the ids it learned (old -> new), so that it rewrites as the first run would have."""
     done: list[Step] = []
     failed: list[tuple[Step, GraphError]] = []
     created = dict(created or {})
     not_created: set[str] = set()
-    for stage in sorted({s.stage for s in plan.steps}):
+    todo = [s for s in plan.steps if s.key not in skip]
+    for stage in sorted({s.stage for s in todo}):
         steps: list[Step] = []
-        for step in (s for s in plan.steps if s.stage == stage):
+        for step in (s for s in todo if s.stage == stage):
             blocker = _depends_on_failure(step, not_created)
             if blocker is None:
                 steps.append(step)
             else:
                 failed.append((step, GraphError(step.method, step.path, 0, "DependencyFailed",
                                                 f"not sent: {blocker} could not be brought back")))
-        items = [BatchItem(s.method, rewrite(s.path, created), body=rewrite(s.body, created)) for s in steps]
-        for step, item, answer in zip(steps, items, client.batch(items)):
-            if answer.status < 400:
-                done.append(step)
-                _learn(step, answer, created)
-                continue
-            error = answer.error(item)
-            if _already_done(step, error):
-                done.append(step)
-            else:
-                failed.append((step, error))
-                if step.kind in ("restore", "create"):
-                    not_created.add(step.id)
-        if progress:
-            progress(len(done) + len(failed), len(plan.steps))
-    residue = plan_restore(repo, client, plan.commit, plan.types, plan.ids, plan.attributes, plan.options,
-                           {**plan.id_map, **created})
-    residue.at = plan.at
-    return ApplyResult(done, failed, residue, created)
+        for start in range(0, len(steps), WRITE_SLICE):
+            outcomes = _send(client, steps[start:start + WRITE_SLICE], created)
+            if on_batch:
+                on_batch(outcomes)
+            for outcome in outcomes:
+                if outcome.error is None:
+                    done.append(outcome.step)
+                    created.update(outcome.created)
+                else:
+                    failed.append((outcome.step, outcome.error))
+                    if outcome.step.kind in ("restore", "create"):
+                        not_created.add(outcome.step.id)
+            if progress:
+                progress(len(done) + len(failed), len(todo))
+    written = {current_key(s, created) for s in done}
+    return ApplyResult(done, failed, verify(repo, client, plan, written, created, sleep), created)
+
+
+def verify(repo: BackupRepo, client: GraphClient, plan: Plan, written: Collection[StepKey],
+           created: dict[str, str], sleep: Callable[[float], None] = time.sleep) -> Plan:
+    """Plan again against the same snapshot: what remains is residue. A difference that a write just
+    made should have removed is read again a few times, since Graph shows writes with a delay."""
+    residue = replan(repo, client, plan, created)
+    for wait in SETTLE_WAITS:
+        if not any(step.key in written for step in residue.steps):
+            break
+        sleep(wait)
+        residue = replan(repo, client, plan, created)
+    return residue
+
+
+def replan(repo: BackupRepo, client: GraphClient, plan: Plan, created: dict[str, str]) -> Plan:
+    """The same request planned afresh against the live tenant, through the ids of the objects created
+    since the plan was made."""
+    fresh = plan_restore(repo, client, plan.commit, plan.types, plan.ids, plan.attributes, plan.options,
+                         {**plan.id_map, **created})
+    fresh.at = plan.at
+    return fresh

@@ -178,13 +178,14 @@ def _read_type_or_fail(repo: BackupRepo, client: GraphClient, object_type: Objec
 
 def take_snapshot(repo: BackupRepo, type_names: tuple[str, ...] = (), progress: ProgressFn | None = None,
                   client: GraphClient | None = None, accept_mass_change: bool = False,
-                  full: bool = False) -> SnapshotResult:
+                  full: bool = False, branch: str | None = None) -> SnapshotResult:
     """Read the tenant, then commit. Each type's files are staged as soon as it has been read, but no
     branch, index or working tree changes until every read has finished, so a failed read leaves the
     repository exactly as it was. Types Graph offers delta for are read incrementally when
     the last snapshot left a deltaLink (unless full); an expired link means a full read of that type.
     A snapshot the mass-change guard suspects goes to a side branch (entragit/suspect/<time>) unless
-    accept_mass_change says it is real."""
+    accept_mass_change says it is real. With branch, the snapshot goes to that branch instead of the current
+    one (the snapshot before a restore, which must not move the revision the restore names)."""
     types = resolve_types(type_names or repo.config.types)
     client = client or graph_client(repo.config.connection())
     head = repo.resolve("HEAD")
@@ -208,7 +209,8 @@ def take_snapshot(repo: BackupRepo, type_names: tuple[str, ...] = (), progress: 
     now = datetime.now(timezone.utc)
     doubts = [] if accept_mass_change else suspicions(staged, counts, repo.config.guard)
     message = _message(repo.config.tenant_id, counts, modes, now, doubts)
-    branch = f"{SUSPECT_PREFIX}{now.strftime('%Y%m%dT%H%M%SZ')}" if doubts else None
+    if doubts:
+        branch = f"{SUSPECT_PREFIX}{now.strftime('%Y%m%dT%H%M%SZ')}"
     commit = repo.commit(staged, message, branch)
     if branch is None:
         # A held-back snapshot keeps the old links: the next run reads the same changes again.

@@ -83,6 +83,6 @@ def test_demo_tells_the_whole_story_and_ends_with_no_residue(tmp_path: Path) -> 
 
 def test_every_command_explains_itself() -> None:
     for command in (["--help"], ["init", "--help"], ["snapshot", "--help"], ["diff", "--help"],
-                    ["restore", "--help"], ["demo", "--help"], ["sim", "serve", "--help"], ["types", "--help"]):
+                    ["restore", "--help"], ["apply", "--help"], ["demo", "--help"], ["sim", "serve", "--help"], ["types", "--help"]):
         result = entragit(*command)
         assert result.returncode == 0 and "Usage:" in result.stdout, command

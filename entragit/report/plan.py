@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from typing import TYPE_CHECKING
 
 import click
 
 from entragit.report.values import show
 from entragit.restore import AS_RESTORED, ApplyResult, Blocked, Plan, Step
+
+if TYPE_CHECKING:
+    from entragit.execute import RunResult
 
 _VERBS = {"restore": "RESTORE", "create": "CREATE", "disable": "DISABLE", "reset": "RESET", "patch": "PATCH", "remove-credential": "REVOKE", "set-ref": "SET",
           "add-ref": "ADD", "remove-ref": "REMOVE", "delete-ref": "CLEAR", "delete": "DELETE"}
@@ -113,3 +117,14 @@ def render_result(result: ApplyResult) -> str:
     if residue.blocked:
         lines.append(f"Still not restorable: {len(residue.blocked)} difference(s), listed in the plan above.")
     return "\n".join(lines)
+
+
+def render_run(run: RunResult) -> str:
+    """Where the tenant's state before the run was kept, so the run can be undone the same way."""
+    if run.before_branch:
+        where = f"committed {run.before[:10]} on branch {run.before_branch}"
+    else:
+        where = f"it matched {run.before[:10]}, the newest snapshot"
+    resumed = " (this run resumed an interrupted one)" if run.resumed else ""
+    return (f"Before writing, the tenant was snapshotted: {where}{resumed}. "
+            f"To undo this restore: entragit restore --at {run.before[:10]} with the same selection.")
