@@ -239,6 +239,16 @@ def rewrite(value: Any, id_map: dict[str, str]) -> Any:
     return walk(value)
 
 
+def _rewritten(object_type: ObjectType, obj: Obj, id_map: dict[str, str]) -> Obj:
+    """A snapshot object with created objects' new ids put in, canonical again: a set that held the old
+    id sorts the new one elsewhere (an app's servicePrincipalNames: its appId and api://<appId>)."""
+    if not id_map:
+        return obj
+    changed = rewrite(obj, id_map)
+    return canonical(object_type, changed, {r.name: changed[r.name] for r in object_type.relationships
+                                            if r.name in changed})
+
+
 def _match_key(object_type: ObjectType, obj: Obj) -> tuple[Any, ...]:
     return tuple(obj.get(prop) for prop in object_type.match_on)
 
@@ -272,7 +282,7 @@ class _Planner:
         if object_type.name not in self._snapshot_cache:
             found = self.repo.read_objects(self.commit, object_type)
             self.names.add(object_type, dict(found))
-            self._snapshot_cache[object_type.name] = {self.id_map.get(i, i): rewrite(obj, self.id_map)
+            self._snapshot_cache[object_type.name] = {self.id_map.get(i, i): _rewritten(object_type, obj, self.id_map)
                                                       for i, obj in found.items()}
         return self._snapshot_cache[object_type.name]
 
@@ -282,7 +292,7 @@ class _Planner:
             return {i: self._snapshot_cache[object_type.name][i] for i in ids}
         found = self.repo.read_objects(self.commit, object_type, [self._snapshot_ids.get(i, i) for i in ids])
         self.names.add(object_type, dict(found))
-        return {self.id_map.get(i, i): rewrite(obj, self.id_map) for i, obj in found.items()}
+        return {self.id_map.get(i, i): _rewritten(object_type, obj, self.id_map) for i, obj in found.items()}
 
     def ids_at_commit(self, object_type: ObjectType) -> set[str]:
         """The type's ids in the commit's tree, as they are now (a recreated object's new id)."""
