@@ -7,7 +7,10 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from entragit.canonical import dump, load
+import pytest
+
+from entragit.canonical import _own_format, dump, load, read_yaml
+from entragit.errors import StoreError
 from entragit.registry import REGISTRY
 from entragit.snapshot import read_tenant
 
@@ -32,7 +35,31 @@ values = st.recursive(
 @settings(max_examples=400, deadline=None)
 @given(st.dictionaries(keys, values, min_size=1, max_size=6))
 def test_any_object_reads_back_as_written(obj: dict) -> None:
-    assert load(dump(obj), "x.yaml") == obj
+    written = dump(obj)
+    # ruamel is the reference reader: what it makes of the file is what the file means.
+    assert read_yaml(written, "x.yaml") == obj
+    # entragit's own files take the quick path, and it must read them the same way.
+    assert _own_format(written) == obj
+    assert load(written, "x.yaml") == obj
+
+
+@pytest.mark.parametrize("text", [
+    "id: a\ndisplayName: b  # a comment\n",
+    "{id: a, members: [x, y]}\n",
+    "id: a\nenabled: yes\nlist:\n    - 1\n    - two\n",
+    "id: a\nnested:\n    deeper: 1\n",
+    "id: a\r\ndisplayName: b\r\n",
+    "---\nid: a\nvalue: 1e3\n",
+    "id: a\nmultiline: |\n  one\n  two\n",
+    "id: 'a'\nn: 0x1F\ndate: 2024-05-01\n",
+])
+def test_a_file_edited_by_hand_means_what_yaml_says(text: str) -> None:
+    assert load(text.encode(), "users/a.yaml") == read_yaml(text, "users/a.yaml")
+
+
+def test_a_broken_file_is_named_with_its_line() -> None:
+    with pytest.raises(StoreError, match=r"users/a.yaml:\d+ in commit 0123456789ab: not valid YAML"):
+        load(b"id: a\nmembers: [x\n", "users/a.yaml", "0123456789abcdef")
 
 
 def test_infinite_floats_read_back() -> None:
