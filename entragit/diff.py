@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -16,8 +17,8 @@ from entragit.canonical import Obj
 from entragit.errors import GraphError, StoreError
 from entragit.graph import BatchItem, GraphClient
 from entragit.live import fetch_objects, fetch_type
-from entragit.registry import RECYCLE_BIN_DAYS, REGISTRY, ObjectType, resolve_types
-from entragit.store import BackupRepo, Snapshot, object_path, split_path
+from entragit.registry import RECYCLE_BIN_DAYS, REGISTRY, ObjectType, Relationship, resolve_types
+from entragit.store import BackupRepo, Snapshot, listed_blobs, object_path, split_path
 
 
 @dataclass(frozen=True)
@@ -210,16 +211,23 @@ def compare(object_type: ObjectType, object_id: str, old: Obj | None, new: Obj |
     change = "added" if old is None else "removed" if new is None else "modified"
     shown = (new or old or {}).get(object_type.display_key)
     result = ObjectChange(object_type.name, object_id, shown, change, attribute_changes(old_attrs, new_attrs))
+    for rel, action, member_id in _moves(object_type, old_rel, new_rel):
+        found = names(member_id, rel.member_types) if names else None
+        result.members.append(MemberChange(rel.name, action, member_id,
+                                           found[1] if found else None, found[0] if found else None))
+    return result
+
+
+def _moves(object_type: ObjectType, old_rel: dict[str, Any],
+           new_rel: dict[str, Any]) -> Iterator[tuple[Relationship, str, str]]:
+    """(relationship, "removed" or "added", member id) for every member that left or joined."""
     for rel in object_type.relationships:
         if not rel.many:
             continue
         before, after = set(old_rel.get(rel.name, [])), set(new_rel.get(rel.name, []))
         for action, ids in (("removed", before - after), ("added", after - before)):
             for member_id in sorted(ids):
-                found = names(member_id, rel.member_types) if names else None
-                result.members.append(MemberChange(rel.name, action, member_id,
-                                                   found[1] if found else None, found[0] if found else None))
-    return result
+                yield rel, action, member_id
 
 
 def _sort(changes: list[ObjectChange]) -> list[ObjectChange]:
@@ -363,16 +371,59 @@ def _pathspec(paths: list[str]) -> list[str]:
     return paths if len(paths) <= _PATHSPEC_LIMIT else sorted({p.split("/", 1)[0] + "/" for p in paths})
 
 
-def _blobs_at(repo: BackupRepo, commit: str, paths: list[str] | None) -> dict[str, str]:
-    """path -> blob id of the given paths in a commit (those it has), or of every file: one tree listing."""
-    listing = repo.git.git.ls_tree("-r", "-z", commit, "--", *_pathspec(paths or []))
-    wanted = set(paths or [])
-    found = {}
-    for entry in filter(None, listing.split("\0")):
-        meta, path = entry.split("\t", 1)
-        if not wanted or path in wanted:
-            found[path] = meta.split()[2]
+def _blobs_at(repo: BackupRepo, commit: str, paths: list[str] | None,
+              listing_of: Callable[[str], str] | None = None) -> dict[str, str]:
+    """path -> blob id of the given paths in a commit (those it has), or of every file; listing_of gives
+    a folder's `git ls-tree -r -z` output at the commit when the caller already has it."""
+    if paths is None:
+        return listed_blobs(repo.git.git.ls_tree("-r", "-z", commit))
+    if len(paths) <= _NAMED_PATHS_LIMIT:
+        return listed_blobs(repo.git.git.ls_tree("-r", "-z", commit, "--", *paths))
+    by_folder: dict[str, list[str]] = {}
+    for path in paths:
+        by_folder.setdefault(path.split("/", 1)[0] + "/", []).append(path)
+    found: dict[str, str] = {}
+    for folder, wanted in by_folder.items():
+        listing = listing_of(folder) if listing_of else folder_listing(repo, commit, folder)
+        if len(wanted) > _SEARCHED_PATHS_LIMIT:
+            parsed = listed_blobs(listing)
+            found.update((path, parsed[path]) for path in wanted if path in parsed)
+        else:
+            found.update((path, blob) for path in wanted if (blob := _search(listing, path)) is not None)
     return found
+
+
+def folder_listing(repo: BackupRepo, commit: str, folder: str) -> str:
+    return str(repo.git.git.ls_tree("-r", "-z", commit, "--", folder))
+
+
+# A tree listing costs git about the same whether it names a dozen paths or the whole folder (git tests
+# every entry against every path named), so beyond a few paths the folder is listed whole. Splitting a
+# listing of 100,000 entries costs as much as a few thousand searches in it: fewer paths are searched for.
+_NAMED_PATHS_LIMIT = 8
+_SEARCHED_PATHS_LIMIT = 2000
+
+
+def _search(listing: str, path: str) -> str | None:
+    """The blob id of path in `git ls-tree -r -z` output, found by bisection: git lists a tree's entries in
+    the byte order of their paths, which is the order of Python's strings."""
+    low, high = 0, len(listing)
+    while low < high:
+        start = listing.rfind("\0", low, (low + high) // 2) + 1 or low
+        end = listing.find("\0", start)
+        tab = listing.index("\t", start, end)
+        here = listing[tab + 1:end]
+        if here == path:
+            return listing[start:tab].split()[2]
+        if here < path:
+            low = end + 1
+        else:
+            high = start
+    return None
+
+
+# One thread is enough: it mostly waits on git, which runs on another core.
+_LOOKUPS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="entragit-names")
 
 
 class Names:
@@ -391,15 +442,49 @@ class Names:
         self._known: dict[str, tuple[str, str | None]] = {}
         self._looked: set[str] = set()
         self._trees: dict[str, dict[str, tuple[ObjectType, str]]] = {}
+        self._background: Future[None] | None = None
+        self._folders: dict[tuple[str, str], Future[str]] = {}
+
+    def warm(self, folders: Iterable[str]) -> None:
+        """Start listing these folders of the first commit on another thread: a report about many changed
+        groups will look their members up there, and git can list while the changed files are read."""
+        for folder in folders:
+            key = (self._commits[0], folder)
+            if key not in self._folders:
+                self._folders[key] = _LOOKUPS.submit(folder_listing, self._repo, *key)
+
+    def _folder(self, commit: str, folder: str) -> str:
+        started = self._folders.get((commit, folder))
+        if started is not None:
+            return started.result()
+        # Not submitted: this may run on the lookup thread itself, which must not wait on its own queue.
+        listing = folder_listing(self._repo, commit, folder)
+        done: Future[str] = Future()
+        done.set_result(listing)
+        self._folders[(commit, folder)] = done
+        return listing
+
+    def prefetch_soon(self, wanted: dict[str, tuple[str, ...]]) -> None:
+        """Start looking these ids up on another thread, where git's tree listing runs while the caller
+        goes on comparing files; any other use of the names waits for it."""
+        self._settle()
+        self._background = _LOOKUPS.submit(self._look_up, wanted)
+
+    def _settle(self) -> None:
+        if self._background is not None:
+            background, self._background = self._background, None
+            background.result()
 
     def add(self, object_type: ObjectType, objects: dict[str, Obj | None]) -> None:
+        self._settle()
         for object_id, obj in objects.items():
             if obj is not None:
                 self._known.setdefault(object_id, (object_type.name, obj.get(object_type.display_key)))
 
     def _listing(self, commit: str, paths: list[str] | None) -> dict[str, tuple[ObjectType, str]]:
         """id -> (type, blob id) for the given paths of a commit, or for all of its objects."""
-        return {located[1]: (located[0], blob) for path, blob in _blobs_at(self._repo, commit, paths).items()
+        listed = _blobs_at(self._repo, commit, paths, lambda folder: self._folder(commit, folder))
+        return {located[1]: (located[0], blob) for path, blob in listed.items()
                 if (located := split_path(path)) is not None}
 
     def _learn(self, commit: str, located: dict[str, tuple[ObjectType, str]]) -> None:
@@ -411,6 +496,10 @@ class Names:
 
     def prefetch(self, wanted: dict[str, tuple[str, ...]]) -> None:
         """Look up many ids (id -> the types it likely is) at once."""
+        self._settle()
+        self._look_up(wanted)
+
+    def _look_up(self, wanted: dict[str, tuple[str, ...]]) -> None:
         pending = {i: likely for i, likely in wanted.items() if i not in self._known and i not in self._looked}
         self._looked |= pending.keys()
         # The likeliest type first for every id (members are mostly users), then the next for the rest:
@@ -571,14 +660,29 @@ def _referenced_names(changes: list[ObjectChange], names: Names) -> dict[str, tu
     return {i: found for i in wanted if (found := names(i)) is not None}
 
 
-def _name_members(changes: list[ObjectChange], names: Names) -> None:
-    """Fill in who each member change is about, all members of the report looked up at once."""
+def _member_folders(changed_types: list[ObjectType]) -> set[str]:
+    """The folders where the members of these changed objects likely are, when there are enough of them
+    to be worth listing the folder whole."""
+    holders = [t for t in changed_types if any(rel.many for rel in t.relationships)]
+    if len(holders) <= _NAMED_PATHS_LIMIT:
+        return set()
+    return {f"{rel.member_types[0]}/" for t in set(holders) for rel in t.relationships
+            if rel.many and rel.member_types and rel.member_types[0] in REGISTRY}
+
+
+def _moved_members(pairs: list[_Pair]) -> dict[str, tuple[str, ...]]:
+    """Every member that joins or leaves a relationship in these pairs -> the types it may be."""
     wanted: dict[str, tuple[str, ...]] = {}
-    for change in changes:
-        for member in change.members:
-            rel = REGISTRY[change.type].relationship(member.relationship)
-            wanted[member.id] = rel.member_types if rel else ()
-    names.prefetch(wanted)
+    for pair in pairs:
+        _, old_rel = split_relations(pair.object_type, pair.old)
+        _, new_rel = split_relations(pair.object_type, pair.new)
+        wanted.update((member_id, rel.member_types) for rel, _, member_id in
+                      _moves(pair.object_type, old_rel, new_rel))
+    return wanted
+
+
+def _name_members(changes: list[ObjectChange], names: Names) -> None:
+    """Fill in who each member change is about (the names were looked up at once beforehand)."""
     for change in changes:
         change.members = [replace(m, display_name=found[1], type=found[0]) if (found := names(m.id)) else m
                           for m in change.members]
@@ -590,6 +694,7 @@ def _single_target(object_type: ObjectType, name: str) -> tuple[str, ...]:
 
 
 def _changes(pairs: list[_Pair], names: Names, attributes: tuple[str, ...]) -> list[ObjectChange]:
+    names.prefetch_soon(_moved_members(pairs))
     changes = []
     for pair in pairs:
         change = compare(pair.object_type, pair.object_id, pair.old, pair.new, None)
@@ -622,6 +727,7 @@ def diff_revisions(repo: BackupRepo, rev_a: str, rev_b: str, type_names: tuple[s
     names = Names(repo, [commit_b, commit_a], files)
     changed = [(c, located) for c in repo.changed_paths(commit_a, commit_b, types)
                if (located := split_path(c.path)) is not None and _wanted(located[1], ids)]
+    names.warm(_member_folders([object_type for _, (object_type, _) in changed]))
     blobs = repo.read_blobs([b for c, _ in changed for b in (c.old_blob, c.new_blob) if b is not None])
     pairs = []
     for path_change, (object_type, object_id) in changed:

@@ -249,12 +249,7 @@ class BackupRepo:
 
     def _tree_blobs(self, folders: list[str]) -> dict[str, str]:
         """path -> blob id of every file under these folders at HEAD (one ls-tree, no file read)."""
-        listing = self.git.git.ls_tree("-r", "-z", "HEAD", "--", *folders)
-        blobs = {}
-        for entry in filter(None, listing.split("\0")):
-            meta, path = entry.split("\t", 1)
-            blobs[path] = meta.split()[2]
-        return blobs
+        return listed_blobs(self.git.git.ls_tree("-r", "-z", "HEAD", "--", *folders))
 
     def stage(self, contents: dict[ObjectType, Content]) -> Staged:
         """What committing these contents would change, against HEAD: only files whose bytes differ."""
@@ -377,6 +372,15 @@ class BackupRepo:
         if not reader.has_option("user", "email"):
             env.update(GIT_AUTHOR_EMAIL=_FALLBACK_IDENTITY["email"], GIT_COMMITTER_EMAIL=_FALLBACK_IDENTITY["email"])
         return env
+
+
+def listed_blobs(listing: str) -> dict[str, str]:
+    """path -> blob id from `git ls-tree -r -z` output."""
+    blobs = {}
+    for entry in filter(None, listing.split("\0")):
+        meta, path = entry.split("\t", 1)
+        blobs[path] = meta.split()[2]
+    return blobs
 
 
 class Stager:

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import json
+import random
+import subprocess
+import uuid
+from pathlib import Path
 
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run
@@ -112,3 +116,63 @@ def test_a_hand_edit_that_does_not_parse_is_reported_at_the_line_of_its_file() -
     new = b"id: x\ndisplayName: Adele\ncity: Paris\njobTitle: [unclosed\n"
     with pytest.raises(StoreError, match=r"^users/x\.yaml:[45] in commit b{12}: not valid YAML"):
         _Entries().differing(get_type("users"), old, new, "users/x.yaml", "a" * 40, "b" * 40)
+
+
+def test_every_member_of_a_large_change_is_named(repo: BackupRepo, admin: Admin) -> None:
+    """Enough members and groups change that names are looked up in whole folder listings, not path by path."""
+    run("snapshot", "--repo", str(repo.root))
+    groups = [g for g in admin.get("groups", **{"$top": "999"})["value"]
+              if "DynamicMembership" not in g["groupTypes"] and not g.get("onPremisesSyncEnabled")
+              and g["securityEnabled"] and not g["mailEnabled"] and admin.members(g["id"])]
+    users = admin.users("Sales") + admin.users("Engineering")
+    assert len(groups) > 8 and len(users) > 12
+    target = groups[0]
+    joined = [u for u in users if u["id"] not in admin.members(target["id"])][:12]
+    admin.call("PATCH", f"groups/{target['id']}",
+               json={"members@odata.bind": [f"{admin.base}directoryObjects/{u['id']}" for u in joined]})
+    left = {}
+    for group in groups[1:]:
+        member = sorted(admin.members(group["id"]))[0]
+        admin.call("DELETE", f"groups/{group['id']}/members/{member}/$ref")
+        left[group["id"]] = member
+    run("snapshot", "--repo", str(repo.root))
+
+    changes = {c["id"]: c for c in _report("--repo", str(repo.root))["changes"]}
+
+    assert {(m["action"], m["id"]) for m in changes[target["id"]]["members"]} >= {("added", u["id"]) for u in joined}
+    for group_id, member_id in left.items():
+        assert ("removed", member_id) in {(m["action"], m["id"]) for m in changes[group_id]["members"]}
+    unnamed = [m for c in changes.values() for m in c.get("members", []) if not m["displayName"]]
+    assert unnamed == []
+    names = {u["id"]: u["displayName"] for u in joined}
+    assert {m["id"]: m["displayName"] for m in changes[target["id"]]["members"] if m["id"] in names} == names
+
+
+def test_blob_lookup_finds_exactly_the_files_a_commit_has(tmp_path: Path) -> None:
+    """However many paths are asked for (named to git, or searched for in a folder's listing), the answer
+    is git's own: the blob of each path the commit has, nothing for the others."""
+    from entragit.config import Config
+    from entragit.diff import _blobs_at
+    from entragit.store import init_repo
+
+    root = tmp_path / "backup"
+    init_repo(root, Config(tenant_id="00000000-0000-0000-0000-000000000001", client_id="test"))
+    rng = random.Random(5)
+    ids = sorted(str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(3000))
+    for folder, chosen in (("users", ids[:2500]), ("groups", ids[2500:])):
+        (root / folder).mkdir(exist_ok=True)
+        for object_id in chosen:
+            (root / folder / f"{object_id}.yaml").write_text(f"id: {object_id}\n")
+    git = ["git", "-C", str(root), "-c", "user.name=test", "-c", "user.email=test@example.com"]
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "files"], check=True)
+    repo = BackupRepo(root)
+    commit = repo.resolve("HEAD")
+    present = [f"users/{i}.yaml" for i in ids[:2500]] + [f"groups/{i}.yaml" for i in ids[2500:]]
+    absent = [f"groups/{i}.yaml" for i in ids[:30]] + ["users/0.yaml", "users/zzz.yaml", "users/"]
+    truth = dict(zip(present, subprocess.run([*git, "rev-parse", *(f"{commit}:{p}" for p in present)],
+                                             capture_output=True, text=True, check=True).stdout.split()))
+
+    for count in (3, 40, 2100, 2600):  # named paths, searched listing, split listing
+        asked = rng.sample(present, min(count, len(present))) + absent
+        assert _blobs_at(repo, commit, asked) == {p: truth[p] for p in asked if p in truth}, count

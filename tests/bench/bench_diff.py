@@ -51,7 +51,7 @@ class Tenant:
         self.group_ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(groups)]
         self.members = [sorted(rng.sample(self.user_ids, 8)) for _ in range(groups)]
         self.user_template = canonical.dump(canonical.canonical(USERS, {
-            "id": "ZZID", "displayName": "ZZNAME", "accountEnabled": True, "businessPhones": ["ZZPHONE"],
+            "id": "ZZID", "displayName": "ZZNAME", "accountEnabled": True, "businessPhones": ["+ZZPHONE"],
             "city": "ZZCITY", "companyName": "Contoso", "country": "US", "department": "ZZDEPT",
             "givenName": "ZZGIVEN", "jobTitle": "ZZTITLE", "mail": "ZZMAIL", "mailNickname": "ZZNICK",
             "onPremisesExtensionAttributes": {"extensionAttribute1": "ZZEMP", "extensionAttribute3": "ZZLEVEL"},
@@ -64,7 +64,7 @@ class Tenant:
 
     def user(self, n: int, title: str | None = None, department: str | None = None, level: str | None = None) -> bytes:
         values = {
-            "ZZID": self.user_ids[n], "ZZNAME": f"User {n:06}", "ZZPHONE": f"+1 555 {n % 10000:04}",
+            "ZZID": self.user_ids[n], "ZZNAME": f"User {n:06}", "ZZPHONE": f"1 555 {n % 10000:04}",
             "ZZCITY": CITIES[n % len(CITIES)], "ZZDEPT": department or DEPARTMENTS[n % len(DEPARTMENTS)],
             "ZZGIVEN": f"Given{n}", "ZZTITLE": title or TITLES[n % len(TITLES)], "ZZMAIL": f"user{n}@contoso.com",
             "ZZNICK": f"user{n}", "ZZEMP": f"EMP{n:06}", "ZZLEVEL": level or f"L{n % 9}",
