@@ -1,12 +1,11 @@
 """The HTML report in a real browser: Debian's Chromium, headless, driven by Selenium through chromedriver.
 
 The browser must be there (.ci/run installs it): a missing browser fails this test rather than skipping
-it, since a skipped check looks green. Only ENTRAGIT_NO_BROWSER=1, set on purpose, skips it.
+it, since a skipped check looks green.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,10 +16,6 @@ from tests.conftest import run
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-
-pytestmark = pytest.mark.skipif(os.environ.get("ENTRAGIT_NO_BROWSER") == "1",
-                                reason="ENTRAGIT_NO_BROWSER=1: the browser test was switched off on purpose")
-
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[object]:
