@@ -201,7 +201,8 @@ def textconv(path: Path) -> None:
 @repo_option
 @click.option("-n", "--max-count", type=int, help="Only the newest N changes.")
 def log(object_id: str, repo_dir: Path, max_count: int | None) -> None:
-    """The snapshots in which OBJECT_ID changed, newest first, each with what changed.
+    """The snapshots in which OBJECT_ID changed, newest first, each with what changed, and what other
+    objects did about it (group memberships, role assignments, policy exclusions).
 
     \b
     entragit log 5f1c3a2e-...            # who blanked this user's department, and when

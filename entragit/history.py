@@ -1,13 +1,15 @@
-"""An object's history: the snapshots in which it changed, each with its attribute-level change."""
+"""An object's history: the snapshots in which it changed, each with its attribute-level change, and the
+changes elsewhere that were about it (added to a group, given a role, excluded from a policy)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field, replace
 
 from entragit.diff import Names, ObjectChange, compare
 from entragit.errors import StoreError
 from entragit.registry import REGISTRY, ObjectType
-from entragit.store import BackupRepo, object_path
+from entragit.store import BackupRepo, object_path, split_path
 
 
 @dataclass(frozen=True)
@@ -15,7 +17,10 @@ class HistoryEntry:
     commit: str
     time: str
     subject: str
-    change: ObjectChange
+    change: ObjectChange | None
+    """The change of the object's own file, if that changed in this snapshot."""
+    elsewhere: list[ObjectChange] = field(default_factory=list)
+    """Other objects' changes that added or removed a reference to the object, narrowed to those rows."""
 
 
 def _locate(repo: BackupRepo, object_id: str) -> ObjectType:
@@ -26,21 +31,57 @@ def _locate(repo: BackupRepo, object_id: str) -> ObjectType:
     raise StoreError(f"no object with id {object_id} in any snapshot of {repo.root}")
 
 
+_FORMAT = "--format=%x1e%H%x1f%ct%x1f%cI%x1f%s"
+
+
+def _commits(repo: BackupRepo, args: list[str], limit: int | None) -> dict[str, tuple[int, str, str, list[str]]]:
+    """commit -> (timestamp, time, subject, the files listed) from one git log on the current branch."""
+    found = {}
+    for block in repo.git.git.log(*([f"-{limit}"] if limit else []), _FORMAT, "--no-renames",
+                                  *args).split("\x1e")[1:]:
+        head, _, files = block.partition("\n")
+        commit, stamp, time, subject = head.split("\x1f", 3)
+        found[commit] = (int(stamp), time, subject, [f for f in files.splitlines() if f])
+    return found
+
+
+def _about(change: ObjectChange, object_id: str) -> ObjectChange | None:
+    """The rows of another object's change that add or remove object_id."""
+    members = [m for m in change.members if m.id == object_id]
+    attributes = [a for a in change.attributes if object_id in json.dumps([a.old, a.new])]
+    if not members and not attributes:
+        return None
+    return replace(change, members=members, attributes=attributes)
+
+
 def object_history(repo: BackupRepo, object_id: str, limit: int | None = None) -> list[HistoryEntry]:
-    """Newest first: every commit on the current branch that changed the object's file."""
+    """Newest first: every commit on the current branch that changed the object's file, or changed how
+    many times another object's file names it (git's pickaxe finds those without reading every file)."""
     object_type = _locate(repo, object_id)
     path = object_path(object_type, object_id)
-    args = ["--format=%H%x1f%cI%x1f%s", "--no-renames", "HEAD", "--", path]
-    if limit:
-        args.insert(0, f"-{limit}")
+    own = _commits(repo, ["HEAD", "--", path], limit)
+    mentions = _commits(repo, [f"-S{object_id}", "--name-only", "HEAD", "--",
+                               *(f"{t.name}/" for t in REGISTRY.values())], limit)
     entries = []
-    for line in filter(None, repo.git.git.log(*args).splitlines()):
-        commit, time, subject = line.split("\x1f", 2)
+    for commit in sorted(own.keys() | mentions.keys(), key=lambda c: (own.get(c) or mentions[c])[0], reverse=True):
+        _, time, subject, _ = own.get(commit) or mentions[commit]
         parents = repo.git.commit(commit).parents
-        old = repo.read_object(parents[0].hexsha, object_type, object_id) if parents else None
-        new = repo.read_object(commit, object_type, object_id)
-        names = Names(repo, [commit] + [p.hexsha for p in parents[:1]])
-        change = compare(object_type, object_id, old, new, names)
-        if change is not None:
-            entries.append(HistoryEntry(commit, time, subject, change))
-    return entries
+        before = parents[0].hexsha if parents else None
+        names = Names(repo, [commit] + ([before] if before else []))
+        change = None
+        if commit in own:
+            old = repo.read_object(before, object_type, object_id) if before else None
+            change = compare(object_type, object_id, old, repo.read_object(commit, object_type, object_id), names)
+        elsewhere = []
+        for other_path in mentions[commit][3] if commit in mentions else []:
+            located = split_path(other_path)
+            if located is None or other_path == path:
+                continue
+            other_type, other_id = located
+            old = repo.read_object(before, other_type, other_id) if before else None
+            other = compare(other_type, other_id, old, repo.read_object(commit, other_type, other_id), names)
+            if other is not None and (narrowed := _about(other, object_id)) is not None:
+                elsewhere.append(narrowed)
+        if change is not None or elsewhere:
+            entries.append(HistoryEntry(commit, time, subject, change, elsewhere))
+    return entries[:limit] if limit else entries

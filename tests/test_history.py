@@ -29,6 +29,44 @@ def test_log_lists_the_snapshots_in_which_an_object_changed_with_each_change(rep
     assert "officeLocation" in output and "Controller" in output
 
 
+def test_log_shows_what_other_objects_did_about_the_object(repo: BackupRepo, admin: Admin) -> None:
+    """A user's group memberships, role assignments and policy exclusions live in other objects' files;
+    the user's history shows them where they changed."""
+    user = admin.users("Finance")[0]
+    team = admin.group("HR Team")
+    ca = "identity/conditionalAccess/policies"
+    policy = next(p for p in admin.get(ca)["value"] if p["displayName"] == "Require MFA for all users")
+    run("snapshot", "--repo", str(repo.root))
+    admin.call("POST", f"groups/{team['id']}/members/$ref",
+               json={"@odata.id": f"{admin.base}directoryObjects/{user['id']}"})
+    run("snapshot", "--repo", str(repo.root))
+    excluded = policy["conditions"]["users"]["excludeUsers"] + [user["id"]]
+    admin.call("PATCH", f"{ca}/{policy['id']}", json={"conditions": {"users": {"excludeUsers": excluded}}})
+    admin.call("PATCH", f"users/{user['id']}", json={"jobTitle": "Excluded"})
+    run("snapshot", "--repo", str(repo.root))
+    admin.call("DELETE", f"groups/{team['id']}/members/{user['id']}/$ref")
+    run("snapshot", "--repo", str(repo.root))
+
+    history = object_history(repo, user["id"])
+
+    left, excluded_and_retitled, joined = history[:3]
+    assert left.change is None and joined.change is None
+    assert [(o.type, o.id, [(m.action, m.id) for m in o.members]) for o in left.elsewhere] == [
+        ("groups", team["id"], [("removed", user["id"])])]
+    assert [(o.id, [(m.action, m.display_name) for m in o.members]) for o in joined.elsewhere] == [
+        (team["id"], [("added", user["displayName"])])]
+    assert [(a.path, a.new) for a in excluded_and_retitled.change.attributes] == [("jobTitle", "Excluded")]
+    [policy_change] = excluded_and_retitled.elsewhere
+    assert (policy_change.type, policy_change.id) == ("conditionalAccessPolicies", policy["id"])
+    assert [a.path for a in policy_change.attributes] == ["conditions.users.excludeUsers"]
+    assert history[3].change is not None and history[3].change.change == "added"
+
+    output = run("log", user["id"], "--repo", str(repo.root)).output
+    assert f"members + {user['displayName']} (users/{user['id']})" in output
+    assert f"members - {user['displayName']} (users/{user['id']})" in output
+    assert "conditions.users.excludeUsers" in output and team["displayName"] in output
+
+
 def test_log_of_an_unknown_id_says_so(repo: BackupRepo) -> None:
     run("snapshot", "--repo", str(repo.root))
     result = run("log", "00000000-0000-0000-0000-00000000abcd", "--repo", str(repo.root), ok=False)

@@ -102,9 +102,13 @@ def render_summary(report: DiffReport) -> str:
 def render_history(entries: list[HistoryEntry], object_id: str) -> str:
     if not entries:
         return f"No snapshot on this branch changed {object_id}."
-    latest = entries[0].change
-    lines = [click.style(f"History of {latest.type}/{object_id}  {latest.display_name or ''}".rstrip(), bold=True)]
+    latest = next((e.change for e in entries if e.change is not None), None)
+    title = f"History of {latest.type}/{object_id}  {latest.display_name or ''}" if latest else f"History of {object_id}"
+    lines = [click.style(title.rstrip(), bold=True)]
     for entry in entries:
         lines += ["", click.style(f"{entry.commit[:10]}  {entry.time}  {entry.subject}", fg="cyan")]
-        lines += _object_lines(entry.change, None)[1:] or [f"    ({entry.change.change})"]
+        if entry.change is not None:
+            lines += _object_lines(entry.change, None)[1:] or [f"    ({entry.change.change})"]
+        for other in entry.elsewhere:
+            lines += ["    " + line for line in _object_lines(other, None)]
     return "\n".join(lines)
