@@ -257,56 +257,6 @@ def _top_level_blocks(data: bytes) -> dict[bytes, bytes] | None:
     return blocks
 
 
-_KEY = re.compile(rb"[A-Za-z][A-Za-z0-9]*")
-# A value YAML can only read as text: words, names, addresses, ids.
-_TEXT = re.compile(rb"[A-Za-z][A-Za-z0-9 ._@'()/-]*[A-Za-z0-9.)]|[A-Za-z]|"
-                   rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_WORDS = {b"true": True, b"True": True, b"TRUE": True, b"false": False, b"False": False, b"FALSE": False}
-# Read by YAML 1.2 or by older parsers as something other than text: left to the YAML parser.
-_NOT_TEXT = {b"null", b"yes", b"no", b"on", b"off", b"y", b"n", b"true", b"false"}
-
-
-def _scalar(raw: bytes) -> tuple[bool, Any]:
-    if raw in _WORDS:
-        return True, _WORDS[raw]
-    if _TEXT.fullmatch(raw) and raw.lower() not in _NOT_TEXT:
-        return True, raw.decode()
-    return False, None
-
-
-def _key_value(line: bytes) -> tuple[str, Any] | None:
-    key, separator, raw = line.partition(b": ")
-    if not separator or not _KEY.fullmatch(key):
-        return None
-    ok, value = _scalar(raw)
-    return (key.decode(), value) if ok else None
-
-
-def _simple_entry(block: bytes) -> Obj | None:
-    """A top-level entry read without the YAML parser, when it is one of the shapes canonical files are
-    mostly made of: `key: text`, `key: true`, a list of texts, a map of texts; None for anything else."""
-    lines = block.split(b"\n")
-    if lines[-1] != b"":
-        return None
-    head, body = lines[0], lines[1:-1]
-    if not body:
-        pair = _key_value(head)
-        return {pair[0]: pair[1]} if pair else None
-    if not head.endswith(b":") or not _KEY.fullmatch(head[:-1]):
-        return None
-    key = head[:-1].decode()
-    if all(line.startswith(b"- ") for line in body):
-        items = [_scalar(line[2:]) for line in body]
-        return {key: [value for _, value in items]} if all(ok for ok, _ in items) else None
-    mapping: Obj = {}
-    for line in body:
-        pair = _key_value(line[2:]) if line.startswith(b"  ") else None
-        if pair is None:
-            return None
-        mapping[pair[0]] = pair[1]
-    return {key: mapping}
-
-
 class _Entries:
     """Parses canonical files only as far as a report needs.
 
@@ -322,7 +272,7 @@ class _Entries:
     def _entry(self, block: bytes, path: str, commit: str) -> Obj | None:
         if block not in self._parsed:
             try:
-                parsed = _simple_entry(block) or canonical.load(block, path, commit)
+                parsed = canonical.load(block, path, commit)
             except StoreError:
                 return None  # the whole file is parsed instead, so the error names the file's own line
             if len(parsed) != 1:

@@ -23,9 +23,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
+from entragit import canonical
+from entragit.errors import StoreError
 from entragit.registry import REGISTRY
 
 DRIVER = "entragit"
@@ -34,7 +33,6 @@ ATTRIBUTE_LINE = f"*/*.yaml diff={DRIVER}"
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # The object's own id needs no name beside it: its displayName is the next line.
 _ID_LINE = re.compile(r"^id:")
-_safe = YAML(typ="safe")
 
 
 def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
@@ -57,25 +55,12 @@ def install(root: Path) -> None:
 def _display_name(head: bytes, display_key: str) -> str | None:
     """The display name from a canonical file's first lines (it comes right after the id)."""
     prefix = f"{display_key}: ".encode()
-    for line in head.splitlines()[:4]:
+    for line in head.splitlines(keepends=True)[:4]:
         if line.startswith(prefix):
-            raw = line[len(prefix):].decode("utf-8", "replace")
-            # Parsing a line of YAML per object would dominate the index of a large tenant: a plain scalar is
-            # the string itself (the dumper quotes any name YAML would read otherwise), a single-quoted one
-            # doubles its quotes, and a double-quoted one is JSON unless it uses YAML's own escapes.
-            if raw[:1] not in ("'", '"', "|", ">"):
-                return raw
-            if raw[0] == "'" and raw.endswith("'"):
-                return raw[1:-1].replace("''", "'")
             try:
-                return str(json.loads(raw))
-            except ValueError:
-                pass
-            try:
-                loaded = _safe.load(line.decode("utf-8"))
-            except (YAMLError, UnicodeDecodeError):
+                value = canonical.load(line, display_key).get(display_key)
+            except StoreError:
                 return None
-            value = loaded.get(display_key) if isinstance(loaded, dict) else None
             return str(value) if value is not None else None
     return None
 
