@@ -47,6 +47,12 @@ class SimClock:
         if seconds > 0:
             time.sleep(seconds * self._time_scale())
 
+    def sleep_since(self, started: float, seconds: float) -> None:
+        """Wait until `seconds` of simulated time have passed since `started` (a time.monotonic() value)."""
+        remaining = started + seconds * self._time_scale() - time.monotonic()
+        if remaining > 0:
+            time.sleep(remaining)
+
     def advance(self, seconds: float) -> None:
         """Jump forward without waiting, so tests can let windows refill or tokens expire instantly.
 
