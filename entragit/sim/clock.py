@@ -47,11 +47,9 @@ class SimClock:
         if seconds > 0:
             time.sleep(seconds * self._time_scale())
 
-    def sleep_since(self, started: float, seconds: float) -> None:
-        """Wait until `seconds` of simulated time have passed since `started` (a time.monotonic() value)."""
-        remaining = started + seconds * self._time_scale() - time.monotonic()
-        if remaining > 0:
-            time.sleep(remaining)
+    def after(self, started: float, seconds: float) -> float:
+        """The time.monotonic() value `seconds` of simulated time after `started` (another such value)."""
+        return started + seconds * self._time_scale()
 
     def advance(self, seconds: float) -> None:
         """Jump forward without waiting, so tests can let windows refill or tokens expire instantly.
