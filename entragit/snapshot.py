@@ -204,18 +204,18 @@ def take_snapshot(repo: BackupRepo, type_names: tuple[str, ...] = (), progress: 
             ordered = _longest_first(types)
             reads = dict(zip(ordered, pool.map(read_and_stage, ordered)))
         staged = stager.staged()
-    counts = {t.name: staged.count_after(t.name) for t in types}
-    modes = {t.name: read.mode for t, read in reads.items()}
-    notes = [read.note for read in reads.values() if read.note]
-    if not staged.changed:
-        _save_links(repo, reads, head)
-        return SnapshotResult(None, counts, 0, modes=modes, notes=notes)
-    now = datetime.now(timezone.utc)
-    doubts = [] if accept_mass_change else suspicions(staged, counts, repo.config.guard)
-    message = _message(repo.config.tenant_id, counts, modes, now, doubts)
-    if doubts:
-        branch = f"{SUSPECT_PREFIX}{now.strftime('%Y%m%dT%H%M%SZ')}"
-    commit = repo.commit(staged, message, branch)
+        counts = {t.name: staged.count_after(t.name) for t in types}
+        modes = {t.name: read.mode for t, read in reads.items()}
+        notes = [read.note for read in reads.values() if read.note]
+        if not staged.changed:
+            _save_links(repo, reads, head)
+            return SnapshotResult(None, counts, 0, modes=modes, notes=notes)
+        now = datetime.now(timezone.utc)
+        doubts = [] if accept_mass_change else suspicions(staged, counts, repo.config.guard)
+        message = _message(repo.config.tenant_id, counts, modes, now, doubts)
+        if doubts:
+            branch = f"{SUSPECT_PREFIX}{now.strftime('%Y%m%dT%H%M%SZ')}"
+        commit = repo.commit(staged, message, branch)
     if branch is None:
         # A held-back snapshot keeps the old links: the next run reads the same changes again.
         _save_links(repo, reads, commit)

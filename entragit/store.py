@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -59,6 +61,8 @@ class Staged:
     """type name -> how many objects HEAD holds."""
     added: set[str]
     """Paths among writes that HEAD does not hold."""
+    prepared: Path | None = None
+    """A folder outside the working tree holding every file of writes at its path, ready to be moved in."""
 
     @property
     def changed(self) -> int:
@@ -256,13 +260,6 @@ class BackupRepo:
             blobs[path] = meta.split()[2]
         return blobs
 
-    def stage(self, contents: dict[ObjectType, Content]) -> Staged:
-        """What committing these contents would change, against HEAD: only files whose bytes differ."""
-        stager = self.stager(list(contents))
-        for object_type, content in contents.items():
-            stager.add(object_type, content)
-        return stager.staged()
-
     def stager(self, types: list[ObjectType]) -> Stager:
         """Stage a snapshot type by type, each as soon as it has been read (see Stager)."""
         folders = [f"{t.name}/" for t in types]
@@ -297,10 +294,33 @@ class BackupRepo:
             self.git.git.update_ref(f"refs/heads/{branch}", commit)
             return str(commit)
         self.git.git.update_ref("HEAD", commit, head, "-m", "entragit snapshot")
-        # Fast-forward the index and the working tree from the old commit to the new one; only the
-        # changed paths are touched (the snapshot folders were checked clean).
-        self.git.git.read_tree("-m", "-u", head, commit)
+        # Bring the index and the working tree from the old commit to the new one; only the changed
+        # paths are touched (the snapshot folders were checked clean).
+        if staged.prepared is None:
+            self.git.git.read_tree("-m", "-u", head, commit)
+            return str(commit)
+        self.git.git.read_tree("-m", head, commit)
+        self._move_in(staged)
+        # The index learns the moved files' stat data (git hashes them once) so that nothing looks changed.
+        self.git.git.update_index("-q", "--refresh")
         return str(commit)
+
+    def _move_in(self, staged: Staged) -> None:
+        """Put the prepared files in place: a folder the working tree lacks (a first snapshot's) in one
+        rename, else file by file; creating 100k files is the slow part, and it was done while reading."""
+        assert staged.prepared is not None
+        # shutil.move renames, and copies only where the git directory is on another file system.
+        for folder in os.listdir(staged.prepared):
+            if not (self.root / folder).exists():
+                shutil.move(staged.prepared / folder, self.root / folder)
+                continue
+            for name in os.listdir(staged.prepared / folder):
+                shutil.move(staged.prepared / folder / name, self.root / folder / name)
+        for path in staged.deletes:
+            (self.root / path).unlink(missing_ok=True)
+        for folder in {path.split("/", 1)[0] for path in staged.deletes}:
+            with contextlib.suppress(OSError):  # git keeps no empty folder; neither does a checkout
+                (self.root / folder).rmdir()
 
     # -- delta state: kept in the git directory, never committed -------------------------------------
 
@@ -429,6 +449,10 @@ class Stager:
             if located is not None:
                 self._old_by_type.setdefault(located[0].name, []).append(path)
         self._importer = _BlobImporter(repo.root)
+        # The working tree's new files are written here while the tenant is read, and moved in once
+        # the commit exists: the working tree itself changes only then.
+        self._prepared = Path(repo.git.git_dir) / "entragit" / f"worktree-{os.getpid()}"
+        shutil.rmtree(self._prepared, ignore_errors=True)
         self._writes: dict[str, bytes] = {}
         self._serialized: set[str] = set()
         self._deletes: list[str] = []
@@ -439,6 +463,7 @@ class Stager:
 
     def __exit__(self, *exc: object) -> None:
         self._importer.close()
+        shutil.rmtree(self._prepared, ignore_errors=True)
 
     def write(self, object_type: ObjectType, objects: dict[str, Obj]) -> None:
         """Serialize and store some objects of a type now, before the rest of it has been read."""
@@ -449,6 +474,11 @@ class Stager:
             if self._old.get(path) != _blob_id(data):
                 writes[path] = data
         self._importer.store(writes.values())
+        if writes:
+            folder = self._prepared / object_type.name
+            folder.mkdir(parents=True, exist_ok=True)
+            for path, data in writes.items():
+                (self._prepared / path).write_bytes(data)
         with self._lock:
             self._writes.update(writes)
             self._serialized.update(object_path(object_type, i) for i in objects)
@@ -458,6 +488,7 @@ class Stager:
         folder = f"{object_type.name}/"
         with self._lock:
             self._writes = {path: data for path, data in self._writes.items() if not path.startswith(folder)}
+        shutil.rmtree(self._prepared / object_type.name, ignore_errors=True)
 
     def add(self, object_type: ObjectType, content: Content) -> None:
         """A type's read is over: what its content changes (objects given to write() are not serialized again)."""
@@ -477,7 +508,7 @@ class Stager:
         before = {t.name: len(self._old_by_type.get(t.name, [])) for t in self._types}
         before.update((name, len(paths)) for name, paths in self._old_by_type.items())
         return Staged(dict(self._writes), sorted(self._deletes), before,
-                      {p for p in self._writes if p not in self._old})
+                      {p for p in self._writes if p not in self._old}, self._prepared if self._writes else None)
 
 
 def init_repo(root: Path, config: Config) -> BackupRepo:
