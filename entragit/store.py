@@ -64,7 +64,7 @@ class Staged:
     added: set[str]
     """Paths among writes that HEAD does not hold."""
     prepared: Path | None = None
-    """A folder outside the working tree holding every file of writes at its path, ready to be moved in."""
+    """A folder outside the working tree holding the files of writes in folders HEAD lacks, at their paths."""
 
     @property
     def changed(self) -> int:
@@ -302,27 +302,31 @@ class BackupRepo:
             self.git.git.read_tree("-m", "-u", head, commit)
             return str(commit)
         self.git.git.read_tree("-m", head, commit)
-        self._move_in(staged)
-        # The index learns the moved files' stat data (git hashes them once) so that nothing looks changed.
-        self.git.git.update_index("-q", "--refresh")
-        return str(commit)
-
-    def _move_in(self, staged: Staged) -> None:
-        """Put the prepared files in place: a folder the working tree lacks (a first snapshot's) in one
-        rename, else file by file; creating 100k files is the slow part, and it was done while reading."""
-        assert staged.prepared is not None
-        # shutil.move renames, and copies only where the git directory is on another file system.
-        for folder in os.listdir(staged.prepared):
-            if not (self.root / folder).exists():
-                shutil.move(staged.prepared / folder, self.root / folder)
-                continue
-            for name in os.listdir(staged.prepared / folder):
-                shutil.move(staged.prepared / folder / name, self.root / folder / name)
+        moved = self._move_in(staged.prepared)
+        others = [path for path in staged.writes if path.split("/", 1)[0] not in moved]
+        if others:
+            self.git.git.checkout_index("-u", "-f", "-z", "--stdin", istream=_stdin("\0".join(others) + "\0"))
         for path in staged.deletes:
             (self.root / path).unlink(missing_ok=True)
         for folder in {path.split("/", 1)[0] for path in staged.deletes}:
             with contextlib.suppress(OSError):  # git keeps no empty folder; neither does a checkout
                 (self.root / folder).rmdir()
+        # The index learns the moved files' stat data (git hashes them once) so that nothing looks changed.
+        self.git.git.update_index("-q", "--refresh")
+        return str(commit)
+
+    def _move_in(self, prepared: Path) -> set[str]:
+        """Put prepared folders in place, each in one rename where the working tree lacks it (creating
+        100k files is the slow part of a checkout, and it was done while reading); the folders' names."""
+        folders = set(os.listdir(prepared))
+        # shutil.move renames, and copies only where the git directory is on another file system.
+        for folder in folders:
+            if not (self.root / folder).exists():
+                shutil.move(prepared / folder, self.root / folder)
+                continue
+            for name in os.listdir(prepared / folder):
+                shutil.move(prepared / folder / name, self.root / folder / name)
+        return folders
 
     # -- delta state: kept in the git directory, never committed -------------------------------------
 
@@ -523,7 +527,10 @@ class Stager:
             if self._old.get(path) != _blob_id(data):
                 writes[path] = data
         self._importer.store(writes.values())
-        self._files.write(writes)
+        if object_type.name not in self._old_by_type:
+            # A folder HEAD lacks (a first snapshot's: 100k files) is prepared beside the working tree
+            # while the tenant is read, and moved in at once; git checks out the rest, a few files.
+            self._files.write(writes)
         with self._lock:
             self._writes.update(writes)
             self._serialized.update(object_path(object_type, i) for i in objects)
@@ -556,7 +563,7 @@ class Stager:
         before = {t.name: len(self._old_by_type.get(t.name, [])) for t in self._types}
         before.update((name, len(paths)) for name, paths in self._old_by_type.items())
         return Staged(dict(self._writes), sorted(self._deletes), before,
-                      {p for p in self._writes if p not in self._old}, self._files.root if self._writes else None)
+                      {p for p in self._writes if p not in self._old}, self._files.root if self._files.root.exists() else None)
 
 
 def init_repo(root: Path, config: Config) -> BackupRepo:
