@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -180,6 +183,19 @@ def _read_type_or_fail(repo: BackupRepo, client: GraphClient, object_type: Objec
     return _read_full(client, object_type, progress, stager)
 
 
+@contextlib.contextmanager
+def _prompt_readers() -> Iterator[None]:
+    """While a snapshot runs, a thread whose Graph answer has arrived gets the interpreter back within
+    1 ms rather than Python's default 5: the thread following the user chain otherwise waits behind
+    threads serializing files, on every one of a thousand pages (~3 ms a page in the benchmark)."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(min(before, 0.001))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
+
+
 def take_snapshot(repo: BackupRepo, type_names: tuple[str, ...] = (), progress: ProgressFn | None = None,
                   client: GraphClient | None = None, accept_mass_change: bool = False,
                   full: bool = False, branch: str | None = None) -> SnapshotResult:
@@ -194,7 +210,7 @@ def take_snapshot(repo: BackupRepo, type_names: tuple[str, ...] = (), progress: 
     client = client or graph_client(repo.config.connection())
     head = repo.resolve("HEAD")
 
-    with repo.stager(types) as stager:
+    with repo.stager(types) as stager, _prompt_readers():
         def read_and_stage(object_type: ObjectType) -> TypeRead:
             read = _read_type(repo, client, object_type, head, full, progress, stager)
             stager.add(object_type, read.content)
