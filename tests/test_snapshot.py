@@ -86,6 +86,23 @@ def test_new_folders_and_changed_files_in_old_ones_land_in_the_working_tree_as_c
     assert not list((Path(repo.git.git_dir) / "entragit").glob("worktree-*"))
 
 
+def test_an_edited_file_in_a_snapshot_folder_stops_the_snapshot_and_stays_as_it_is(
+        repo: BackupRepo, admin: Admin) -> None:
+    run("snapshot", "--repo", str(repo.root))
+    head = repo.git.head.commit.hexsha
+    edited = next((repo.root / "groups").glob("*.yaml"))
+    edited.write_text(edited.read_text() + "note: mine\n")
+    admin.call("PATCH", f"users/{admin.users('Finance')[0]['id']}", json={"jobTitle": "Chief Bean Counter"})
+
+    result = run("snapshot", "--repo", str(repo.root), ok=False)
+
+    assert result.exit_code == 1
+    assert "uncommitted changes" in result.output and f"groups/{edited.name}" in result.output
+    assert repo.git.head.commit.hexsha == head
+    assert edited.read_text().endswith("note: mine\n")
+    assert repo.git.git.status("--porcelain") == f" M groups/{edited.name}"
+
+
 def test_two_simulators_with_one_seed_snapshot_to_identical_trees(repo: BackupRepo, tmp_path: Path) -> None:
     take_snapshot(repo)
     with Simulator(seed=42, size="small", state_dir=str(tmp_path / "twin")) as twin:
