@@ -83,9 +83,11 @@ def _canonical_all(client: GraphClient, object_type: ObjectType, raws: list[Obj]
     return {object_type.object_id(raw): canonical(object_type, raw, rel) for raw, rel in zip(raws, relations)}
 
 
-def _pages(client: GraphClient, object_type: ObjectType, progress: ProgressFn | None) -> Iterator[list[Obj]]:
+def _pages(client: GraphClient, object_type: ObjectType, progress: ProgressFn | None, ahead: bool = False
+           ) -> Iterator[list[Obj]]:
     read = 0
-    for page in client.iter_pages_ahead(object_type.collection, _query(object_type, listing=True)):
+    pages = client.iter_pages_ahead if ahead else client.iter_pages
+    for page in pages(object_type.collection, _query(object_type, listing=True)):
         read += len(page)
         if progress:
             progress(object_type.name, read)
@@ -109,7 +111,7 @@ def fetch_type(client: GraphClient, object_type: ObjectType, progress: ProgressF
     if any(r.fetch != "expand" for r in object_type.relationships):
         return _canonical_all(client, object_type, _list(client, object_type, progress))
     objects: dict[str, Obj] = {}
-    for page in _pages(client, object_type, progress):
+    for page in _pages(client, object_type, progress, ahead=True):
         found = _canonical_all(client, object_type, page)
         objects.update(found)
         if on_page:

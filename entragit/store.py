@@ -501,7 +501,7 @@ class Stager:
         self._head_reader = ThreadPoolExecutor(1)
         self._head = self._head_reader.submit(self._by_type, read_head)
         self._importer = _BlobImporter(repo.root)
-        # The working tree's new files are written here while the tenant is read, and moved in once
+        # The files of folders HEAD lacks are written here while the tenant is read, and moved in once
         # the commit exists: the working tree itself changes only then.
         self._files = _FileWriter(Path(repo.git.git_dir) / "entragit" / f"worktree-{os.getpid()}")
         shutil.rmtree(self._files.root, ignore_errors=True)
