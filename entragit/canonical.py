@@ -7,6 +7,7 @@ lists that are sets sorted. Relationships are reduced to the ids of the other ob
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -44,7 +45,10 @@ def _normalise(value: Any, path: str, object_type: ObjectType) -> Any:
             # Nested @odata.type stays: Graph needs it to write polymorphic values (ipRanges items).
             if key != "@odata.type" and "@odata." in key:
                 continue
-            child = _normalise(value[key], f"{path}.{key}" if path else key, object_type)
+            child = value[key]
+            # Most values are scalars: only containers need a path (which lists keep their order) and a walk.
+            if isinstance(child, (dict, list)):
+                child = _normalise(child, f"{path}.{key}" if path else key, object_type)
             if not _is_empty(child):
                 out[key] = child
         return out
@@ -67,10 +71,9 @@ def _ordered(obj: Obj) -> Obj:
 def canonical(object_type: ObjectType, raw: Obj, relations: dict[str, Any] | None = None) -> Obj:
     """Canonical form of one object as Graph returned it, plus its relationships (name -> id or ids)."""
     body: Obj = {}
+    dropped, keep_type = object_type.volatile | object_type.relationship_names, object_type.polymorphic
     for key, value in raw.items():
-        if key in object_type.volatile or key in object_type.relationship_names:
-            continue
-        if _annotation(key, keep_type=object_type.polymorphic):
+        if key in dropped or _annotation(key, keep_type):
             continue
         secret = object_type.secret_fields.get(key)
         if secret and isinstance(value, list):
@@ -94,11 +97,12 @@ _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 # Scalars a YAML reader (1.1 or 1.2) could take for something other than a string.
 _NOT_STRINGS = frozenset({"true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", ""})
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`+.~<=0123456789 ")
-_PRINTABLE_EXTRA = frozenset("\u0085\u2028\u2029\ufeff")
 
 
 def _printable(text: str) -> bool:
-    return text.isprintable() and not _PRINTABLE_EXTRA.intersection(text)
+    # str.isprintable() is False for every character YAML may not hold unescaped, NEL, the line and
+    # paragraph separators and the byte order mark included (Unicode's Other and Separator categories).
+    return text.isprintable()
 
 
 def _plain(text: str) -> bool:
@@ -125,7 +129,21 @@ def _float(value: float) -> str:
     return text if "." in text else text.replace("e", ".0e", 1)
 
 
+# Attribute names, and many values (countries, job titles, flags), recur in every object of a type:
+# how each string is written is worked out once.
+@functools.lru_cache(maxsize=1 << 16)
+def _string(text: str) -> str:
+    if _plain(text):
+        return text
+    if _printable(text):
+        return "'" + text.replace("'", "''") + "'"
+    # Double quotes for line breaks and control characters, escaped as YAML's double-quoted style has them.
+    return '"' + "".join(_escaped(char) for char in text) + '"'
+
+
 def _scalar(value: Any) -> str:
+    if type(value) is str:
+        return _string(value)
     if value is True:
         return "true"
     if value is False:
@@ -136,13 +154,7 @@ def _scalar(value: Any) -> str:
         return _float(value)
     if isinstance(value, int):
         return repr(value)
-    text = str(value)
-    if _plain(text):
-        return text
-    if _printable(text):
-        return "'" + text.replace("'", "''") + "'"
-    # Double quotes for line breaks and control characters, escaped as YAML's double-quoted style has them.
-    return '"' + "".join(_escaped(char) for char in text) + '"'
+    return _string(str(value))
 
 
 _NAMED_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}

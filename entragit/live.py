@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -83,24 +83,44 @@ def _canonical_all(client: GraphClient, object_type: ObjectType, raws: list[Obj]
     return {object_type.object_id(raw): canonical(object_type, raw, rel) for raw, rel in zip(raws, relations)}
 
 
-def _list(client: GraphClient, object_type: ObjectType, progress: ProgressFn | None) -> list[Obj]:
-    raws: list[Obj] = []
-    for page in client.iter_pages(object_type.collection, _query(object_type, listing=True)):
-        raws.extend(page)
+def _pages(client: GraphClient, object_type: ObjectType, progress: ProgressFn | None, ahead: bool = False
+           ) -> Iterator[list[Obj]]:
+    read = 0
+    pages = client.iter_pages_ahead if ahead else client.iter_pages
+    for page in pages(object_type.collection, _query(object_type, listing=True)):
+        read += len(page)
         if progress:
-            progress(object_type.name, len(raws))
-    return raws
+            progress(object_type.name, read)
+        yield page
 
 
-def fetch_type(client: GraphClient, object_type: ObjectType, progress: ProgressFn | None = None) -> dict[str, Obj]:
-    """Every object of a type, by id."""
+def _list(client: GraphClient, object_type: ObjectType, progress: ProgressFn | None) -> list[Obj]:
+    return [raw for page in _pages(client, object_type, progress) for raw in page]
+
+
+PageFn = Callable[[dict[str, Obj]], None]
+
+
+def fetch_type(client: GraphClient, object_type: ObjectType, progress: ProgressFn | None = None,
+               on_page: PageFn | None = None) -> dict[str, Obj]:
+    """Every object of a type, by id. on_page is handed the canonical objects of each page as it comes,
+    where a page holds all of its objects' relationships (expanded), so that what is done with them
+    overlaps the reading of the next pages; else it is not called."""
     if object_type.singleton:
         return _canonical_all(client, object_type, [client.get(object_type.collection)])
-    return _canonical_all(client, object_type, _list(client, object_type, progress))
+    if any(r.fetch != "expand" for r in object_type.relationships):
+        return _canonical_all(client, object_type, _list(client, object_type, progress))
+    objects: dict[str, Obj] = {}
+    for page in _pages(client, object_type, progress, ahead=True):
+        found = _canonical_all(client, object_type, page)
+        objects.update(found)
+        if on_page:
+            on_page(found)
+    return objects
 
 
-def fetch_type_from_now(client: GraphClient, object_type: ObjectType, progress: ProgressFn | None = None
-                        ) -> tuple[dict[str, Obj], str]:
+def fetch_type_from_now(client: GraphClient, object_type: ObjectType, progress: ProgressFn | None = None,
+                        on_page: PageFn | None = None) -> tuple[dict[str, Obj], str]:
     """Every object of a delta type, and a deltaLink to read what changes from here on.
 
     Where delta tracks a many-valued relationship (group members), one initial delta round, read
@@ -109,7 +129,7 @@ def fetch_type_from_now(client: GraphClient, object_type: ObjectType, progress: 
     made during the read shows up again next time, which is harmless, where missing it would not be."""
     if not any(r.many and r.delta_tracked for r in object_type.relationships):
         link = start_delta(client, object_type)
-        return fetch_type(client, object_type, progress), link
+        return fetch_type(client, object_type, progress, on_page), link
     with ThreadPoolExecutor(2) as pool:
         listing = pool.submit(_list, client, object_type, progress)
         initial = pool.submit(read_delta, client, f"{object_type.collection}/delta", _delta_query(object_type))

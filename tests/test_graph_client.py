@@ -155,6 +155,18 @@ def test_consistency_level_is_sent_on_every_page(sim: Simulator) -> None:
     assert len(pages) > 2 and sum(len(p) for p in pages) == everyone
 
 
+def test_pages_read_ahead_come_in_order_and_a_failure_reaches_the_callers_thread(sim: Simulator) -> None:
+    client = _client(sim, Sleeps(), max_attempts=1)
+    query = {"$select": "id", "$top": "20"}
+    assert list(client.iter_pages_ahead("users", query)) == list(client.iter_pages("users", query))
+
+    sim.settings.fault_status, sim.settings.fault_path = 400, "users"
+    pages = client.iter_pages_ahead("users", query)
+    with pytest.raises(GraphError) as failure:
+        next(pages)
+    assert failure.value.status == 400
+
+
 def test_empty_pages_with_a_next_link_are_followed(sim: Simulator) -> None:
     client = _client(sim, Sleeps())
     everyone = _list_users(client)

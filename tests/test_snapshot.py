@@ -66,6 +66,43 @@ def test_a_change_in_the_tenant_gives_a_commit_touching_only_that_file(repo: Bac
     assert "jobTitle: Chief Bean Counter" in (repo.root / changed[0]).read_text()
 
 
+def test_new_folders_and_changed_files_in_old_ones_land_in_the_working_tree_as_committed(
+        repo: BackupRepo, admin: Admin) -> None:
+    take_snapshot(repo, ("users",))
+    user = admin.users("Finance")[0]
+    admin.call("PATCH", f"users/{user['id']}", json={"jobTitle": "Chief Bean Counter"})
+
+    take_snapshot(repo)
+
+    listing = (line.split(" ")[2].split("\t")[::-1] for line in repo.git.git.ls_tree("-r", "HEAD").splitlines())
+    tree = {path: blob for path, blob in listing if "/" in path}
+    blobs = repo.read_blobs(list(tree.values()))
+    assert _files(repo.root) == {path: blobs[blob] for path, blob in tree.items()}
+    assert "jobTitle: Chief Bean Counter" in (repo.root / "users" / f"{user['id']}.yaml").read_text()
+    assert list((repo.root / "groups").glob("*.yaml"))
+    # The index knows every file as it is on disk: git has nothing to re-read, and nothing shows as changed.
+    assert repo.git.git.diff_files("--name-only") == ""
+    assert repo.git.git.status("--porcelain") == ""
+    assert not list((Path(repo.git.git_dir) / "entragit").glob("worktree-*"))
+
+
+def test_an_edited_file_in_a_snapshot_folder_stops_the_snapshot_and_stays_as_it_is(
+        repo: BackupRepo, admin: Admin) -> None:
+    run("snapshot", "--repo", str(repo.root))
+    head = repo.git.head.commit.hexsha
+    edited = next((repo.root / "groups").glob("*.yaml"))
+    edited.write_text(edited.read_text() + "note: mine\n")
+    admin.call("PATCH", f"users/{admin.users('Finance')[0]['id']}", json={"jobTitle": "Chief Bean Counter"})
+
+    result = run("snapshot", "--repo", str(repo.root), ok=False)
+
+    assert result.exit_code == 1
+    assert "uncommitted changes" in result.output and f"groups/{edited.name}" in result.output
+    assert repo.git.head.commit.hexsha == head
+    assert edited.read_text().endswith("note: mine\n")
+    assert repo.git.git.status("--porcelain") == f" M groups/{edited.name}"
+
+
 def test_two_simulators_with_one_seed_snapshot_to_identical_trees(repo: BackupRepo, tmp_path: Path) -> None:
     take_snapshot(repo)
     with Simulator(seed=42, size="small", state_dir=str(tmp_path / "twin")) as twin:

@@ -47,6 +47,10 @@ class SimClock:
         if seconds > 0:
             time.sleep(seconds * self._time_scale())
 
+    def after(self, started: float, seconds: float) -> float:
+        """The time.monotonic() value `seconds` of simulated time after `started` (another such value)."""
+        return started + seconds * self._time_scale()
+
     def advance(self, seconds: float) -> None:
         """Jump forward without waiting, so tests can let windows refill or tokens expire instantly.
 

@@ -115,6 +115,8 @@ class GraphResponse:
     headers: dict[str, str] = field(default_factory=dict)
     # A plain-text body instead of JSON (/users/$count).
     text: str | None = None
+    # The time.monotonic() value before which the answer is not sent: Graph's latency (gateway.py).
+    due: float = 0.0
 
 
 Handler = Callable[[GraphRequest, list[str]], GraphResponse]

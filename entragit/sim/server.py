@@ -9,6 +9,7 @@ import logging
 import socket
 import ssl
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
@@ -78,6 +79,10 @@ class SimServer(ThreadingHTTPServer):
                 pass
 
 
+def _json_bytes(body: dict[str, Any] | None) -> bytes | None:
+    return None if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # Headers and body go out in two writes; with Nagle on, delayed ACKs add ~40 ms to every response.
@@ -127,10 +132,13 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self._cut = request.cut
         headers = {**envelope, "Cache-Control": "no-cache", "OData-Version": "4.0", **response.headers}
+        payload: bytes | None
         if response.text is not None:
-            self._send_raw(response.status, response.text.encode("utf-8"), TEXT_CONTENT_TYPE, headers)
-            return
-        self._send(response.status, response.body, GRAPH_CONTENT_TYPE, headers)
+            payload, content_type = response.text.encode("utf-8"), TEXT_CONTENT_TYPE
+        else:
+            payload, content_type = _json_bytes(response.body), GRAPH_CONTENT_TYPE
+        time.sleep(max(0.0, response.due - time.monotonic()))
+        self._send_raw(response.status, payload, content_type, headers)
 
     def _login(self, path: str, body: bytes, envelope: dict[str, str]) -> None:
         authority = self.server.authority
@@ -159,8 +167,7 @@ class _Handler(BaseHTTPRequestHandler):
         return unquote(user.replace("+", " ")), unquote(password.replace("+", " "))
 
     def _send(self, status: int, body: dict[str, Any] | None, content_type: str, headers: dict[str, str]) -> None:
-        payload = None if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        self._send_raw(status, payload, content_type, headers)
+        self._send_raw(status, _json_bytes(body), content_type, headers)
 
     def _send_raw(self, status: int, payload: bytes | None, content_type: str, headers: dict[str, str]) -> None:
         if self._cut:

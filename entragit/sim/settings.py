@@ -15,7 +15,7 @@ Every switch can be set from Python (`sim.settings.name = value`) or from text, 
 | throttle_retry_after | bool | true | RU and write 429s carry Retry-After ([UNCONFIRMED] §10); CA 429s never do |
 | ru_quota | int or none | none | resource units per 10 s per app+tenant; none: by tenant size, S 3500 / M 5000 / L 8000 |
 | write_quota | int or none | none | writes per 150 s per app+tenant; none: 3000 |
-| latency_base | float | 0.0 | delay of every Graph response, in seconds |
+| latency_base | float | 0.0 | time every Graph response takes at least (the simulator's own work included), in seconds |
 | latency_per_item | float | 0.0 | further delay per item returned (list entries, entities, batch items' entries) |
 | fault_status | int | 0 | answer selected requests with this status (429, 503, 504, ...) instead of handling them; 0: off |
 | fault_retry_after | float or none | none | Retry-After on those answers; none: no header |
