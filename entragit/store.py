@@ -410,8 +410,11 @@ class _FileWriter:
             if self._archive is None:
                 self.root.mkdir(parents=True, exist_ok=True)
                 # -m: no time stamps from the archive; files get the time they are made, as a checkout's do.
-                self._process = subprocess.Popen(["tar", "-x", "-m", "--no-same-owner", "-f", "-", "-C", str(self.root)],
-                                                 stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+                try:
+                    self._process = subprocess.Popen(["tar", "-x", "-m", "--no-same-owner", "-f", "-", "-C",
+                                                      str(self.root)], stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+                except FileNotFoundError:
+                    raise StoreError("a first snapshot writes its files with tar, which is not on the PATH") from None
                 self._archive = tarfile.open(fileobj=self._process.stdin, mode="w|", format=tarfile.PAX_FORMAT)
             for path, data in files.items():
                 entry = tarfile.TarInfo(path)
