@@ -44,10 +44,13 @@ import multiprocessing
 import resource
 import sys
 import tempfile
+import threading
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+
+import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -91,13 +94,54 @@ def _cpu_seconds() -> tuple[float, float]:
                  for usage in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
+class _Waiting:
+    """Wall time during which at least one of the client's requests is out, the answer not yet read, or
+    the client holds back as Graph's limits say it must (Retry-After, Conditional Access's 1 request a
+    second): the rest of the wall time is spent on local work alone, with nothing asked of the simulator."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._out = 0
+        self._since = 0.0
+        self.seconds = 0.0
+        send = requests.Session.send
+
+        def timed(session: requests.Session, request: Any, **kwargs: Any) -> Any:
+            self._change(+1)
+            try:
+                return send(session, request, **kwargs)
+            finally:
+                self._change(-1)
+
+        requests.Session.send = timed  # type: ignore[method-assign]
+
+    def sleep(self, seconds: float) -> None:
+        self._change(+1)
+        try:
+            time.sleep(seconds)
+        finally:
+            self._change(-1)
+
+    def _change(self, step: int) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if self._out:
+                self.seconds += now - self._since
+            self._out += step
+            self._since = now
+
+
+WAITING = _Waiting()
+
+
 def _measure(label: str, pipe: Connection, tenant: dict[str, Any], run: Any) -> dict[str, Any]:
     pipe.send(("stats", None))
     pipe.recv()  # resets the counters
-    started, (own, git) = time.monotonic(), _cpu_seconds()
+    started, (own, git), waited = time.monotonic(), _cpu_seconds(), WAITING.seconds
     result = run()
     own_after, git_after = _cpu_seconds()
     wall, local, git_work = time.monotonic() - started, own_after - own + git_after - git, git_after - git
+    alone = wall - (WAITING.seconds - waited)
     pipe.send(("stats", None))
     stats = pipe.recv()
     chain = -(-tenant["users"] // EXPANDED_PAGE) if label == "full" else 1
@@ -107,6 +151,7 @@ def _measure(label: str, pipe: Connection, tenant: dict[str, Any], run: Any) -> 
         "graph_requests": stats["requests"], "resource_units": stats["resource_units"],
         "throttled": stats["throttled"], "files_changed": result.changed_files,
         "local_work_s": round(local, 2), "of_which_git_s": round(git_work, 2), "local_share": round(local / wall, 3),
+        "not_waiting_s": round(alone, 2), "not_waiting_share": round(alone / wall, 3),
         "floor_s": round(floor, 2), "ratio_to_floor": round(wall / floor, 2),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "busiest_paths": sorted(stats["per_path"].items(), key=lambda kv: -kv[1])[:5],
@@ -132,7 +177,7 @@ def main() -> None:
         repo = init_repo(work / "backup", Config(tenant_id=tenant["info"]["tenant_id"],
                                                  client_id=tenant["info"]["client_id"],
                                                  simulator=str(work / "sim.json")))
-        client = graph_client(repo.config.connection())
+        client = graph_client(repo.config.connection(), sleep=WAITING.sleep)
         rows = [_measure("full", pipe, tenant, lambda: take_snapshot(repo, client=client, full=True))]
         print(json.dumps(rows[-1]), flush=True)
         pipe.send(("change", int(tenant["users"] * args.changed)))
