@@ -135,6 +135,9 @@ class Plan:
     """Snapshot id -> live id of objects created by an earlier apply; the plan was made through it."""
     fingerprints: dict[str, str] = field(default_factory=dict)
     """"type/id" -> fingerprint() of the live object the plan was computed against."""
+    holdings: dict[str, str] = field(default_factory=dict)
+    """"type/id/holder type.relationship" -> holding_fingerprint() of what held the object then: a group
+    that gained a selected user since is noticed, though the plan never read that group."""
 
     @property
     def object_count(self) -> int:
@@ -146,6 +149,35 @@ def fingerprint(obj: Obj | None) -> str:
     if obj is None:
         return "absent"
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def holding_key(member_type: str, member_id: str, holder_type: str, relationship: str) -> str:
+    return f"{member_type}/{member_id}/{holder_type}.{relationship}"
+
+
+def holding_fingerprint(holder_ids: Collection[str]) -> str:
+    return hashlib.sha256(json.dumps(sorted(holder_ids)).encode()).hexdigest()[:20]
+
+
+# Who held what at a commit never changes, and indexing it means reading every holder's links once: a plan
+# and its verifying re-plan share the index. Keyed by (git directory, commit, holder type, relationship).
+_HELD_AT: dict[tuple[str, str, str, str], dict[str, set[str]]] = {}
+_HELD_AT_KEPT = 8
+
+
+def _held_at(repo: BackupRepo, commit: str, holder_type: ObjectType, rel: Relationship) -> dict[str, set[str]]:
+    """member id -> the holders whose files at the commit list it under rel (ids as in the files)."""
+    key = (str(repo.git.git_dir), commit, holder_type.name, rel.name)
+    if key not in _HELD_AT:
+        index: dict[str, set[str]] = {}
+        # The links the snapshot of that commit left, when it is the newest; else every holder's file.
+        for holder_id, members in repo.untracked_links(commit, holder_type, rel.name).items():
+            for member_id in members:
+                index.setdefault(member_id, set()).add(holder_id)
+        while len(_HELD_AT) >= _HELD_AT_KEPT:
+            del _HELD_AT[next(iter(_HELD_AT))]
+        _HELD_AT[key] = index
+    return _HELD_AT[key]
 
 
 @dataclass(frozen=True)
@@ -273,8 +305,9 @@ class _Planner:
         """Ids of the objects this plan makes again; planned before anything that names them (restore order)."""
         self._snapshot_cache: dict[str, dict[str, Obj]] = {}
         self._live_cache: dict[tuple[str, str], Obj | None] = {}
+        self._holder_cache: dict[tuple[str, str], Obj | None] = {}
         self._holders: dict[tuple[str, str, str], set[str]] = {}
-        self._snapshot_holders: dict[tuple[str, str], dict[str, set[str]]] = {}
+        self.holdings: dict[str, str] = {}
         self.names = Names(repo, [commit])
 
     def snapshot_of(self, object_type: ObjectType) -> dict[str, Obj]:
@@ -304,6 +337,24 @@ class _Planner:
             for object_id, obj in fetch_objects(self.client, object_type, missing).items():
                 self._live_cache[(object_type.name, object_id)] = obj
         return {i: self._live_cache[(object_type.name, i)] for i in ids}
+
+    def holders_now(self, holder_type: ObjectType, ids: list[str]) -> dict[str, Obj | None]:
+        """Objects that hold a restored one (its groups), as they are now but without their own links: a
+        group of 50,000 members is not read whole to add one back."""
+        missing = [i for i in ids if (holder_type.name, i) not in self._live_cache
+                   and (holder_type.name, i) not in self._holder_cache]
+        if missing:
+            params = {"$select": ",".join(holder_type.select)} if holder_type.select else None
+            answers = self.client.get_many([BatchItem("GET", holder_type.item_path(i), params) for i in missing])
+            for holder_id, answer in zip(missing, answers):
+                if isinstance(answer, GraphError):
+                    if not answer.not_found:
+                        raise answer
+                    self._holder_cache[(holder_type.name, holder_id)] = None
+                else:
+                    self._holder_cache[(holder_type.name, holder_id)] = canonical(holder_type, answer)
+        return {i: self._live_cache.get((holder_type.name, i), self._holder_cache.get((holder_type.name, i)))
+                for i in ids}
 
     def binned(self, object_type: ObjectType, ids: list[str]) -> dict[str, Obj]:
         """The objects among ids that wait in the type's recycle bin, as the bin shows them."""
@@ -523,43 +574,42 @@ class _Planner:
             for holder_type, rel in sharing:
                 for member_id, held_by in found[holder_type.name].items():
                     self._holders[(holder_type.name, rel.name, member_id)] = held_by
+                    key = holding_key(member_type.name, member_id, holder_type.name, rel.name)
+                    self.holdings[key] = holding_fingerprint(held_by)
 
     def read_changed_holders(self, member_type: ObjectType, member_ids: list[str]) -> None:
         """Read, in batches, every holder whose links to these members differ from the snapshot, before
         planning the members one by one."""
         for holder_type, rel in self._reverse_links(member_type):
-            in_snapshot = self._held_in_snapshot(holder_type, rel)
             changed: set[str] = set()
             for member_id in member_ids:
-                changed |= in_snapshot.get(member_id, set()) ^ self._holders[(holder_type.name, rel.name, member_id)]
-            self.live_of(holder_type, sorted(changed))
+                changed |= (self._held_in_snapshot(holder_type, rel, member_id)
+                            ^ self._holders[(holder_type.name, rel.name, member_id)])
+            self.holders_now(holder_type, sorted(changed))
 
-    def _held_in_snapshot(self, holder_type: ObjectType, rel: Relationship) -> dict[str, set[str]]:
-        """member id -> the holders whose files list it under rel, indexed once per relationship."""
-        key = (holder_type.name, rel.name)
-        if key not in self._snapshot_holders:
-            index: dict[str, set[str]] = {}
-            for holder_id, obj in self.snapshot_of(holder_type).items():
-                for member_id in obj.get(rel.name, []):
-                    index.setdefault(member_id, set()).add(holder_id)
-            self._snapshot_holders[key] = index
-        return self._snapshot_holders[key]
+    def _held_in_snapshot(self, holder_type: ObjectType, rel: Relationship, member_id: str) -> set[str]:
+        """The holders whose files at the commit list the member under rel (ids as they are now)."""
+        held = _held_at(self.repo, self.commit, holder_type, rel).get(self._snapshot_ids.get(member_id, member_id), ())
+        return {self.id_map.get(i, i) for i in held}
 
     def _plan_reverse(self, member_type: ObjectType, member_id: str, member_name: str | None) -> None:
         """Restoring X also restores the links to X recorded in other objects' files (X's memberships)."""
         for holder_type, rel in self._reverse_links(member_type):
-            in_snapshot = self._held_in_snapshot(holder_type, rel).get(member_id, set())
+            in_snapshot = self._held_in_snapshot(holder_type, rel, member_id)
             # Nothing holds an object that is not in the tenant (deleted, about to come back).
             now = self._holders.get((holder_type.name, rel.name, member_id), set())
             changed = sorted(in_snapshot ^ now)
-            live = self.live_of(holder_type, changed)
+            live = self.holders_now(holder_type, changed)
+            # The holder's file is consulted only when it has been read anyway: whether the directory
+            # computes its links is judged on the holder as it is now, not by parsing every holder file.
+            read = self._snapshot_cache.get(holder_type.name, {})
             for holder_id in changed:
                 holder_live = live[holder_id]
                 if holder_live is None:
                     continue  # the holder itself is gone; restoring it is its own selection
                 kind = "add-ref" if holder_id in in_snapshot else "remove-ref"
                 self._link(holder_type, holder_id, holder_live.get(holder_type.display_key), rel, member_id,
-                           kind, self.snapshot_of(holder_type).get(holder_id), holder_live)
+                           kind, read.get(holder_id), holder_live)
 
     def _name_of(self, object_id: str) -> str | None:
         found = self.names(object_id)
@@ -807,7 +857,7 @@ def plan_restore(repo: BackupRepo, client: GraphClient, at: str, type_names: tup
     fingerprints = {f"{type_name}/{object_id}": fingerprint(obj)
                     for (type_name, object_id), obj in planner._live_cache.items()}
     return Plan(at, commit, {t.name: ids_ for t, ids_ in selected.items()}, attributes, steps, planner.blocked,
-                type_names, ids, options, id_map, fingerprints)
+                type_names, ids, options, id_map, fingerprints, planner.holdings)
 
 
 def _already_done(step: Step, error: GraphError) -> bool:

@@ -348,13 +348,21 @@ class BackupRepo:
     def untracked_links(self, commit: str, object_type: ObjectType, relationship: str) -> dict[str, list[str]]:
         """Every object's links under one relationship at a commit (a full id): from the cache a snapshot
         left for that commit, else from the files themselves."""
+        cached = self.links_at(commit, object_type, relationship)
+        if cached is not None:
+            return cached
+        return {i: obj.get(relationship, []) for i, obj in self.read_objects(commit, object_type).items()}
+
+    def links_at(self, commit: str, object_type: ObjectType, relationship: str) -> dict[str, list[str]] | None:
+        """Every object's links under one relationship at a commit (a full id), when the last snapshot
+        left them for that very commit; None otherwise (an older commit: only its files know)."""
         try:
             cached = json.loads(self._links_file(object_type, relationship).read_text())
         except (FileNotFoundError, ValueError):
-            cached = None
+            return None
         if isinstance(cached, dict) and cached.get("commit") == commit and isinstance(cached.get("links"), dict):
             return cached["links"]  # type: ignore[no-any-return]
-        return {i: obj.get(relationship, []) for i, obj in self.read_objects(commit, object_type).items()}
+        return None
 
     def save_untracked_links(self, commit: str, object_type: ObjectType, relationship: str,
                              links: dict[str, list[str]]) -> None:

@@ -51,6 +51,29 @@ def test_plan_lists_dynamic_membership_as_not_restorable_and_it_follows_the_attr
     assert member_id in admin.members(dynamic["id"])
 
 
+def _ref(object_id: str) -> dict[str, str]:
+    return {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{object_id}"}
+
+
+def test_memberships_are_restored_as_of_an_older_snapshot_and_as_of_the_newest_incremental_one(
+        repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
+    user = admin.users("Support")[0]
+    group = admin.group("Marketing Team")
+    assert user["id"] not in admin.members(group["id"])
+    older = _snapshot(repo)
+    admin.call("POST", f"groups/{group['id']}/members/$ref", json=_ref(user["id"]))
+    newest = _snapshot(repo)
+    admin.call("DELETE", f"groups/{group['id']}/members/{user['id']}/$ref")
+
+    # The newest snapshot read the group incrementally: who held the user comes from what it recorded.
+    [added] = plan_restore(repo, client, newest, ids=(user["id"],)).steps
+    assert (added.kind, added.id) == ("add-ref", group["id"])
+    admin.call("POST", f"groups/{group['id']}/members/$ref", json=_ref(user["id"]))
+    # An older commit than the newest snapshot: only its files know.
+    [removed] = plan_restore(repo, client, older, ids=(user["id"],)).steps
+    assert (removed.kind, removed.id) == ("remove-ref", group["id"])
+
+
 def test_attribute_filter_restores_only_that_attribute(repo: BackupRepo, admin: Admin) -> None:
     good = _snapshot(repo)
     user = admin.users("Engineering")[0]
