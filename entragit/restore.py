@@ -36,7 +36,7 @@ _LINK_STAGE = {"disable": 0, "reset": 1, "patch": 1, "remove-credential": 1, "se
                "remove-ref": 3, "delete-ref": 3}
 # What a patch row says a property was, where a restore from the bin may have reset it.
 AS_RESTORED = "(as the restore leaves it)"
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def stage_of(kind: str, object_type: ObjectType) -> int:
@@ -696,7 +696,7 @@ class _Planner:
             for path, types in object_type.references.items():
                 value = _get_path(step.body, path.split("."))
                 for ref in value if isinstance(value, list) else [value]:
-                    if isinstance(ref, str) and _GUID.match(ref) and ref not in coming:
+                    if isinstance(ref, str) and _GUID.fullmatch(ref) and ref not in coming:
                         wanted[(key, ref)] = (step, path, types)
         unresolved = self._absent({ref for _, ref in wanted}, {t for _, _, types in wanted.values() for t in types})
         for (key, ref), (step, path, _types) in wanted.items():
@@ -879,10 +879,44 @@ def current_key(step: Step, id_map: dict[str, str]) -> StepKey:
     return (method, rewrite(path, id_map), rewrite(which, id_map))
 
 
-def _send(client: GraphClient, steps: list[Step], created: dict[str, str]) -> list[Outcome]:
-    items = [BatchItem(s.method, rewrite(s.path, created), body=rewrite(s.body, created)) for s in steps]
+_RIDING_KINDS = frozenset({"patch", "reset", "remove-credential", "add-ref", "set-ref"})
+
+
+def riders(steps: list[Step]) -> dict[StepKey, list[Step]]:
+    """Steps that go out with an earlier step on the same object, tied to it by dependsOn, instead of
+    waiting for their own stage: a write on an object restored from a recycle bin (it keeps its id, so
+    no answer is needed to name it) that names no other object coming back, and the PATCH that removes
+    what a disable step just disabled. leader's key -> its riders, at most a $batch's worth."""
+    restored = {s.id: s for s in steps if s.kind == "restore"}
+    coming = {s.id for s in steps if s.kind in ("restore", "create")}
+    disabled = {(s.type, s.id): s for s in steps if s.kind == "disable"}
+    found: dict[StepKey, list[Step]] = {}
+    for step in steps:
+        leader = disabled.get((step.type, step.id)) if step.kind == "patch" else None
+        if leader is None and step.kind in _RIDING_KINDS:
+            named = set(_GUID.findall(f"{step.path} {json.dumps(step.body)}")) & coming
+            leader = restored.get(next(iter(named))) if len(named) == 1 else None
+        if leader is None or leader.stage >= step.stage:
+            continue
+        riding = found.setdefault(leader.key, [])
+        if len(riding) < BATCH_LIMIT - 1:
+            riding.append(step)
+    return found
+
+
+def _send(client: GraphClient, steps: list[Step], created: dict[str, str],
+          riding: dict[StepKey, list[Step]]) -> list[Outcome]:
+    """Each step in $batch requests, its riders in the same request after it (dependsOn)."""
+    sent: list[Step] = []
+    items: list[BatchItem] = []
+    for step in steps:
+        leader = len(items)
+        for index, each in enumerate([step, *riding.get(step.key, [])]):
+            sent.append(each)
+            items.append(BatchItem(each.method, rewrite(each.path, created), body=rewrite(each.body, created),
+                                   after=leader if index else None))
     outcomes = []
-    for step, item, answer in zip(steps, items, client.batch(items)):
+    for step, item, answer in zip(sent, items, client.batch(items)):
         error = answer.error(item) if answer.status >= 400 else None
         if error is not None and _already_done(step, error):
             error = None
@@ -909,17 +943,20 @@ def apply_plan(repo: BackupRepo, client: GraphClient, plan: Plan,
     created = dict(created or {})
     not_created: set[str] = set()
     todo = [s for s in plan.steps if s.key not in skip]
+    riding = riders(todo)
+    taken = {r.key for rs in riding.values() for r in rs}
     for stage in sorted({s.stage for s in todo}):
         steps: list[Step] = []
-        for step in (s for s in todo if s.stage == stage):
+        for step in (s for s in todo if s.stage == stage and s.key not in taken):
             blocker = _depends_on_failure(step, not_created)
             if blocker is None:
                 steps.append(step)
-            else:
-                failed.append((step, GraphError(step.method, step.path, 0, "DependencyFailed",
+                continue
+            for each in [step, *riding.get(step.key, [])]:
+                failed.append((each, GraphError(each.method, each.path, 0, "DependencyFailed",
                                                 f"not sent: {blocker} could not be brought back")))
         for start in range(0, len(steps), WRITE_SLICE):
-            outcomes = _send(client, steps[start:start + WRITE_SLICE], created)
+            outcomes = _send(client, steps[start:start + WRITE_SLICE], created, riding)
             if on_batch:
                 on_batch(outcomes)
             for outcome in outcomes:

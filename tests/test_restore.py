@@ -5,7 +5,8 @@ from typing import Any
 from entragit.demo import _bulk_mistake
 from entragit.graph import GraphClient
 from entragit.sim import Simulator
-from entragit.restore import RestoreOptions, apply_plan, plan_restore
+from entragit.journal import Journal
+from entragit.restore import Outcome, RestoreOptions, apply_plan, plan_restore
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run
 
@@ -209,6 +210,40 @@ def test_a_deleted_user_comes_back_from_the_recycle_bin_with_its_id_memberships_
     assert f"RESTORE users/{user['id']}" in output and "Verified" in output
     after = admin.get(f"users/{user['id']}", **{"$select": "id,userPrincipalName,jobTitle", "$expand": "manager"})
     assert (after["userPrincipalName"], after["manager"]["id"]) == (before["userPrincipalName"], before["manager"]["id"])
+    assert {g["id"] for g in admin.get(f"users/{user['id']}/memberOf")["value"]} == groups
+
+
+def test_writes_on_a_user_back_from_the_bin_ride_with_its_restore_and_fail_with_it_as_not_done(
+        repo: BackupRepo, client: GraphClient, admin: Admin, sim: Simulator) -> None:
+    good = _snapshot(repo)
+    user = next(u for u in admin.users("Finance") if u["jobTitle"] == "Accountant")
+    groups = {g["id"] for g in admin.get(f"users/{user['id']}/memberOf")["value"]}
+    admin.call("DELETE", f"users/{user['id']}")
+    plan = plan_restore(repo, client, good, ids=(user["id"],))
+    assert {s.kind for s in plan.steps} >= {"restore", "set-ref", "add-ref"}
+    journal = Journal(str(repo.git.git_dir), "test", repo.config.tenant_id)
+    journal.start(plan)
+    heard: list[list[Outcome]] = []
+
+    def record(outcomes: list[Outcome]) -> None:
+        heard.append(outcomes)
+        journal.outcomes(outcomes)
+
+    sim.settings.fault_status, sim.settings.fault_count = 500, 1
+    sim.settings.fault_path = f"directory/deletedItems/{user['id']}/restore"
+    first = apply_plan(repo, client, plan, on_batch=record, sleep=lambda _: None)
+
+    # One round: every write on the user went in the restore's $batch, and Graph ran none of them.
+    [outcomes] = heard
+    assert {(o.step.kind, o.status) for o in outcomes if o.step.kind != "restore"} <= {
+        ("set-ref", 424), ("add-ref", 424), ("patch", 424)}
+    assert len(outcomes) == len(plan.steps) and len(first.failed) == len(plan.steps)
+    progress = journal.read()
+    assert progress is not None and progress.succeeded == set()
+
+    again = apply_plan(repo, client, plan, skip=progress.succeeded, sleep=lambda _: None)
+
+    assert not again.failed and again.residue.steps == []
     assert {g["id"] for g in admin.get(f"users/{user['id']}/memberOf")["value"]} == groups
 
 
