@@ -860,6 +860,27 @@ def plan_restore(repo: BackupRepo, client: GraphClient, at: str, type_names: tup
                 type_names, ids, options, id_map, fingerprints, planner.holdings)
 
 
+def found_again(client: GraphClient, plan: Plan, uncertain: Collection[StepKey]) -> dict[str, str]:
+    """Objects an interrupted run asked Graph to create without hearing its answer, found in the tenant
+    by what tells them apart (old id -> the id Graph gave): made again, they would exist twice."""
+    found: dict[str, str] = {}
+    for step in plan.steps:
+        object_type = REGISTRY[step.type]
+        if step.kind != "create" or step.key not in uncertain or not object_type.found_again_by:
+            continue
+        values = [(step.body or {}).get(p) for p in object_type.found_again_by]
+        if not all(isinstance(v, str) for v in values):
+            continue
+        quoted = [str(v).replace("'", "''") for v in values]
+        query = " and ".join(f"{p} eq '{q}'" for p, q in zip(object_type.found_again_by, quoted))
+        hits = [str(obj[object_type.key]) for obj in
+                client.iter_collection(object_type.collection, {"$filter": query, "$select": object_type.key})]
+        # Two or more: which one is ours cannot be told, and it is made again as if never sent.
+        if len(hits) == 1:
+            found[step.id] = hits[0]
+    return found
+
+
 def _already_done(step: Step, error: GraphError) -> bool:
     """A link write that fails because the link is already as wanted: a re-run after an interruption, or
     a link a recycle-bin restore brought back with its object."""
@@ -928,13 +949,14 @@ def apply_plan(repo: BackupRepo, client: GraphClient, plan: Plan,
                progress: Callable[[int, int], None] | None = None, *,
                created: dict[str, str] | None = None, skip: Collection[StepKey] = (),
                on_batch: Callable[[list[Outcome]], None] | None = None,
+               on_send: Callable[[list[Step]], None] | None = None,
                sleep: Callable[[float], None] = time.sleep) -> ApplyResult:
     """Write every step of a plan, stage by stage, then verify: plan again against the same snapshot;
     what remains is residue.
 
     The steps of a stage are independent of each other and go out in $batch requests, WRITE_SLICE at a
-    time; on_batch hears every slice's outcomes as soon as Graph answered them, before anything else is
-    sent. Before a slice is sent, the ids Graph gave the objects created so far replace the old ids in
+    time; on_send hears each slice just before it goes out, on_batch its outcomes as soon as Graph
+    answered them, before anything else is sent. Before a slice is sent, the ids Graph gave the objects created so far replace the old ids in
     its paths and bodies; a step that names an object whose creation failed is not sent.
     A resumed run passes what the interrupted one did: skip, the keys of the steps it wrote, and
     created, the ids it learned (old -> new), so that it rewrites as the first run would have."""
@@ -956,6 +978,8 @@ def apply_plan(repo: BackupRepo, client: GraphClient, plan: Plan,
                 failed.append((each, GraphError(each.method, each.path, 0, "DependencyFailed",
                                                 f"not sent: {blocker} could not be brought back")))
         for start in range(0, len(steps), WRITE_SLICE):
+            if on_send:
+                on_send(steps[start:start + WRITE_SLICE])
             outcomes = _send(client, steps[start:start + WRITE_SLICE], created, riding)
             if on_batch:
                 on_batch(outcomes)

@@ -136,3 +136,28 @@ def test_killed_restore_that_recreated_a_group_resumes_with_its_new_id(
     creations = [key for key in switch.written if key[0] == "POST" and key[1].strip("/") == "groups"]
     assert len(creations) == 1 and switch.written[creations[0]] == 1
     assert admin.members(made["id"]) == members
+
+
+def test_a_creation_whose_answer_the_kill_lost_is_found_again_not_made_twice(
+        sim: Simulator, repo: BackupRepo, admin: Admin) -> None:
+    run("snapshot", "--repo", str(repo.root))
+    good = repo.resolve("HEAD")
+    group = admin.group("Marketing Team")
+    members = admin.members(group["id"])
+    admin.call("DELETE", f"groups/{group['id']}")
+    admin.call("DELETE", f"directory/deletedItems/{group['id']}")
+    # The kill comes as the creation arrives: Graph makes the group, the run never hears its new id.
+    switch = KillSwitch(sim, "write", 1)
+    command = ["restore", "--repo", str(repo.root), "--at", good, "--id", group["id"], "--yes"]
+
+    killed = switch.run(*command)
+    switch.phase = "none"
+    resumed = switch.run(*command)
+
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    creations = [key for key in switch.written if key[0] == "POST" and key[1].strip("/") == "groups"]
+    assert len(creations) == 1 and switch.written[creations[0]] == 1
+    [made] = [g for g in admin.get("groups", **{"$filter": "displayName eq 'Marketing Team'"})["value"]]
+    assert f"it created {made['id']} in place of {group['id']}" in resumed.stdout
+    assert admin.members(made["id"]) == members
