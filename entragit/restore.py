@@ -912,6 +912,8 @@ def riders(steps: list[Step]) -> dict[StepKey, list[Step]]:
     coming = {s.id for s in steps if s.kind in ("restore", "create")}
     disabled = {(s.type, s.id): s for s in steps if s.kind == "disable"}
     found: dict[StepKey, list[Step]] = {}
+    if not restored and not disabled:
+        return found
     for step in steps:
         leader = disabled.get((step.type, step.id)) if step.kind == "patch" else None
         if leader is None and step.kind in _RIDING_KINDS:
@@ -955,9 +957,10 @@ def apply_plan(repo: BackupRepo, client: GraphClient, plan: Plan,
     what remains is residue.
 
     The steps of a stage are independent of each other and go out in $batch requests, WRITE_SLICE at a
-    time; on_send hears each slice just before it goes out, on_batch its outcomes as soon as Graph
-    answered them, before anything else is sent. Before a slice is sent, the ids Graph gave the objects created so far replace the old ids in
-    its paths and bodies; a step that names an object whose creation failed is not sent.
+    time, each with its riders (see riders()); on_send hears each slice just before it goes out, on_batch
+    its outcomes as soon as Graph answered them, before anything else is sent. Before a slice is sent,
+    the ids Graph gave the objects created so far replace the old ids in its paths and bodies; a step
+    that names an object whose creation failed is not sent.
     A resumed run passes what the interrupted one did: skip, the keys of the steps it wrote, and
     created, the ids it learned (old -> new), so that it rewrites as the first run would have."""
     done: list[Step] = []
