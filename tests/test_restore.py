@@ -75,6 +75,21 @@ def test_memberships_are_restored_as_of_an_older_snapshot_and_as_of_the_newest_i
     assert (removed.kind, removed.id) == ("remove-ref", group["id"])
 
 
+def test_memberships_are_restored_as_of_an_older_snapshot_whose_groups_the_newest_kept_as_they_were(
+        repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
+    user = admin.users("Support")[0]
+    group = next(g for g in admin.get(f"users/{user['id']}/memberOf")["value"] if "groupTypes" in g
+                 and "DynamicMembership" not in g["groupTypes"])
+    older = _snapshot(repo)
+    admin.call("PATCH", f"users/{user['id']}", json={"jobTitle": "Changed"})
+    _snapshot(repo)
+    admin.call("DELETE", f"groups/{group['id']}/members/{user['id']}/$ref")
+
+    plan = plan_restore(repo, client, older, ids=(user["id"],))
+
+    assert sorted((s.kind, s.id) for s in plan.steps) == [("add-ref", group["id"]), ("patch", user["id"])]
+
+
 def test_attribute_filter_restores_only_that_attribute(repo: BackupRepo, admin: Admin) -> None:
     good = _snapshot(repo)
     user = admin.users("Engineering")[0]
