@@ -28,8 +28,6 @@ plan (and the verifying re-plan, ~18 s) is mostly Graph reads: each user, its me
 ownedObjects. Before that (same day, same machine): large plan 81.6 s, writes + verify 442 s (1.26).
 """
 
-"""
-
 from __future__ import annotations
 
 import argparse
