@@ -969,10 +969,12 @@ def apply_plan(repo: BackupRepo, client: GraphClient, plan: Plan,
     not_created: set[str] = set()
     todo = [s for s in plan.steps if s.key not in skip]
     riding = riders(todo)
-    taken = {r.key for rs in riding.values() for r in rs}
+    leader_of = {r.key: leader for leader, rs in riding.items() for r in rs}
+    requeued: set[StepKey] = set()
+    done_keys: set[StepKey] = set()
     for stage in sorted({s.stage for s in todo}):
         steps: list[Step] = []
-        for step in (s for s in todo if s.stage == stage and s.key not in taken):
+        for step in (s for s in todo if s.stage == stage and (s.key not in leader_of or s.key in requeued)):
             blocker = _depends_on_failure(step, not_created)
             if blocker is None:
                 steps.append(step)
@@ -989,7 +991,11 @@ def apply_plan(repo: BackupRepo, client: GraphClient, plan: Plan,
             for outcome in outcomes:
                 if outcome.error is None:
                     done.append(outcome.step)
+                    done_keys.add(outcome.step.key)
                     created.update(outcome.created)
+                elif outcome.status == 424 and leader_of.get(outcome.step.key) in done_keys:
+                    # A rider before it in the sequential batch failed, not its object: it goes in its own stage.
+                    requeued.add(outcome.step.key)
                 else:
                     failed.append((outcome.step, outcome.error))
                     if outcome.step.kind in ("restore", "create"):
