@@ -151,6 +151,22 @@ def test_chained_items_share_a_batch_and_are_retried_together_when_the_first_was
     assert (sim.stats.batches, sim.stats.faults) == (2, 1)
 
 
+def test_a_chain_goes_in_a_batch_of_its_own_since_graph_refuses_half_sequential_ones(sim: Simulator,
+                                                                                     admin: Admin) -> None:
+    first, second = admin.users("Support")[:2]
+    sim.stats.reset()
+    items = [BatchItem("PATCH", f"users/{first['id']}", body={"jobTitle": "One"}),
+             BatchItem("GET", f"users/{second['id']}", {"$select": "id"}),
+             BatchItem("PATCH", f"users/{first['id']}", body={"jobTitle": "Two"}, after=0),
+             BatchItem("GET", f"users/{first['id']}", {"$select": "id"})]
+
+    answers = _client(sim, Sleeps()).batch(items)
+
+    assert [a.status for a in answers] == [204, 200, 204, 200]
+    assert sim.stats.batches == 2  # the chain [0, 2], then the independent [1, 3]
+    assert admin.get(f"users/{first['id']}", **{"$select": "jobTitle"})["jobTitle"] == "Two"
+
+
 def test_a_batch_item_that_fails_for_good_surfaces_graphs_error(sim: Simulator) -> None:
     missing = "00000000-0000-0000-0000-000000000001"
     [answer] = _client(sim, Sleeps()).get_many([BatchItem("GET", f"users/{missing}")])
