@@ -25,7 +25,7 @@ from entragit.live import fetch_objects
 from entragit.planfile import moved_objects, read_plan
 from entragit.registry import REGISTRY, ObjectType, resolve_types
 from entragit.restore import (ApplyResult, Blocked, Plan, RestoreOptions, StepKey, apply_plan, current_key,
-                              plan_restore, replan)
+                              found_again, plan_restore, replan)
 from entragit.snapshot import take_snapshot
 from entragit.store import BackupRepo, split_path
 
@@ -150,6 +150,7 @@ def prepare(repo: BackupRepo, client: GraphClient, request: Mapping[str, object]
     progress = journal.read()
     if progress is not None:
         plan = progress.plan
+        progress.created.update(found_again(client, plan, progress.sent - progress.succeeded))
         # A step whose answer the interruption lost may have been written or not: re-reading the tenant
         # tells, so a write Graph already made is not made twice.
         # Objects it created are read under their new ids, so a step is looked for as a plan made through
@@ -208,7 +209,7 @@ def execute(repo: BackupRepo, client: GraphClient, prepared: Prepared,
         commit, branch = before["commit"] or "", before["branch"]
     created = prepared.resumed.created if prepared.resumed else None
     result = apply_plan(repo, client, prepared.plan, progress, created=created, skip=prepared.skip,
-                        on_batch=journal.outcomes, sleep=sleep)
+                        on_batch=journal.outcomes, on_send=journal.sending, sleep=sleep)
     result.residue = guard_plan(result.residue, client, repo.config.restore)
     journal.finish()
     return RunResult(result, commit, branch, prepared.resumed is not None)

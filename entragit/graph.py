@@ -96,6 +96,11 @@ class BatchItem:
     params: dict[str, str] | None = None
     body: JSON | None = None
     headers: dict[str, str] | None = None
+    after: int | None = None
+    """Index, among the items given to the same batch(), of an earlier item this one must follow. Items so
+    chained go in a $batch of their own, each naming the one before it in dependsOn: Graph runs an item
+    only once the one it names succeeded, answers 424 otherwise (reference §3), and refuses a batch that
+    is neither wholly sequential nor wholly parallel."""
 
     def relative_url(self) -> str:
         query = f"?{urlencode(self.params, safe='$,()=')}" if self.params else ""
@@ -342,18 +347,17 @@ class GraphClient:
         pending = list(range(len(items)))
         waited = 0.0
         for attempt in range(self._retry.max_attempts):
-            # Items under a paced path (Conditional Access: 1 request/s per tenant) go one to a batch, each
-            # in its own slot: Graph counts every item, so twenty in one batch would be nineteen refusals.
-            paced = {i for i in pending if self._lane(self.url(items[i].path))}
-            free = [i for i in pending if i not in paced]
-            chunks = [[i] for i in sorted(paced)] + [free[start:start + BATCH_LIMIT]
-                                                     for start in range(0, len(free), BATCH_LIMIT)]
             # A few batches in flight hide the round trips; more would only spend the throttling budget
             # faster than it refills.
             with ThreadPoolExecutor(BATCH_WORKERS) as pool:
-                for chunk_answers in pool.map(lambda chunk: self._send_batch(items, chunk), chunks):
-                    answers.update(chunk_answers)
-            retry = [i for i in pending if answers[i].status in _RETRY_STATUSES]
+                for task_answers in pool.map(lambda task: self._send_in_turn(items, task), self._tasks(items, pending)):
+                    answers.update(task_answers)
+            retry_set: set[int] = set()
+            for chain in self._chains(items, pending):
+                for i in chain:  # a 424 after a throttled item of its chain goes again with it
+                    if answers[i].status in _RETRY_STATUSES or (answers[i].status == 424 and retry_set & set(chain)):
+                        retry_set.add(i)
+            retry = [i for i in pending if i in retry_set]
             if not retry:
                 break
             if any(answers[i].status == 429 and items[i].method in _WRITE_METHODS for i in retry):
@@ -368,11 +372,63 @@ class GraphClient:
             pending = retry
         return [answers[i] for i in range(len(items))]
 
+    @staticmethod
+    def _chains(items: list[BatchItem], pending: list[int]) -> list[list[int]]:
+        """The pending items grouped by `after` (a lone item is a chain of one), each in request order."""
+        waiting = set(pending)
+        chains: dict[int, list[int]] = {}
+        head_of: dict[int, int] = {}
+        for i in pending:  # ascending: an item comes after the one it follows
+            lead = items[i].after
+            head = head_of[lead] if lead is not None and lead in waiting else i
+            head_of[i] = head
+            chains.setdefault(head, []).append(i)
+        return list(chains.values())
+
+    def _tasks(self, items: list[BatchItem], pending: list[int]) -> list[list[list[int]]]:
+        """The pending items as tasks, each a list of $batch requests sent one after another.
+
+        A chain is a $batch of its own. Items under a paced path (Conditional Access: 1 request/s per
+        tenant) go one to a batch, each in its own slot: Graph counts every item, so twenty in one batch
+        would be nineteen refusals; a chain of them is one task whose batches go in turn."""
+        tasks: list[list[list[int]]] = []
+        chunk: list[int] = []
+        for chain in self._chains(items, pending):
+            if len(chain) > BATCH_LIMIT:
+                raise ValueError(f"{len(chain)} requests chained by dependsOn: a $batch holds {BATCH_LIMIT}")
+            if any(self._lane(self.url(items[i].path)) for i in chain):
+                tasks.append([[i] for i in chain])
+            elif len(chain) > 1:
+                tasks.append([chain])
+            else:
+                if len(chunk) == BATCH_LIMIT:
+                    tasks.append([chunk])
+                    chunk = []
+                chunk += chain
+        if chunk:
+            tasks.append([chunk])
+        return tasks
+
+    def _send_in_turn(self, items: list[BatchItem], task: list[list[int]]) -> dict[int, BatchAnswer]:
+        answers: dict[int, BatchAnswer] = {}
+        for indexes in task:
+            failed = next((i for i, answer in answers.items() if answer.status >= 400), None)
+            if failed is not None:
+                # What Graph answers an item of a sequential batch once one before it failed.
+                body = {"error": {"code": "FailedDependency", "message": f"request {failed} before it failed"}}
+                answers.update({i: BatchAnswer(424, {}, body) for i in indexes})
+                continue
+            answers.update(self._send_batch(items, indexes))
+        return answers
+
     def _send_batch(self, items: list[BatchItem], indexes: list[int]) -> dict[int, BatchAnswer]:
-        requests_ = []
+        requests_: list[JSON] = []
         for index in indexes:
             item = items[index]
             entry: JSON = {"id": str(index), "method": item.method, "url": item.relative_url()}
+            if item.after is not None and item.after in indexes:
+                # Wholly sequential: a batch that also held independent items would be refused.
+                entry["dependsOn"] = [str(requests_[-1]["id"])]
             headers = dict(item.headers or {})
             if item.body is not None:
                 entry["body"] = item.body

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from entragit.config import Guardrails
@@ -21,6 +22,7 @@ GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"
 _POLICIES = REGISTRY["conditionalAccessPolicies"]
 _ASSIGNMENTS = REGISTRY["roleAssignments"]
 _USERS = REGISTRY["users"]
+_GROUPS = REGISTRY["groups"]
 
 
 def _overlaps(path: str, protected: str) -> bool:
@@ -140,37 +142,85 @@ def _enabled_policies_after(plan: Plan, client: GraphClient) -> tuple[list[str],
     return before, [names[i] for i, s in state.items() if s == "enabled"]
 
 
-def _global_admins_after(plan: Plan, client: GraphClient) -> tuple[set[str], set[str]]:
-    """Enabled principals holding Global Administrator now, and those the plan leaves holding it."""
-    assignments = {a["id"]: a["principalId"] for a in client.iter_collection(_ASSIGNMENTS.collection)
-                   if a.get("roleDefinitionId") == GLOBAL_ADMINISTRATOR}
-    enabled: dict[str, bool] = {}
-    for principal in set(assignments.values()):
+class _AdminHolders:
+    """Who can act as Global Administrator through each principal assigned the role: the user itself, the
+    members of a (role-assignable) group; a service principal signs no one in."""
+
+    def __init__(self, client: GraphClient) -> None:
+        self.client = client
+        self.through: dict[str, set[str]] = {}
+        self.enabled: dict[str, bool] = {}
+
+    def user_enabled(self, user_id: str) -> bool | None:
+        """Whether a user may sign in; None when the id is no user."""
+        if user_id not in self.enabled:
+            try:
+                found = self.client.get(_USERS.item_path(user_id), {"$select": "id,accountEnabled"})
+            except GraphError as error:
+                if not error.not_found:
+                    raise
+                return None
+            self.enabled[user_id] = found.get("accountEnabled", True) is not False
+        return self.enabled[user_id]
+
+    def learn(self, principal: str) -> None:
+        if principal in self.through:
+            return
+        if self.user_enabled(principal) is not None:
+            self.through[principal] = {principal}
+            return
         try:
-            enabled[principal] = client.get(_USERS.item_path(principal), {"$select": "id,accountEnabled"}
-                                            ).get("accountEnabled", True) is not False
+            members = [m["id"] for m in self.client.iter_collection(f"{_GROUPS.item_path(principal)}/members",
+                                                                    {"$select": "id"})]
         except GraphError as error:
             if not error.not_found:
                 raise
-            enabled[principal] = True  # a group or service principal: not disabled by a user PATCH
-    before = {p for p in assignments.values() if enabled[p]}
+            members = []  # a service principal
+        self.through[principal] = {m for m in members if self.user_enabled(m) is not None}
+
+    def users(self, principals: Iterable[str]) -> set[str]:
+        return {u for p in principals for u in self.through[p] if self.enabled.get(u, True)}
+
+
+def _global_admins_after(plan: Plan, client: GraphClient) -> tuple[set[str], set[str]]:
+    """Enabled users holding Global Administrator now, and those the plan leaves holding it.
+
+    Holding means an active assignment, to the user or to a group the user is a member of. An eligible
+    (PIM) one does not count: activating it takes someone who can still sign in and approve; nor does a
+    service principal's, which no one can sign in with to undo a mistake."""
+    assignments = {a["id"]: a["principalId"] for a in client.iter_collection(_ASSIGNMENTS.collection)
+                   if a.get("roleDefinitionId") == GLOBAL_ADMINISTRATOR}
+    holders = _AdminHolders(client)
+    for principal in set(assignments.values()):
+        holders.learn(principal)
+    before = holders.users(assignments.values())
     for step in plan.steps:
         if step.type == _ASSIGNMENTS.name and step.kind == "delete":
             assignments.pop(step.id, None)
         elif (step.type == _ASSIGNMENTS.name and step.kind == "create" and step.body
               and step.body.get("roleDefinitionId") == GLOBAL_ADMINISTRATOR):
-            assignments[f"new:{step.id}"] = str(step.body.get("principalId"))
-            enabled.setdefault(str(step.body.get("principalId")), True)
-        elif step.type == _USERS.name and step.kind == "delete":
-            enabled[step.id] = False
-        elif step.type == _USERS.name and step.body and step.body.get("accountEnabled") is False:
-            enabled[step.id] = False
-    return before, {p for p in assignments.values() if enabled.get(p, True)}
+            principal = str(step.body.get("principalId"))
+            holders.learn(principal)
+            assignments[f"new:{step.id}"] = principal
+        elif step.type == _USERS.name and (step.kind == "delete" or (step.body or {}).get("accountEnabled") is False):
+            holders.enabled[step.id] = False
+        elif step.type == _GROUPS.name and step.id in holders.through:
+            if step.kind == "delete":
+                holders.through[step.id] = set()
+            elif step.member is not None and step.member[0] == "members":
+                member = step.member[1]
+                if step.kind == "remove-ref":
+                    holders.through[step.id].discard(member)
+                elif step.kind == "add-ref" and holders.user_enabled(member) is not None:
+                    holders.through[step.id].add(member)
+    return before, holders.users(assignments.values())
 
 
 def _may_remove_an_admin(plan: Plan) -> bool:
-    return any(step.type == _ASSIGNMENTS.name or (step.type == _USERS.name and (
-        step.kind == "delete" or (step.body or {}).get("accountEnabled") is False)) for step in plan.steps)
+    return any(step.type == _ASSIGNMENTS.name
+               or (step.type == _USERS.name and (step.kind == "delete" or (step.body or {}).get("accountEnabled") is False))
+               or (step.type == _GROUPS.name and step.kind in ("delete", "remove-ref"))
+               for step in plan.steps)
 
 
 def refusals(plan: Plan, client: GraphClient, max_writes: int) -> list[str]:

@@ -3,7 +3,7 @@ included) resumes it without repeating a write Graph already confirmed.
 
 One file per run in the backup repository's git directory, .git/entragit/journal/<key>.jsonl, named by
 a hash of what the command asked for. Each line is one JSON record, flushed to disk (fsync) before the
-run goes on: the plan as approved, the snapshot taken before writing, the steps about to be sent, and
+run goes on: the plan as approved, the snapshot taken before writing, the creations about to be sent, and
 each step's outcome as soon as its $batch answered, with the id Graph gave whatever it created. The file
 is removed when the run completes. A line cut short by a kill is ignored.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from entragit.planfile import dump_plan, load_plan
-from entragit.restore import Outcome, Plan, StepKey
+from entragit.restore import Outcome, Plan, Step, StepKey
 
 SCHEMA = "entragit/journal/1"
 
@@ -43,6 +43,8 @@ class Progress:
     succeeded: set[StepKey] = field(default_factory=set)
     created: dict[str, str] = field(default_factory=dict)
     """Old id (and appId) -> what Graph called the object a step created."""
+    sent: set[StepKey] = field(default_factory=set)
+    """Creations that went out; those without an outcome may exist with an id the run never heard."""
 
 
 class Journal:
@@ -68,6 +70,8 @@ class Journal:
         for record in records[1:]:
             if record.get("record") == "snapshot":
                 progress.snapshot = {"commit": record.get("commit"), "branch": record.get("branch")}
+            elif record.get("record") == "sending":
+                progress.sent.update(_step_key(key) for key in record.get("steps", []))
             elif record.get("record") == "outcome" and record.get("ok"):
                 progress.succeeded.add(_step_key(record["step"]))
                 progress.created.update(record.get("created") or {})
@@ -89,6 +93,13 @@ class Journal:
 
     def snapshot(self, commit: str | None, branch: str | None) -> None:
         self._append([{"record": "snapshot", "commit": commit, "branch": branch}])
+
+    def sending(self, steps: list[Step]) -> None:
+        """Before a slice goes out, the creations in it: an answer lost to a kill leaves an object whose
+        id only a search can tell (restore.found_again)."""
+        creations = [list(step.key) for step in steps if step.kind == "create"]
+        if creations:
+            self._append([{"record": "sending", "steps": creations}])
 
     def outcomes(self, outcomes: list[Outcome]) -> None:
         records = []

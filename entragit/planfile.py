@@ -16,9 +16,9 @@ from typing import Any
 
 from entragit.errors import PlanError
 from entragit.graph import GraphClient
-from entragit.live import fetch_objects
-from entragit.registry import REGISTRY
-from entragit.restore import Plan, fingerprint
+from entragit.live import fetch_objects, holders
+from entragit.registry import REGISTRY, ObjectType
+from entragit.restore import Plan, fingerprint, holding_fingerprint, holding_key
 
 SCHEMA = "entragit/plan/1"
 
@@ -116,4 +116,31 @@ def moved_objects(client: GraphClient, plan: Plan) -> list[str]:
             key = f"{type_name}/{object_id}"
             if fingerprint(obj) != plan.fingerprints[key]:
                 moved.append(key)
-    return sorted(moved)
+    return sorted(set(moved) | _moved_holdings(client, plan))
+
+
+def _moved_holdings(client: GraphClient, plan: Plan) -> set[str]:
+    """"type/id" of every object whose holders (the groups of a user) are not those the plan saw."""
+    # (member type, reverse path) -> member ids, and which holder relationships each read answers
+    wanted: dict[tuple[ObjectType, str], dict[str, set[tuple[ObjectType, str]]]] = {}
+    for key in plan.holdings:
+        member_type_name, member_id, holder = (key.split("/") + ["", ""])[:3]
+        holder_type_name, _, rel_name = holder.partition(".")
+        if member_type_name not in REGISTRY or holder_type_name not in REGISTRY:
+            raise PlanError(f"the plan names an unknown object type in {key!r}")
+        holder_type = REGISTRY[holder_type_name]
+        rel = next((r for r in holder_type.relationships if r.name == rel_name and r.reverse_path), None)
+        if rel is None or rel.reverse_path is None:
+            raise PlanError(f"the plan names an unknown relationship in {key!r}")
+        by_member = wanted.setdefault((REGISTRY[member_type_name], rel.reverse_path), {})
+        by_member.setdefault(member_id, set()).add((holder_type, rel.name))
+    moved: set[str] = set()
+    for (member_type, path), by_member in wanted.items():
+        holder_types = sorted({t for pairs in by_member.values() for t, _ in pairs}, key=lambda t: t.name)
+        found = holders(client, member_type, sorted(by_member), path, holder_types)
+        for member_id, held in by_member.items():
+            for holder_type, rel_name in held:
+                key = holding_key(member_type.name, member_id, holder_type.name, rel_name)
+                if holding_fingerprint(found[holder_type.name][member_id]) != plan.holdings[key]:
+                    moved.add(f"{member_type.name}/{member_id}")
+    return moved

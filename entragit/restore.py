@@ -36,7 +36,7 @@ _LINK_STAGE = {"disable": 0, "reset": 1, "patch": 1, "remove-credential": 1, "se
                "remove-ref": 3, "delete-ref": 3}
 # What a patch row says a property was, where a restore from the bin may have reset it.
 AS_RESTORED = "(as the restore leaves it)"
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def stage_of(kind: str, object_type: ObjectType) -> int:
@@ -135,6 +135,9 @@ class Plan:
     """Snapshot id -> live id of objects created by an earlier apply; the plan was made through it."""
     fingerprints: dict[str, str] = field(default_factory=dict)
     """"type/id" -> fingerprint() of the live object the plan was computed against."""
+    holdings: dict[str, str] = field(default_factory=dict)
+    """"type/id/holder type.relationship" -> holding_fingerprint() of what held the object then: a group
+    that gained a selected user since is noticed, though the plan never read that group."""
 
     @property
     def object_count(self) -> int:
@@ -146,6 +149,35 @@ def fingerprint(obj: Obj | None) -> str:
     if obj is None:
         return "absent"
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def holding_key(member_type: str, member_id: str, holder_type: str, relationship: str) -> str:
+    return f"{member_type}/{member_id}/{holder_type}.{relationship}"
+
+
+def holding_fingerprint(holder_ids: Collection[str]) -> str:
+    return hashlib.sha256(json.dumps(sorted(holder_ids)).encode()).hexdigest()[:20]
+
+
+# Who held what at a commit never changes, and indexing it means reading every holder's links once: a plan
+# and its verifying re-plan share the index. Keyed by (git directory, commit, holder type, relationship).
+_HELD_AT: dict[tuple[str, str, str, str], dict[str, set[str]]] = {}
+_HELD_AT_KEPT = 8
+
+
+def _held_at(repo: BackupRepo, commit: str, holder_type: ObjectType, rel: Relationship) -> dict[str, set[str]]:
+    """member id -> the holders whose files at the commit list it under rel (ids as in the files)."""
+    key = (str(repo.git.git_dir), commit, holder_type.name, rel.name)
+    if key not in _HELD_AT:
+        index: dict[str, set[str]] = {}
+        # The links the snapshot of that commit left, when it is the newest; else every holder's file.
+        for holder_id, members in repo.untracked_links(commit, holder_type, rel.name).items():
+            for member_id in members:
+                index.setdefault(member_id, set()).add(holder_id)
+        while len(_HELD_AT) >= _HELD_AT_KEPT:
+            del _HELD_AT[next(iter(_HELD_AT))]
+        _HELD_AT[key] = index
+    return _HELD_AT[key]
 
 
 @dataclass(frozen=True)
@@ -273,8 +305,9 @@ class _Planner:
         """Ids of the objects this plan makes again; planned before anything that names them (restore order)."""
         self._snapshot_cache: dict[str, dict[str, Obj]] = {}
         self._live_cache: dict[tuple[str, str], Obj | None] = {}
+        self._holder_cache: dict[tuple[str, str], Obj | None] = {}
         self._holders: dict[tuple[str, str, str], set[str]] = {}
-        self._snapshot_holders: dict[tuple[str, str], dict[str, set[str]]] = {}
+        self.holdings: dict[str, str] = {}
         self.names = Names(repo, [commit])
 
     def snapshot_of(self, object_type: ObjectType) -> dict[str, Obj]:
@@ -304,6 +337,24 @@ class _Planner:
             for object_id, obj in fetch_objects(self.client, object_type, missing).items():
                 self._live_cache[(object_type.name, object_id)] = obj
         return {i: self._live_cache[(object_type.name, i)] for i in ids}
+
+    def holders_now(self, holder_type: ObjectType, ids: list[str]) -> dict[str, Obj | None]:
+        """Objects that hold a restored one (its groups), as they are now but without their own links: a
+        group of 50,000 members is not read whole to add one back."""
+        missing = [i for i in ids if (holder_type.name, i) not in self._live_cache
+                   and (holder_type.name, i) not in self._holder_cache]
+        if missing:
+            params = {"$select": ",".join(holder_type.select)} if holder_type.select else None
+            answers = self.client.get_many([BatchItem("GET", holder_type.item_path(i), params) for i in missing])
+            for holder_id, answer in zip(missing, answers):
+                if isinstance(answer, GraphError):
+                    if not answer.not_found:
+                        raise answer
+                    self._holder_cache[(holder_type.name, holder_id)] = None
+                else:
+                    self._holder_cache[(holder_type.name, holder_id)] = canonical(holder_type, answer)
+        return {i: self._live_cache.get((holder_type.name, i), self._holder_cache.get((holder_type.name, i)))
+                for i in ids}
 
     def binned(self, object_type: ObjectType, ids: list[str]) -> dict[str, Obj]:
         """The objects among ids that wait in the type's recycle bin, as the bin shows them."""
@@ -523,43 +574,42 @@ class _Planner:
             for holder_type, rel in sharing:
                 for member_id, held_by in found[holder_type.name].items():
                     self._holders[(holder_type.name, rel.name, member_id)] = held_by
+                    key = holding_key(member_type.name, member_id, holder_type.name, rel.name)
+                    self.holdings[key] = holding_fingerprint(held_by)
 
     def read_changed_holders(self, member_type: ObjectType, member_ids: list[str]) -> None:
         """Read, in batches, every holder whose links to these members differ from the snapshot, before
         planning the members one by one."""
         for holder_type, rel in self._reverse_links(member_type):
-            in_snapshot = self._held_in_snapshot(holder_type, rel)
             changed: set[str] = set()
             for member_id in member_ids:
-                changed |= in_snapshot.get(member_id, set()) ^ self._holders[(holder_type.name, rel.name, member_id)]
-            self.live_of(holder_type, sorted(changed))
+                changed |= (self._held_in_snapshot(holder_type, rel, member_id)
+                            ^ self._holders[(holder_type.name, rel.name, member_id)])
+            self.holders_now(holder_type, sorted(changed))
 
-    def _held_in_snapshot(self, holder_type: ObjectType, rel: Relationship) -> dict[str, set[str]]:
-        """member id -> the holders whose files list it under rel, indexed once per relationship."""
-        key = (holder_type.name, rel.name)
-        if key not in self._snapshot_holders:
-            index: dict[str, set[str]] = {}
-            for holder_id, obj in self.snapshot_of(holder_type).items():
-                for member_id in obj.get(rel.name, []):
-                    index.setdefault(member_id, set()).add(holder_id)
-            self._snapshot_holders[key] = index
-        return self._snapshot_holders[key]
+    def _held_in_snapshot(self, holder_type: ObjectType, rel: Relationship, member_id: str) -> set[str]:
+        """The holders whose files at the commit list the member under rel (ids as they are now)."""
+        held = _held_at(self.repo, self.commit, holder_type, rel).get(self._snapshot_ids.get(member_id, member_id), ())
+        return {self.id_map.get(i, i) for i in held}
 
     def _plan_reverse(self, member_type: ObjectType, member_id: str, member_name: str | None) -> None:
         """Restoring X also restores the links to X recorded in other objects' files (X's memberships)."""
         for holder_type, rel in self._reverse_links(member_type):
-            in_snapshot = self._held_in_snapshot(holder_type, rel).get(member_id, set())
+            in_snapshot = self._held_in_snapshot(holder_type, rel, member_id)
             # Nothing holds an object that is not in the tenant (deleted, about to come back).
             now = self._holders.get((holder_type.name, rel.name, member_id), set())
             changed = sorted(in_snapshot ^ now)
-            live = self.live_of(holder_type, changed)
+            live = self.holders_now(holder_type, changed)
+            # The holder's file is consulted only when it has been read anyway: whether the directory
+            # computes its links is judged on the holder as it is now, not by parsing every holder file.
+            read = self._snapshot_cache.get(holder_type.name, {})
             for holder_id in changed:
                 holder_live = live[holder_id]
                 if holder_live is None:
                     continue  # the holder itself is gone; restoring it is its own selection
                 kind = "add-ref" if holder_id in in_snapshot else "remove-ref"
                 self._link(holder_type, holder_id, holder_live.get(holder_type.display_key), rel, member_id,
-                           kind, self.snapshot_of(holder_type).get(holder_id), holder_live)
+                           kind, read.get(holder_id), holder_live)
 
     def _name_of(self, object_id: str) -> str | None:
         found = self.names(object_id)
@@ -646,7 +696,7 @@ class _Planner:
             for path, types in object_type.references.items():
                 value = _get_path(step.body, path.split("."))
                 for ref in value if isinstance(value, list) else [value]:
-                    if isinstance(ref, str) and _GUID.match(ref) and ref not in coming:
+                    if isinstance(ref, str) and _GUID.fullmatch(ref) and ref not in coming:
                         wanted[(key, ref)] = (step, path, types)
         unresolved = self._absent({ref for _, ref in wanted}, {t for _, _, types in wanted.values() for t in types})
         for (key, ref), (step, path, _types) in wanted.items():
@@ -807,7 +857,28 @@ def plan_restore(repo: BackupRepo, client: GraphClient, at: str, type_names: tup
     fingerprints = {f"{type_name}/{object_id}": fingerprint(obj)
                     for (type_name, object_id), obj in planner._live_cache.items()}
     return Plan(at, commit, {t.name: ids_ for t, ids_ in selected.items()}, attributes, steps, planner.blocked,
-                type_names, ids, options, id_map, fingerprints)
+                type_names, ids, options, id_map, fingerprints, planner.holdings)
+
+
+def found_again(client: GraphClient, plan: Plan, uncertain: Collection[StepKey]) -> dict[str, str]:
+    """Objects an interrupted run asked Graph to create without hearing its answer, found in the tenant
+    by what tells them apart (old id -> the id Graph gave): made again, they would exist twice."""
+    found: dict[str, str] = {}
+    for step in plan.steps:
+        object_type = REGISTRY[step.type]
+        if step.kind != "create" or step.key not in uncertain or not object_type.found_again_by:
+            continue
+        values = [(step.body or {}).get(p) for p in object_type.found_again_by]
+        if not all(isinstance(v, str) for v in values):
+            continue
+        quoted = [str(v).replace("'", "''") for v in values]
+        query = " and ".join(f"{p} eq '{q}'" for p, q in zip(object_type.found_again_by, quoted))
+        hits = [str(obj[object_type.key]) for obj in
+                client.iter_collection(object_type.collection, {"$filter": query, "$select": object_type.key})]
+        # Two or more: which one is ours cannot be told, and it is made again as if never sent.
+        if len(hits) == 1:
+            found[step.id] = hits[0]
+    return found
 
 
 def _already_done(step: Step, error: GraphError) -> bool:
@@ -829,10 +900,46 @@ def current_key(step: Step, id_map: dict[str, str]) -> StepKey:
     return (method, rewrite(path, id_map), rewrite(which, id_map))
 
 
-def _send(client: GraphClient, steps: list[Step], created: dict[str, str]) -> list[Outcome]:
-    items = [BatchItem(s.method, rewrite(s.path, created), body=rewrite(s.body, created)) for s in steps]
+_RIDING_KINDS = frozenset({"patch", "reset", "remove-credential", "add-ref", "set-ref"})
+
+
+def riders(steps: list[Step]) -> dict[StepKey, list[Step]]:
+    """Steps that go out with an earlier step on the same object, tied to it by dependsOn, instead of
+    waiting for their own stage: a write on an object restored from a recycle bin (it keeps its id, so
+    no answer is needed to name it) that names no other object coming back, and the PATCH that removes
+    what a disable step just disabled. leader's key -> its riders, at most a $batch's worth."""
+    restored = {s.id: s for s in steps if s.kind == "restore"}
+    coming = {s.id for s in steps if s.kind in ("restore", "create")}
+    disabled = {(s.type, s.id): s for s in steps if s.kind == "disable"}
+    found: dict[StepKey, list[Step]] = {}
+    if not restored and not disabled:
+        return found
+    for step in steps:
+        leader = disabled.get((step.type, step.id)) if step.kind == "patch" else None
+        if leader is None and step.kind in _RIDING_KINDS:
+            named = set(_GUID.findall(f"{step.path} {json.dumps(step.body)}")) & coming
+            leader = restored.get(next(iter(named))) if len(named) == 1 else None
+        if leader is None or leader.stage >= step.stage:
+            continue
+        riding = found.setdefault(leader.key, [])
+        if len(riding) < BATCH_LIMIT - 1:
+            riding.append(step)
+    return found
+
+
+def _send(client: GraphClient, steps: list[Step], created: dict[str, str],
+          riding: dict[StepKey, list[Step]]) -> list[Outcome]:
+    """Each step in $batch requests, its riders in the same request after it (dependsOn)."""
+    sent: list[Step] = []
+    items: list[BatchItem] = []
+    for step in steps:
+        leader = len(items)
+        for index, each in enumerate([step, *riding.get(step.key, [])]):
+            sent.append(each)
+            items.append(BatchItem(each.method, rewrite(each.path, created), body=rewrite(each.body, created),
+                                   after=leader if index else None))
     outcomes = []
-    for step, item, answer in zip(steps, items, client.batch(items)):
+    for step, item, answer in zip(sent, items, client.batch(items)):
         error = answer.error(item) if answer.status >= 400 else None
         if error is not None and _already_done(step, error):
             error = None
@@ -844,14 +951,16 @@ def apply_plan(repo: BackupRepo, client: GraphClient, plan: Plan,
                progress: Callable[[int, int], None] | None = None, *,
                created: dict[str, str] | None = None, skip: Collection[StepKey] = (),
                on_batch: Callable[[list[Outcome]], None] | None = None,
+               on_send: Callable[[list[Step]], None] | None = None,
                sleep: Callable[[float], None] = time.sleep) -> ApplyResult:
     """Write every step of a plan, stage by stage, then verify: plan again against the same snapshot;
     what remains is residue.
 
     The steps of a stage are independent of each other and go out in $batch requests, WRITE_SLICE at a
-    time; on_batch hears every slice's outcomes as soon as Graph answered them, before anything else is
-    sent. Before a slice is sent, the ids Graph gave the objects created so far replace the old ids in
-    its paths and bodies; a step that names an object whose creation failed is not sent.
+    time, each with its riders (see riders()); on_send hears each slice just before it goes out, on_batch
+    its outcomes as soon as Graph answered them, before anything else is sent. Before a slice is sent,
+    the ids Graph gave the objects created so far replace the old ids in its paths and bodies; a step
+    that names an object whose creation failed is not sent.
     A resumed run passes what the interrupted one did: skip, the keys of the steps it wrote, and
     created, the ids it learned (old -> new), so that it rewrites as the first run would have."""
     done: list[Step] = []
@@ -859,23 +968,34 @@ def apply_plan(repo: BackupRepo, client: GraphClient, plan: Plan,
     created = dict(created or {})
     not_created: set[str] = set()
     todo = [s for s in plan.steps if s.key not in skip]
+    riding = riders(todo)
+    leader_of = {r.key: leader for leader, rs in riding.items() for r in rs}
+    requeued: set[StepKey] = set()
+    done_keys: set[StepKey] = set()
     for stage in sorted({s.stage for s in todo}):
         steps: list[Step] = []
-        for step in (s for s in todo if s.stage == stage):
+        for step in (s for s in todo if s.stage == stage and (s.key not in leader_of or s.key in requeued)):
             blocker = _depends_on_failure(step, not_created)
             if blocker is None:
                 steps.append(step)
-            else:
-                failed.append((step, GraphError(step.method, step.path, 0, "DependencyFailed",
+                continue
+            for each in [step, *riding.get(step.key, [])]:
+                failed.append((each, GraphError(each.method, each.path, 0, "DependencyFailed",
                                                 f"not sent: {blocker} could not be brought back")))
         for start in range(0, len(steps), WRITE_SLICE):
-            outcomes = _send(client, steps[start:start + WRITE_SLICE], created)
+            if on_send:
+                on_send(steps[start:start + WRITE_SLICE])
+            outcomes = _send(client, steps[start:start + WRITE_SLICE], created, riding)
             if on_batch:
                 on_batch(outcomes)
             for outcome in outcomes:
                 if outcome.error is None:
                     done.append(outcome.step)
+                    done_keys.add(outcome.step.key)
                     created.update(outcome.created)
+                elif outcome.status == 424 and leader_of.get(outcome.step.key) in done_keys:
+                    # A rider before it in the sequential batch failed, not its object: it goes in its own stage.
+                    requeued.add(outcome.step.key)
                 else:
                     failed.append((outcome.step, outcome.error))
                     if outcome.step.kind in ("restore", "create"):

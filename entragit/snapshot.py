@@ -99,8 +99,9 @@ class TypeRead:
     link: str | None = None
     """The deltaLink to continue from once this read is committed."""
     note: str | None = None
-    untracked: dict[str, dict[str, list[str]]] | None = None
-    """For a delta type, every object's links that delta does not report (owners), as committed."""
+    links: dict[str, dict[str, list[str]]] | None = None
+    """Relationship -> every object's links as committed: the next incremental read compares those delta
+    does not report (owners) against them, and a restore learns from them who held an object."""
 
 
 def read_tenant(client: GraphClient, types: list[ObjectType], progress: ProgressFn | None = None
@@ -118,11 +119,13 @@ def _read_full(client: GraphClient, object_type: ObjectType, progress: ProgressF
     def stage_page(objects: dict[str, Obj]) -> None:
         stager.write(object_type, objects)
 
-    if not object_type.delta:
-        return TypeRead(Content(fetch_type(client, object_type, progress, stage_page)), "full", None, note)
-    objects, link = fetch_type_from_now(client, object_type, progress, stage_page)
-    untracked = {r.name: {i: obj.get(r.name, []) for i, obj in objects.items()} for r in _untracked(object_type)}
-    return TypeRead(Content(objects), "full", link, note, untracked)
+    link = None
+    if object_type.delta:
+        objects, link = fetch_type_from_now(client, object_type, progress, stage_page)
+    else:
+        objects = fetch_type(client, object_type, progress, stage_page)
+    links = {r.name: {i: obj.get(r.name, []) for i, obj in objects.items()} for r in object_type.relationships if r.many}
+    return TypeRead(Content(objects), "full", link, note, links)
 
 
 def _untracked(object_type: ObjectType) -> list[Relationship]:
@@ -142,7 +145,7 @@ def _read_incremental(repo: BackupRepo, client: GraphClient, object_type: Object
         raise DeltaUnusable(f"{len(unreadable)} changed object(s) could not be read back yet")
     objects = {i: obj for i, obj in fetched.items() if obj is not None}
     removed = changes.removed
-    untracked = {}
+    links = {}
     for rel in _untracked(object_type):
         # The last snapshot's links come from a cache beside the delta state, not from parsing every file.
         stored = repo.untracked_links(head, object_type, rel.name)
@@ -151,9 +154,15 @@ def _read_incremental(repo: BackupRepo, client: GraphClient, object_type: Object
         moved = [i for i in unchanged if sorted(stored[i]) != now[i]]
         for object_id, obj in repo.read_objects(head, object_type, moved).items():
             objects[object_id] = with_relation(objects.get(object_id, obj), rel.name, now[object_id])
-        untracked[rel.name] = {**now, **{i: obj.get(rel.name, []) for i, obj in fetched.items() if obj is not None}}
+        links[rel.name] = {**now, **{i: obj.get(rel.name, []) for i, obj in fetched.items() if obj is not None}}
+    for rel in object_type.relationships:
+        tracked = repo.links_at(head, object_type, rel.name) if rel.many and rel.delta_tracked else None
+        if tracked is not None:
+            # Delta named every object whose links moved, and those were read whole: the rest carry over.
+            links[rel.name] = {**{i: linked for i, linked in tracked.items() if i not in removed},
+                               **{i: obj.get(rel.name, []) for i, obj in objects.items()}}
     return TypeRead(Content(objects, complete=False, removed=frozenset(removed)), "delta", changes.link,
-                    untracked=untracked)
+                    links=links)
 
 
 def _read_type(repo: BackupRepo, client: GraphClient, object_type: ObjectType, head: str, full: bool,
@@ -242,5 +251,5 @@ def _save_links(repo: BackupRepo, reads: dict[ObjectType, TypeRead], commit: str
     for object_type, read in reads.items():
         if read.link:
             repo.save_delta_state(object_type, read.link, commit, delta_signature(object_type))
-        for name, links in (read.untracked or {}).items():
+        for name, links in (read.links or {}).items():
             repo.save_untracked_links(commit, object_type, name, links)

@@ -352,13 +352,32 @@ class BackupRepo:
     def untracked_links(self, commit: str, object_type: ObjectType, relationship: str) -> dict[str, list[str]]:
         """Every object's links under one relationship at a commit (a full id): from the cache a snapshot
         left for that commit, else from the files themselves."""
+        cached = self.links_at(commit, object_type, relationship)
+        if cached is not None:
+            return cached
+        return {i: obj.get(relationship, []) for i, obj in self.read_objects(commit, object_type).items()}
+
+    def links_at(self, commit: str, object_type: ObjectType, relationship: str) -> dict[str, list[str]] | None:
+        """Every object's links under one relationship at a commit (a full id), when the last snapshot
+        left them for a commit whose files of that type are the same; None otherwise (only the files know)."""
         try:
             cached = json.loads(self._links_file(object_type, relationship).read_text())
         except (FileNotFoundError, ValueError):
-            cached = None
-        if isinstance(cached, dict) and cached.get("commit") == commit and isinstance(cached.get("links"), dict):
+            return None
+        if not (isinstance(cached, dict) and isinstance(cached.get("links"), dict)):
+            return None
+        if cached.get("commit") == commit or self._same_folder(str(cached.get("commit")), commit, object_type):
             return cached["links"]  # type: ignore[no-any-return]
-        return {i: obj.get(relationship, []) for i, obj in self.read_objects(commit, object_type).items()}
+        return None
+
+    def _same_folder(self, commit_a: str, commit_b: str, object_type: ObjectType) -> bool:
+        """Whether two commits hold the same files of a type: git names a folder by its contents."""
+        try:
+            trees = self.git.git.rev_parse(f"{commit_a}:{object_type.name}", f"{commit_b}:{object_type.name}")
+        except git.GitCommandError:
+            return False  # a commit without that folder, or one no longer in the repository
+        first, _, second = str(trees).partition("\n")
+        return first == second
 
     def save_untracked_links(self, commit: str, object_type: ObjectType, relationship: str,
                              links: dict[str, list[str]]) -> None:

@@ -150,6 +150,26 @@ def test_saved_plan_is_refused_when_the_live_state_moved(repo: BackupRepo, admin
     assert _job(admin, user["id"]) == "Changed again"
 
 
+def test_saved_plan_is_refused_when_a_group_gained_a_selected_user_since(repo: BackupRepo, admin: Admin,
+                                                                         tmp_path: Path) -> None:
+    good = _snapshot(repo)
+    user = admin.users("Support")[0]
+    admin.call("PATCH", f"users/{user['id']}", json={"jobTitle": "Changed"})
+    saved = tmp_path / "plan.json"
+    run("restore", "--repo", str(repo.root), "--at", good, "--id", user["id"], "--plan", "-o", str(saved))
+    # A group the plan never had a reason to read: it held the user neither in the snapshot nor then.
+    group = admin.group("Marketing Team")
+    assert user["id"] not in admin.members(group["id"])
+    admin.call("POST", f"groups/{group['id']}/members/$ref",
+               json={"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{user['id']}"})
+
+    result = run("apply", "--repo", str(repo.root), "--plan-file", str(saved), "--yes", ok=False)
+
+    assert result.exit_code == 1 and "moved" in result.output and f"users/{user['id']}" in result.output
+    assert _job(admin, user["id"]) == "Changed"
+    assert user["id"] in admin.members(group["id"])
+
+
 def test_a_file_that_is_not_a_plan_is_refused(repo: BackupRepo, tmp_path: Path) -> None:
     saved = tmp_path / "plan.json"
     saved.write_text(json.dumps({"schema": "entragit/diff/1"}))

@@ -132,6 +132,41 @@ def test_batch_retries_only_the_items_that_were_throttled(sim: Simulator) -> Non
     assert (sim.stats.batches, sim.stats.faults, sim.stats.requests) == (3, 1, 30)
 
 
+def test_chained_items_share_a_batch_and_are_retried_together_when_the_first_was_throttled(sim: Simulator,
+                                                                                           admin: Admin) -> None:
+    user = admin.users("Support")[0]
+    titles = ["First", "Second", "Third"]
+    sim.settings.fault_status, sim.settings.fault_retry_after = 429, 1.0
+    sim.settings.fault_path, sim.settings.fault_count = f"users/{user['id']}", 1
+    sim.stats.reset()
+    sleeps = Sleeps()
+    items = [BatchItem("PATCH", f"users/{user['id']}", body={"jobTitle": t}, after=i - 1 if i else None)
+             for i, t in enumerate(titles)]
+
+    answers = _client(sim, sleeps).batch(items)
+
+    assert [a.status for a in answers] == [204, 204, 204] and sleeps == [1.0]
+    # The throttled first item failed the two after it (424); all three went again, in order.
+    assert admin.get(f"users/{user['id']}", **{"$select": "jobTitle"})["jobTitle"] == "Third"
+    assert (sim.stats.batches, sim.stats.faults) == (2, 1)
+
+
+def test_a_chain_goes_in_a_batch_of_its_own_since_graph_refuses_half_sequential_ones(sim: Simulator,
+                                                                                     admin: Admin) -> None:
+    first, second = admin.users("Support")[:2]
+    sim.stats.reset()
+    items = [BatchItem("PATCH", f"users/{first['id']}", body={"jobTitle": "One"}),
+             BatchItem("GET", f"users/{second['id']}", {"$select": "id"}),
+             BatchItem("PATCH", f"users/{first['id']}", body={"jobTitle": "Two"}, after=0),
+             BatchItem("GET", f"users/{first['id']}", {"$select": "id"})]
+
+    answers = _client(sim, Sleeps()).batch(items)
+
+    assert [a.status for a in answers] == [204, 200, 204, 200]
+    assert sim.stats.batches == 2  # the chain [0, 2], then the independent [1, 3]
+    assert admin.get(f"users/{first['id']}", **{"$select": "jobTitle"})["jobTitle"] == "Two"
+
+
 def test_a_batch_item_that_fails_for_good_surfaces_graphs_error(sim: Simulator) -> None:
     missing = "00000000-0000-0000-0000-000000000001"
     [answer] = _client(sim, Sleeps()).get_many([BatchItem("GET", f"users/{missing}")])

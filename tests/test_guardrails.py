@@ -156,6 +156,30 @@ def test_deleting_every_global_administrator_assignment_is_refused(repo: BackupR
     assert len(now) == len(assignments)
 
 
+def test_removing_the_last_member_of_the_group_that_holds_global_administrator_is_refused(
+        repo: BackupRepo, admin: Admin) -> None:
+    direct = [a for a in admin.get("roleManagement/directory/roleAssignments")["value"]
+              if a["roleDefinitionId"] == GLOBAL_ADMINISTRATOR]
+    group = admin.call("POST", "groups", json={"displayName": "Tenant admins", "mailEnabled": False,
+                                               "mailNickname": "tenantadmins", "securityEnabled": True,
+                                               "isAssignableToRole": True}).json()
+    admin.call("POST", "roleManagement/directory/roleAssignments",
+               json={"principalId": group["id"], "roleDefinitionId": GLOBAL_ADMINISTRATOR, "directoryScopeId": "/"})
+    empty_group = _snapshot(repo)
+    user = admin.users("Support")[0]
+    admin.call("POST", f"groups/{group['id']}/members/$ref",
+               json={"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{user['id']}"})
+    for assignment in direct:
+        admin.call("DELETE", f"roleManagement/directory/roleAssignments/{assignment['id']}")
+    # The group is assigned the role, but only its one member can sign in with it.
+
+    result = run("restore", "--repo", str(repo.root), "--at", empty_group, "--id", user["id"], "--yes", ok=False)
+
+    assert result.exit_code == 1 and "no enabled Global Administrator" in result.output
+    assert user["id"] in result.output
+    assert admin.members(group["id"]) == {user["id"]}
+
+
 def test_a_deleted_role_assignment_of_a_never_write_principal_is_not_made_again(repo: BackupRepo,
                                                                                 admin: Admin) -> None:
     good = _snapshot(repo)

@@ -5,7 +5,8 @@ from typing import Any
 from entragit.demo import _bulk_mistake
 from entragit.graph import GraphClient
 from entragit.sim import Simulator
-from entragit.restore import RestoreOptions, apply_plan, plan_restore
+from entragit.journal import Journal
+from entragit.restore import Outcome, RestoreOptions, apply_plan, plan_restore
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run
 
@@ -49,6 +50,44 @@ def test_plan_lists_dynamic_membership_as_not_restorable_and_it_follows_the_attr
     result = apply_plan(repo, client, plan)
     assert result.residue.steps == [] and result.residue.blocked == []
     assert member_id in admin.members(dynamic["id"])
+
+
+def _ref(object_id: str) -> dict[str, str]:
+    return {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{object_id}"}
+
+
+def test_memberships_are_restored_as_of_an_older_snapshot_and_as_of_the_newest_incremental_one(
+        repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
+    user = admin.users("Support")[0]
+    group = admin.group("Marketing Team")
+    assert user["id"] not in admin.members(group["id"])
+    older = _snapshot(repo)
+    admin.call("POST", f"groups/{group['id']}/members/$ref", json=_ref(user["id"]))
+    newest = _snapshot(repo)
+    admin.call("DELETE", f"groups/{group['id']}/members/{user['id']}/$ref")
+
+    # The newest snapshot read the group incrementally: who held the user comes from what it recorded.
+    [added] = plan_restore(repo, client, newest, ids=(user["id"],)).steps
+    assert (added.kind, added.id) == ("add-ref", group["id"])
+    admin.call("POST", f"groups/{group['id']}/members/$ref", json=_ref(user["id"]))
+    # An older commit than the newest snapshot: only its files know.
+    [removed] = plan_restore(repo, client, older, ids=(user["id"],)).steps
+    assert (removed.kind, removed.id) == ("remove-ref", group["id"])
+
+
+def test_memberships_are_restored_as_of_an_older_snapshot_whose_groups_the_newest_kept_as_they_were(
+        repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
+    user = admin.users("Support")[0]
+    group = next(g for g in admin.get(f"users/{user['id']}/memberOf")["value"] if "groupTypes" in g
+                 and "DynamicMembership" not in g["groupTypes"])
+    older = _snapshot(repo)
+    admin.call("PATCH", f"users/{user['id']}", json={"jobTitle": "Changed"})
+    _snapshot(repo)
+    admin.call("DELETE", f"groups/{group['id']}/members/{user['id']}/$ref")
+
+    plan = plan_restore(repo, client, older, ids=(user["id"],))
+
+    assert sorted((s.kind, s.id) for s in plan.steps) == [("add-ref", group["id"]), ("patch", user["id"])]
 
 
 def test_attribute_filter_restores_only_that_attribute(repo: BackupRepo, admin: Admin) -> None:
@@ -186,6 +225,40 @@ def test_a_deleted_user_comes_back_from_the_recycle_bin_with_its_id_memberships_
     assert f"RESTORE users/{user['id']}" in output and "Verified" in output
     after = admin.get(f"users/{user['id']}", **{"$select": "id,userPrincipalName,jobTitle", "$expand": "manager"})
     assert (after["userPrincipalName"], after["manager"]["id"]) == (before["userPrincipalName"], before["manager"]["id"])
+    assert {g["id"] for g in admin.get(f"users/{user['id']}/memberOf")["value"]} == groups
+
+
+def test_writes_on_a_user_back_from_the_bin_ride_with_its_restore_and_fail_with_it_as_not_done(
+        repo: BackupRepo, client: GraphClient, admin: Admin, sim: Simulator) -> None:
+    good = _snapshot(repo)
+    user = next(u for u in admin.users("Finance") if u["jobTitle"] == "Accountant")
+    groups = {g["id"] for g in admin.get(f"users/{user['id']}/memberOf")["value"]}
+    admin.call("DELETE", f"users/{user['id']}")
+    plan = plan_restore(repo, client, good, ids=(user["id"],))
+    assert {s.kind for s in plan.steps} >= {"restore", "set-ref", "add-ref"}
+    journal = Journal(str(repo.git.git_dir), "test", repo.config.tenant_id)
+    journal.start(plan)
+    heard: list[list[Outcome]] = []
+
+    def record(outcomes: list[Outcome]) -> None:
+        heard.append(outcomes)
+        journal.outcomes(outcomes)
+
+    sim.settings.fault_status, sim.settings.fault_count = 500, 1
+    sim.settings.fault_path = f"directory/deletedItems/{user['id']}/restore"
+    first = apply_plan(repo, client, plan, on_batch=record, sleep=lambda _: None)
+
+    # One round: every write on the user went in the restore's $batch, and Graph ran none of them.
+    [outcomes] = heard
+    assert {(o.step.kind, o.status) for o in outcomes if o.step.kind != "restore"} <= {
+        ("set-ref", 424), ("add-ref", 424), ("patch", 424)}
+    assert len(outcomes) == len(plan.steps) and len(first.failed) == len(plan.steps)
+    progress = journal.read()
+    assert progress is not None and progress.succeeded == set()
+
+    again = apply_plan(repo, client, plan, skip=progress.succeeded, sleep=lambda _: None)
+
+    assert not again.failed and again.residue.steps == []
     assert {g["id"] for g in admin.get(f"users/{user['id']}/memberOf")["value"]} == groups
 
 

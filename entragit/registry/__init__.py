@@ -130,6 +130,9 @@ class ObjectType:
     """Properties a restore from the bin may change (a named location comes back untrusted): always re-sent."""
     renamed_in_bin: frozenset[str] = frozenset()
     """Properties the bin alters and its restore puts back by itself (a deleted user's prefixed UPN)."""
+    found_again_by: tuple[str, ...] = ()
+    """Properties that tell one object of the type from the others (a group's mailNickname, a policy's
+    displayName): a creation whose answer an interruption lost is looked up by them, not made twice."""
     match_on: tuple[str, ...] = ()
     """Objects matched between snapshot and tenant by these properties, never by id (role assignments)."""
     write_requests: str | None = None

@@ -101,6 +101,7 @@ ADMINISTRATIVE_UNITS = register(
         write_permission="AdministrativeUnit.ReadWrite.All",
         restore_order=20,
         create="post",
+        found_again_by=("displayName",),
         recycle_bin=DIRECTORY_RECYCLE_BIN,
     )
 )

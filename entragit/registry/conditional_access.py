@@ -29,6 +29,7 @@ NAMED_LOCATIONS = register(
         write_permission="Policy.ReadWrite.ConditionalAccess",
         restore_order=10,
         create="post",
+        found_again_by=("displayName",),
         recycle_bin=f"{CONDITIONAL_ACCESS_RECYCLE_BIN}/namedLocations",
         # A restored named location comes back untrusted (reference §7a).
         reset_by_restore=frozenset({"isTrusted"}),
@@ -58,6 +59,7 @@ CONDITIONAL_ACCESS_POLICIES = register(
         write_permission="Policy.ReadWrite.ConditionalAccess",
         restore_order=30,
         create="post",
+        found_again_by=("displayName",),
         recycle_bin=f"{CONDITIONAL_ACCESS_RECYCLE_BIN}/policies",
         # A restored policy may come back in report-only mode (reference §7a).
         reset_by_restore=frozenset({"state"}),

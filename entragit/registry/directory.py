@@ -102,5 +102,6 @@ GROUPS = register(
         recycle_bin=DIRECTORY_RECYCLE_BIN,
         recycled_when=_group_goes_to_recycle_bin,
         create="post",
+        found_again_by=("mailNickname",),
     )
 )

@@ -54,6 +54,9 @@ class Tenant:
         self.objects: dict[str, dict[str, dict[str, Any]]] = {spec.name: {} for spec in COLLECTIONS}
         # link name -> source id -> target ids. members/owners: group -> objects; manager: user -> {manager}.
         self.links: dict[str, dict[str, set[str]]] = {name: {} for name in LINKS}
+        # The same links from the other end (target id -> source ids): Graph answers memberOf from an index,
+        # not by scanning every group.
+        self._sources: dict[str, dict[str, set[str]]] = {name: {} for name in LINKS}
         self._upn_index: dict[str, str] = {}
         self._sorted: dict[str, list[dict[str, Any]]] = {}
         self._rules: dict[str, UserPredicate] = {}
@@ -97,7 +100,7 @@ class Tenant:
     def related(self, relationship: Relationship, source_id: str) -> list[tuple[CollectionSpec, dict[str, Any]]]:
         table = self.links[relationship.link]
         if relationship.reverse:
-            ids = [src for src, targets in table.items() if source_id in targets]
+            ids = list(self._sources[relationship.link].get(source_id, ()))
         else:
             ids = list(table.get(source_id, ()))
         found = (self.directory_object(object_id) for object_id in sorted(ids))
@@ -182,21 +185,26 @@ class Tenant:
         self._rules.pop(object_id, None)
         self.changes.record(kind, spec.name, object_id)
         for link, table in self.links.items():
-            table.pop(object_id, None)
+            sources = self._sources[link]
+            for target_id in table.pop(object_id, ()):
+                sources.get(target_id, set()).discard(object_id)
+            holders = sources.pop(object_id, set())
             for source_id, targets in table.items():
-                if object_id in targets:
+                if source_id in holders:
                     targets.discard(object_id)
                     # A member deleted is a member removed, for members@delta (reference §2).
                     self._record_link(UNLINKED, link, source_id, object_id, spec.name)
 
     def link(self, link: str, source_id: str, target_id: str) -> None:
         self.links[link].setdefault(source_id, set()).add(target_id)
+        self._sources[link].setdefault(target_id, set()).add(source_id)
         self._record_link(LINKED, link, source_id, target_id)
 
     def unlink(self, link: str, source_id: str, target_id: str) -> None:
         targets = self.links[link].get(source_id)
         if targets is not None:
             targets.discard(target_id)
+            self._sources[link].get(target_id, set()).discard(source_id)
             if not targets:
                 del self.links[link][source_id]
             self._record_link(UNLINKED, link, source_id, target_id)
