@@ -195,6 +195,10 @@ class GraphClient:
         with self._pace_lock:
             self._write_level = min(self._write_level, 0.0)
 
+    def paced(self, path: str) -> bool:
+        """Whether requests to this path wait their turn at a per-tenant rate (see pace)."""
+        return self._lane(self.url(path)) is not None
+
     def _lane(self, url: str) -> str | None:
         return next((prefix for prefix in self._paces if url.startswith(prefix)), None)
 

@@ -171,7 +171,7 @@ def _held_at(repo: BackupRepo, commit: str, holder_type: ObjectType, rel: Relati
     if key not in _HELD_AT:
         index: dict[str, set[str]] = {}
         # The links the snapshot of that commit left, when it is the newest; else every holder's file.
-        for holder_id, members in repo.untracked_links(commit, holder_type, rel.name).items():
+        for holder_id, members in repo.links(commit, holder_type, rel.name).items():
             for member_id in members:
                 index.setdefault(member_id, set()).add(holder_id)
         while len(_HELD_AT) >= _HELD_AT_KEPT:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -148,7 +148,7 @@ def _read_incremental(repo: BackupRepo, client: GraphClient, object_type: Object
     links = {}
     for rel in _untracked(object_type):
         # The last snapshot's links come from a cache beside the delta state, not from parsing every file.
-        stored = repo.untracked_links(head, object_type, rel.name)
+        stored = repo.links(head, object_type, rel.name)
         unchanged = sorted(set(stored) - set(objects) - removed)
         now = related_many(client, object_type, unchanged, rel)
         moved = [i for i in unchanged if sorted(stored[i]) != now[i]]
@@ -219,15 +219,25 @@ def take_snapshot(repo: BackupRepo, type_names: tuple[str, ...] = (), progress: 
     client = client or graph_client(repo.config.connection())
     head = repo.resolve("HEAD")
 
-    with repo.stager(types) as stager, _prompt_readers():
+    # Staging waits for HEAD's file listing at first; on a thread of its own, the readers go on meanwhile.
+    with repo.stager(types) as stager, _prompt_readers(), ThreadPoolExecutor(1) as staging:
+        stagings: list[Future[None]] = []
+
         def read_and_stage(object_type: ObjectType) -> TypeRead:
             read = _read_type(repo, client, object_type, head, full, progress, stager)
-            stager.add(object_type, read.content)
+            stagings.append(staging.submit(stager.add, object_type, read.content))
             return read
 
-        with ThreadPoolExecutor(_TYPE_WORKERS) as pool:
-            ordered = _longest_first(types)
-            reads = dict(zip(ordered, pool.map(read_and_stage, ordered)))
+        paced = [t for t in types if client.paced(t.collection)]
+        others = _longest_first([t for t in types if t not in paced])
+        with ThreadPoolExecutor(_TYPE_WORKERS + 1) as pool:
+            # Types read at a per-tenant rate (Conditional Access: a request a second) wait their turn
+            # whoever reads them: one worker reads them one after another, from the start.
+            lane = pool.submit(lambda: [read_and_stage(t) for t in paced])
+            reads = dict(zip(others, pool.map(read_and_stage, others)))
+            reads.update(zip(paced, lane.result()))
+        for done in stagings:
+            done.result()
         staged = stager.staged()
         counts = {t.name: staged.count_after(t.name) for t in types}
         modes = {t.name: read.mode for t, read in reads.items()}
@@ -252,4 +262,4 @@ def _save_links(repo: BackupRepo, reads: dict[ObjectType, TypeRead], commit: str
         if read.link:
             repo.save_delta_state(object_type, read.link, commit, delta_signature(object_type))
         for name, links in (read.links or {}).items():
-            repo.save_untracked_links(commit, object_type, name, links)
+            repo.save_links(commit, object_type, name, links)

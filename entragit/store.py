@@ -349,7 +349,7 @@ class BackupRepo:
     def _links_file(self, object_type: ObjectType, relationship: str) -> Path:
         return Path(self.git.git_dir) / "entragit" / "links" / f"{object_type.name}.{relationship}.json"
 
-    def untracked_links(self, commit: str, object_type: ObjectType, relationship: str) -> dict[str, list[str]]:
+    def links(self, commit: str, object_type: ObjectType, relationship: str) -> dict[str, list[str]]:
         """Every object's links under one relationship at a commit (a full id): from the cache a snapshot
         left for that commit, else from the files themselves."""
         cached = self.links_at(commit, object_type, relationship)
@@ -379,7 +379,7 @@ class BackupRepo:
         first, _, second = str(trees).partition("\n")
         return first == second
 
-    def save_untracked_links(self, commit: str, object_type: ObjectType, relationship: str,
+    def save_links(self, commit: str, object_type: ObjectType, relationship: str,
                              links: dict[str, list[str]]) -> None:
         path = self._links_file(object_type, relationship)
         path.parent.mkdir(parents=True, exist_ok=True)
