@@ -21,6 +21,7 @@ test suite):
 |---|---|---|---|---|---|---|---|
 | medium (6,024 objects) | 17.0 s | 369 s | 387 s | 350 s | 1.06 | 1.11 | 0.04 |
 | large (127,307 objects) | 20.9 s | 365 s | 383 s | 350 s | 1.04 | 1.09 | 0.05 |
+| large, on main after the merges | 17.9 s | 370 s | 386 s | 350 s | 1.06 | 1.10 | 0.05 |
 
 Who held each user at the commit comes from the links the snapshot left for it (.git/entragit/links), not
 from parsing every group file, and the groups whose links differ are read without their members; so the
