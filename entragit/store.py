@@ -167,41 +167,16 @@ class BackupRepo:
             return None
         return canonical.load(data, path, rev)
 
-    def _read_blobs(self, specs: list[str]) -> list[bytes | None]:
-        """Many blobs (None for each one missing) through one `git cat-file --batch` run: one request
-        at a time would wait on the pipe once per file."""
-        if not specs:
-            return []
-        out = subprocess.run(["git", "cat-file", "--batch"], cwd=self.git.git_dir, check=True, capture_output=True,
-                             input="".join(spec + "\n" for spec in specs).encode()).stdout
-        blobs: list[bytes | None] = []
-        at = 0
-        for _ in specs:
-            end = out.index(b"\n", at)
-            header = out[at:end].split()
-            if header[-1] == b"missing":
-                blobs.append(None)
-                at = end + 1
-                continue
-            size = int(header[2])
-            blobs.append(out[end + 1:end + 1 + size])
-            at = end + 1 + size + 1
-        return blobs
-
     def read_objects(self, rev: str, object_type: ObjectType, ids: Iterable[str] | None = None) -> dict[str, Obj]:
         """The objects of a type in a commit's tree (only the given ids when there are some)."""
         # Blobs are named by their ids from one tree listing: naming them rev:path would make git
         # search the folder's tree once per file.
         listing = self.git.git.ls_tree("-r", "-z", rev, "--", f"{object_type.name}/")
-        found: dict[str, tuple[str, str]] = {}
-        for entry in filter(None, listing.split("\0")):
-            meta, path = entry.split("\t", 1)
-            located = split_path(path)
-            if located is not None:
-                found[located[1]] = (path, meta.split()[2])
+        found = {located[1]: (path, blob) for path, blob in listed_blobs(listing).items()
+                 if (located := split_path(path)) is not None}
         wanted = list(found) if ids is None else [i for i in ids if i in found]
-        blobs = self._read_blobs([found[i][1] for i in wanted])
-        return {i: canonical.load(data, found[i][0], rev) for i, data in zip(wanted, blobs) if data is not None}
+        blobs = self.read_blobs([found[i][1] for i in wanted])
+        return {i: canonical.load(blobs[found[i][1]], found[i][0], rev) for i in wanted}
 
     def changed_paths(self, rev_a: str, rev_b: str, types: Iterable[ObjectType]) -> list[PathChange]:
         """Object files that differ between two commits, as git lists them (no file is read)."""
