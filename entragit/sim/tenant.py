@@ -218,7 +218,11 @@ class Tenant:
             self.link(link, source_id, target_id)
 
     def collection_of(self, object_id: str) -> str | None:
-        return next((name for name, objects in self.objects.items() if object_id in objects), None)
+        # A plain loop: a delta round of 20k groups asks this for every member, under the tenant's lock.
+        for name, objects in self.objects.items():
+            if object_id in objects:
+                return name
+        return None
 
     def _record_link(self, kind: str, link: str, source_id: str, target_id: str, target_collection: str | None = None) -> None:
         if self.changes.recording:
