@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import json as json_text
 import queue
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,6 +28,23 @@ MAX_PAGE_SIZE = 999
 # The statuses Microsoft's own SDK retry handler retries (reference §4).
 _RETRY_STATUSES = frozenset({429, 503, 504})
 _WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+
+_MEMBER_NAME = re.compile(r'\s*([{,])\s*("(?:[^"\\]|\\.)*")\s*:\s*')
+_DECODER = json_text.JSONDecoder()
+
+
+def leading_members(text: str) -> JSON | None:
+    """The members of a JSON object that come before its "value", read without parsing the value, or
+    None when the text is not such an object. Graph writes @odata.context, @odata.count and
+    @odata.nextLink first (reference §0), so the next page can be asked for before this one is parsed."""
+    members: JSON = {}
+    position = 0
+    while (found := _MEMBER_NAME.match(text, position)) is not None and (found.group(1) == "{") == (position == 0):
+        name = json_text.loads(found.group(2))
+        if name == "value":
+            return members
+        members[name], position = _DECODER.raw_decode(text, found.end())
+    return None
 
 
 class RetryPolicy:
@@ -118,6 +137,11 @@ class BatchAnswer:
         inner = error.get("innerError") or {}
         return GraphError(item.method, item.path, self.status, error.get("code") or str(self.status),
                           error.get("message") or "", inner.get("request-id") or self.headers.get("request-id"))
+
+
+def _check_page_size(params: dict[str, str] | None) -> None:
+    if params and int(params.get("$top", 1)) > MAX_PAGE_SIZE:
+        raise ValueError(f"$top {params['$top']} is over Graph's limit of {MAX_PAGE_SIZE}")
 
 
 class GraphClient:
@@ -237,6 +261,12 @@ class GraphClient:
     def request(self, method: str, path: str, *, params: dict[str, str] | None = None,
                 json: JSON | None = None, headers: dict[str, str] | None = None) -> JSON | None:
         """One Graph call, retried as Graph asks; the parsed body, or None for 204."""
+        response = self._answer(method, path, params=params, json=json, headers=headers)
+        return None if response is None else response.json()
+
+    def _answer(self, method: str, path: str, *, params: dict[str, str] | None = None,
+                json: JSON | None = None, headers: dict[str, str] | None = None) -> requests.Response | None:
+        """request(), with the answer's body left unparsed."""
         url = self.url(path)
         waited, refreshed = 0.0, False
         failure: Exception | None = None
@@ -262,7 +292,7 @@ class GraphClient:
                         raise error_from_response(method, url, response)
                     if response.status_code == 204 or not response.content:
                         return None
-                    return response.json()  # type: ignore[no-any-return]
+                    return response
                 failure = error_from_response(method, url, response)
                 delay = self._retry.delay(attempt, _retry_after(response), self._rng)
             if attempt + 1 == self._retry.max_attempts or waited + delay > self._retry.max_total_wait:
@@ -294,8 +324,7 @@ class GraphClient:
         The nextLink repeats every query option, so params go on the first call only; headers do not
         carry over, so they go on every call (ConsistencyLevel, reference §1).
         """
-        if params and int(params.get("$top", 1)) > MAX_PAGE_SIZE:
-            raise ValueError(f"$top {params['$top']} is over Graph's limit of {MAX_PAGE_SIZE}")
+        _check_page_size(params)
         url: str | None = path
         first = True
         while url:
@@ -306,18 +335,30 @@ class GraphClient:
 
     def iter_pages_ahead(self, path: str, params: dict[str, str] | None = None) -> Iterator[list[JSON]]:
         """iter_pages, with the requests made on a thread of their own: the next page is asked for as soon
-        as the current one's nextLink is known, not once the caller has done with the page. A large
-        collection is one long chain of round trips, and the caller's work on each page would lengthen
-        every link of it."""
-        pages: queue.SimpleQueue[tuple[list[JSON] | None, BaseException | None]] = queue.SimpleQueue()
+        as the current one's nextLink is known, before the page is parsed, and not once the caller has
+        done with it. A large collection is one long chain of round trips, and any work on a page done
+        between them would lengthen every link of it."""
+        _check_page_size(params)
+        # A page goes to the caller as text where its nextLink was read without parsing it.
+        pages: queue.SimpleQueue[tuple[str | JSON | None, BaseException | None]] = queue.SimpleQueue()
         abandoned = threading.Event()
 
         def read() -> None:
             try:
-                for page in self.iter_pages(path, params):
+                url: str | None = path
+                first = True
+                while url:
+                    answer = self._answer("GET", url, params=params if first else None)
+                    first = False
+                    page: str | JSON = answer.content.decode("utf-8") if answer is not None else {}
+                    leading = leading_members(page) if isinstance(page, str) else page
+                    if leading is None or "@odata.nextLink" not in leading:
+                        # The last page, or members in another order: the link is known once all is read.
+                        page = leading = json_text.loads(page) if isinstance(page, str) else page
                     pages.put((page, None))
                     if abandoned.is_set():
                         return
+                    url = leading.get("@odata.nextLink")
                 pages.put((None, None))
             except BaseException as error:  # handed to the caller's thread, which raises it
                 pages.put((None, error))
@@ -330,7 +371,8 @@ class GraphClient:
                     raise error
                 if page is None:
                     return
-                yield page
+                body = json_text.loads(page) if isinstance(page, str) else page
+                yield list(body.get("value", []))
         finally:
             abandoned.set()
 

@@ -6,11 +6,13 @@ client chose are visible to the test.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from entragit.connect import graph_client
 from entragit.errors import GraphError
-from entragit.graph import BatchItem, GraphClient, RetryPolicy
+from entragit.graph import BatchItem, GraphClient, RetryPolicy, leading_members
 from entragit.sim import Simulator
 from entragit.snapshot import take_snapshot
 from entragit.store import BackupRepo
@@ -200,6 +202,26 @@ def test_pages_read_ahead_come_in_order_and_a_failure_reaches_the_callers_thread
     with pytest.raises(GraphError) as failure:
         next(pages)
     assert failure.value.status == 400
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+def test_a_next_link_is_read_before_the_page_only_where_it_comes_first(indent: int | None) -> None:
+    link = 'https://graph.example/v1.0/users?$skiptoken=a"b},{"value":'
+    body = {"@odata.context": 'users(id,"x"),{', "@odata.count": 3, "@odata.nextLink": link,
+            "value": [{"id": "1", "@odata.nextLink": "not this one", "value": {"value": "{"}}]}
+    assert leading_members(json.dumps(body, indent=indent)) == {k: v for k, v in body.items() if k != "value"}
+    # After the value, a link cannot be read without parsing the page: the reader parses it, then follows.
+    assert leading_members(json.dumps({"value": [], "@odata.nextLink": link}, indent=indent)) == {}
+    assert leading_members(json.dumps({"@odata.deltaLink": link}, indent=indent)) is None
+    assert leading_members("[]") is None
+
+
+def test_pages_read_ahead_follow_a_next_link_that_comes_after_the_value(sim: Simulator) -> None:
+    sim.settings.next_link_last = True
+    client = _client(sim, Sleeps())
+    query = {"$select": "id", "$top": "20"}
+    pages = list(client.iter_pages_ahead("users", query))
+    assert len(pages) > 2 and pages == list(client.iter_pages("users", query))
 
 
 def test_empty_pages_with_a_next_link_are_followed(sim: Simulator) -> None:

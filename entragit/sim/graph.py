@@ -270,10 +270,10 @@ class GraphApi:
         body: dict[str, Any] = {"@odata.context": context_url(self.base, entity_set, query.select)}
         if query.count and query.skiptoken is None:
             body["@odata.count"] = total  # first page only (reference §1)
-        if token is not None:
-            body["@odata.nextLink"] = next_link(self.base, request.raw_path, query.pairs, token)
-        body["value"] = values
-        return GraphResponse(200, body)
+        link = {} if token is None else {"@odata.nextLink": next_link(self.base, request.raw_path, query.pairs, token)}
+        if self.settings.next_link_last:
+            return GraphResponse(200, {**body, "value": values, **link})
+        return GraphResponse(200, {**body, **link, "value": values})
 
     def _entity_of(self, spec: CollectionSpec, select: tuple[str, ...] | None, body: dict[str, Any], status: int = 200) -> GraphResponse:
         if spec.entity_context is None:
