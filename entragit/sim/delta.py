@@ -15,7 +15,9 @@ import json
 import re
 import uuid
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from entragit.sim.changes import CREATED, DELETED_KINDS, RESTORED, SOFT_DELETED, Change
@@ -83,7 +85,15 @@ class Round:
     spec: CollectionSpec
     options: DeltaOptions
     until: int  # the change-log number this round covers up to: the next deltaLink starts there
-    items: list[Item]
+    # Items are planned as pages ask for them: planning 20k groups' members at once held every other
+    # request back for a second, which Graph's own first delta page does not do.
+    planned: Iterator[Item]
+    items: list[Item] = field(default_factory=list)
+
+    def first(self, count: int) -> list[Item]:
+        """The round's first `count` items (fewer at its end), planning as many as that takes."""
+        self.items += islice(self.planned, max(0, count - len(self.items)))
+        return self.items
 
 
 def _encode(payload: dict[str, Any]) -> str:
@@ -195,10 +205,10 @@ class DeltaQueries:
 
     def _initial_round(self, spec: CollectionSpec, options: DeltaOptions) -> Round:
         objects = [o for o in self.tenant.sorted_objects(spec) if options.ids is None or o["id"] in options.ids]
-        planned = []
-        for obj in objects:
-            relations = {t.name: self._current_targets(t, obj["id"]) for t in options.tracked}
-            planned.append(Item(obj["id"], relations=relations))
+        # An object's links are read when its page is served: a change after the round began may show
+        # in it already, and shows again in the next round, as with Graph.
+        planned = (Item(obj["id"], relations={t.name: self._current_targets(t, obj["id"]) for t in options.tracked})
+                   for obj in objects)
         return Round(spec, options, self.tenant.changes.seq, self._split(planned))
 
     def _changes_round(self, spec: CollectionSpec, options: DeltaOptions, since: int) -> Round:
@@ -273,11 +283,10 @@ class DeltaQueries:
         targets = sorted(self.tenant.links[tracked.link].get(object_id, ()))
         return [(target, self.tenant.collection_of(target), False) for target in targets]
 
-    def _split(self, planned: list[Item]) -> list[Item]:
+    def _split(self, planned: Iterable[Item]) -> Iterator[Item]:
         """Cut long relationship lists into slices: slice k of an object is served after k other objects,
         so the same id repeats later with more members and other objects come between (reference §2)."""
         size = max(1, self.settings.delta_members_per_page)
-        ordered: list[Item] = []
         pending: list[tuple[int, Item]] = []
         for index, item in enumerate(planned):
             slices: dict[int, dict[str, list[tuple[str, str | None, bool]]]] = {}
@@ -285,11 +294,11 @@ class DeltaQueries:
                 for start in range(0, len(targets), size):
                     slices.setdefault(start // size, {})[name] = targets[start : start + size]
             item.relations = slices.get(0, {})
-            ordered.append(item)
+            yield item
             pending += [(index + k, Item(item.object_id, relations=slices[k], continuation=True)) for k in sorted(slices) if k]
-            ordered += [later for due, later in pending if due <= index]
+            yield from (later for due, later in pending if due <= index)
             pending = [(due, later) for due, later in pending if due > index]
-        return ordered + [later for _, later in pending]
+        yield from (later for _, later in pending)
 
     # --- serving -------------------------------------------------------------------------------------------
 
@@ -313,17 +322,18 @@ class DeltaQueries:
     def _serve(self, round_id: str, round_: Round, offset: int, empty_served: bool, minimal: bool, base: str) -> dict[str, Any]:
         settings, spec = self.settings, round_.spec
         now = self.tenant.clock.now()
-        more = offset < len(round_.items)
+        size = max(1, settings.delta_page_size)
+        items = round_.first(offset + size + 1)  # one more: whether another page follows
+        more = offset < len(items)
         if settings.empty_pages and offset > 0 and more and not empty_served:
             # A delta page may be empty and still carry a nextLink (reference §2).
             link = self._skip_link(spec, round_id, offset, base, now, empty_served=True)
             return self._envelope(spec, round_.options, base, [], {"@odata.nextLink": link})
-        size = max(1, settings.delta_page_size)
-        chunk = round_.items[offset : offset + size]
+        chunk = items[offset : offset + size]
         if settings.delta_replay and offset > 0:
-            chunk = [round_.items[offset - 1], *chunk]  # a replay: the previous page's last item again
+            chunk = [items[offset - 1], *chunk]  # a replay: the previous page's last item again
         values = [self._render(spec, round_.options, item, minimal) for item in chunk]
-        if offset + size < len(round_.items):
+        if offset + size < len(items):
             links = {"@odata.nextLink": self._skip_link(spec, round_id, offset + size, base, now)}
         else:
             links = {"@odata.deltaLink": self._delta_link(spec, round_.options, round_.until, base)}
