@@ -87,6 +87,8 @@ class Gateway:
             raise
         response.due = self.clock.after(arrived, self.settings.latency_base
                                         + self.settings.latency_per_item * items_in(response.body))
+        accepted = (request.headers.get("Accept-Encoding") or "").lower()
+        response.gzip = self.settings.gzip_responses and "gzip" in accepted
         return response
 
     def _route(self, request: GraphRequest, claims: dict[str, Any]) -> GraphResponse:

@@ -117,6 +117,8 @@ class GraphResponse:
     text: str | None = None
     # The time.monotonic() value before which the answer is not sent: Graph's latency (gateway.py).
     due: float = 0.0
+    # Sent gzip-compressed: the request accepted it and the gzip_responses switch is on.
+    gzip: bool = False
 
 
 Handler = Callable[[GraphRequest, list[str]], GraphResponse]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gzip
 import json
 import logging
 import socket
@@ -137,6 +138,10 @@ class _Handler(BaseHTTPRequestHandler):
             payload, content_type = response.text.encode("utf-8"), TEXT_CONTENT_TYPE
         else:
             payload, content_type = _json_bytes(response.body), GRAPH_CONTENT_TYPE
+        if response.gzip and payload:
+            # Level 1: the simulator's own work counts in its latency, and ratio matters less than speed here.
+            payload = gzip.compress(payload, compresslevel=1)
+            headers["Content-Encoding"] = "gzip"
         time.sleep(max(0.0, response.due - time.monotonic()))
         self._send_raw(response.status, payload, content_type, headers)
 

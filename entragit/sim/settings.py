@@ -32,6 +32,7 @@ Every switch can be set from Python (`sim.settings.name = value`) or from text, 
 | federated_error_status | int | 401 | status of AADSTS70021/700213/7002138 ([UNCONFIRMED] §8) |
 | cloud | str | global | national cloud of the tenant: which Graph resource tokens are issued for |
 | empty_pages | bool | false | some pages come back empty while still carrying a nextLink (§1) |
+| gzip_responses | bool | true | compress Graph answers with gzip when the request's Accept-Encoding allows it, as Graph does (Microsoft's SDKs ask for it: msgraph-sdk-design#12, msgraph-sdk-dotnet#2205) |
 | next_link_last | bool | false | a collection page's nextLink follows its value instead of preceding it (§0 shows it first; OData allows either) |
 | skiptoken_lifetime_seconds | float or none | none | lifetime of $skiptoken page links; none: never expire ([UNCONFIRMED]) |
 | delta_page_size | int | 100 | items per delta page |
@@ -106,6 +107,8 @@ class Settings:
     # --- paging and delta queries (reference §1, §2) ---
     # Some pages come back empty while still carrying a nextLink, as Graph's directory pages may (§1).
     empty_pages: bool = False
+    # Graph compresses its answers for a client that accepts gzip, as Microsoft's SDKs do by default.
+    gzip_responses: bool = True
     # Graph's examples write a page's nextLink before its value (§0); OData's JSON format allows it after,
     # so a client must not depend on the order.
     next_link_last: bool = False
