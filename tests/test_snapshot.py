@@ -12,7 +12,7 @@ from entragit.errors import GraphError
 from entragit.sim import Simulator
 from entragit.registry import resolve_types
 from entragit.snapshot import read_tenant, take_snapshot
-from entragit.store import BackupRepo
+from entragit.store import BackupRepo, _FileWriter
 from tests.conftest import Admin, connection_of, run
 
 
@@ -84,6 +84,18 @@ def test_new_folders_and_changed_files_in_old_ones_land_in_the_working_tree_as_c
     assert repo.git.git.diff_files("--name-only") == ""
     assert repo.git.git.status("--porcelain") == ""
     assert not list((Path(repo.git.git_dir) / "entragit").glob("worktree-*"))
+
+
+def test_files_prepared_for_a_new_folder_keep_names_of_any_length_and_their_bytes(tmp_path: Path) -> None:
+    # The names that do not fit a tar header's 100 bytes take another way through the stream.
+    files = {f"users/{'a' * 36}.yaml": b"id: a\n", f"roleAssignments/{'b' * 120}.yaml": b"x" * 1000,
+             "groups/\u00e9t\u00e9.yaml": b"", "groups/large.yaml": bytes(range(256)) * 40}
+    writer = _FileWriter(tmp_path / "prepared")
+    writer.write(dict(list(files.items())[:2]))
+    writer.write(dict(list(files.items())[2:]))
+    writer.close()
+    assert _files(tmp_path / "prepared") == files
+    assert {(tmp_path / "prepared" / path).stat().st_mode & 0o777 for path in files} == {0o644}
 
 
 def test_an_edited_file_in_a_snapshot_folder_stops_the_snapshot_and_stays_as_it_is(
