@@ -3,8 +3,8 @@
 Which requests suffer is chosen by the `fault_*` selectors in Settings (path prefix, probability drawn from
 a seeded generator so runs repeat, and a count of the next N requests that counts down as they fire); what
 they suffer is `fault_status`, `fault_delay` and `fault_cut`. Replication lag is separate: a GET naming an
-object created less than `replication_lag` seconds ago answers 404, as Graph can right after a create
-(reference §5).
+object created less than `replication_lag` seconds ago answers 404, and a filtered list leaves it out, as
+Graph can right after a create (reference §5).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import random
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from entragit.sim.clock import SimClock
 from entragit.sim.errors import GraphFault, resource_not_found
@@ -90,12 +90,22 @@ class Faults:
         """Raise the 404 Graph gives when a GET reaches a replica the new object has not reached yet."""
         if method != "GET" or not self._created:
             return
+        lagging = next((s for s in segments if s.lower() in self._lagging()), None)
+        if lagging is not None:
+            raise resource_not_found(lagging)
+
+    def leave_out_lagging(self, body: dict[str, Any] | None) -> None:
+        """A filtered list from such a replica (`id in (...)`) leaves the new object out."""
+        if body is None or not isinstance(body.get("value"), list) or not self._created:
+            return
+        lagging = self._lagging()
+        body["value"] = [item for item in body["value"] if str(item.get("id", "")).lower() not in lagging]
+
+    def _lagging(self) -> set[str]:
         now = self.clock.now()
         with self._lock:
             self._created = {i: t for i, t in self._created.items() if now - t < self.settings.replication_lag}
-            lagging = next((s for s in segments if s.lower() in self._created), None)
-        if lagging is not None:
-            raise resource_not_found(lagging)
+            return set(self._created)
 
 
 class Writable(Protocol):

@@ -121,6 +121,8 @@ class Gateway:
             self.faults.check_lag(request.method, request.segments)
             if request.method == "GET":
                 response = self.graph.dispatch(request)
+                if any(name.lower() == "$filter" for name, _ in request.pairs):
+                    self.faults.leave_out_lagging(response.body)
             else:
                 with self.audit.recording(claims):
                     response = self.graph.dispatch(request)

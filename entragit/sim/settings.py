@@ -24,7 +24,7 @@ Every switch can be set from Python (`sim.settings.name = value`) or from text, 
 | fault_count | int or none | none | select only the next N matching requests (counts down as they fire); none: no limit |
 | fault_probability | float | 1.0 | select each matching request with this probability (seeded, reproducible) |
 | fault_path | str | "" | select only requests whose path after /v1.0/ starts with this (case-insensitive) |
-| replication_lag | float | 0.0 | for this long after a create, a GET naming the new object answers 404 |
+| replication_lag | float | 0.0 | for this long after a create, a GET naming the new object answers 404 and a filtered list leaves it out |
 | synced_refuses_unconfirmed | bool | true | synced objects also refuse the plausible, unconfirmed mastered attributes (§6) |
 | security_groups_soft_delete | bool | true | 2026: cloud security groups go to the recycle bin; false: deleted at once (§7a) |
 | ca_recycle_path | str | identity/conditionalAccess/deletedItems | Conditional Access recycle bin path ([UNCONFIRMED] in v1.0); read at start |

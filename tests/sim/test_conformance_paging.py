@@ -91,6 +91,27 @@ def test_empty_pages_still_carry_a_next_link(fresh: Graph, fresh_sim: Simulator)
     assert len(ids) == len(set(ids)) == len(fresh_sim.tenant.objects["users"])
 
 
+def test_a_page_link_comes_first_or_after_the_value_as_the_switch_says(fresh: Graph, fresh_sim: Simulator) -> None:
+    def members(response: Any) -> list[str]:
+        return list(response.json())
+
+    assert members(fresh.get("users", {"$top": "10"}))[1:] == ["@odata.nextLink", "value"]
+    fresh_sim.settings.next_link_last = True
+    assert members(fresh.get("users", {"$top": "10"}))[1:] == ["value", "@odata.nextLink"]
+
+
+def test_answers_are_gzip_compressed_only_for_a_client_that_accepts_it(fresh: Graph, fresh_sim: Simulator) -> None:
+    def encoding(accepted: str) -> str | None:
+        response = fresh.get("users", {"$top": "50"}, headers={"Accept-Encoding": accepted})
+        assert len(response.json()["value"]) == 50
+        return response.headers.get("Content-Encoding")
+
+    assert encoding("gzip, deflate") == "gzip"
+    assert encoding("identity") is None
+    fresh_sim.settings.gzip_responses = False
+    assert encoding("gzip, deflate") is None
+
+
 def test_page_tokens_expire_when_the_lifetime_switch_says(fresh: Graph, fresh_sim: Simulator) -> None:
     fresh_sim.settings.skiptoken_lifetime_seconds = 60
     link = fresh.ok("users", {"$top": "10"})["@odata.nextLink"]
