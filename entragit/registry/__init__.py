@@ -84,6 +84,9 @@ class ObjectType:
     """`$top` for list calls; None where Graph pages by itself (Conditional Access)."""
     delta: bool = False
     """Graph offers {collection}/delta for this type, so snapshots can read only what changed."""
+    filter_by_ids: bool = False
+    """Graph filters the collection by `id in (...)`: objects named by id (an incremental snapshot's changed
+    ones) are read 15 to a request instead of one request each."""
     rate_limit: tuple[str, float] | None = None
     """(path prefix, requests per second): a per-tenant rate Graph documents for a family of endpoints,
     shared by every type under the prefix; the client paces itself to it."""

@@ -24,6 +24,7 @@ APPLICATIONS = register(
         name="applications",
         singular="application",
         collection="applications",
+        filter_by_ids=True,
         odata_types=("#microsoft.graph.application",),
         select=(
             "id", "displayName", "api", "appId", "appRoles", "description", "identifierUris", "keyCredentials",
@@ -56,6 +57,7 @@ SERVICE_PRINCIPALS = register(
         name="servicePrincipals",
         singular="service principal",
         collection="servicePrincipals",
+        filter_by_ids=True,
         odata_types=("#microsoft.graph.servicePrincipal",),
         select=(
             "id", "displayName", "accountEnabled", "appDisplayName", "appId", "appOwnerOrganizationId",

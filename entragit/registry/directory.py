@@ -18,6 +18,7 @@ USERS = register(
         name="users",
         singular="user",
         collection="users",
+        filter_by_ids=True,
         odata_types=("#microsoft.graph.user",),
         select=(
             "id", "displayName", "accountEnabled", "businessPhones", "city", "companyName", "country",
@@ -72,6 +73,7 @@ GROUPS = register(
         name="groups",
         singular="group",
         collection="groups",
+        filter_by_ids=True,
         odata_types=("#microsoft.graph.group",),
         select=(
             "id", "displayName", "classification", "description", "groupTypes", "isAssignableToRole",
