@@ -169,6 +169,7 @@ def _measure(label: str, pipe: Connection, tenant: dict[str, Any], run: Any) -> 
         "local_work_s": round(local, 2), "of_which_git_s": round(git_work, 2), "local_share": round(local / wall, 3),
         "not_waiting_s": round(alone, 2), "not_waiting_share": round(alone / wall, 3),
         "floor_s": round(floor, 2), "ratio_to_floor": round(wall / floor, 2),
+        "beyond_floor_share": round(max(0.0, wall - floor) / wall, 3),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "busiest_paths": sorted(stats["per_path"].items(), key=lambda kv: -kv[1])[:5],
     }
