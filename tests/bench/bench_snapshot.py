@@ -24,8 +24,8 @@ Measured on the project's shared 2-core machine (large tenant: 100,407 users, 12
     after           78.4 s = 1.20x  29.6 s = 38% (9.5 s)    3.69 s = 4.7%     720 MiB
     after, again    79.0 s = 1.21x  29.7 s = 38% (9.7 s)    4.42 s = 5.6%     743 MiB
 
-The same code later, runs with nothing else on the machine, now also printing the wall time in which no
-request was out and no Graph limit was being waited for ("not waiting"):
+Later runs with nothing else on the machine, also printing the wall time in which no request was out and
+no Graph limit was being waited for ("not waiting"):
 
                     full            local work (git+tar)   not waiting     incremental     peak RSS
     main 11:30      80.5 s = 1.23x  44.4 s = 55% (22.4 s)  6.8 s = 8.4%    3.85 s = 4.8%   745 MiB
@@ -33,19 +33,31 @@ request was out and no Graph limit was being waited for ("not waiting"):
     CA lane 12:02   83.7 s = 1.28x  52.4 s = 63% (24.5 s)  8.1 s = 9.7%    4.62 s = 5.5%   782 MiB
     CA lane 12:15   80.9 s = 1.24x  45.2 s = 56% (22.9 s)  7.3 s = 9.0%    3.63 s = 4.5%   754 MiB
 
-The git and tar processes' CPU time varies two-fold between runs of the same code (9.5-24.5 s); the run
-at 12:02 followed the deletion of 3 GB of earlier benchmark folders.
+After the next page is asked for before a page is parsed, no garbage collection pauses, the simulator's
+first delta round planned page by page, gzip, and tar headers laid out directly (runs 1-4; "beyond the
+floor" is (wall - floor) / wall), then with changed objects read 15 to a request (runs 5-6: the
+incremental's resource units 2766 -> 1896, its floor 3.46 s -> 2.37 s):
 
-The incremental run is bound by resource units (its floor is 3.46 s) and varies by ~0.7 s between runs.
+          full             beyond floor  local work (git+tar)    not waiting    incremental
+    1     76.3 s = 1.17x   14.4%         34.3 s =  45% (17.8 s)  5.6 s = 7.4%   3.45 s = 4.5%
+    2     78.8 s = 1.21x   17.1%         48.9 s =  62% (28.2 s)  6.7 s = 8.6%   4.36 s = 5.5%
+    3     77.1 s = 1.18x   15.3%         83.3 s = 108% (62.9 s)  4.7 s = 6.1%   3.91 s = 5.1%
+    4     79.2 s = 1.21x   17.5%         39.4 s =  50% (18.4 s)  6.9 s = 8.7%   3.66 s = 4.6%
+    5     76.6 s = 1.17x   14.7%         27.2 s =  36% (10.0 s)  5.8 s = 7.6%   3.32 s = 4.3%
+    6     77.4 s = 1.18x   15.6%         37.5 s =  48% (19.3 s)  6.1 s = 7.8%   3.45 s = 4.5%
 
-Where the full run's time goes now: ~1.3 s before the first user page; the user chain at ~75 ms a page
-instead of 65 (in isolation ~70: the simulator's ~1.5 ms of encoding and sending and the client's ~3 ms
-of requests, TLS and JSON per page are on the chain; the rest is the two processes, fast-import and tar
-sharing two cores); ~2.5 s after the last page (fast-import and tar finishing, the commit, the users
-folder renamed in, the index refreshed). Local work: reading 1400 answers (TLS, JSON), making 125k
-objects canonical and serializing them, and the git and tar processes storing and writing 125k files,
-mostly the kernel creating them (~10 s). It overlaps the wait on Graph, but at 15% it would have to be
-under 12 s: not reachable while the files themselves cost ~10 s of CPU.
+Peak RSS stayed under 860 MiB. The git and tar processes' CPU time varies six-fold between runs of the
+same code (10-63 s): it is mostly the kernel creating 125k files on this VM, and it follows what the
+machine did just before (the run with 63 s came right after 600 MB of files were deleted).
+
+Where the full run's time goes now: the first user page is asked for at 0.1 s; the user chain runs at
+~72.5 ms a page against the floor's 65 (70.3 ms with nothing else running: the simulator's ~1.4 ms of
+reading the request and sending the answer, and requests' ~3.5 ms per call on the client); ~3.5 s after
+the last page, of which the commit takes ~2.4 s (1.3 s of it `git update-index --refresh` hashing the
+125k files moved into place, so the index knows their stat data). Local work as CPU time: reading 1400
+answers (TLS, gzip, JSON), making 125k objects canonical and serializing them (~16 s of this process),
+and git and tar storing and creating 125k files (10-63 s). It overlaps the wait on Graph; as a share of
+wall time it stays far above 15% while the files alone cost ~10 s of CPU at best.
 """
 
 from __future__ import annotations
