@@ -47,8 +47,8 @@ incremental's resource units 2766 -> 1896, its floor 3.46 s -> 2.37 s):
     6     77.4 s = 1.18x   15.6%         37.5 s =  48% (19.3 s)  6.1 s = 7.8%   3.45 s = 4.5%
 
 Peak RSS stayed under 860 MiB. The git and tar processes' CPU time varies six-fold between runs of the
-same code (10-63 s): it is mostly the kernel creating 125k files on this VM, and it follows what the
-machine did just before (the run with 63 s came right after 600 MB of files were deleted).
+same code (10-63 s): it is mostly the kernel creating 125k files on this VM, and every run was started
+the same way (the previous run's 600 MB of files deleted, 5 s of rest); I did not find what else differs.
 
 Where the full run's time goes now: the first user page is asked for at 0.1 s; the user chain runs at
 ~72.5 ms a page against the floor's 65 (70.3 ms with nothing else running: the simulator's ~1.4 ms of
