@@ -12,6 +12,7 @@ import pytest
 
 from entragit.connect import graph_client
 from entragit.errors import GraphError
+from entragit.auth import TokenProvider
 from entragit.graph import BatchItem, GraphClient, RetryPolicy, leading_members
 from entragit.sim import Simulator
 from entragit.snapshot import take_snapshot
@@ -222,6 +223,28 @@ def test_pages_read_ahead_follow_a_next_link_that_comes_after_the_value(sim: Sim
     query = {"$select": "id", "$top": "20"}
     pages = list(client.iter_pages_ahead("users", query))
     assert len(pages) > 2 and pages == list(client.iter_pages("users", query))
+
+
+def test_a_proxy_named_by_the_environment_is_used_for_every_request(sim: Simulator,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    connection = connection_of(sim)
+    tokens = TokenProvider(connection)
+    tokens.token()  # signed in before the proxy appears: msal's own session is not the point here
+
+    def client() -> GraphClient:
+        return GraphClient(connection.graph_url, tokens.token, ca_bundle=connection.ca_bundle,
+                           retry=RetryPolicy(max_attempts=1))
+
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    proxied = client()
+    for _ in range(2):  # read once per host, the environment must still hold for the next request
+        with pytest.raises(GraphError) as refused:
+            proxied.get("organization")
+        assert "proxy" in str(refused.value).lower()
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert client().get("organization")["value"]
 
 
 def test_empty_pages_with_a_next_link_are_followed(sim: Simulator) -> None:
