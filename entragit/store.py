@@ -265,8 +265,7 @@ class BackupRepo:
                 index_file: Path) -> str:
         with ThreadPoolExecutor(1) as helper:
             # The index the working tree will need is made beside the commit, on the other core.
-            next_index = (helper.submit(self._next_index, changes, staged.prepared)
-                          if staged.prepared is not None and branch is None else None)
+            next_index = helper.submit(self._next_index, changes, staged.prepared) if branch is None else None
             env = {"GIT_INDEX_FILE": str(index_file)}
             try:
                 self.git.git.read_tree(head, env=env)
@@ -275,19 +274,14 @@ class BackupRepo:
                 commit = self.git.git.commit_tree(tree, "-p", head, "-m", message, env={**env, **self._identity_env()})
             finally:
                 index_file.unlink(missing_ok=True)
-            if branch is not None:
+            if next_index is None:
                 self.git.git.update_ref(f"refs/heads/{branch}", commit)
                 return str(commit)
-            if next_index is None:
-                self.git.git.update_ref("HEAD", commit, head, "-m", "entragit snapshot")
-                # Index and working tree go from the old commit to the new one; only the changed paths
-                # are touched (the snapshot folders were checked clean).
-                self.git.git.read_tree("-m", "-u", head, commit)
-                return str(commit)
             prepared_index = next_index.result()
-        assert staged.prepared is not None
         self.git.git.update_ref("HEAD", commit, head, "-m", "entragit snapshot")
-        moved = self._move_in(staged.prepared)
+        # The working tree and the index go from the old commit to the new one; only the changed paths
+        # are touched (the snapshot folders were checked clean).
+        moved = self._move_in(staged.prepared) if staged.prepared is not None else set()
         os.replace(prepared_index, Path(self.git.git_dir) / "index")
         others = [path for path in staged.writes if path.split("/", 1)[0] not in moved]
         if others:
@@ -302,18 +296,19 @@ class BackupRepo:
     def _next_index_file(self) -> Path:
         return Path(self.git.git_dir) / f"entragit-next-index-{os.getpid()}"
 
-    def _next_index(self, changes: list[str], prepared: Path) -> Path:
-        """The index after a commit that adds prepared folders: the current one with the commit's changes,
-        knowing the prepared files' stat data, which they keep when their folder is renamed into the
-        working tree. git hashes 100k files to learn it (a second on a large tenant), here while the
-        commit is being made rather than after it."""
+    def _next_index(self, changes: list[str], prepared: Path | None) -> Path:
+        """The index after the commit: the current one with the commit's changes. It knows the stat data
+        of files in prepared folders, which they keep when their folder is renamed into the working tree:
+        git hashes 100k files to learn it (a second on a large tenant), here while the commit is being
+        made rather than after it. Files checked out later enter their own stat data as they are written."""
         index = self._next_index_file()
         shutil.copyfile(Path(self.git.git_dir) / "index", index)
         env = {"GIT_INDEX_FILE": str(index)}
         self.git.git.update_index("--index-info", istream=_stdin("\n".join(changes) + "\n"), env=env)
-        # Only the prepared files are there to be found; every other entry keeps what it knew.
-        self.git.git.execute(["git", f"--work-tree={prepared}", "update-index", "-q", "--ignore-missing",
-                              "--refresh"], env=env)
+        if prepared is not None:
+            # Only the prepared files are there to be found; every other entry keeps what it knew.
+            self.git.git.execute(["git", f"--work-tree={prepared}", "update-index", "-q", "--ignore-missing",
+                                  "--refresh"], env=env)
         return index
 
     def _move_in(self, prepared: Path) -> set[str]:
