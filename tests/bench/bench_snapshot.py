@@ -35,8 +35,10 @@ no Graph limit was being waited for ("not waiting"):
 
 After the next page is asked for before a page is parsed, no garbage collection pauses, the simulator's
 first delta round planned page by page, gzip, and tar headers laid out directly (runs 1-4; "beyond the
-floor" is (wall - floor) / wall), then with changed objects read 15 to a request (runs 5-6: the
-incremental's resource units 2766 -> 1896, its floor 3.46 s -> 2.37 s):
+floor" is (wall - floor) / wall); then with changed objects read 15 to a request (runs 5-6: the
+incremental's resource units 2766 -> 1896, its floor 3.46 s -> 2.37 s); then with proxy settings read
+once per host and a first snapshot's next index made beside its commit (runs 7-9); then with every
+snapshot's next index made that way (runs 10-11, the code as it is):
 
           full             beyond floor  local work (git+tar)    not waiting    incremental
     1     76.3 s = 1.17x   14.4%         34.3 s =  45% (17.8 s)  5.6 s = 7.4%   3.45 s = 4.5%
@@ -45,16 +47,21 @@ incremental's resource units 2766 -> 1896, its floor 3.46 s -> 2.37 s):
     4     79.2 s = 1.21x   17.5%         39.4 s =  50% (18.4 s)  6.9 s = 8.7%   3.66 s = 4.6%
     5     76.6 s = 1.17x   14.7%         27.2 s =  36% (10.0 s)  5.8 s = 7.6%   3.32 s = 4.3%
     6     77.4 s = 1.18x   15.6%         37.5 s =  48% (19.3 s)  6.1 s = 7.8%   3.45 s = 4.5%
+    7     77.3 s = 1.18x   15.4%         38.9 s =  50% (19.7 s)  5.5 s = 7.2%   3.56 s = 4.6%
+    8     74.6 s = 1.14x   12.4%         73.4 s =  98% (57.2 s)  4.3 s = 5.7%   3.99 s = 5.4%
+    9     75.2 s = 1.15x   13.1%         38.4 s =  51% (23.1 s)  4.6 s = 6.1%   3.33 s = 4.4%
+    10    76.9 s = 1.18x   15.1%         28.1 s =  37% ( 9.6 s)  5.8 s = 7.6%   3.57 s = 4.6%
+    11    77.5 s = 1.19x   15.7%         40.7 s =  53% (20.8 s)  5.6 s = 7.2%   3.59 s = 4.6%
 
 Peak RSS stayed under 860 MiB. The git and tar processes' CPU time varies six-fold between runs of the
 same code (10-63 s): it is mostly the kernel creating 125k files on this VM, and every run was started
-the same way (the previous run's 600 MB of files deleted, 5 s of rest); I did not find what else differs.
+alike (the previous run's 600 MB of files deleted first); I did not find what else differs.
 
 Where the full run's time goes now: the first user page is asked for at 0.1 s; the user chain runs at
 ~72.5 ms a page against the floor's 65 (70.3 ms with nothing else running: the simulator's ~1.4 ms of
-reading the request and sending the answer, and requests' ~3.5 ms per call on the client); ~3.5 s after
-the last page, of which the commit takes ~2.4 s (1.3 s of it `git update-index --refresh` hashing the
-125k files moved into place, so the index knows their stat data). Local work as CPU time: reading 1400
+reading the request and sending the answer, and requests' ~3 ms per call on the client); ~2.7 s follow
+the last page, ~1.7 s of them the commit, in which git hashes the 125k prepared files (1.3 s) for the next
+index on one core while the commit's tree is written on the other. Local work as CPU time: reading 1400
 answers (TLS, gzip, JSON), making 125k objects canonical and serializing them (~16 s of this process),
 and git and tar storing and creating 125k files (10-63 s). It overlaps the wait on Graph; as a share of
 wall time it stays far above 15% while the files alone cost ~10 s of CPU at best.
