@@ -13,7 +13,7 @@ import tarfile
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -255,34 +255,24 @@ class BackupRepo:
         head = str(self.git.head.commit.hexsha)
         changes = [f"0 {'0' * 40}\t{path}" for path in staged.deletes]
         changes += [f"100644 {_blob_id(data)}\t{path}" for path, data in staged.writes.items()]
-        index_file = Path(self.git.git_dir) / f"entragit-index-{os.getpid()}"
+        if branch is not None:
+            commit = self._write_commit(head, changes, message)
+            self.git.git.update_ref(f"refs/heads/{branch}", commit)
+            return commit
         try:
-            return self._commit(head, changes, staged, message, branch, index_file)
+            # git's own lock on the index, held from reading it to replacing it, so that nothing another
+            # git command stages meanwhile is lost (that command fails instead, as git's do).
+            with self._index_locked(), ThreadPoolExecutor(1) as helper:
+                # The index the working tree will need is made beside the commit, on the other core.
+                next_index = helper.submit(self._next_index, changes, staged.prepared)
+                commit = self._write_commit(head, changes, message)
+                self.git.git.update_ref("HEAD", commit, head, "-m", "entragit snapshot")
+                # The working tree and the index go from the old commit to the new one; only the
+                # changed paths are touched (the snapshot folders were checked clean).
+                moved = self._move_in(staged.prepared) if staged.prepared is not None else set()
+                os.replace(next_index.result(), Path(self.git.git_dir) / "index")
         finally:
             self._next_index_file().unlink(missing_ok=True)  # left only when the commit failed
-
-    def _commit(self, head: str, changes: list[str], staged: Staged, message: str, branch: str | None,
-                index_file: Path) -> str:
-        with ThreadPoolExecutor(1) as helper:
-            # The index the working tree will need is made beside the commit, on the other core.
-            next_index = helper.submit(self._next_index, changes, staged.prepared) if branch is None else None
-            env = {"GIT_INDEX_FILE": str(index_file)}
-            try:
-                self.git.git.read_tree(head, env=env)
-                self.git.git.update_index("--index-info", istream=_stdin("\n".join(changes) + "\n"), env=env)
-                tree = self.git.git.write_tree(env=env)
-                commit = self.git.git.commit_tree(tree, "-p", head, "-m", message, env={**env, **self._identity_env()})
-            finally:
-                index_file.unlink(missing_ok=True)
-            if next_index is None:
-                self.git.git.update_ref(f"refs/heads/{branch}", commit)
-                return str(commit)
-            prepared_index = next_index.result()
-        self.git.git.update_ref("HEAD", commit, head, "-m", "entragit snapshot")
-        # The working tree and the index go from the old commit to the new one; only the changed paths
-        # are touched (the snapshot folders were checked clean).
-        moved = self._move_in(staged.prepared) if staged.prepared is not None else set()
-        os.replace(prepared_index, Path(self.git.git_dir) / "index")
         others = [path for path in staged.writes if path.split("/", 1)[0] not in moved]
         if others:
             self.git.git.checkout_index("-u", "-f", "-z", "--stdin", istream=_stdin("\0".join(others) + "\0"))
@@ -291,7 +281,32 @@ class BackupRepo:
         for folder in {path.split("/", 1)[0] for path in staged.deletes}:
             with contextlib.suppress(OSError):  # git keeps no empty folder; neither does a checkout
                 (self.root / folder).rmdir()
-        return str(commit)
+        return commit
+
+    def _write_commit(self, head: str, changes: list[str], message: str) -> str:
+        """The commit of HEAD's tree with these changes, built in a private index."""
+        index_file = Path(self.git.git_dir) / f"entragit-index-{os.getpid()}"
+        env = {"GIT_INDEX_FILE": str(index_file)}
+        try:
+            self.git.git.read_tree(head, env=env)
+            self.git.git.update_index("--index-info", istream=_stdin("\n".join(changes) + "\n"), env=env)
+            tree = self.git.git.write_tree(env=env)
+            return str(self.git.git.commit_tree(tree, "-p", head, "-m", message, env={**env, **self._identity_env()}))
+        finally:
+            index_file.unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def _index_locked(self) -> Iterator[None]:
+        lock = Path(self.git.git_dir) / "index.lock"
+        try:
+            os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            raise StoreError(f"{lock} exists: another git command is using the index; wait for it to end, "
+                             "or remove the file if none is running") from None
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)
 
     def _next_index_file(self) -> Path:
         return Path(self.git.git_dir) / f"entragit-next-index-{os.getpid()}"

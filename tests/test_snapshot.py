@@ -8,7 +8,7 @@ import pytest
 
 from entragit import canonical
 from entragit.connect import graph_client
-from entragit.errors import GraphError
+from entragit.errors import GraphError, StoreError
 from entragit.sim import Simulator
 from entragit.registry import resolve_types
 from entragit.snapshot import read_tenant, take_snapshot
@@ -96,6 +96,24 @@ def test_files_prepared_for_a_new_folder_keep_names_of_any_length_and_their_byte
     writer.close()
     assert _files(tmp_path / "prepared") == files
     assert {(tmp_path / "prepared" / path).stat().st_mode & 0o777 for path in files} == {0o644}
+
+
+def test_an_index_another_git_command_holds_stops_the_snapshot_before_anything_moves(
+        repo: BackupRepo, admin: Admin) -> None:
+    take_snapshot(repo, ("users",))
+    head = repo.resolve("HEAD")
+    admin.call("PATCH", f"users/{admin.users('Finance')[0]['id']}", json={"jobTitle": "Chief Bean Counter"})
+    lock = Path(repo.git.git_dir) / "index.lock"
+    lock.write_text("")
+
+    with pytest.raises(StoreError, match="index.lock exists: another git command is using the index"):
+        take_snapshot(repo, ("users",))
+
+    assert lock.exists()  # the other command's lock is left alone
+    assert repo.resolve("HEAD") == head
+    lock.unlink()
+    assert repo.git.git.status("--porcelain") == ""
+    assert take_snapshot(repo, ("users",)).commit is not None
 
 
 def test_an_edited_file_in_a_snapshot_folder_stops_the_snapshot_and_stays_as_it_is(
