@@ -38,7 +38,7 @@ first delta round planned page by page, gzip, and tar headers laid out directly 
 floor" is (wall - floor) / wall); then with changed objects read 15 to a request (runs 5-6: the
 incremental's resource units 2766 -> 1896, its floor 3.46 s -> 2.37 s); then with proxy settings read
 once per host and a first snapshot's next index made beside its commit (runs 7-9); then with every
-snapshot's next index made that way (runs 10-11, the code as it is):
+snapshot's next index made that way (runs 10-11), and under git's index lock (run 12, the code as it is):
 
           full             beyond floor  local work (git+tar)    not waiting    incremental
     1     76.3 s = 1.17x   14.4%         34.3 s =  45% (17.8 s)  5.6 s = 7.4%   3.45 s = 4.5%
@@ -52,6 +52,7 @@ snapshot's next index made that way (runs 10-11, the code as it is):
     9     75.2 s = 1.15x   13.1%         38.4 s =  51% (23.1 s)  4.6 s = 6.1%   3.33 s = 4.4%
     10    76.9 s = 1.18x   15.1%         28.1 s =  37% ( 9.6 s)  5.8 s = 7.6%   3.57 s = 4.6%
     11    77.5 s = 1.19x   15.7%         40.7 s =  53% (20.8 s)  5.6 s = 7.2%   3.59 s = 4.6%
+    12    75.7 s = 1.16x   13.7%         33.8 s =  45% (15.8 s)  4.5 s = 6.0%   4.26 s = 5.6%
 
 Peak RSS stayed under 860 MiB. The git and tar processes' CPU time varies six-fold between runs of the
 same code (10-63 s): it is mostly the kernel creating 125k files on this VM, and every run was started
