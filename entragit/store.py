@@ -459,99 +459,85 @@ def _tar_entry(path: str, data: bytes) -> bytes:
     return b"".join((header, data, bytes(-len(data) % tarfile.BLOCKSIZE)))
 
 
-class _FileWriter:
-    """Files created by one `tar -x` reading a stream: creating 100k files from the snapshot's threads
-    would trade Python's lock around three system calls per file, which made each file cost ~0.7 ms
-    while pages were being read. The process starts with the first file."""
+class _Feed:
+    """A process fed one stream from the snapshot's threads: it starts with the first bytes and ends with
+    a trailer when closed. A failure (a pipe it stopped reading early) is reported by close()."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, command: list[str], cwd: Path | None, trailer: bytes, failure: str) -> None:
+        self._command, self._cwd, self._trailer, self._failure = command, cwd, trailer, failure
         self._process: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
 
-    def write(self, files: dict[str, bytes]) -> None:
-        if not files:
+    def _start(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(self._command, cwd=self._cwd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+
+    def feed(self, stream: bytes) -> None:
+        if not stream:
             return
-        stream = b"".join(_tar_entry(path, data) for path, data in files.items())
         with self._lock:
             if self._process is None:
-                self.root.mkdir(parents=True, exist_ok=True)
-                # -m: no time stamps from the archive; files get the time they are made, as a checkout's do.
-                try:
-                    self._process = subprocess.Popen(["tar", "-x", "-m", "--no-same-owner", "-f", "-", "-C",
-                                                      str(self.root)], stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-                except FileNotFoundError:
-                    raise StoreError("a first snapshot writes its files with tar, which is not on the PATH") from None
+                self._process = self._start()
             assert self._process.stdin is not None
             try:
                 self._process.stdin.write(stream)
             except BrokenPipeError:
-                pass  # tar stopped early; close() reports its exit status and message
+                pass  # the process stopped early; close() reports its exit status and message
 
     def close(self) -> None:
-        """Wait until every file is written."""
+        """Wait until the process has done with everything it was fed."""
         with self._lock:
             process, self._process = self._process, None
             if process is None:
                 return
             assert process.stdin is not None
             try:
-                process.stdin.write(bytes(2 * tarfile.BLOCKSIZE))  # the end of the archive
+                process.stdin.write(self._trailer)
                 process.stdin.close()
             except BrokenPipeError:
-                pass  # tar stopped early; its exit status and message say why
+                pass  # it stopped early; its exit status and message say why
             error = process.stderr.read().decode(errors="replace") if process.stderr else ""
             if process.wait() != 0:
-                raise StoreError(f"tar could not write the snapshot's files into {self.root}: {error.strip()}")
+                raise StoreError(f"{self._failure}: {error.strip()}")
 
 
-class _BlobImporter:
-    """Stores file contents as git objects, all through one `git fast-import` writing one pack: a first
-    snapshot of a large tenant has hundreds of thousands of files, and a process or a loose object per
-    file would cost more than reading the tenant. The process starts with the first blob and is fed
-    while the tenant is still being read."""
-
-    # Without deltas (each blob against the one before it) and with light compression, git stores the
-    # blobs of a large first snapshot in under 60% of the time, for a pack ~15% larger; `git gc` packs
-    # them tighter later, off the snapshot's clock.
-    _COMMAND = ["git", "-c", "pack.compression=1", "fast-import", "--depth=0", "--quiet", "--done"]
+class _FileWriter(_Feed):
+    """Files created by one `tar -x` reading a stream: creating 100k files from the snapshot's threads
+    would trade Python's lock around three system calls per file, which made each file cost ~0.7 ms
+    while pages were being read."""
 
     def __init__(self, root: Path) -> None:
-        self._root = root
-        self._process: subprocess.Popen[bytes] | None = None
-        self._lock = threading.Lock()
+        # -m: no time stamps from the archive; files get the time they are made, as a checkout's do.
+        super().__init__(["tar", "-x", "-m", "--no-same-owner", "-f", "-", "-C", str(root)], None,
+                         bytes(2 * tarfile.BLOCKSIZE), f"tar could not write the snapshot's files into {root}")
+        self.root = root
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            return super()._start()
+        except FileNotFoundError:
+            raise StoreError("a first snapshot writes its files with tar, which is not on the PATH") from None
+
+    def write(self, files: dict[str, bytes]) -> None:
+        self.feed(b"".join(_tar_entry(path, data) for path, data in files.items()))
+
+
+class _BlobImporter(_Feed):
+    """Stores file contents as git objects, all through one `git fast-import` writing one pack: a first
+    snapshot of a large tenant has hundreds of thousands of files, and a process or a loose object per
+    file would cost more than reading the tenant. It is fed while the tenant is still being read.
+
+    Without deltas (each blob against the one before it) and with light compression, git stores the
+    blobs of a large first snapshot in under 60% of the time, for a pack ~15% larger; `git gc` packs
+    them tighter later, off the snapshot's clock."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(["git", "-c", "pack.compression=1", "fast-import", "--depth=0", "--quiet", "--done"],
+                         root, b"done\n", "git fast-import could not store the snapshot's files")
 
     def store(self, blobs: Iterable[bytes]) -> None:
-        stream = b"".join(b"blob\ndata %d\n%s\n" % (len(data), data) for data in blobs)
-        if not stream:
-            return
-        with self._lock:
-            if self._process is None:
-                self._process = subprocess.Popen(self._COMMAND, cwd=self._root, stdin=subprocess.PIPE,
-                                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            assert self._process.stdin is not None
-            try:
-                self._process.stdin.write(stream)
-            except BrokenPipeError:
-                self._finish()  # the importer stopped early; its exit status and message say why
-
-    def close(self) -> None:
-        """Wait until every blob is in the pack (also after a failed snapshot: the pack is only unused)."""
-        with self._lock:
-            if self._process is not None:
-                self._finish()
-
-    def _finish(self) -> None:
-        process, self._process = self._process, None
-        assert process is not None and process.stdin is not None
-        try:
-            process.stdin.write(b"done\n")
-            process.stdin.close()
-        except BrokenPipeError:
-            pass
-        error = process.stderr.read().decode(errors="replace") if process.stderr else ""
-        if process.wait() != 0:
-            raise StoreError(f"git fast-import could not store the snapshot's files: {error.strip()}")
+        self.feed(b"".join(b"blob\ndata %d\n%s\n" % (len(data), data) for data in blobs))
 
 
 class Stager:
