@@ -102,7 +102,8 @@ class TypeRead:
     note: str | None = None
     links: dict[str, dict[str, list[str]]] | None = None
     """Relationship -> every object's links as committed: the next incremental read compares those delta
-    does not report (owners) against them, and a restore learns from them who held an object."""
+    does not report (owners) against them, and a restore learns from them who held an object. None where
+    the links kept already are right (an incremental read that found nothing of the type changed)."""
 
 
 def read_tenant(client: GraphClient, types: list[ObjectType], progress: ProgressFn | None = None
@@ -156,6 +157,11 @@ def _read_incremental(repo: BackupRepo, client: GraphClient, object_type: Object
         for object_id, obj in repo.read_objects(head, object_type, moved).items():
             objects[object_id] = with_relation(objects.get(object_id, obj), rel.name, now[object_id])
         links[rel.name] = {**now, **{i: obj.get(rel.name, []) for i, obj in fetched.items() if obj is not None}}
+    if not objects and not removed and all(repo.links_kept(head, object_type, r.name) for r in object_type.relationships
+                                           if r.many):
+        # Nothing of the type changed, links included: the links kept for HEAD's files are right for the
+        # new commit's too, which holds the same files (links_at knows them by the folder).
+        return TypeRead(Content({}, complete=False), "delta", changes.link)
     for rel in object_type.relationships:
         tracked = repo.links_at(head, object_type, rel.name) if rel.many and rel.delta_tracked else None
         if tracked is not None:
@@ -235,15 +241,13 @@ def take_snapshot(repo: BackupRepo, type_names: tuple[str, ...] = (), progress: 
     client = client or graph_client(repo.config.connection())
     head = repo.resolve("HEAD")
 
-    # Staging waits for HEAD's file listing at first; on a thread of its own, the readers go on meanwhile.
-    with repo.stager(types) as stager, _prompt_readers(), _no_collector_pauses(), ThreadPoolExecutor(1) as staging:
-        stagings: list[Future[None]] = []
+    with repo.stager(types) as stager, _prompt_readers(), _no_collector_pauses(), ThreadPoolExecutor(1) as encoder:
         encodings: dict[ObjectType, Future[dict[str, str]]] = {}
 
         def read_and_stage(object_type: ObjectType) -> TypeRead:
             read = _read_type(repo, client, object_type, head, full, progress, stager)
-            stagings.append(staging.submit(stager.add, object_type, read.content))
-            encodings[object_type] = staging.submit(
+            stager.add(object_type, read.content)
+            encodings[object_type] = encoder.submit(
                 lambda: {name: encode_links(links) for name, links in (read.links or {}).items()})
             return read
 
@@ -255,8 +259,6 @@ def take_snapshot(repo: BackupRepo, type_names: tuple[str, ...] = (), progress: 
             lane = pool.submit(lambda: [read_and_stage(t) for t in paced])
             reads = dict(zip(others, pool.map(read_and_stage, others)))
             reads.update(zip(paced, lane.result()))
-        for done in stagings:
-            done.result()
         links = {object_type: encoded.result() for object_type, encoded in encodings.items()}
         staged = stager.staged()
         counts = {t.name: staged.count_after(t.name) for t in types}

@@ -14,7 +14,7 @@ import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -253,10 +253,11 @@ class BackupRepo:
         a failure at any point leaves the repository as it was.
         """
         head = str(self.git.head.commit.hexsha)
-        changes = [f"0 {'0' * 40}\t{path}" for path in staged.deletes]
-        changes += [f"100644 {_blob_id(data)}\t{path}" for path, data in staged.writes.items()]
+        files: dict[str, str | None] = dict.fromkeys(staged.deletes)
+        files.update((path, _blob_id(data)) for path, data in staged.writes.items())
+        changes = [f"{'100644' if blob else '0'} {blob or '0' * 40}\t{path}" for path, blob in files.items()]
         if branch is not None:
-            commit = self._write_commit(head, changes, message)
+            commit = self._write_commit(head, files, message)
             self.git.git.update_ref(f"refs/heads/{branch}", commit)
             return commit
         try:
@@ -265,7 +266,7 @@ class BackupRepo:
             with self._index_locked(), ThreadPoolExecutor(1) as helper:
                 # The index the working tree will need is made beside the commit, on the other core.
                 next_index = helper.submit(self._next_index, changes, staged.prepared)
-                commit = self._write_commit(head, changes, message)
+                commit = self._write_commit(head, files, message)
                 self.git.git.update_ref("HEAD", commit, head, "-m", "entragit snapshot")
                 # The working tree and the index go from the old commit to the new one; only the
                 # changed paths are touched (the snapshot folders were checked clean).
@@ -283,17 +284,36 @@ class BackupRepo:
                 (self.root / folder).rmdir()
         return commit
 
-    def _write_commit(self, head: str, changes: list[str], message: str) -> str:
-        """The commit of HEAD's tree with these changes, built in a private index."""
-        index_file = Path(self.git.git_dir) / f"entragit-index-{os.getpid()}"
-        env = {"GIT_INDEX_FILE": str(index_file)}
-        try:
-            self.git.git.read_tree(head, env=env)
-            self.git.git.update_index("--index-info", istream=_stdin("\n".join(changes) + "\n"), env=env)
-            tree = self.git.git.write_tree(env=env)
-            return str(self.git.git.commit_tree(tree, "-p", head, "-m", message, env={**env, **self._identity_env()}))
-        finally:
-            index_file.unlink(missing_ok=True)
+    def _write_commit(self, head: str, files: dict[str, str | None], message: str) -> str:
+        tree = self._tree_with(head, files)
+        return str(self.git.git.commit_tree(tree, "-p", head, "-m", message, env=self._identity_env()))
+
+    def _tree_with(self, head: str, files: dict[str, str | None]) -> str:
+        """HEAD's tree with files changed (path "folder/name" -> blob id, None where removed). Only the
+        folders holding a change get trees of their own, each made from HEAD's entries by git mktree: no
+        index of every file in the repository is read, written and hashed (half a second at 125k files)."""
+        folders = sorted({path.split("/", 1)[0] for path in files})
+        entries: dict[str, dict[str, str]] = {folder: {} for folder in folders}
+        listing = self.git.git.ls_tree("-z", head, "--", *(f"{folder}/" for folder in folders)) if folders else ""
+        for meta, path in _tree_entries(listing):
+            folder, name = path.split("/", 1)
+            entries[folder][name] = meta
+        for path, blob in files.items():
+            folder, name = path.split("/", 1)
+            if blob is None:
+                entries[folder].pop(name, None)
+            else:
+                entries[folder][name] = f"100644 blob {blob}"
+        root = {path: meta for meta, path in _tree_entries(self.git.git.ls_tree("-z", head))}
+        for folder in folders:
+            root.pop(folder, None)
+            if entries[folder]:  # git keeps no empty folder
+                root[folder] = f"040000 tree {self._mktree(entries[folder])}"
+        return self._mktree(root)
+
+    def _mktree(self, entries: dict[str, str]) -> str:
+        listing = "".join(f"{meta}\t{name}\0" for name, meta in entries.items())
+        return str(self.git.git.mktree("-z", istream=_stdin(listing)))
 
     @contextlib.contextmanager
     def _index_locked(self) -> Iterator[None]:
@@ -360,7 +380,7 @@ class BackupRepo:
         temporary.replace(path)
 
     def _links_file(self, object_type: ObjectType, relationship: str) -> Path:
-        return Path(self.git.git_dir) / "entragit" / "links" / f"{object_type.name}.{relationship}.json"
+        return Path(self.git.git_dir) / "entragit" / "links" / f"{object_type.name}.{relationship}.links"
 
     def links(self, commit: str, object_type: ObjectType, relationship: str) -> dict[str, list[str]]:
         """Every object's links under one relationship at a commit (a full id): from the cache a snapshot
@@ -371,17 +391,27 @@ class BackupRepo:
         return {i: obj.get(relationship, []) for i, obj in self.read_objects(commit, object_type).items()}
 
     def links_at(self, commit: str, object_type: ObjectType, relationship: str) -> dict[str, list[str]] | None:
-        """Every object's links under one relationship at a commit (a full id), when the last snapshot
-        left them for a commit whose files of that type are the same; None otherwise (only the files know)."""
+        """Every object's links under one relationship at a commit (a full id), when a snapshot left them
+        for a commit whose files of that type are the same; None otherwise (only the files know)."""
         try:
-            cached = json.loads(self._links_file(object_type, relationship).read_text())
+            with self._links_file(object_type, relationship).open() as kept:
+                if not self._kept_for(kept.readline().strip(), commit, object_type):
+                    return None
+                found = json.loads(kept.read())
         except (FileNotFoundError, ValueError):
             return None
-        if not (isinstance(cached, dict) and isinstance(cached.get("links"), dict)):
-            return None
-        if cached.get("commit") == commit or self._same_folder(str(cached.get("commit")), commit, object_type):
-            return cached["links"]  # type: ignore[no-any-return]
-        return None
+        return found if isinstance(found, dict) else None
+
+    def links_kept(self, commit: str, object_type: ObjectType, relationship: str) -> bool:
+        """Whether links_at would find them, without reading them (20k groups' members are 30 MB)."""
+        try:
+            with self._links_file(object_type, relationship).open() as kept:
+                return self._kept_for(kept.readline().strip(), commit, object_type)
+        except FileNotFoundError:
+            return False
+
+    def _kept_for(self, kept: str, commit: str, object_type: ObjectType) -> bool:
+        return kept == commit or self._same_folder(kept, commit, object_type)
 
     def _same_folder(self, commit_a: str, commit_b: str, object_type: ObjectType) -> bool:
         """Whether two commits hold the same files of a type: git names a folder by its contents."""
@@ -393,11 +423,12 @@ class BackupRepo:
         return first == second
 
     def save_links(self, commit: str, object_type: ObjectType, relationship: str, encoded: str) -> None:
-        """Keep every object's links under a relationship, as encode_links made them, for this commit."""
+        """Keep every object's links under a relationship, as encode_links made them, for this commit: the
+        commit on a line of its own, so that whether they are the ones wanted is known without parsing them."""
         path = self._links_file(object_type, relationship)
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(f'{{"commit": {json.dumps(commit)}, "links": {encoded}}}')
+        temporary = path.with_name(f"{path.name}.tmp")
+        temporary.write_text(f"{commit}\n{encoded}")
         temporary.replace(path)
 
     def object_ids(self, rev: str, object_type: ObjectType) -> set[str]:
@@ -421,13 +452,16 @@ def encode_links(links: dict[str, list[str]]) -> str:
     return json.dumps(links)
 
 
-def listed_blobs(listing: str) -> dict[str, str]:
-    """path -> blob id from `git ls-tree -r -z` output."""
-    blobs = {}
+def _tree_entries(listing: str) -> Iterator[tuple[str, str]]:
+    """(mode type id, path) of each entry in `git ls-tree -z` output."""
     for entry in filter(None, listing.split("\0")):
         meta, path = entry.split("\t", 1)
-        blobs[path] = meta.split()[2]
-    return blobs
+        yield meta, path
+
+
+def listed_blobs(listing: str) -> dict[str, str]:
+    """path -> blob id from `git ls-tree -r -z` output."""
+    return {path: meta.split()[2] for meta, path in _tree_entries(listing)}
 
 
 def _ustar_template() -> bytes:
@@ -551,15 +585,21 @@ class Stager:
     fails later still leaves the repository as it was. Use it as a context manager, so the git process
     storing the files ends whatever happens.
 
-    HEAD's files (path -> blob id, from read_head, which also refuses a working tree with uncommitted
-    changes) are listed on a thread of its own while the first requests wait on Graph: for 100k files
-    it takes a tenth of an incremental snapshot. Its error, if any, comes from the first use.
+    The work is done on a thread of the stager's own, in the order it was asked for; write(), add() and
+    discard() only queue it, so a reader never waits on staging. It begins with HEAD's files (path ->
+    blob id, from read_head, which also refuses a working tree with uncommitted changes), listed while
+    the first requests wait on Graph: for 100k files that takes a tenth of an incremental snapshot, and
+    Conditional Access, read at a request a second, would wait on it at every page otherwise. A failure
+    is raised by the next write() once known, else by staged().
     """
 
     def __init__(self, repo: BackupRepo, types: list[ObjectType], read_head: Callable[[], dict[str, str]]) -> None:
         self._types = types
-        self._head_reader = ThreadPoolExecutor(1)
-        self._head = self._head_reader.submit(self._by_type, read_head)
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="staging")
+        self._failure: BaseException | None = None
+        self._head = self._worker.submit(self._by_type, read_head)
+        self._head.add_done_callback(self._note_failure)
+        self._queued: list[Future[None]] = []
         self._importer = _BlobImporter(repo.root)
         # The files of folders HEAD lacks are written here while the tenant is read, and moved in once
         # the commit exists: the working tree itself changes only then.
@@ -569,7 +609,6 @@ class Stager:
         self._writes: dict[str, bytes] = {}
         self._serialized: set[str] = set()
         self._deletes: list[str] = []
-        self._lock = threading.Lock()
 
     @staticmethod
     def _by_type(read_head: Callable[[], dict[str, str]]) -> tuple[dict[str, str], dict[str, list[str]]]:
@@ -593,15 +632,31 @@ class Stager:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._head_reader.shutdown()
+        self._worker.shutdown(cancel_futures=True)
         try:
             self._importer.close()
         finally:
             self._files.close()
             shutil.rmtree(self._files.root, ignore_errors=True)
 
+    def _queue(self, work: Callable[..., None], *args: Any) -> None:
+        if self._failure is not None:
+            raise self._failure
+        queued = self._worker.submit(work, *args)
+        queued.add_done_callback(self._note_failure)
+        self._queued.append(queued)
+
+    def _note_failure(self, done: Future[Any]) -> None:
+        if not done.cancelled() and self._failure is None:
+            self._failure = done.exception()
+
     def write(self, object_type: ObjectType, objects: dict[str, Obj]) -> None:
-        """Serialize and store some objects of a type now, before the rest of it has been read."""
+        """Serialize and store some objects of a type, before the rest of it has been read."""
+        self._queue(self._write, object_type, objects)
+
+    def _write(self, object_type: ObjectType, objects: dict[str, Obj]) -> None:
+        if object_type.name in self._discarded:
+            return
         writes: dict[str, bytes] = {}
         old = self._old
         for object_id, obj in objects.items():
@@ -614,31 +669,35 @@ class Stager:
             # A folder HEAD lacks (a first snapshot's: 100k files) is prepared beside the working tree
             # while the tenant is read, and moved in at once; git checks out the rest, a few files.
             self._files.write(writes)
-        with self._lock:
-            self._writes.update(writes)
-            self._serialized.update(object_path(object_type, i) for i in objects)
+        self._writes.update(writes)
+        self._serialized.update(object_path(object_type, i) for i in objects)
 
     def discard(self, object_type: ObjectType) -> None:
         """Leave a type's files as HEAD has them, whatever write() was given for it (its read failed)."""
+        self._queue(self._discard, object_type)
+
+    def _discard(self, object_type: ObjectType) -> None:
         folder = f"{object_type.name}/"
-        with self._lock:
-            self._writes = {path: data for path, data in self._writes.items() if not path.startswith(folder)}
-            self._discarded.add(object_type.name)
+        self._writes = {path: data for path, data in self._writes.items() if not path.startswith(folder)}
+        self._discarded.add(object_type.name)
 
     def add(self, object_type: ObjectType, content: Content) -> None:
         """A type's read is over: what its content changes (objects given to write() are not serialized again)."""
-        self.write(object_type, {i: obj for i, obj in content.objects.items()
-                                 if object_path(object_type, i) not in self._serialized})
+        self._queue(self._add, object_type, content)
+
+    def _add(self, object_type: ObjectType, content: Content) -> None:
+        self._write(object_type, {i: obj for i, obj in content.objects.items()
+                                  if object_path(object_type, i) not in self._serialized})
         old = self._old_by_type.get(object_type.name, [])
         if content.complete:
             wanted = {object_path(object_type, i) for i in content.objects}
-            deletes = [p for p in old if p not in wanted]
+            self._deletes += [p for p in old if p not in wanted]
         else:
-            deletes = [p for p in (object_path(object_type, i) for i in content.removed) if p in self._old]
-        with self._lock:
-            self._deletes += deletes
+            self._deletes += [p for p in (object_path(object_type, i) for i in content.removed) if p in self._old]
 
     def staged(self) -> Staged:
+        for done in self._queued:
+            done.result()
         self._importer.close()
         self._files.close()
         for folder in self._discarded:

@@ -119,3 +119,28 @@ def test_a_delta_link_from_another_line_of_history_is_not_trusted(repo: BackupRe
 
     assert result.modes["users"] == "full"
     assert "displayName: X" not in (repo.root / "users" / f"{user['id']}.yaml").read_text()
+
+
+def _links_in_files(repo: BackupRepo, type_name: str, relationship: str) -> dict[str, list[str]]:
+    return {i: obj.get(relationship, []) for i, obj in repo.read_objects("HEAD", REGISTRY[type_name]).items()}
+
+
+def test_the_links_kept_beside_the_snapshots_stay_true_to_the_files(repo: BackupRepo, admin: Admin) -> None:
+    # A restore learns from these who held an object, and an incremental read compares owners with them.
+    groups, finance = REGISTRY["groups"], admin.users("Finance")
+    take_snapshot(repo)
+    admin.call("PATCH", f"users/{finance[0]['id']}", json={"jobTitle": "Treasurer"})
+    assert take_snapshot(repo).modes["groups"] == "delta"  # nothing of the groups changed
+    for relationship in ("members", "owners"):
+        assert repo.links_at(repo.resolve("HEAD"), groups, relationship) == _links_in_files(repo, "groups", relationship)
+
+    team = admin.group("HR Team")
+    admin.call("POST", f"groups/{team['id']}/members/$ref", json=_ref(finance[3]["id"]))
+    admin.call("POST", f"groups/{team['id']}/owners/$ref", json=_ref(finance[5]["id"]))
+    take_snapshot(repo)
+
+    head = repo.resolve("HEAD")
+    for relationship in ("members", "owners"):
+        assert repo.links_at(head, groups, relationship) == _links_in_files(repo, "groups", relationship)
+    assert finance[3]["id"] in repo.links_at(head, groups, "members")[team["id"]]  # type: ignore[index]
+    assert finance[5]["id"] in repo.links_at(head, groups, "owners")[team["id"]]  # type: ignore[index]

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from entragit.errors import GraphError, StoreError
 from entragit.sim import Simulator
 from entragit.registry import resolve_types
 from entragit.snapshot import read_tenant, take_snapshot
-from entragit.store import BackupRepo, _FileWriter
+from entragit.store import BackupRepo, Content, Stager, _FileWriter
 from tests.conftest import Admin, connection_of, run
 
 
@@ -96,6 +98,60 @@ def test_files_prepared_for_a_new_folder_keep_names_of_any_length_and_their_byte
     writer.close()
     assert _files(tmp_path / "prepared") == files
     assert {(tmp_path / "prepared" / path).stat().st_mode & 0o777 for path in files} == {0o644}
+
+
+def test_files_that_are_not_objects_stay_through_snapshots_and_an_emptied_folder_goes(
+        repo: BackupRepo, admin: Admin) -> None:
+    take_snapshot(repo)
+    notes = {"users/README.md": "Who owns these accounts\n", "users/reviews/2026 Q3 \u00e9t\u00e9.txt": "signed off\n"}
+    for path, text in notes.items():
+        (repo.root / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo.root / path).write_text(text)
+    repo.git.git.add("--", *notes)
+    repo.git.git.commit("-q", "-m", "Notes beside the snapshot", env=repo._identity_env())
+    user = admin.users("Finance")[0]
+    admin.call("PATCH", f"users/{user['id']}", json={"jobTitle": "Chief Bean Counter"})
+    for policy in admin.get("policies/tokenLifetimePolicies")["value"]:
+        admin.call("DELETE", f"policies/tokenLifetimePolicies/{policy['id']}")
+
+    take_snapshot(repo)
+
+    committed = repo.git.git.ls_tree("-r", "--name-only", "-z", "HEAD").split("\0")
+    assert {path: repo.git.git.show(f"HEAD:{path}") + "\n" for path in notes} == notes
+    assert not [path for path in committed if path.startswith("tokenLifetimePolicies/")]
+    assert "jobTitle: Chief Bean Counter" in repo.git.git.show(f"HEAD:users/{user['id']}.yaml")
+    assert repo.git.git.status("--porcelain") == ""
+
+
+def test_staging_is_queued_while_heads_files_are_still_being_listed(repo: BackupRepo) -> None:
+    listed = threading.Event()
+
+    def slow_listing() -> dict[str, str]:
+        listed.wait(30)
+        return {}
+
+    users = resolve_types(("users",))[0]
+    with Stager(repo, [users], slow_listing) as stager:
+        stager.write(users, {"u1": {"id": "u1", "displayName": "One"}})
+        stager.add(users, Content({"u1": {"id": "u1", "displayName": "One"}, "u2": {"id": "u2"}}))
+        assert not listed.is_set()  # neither call waited for the listing
+        listed.set()
+        staged = stager.staged()
+    assert sorted(staged.writes) == ["users/u1.yaml", "users/u2.yaml"]
+
+
+def test_a_failed_listing_of_heads_files_stops_the_next_staging(repo: BackupRepo) -> None:
+    def refused() -> dict[str, str]:
+        raise StoreError("uncommitted changes in snapshot folders")
+
+    users = resolve_types(("users",))[0]
+    with Stager(repo, [users], refused) as stager:
+        with pytest.raises(StoreError, match="uncommitted changes"):
+            for _ in range(1000):  # the listing fails on the stager's thread, soon after it began
+                stager.write(users, {})
+                time.sleep(0.01)
+        with pytest.raises(StoreError, match="uncommitted changes"):
+            stager.staged()
 
 
 def test_an_index_another_git_command_holds_stops_the_snapshot_before_anything_moves(
