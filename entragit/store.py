@@ -15,7 +15,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,14 @@ class Staged:
     """Paths among writes that HEAD does not hold."""
     prepared: Path | None = None
     """A folder outside the working tree holding the files of writes in folders HEAD lacks, at their paths."""
+    prepared_index: PreparedIndex | None = None
+    """The repository's index with the prepared files added, their stat data included."""
+    blob_ids: dict[str, str] = field(default_factory=dict)
+    """path -> git's id of its bytes, for each of writes (hashing 150 MB again would take a quarter second)."""
+    head: str = ""
+    """The commit the changes were staged against: the new commit's parent."""
+    trees: dict[str, str | None] = field(default_factory=dict)
+    """Folder -> its tree with the changes, made as each type was staged; None where no file is left."""
 
     @property
     def changed(self) -> int:
@@ -228,36 +236,33 @@ class BackupRepo:
         out = self.git.git.status("--porcelain", "-z", "--untracked-files=all", "--", *folders)
         return [entry[3:] for entry in out.split("\0") if entry[3:]]
 
-    def _tree_blobs(self, folders: list[str]) -> dict[str, str]:
-        """path -> blob id of every file under these folders at HEAD (one ls-tree, no file read)."""
-        return listed_blobs(self.git.git.ls_tree("-r", "-z", "HEAD", "--", *folders))
-
     def stager(self, types: list[ObjectType]) -> Stager:
         """Stage a snapshot type by type, each as soon as it has been read (see Stager)."""
-        return Stager(self, types, functools.partial(self._clean_tree_blobs, [f"{t.name}/" for t in types]))
+        head = self.resolve("HEAD")
+        return Stager(self, types, head, functools.partial(self._clean_tree_blobs, head, [f"{t.name}/" for t in types]))
 
-    def _clean_tree_blobs(self, folders: list[str]) -> dict[str, str]:
+    def _clean_tree_blobs(self, head: str, folders: list[str]) -> dict[str, str]:
+        """path -> blob id of every file under these folders at head (one ls-tree, no file read)."""
         dirty = self._dirty(folders)
         if dirty:
             raise StoreError(
                 f"{self.root} has uncommitted changes in snapshot folders ({', '.join(dirty[:3])}"
                 f"{', ...' if len(dirty) > 3 else ''}); commit or discard them before taking a snapshot"
             )
-        return self._tree_blobs(folders)
+        return listed_blobs(self.git.git.ls_tree("-r", "-z", head, "--", *folders))
 
     def commit(self, staged: Staged, message: str, branch: str | None = None) -> str:
         """Commit staged changes on top of HEAD: to the current branch (and the working tree follows),
         or to another branch, leaving the current one and the working tree untouched.
 
-        The commit is built in a private index, so until the branch moves nothing visible has changed:
+        The commit's trees are made from HEAD's, so until the branch moves nothing visible has changed:
         a failure at any point leaves the repository as it was.
         """
-        head = str(self.git.head.commit.hexsha)
-        files: dict[str, str | None] = dict.fromkeys(staged.deletes)
-        files.update((path, _blob_id(data)) for path, data in staged.writes.items())
-        changes = [f"{'100644' if blob else '0'} {blob or '0' * 40}\t{path}" for path, blob in files.items()]
+        head = staged.head
+        changes = [f"0 {'0' * 40}\t{path}" for path in staged.deletes]
+        changes += [f"100644 {staged.blob_ids[path]}\t{path}" for path in staged.writes]
         if branch is not None:
-            commit = self._write_commit(head, files, message)
+            commit = self._write_commit(head, staged.trees, message)
             self.git.git.update_ref(f"refs/heads/{branch}", commit)
             return commit
         try:
@@ -265,9 +270,13 @@ class BackupRepo:
             # git command stages meanwhile is lost (that command fails instead, as git's do).
             with self._index_locked(), ThreadPoolExecutor(1) as helper:
                 # The index the working tree will need is made beside the commit, on the other core.
-                next_index = helper.submit(self._next_index, changes, staged.prepared)
-                commit = self._write_commit(head, files, message)
-                self.git.git.update_ref("HEAD", commit, head, "-m", "entragit snapshot")
+                next_index = helper.submit(self._next_index, changes, staged)
+                commit = self._write_commit(head, staged.trees, message)
+                try:
+                    self.git.git.update_ref("HEAD", commit, head, "-m", "entragit snapshot")
+                except git.GitCommandError:
+                    raise StoreError(f"HEAD of {self.root} moved while the snapshot was taken (another commit?); "
+                                     "nothing was changed: take the snapshot again") from None
                 # The working tree and the index go from the old commit to the new one; only the
                 # changed paths are touched (the snapshot folders were checked clean).
                 moved = self._move_in(staged.prepared) if staged.prepared is not None else set()
@@ -284,36 +293,32 @@ class BackupRepo:
                 (self.root / folder).rmdir()
         return commit
 
-    def _write_commit(self, head: str, files: dict[str, str | None], message: str) -> str:
-        tree = self._tree_with(head, files)
-        return str(self.git.git.commit_tree(tree, "-p", head, "-m", message, env=self._identity_env()))
-
-    def _tree_with(self, head: str, files: dict[str, str | None]) -> str:
-        """HEAD's tree with files changed (path "folder/name" -> blob id, None where removed). Only the
-        folders holding a change get trees of their own, each made from HEAD's entries by git mktree: no
-        index of every file in the repository is read, written and hashed (half a second at 125k files)."""
-        folders = sorted({path.split("/", 1)[0] for path in files})
-        entries: dict[str, dict[str, str]] = {folder: {} for folder in folders}
-        listing = self.git.git.ls_tree("-z", head, "--", *(f"{folder}/" for folder in folders)) if folders else ""
-        for meta, path in _tree_entries(listing):
-            folder, name = path.split("/", 1)
-            entries[folder][name] = meta
-        for path, blob in files.items():
-            folder, name = path.split("/", 1)
-            if blob is None:
-                entries[folder].pop(name, None)
-            else:
-                entries[folder][name] = f"100644 blob {blob}"
+    def _write_commit(self, head: str, trees: dict[str, str | None], message: str) -> str:
+        """The commit of head's tree with these folders' trees in place (None: the folder goes)."""
         root = {path: meta for meta, path in _tree_entries(self.git.git.ls_tree("-z", head))}
-        for folder in folders:
+        for folder, tree in trees.items():
             root.pop(folder, None)
-            if entries[folder]:  # git keeps no empty folder
-                root[folder] = f"040000 tree {self._mktree(entries[folder])}"
-        return self._mktree(root)
+            if tree is not None:
+                root[folder] = f"040000 tree {tree}"
+        return str(self.git.git.commit_tree(self._mktree(root), "-p", head, "-m", message, env=self._identity_env()))
 
-    def _mktree(self, entries: dict[str, str]) -> str:
+    def folder_tree(self, head: str, folder: str, files: dict[str, str | None]) -> str | None:
+        """The tree of a folder of head with files changed (name -> blob id, None where removed), made by
+        git mktree from head's entries: no index of every file in the repository is read, written and
+        hashed (half a second at 125k files). None where no file is left: git keeps no empty folder.
+        The new blobs may still be on their way into the repository (see Stager), so they are not looked for."""
+        listing = self.git.git.ls_tree("-z", head, "--", f"{folder}/")
+        entries = {path.split("/", 1)[1]: meta for meta, path in _tree_entries(listing)}
+        for name, blob in files.items():
+            if blob is None:
+                entries.pop(name, None)
+            else:
+                entries[name] = f"100644 blob {blob}"
+        return self._mktree(entries, "--missing") if entries else None
+
+    def _mktree(self, entries: dict[str, str], *options: str) -> str:
         listing = "".join(f"{meta}\t{name}\0" for name, meta in entries.items())
-        return str(self.git.git.mktree("-z", istream=_stdin(listing)))
+        return str(self.git.git.mktree("-z", *options, istream=_stdin(listing)))
 
     @contextlib.contextmanager
     def _index_locked(self) -> Iterator[None]:
@@ -331,17 +336,26 @@ class BackupRepo:
     def _next_index_file(self) -> Path:
         return Path(self.git.git_dir) / f"entragit-next-index-{os.getpid()}"
 
-    def _next_index(self, changes: list[str], prepared: Path | None) -> Path:
-        """The index after the commit: the current one with the commit's changes. It knows the stat data
-        of files in prepared folders, which they keep when their folder is renamed into the working tree:
-        git hashes 100k files to learn it (a second on a large tenant), here while the commit is being
-        made rather than after it. Files checked out later enter their own stat data as they are written."""
-        index = self._next_index_file()
-        shutil.copyfile(Path(self.git.git_dir) / "index", index)
+    def _next_index(self, changes: list[str], staged: Staged) -> Path:
+        """The index after the commit: the current one with the commit's changes, knowing the stat data of
+        the files in prepared folders, which they keep when their folder is renamed into the working tree.
+        Files checked out later enter their own stat data as they are written."""
+        index, current = self._next_index_file(), Path(self.git.git_dir) / "index"
         env = {"GIT_INDEX_FILE": str(index)}
-        self.git.git.update_index("--index-info", istream=_stdin("\n".join(changes) + "\n"), env=env)
+        prepared = staged.prepared
+        if prepared is not None and staged.prepared_index and staged.prepared_index.base == _read_or_none(current):
+            # The prepared files were added to a copy of this very index while the tenant was read.
+            os.replace(staged.prepared_index.path, index)
+            folders = {f"{folder}/" for folder in os.listdir(prepared)}
+            changes = [line for line in changes if not line.split("\t", 1)[1].startswith(tuple(folders))]
+            prepared = None
+        else:
+            shutil.copyfile(current, index)
+        if changes:
+            self.git.git.update_index("--index-info", istream=_stdin("\n".join(changes) + "\n"), env=env)
         if prepared is not None:
-            # Only the prepared files are there to be found; every other entry keeps what it knew.
+            # git hashes every prepared file to learn its stat data (a second at 100k files), beside the
+            # commit; every other entry keeps what it knew.
             self.git.git.execute(["git", f"--work-tree={prepared}", "update-index", "-q", "--ignore-missing",
                                   "--refresh"], env=env)
         return index
@@ -497,14 +511,16 @@ class _Feed:
     """A process fed one stream from the snapshot's threads: it starts with the first bytes and ends with
     a trailer when closed. A failure (a pipe it stopped reading early) is reported by close()."""
 
-    def __init__(self, command: list[str], cwd: Path | None, trailer: bytes, failure: str) -> None:
+    def __init__(self, command: list[str], cwd: Path | None, trailer: bytes, failure: str,
+                 env: dict[str, str] | None = None) -> None:
         self._command, self._cwd, self._trailer, self._failure = command, cwd, trailer, failure
+        self._env = {**os.environ, **env} if env else None
         self._process: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
 
     def _start(self) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(self._command, cwd=self._cwd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE)
+        return subprocess.Popen(self._command, cwd=self._cwd, env=self._env, stdin=subprocess.PIPE,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def feed(self, stream: bytes) -> None:
         if not stream:
@@ -574,6 +590,73 @@ class _BlobImporter(_Feed):
         self.feed(b"".join(b"blob\ndata %d\n%s\n" % (len(data), data) for data in blobs))
 
 
+@dataclass(frozen=True)
+class PreparedIndex:
+    path: Path
+    base: bytes | None
+    """The repository's index as it was when the prepared files were first added to a copy of it."""
+
+
+class _PreparedFolders:
+    """Files of folders HEAD lacks (a first snapshot's: 100k), made beside the working tree while the tenant
+    is read and moved in once the commit exists, and added as they are made to a copy of the repository's
+    index by one `git update-index`: git hashes every file to learn its stat data (1.3 s at 125k files),
+    and here does it while the tenant is read rather than after it. Each file goes to git once written:
+    the tar process is ended every SEGMENT files, the files it was given are then all on disk."""
+
+    SEGMENT = 10_000
+
+    def __init__(self, git_dir: Path) -> None:
+        self.root = git_dir / "entragit" / f"worktree-{os.getpid()}"
+        shutil.rmtree(self.root, ignore_errors=True)
+        self._git_dir = git_dir
+        self._tar = _FileWriter(self.root)
+        self._index = git_dir / f"entragit-prepared-index-{os.getpid()}"
+        self._indexer: _Feed | None = None
+        self._base: bytes | None = None
+        self._unindexed: list[str] = []
+
+    def write(self, files: dict[str, bytes]) -> None:
+        self._tar.write(files)
+        self._unindexed += files
+        if len(self._unindexed) >= self.SEGMENT:
+            self._index_written()
+
+    def _index_written(self) -> None:
+        self._tar.close()
+        if self._indexer is None:
+            self._base = _read_or_none(self._git_dir / "index")
+            if self._base is not None:
+                self._index.write_bytes(self._base)
+            self._indexer = _Feed(["git", f"--git-dir={self._git_dir}", f"--work-tree={self.root}", "update-index",
+                                   "--add", "--info-only", "-z", "--stdin"], self.root, b"",
+                                  "git could not add the snapshot's prepared files to an index",
+                                  {"GIT_INDEX_FILE": str(self._index)})
+        self._indexer.feed("".join(f"{path}\0" for path in self._unindexed).encode())
+        self._unindexed = []
+
+    def close(self) -> PreparedIndex | None:
+        """Wait until every file is written and indexed; the index, if any file was."""
+        if self._unindexed:
+            self._index_written()
+        self._tar.close()
+        if self._indexer is None:
+            return None
+        self._indexer.close()
+        return PreparedIndex(self._index, self._base)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+        self._index.unlink(missing_ok=True)
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
 class Stager:
     """A snapshot staged type by type (a large type page by page) while other types are still being
     read, so that serializing files and storing them as git objects overlaps the wait on Graph instead
@@ -593,20 +676,22 @@ class Stager:
     is raised by the next write() once known, else by staged().
     """
 
-    def __init__(self, repo: BackupRepo, types: list[ObjectType], read_head: Callable[[], dict[str, str]]) -> None:
-        self._types = types
+    def __init__(self, repo: BackupRepo, types: list[ObjectType], head: str,
+                 read_head: Callable[[], dict[str, str]]) -> None:
+        self._repo, self._head_commit, self._types = repo, head, types
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="staging")
         self._failure: BaseException | None = None
         self._head = self._worker.submit(self._by_type, read_head)
         self._head.add_done_callback(self._note_failure)
         self._queued: list[Future[None]] = []
         self._importer = _BlobImporter(repo.root)
-        # The files of folders HEAD lacks are written here while the tenant is read, and moved in once
-        # the commit exists: the working tree itself changes only then.
-        self._files = _FileWriter(Path(repo.git.git_dir) / "entragit" / f"worktree-{os.getpid()}")
-        shutil.rmtree(self._files.root, ignore_errors=True)
+        # The working tree itself changes only once the commit exists.
+        self._files = _PreparedFolders(Path(repo.git.git_dir))
         self._discarded: set[str] = set()
         self._writes: dict[str, bytes] = {}
+        self._blob_ids: dict[str, dict[str, str]] = {}
+        """Type name -> path -> blob id of each file written."""
+        self._trees: dict[str, str | None] = {}
         self._serialized: set[str] = set()
         self._deletes: list[str] = []
 
@@ -637,7 +722,7 @@ class Stager:
             self._importer.close()
         finally:
             self._files.close()
-            shutil.rmtree(self._files.root, ignore_errors=True)
+            self._files.remove()
 
     def _queue(self, work: Callable[..., None], *args: Any) -> None:
         if self._failure is not None:
@@ -662,8 +747,10 @@ class Stager:
         for object_id, obj in objects.items():
             path = object_path(object_type, object_id)
             data = canonical.dump(obj)
-            if old.get(path) != _blob_id(data):
+            blob = _blob_id(data)
+            if old.get(path) != blob:
                 writes[path] = data
+                self._blob_ids.setdefault(object_type.name, {})[path] = blob
         self._importer.store(writes.values())
         if object_type.name not in self._old_by_type:
             # A folder HEAD lacks (a first snapshot's: 100k files) is prepared beside the working tree
@@ -679,6 +766,7 @@ class Stager:
     def _discard(self, object_type: ObjectType) -> None:
         folder = f"{object_type.name}/"
         self._writes = {path: data for path, data in self._writes.items() if not path.startswith(folder)}
+        self._blob_ids.pop(object_type.name, None)
         self._discarded.add(object_type.name)
 
     def add(self, object_type: ObjectType, content: Content) -> None:
@@ -691,22 +779,34 @@ class Stager:
         old = self._old_by_type.get(object_type.name, [])
         if content.complete:
             wanted = {object_path(object_type, i) for i in content.objects}
-            self._deletes += [p for p in old if p not in wanted]
+            deletes = [p for p in old if p not in wanted]
         else:
-            self._deletes += [p for p in (object_path(object_type, i) for i in content.removed) if p in self._old]
+            deletes = [p for p in (object_path(object_type, i) for i in content.removed) if p in self._old]
+        self._deletes += deletes
+        files: dict[str, str | None] = dict.fromkeys(deletes)
+        files.update(self._blob_ids.get(object_type.name, {}))
+        if files:
+            # The type's folder gets its tree now, while other types are still read, not at the commit.
+            self._trees[object_type.name] = self._repo.folder_tree(
+                self._head_commit, object_type.name, {path.split("/", 1)[1]: blob for path, blob in files.items()})
 
     def staged(self) -> Staged:
         for done in self._queued:
             done.result()
         self._importer.close()
-        self._files.close()
+        prepared_index = self._files.close()
         for folder in self._discarded:
-            shutil.rmtree(self._files.root / folder, ignore_errors=True)
+            if (self._files.root / folder).exists():
+                # Its files are in the prepared index too: the commit makes the index the slow way.
+                shutil.rmtree(self._files.root / folder)
+                prepared_index = None
         before = {t.name: len(self._old_by_type.get(t.name, [])) for t in self._types}
         before.update((name, len(paths)) for name, paths in self._old_by_type.items())
         old = self._old
         return Staged(dict(self._writes), sorted(self._deletes), before,
-                      {p for p in self._writes if p not in old}, self._files.root if self._files.root.exists() else None)
+                      {p for p in self._writes if p not in old}, self._files.root if self._files.root.exists() else None,
+                      prepared_index, {path: blob for by_path in self._blob_ids.values() for path, blob in by_path.items()},
+                      self._head_commit, dict(self._trees))
 
 
 def init_repo(root: Path, config: Config) -> BackupRepo:

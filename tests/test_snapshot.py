@@ -14,7 +14,7 @@ from entragit.errors import GraphError, StoreError
 from entragit.sim import Simulator
 from entragit.registry import resolve_types
 from entragit.snapshot import read_tenant, take_snapshot
-from entragit.store import BackupRepo, Content, Stager, _FileWriter
+from entragit.store import BackupRepo, Content, Stager, _FileWriter, _PreparedFolders
 from tests.conftest import Admin, connection_of, run
 
 
@@ -56,6 +56,16 @@ def test_unchanged_tenant_gives_identical_files_and_no_commit(repo: BackupRepo) 
     assert _files(repo.root) == before_files
 
 
+def _index_matches_the_working_tree(repo: BackupRepo) -> None:
+    """Every file is as committed, and the index knows it from stat data alone: git has nothing to re-read
+    (diff-files reports a file whose stat data the index lacks as changed)."""
+    listing = (line.split(" ")[2].split("\t")[::-1] for line in repo.git.git.ls_tree("-r", "HEAD").splitlines())
+    tree = {path: blob for path, blob in listing if "/" in path}
+    blobs = repo.read_blobs(list(tree.values()))
+    assert _files(repo.root) == {path: blobs[blob] for path, blob in tree.items()}
+    assert repo.git.git.diff_files("--name-only") == ""
+
+
 def test_a_change_in_the_tenant_gives_a_commit_touching_only_that_file(repo: BackupRepo, admin: Admin) -> None:
     run("snapshot", "--repo", str(repo.root))
     user = admin.users("Finance")[0]
@@ -76,16 +86,41 @@ def test_new_folders_and_changed_files_in_old_ones_land_in_the_working_tree_as_c
 
     take_snapshot(repo)
 
-    listing = (line.split(" ")[2].split("\t")[::-1] for line in repo.git.git.ls_tree("-r", "HEAD").splitlines())
-    tree = {path: blob for path, blob in listing if "/" in path}
-    blobs = repo.read_blobs(list(tree.values()))
-    assert _files(repo.root) == {path: blobs[blob] for path, blob in tree.items()}
+    _index_matches_the_working_tree(repo)
     assert "jobTitle: Chief Bean Counter" in (repo.root / "users" / f"{user['id']}.yaml").read_text()
     assert list((repo.root / "groups").glob("*.yaml"))
-    # The index knows every file as it is on disk: git has nothing to re-read, and nothing shows as changed.
-    assert repo.git.git.diff_files("--name-only") == ""
     assert repo.git.git.status("--porcelain") == ""
     assert not list((Path(repo.git.git_dir) / "entragit").glob("worktree-*"))
+
+
+def test_files_prepared_in_many_segments_are_known_to_the_index_as_they_are(
+        repo: BackupRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_PreparedFolders, "SEGMENT", 7)  # every few files: tar ends, git adds them
+
+    take_snapshot(repo)
+
+    _index_matches_the_working_tree(repo)
+    assert repo.git.git.status("--porcelain") == ""
+    assert not list(Path(repo.git.git_dir).glob("entragit-*index*"))
+
+
+def test_what_another_git_command_staged_while_a_snapshot_ran_stays_staged(
+        repo: BackupRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    close = _PreparedFolders.close
+
+    def close_then_stage_a_note(folders: _PreparedFolders) -> object:
+        prepared = close(folders)
+        if not (repo.root / "notes.md").exists():
+            (repo.root / "notes.md").write_text("reviewed\n")
+            repo.git.git.add("notes.md")  # the prepared files were added to a copy of the index before this
+        return prepared
+
+    monkeypatch.setattr(_PreparedFolders, "close", close_then_stage_a_note)
+
+    take_snapshot(repo)
+
+    assert repo.git.git.diff("--cached", "--name-only") == "notes.md"
+    _index_matches_the_working_tree(repo)
 
 
 def test_files_prepared_for_a_new_folder_keep_names_of_any_length_and_their_bytes(tmp_path: Path) -> None:
@@ -131,7 +166,7 @@ def test_staging_is_queued_while_heads_files_are_still_being_listed(repo: Backup
         return {}
 
     users = resolve_types(("users",))[0]
-    with Stager(repo, [users], slow_listing) as stager:
+    with Stager(repo, [users], repo.resolve("HEAD"), slow_listing) as stager:
         stager.write(users, {"u1": {"id": "u1", "displayName": "One"}})
         stager.add(users, Content({"u1": {"id": "u1", "displayName": "One"}, "u2": {"id": "u2"}}))
         assert not listed.is_set()  # neither call waited for the listing
@@ -145,7 +180,7 @@ def test_a_failed_listing_of_heads_files_stops_the_next_staging(repo: BackupRepo
         raise StoreError("uncommitted changes in snapshot folders")
 
     users = resolve_types(("users",))[0]
-    with Stager(repo, [users], refused) as stager:
+    with Stager(repo, [users], repo.resolve("HEAD"), refused) as stager:
         with pytest.raises(StoreError, match="uncommitted changes"):
             for _ in range(1000):  # the listing fails on the stager's thread, soon after it began
                 stager.write(users, {})
@@ -170,6 +205,30 @@ def test_an_index_another_git_command_holds_stops_the_snapshot_before_anything_m
     lock.unlink()
     assert repo.git.git.status("--porcelain") == ""
     assert take_snapshot(repo, ("users",)).commit is not None
+
+
+def test_a_commit_made_while_a_snapshot_ran_stops_it_before_anything_moves(
+        repo: BackupRepo, admin: Admin, monkeypatch: pytest.MonkeyPatch) -> None:
+    take_snapshot(repo, ("users",))
+    admin.call("PATCH", f"users/{admin.users('Finance')[0]['id']}", json={"jobTitle": "Chief Bean Counter"})
+    staged = Stager.staged
+
+    def staged_then_someone_commits(stager: Stager) -> object:
+        result = staged(stager)
+        (repo.root / "notes.md").write_text("reviewed\n")
+        repo.git.git.add("notes.md")
+        repo.git.git.commit("-q", "-m", "Notes", env=repo._identity_env())
+        return result
+
+    monkeypatch.setattr(Stager, "staged", staged_then_someone_commits)
+    with pytest.raises(StoreError, match="moved while the snapshot was taken"):
+        take_snapshot(repo, ("users",))
+    monkeypatch.undo()
+
+    assert repo.git.head.commit.message.strip() == "Notes"
+    assert repo.git.git.status("--porcelain") == ""
+    assert take_snapshot(repo, ("users",)).commit is not None
+    assert "jobTitle: Chief Bean Counter" in repo.git.git.show(f"HEAD:users/{admin.users('Finance')[0]['id']}.yaml")
 
 
 def test_an_edited_file_in_a_snapshot_folder_stops_the_snapshot_and_stays_as_it_is(
