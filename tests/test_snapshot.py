@@ -14,7 +14,7 @@ from entragit.errors import GraphError, StoreError
 from entragit.sim import Simulator
 from entragit.registry import resolve_types
 from entragit.snapshot import read_tenant, take_snapshot
-from entragit.store import BackupRepo, Content, Stager, _FileWriter, _PreparedFolders
+from entragit.store import BackupRepo, Content, Stager, _BlobImporter, _FileWriter, _PreparedFolders
 from tests.conftest import Admin, connection_of, run
 
 
@@ -93,9 +93,10 @@ def test_new_folders_and_changed_files_in_old_ones_land_in_the_working_tree_as_c
     assert not list((Path(repo.git.git_dir) / "entragit").glob("worktree-*"))
 
 
-def test_files_prepared_in_many_segments_are_known_to_the_index_as_they_are(
+def test_files_written_and_stored_in_many_segments_are_all_committed_and_indexed_as_they_are(
         repo: BackupRepo, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_PreparedFolders, "SEGMENT", 7)  # every few files: tar ends, git adds them
+    monkeypatch.setattr(_BlobImporter, "SEGMENT", 5)  # every few blobs: a pack ends
 
     take_snapshot(repo)
 
