@@ -278,9 +278,11 @@ class BackupRepo:
                     raise StoreError(f"HEAD of {self.root} moved while the snapshot was taken (another commit?); "
                                      "nothing was changed: take the snapshot again") from None
                 # The working tree and the index go from the old commit to the new one; only the
-                # changed paths are touched (the snapshot folders were checked clean).
+                # changed paths are touched (the snapshot folders were checked clean). The next index
+                # may be learning the prepared files' stat data where they are: they move once it has.
+                index = next_index.result()
                 moved = self._move_in(staged.prepared) if staged.prepared is not None else set()
-                os.replace(next_index.result(), Path(self.git.git_dir) / "index")
+                os.replace(index, Path(self.git.git_dir) / "index")
         finally:
             self._next_index_file().unlink(missing_ok=True)  # left only when the commit failed
         others = [path for path in staged.writes if path.split("/", 1)[0] not in moved]
