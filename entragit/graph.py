@@ -47,6 +47,11 @@ def leading_members(text: str) -> JSON | None:
     return None
 
 
+def _values(page: str | JSON) -> list[JSON]:
+    body = json_text.loads(page) if isinstance(page, str) else page
+    return list(body.get("value", []))
+
+
 class RetryPolicy:
     """How long to keep trying: a bounded number of attempts and of seconds spent waiting, so a storm of
     429s ends in a clear error instead of an endless loop."""
@@ -317,9 +322,10 @@ class GraphClient:
     def get(self, path: str, params: dict[str, str] | None = None) -> JSON:
         return self.request("GET", path, params=params) or {}
 
-    def iter_pages(self, path: str, params: dict[str, str] | None = None,
-                   headers: dict[str, str] | None = None) -> Iterator[list[JSON]]:
-        """Each page of a collection, following @odata.nextLink until Graph stops giving one.
+    def _chain(self, path: str, params: dict[str, str] | None = None,
+               headers: dict[str, str] | None = None) -> Iterator[str | JSON]:
+        """Each page of a collection as read, following @odata.nextLink until Graph stops giving one: as
+        text where its nextLink was read without parsing the page, else parsed.
 
         The nextLink repeats every query option, so params go on the first call only; headers do not
         carry over, so they go on every call (ConsistencyLevel, reference §1).
@@ -328,10 +334,21 @@ class GraphClient:
         url: str | None = path
         first = True
         while url:
-            body = self.request("GET", url, params=params if first else None, headers=headers) or {}
+            answer = self._answer("GET", url, params=params if first else None, headers=headers)
             first = False
-            yield list(body.get("value", []))
-            url = body.get("@odata.nextLink")
+            page: str | JSON = answer.content.decode("utf-8") if answer is not None else {}
+            leading = leading_members(page) if isinstance(page, str) else page
+            if leading is None or "@odata.nextLink" not in leading:
+                # The last page, or members in another order: the link is known once all is read.
+                page = leading = json_text.loads(page) if isinstance(page, str) else page
+            yield page
+            url = leading.get("@odata.nextLink")
+
+    def iter_pages(self, path: str, params: dict[str, str] | None = None,
+                   headers: dict[str, str] | None = None) -> Iterator[list[JSON]]:
+        """Each page of a collection (see _chain)."""
+        for page in self._chain(path, params, headers):
+            yield _values(page)
 
     def iter_pages_ahead(self, path: str, params: dict[str, str] | None = None) -> Iterator[list[JSON]]:
         """iter_pages, with the requests made on a thread of their own: the next page is asked for as soon
@@ -339,26 +356,15 @@ class GraphClient:
         done with it. A large collection is one long chain of round trips, and any work on a page done
         between them would lengthen every link of it."""
         _check_page_size(params)
-        # A page goes to the caller as text where its nextLink was read without parsing it.
         pages: queue.SimpleQueue[tuple[str | JSON | None, BaseException | None]] = queue.SimpleQueue()
         abandoned = threading.Event()
 
         def read() -> None:
             try:
-                url: str | None = path
-                first = True
-                while url:
-                    answer = self._answer("GET", url, params=params if first else None)
-                    first = False
-                    page: str | JSON = answer.content.decode("utf-8") if answer is not None else {}
-                    leading = leading_members(page) if isinstance(page, str) else page
-                    if leading is None or "@odata.nextLink" not in leading:
-                        # The last page, or members in another order: the link is known once all is read.
-                        page = leading = json_text.loads(page) if isinstance(page, str) else page
+                for page in self._chain(path, params):
                     pages.put((page, None))
                     if abandoned.is_set():
                         return
-                    url = leading.get("@odata.nextLink")
                 pages.put((None, None))
             except BaseException as error:  # handed to the caller's thread, which raises it
                 pages.put((None, error))
@@ -371,8 +377,7 @@ class GraphClient:
                     raise error
                 if page is None:
                     return
-                body = json_text.loads(page) if isinstance(page, str) else page
-                yield list(body.get("value", []))
+                yield _values(page)
         finally:
             abandoned.set()
 
