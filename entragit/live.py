@@ -144,8 +144,10 @@ def fetch_type_from_now(client: GraphClient, object_type: ObjectType, progress: 
     return _canonical_all(client, object_type, raws, known), round_.link
 
 
-def fetch_objects(client: GraphClient, object_type: ObjectType, ids: Iterable[str]) -> dict[str, Obj | None]:
-    """The named objects, by id; None for an id that does not exist in the tenant."""
+def fetch_objects(client: GraphClient, object_type: ObjectType, ids: Iterable[str],
+                  known: dict[str, dict[str, set[str]]] | None = None) -> dict[str, Obj | None]:
+    """The named objects, by id; None for an id that does not exist in the tenant. known: links already
+    known (relationship -> id -> linked ids), not read again."""
     ids = list(ids)
     query = _query(object_type, listing=False)
     if object_type.filter_by_ids:
@@ -154,7 +156,7 @@ def fetch_objects(client: GraphClient, object_type: ObjectType, ids: Iterable[st
     else:
         found = _read_each(client, object_type, ids, query)
     objects: dict[str, Obj | None] = dict.fromkeys(ids)
-    objects.update(_canonical_all(client, object_type, found))
+    objects.update(_canonical_all(client, object_type, found, known))
     return objects
 
 
