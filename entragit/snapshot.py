@@ -131,12 +131,9 @@ def _read_full(client: GraphClient, object_type: ObjectType, progress: ProgressF
     return TypeRead(Content(objects), "full", link, note, links)
 
 
-def _untracked(object_type: ObjectType) -> list[Relationship]:
-    return [r for r in object_type.relationships if r.many and not r.delta_tracked]
-
-
-def _tracked_many(object_type: ObjectType) -> list[Relationship]:
-    return [r for r in object_type.relationships if r.many and r.delta_tracked]
+def _many(object_type: ObjectType, *, delta_tracked: bool) -> list[Relationship]:
+    """The type's many-valued relationships whose changes delta reports (members), or does not (owners)."""
+    return [r for r in object_type.relationships if r.many and r.delta_tracked == delta_tracked]
 
 
 def _read_incremental(repo: BackupRepo, client: GraphClient, object_type: ObjectType, head: str,
@@ -152,9 +149,11 @@ def _read_incremental(repo: BackupRepo, client: GraphClient, object_type: Object
     # A changed object whose links delta reports no change to (a group whose description changed) keeps
     # those it had, as an unchanged object does: delta names every link that moved. Reading them again
     # would be a chain of pages of 999 members for each large group (30 s for 1% of the groups).
-    carried = {rel.name: {i: set(linked[i]) for i in changes.changed
-                          if i in linked and i not in changes.links.get(rel.name, {})}
-               for rel in _tracked_many(object_type) if changes.changed and (linked := kept(rel.name)) is not None}
+    carried: dict[str, dict[str, set[str]]] = {}
+    for rel in _many(object_type, delta_tracked=True) if changes.changed else []:
+        if (linked := kept(rel.name)) is not None:
+            reported = changes.links.get(rel.name, {})
+            carried[rel.name] = {i: set(linked[i]) for i in changes.changed if i in linked and i not in reported}
     fetched = fetch_objects(client, object_type, sorted(changes.changed), carried)
     unreadable = [i for i, obj in fetched.items() if obj is None]
     if unreadable:
@@ -164,7 +163,7 @@ def _read_incremental(repo: BackupRepo, client: GraphClient, object_type: Object
     objects = {i: obj for i, obj in fetched.items() if obj is not None}
     removed = changes.removed
     links = {}
-    for rel in _untracked(object_type):
+    for rel in _many(object_type, delta_tracked=False):
         # The last snapshot's links come from a cache beside the delta state, not from parsing every file.
         stored = repo.links(head, object_type, rel.name)
         unchanged = sorted(set(stored) - set(objects) - removed)
@@ -173,12 +172,12 @@ def _read_incremental(repo: BackupRepo, client: GraphClient, object_type: Object
         for object_id, obj in repo.read_objects(head, object_type, moved).items():
             objects[object_id] = with_relation(objects.get(object_id, obj), rel.name, now[object_id])
         links[rel.name] = {**now, **{i: obj.get(rel.name, []) for i, obj in fetched.items() if obj is not None}}
-    if not objects and not removed and all(repo.links_kept(head, object_type, r.name) for r in object_type.relationships
-                                           if r.many):
+    many = [r for r in object_type.relationships if r.many]
+    if not objects and not removed and all(repo.links_kept(head, object_type, r.name) for r in many):
         # Nothing of the type changed, links included: the links kept for HEAD's files are right for the
         # new commit's too, which holds the same files (links_at knows them by the folder).
         return TypeRead(Content({}, complete=False), "delta", changes.link)
-    for rel in _tracked_many(object_type):
+    for rel in _many(object_type, delta_tracked=True):
         if (tracked := kept(rel.name)) is not None:
             # Delta named every object whose links moved, and those are in objects: the rest carry over.
             links[rel.name] = {**{i: linked for i, linked in tracked.items() if i not in removed},

@@ -239,7 +239,8 @@ class BackupRepo:
     def stager(self, types: list[ObjectType]) -> Stager:
         """Stage a snapshot type by type, each as soon as it has been read (see Stager)."""
         head = self.resolve("HEAD")
-        return Stager(self, types, head, functools.partial(self._clean_tree_blobs, head, [f"{t.name}/" for t in types]))
+        folders = [f"{t.name}/" for t in types]
+        return Stager(self, types, head, functools.partial(self._clean_tree_blobs, head, folders))
 
     def _clean_tree_blobs(self, head: str, folders: list[str]) -> dict[str, str]:
         """path -> blob id of every file under these folders at head (one ls-tree, no file read)."""
@@ -819,10 +820,14 @@ class Stager:
         before = {t.name: len(self._old_by_type.get(t.name, [])) for t in self._types}
         before.update((name, len(paths)) for name, paths in self._old_by_type.items())
         old = self._old
-        return Staged(dict(self._writes), sorted(self._deletes), before,
-                      {p for p in self._writes if p not in old}, self._files.root if self._files.root.exists() else None,
-                      prepared_index, {path: blob for by_path in self._blob_ids.values() for path, blob in by_path.items()},
-                      self._head_commit, {folder: tree.result() for folder, tree in self._trees.items()})
+        return Staged(
+            dict(self._writes), sorted(self._deletes), before, {p for p in self._writes if p not in old},
+            prepared=self._files.root if self._files.root.exists() else None,
+            prepared_index=prepared_index,
+            blob_ids={path: blob for by_type in self._blob_ids.values() for path, blob in by_type.items()},
+            head=self._head_commit,
+            trees={folder: tree.result() for folder, tree in self._trees.items()},
+        )
 
 
 def init_repo(root: Path, config: Config) -> BackupRepo:
