@@ -98,15 +98,18 @@ class TokenProvider:
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
-        self._app = msal.ConfidentialClientApplication(
-            connection.client_id,
-            client_credential=_client_credential(connection),
-            authority=connection.authority,
-            http_client=new_session(connection.ca_bundle),
-            # Instance discovery asks login.microsoftonline.com about the authority host; it is
-            # configuration here (national clouds, the simulator), so trust it as given.
-            instance_discovery=False,
-        )
+        try:
+            self._app = msal.ConfidentialClientApplication(
+                connection.client_id,
+                client_credential=_client_credential(connection),
+                authority=connection.authority,
+                http_client=new_session(connection.ca_bundle),
+                # Instance discovery asks login.microsoftonline.com about the authority host; it comes
+                # from the cloud's name or from outside the repository here, so trust it as given.
+                instance_discovery=False,
+            )
+        except (ValueError, OSError) as exc:  # msal reads the authority's metadata here, and refuses non-https
+            raise AuthError(f"signing in at {connection.authority} failed: {exc}") from None
 
     def token(self) -> str:
         try:

@@ -34,7 +34,10 @@ repo_option = click.option(
 def _open(repo_dir: Path) -> Any:
     from entragit.store import BackupRepo
 
-    return BackupRepo(repo_dir)
+    repo = BackupRepo(repo_dir)
+    for note in repo.config.notes:
+        click.echo(f"note: {note}", err=True)
+    return repo
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -60,27 +63,35 @@ def cli() -> None:
               help="How the app signs in: AZURE_CLIENT_SECRET, a certificate at AZURE_CLIENT_CERTIFICATE_PATH, "
                    "or a federated token (AZURE_FEDERATED_TOKEN_FILE or GitHub Actions OIDC), with no secret.")
 @click.option("--sim", "sim_info", type=click.Path(dir_okay=False, path_type=Path),
-              help="Back up a simulated tenant described by an `entragit sim serve --info` file.")
+              help="Back up a simulated tenant described by an `entragit sim serve --info` file (kept in "
+                   "the new repository's own git config, entragit.simulator, never in entragit.yaml).")
 @click.option("--refresh", is_flag=True,
-              help="Only set up what a clone lacks in an existing backup repository (the git diff driver).")
+              help="Only set up what a clone lacks in an existing backup repository: the git diff driver, and "
+                   "the remote's default branch as the trusted branch of the guardrails.")
 def init(directory: Path, tenant_id: str | None, client_id: str | None, cloud: str, auth: str,
          sim_info: Path | None, refresh: bool) -> None:
     """Create a backup repository in DIRECTORY (git init + entragit.yaml).
 
     No secret is ever written into the repository: snapshots read it from the environment (the
-    names azure-identity uses), or, for a simulated tenant, from the simulator's info file.
+    names azure-identity uses), or, for a simulated tenant, from the simulator's info file. The
+    branch created is the trusted branch: guardrails in entragit.yaml loosen only by a commit on it.
 
     \b
     entragit init backup --tenant 72f988bf-... --client-id 4a1aa1d5-...
     entragit init backup --sim sim.json
     """
-    from entragit.config import Config, read_simulator_info
+    from entragit.config import Config, read_simulator_info, trust_remote_default
     from entragit.store import init_repo
     from entragit.textconv import install
 
     if refresh:
-        install(_open(directory).root)
+        repo = _open(directory)
+        install(repo.root)
         click.echo(f"git diff in {directory} now shows display names beside ids.")
+        trusted = trust_remote_default(repo.git)
+        click.echo(f"Guardrails loosen only by a commit on {trusted}." if trusted else
+                   "No remote default branch is known: until ENTRAGIT_TRUSTED_REF or `git config entragit.trustedRef "
+                   "REF` names the reviewed branch, guardrails are never looser than entragit's defaults.")
         return
     if sim_info is not None:
         info = read_simulator_info(str(sim_info))

@@ -1,4 +1,12 @@
-"""entragit.yaml at the root of a backup repository, plus the secrets that never go into it."""
+"""entragit.yaml at the root of a backup repository, plus what must never come from it: the secrets, and
+the settings a pull request must not be able to change.
+
+The repository is changed through pull requests, so its working tree is untrusted input. Where the
+credential is sent (the sign-in and Graph hosts, the simulator) comes from the national cloud's name or
+from outside the repository: the environment, or the clone's own git config (.git/config is never
+committed). The guardrails are the strictest of the working tree's entragit.yaml and the one committed on
+the trusted branch, so a file can always tighten them, and only a reviewed commit can loosen them.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import git
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
@@ -23,7 +33,8 @@ CERTIFICATE_PASSWORD_ENV = "AZURE_CLIENT_CERTIFICATE_PASSWORD"
 FEDERATED_TOKEN_FILE_ENV = "AZURE_FEDERATED_TOKEN_FILE"
 AUTH_KINDS = ("secret", "certificate", "federated")
 
-# Graph and sign-in hosts per national cloud (reference §8); tokens do not cross clouds.
+# Graph and sign-in hosts per national cloud; tokens do not cross clouds
+# (https://learn.microsoft.com/graph/deployments).
 CLOUDS: dict[str, tuple[str, str]] = {
     "global": ("https://graph.microsoft.com", "https://login.microsoftonline.com"),
     "usgov": ("https://graph.microsoft.us", "https://login.microsoftonline.us"),
@@ -61,7 +72,7 @@ class Guard:
 
 @dataclass(frozen=True)
 class Guardrails:
-    """What a restore must never do, from the `restore:` section of entragit.yaml."""
+    """What a restore must never do, from the `restore:` section of entragit.yaml (see _strictest)."""
 
     never_write_objects: tuple[str, ...] = ()
     """Ids, display names or user principal names of objects no restore may write or link."""
@@ -72,11 +83,36 @@ class Guardrails:
 
 
 @dataclass(frozen=True)
+class Outside:
+    """Where a setting that a pull request must not change is read: the environment first, then the
+    clone's own git config."""
+
+    env: str
+    git_key: str
+
+    def __str__(self) -> str:
+        return f"{self.env} or `git config {self.git_key} VALUE`"
+
+
+OUTSIDE: dict[str, Outside] = {
+    "graph_url": Outside("ENTRAGIT_GRAPH_URL", "entragit.graphUrl"),
+    "authority_host": Outside("ENTRAGIT_AUTHORITY_HOST", "entragit.authorityHost"),
+    "simulator": Outside("ENTRAGIT_SIMULATOR", "entragit.simulator"),
+    "client_id": Outside("ENTRAGIT_CLIENT_ID", "entragit.clientId"),
+    "trusted_ref": Outside("ENTRAGIT_TRUSTED_REF", "entragit.trustedRef"),
+    "max_writes": Outside("ENTRAGIT_MAX_WRITES", "entragit.maxWrites"),
+}
+# Without a trusted ref set, a clone's remote default branch is the reviewed state.
+REMOTE_DEFAULT = "refs/remotes/origin/HEAD"
+
+
+@dataclass(frozen=True)
 class Config:
     tenant_id: str
     client_id: str
     cloud: str = "global"
     graph_url: str | None = None
+    """Set only from outside the repository (OUTSIDE), as are authority_host and simulator."""
     authority_host: str | None = None
     simulator: str | None = None
     """Path of a `entragit sim serve --info` file: the connection is read from it at run time."""
@@ -84,13 +120,12 @@ class Config:
     auth: str = "secret"
     guard: Guard = Guard()
     restore: Guardrails = Guardrails()
+    notes: tuple[str, ...] = ()
+    """What the working tree's entragit.yaml asked for and did not get: looser guardrails."""
 
     def to_yaml_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"tenant_id": self.tenant_id, "client_id": self.client_id, "cloud": self.cloud,
                                 "auth": self.auth}
-        for key in ("graph_url", "authority_host", "simulator"):
-            if getattr(self, key):
-                data[key] = getattr(self, key)
         if self.types:
             data["types"] = list(self.types)
         data["guard"] = {"vanished_share": self.guard.vanished_share, "minimum_objects": self.guard.minimum_objects}
@@ -141,53 +176,207 @@ def simulator_connection(path: str) -> Connection:
     )
 
 
-def load_config(repo_root: Path) -> Config:
+def _settings(text: str, where: str) -> dict[str, Any]:
+    try:
+        data = YAML(typ="safe").load(text)
+    except YAMLError as exc:
+        raise ConfigError(f"{where}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping of settings")
+    return data
+
+
+def load_config(repo_root: Path, repo: git.Repo | None = None) -> Config:
+    """The settings of the backup repository at repo_root; with its git repository, also those given
+    outside it and the guardrails committed on the trusted ref."""
     path = repo_root / CONFIG_FILE
     try:
-        data = YAML(typ="safe").load(path.read_text())
+        data = _settings(path.read_text(), str(path))
     except FileNotFoundError:
         raise ConfigError(
             f"{repo_root} is not an entragit backup repository (no {CONFIG_FILE}); "
             f"create one with `entragit init {repo_root}`"
         ) from None
-    except YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of settings")
-    known = {"tenant_id", "client_id", "cloud", "graph_url", "authority_host", "simulator", "types", "auth",
-             "guard", "restore"}
+    moved = [key for key in ("graph_url", "authority_host", "simulator") if key in data]
+    if moved:
+        raise ConfigError(
+            f"{path}: {', '.join(moved)} {'is' if len(moved) == 1 else 'are'} no longer read from the repository, "
+            "where a pull request could send the credential to another host; remove "
+            f"{'it' if len(moved) == 1 else 'them'} and set " + "; ".join(map(str, (OUTSIDE[k] for k in moved)))
+            + " instead")
+    known = {"tenant_id", "client_id", "cloud", "types", "auth", "guard", "restore"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
     for required in ("tenant_id", "client_id"):
         if not data.get(required):
             raise ConfigError(f"{path}: missing {required}")
+    outside = _outside(repo)
+    hosts = {key: _https(*outside[key]) for key in ("graph_url", "authority_host") if key in outside}
+    notes: list[str] = []
+    guard, restore = _strictest(_guard(data.get("guard"), str(path)), _guardrails(data.get("restore"), str(path)),
+                                repo, outside, notes)
+    if "max_writes" in outside:
+        restore = dataclasses.replace(restore, max_writes=_whole_number(*outside["max_writes"]))
     return Config(
         tenant_id=str(data["tenant_id"]),
-        client_id=str(data["client_id"]),
+        client_id=outside["client_id"][0] if "client_id" in outside else str(data["client_id"]),
         cloud=str(data.get("cloud", "global")),
-        graph_url=data.get("graph_url"),
-        authority_host=data.get("authority_host"),
-        simulator=data.get("simulator"),
+        graph_url=hosts.get("graph_url"),
+        authority_host=hosts.get("authority_host"),
+        simulator=outside["simulator"][0] if "simulator" in outside else None,
         types=tuple(data.get("types") or ()),
         auth=str(data.get("auth", "secret")),
-        guard=_guard(data.get("guard"), path),
-        restore=_guardrails(data.get("restore"), path),
+        guard=guard,
+        restore=restore,
+        notes=tuple(notes),
     )
 
 
-def _guard(data: Any, path: Path) -> Guard:
+def _local_git_config(repo: git.Repo) -> dict[str, str]:
+    """The clone's own entragit.* settings (keys lowercased, as git compares them)."""
+    try:
+        listing = repo.git.config("--local", "--null", "--get-regexp", r"^entragit\.")
+    except git.GitCommandError:
+        return {}  # git says 1 when nothing matches
+    pairs = (entry.partition("\n") for entry in listing.split("\0") if entry)
+    return {key.lower(): value for key, _, value in pairs}
+
+
+def _outside(repo: git.Repo | None) -> dict[str, tuple[str, str]]:
+    """setting -> (value, where it was set), for the settings given outside the repository."""
+    local = _local_git_config(repo) if repo is not None else {}
+    found: dict[str, tuple[str, str]] = {}
+    for setting, names in OUTSIDE.items():
+        if os.environ.get(names.env):
+            found[setting] = (os.environ[names.env], names.env)
+        elif local.get(names.git_key.lower()):
+            found[setting] = (local[names.git_key.lower()], f"git config {names.git_key}")
+    return found
+
+
+def remember(repo: git.Repo, setting: str, value: str) -> None:
+    """Keep a setting in the clone's own git config, where no pull request reaches."""
+    repo.git.config("--local", OUTSIDE[setting].git_key, value)
+
+
+def trust_remote_default(repo: git.Repo) -> str | None:
+    """In a clone, make the remote's default branch (as last fetched) the trusted ref, unless one is set;
+    the ref now trusted, or None when there is none."""
+    local = _local_git_config(repo)
+    if OUTSIDE["trusted_ref"].git_key.lower() in local:
+        return local[OUTSIDE["trusted_ref"].git_key.lower()]
+    try:
+        branch = str(repo.git.symbolic_ref("--quiet", REMOTE_DEFAULT))
+    except git.GitCommandError:
+        return None
+    remember(repo, "trusted_ref", branch)
+    return branch
+
+
+def _https(value: str, where: str) -> str:
+    parts = urlsplit(value)
+    try:
+        usable = (parts.scheme == "https" and bool(parts.hostname) and parts.port != 0
+                  and not (parts.username or parts.query or parts.fragment))
+    except ValueError:  # a port that is not a number
+        usable = False
+    if not usable:
+        raise ConfigError(f"{where} is {value!r}: it must be an https URL such as https://login.example.com "
+                          "(the credential and tokens travel to it)")
+    return value.rstrip("/")
+
+
+def _whole_number(value: str, where: str) -> int:
+    if not value.isdigit():
+        raise ConfigError(f"{where} is {value!r}: it must be a whole number of writes")
+    return int(value)
+
+
+def _commit_of(repo: git.Repo, ref: str) -> str | None:
+    if ref.startswith("-"):
+        return None
+    try:
+        return str(repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}"))
+    except git.GitCommandError:
+        return None
+
+
+def _trusted(repo: git.Repo | None, outside: dict[str, tuple[str, str]]) -> tuple[str, Guard, Guardrails] | None:
+    """The trusted ref and the guardrails committed there, or None when no trusted ref is known."""
+    if repo is None:
+        return None
+    if "trusted_ref" in outside:
+        ref, where = outside["trusted_ref"]
+        commit = _commit_of(repo, ref)
+        if commit is None:
+            raise ConfigError(f"the trusted ref {ref} ({where}) names no commit in {repo.working_tree_dir}; "
+                              "fetch it, or correct the setting")
+    else:
+        ref, commit = REMOTE_DEFAULT, _commit_of(repo, REMOTE_DEFAULT)
+        if commit is None:
+            return None
+    try:
+        text = str(repo.git.cat_file("blob", f"{commit}:{CONFIG_FILE}"))
+    except git.GitCommandError:
+        return ref, Guard(), Guardrails()  # no settings committed there: the defaults are what it says
+    where = f"{CONFIG_FILE} as committed on {ref}"
+    data = _settings(text, where)
+    # Only the guardrails are taken from there: the rest is what the working tree says.
+    return ref, _guard(data.get("guard"), where), _guardrails(data.get("restore"), where)
+
+
+def _strictest(guard: Guard, restore: Guardrails, repo: git.Repo | None, outside: dict[str, tuple[str, str]],
+               notes: list[str]) -> tuple[Guard, Guardrails]:
+    """The working tree's guardrails tightened by the trusted ref's (or by the defaults, when there is no
+    trusted ref); each looser wish of the working tree becomes a note."""
+    trusted = _trusted(repo, outside)
+    if trusted is None:
+        base_guard, base_restore = Guard(), Guardrails()
+        basis = (f"as entragit's defaults have it (no trusted branch is known: set {OUTSIDE['trusted_ref']}); "
+                 "guardrails are loosened only by a commit on the trusted branch")
+    else:
+        ref, base_guard, base_restore = trusted
+        basis = f"as committed on {ref} (guardrails are loosened only by a commit on the trusted branch)"
+
+    def lower(setting: str, wanted: float, applies: float) -> float:
+        if wanted > applies:
+            notes.append(f"{CONFIG_FILE} in the working tree raises {setting} to {wanted}; {applies} applies, {basis}")
+        return min(wanted, applies)
+
+    def union(setting: str, wanted: tuple[str, ...], kept: tuple[str, ...]) -> tuple[str, ...]:
+        dropped = [name for name in kept if name.lower() not in {w.lower() for w in wanted}]
+        if dropped:
+            notes.append(f"{CONFIG_FILE} in the working tree drops {', '.join(dropped)} from {setting}; "
+                         f"{'they stay' if len(dropped) > 1 else 'it stays'}, {basis}")
+        return wanted + tuple(dropped)
+
+    attributes = dict(restore.never_write_attributes)
+    for type_name, paths in base_restore.never_write_attributes.items():
+        attributes[type_name] = union(f"restore.never_write.attributes.{type_name}",
+                                      attributes.get(type_name, ()), paths)
+    return (
+        Guard(lower("guard.vanished_share", guard.vanished_share, base_guard.vanished_share),
+              int(lower("guard.minimum_objects", guard.minimum_objects, base_guard.minimum_objects))),
+        Guardrails(never_write_objects=union("restore.never_write.objects", restore.never_write_objects,
+                                             base_restore.never_write_objects),
+                   never_write_attributes=attributes,
+                   max_writes=int(lower("restore.max_writes", restore.max_writes, base_restore.max_writes))),
+    )
+
+
+def _guard(data: Any, where: str) -> Guard:
     if data is None:
         return Guard()
     if not isinstance(data, dict) or set(data) - {"vanished_share", "minimum_objects"}:
-        raise ConfigError(f"{path}: guard takes vanished_share (0..1) and minimum_objects")
+        raise ConfigError(f"{where}: guard takes vanished_share (0..1) and minimum_objects")
     try:
         guard = Guard(float(data.get("vanished_share", Guard.vanished_share)),
                       int(data.get("minimum_objects", Guard.minimum_objects)))
     except (TypeError, ValueError):
-        raise ConfigError(f"{path}: guard values must be numbers") from None
+        raise ConfigError(f"{where}: guard values must be numbers") from None
     if not 0 <= guard.vanished_share <= 1:
-        raise ConfigError(f"{path}: guard.vanished_share must be between 0 and 1")
+        raise ConfigError(f"{where}: guard.vanished_share must be between 0 and 1")
     return guard
 
 
@@ -197,10 +386,10 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _guardrails(data: Any, path: Path) -> Guardrails:
+def _guardrails(data: Any, where: str) -> Guardrails:
     if data is None:
         return Guardrails()
-    usage = (f"{path}: restore takes max_writes (a number) and never_write (objects: [id, name or UPN, ...], "
+    usage = (f"{where}: restore takes max_writes (a number) and never_write (objects: [id, name or UPN, ...], "
              "attributes: {type: [dotted.path, ...]})")
     if not isinstance(data, dict) or set(data) - {"max_writes", "never_write"}:
         raise ConfigError(usage)
@@ -212,13 +401,13 @@ def _guardrails(data: Any, path: Path) -> Guardrails:
         raise ConfigError(usage)
     unknown = sorted(set(attributes) - set(REGISTRY))
     if unknown:
-        raise ConfigError(f"{path}: restore.never_write.attributes names unknown type(s) {', '.join(unknown)}")
+        raise ConfigError(f"{where}: restore.never_write.attributes names unknown type(s) {', '.join(unknown)}")
     max_writes = data.get("max_writes", Guardrails.max_writes)
     if not isinstance(max_writes, int) or isinstance(max_writes, bool) or max_writes < 0:
-        raise ConfigError(f"{path}: restore.max_writes must be a whole number, not {max_writes!r}")
+        raise ConfigError(f"{where}: restore.max_writes must be a whole number, not {max_writes!r}")
     return Guardrails(
-        never_write_objects=_strings(never.get("objects") or [], f"{path}: restore.never_write.objects"),
-        never_write_attributes={t: _strings(paths, f"{path}: restore.never_write.attributes.{t}")
+        never_write_objects=_strings(never.get("objects") or [], f"{where}: restore.never_write.objects"),
+        never_write_attributes={t: _strings(paths, f"{where}: restore.never_write.attributes.{t}")
                                 for t, paths in attributes.items()},
         max_writes=max_writes,
     )

@@ -23,7 +23,7 @@ import git
 
 from entragit import canonical
 from entragit.canonical import Obj
-from entragit.config import CONFIG_FILE, Config, load_config
+from entragit.config import CONFIG_FILE, Config, load_config, remember
 from entragit.errors import StoreError
 from entragit.registry import REGISTRY, ObjectType
 
@@ -137,7 +137,7 @@ class BackupRepo:
             raise StoreError(f"{root} is a bare git repository; entragit needs a working tree")
         self.root = Path(self.git.working_tree_dir)
         self._cat_file_lock = threading.Lock()
-        self.config: Config = load_config(self.root)
+        self.config: Config = load_config(self.root, self.git)
 
     # -- reading -------------------------------------------------------------------------------------
 
@@ -845,7 +845,13 @@ def init_repo(root: Path, config: Config) -> BackupRepo:
         handle.write("# entragit backup repository. Secrets never go here: the client secret is read from\n"
                      "# AZURE_CLIENT_SECRET (or from the simulator's info file).\n")
         yaml.dump(config.to_yaml_dict(), handle)
+    # Where to sign in goes into this clone's own git config: entragit.yaml is open to pull requests.
+    for setting in ("graph_url", "authority_host", "simulator"):
+        if getattr(config, setting):
+            remember(repo, setting, getattr(config, setting))
     repo.git.add("--", CONFIG_FILE)
     backup = BackupRepo(root)
     repo.git.commit("-q", "-m", "Start entragit backup repository", env=backup._identity_env())
-    return backup
+    # The branch made here holds the reviewed settings: the guardrails loosen only by a commit on it.
+    remember(repo, "trusted_ref", repo.git.symbolic_ref("HEAD"))
+    return BackupRepo(root)

@@ -20,11 +20,25 @@ def test_a_national_cloud_picks_graph_sign_in_and_scope_together(cloud: str, gra
     assert (connection.graph_url, connection.authority, connection.scope) == (graph, f"{login}/t-1", f"{graph}/.default")
 
 
-def test_hosts_are_configuration_not_special_cases() -> None:
-    connection = Config(tenant_id="t-1", client_id="c-1", graph_url="https://graph.example/",
-                        authority_host="https://login.example").connection()
+def test_hosts_given_in_the_environment_override_the_clouds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "entragit.yaml").write_text("tenant_id: t-1\nclient_id: c-1\ncloud: usgov\n")
+    monkeypatch.setenv("ENTRAGIT_GRAPH_URL", "https://graph.example/")
+    monkeypatch.setenv("ENTRAGIT_AUTHORITY_HOST", "https://login.example")
+    connection = load_config(tmp_path).connection()
     assert (connection.graph_url, connection.authority, connection.scope) == (
         "https://graph.example", "https://login.example/t-1", "https://graph.example/.default")
+
+
+@pytest.mark.parametrize(("key", "override"), [
+    ("graph_url", "ENTRAGIT_GRAPH_URL or `git config entragit.graphUrl VALUE`"),
+    ("authority_host", "ENTRAGIT_AUTHORITY_HOST or `git config entragit.authorityHost VALUE`"),
+    ("simulator", "ENTRAGIT_SIMULATOR or `git config entragit.simulator VALUE`"),
+])
+def test_a_host_in_the_config_file_is_refused_with_where_it_goes_now(tmp_path: Path, key: str, override: str) -> None:
+    (tmp_path / "entragit.yaml").write_text(f"tenant_id: t\nclient_id: c\n{key}: https://elsewhere.example\n")
+    with pytest.raises(ConfigError, match=re.escape(f"{key} is no longer read from the repository")) as caught:
+        load_config(tmp_path)
+    assert override in str(caught.value)
 
 
 @pytest.mark.parametrize(("text", "problem"), [
