@@ -843,7 +843,8 @@ def init_repo(root: Path, config: Config) -> BackupRepo:
     yaml.default_flow_style = False
     with config_path.open("w") as handle:
         handle.write("# entragit backup repository. Secrets never go here: the client secret is read from\n"
-                     "# AZURE_CLIENT_SECRET (or from the simulator's info file).\n")
+                     "# AZURE_CLIENT_SECRET (or from the simulator's info file). Nor do hosts: they come from\n"
+                     "# the cloud, or from ENTRAGIT_* / git config entragit.* outside the repository.\n")
         yaml.dump(config.to_yaml_dict(), handle)
     # Where to sign in goes into this clone's own git config: entragit.yaml is open to pull requests.
     for setting in ("graph_url", "authority_host", "simulator"):

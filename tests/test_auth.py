@@ -31,6 +31,12 @@ def test_a_missing_secret_is_named_before_any_call(sim: Simulator) -> None:
         TokenProvider(connection_of(sim, None))
 
 
+def test_an_authority_msal_refuses_is_an_auth_error_not_a_traceback(sim: Simulator) -> None:
+    plain = dataclasses.replace(connection_of(sim), authority=f"http://127.0.0.1:9/{sim.tenant_id}")
+    with pytest.raises(AuthError, match="signing in at http://127.0.0.1:9/.* failed: .*https"):
+        TokenProvider(plain)
+
+
 def test_snapshot_with_a_wrong_secret_fails_clearly_and_commits_nothing(repo: BackupRepo) -> None:
     info_file = Path(str(repo.config.simulator))
     info = json.loads(info_file.read_text())
