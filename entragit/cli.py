@@ -101,8 +101,10 @@ def init(directory: Path, tenant_id: str | None, client_id: str | None, cloud: s
         config = Config(tenant_id=tenant_id, client_id=client_id, cloud=cloud, auth=auth)
     else:
         raise click.UsageError("give --tenant and --client-id, or --sim FILE")
-    install(init_repo(directory, config).root)
-    click.echo(f"Created backup repository {directory} for tenant {config.tenant_id}.")
+    repo = init_repo(directory, config)
+    install(repo.root)
+    click.echo(f"Created backup repository {directory} for tenant {config.tenant_id}; its guardrails loosen only "
+               f"by a commit on {repo.git.git.symbolic_ref('HEAD')}.")
     click.echo(f"Next: entragit snapshot --repo {directory}")
 
 
