@@ -207,7 +207,7 @@ def test_an_alias_bomb_committed_to_the_repository_is_one_error_in_diff(repo: Ba
 ])
 def test_yaml_past_the_limits_is_refused_with_its_line(text: str, message: str) -> None:
     with pytest.raises(StoreError) as refused:
-        canonical.load(text, "groups/x.yaml", None, get_type("groups"))
+        canonical.load(text, "groups/x.yaml")
     assert str(refused.value).startswith("groups/x.yaml") and message in str(refused.value)
 
 
