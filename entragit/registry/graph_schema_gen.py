@@ -127,7 +127,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
     schema = generate(args.metadata, args.commit)
-    args.output.write_text(json.dumps(schema, indent=0, separators=(",", ":")) + "\n")
+    # One type to a line: a regenerated file's diff names the types that changed.
+    def compact(value: Any) -> str:
+        return json.dumps(value, separators=(",", ":"))
+
+    types = ",\n".join(f"{compact(name)}:{compact(t)}" for name, t in schema["types"].items())
+    args.output.write_text(f'{{"source":{compact(schema["source"])},\n"types":{{\n{types}\n}}}}\n')
     print(f"{args.output}: {len(schema['types'])} types", file=sys.stderr)
 
 
