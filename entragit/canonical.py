@@ -15,9 +15,10 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, ScalarEvent
 
 from entragit.errors import StoreError
-from entragit.registry import ObjectType
+from entragit.registry import ObjectType, schema
 
 Obj = dict[str, Any]
 
@@ -214,20 +215,81 @@ def dump(obj: Obj) -> bytes:
     return "".join(out).encode("utf-8")
 
 
-def load(data: bytes | str, path: str, commit: str | None = None) -> Obj:
-    """Parse one snapshot file; path (and the commit it was read from) name it in any error."""
+# Limits on what a file read from git may make entragit do. Anchors and aliases, which can make a small
+# file expand without bound, are refused, so reading costs time and memory in proportion to a file's
+# size; these limits bound that size.
+# - A file entragit wrote: 256 MiB, a group of six million members, more than any directory puts in one.
+# - Any other file (edited by hand in another YAML layout) is read by ruamel, about a hundred times
+#   slower: 16 MiB, a group of 400 000 members, still a few seconds' reading.
+# - A value, and a line: 1 MiB, hundreds of times the longest text Graph keeps in any property
+#   entragit stores (a membership rule, a policy definition: a few KB); ruamel slows down on long lines.
+# - Nesting: 64 levels. Snapshot objects nest fewer than ten; YAML readers recurse once per level.
+MAX_FILE_BYTES = 256 * 1024 * 1024
+MAX_YAML_BYTES = 16 * 1024 * 1024
+MAX_VALUE_CHARS = 1024 * 1024
+MAX_DEPTH = 64
+# A line's lead of indentation and dashes that only nesting deeper than MAX_DEPTH gives in entragit's layout.
+_TOO_DEEP = re.compile(rb"(?:^|\n)[ -]{%d}" % (2 * MAX_DEPTH))
+
+
+def _at(commit: str | None) -> str:
+    return f" in commit {commit[:12]}" if commit else ""
+
+
+def load(data: bytes | str, path: str, commit: str | None = None, object_type: ObjectType | None = None) -> Obj:
+    """Parse one snapshot file; path (and the commit it was read from) name it in any error. Given its
+    type, the file is also checked against it: a value the type does not allow is an error too."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
+    if len(raw) > MAX_FILE_BYTES:
+        raise StoreError(f"{path}{_at(commit)}: {len(raw)} bytes; entragit reads no file over "
+                         f"{MAX_FILE_BYTES // 2**20} MiB")
     own = _own_format(raw)
-    if own is not None:
-        return own
-    return read_yaml(raw, path, commit)
+    obj = own if own is not None else read_yaml(raw, path, commit)
+    if object_type is not None:
+        check(object_type, obj, raw, path, commit)
+    return obj
+
+
+def check(object_type: ObjectType, obj: Obj, data: bytes, path: str, commit: str | None, whole: bool = True) -> None:
+    """Refuse obj, read from the file data, where its type does not allow it (see registry/schema.py);
+    with whole=False obj holds only some of the file's top-level attributes."""
+    try:
+        schema.check(object_type, obj, whole)
+    except schema.FileProblem as problem:
+        raise StoreError(f"{path}{_line_of(data, problem.where)}{_at(commit)}: {problem}") from None
+
+
+def _line_of(data: bytes, where: schema.Where) -> str:
+    """":line" of the value at where in a file (found again by ruamel, which keeps lines), or ""."""
+    try:
+        node = YAML(typ="rt").load(data)
+    except YAMLError:
+        return ""
+    line = None
+    for part in where:
+        try:
+            line = node.lc.item(part)[0] if isinstance(part, int) else node.lc.key(part)[0]
+            node = node[part]
+        except (AttributeError, KeyError, IndexError, TypeError):
+            break
+    return "" if line is None else f":{line + 1}"
 
 
 def read_yaml(data: bytes | str, path: str, commit: str | None = None) -> Obj:
     """Parse a snapshot file as any YAML (a file edited by hand, say), with ruamel."""
-    at = f" in commit {commit[:12]}" if commit else ""
+    at = _at(commit)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if len(raw) > MAX_YAML_BYTES:
+        raise StoreError(f"{path}{at}: {len(raw)} bytes not in the layout entragit writes; entragit reads "
+                         f"no such file over {MAX_YAML_BYTES // 2**20} MiB")
+    lengths = [len(line) for line in raw.split(b"\n")]
+    if max(lengths) > MAX_VALUE_CHARS:
+        number = next(n for n, length in enumerate(lengths, 1) if length > MAX_VALUE_CHARS)
+        raise StoreError(f"{path}:{number}{at}: a line over "
+                         f"{MAX_VALUE_CHARS // 2**20} MiB; entragit reads no value that long")
     try:
-        obj = _loader().load(data)
+        _refuse_unsafe(raw, path, at)
+        obj = _loader().load(raw)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -237,6 +299,31 @@ def read_yaml(data: bytes | str, path: str, commit: str | None = None) -> Obj:
     if not isinstance(obj, dict):
         raise StoreError(f"{path}{at}: not a snapshot object (expected a mapping of attributes)")
     return obj
+
+
+def _refuse_unsafe(data: bytes, path: str, at: str) -> None:
+    """Read the file's YAML events, before anything is built from them, for what canonical files never
+    hold: anchors and aliases (a few lines of them can stand for billions of values), values over
+    MAX_VALUE_CHARS and nesting over MAX_DEPTH (which would exhaust the reader's recursion)."""
+    depth = 0
+    events = _loader().parse(data)
+    try:
+        for event in events:
+            line = f"{path}:{event.start_mark.line + 1}{at}" if event.start_mark is not None else f"{path}{at}"
+            if isinstance(event, AliasEvent) or getattr(event, "anchor", None) is not None:
+                raise StoreError(f"{line}: YAML anchors and aliases are refused (&{event.anchor}): entragit "
+                                 "never writes them, and they can make a small file expand without bound")
+            if isinstance(event, ScalarEvent) and len(event.value) > MAX_VALUE_CHARS:
+                raise StoreError(f"{line}: a value of {len(event.value)} characters; entragit reads none "
+                                 f"over {MAX_VALUE_CHARS // 2**20} MiB")
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise StoreError(f"{line}: nested more than {MAX_DEPTH} levels deep; no snapshot object is")
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+    finally:
+        events.close()
 
 
 # Reading is the hot path of diffs and restore plans (thousands of files per report), and ruamel, even
@@ -259,7 +346,10 @@ def _own_format(data: bytes) -> Obj | None:
         lines = data.decode("utf-8").split("\n")
     except UnicodeDecodeError:
         return None
-    if len(lines) < 2 or lines.pop() != "":
+    if len(lines) < 2 or lines.pop() != "" or _TOO_DEEP.search(data):
+        return None
+    # Past the limits ruamel reads the file instead, and its error names the value or the depth.
+    if len(data) > MAX_VALUE_CHARS and max(map(len, lines)) > MAX_VALUE_CHARS:
         return None
     try:
         end, obj = _mapping(lines, 0, "")

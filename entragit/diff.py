@@ -280,15 +280,16 @@ class _Entries:
             self._parsed[block] = parsed
         return self._parsed[block]
 
-    def value(self, data: bytes, key: str, path: str, commit: str) -> Any:
+    def value(self, object_type: ObjectType, data: bytes, key: str, path: str, commit: str) -> Any:
         """One top-level attribute of a file."""
         blocks = _top_level_blocks(data)
         if blocks is not None:
             block = blocks.get(key.encode())
             entry = self._entry(block, path, commit) if block is not None else {}
             if entry is not None:
+                canonical.check(object_type, entry, data, path, commit, whole=False)
                 return entry.get(key)
-        return canonical.load(data, path, commit).get(key)
+        return canonical.load(data, path, commit, object_type).get(key)
 
     def _part(self, blocks: dict[bytes, bytes], keys: set[bytes], path: str, commit: str) -> Obj | None:
         part: Obj = {}
@@ -304,12 +305,17 @@ class _Entries:
         old_blocks, new_blocks = _top_level_blocks(old), _top_level_blocks(new)
         if old_blocks is not None and new_blocks is not None:
             keys = {k for k in old_blocks.keys() | new_blocks.keys() if old_blocks.get(k) != new_blocks.get(k)}
-            keys.add(object_type.display_key.encode())
+            # The kind of a polymorphic object says which attributes it may have.
+            keys |= {object_type.display_key.encode(), b"'@odata.type'"}
             old_part = self._part(old_blocks, keys, path, commit_a)
             new_part = self._part(new_blocks, keys, path, commit_b)
             if old_part is not None and new_part is not None:
+                # Only what changed is checked, as only that is parsed: a file that reaches this point
+                # differs from one that was checked when it was read before, or that entragit wrote.
+                canonical.check(object_type, old_part, old, path, commit_a, whole=False)
+                canonical.check(object_type, new_part, new, path, commit_b, whole=False)
                 return old_part, new_part
-        return canonical.load(old, path, commit_a), canonical.load(new, path, commit_b)
+        return canonical.load(old, path, commit_a, object_type), canonical.load(new, path, commit_b, object_type)
 
 
 # git matches every tree entry against every pathspec: above this many paths, naming their folders
@@ -441,7 +447,7 @@ class Names:
         blobs = self._repo.read_blobs([blob for _, blob in located.values()])
         for object_id, (object_type, blob) in located.items():
             path = object_path(object_type, object_id)
-            shown = self._entries.value(blobs[blob], object_type.display_key, path, commit)
+            shown = self._entries.value(object_type, blobs[blob], object_type.display_key, path, commit)
             self._known[object_id] = (object_type.name, shown)
 
     def prefetch(self, wanted: dict[str, tuple[str, ...]]) -> None:
@@ -542,7 +548,7 @@ def _restored(repo: BackupRepo, before: str, pairs: list[_Pair]) -> None:
         blobs = _blobs_at(repo, before_deletion, paths)
         contents = repo.read_blobs(list(blobs.values()))
         for path, blob in blobs.items():
-            fresh[path].old = canonical.load(contents[blob], path, before_deletion)
+            fresh[path].old = canonical.load(contents[blob], path, before_deletion, fresh[path].object_type)
             fresh[path].deleted_at = deletions[path][1]
 
 
@@ -688,8 +694,10 @@ def diff_revisions(repo: BackupRepo, rev_a: str, rev_b: str, type_names: tuple[s
             old, new = files.differing(object_type, blobs[old_blob], blobs[new_blob], path_change.path,
                                        commit_a, commit_b)
         else:
-            old = None if old_blob is None else canonical.load(blobs[old_blob], path_change.path, commit_a)
-            new = None if new_blob is None else canonical.load(blobs[new_blob], path_change.path, commit_b)
+            old = None if old_blob is None else canonical.load(blobs[old_blob], path_change.path, commit_a,
+                                                                object_type)
+            new = None if new_blob is None else canonical.load(blobs[new_blob], path_change.path, commit_b,
+                                                                object_type)
         names.add(object_type, {object_id: new or old})
         pairs.append(_Pair(object_type, object_id, old, new))
         if progress and len(pairs) % 5000 == 0:

@@ -172,7 +172,7 @@ class BackupRepo:
             data = self._read_blob(f"{rev}:{path}")
         except ValueError:  # cat-file answers "missing" for a path not in that tree
             return None
-        return canonical.load(data, path, rev)
+        return canonical.load(data, path, rev, object_type)
 
     def read_objects(self, rev: str, object_type: ObjectType, ids: Iterable[str] | None = None) -> dict[str, Obj]:
         """The objects of a type in a commit's tree (only the given ids when there are some)."""
@@ -183,7 +183,7 @@ class BackupRepo:
                  if (located := split_path(path)) is not None}
         wanted = list(found) if ids is None else [i for i in ids if i in found]
         blobs = self.read_blobs([found[i][1] for i in wanted])
-        return {i: canonical.load(blobs[found[i][1]], found[i][0], rev) for i in wanted}
+        return {i: canonical.load(blobs[found[i][1]], found[i][0], rev, object_type) for i in wanted}
 
     def changed_paths(self, rev_a: str, rev_b: str, types: Iterable[ObjectType]) -> list[PathChange]:
         """Object files that differ between two commits, as git lists them (no file is read)."""

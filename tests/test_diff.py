@@ -78,31 +78,39 @@ def test_reading_only_the_changed_entries_gives_the_rows_a_whole_parse_gives() -
     from entragit.diff import _Entries, attribute_changes
     from entragit.registry import get_type
 
-    locations = get_type("namedLocations")
-    base = {
-        "@odata.type": "#microsoft.graph.ipNamedLocation", "id": "1c7cb6ed-cde5-4848-b19c-905e57e0a1f1",
-        "displayName": "Head office", "isTrusted": True, "note": "yes", "flag": "True", "count": 12,
-        "version": "1.10", "empty": "null", "motto": "O'Brien: north # east", "lines": "first\nsecond\n",
-        "long": "x " * 3000, "unicode": "Zoë Ünal", "guid": "238b05b7-2b64-477c-a177-a771af70de70",
-        "ipRanges": [{"@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "10.0.0.0/8"}],
-        "nested": {"a": "b", "c": ["d", "e"]}, "members": ["238b05b7-2b64-477c-a177-a771af70de70"],
+    # Each type's files are checked against it, so the tricky values go where that type holds text.
+    user = {
+        "id": "1c7cb6ed-cde5-4848-b19c-905e57e0a1f1", "displayName": "Adele", "accountEnabled": True,
+        "jobTitle": "yes", "department": "True", "employeeId": "1.10", "officeLocation": "null",
+        "companyName": "O'Brien: north # east", "city": "first\nsecond\n", "givenName": "x " * 3000,
+        "surname": "Zoë Ünal", "mail": "238b05b7-2b64-477c-a177-a771af70de70",
+        "onPremisesExtensionAttributes": {"extensionAttribute1": "b", "extensionAttribute2": "d"},
+        "businessPhones": ["d", "e"], "manager": "238b05b7-2b64-477c-a177-a771af70de70",
     }
-    variants = [
-        {"isTrusted": False}, {"note": "no"}, {"flag": "False"}, {"count": 13}, {"version": "1.1"},
-        {"empty": None}, {"motto": "plain now"}, {"lines": "first\nthird\n"}, {"long": "y " * 3000},
-        {"unicode": "Zoe Unal"}, {"guid": "338b05b7-2b64-477c-a177-a771af70de70"},
+    location = {
+        "@odata.type": "#microsoft.graph.ipNamedLocation", "id": "1c7cb6ed-cde5-4848-b19c-905e57e0a1f1",
+        "displayName": "Head office", "isTrusted": True,
+        "ipRanges": [{"@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "10.0.0.0/8"}],
+    }
+    cases = [(get_type("users"), user, variant) for variant in [
+        {"accountEnabled": False}, {"jobTitle": "no"}, {"department": "False"}, {"employeeId": "1.1"},
+        {"officeLocation": None}, {"companyName": "plain now"}, {"city": "first\nthird\n"},
+        {"givenName": "y " * 3000}, {"surname": "Zoe Unal"}, {"mail": "338b05b7-2b64-477c-a177-a771af70de70"},
+        {"onPremisesExtensionAttributes": {"extensionAttribute1": "b"}}, {"businessPhones": ["e"]},
+        {"manager": None}, {"displayName": "Adele (old)"}, {"usageLocation": "true"},
+    ]] + [(get_type("namedLocations"), location, variant) for variant in [
         {"ipRanges": [{"@odata.type": "#microsoft.graph.iPv6CidrRange", "cidrAddress": "fe80::/10"}]},
-        {"nested": {"a": "b", "c": ["e"]}}, {"members": []}, {"displayName": "Head office (old)"},
-        {"@odata.type": "#microsoft.graph.countryNamedLocation"}, {"added": "true"},
-    ]
+        {"@odata.type": "#microsoft.graph.countryNamedLocation", "isTrusted": None, "ipRanges": None,
+         "countriesAndRegions": ["FR"]},
+    ]] + [(get_type("groupLifecyclePolicies"), {"id": "c36e04f1", "groupLifetimeInDays": 12}, {"groupLifetimeInDays": 13})]
     entries = _Entries()
-    for variant in variants:
-        old = canonical.canonical(locations, base)
-        new = canonical.canonical(locations, {**base, **variant})
+    for object_type, base, variant in cases:
+        old = canonical.canonical(object_type, base)
+        new = canonical.canonical(object_type, {**base, **variant})
         old_bytes, new_bytes = canonical.dump(old), canonical.dump(new)
-        old_part, new_part = entries.differing(locations, old_bytes, new_bytes, "namedLocations/x.yaml", "a", "b")
+        old_part, new_part = entries.differing(object_type, old_bytes, new_bytes, "x.yaml", "a", "b")
         assert attribute_changes(old_part, new_part) == attribute_changes(old, new), variant
-        assert new_part["displayName"] == new["displayName"]
+        assert new_part.get("displayName") == new.get("displayName")
 
 
 def test_a_hand_edit_that_does_not_parse_is_reported_at_the_line_of_its_file() -> None:

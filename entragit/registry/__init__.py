@@ -79,6 +79,9 @@ class ObjectType:
     ordered_lists: frozenset[str] = frozenset()
     # Attribute paths whose values are ids of other objects, and the types those ids may name.
     references: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
+    # Words Graph takes at a reference path in place of ids (a policy for "All" users); any other value
+    # there must be an id.
+    reference_words: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
     relationships: tuple[Relationship, ...] = ()
     page_size: int | None = 999
     """`$top` for list calls; None where Graph pages by itself (Conditional Access)."""
@@ -150,6 +153,8 @@ class ObjectType:
     {collection}/{action} puts the defaults back, the flag with them (which no PATCH can set)."""
     never_delete: str | None = None
     """Why objects of this type are never deleted by a restore, even with --delete-extra."""
+    entity: str | None = None
+    """Graph's name for the type of these objects in its metadata, where odata_types does not give it."""
 
     @functools.cached_property
     def relationship_names(self) -> frozenset[str]:
@@ -179,6 +184,13 @@ class ObjectType:
 
     def object_id(self, raw: dict[str, object]) -> str:
         return self.singleton or str(raw[self.key])
+
+    @property
+    def entity_types(self) -> tuple[str, ...]:
+        """The metadata's names of the types an object of this type may have (user; ipNamedLocation, ...)."""
+        if self.odata_types:
+            return tuple(t.removeprefix("#microsoft.graph.") for t in self.odata_types)
+        return (self.entity,) if self.entity else ()
 
     @property
     def polymorphic(self) -> bool:

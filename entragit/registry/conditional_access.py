@@ -53,6 +53,14 @@ CONDITIONAL_ACCESS_POLICIES = register(
             "conditions.locations.includeLocations": ("namedLocations",),
             "conditions.locations.excludeLocations": ("namedLocations",),
         },
+        # Graph's conditionalAccessUsers and conditionalAccessLocations pages list these words
+        # (learn.microsoft.com/graph/api/resources/conditionalaccessusers, .../conditionalaccesslocations).
+        reference_words={
+            "conditions.users.includeUsers": ("All", "None", "GuestsOrExternalUsers"),
+            "conditions.users.excludeUsers": ("GuestsOrExternalUsers",),
+            "conditions.locations.includeLocations": ("All", "AllTrusted"),
+            "conditions.locations.excludeLocations": ("AllTrusted",),
+        },
         page_size=None,
         rate_limit=CONDITIONAL_ACCESS_RATE,
         read_permission="Policy.Read.All",

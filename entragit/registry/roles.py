@@ -9,7 +9,7 @@ from entragit.registry.directory import COMMON_VOLATILE
 _ROLE_MATCH = ("principalId", "roleDefinitionId", "directoryScopeId", "appScopeId")
 
 register(ObjectType(
-    name="roleDefinitions", singular="role definition", collection="roleManagement/directory/roleDefinitions",
+    name="roleDefinitions", entity="unifiedRoleDefinition", singular="role definition", collection="roleManagement/directory/roleDefinitions",
     odata_types=(), select=(), page_size=None, volatile=COMMON_VOLATILE,
     read_only=frozenset({"id", "isBuiltIn", "templateId", "version"}),
     read_permission="RoleManagement.Read.Directory", write_permission="RoleManagement.ReadWrite.Directory",
@@ -17,7 +17,7 @@ register(ObjectType(
 ))
 
 register(ObjectType(
-    name="roleAssignments", singular="role assignment", collection="roleManagement/directory/roleAssignments",
+    name="roleAssignments", entity="unifiedRoleAssignment", singular="role assignment", collection="roleManagement/directory/roleAssignments",
     odata_types=(), select=(), page_size=None, volatile=COMMON_VOLATILE, read_only=frozenset({"id"}),
     # An assignment is created and deleted, never changed (matched by principal, role and scope).
     create_only=frozenset({"principalId", "roleDefinitionId", "directoryScopeId", "appScopeId", "condition"}),
@@ -27,7 +27,7 @@ register(ObjectType(
 ))
 
 register(ObjectType(
-    name="roleEligibilitySchedules", singular="role eligibility",
+    name="roleEligibilitySchedules", entity="unifiedRoleEligibilitySchedule", singular="role eligibility",
     collection="roleManagement/directory/roleEligibilitySchedules", odata_types=(), select=(), page_size=None,
     # createdUsing names the request that made the eligibility: a restore makes a new one, and it tells
     # nothing that principal, role and scope do not.
@@ -45,7 +45,7 @@ register(ObjectType(
 ))
 
 register(ObjectType(
-    name="oauth2PermissionGrants", singular="delegated permission grant", collection="oauth2PermissionGrants",
+    name="oauth2PermissionGrants", entity="oAuth2PermissionGrant", singular="delegated permission grant", collection="oauth2PermissionGrants",
     odata_types=(), select=(), volatile=COMMON_VOLATILE, read_only=frozenset({"id"}),
     create_only=frozenset({"clientId", "consentType", "principalId", "resourceId"}),
     references={"clientId": ("servicePrincipals",), "resourceId": ("servicePrincipals",), "principalId": ("users",)},
