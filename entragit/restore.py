@@ -782,24 +782,28 @@ class _Planner:
             if not paths or holder_type.match_on:
                 continue
             chosen = set(selected.get(holder_type, []))
-            for holder_id, live in sorted(fetch_type(self.client, holder_type).items()):
+            for holder_id, raw in sorted(_live_listing(self.client, holder_type, whole=True).items()):
                 if holder_id not in chosen:
-                    self._rewrite_references(holder_type, holder_id, live, paths, renamed)
+                    self._rewrite_references(holder_type, holder_id, raw, paths, renamed)
 
-    def _rewrite_references(self, holder_type: ObjectType, holder_id: str, live: Obj,
+    def _rewrite_references(self, holder_type: ObjectType, holder_id: str, raw: Obj,
                             paths: dict[str, list[str]], renamed: dict[str, ObjectType]) -> None:
+        """raw: the object as Graph returned it, so that what the write sends back is the live value itself
+        (canonical form leaves out empty values, which a whole-property write would then clear)."""
         changes: list[AttributeChange] = []
         for path in paths:
-            named = _get_path(live, path.split("."))
+            named = _get_path(raw, path.split("."))
             for old in sorted(set(named if isinstance(named, list) else [named]) & renamed.keys()):
                 changes.append(AttributeChange(path, old, self.id_map.get(old)))
         if not changes:
             return
-        self._live_cache[(holder_type.name, holder_id)] = live
-        body = {key: rewrite(live[key], self.id_map) for key in sorted({c.path.split(".")[0] for c in changes})}
+        # What a saved plan checks has not moved; a type naming others by reference has no links of its
+        # own to read (were it to have some, the saved plan would fail closed, as moved).
+        self._live_cache[(holder_type.name, holder_id)] = canonical(holder_type, raw)
+        body = {key: rewrite(raw[key], self.id_map) for key in sorted({c.path.split(".")[0] for c in changes})}
         for key in holder_type.always_send:
-            body.setdefault(key, live.get(key))
-        self.step("rewrite", holder_type, holder_id, live.get(holder_type.display_key), "PATCH",
+            body.setdefault(key, raw.get(key))
+        self.step("rewrite", holder_type, holder_id, raw.get(holder_type.display_key), "PATCH",
                   holder_type.item_path(holder_id), body, changes=tuple(changes))
 
     def note_referrers_left_behind(self, selected: dict[ObjectType, list[str]]) -> None:
@@ -880,11 +884,12 @@ def _check_request(selected: dict[ObjectType, list[str]], filters: tuple[str, ..
                                 f"leave out --type {object_type.name}")
 
 
-def _live_listing(client: GraphClient, object_type: ObjectType) -> dict[str, Obj]:
-    """Every object of a type now, by id, with just enough to name it (for --delete-extra)."""
+def _live_listing(client: GraphClient, object_type: ObjectType, whole: bool = False) -> dict[str, Obj]:
+    """Every object of a type now, by id, as Graph returns it: whole, or with just enough to name it
+    (for --delete-extra)."""
     params: dict[str, str] = {}
     if object_type.select:
-        params["$select"] = f"{object_type.key},{object_type.display_key}"
+        params["$select"] = ",".join(object_type.select) if whole else f"{object_type.key},{object_type.display_key}"
     if object_type.page_size:
         params["$top"] = str(object_type.page_size)
     return {object_type.object_id(raw): raw for raw in client.iter_collection(object_type.collection, params)}
