@@ -331,6 +331,10 @@ def _rewritten(object_type: ObjectType, obj: Obj, id_map: dict[str, str]) -> Obj
                                             if r.name in changed})
 
 
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
 def _match_key(object_type: ObjectType, obj: Obj) -> tuple[Any, ...]:
     return tuple(obj.get(prop) for prop in object_type.match_on)
 
@@ -779,12 +783,38 @@ class _Planner:
             paths = {path: [t for t in types if t in {r.name for r in renamed.values()}]
                      for path, types in holder_type.references.items()}
             paths = {path: types for path, types in paths.items() if types}
-            if not paths or holder_type.match_on:
+            if not paths:
                 continue
             chosen = set(selected.get(holder_type, []))
+            if holder_type.match_on:
+                self._grant_again(holder_type, list(paths), renamed, chosen)
+                continue
             for holder_id, raw in sorted(_live_listing(self.client, holder_type, whole=True).items()):
                 if holder_id not in chosen:
                     self._rewrite_references(holder_type, holder_id, raw, paths, renamed)
+
+    def _grant_again(self, grant_type: ObjectType, paths: list[str], renamed: dict[str, ObjectType],
+                     chosen: set[str]) -> None:
+        """A grant known by what it grants to whom (a role assignment to a recreated group) has no reference
+        to change: it is made again naming the new id, from a live grant still naming the old one, else
+        from the snapshot's (Graph may end a grant with its principal). A grant left naming the dead id
+        is left alone: it grants nothing."""
+        def named(obj: Obj) -> set[Any]:
+            return {value for path in paths for value in _listed(_get_path(obj, path.split(".")))}
+
+        # An earlier apply's new ids are in the snapshot as read; a live grant is read through them too.
+        now = {self.id_map.get(old, old) for old in renamed}
+        live = fetch_type(self.client, grant_type)
+        live_keys = {_match_key(grant_type, obj) for obj in live.values()}
+        wanted: dict[tuple[Any, ...], tuple[str, Obj]] = {}
+        for source in (self.snapshot_of(grant_type), {i: rewrite(o, self.id_map) for i, o in live.items()}):
+            for grant_id, obj in source.items():
+                if grant_id not in chosen and named(obj) & now:
+                    wanted[_match_key(grant_type, obj)] = (grant_id, obj)
+        for key, (grant_id, obj) in sorted(wanted.items(), key=lambda item: item[1][0]):
+            # One naming an id this plan gives anew is never there yet (one naming the old id grants nothing).
+            if key not in live_keys or named(obj) & renamed.keys() - self.id_map.keys():
+                self._plan_create(grant_type, grant_id, obj.get(grant_type.display_key), obj)
 
     def _rewrite_references(self, holder_type: ObjectType, holder_id: str, raw: Obj,
                             paths: dict[str, list[str]], renamed: dict[str, ObjectType]) -> None:

@@ -98,3 +98,33 @@ def test_a_never_write_policy_keeps_its_reference_and_the_plan_says_so(repo: Bac
     assert f"conditionalAccessPolicies/{protected}" in planned and "guardrail" in planned
     for policy_id in policies[1:]:
         assert f"REWRITE conditionalAccessPolicies/{policy_id}" in planned
+
+
+BILLING_ADMINISTRATOR = "b0f54661-2d74-4c50-afa3-1ec803f12efe"
+ASSIGNMENTS = "roleManagement/directory/roleAssignments"
+
+
+def _roles_of(admin: Admin, principal_id: str) -> set[tuple[str, str]]:
+    return {(a["roleDefinitionId"], a["directoryScopeId"]) for a in admin.get(ASSIGNMENTS)["value"]
+            if a["principalId"] == principal_id}
+
+
+def test_a_role_assignment_to_a_recreated_group_is_made_again_for_its_new_id(repo: BackupRepo, admin: Admin) -> None:
+    group = admin.call("POST", "groups", json={
+        "displayName": "Billing Admins", "mailNickname": "billingadmins", "mailEnabled": False,
+        "securityEnabled": True, "isAssignableToRole": True}).json()
+    admin.call("POST", ASSIGNMENTS, json={"principalId": group["id"], "roleDefinitionId": BILLING_ADMINISTRATOR,
+                                          "directoryScopeId": "/"})
+    run("snapshot", "--repo", str(repo.root))
+    good = repo.resolve("HEAD")
+    admin.call("DELETE", f"groups/{group['id']}")
+    admin.call("DELETE", f"directory/deletedItems/{group['id']}")
+
+    planned = run("restore", "--repo", str(repo.root), "--at", good, "--id", group["id"], "--plan").output
+    assert "CREATE  roleAssignments/" in planned
+
+    output = run("restore", "--repo", str(repo.root), "--at", good, "--id", group["id"], "--yes").output
+
+    assert "Verified" in output
+    new_id = admin.group("Billing Admins")["id"]
+    assert _roles_of(admin, new_id) == {(BILLING_ADMINISTRATOR, "/")}
