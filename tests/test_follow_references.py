@@ -5,10 +5,16 @@ reference only, unless --no-follow-references."""
 from __future__ import annotations
 
 import copy
+import signal
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from entragit.sim import Simulator
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run
+from tests.test_resume import KillSwitch
 
 CA = "identity/conditionalAccess/policies"
 BREAK_GLASS = "CA Exclusion - Break Glass"
@@ -72,6 +78,29 @@ def test_policies_excluding_a_recreated_group_follow_its_new_id_and_nothing_else
         assert _without_volatile(after[policy_id]) == expected, policy["displayName"]
 
 
+@pytest.mark.parametrize("kill_at", [1, 2], ids=["before-the-rewrites", "during-the-rewrites"])
+def test_a_killed_restore_resumes_the_rewrites_and_makes_none_twice(
+        kill_at: int, sim: Simulator, repo: BackupRepo, admin: Admin) -> None:
+    old_id, policies, _before, good = _break_glass_purged(repo, admin)
+    # Write 1 creates the group: killed as it arrives, the run never hears the new id, and the resumed
+    # run plans the rewrites again through the id it finds. Write 2 is the first rewrite: its $batch is
+    # written, its answer lost, and the resumed run finds the policies already rewritten.
+    switch = KillSwitch(sim, "write", kill_at)
+    command = ["restore", "--repo", str(repo.root), "--at", good, "--id", old_id, "--yes"]
+
+    killed = switch.run(*command)
+    switch.phase = "none"
+    resumed = switch.run(*command)
+
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    assert resumed.returncode == 0 and "Verified" in resumed.stdout, resumed.stdout + resumed.stderr
+    assert [key for key, count in switch.written.items() if count > 1] == []
+    new_id = admin.group(BREAK_GLASS)["id"]
+    for policy_id in policies:
+        excluded = _policies(admin)[policy_id]["conditions"]["users"]["excludeGroups"]
+        assert new_id in excluded and old_id not in excluded
+
+
 def test_no_follow_references_leaves_the_policies_naming_the_old_id(repo: BackupRepo, admin: Admin) -> None:
     old_id, policies, before, good = _break_glass_purged(repo, admin)
 
@@ -128,3 +157,16 @@ def test_a_role_assignment_to_a_recreated_group_is_made_again_for_its_new_id(rep
     assert "Verified" in output
     new_id = admin.group("Billing Admins")["id"]
     assert _roles_of(admin, new_id) == {(BILLING_ADMINISTRATOR, "/")}
+
+
+def test_a_saved_plan_rewrites_the_references_when_applied(repo: BackupRepo, admin: Admin, tmp_path: Path) -> None:
+    old_id, policies, _before, good = _break_glass_purged(repo, admin)
+    saved = tmp_path / "plan.json"
+    run("restore", "--repo", str(repo.root), "--at", good, "--id", old_id, "--plan", "-o", str(saved))
+
+    output = run("apply", "--repo", str(repo.root), "--plan-file", str(saved), "--yes").output
+
+    assert "Verified" in output
+    new_id = admin.group(BREAK_GLASS)["id"]
+    for policy_id in policies:
+        assert new_id in _policies(admin)[policy_id]["conditions"]["users"]["excludeGroups"]

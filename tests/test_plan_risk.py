@@ -4,31 +4,17 @@ risky step (table, markdown, JSON), and a plan with a high-risk step is written 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
 
-from entragit.sim import Simulator
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run
+from tests.test_apply import _git, _snapshot
 
 GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"
 CA = "identity/conditionalAccess/policies"
 ASSIGNMENTS = "roleManagement/directory/roleAssignments"
-_GIT_IDENTITY = {"GIT_AUTHOR_NAME": "Admin", "GIT_AUTHOR_EMAIL": "admin@example.com",
-                 "GIT_COMMITTER_NAME": "Admin", "GIT_COMMITTER_EMAIL": "admin@example.com"}
-
-
-def _git(repo: BackupRepo, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo.root), *args], check=True, capture_output=True, text=True,
-                          env={**os.environ, **_GIT_IDENTITY}).stdout.strip()
-
-
-def _snapshot(repo: BackupRepo) -> str:
-    run("snapshot", "--repo", str(repo.root))
-    return repo.resolve("HEAD")
 
 
 def _enabled_policy(admin: Admin) -> dict[str, Any]:
@@ -134,7 +120,7 @@ def test_a_saved_plan_is_judged_again_when_applied(repo: BackupRepo, admin: Admi
     assert _state(admin, policy_id) == "disabled" and user_id in _global_admins(admin)
 
 
-def test_a_medium_risk_is_marked_but_needs_no_acceptance(repo: BackupRepo, admin: Admin, sim: Simulator) -> None:
+def test_a_medium_risk_is_marked_but_needs_no_acceptance(repo: BackupRepo, admin: Admin) -> None:
     _snapshot(repo)
     app = admin.get("applications", **{"$select": "id,displayName"})["value"][0]
     owners = {o["id"] for o in admin.get(f"applications/{app['id']}/owners")["value"]}
