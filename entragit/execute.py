@@ -162,7 +162,11 @@ def prepare(repo: BackupRepo, client: GraphClient, request: Mapping[str, object]
         skip = {s.key for s in plan.steps
                 if s.key in progress.succeeded or current_key(s, progress.created) not in still}
     else:
-        plan = guard_plan(make_plan(), client, repo.config.restore)
+        made = make_plan()
+        plan = guard_plan(made, client, repo.config.restore)
+        if plan is not made:
+            # A write the guardrail trimmed may no longer do what made it risky.
+            plan = _assessed(repo, client, plan)
         skip = set()
     prepared = Prepared(plan, journal, progress, skip, [])
     if prepared.pending.steps:

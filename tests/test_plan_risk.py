@@ -141,3 +141,19 @@ def test_a_medium_risk_is_marked_but_needs_no_acceptance(repo: BackupRepo, admin
 
     assert "RISK MEDIUM: owner-added" in output and "1 medium-risk write(s)" in output and "Verified" in output
     assert newcomer["id"] in {o["id"] for o in admin.get(f"applications/{app['id']}/owners")["value"]}
+
+
+def test_a_risky_change_the_guardrail_keeps_back_needs_no_acceptance(repo: BackupRepo, admin: Admin) -> None:
+    policy = _enabled_policy(admin)
+    admin.call("PATCH", f"{CA}/{policy['id']}", json={"state": "disabled", "displayName": "Old name"})
+    weak = _snapshot(repo)
+    admin.call("PATCH", f"{CA}/{policy['id']}", json={"state": "enabled", "displayName": policy["displayName"]})
+    config = repo.root / "entragit.yaml"
+    config.write_text(config.read_text() + "restore:\n  never_write:\n    attributes:\n"
+                      "      conditionalAccessPolicies: [state]\n")
+
+    output = run("restore", "--repo", str(repo.root), "--at", weak, "--id", policy["id"], "--yes").output
+
+    assert "RISK" not in output and "guardrail" in output
+    now = admin.get(f"{CA}/{policy['id']}")
+    assert (now["state"], now["displayName"]) == ("enabled", "Old name")
