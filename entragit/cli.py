@@ -324,8 +324,9 @@ def restore(repo_dir: Path, at: str, types: tuple[str, ...], ids: tuple[str, ...
     (property PATCHes, member and owner links; restoring a user restores its group memberships;
     deleted objects come back from the recycle bin, or are created again under a new id, which every
     reference follows, in the plan and in live objects outside it), writes only after --yes or a
-    confirmation (and --accept-risk for a plan with high-risk writes), then re-reads and reports any residue. What cannot be restored is listed, with the reason. Before writing, the tenant
-    is snapshotted to a branch entragit/before-restore/<time>: restoring from it undoes the run. An
+    confirmation (and --accept-risk for a plan with high-risk writes), then re-reads and reports any
+    residue. What cannot be restored is listed, with the reason. Before writing, the tenant is
+    snapshotted to a branch entragit/before-restore/<time>: restoring from it undoes the run. An
     interrupted run resumes when the same command is run again.
 
     \b

@@ -779,15 +779,14 @@ class _Planner:
         renamed = self._renamed(selected)
         if not renamed:
             return
+        renamed_types = {object_type.name for object_type in renamed.values()}
         for holder_type in REGISTRY.values():
-            paths = {path: [t for t in types if t in {r.name for r in renamed.values()}]
-                     for path, types in holder_type.references.items()}
-            paths = {path: types for path, types in paths.items() if types}
+            paths = [path for path, types in holder_type.references.items() if renamed_types & set(types)]
             if not paths:
                 continue
             chosen = set(selected.get(holder_type, []))
             if holder_type.match_on:
-                self._grant_again(holder_type, list(paths), renamed, chosen)
+                self._grant_again(holder_type, paths, renamed, chosen)
                 continue
             for holder_id, raw in sorted(_live_listing(self.client, holder_type, whole=True).items()):
                 if holder_id not in chosen:
@@ -816,14 +815,13 @@ class _Planner:
             if key not in live_keys or named(obj) & renamed.keys() - self.id_map.keys():
                 self._plan_create(grant_type, grant_id, obj.get(grant_type.display_key), obj)
 
-    def _rewrite_references(self, holder_type: ObjectType, holder_id: str, raw: Obj,
-                            paths: dict[str, list[str]], renamed: dict[str, ObjectType]) -> None:
+    def _rewrite_references(self, holder_type: ObjectType, holder_id: str, raw: Obj, paths: list[str],
+                            renamed: dict[str, ObjectType]) -> None:
         """raw: the object as Graph returned it, so that what the write sends back is the live value itself
         (canonical form leaves out empty values, which a whole-property write would then clear)."""
         changes: list[AttributeChange] = []
         for path in paths:
-            named = _get_path(raw, path.split("."))
-            for old in sorted(set(named if isinstance(named, list) else [named]) & renamed.keys()):
+            for old in sorted(set(_listed(_get_path(raw, path.split(".")))) & renamed.keys()):
                 changes.append(AttributeChange(path, old, self.id_map.get(old)))
         if not changes:
             return

@@ -16,7 +16,6 @@ from entragit.diff import AttributeChange, DiffReport, NameLookup, ObjectChange,
 from entragit.graph import GraphClient
 from entragit.live import fetch_objects
 from entragit.registry import REGISTRY
-from entragit.restore import Step, effect
 from entragit.registry.risks import (
     KNOWN_NAMES,
     RISK_RULES,
@@ -28,6 +27,7 @@ from entragit.registry.risks import (
     RiskRule,
     Widens,
 )
+from entragit.restore import Step, effect
 
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 SEVERITY_ORDER = {"high": 0, "medium": 1}
@@ -197,6 +197,3 @@ def assess(steps: list[Step], client: GraphClient, names: NameLookup = _no_names
         marked.append(dataclasses.replace(step, risks=tuple(flags)))
     return marked
 
-
-def high_risks(steps: Iterable[Step]) -> list[RiskFlag]:
-    return [flag for step in steps for flag in step.risks if flag.severity == "high"]
