@@ -354,6 +354,9 @@ def test_an_application_and_its_service_principal_made_again_get_a_new_app_id_an
     app = next(a for a in admin.get("applications")["value"] if a["displayName"] == "CRM Connector")
     assert app["identifierUris"] == [f"api://{app['appId']}"]
     sp = admin.get("servicePrincipals", **{"$filter": f"appId eq '{app['appId']}'"})["value"][0]
+    grants = {g["id"]: (g["consentType"], g["scope"]) for g in admin.get("oauth2PermissionGrants")["value"]
+              if g["clientId"] == sp["id"]}
+    assert grants
     for path in (f"servicePrincipals/{sp['id']}", f"directory/deletedItems/{sp['id']}",
                  f"applications/{app['id']}", f"directory/deletedItems/{app['id']}"):
         admin.call("DELETE", path)
@@ -366,7 +369,11 @@ def test_an_application_and_its_service_principal_made_again_get_a_new_app_id_an
     assert new_app["identifierUris"] == [f"api://{new_app['appId']}"]
     new_sp = admin.get("servicePrincipals", **{"$filter": f"appId eq '{new_app['appId']}'"})["value"]
     assert new_app["appId"] != app["appId"] and [s["displayName"] for s in new_sp] == [sp["displayName"]]
-    assert result.created == {app["id"]: new_app["id"], app["appId"]: new_app["appId"], sp["id"]: new_sp[0]["id"]}
+    # The service principal's delegated permission grants follow it: made again for its new id.
+    assert result.created == {app["id"]: new_app["id"], app["appId"]: new_app["appId"], sp["id"]: new_sp[0]["id"],
+                              **{old: result.created[old] for old in grants}}
+    assert sorted(grants.values()) == sorted((g["consentType"], g["scope"]) for g in admin.get(
+        "oauth2PermissionGrants")["value"] if g["clientId"] == new_sp[0]["id"])
 
 
 def test_delete_extra_matches_role_assignments_by_principal_role_and_scope(
