@@ -233,49 +233,78 @@ def _write_options(command: Any) -> Any:
                      help="Only objects whose files match, e.g. groups/<id>.yaml or conditionalAccessPolicies/ "
                           "(repeatable; * and ? match too)."),
         click.option("--plan", "plan_only", is_flag=True, help="Show the plan and write nothing."),
+        click.option("--format", "fmt", type=click.Choice(("table", "markdown", "json")), default="table",
+                     show_default=True,
+                     help="With --plan: markdown (a pull request comment) or json (the saved plan's schema)."),
         click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
                      help="With --plan: save the plan here, to apply later with entragit apply --plan-file."),
         click.option("--max-writes", type=click.IntRange(min=0), metavar="N",
                      help="Allow up to N writes in this run (default: restore.max_writes in entragit.yaml, 500)."),
         click.option("--yes", is_flag=True, help="Write without asking."),
+        click.option("--accept-risk", is_flag=True,
+                     help="Also write the plan's high-risk writes (marked in the plan), e.g. a Conditional Access "
+                          "policy disabled or a privileged role granted; never set it by default in CI."),
     ]):
         command = option(command)
     return command
 
 
-def _run_prepared(repo: Any, client: Any, prepared: Any, plan_only: bool, yes: bool, output: Path | None) -> None:
-    """Show the plan, save it, ask, write, verify: the same for restore and apply."""
-    from entragit.execute import execute
-    from entragit.planfile import save_plan
-    from entragit.progress import Progress
-    from entragit.report.plan import render_plan, render_result, render_run
-
+def _check_write_options(plan_only: bool, yes: bool, output: Path | None, fmt: str) -> None:
     if plan_only and yes:
         raise click.UsageError("--plan and --yes contradict each other")
     if output is not None and not plan_only:
         raise click.UsageError("-o/--output saves a plan: use it with --plan")
+    if fmt != "table" and not plan_only:
+        raise click.UsageError(f"--format {fmt} shows a plan: use it with --plan")
+
+
+def _render_plan(repo: Any, plan: Any, fmt: str) -> str:
+    import json
+
+    from entragit.planfile import dump_plan
+    from entragit.report.plan import render_plan, render_plan_markdown
+
+    if fmt == "json":
+        return json.dumps(dump_plan(plan, repo.config.tenant_id), indent=1)
+    return str(render_plan_markdown(plan) if fmt == "markdown" else render_plan(plan))
+
+
+def _run_prepared(repo: Any, client: Any, prepared: Any, plan_only: bool, yes: bool, output: Path | None,
+                  fmt: str = "table", accept_risk: bool = False) -> None:
+    """Show the plan, save it, ask, write, verify: the same for restore and apply."""
+    from entragit.execute import check_risks, execute
+    from entragit.planfile import save_plan
+    from entragit.progress import Progress
+    from entragit.report.plan import render_result, render_run
+
+    # Only the plan goes to stdout in markdown or json: it is piped into a comment or a file.
+    aside = fmt != "table"
     if prepared.resumed is not None:
         click.echo(f"Resuming an interrupted run of this command: {len(prepared.skip)} of "
-                   f"{len(prepared.plan.steps)} write(s) are already done.")
+                   f"{len(prepared.plan.steps)} write(s) are already done.", err=aside)
         for old_id, new_id in prepared.resumed.created.items():
-            click.echo(f"  it created {new_id} in place of {old_id}")
-    click.echo(render_plan(prepared.pending))
+            click.echo(f"  it created {new_id} in place of {old_id}", err=aside)
+    click.echo(_render_plan(repo, prepared.pending, fmt))
     if output is not None:
         save_plan(prepared.plan, output, repo.config.tenant_id)
-        click.echo(f"Saved the plan to {output}; apply it with: entragit apply --plan-file {output}")
+        click.echo(f"Saved the plan to {output}; apply it with: entragit apply --plan-file {output}", err=aside)
     for refusal in prepared.refusals:
         click.echo(click.style("Refused: ", fg="red", bold=True) + refusal, err=True)
     if plan_only or (not prepared.pending.steps and prepared.resumed is None):
         return
     if prepared.refusals:
         raise EntragitError("nothing written: the plan is refused (see above)")
+    check_risks(prepared, accept_risk)
     if not yes and prepared.pending.steps:
         if not sys.stdin.isatty():
             raise EntragitError("nothing written: confirm with --yes (there is no terminal to ask on)")
-        click.confirm(f"Write these {len(prepared.pending.steps)} change(s) to tenant {repo.config.tenant_id}?",
-                      abort=True)
+        risky = sum(1 for step in prepared.pending.steps if any(f.severity == "high" for f in step.risks))
+        click.confirm(f"Write these {len(prepared.pending.steps)} change(s)"
+                      + (f", {risky} of them high-risk," if risky else "")
+                      + f" to tenant {repo.config.tenant_id}?", abort=True)
     progress = Progress()
-    run = execute(repo, client, prepared, lambda done, total: progress.update(f"writing {done}/{total}"))
+    run = execute(repo, client, prepared, lambda done, total: progress.update(f"writing {done}/{total}"),
+                  accept_risk=accept_risk)
     progress.done()
     click.echo(render_run(run))
     click.echo(render_result(run.result))
@@ -294,18 +323,23 @@ def _run_prepared(repo: Any, client: Any, prepared: Any, plan_only: bool, yes: b
               help="Also delete objects of the --type(s) that the snapshot does not have (never users).")
 @click.option("--remove-new-credentials", is_flag=True,
               help="Remove app and service principal secrets added since the snapshot.")
+@click.option("--no-follow-references", "follow_references", is_flag=True, flag_value=False, default=True,
+              help="Leave live references to an object made again under a new id (a CA policy excluding a "
+                   "recreated group) as they are; by default they are rewritten to the new id.")
 @_write_options
 def restore(repo_dir: Path, at: str, types: tuple[str, ...], ids: tuple[str, ...], attributes: tuple[str, ...],
-            delete_extra: bool, remove_new_credentials: bool, paths: tuple[str, ...], plan_only: bool,
-            output: Path | None, max_writes: int | None, yes: bool) -> None:
+            delete_extra: bool, remove_new_credentials: bool, follow_references: bool, paths: tuple[str, ...],
+            plan_only: bool, fmt: str, output: Path | None, max_writes: int | None, yes: bool,
+            accept_risk: bool) -> None:
     """Put objects back as the snapshot at REV has them, then verify.
 
     Reads the files at REV and the live objects, shows the writes that would make them match
     (property PATCHes, member and owner links; restoring a user restores its group memberships;
     deleted objects come back from the recycle bin, or are created again under a new id, which every
-    reference in the plan follows), writes only after --yes or a confirmation, then re-reads and
-    reports any residue. What cannot be restored is listed, with the reason. Before writing, the tenant
-    is snapshotted to a branch entragit/before-restore/<time>: restoring from it undoes the run. An
+    reference follows, in the plan and in live objects outside it), writes only after --yes or a
+    confirmation (and --accept-risk for a plan with high-risk writes), then re-reads and reports any
+    residue. What cannot be restored is listed, with the reason. Before writing, the tenant is
+    snapshotted to a branch entragit/before-restore/<time>: restoring from it undoes the run. An
     interrupted run resumes when the same command is run again.
 
     \b
@@ -317,15 +351,19 @@ def restore(repo_dir: Path, at: str, types: tuple[str, ...], ids: tuple[str, ...
     from entragit.execute import plan_selection, prepare
     from entragit.restore import RestoreOptions
 
+    _check_write_options(plan_only, yes, output, fmt)
     repo = _open(repo_dir)
     client = graph_client(repo.config.connection())
-    options = RestoreOptions(delete_extra=delete_extra, remove_new_credentials=remove_new_credentials)
+    options = RestoreOptions(delete_extra=delete_extra, remove_new_credentials=remove_new_credentials,
+                             follow_references=follow_references)
     request = {"command": "restore", "commit": repo.resolve(at), "types": sorted(types), "ids": sorted(ids),
                "attributes": sorted(attributes), "paths": sorted(paths), "delete_extra": delete_extra,
                "remove_new_credentials": remove_new_credentials}
+    if not follow_references:
+        request["follow_references"] = False
     prepared = prepare(repo, client, request,
                        lambda: plan_selection(repo, client, at, types, ids, attributes, paths, options), max_writes)
-    _run_prepared(repo, client, prepared, plan_only, yes, output)
+    _run_prepared(repo, client, prepared, plan_only, yes, output, fmt, accept_risk)
 
 
 @cli.command(name="apply")
@@ -335,12 +373,13 @@ def restore(repo_dir: Path, at: str, types: tuple[str, ...], ids: tuple[str, ...
               help="Apply exactly this saved plan, if the objects it was made against have not changed since.")
 @_write_options
 def apply_command(rev: str | None, repo_dir: Path, plan_file: Path | None, paths: tuple[str, ...], plan_only: bool,
-                  output: Path | None, max_writes: int | None, yes: bool) -> None:
+                  fmt: str, output: Path | None, max_writes: int | None, yes: bool, accept_risk: bool) -> None:
     """Make the tenant match the files that commit REV (default HEAD) changed.
 
     The objects whose files REV changed against its first parent are put back as REV has them, so after
     `git revert <bad snapshot>` this undoes the bad change in the tenant. A file REV deleted is listed:
-    apply does not delete objects. Writes only after --yes or a confirmation, then verifies.
+    apply does not delete objects. Writes only after --yes or a confirmation (and --accept-risk for a plan
+    with high-risk writes), then verifies.
 
     \b
     git revert --no-edit 3f2a9c1 && entragit apply --plan
@@ -350,6 +389,7 @@ def apply_command(rev: str | None, repo_dir: Path, plan_file: Path | None, paths
     from entragit.connect import graph_client
     from entragit.execute import plan_commit, prepare, prepare_saved
 
+    _check_write_options(plan_only, yes, output, fmt)
     repo = _open(repo_dir)
     client = graph_client(repo.config.connection())
     if plan_file is not None:
@@ -360,7 +400,7 @@ def apply_command(rev: str | None, repo_dir: Path, plan_file: Path | None, paths
         at = rev or "HEAD"
         request = {"command": "apply", "commit": repo.resolve(at), "paths": sorted(paths)}
         prepared = prepare(repo, client, request, lambda: plan_commit(repo, client, at, paths), max_writes)
-    _run_prepared(repo, client, prepared, plan_only, yes, output)
+    _run_prepared(repo, client, prepared, plan_only, yes, output, fmt, accept_risk)
 
 
 @cli.command(name="prune")

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from fnmatch import fnmatch
 from pathlib import Path
 
+from entragit.diff import Names
 from entragit.errors import PlanError
 from entragit.graph import GraphClient
 from entragit.guardrails import guard_plan, refusals
@@ -24,8 +25,10 @@ from entragit.journal import Journal, Progress, run_key
 from entragit.live import fetch_objects
 from entragit.planfile import moved_objects, read_plan
 from entragit.registry import REGISTRY, ObjectType, resolve_types
+from entragit.report.values import risk_text
 from entragit.restore import (ApplyResult, Blocked, Plan, RestoreOptions, StepKey, apply_plan, current_key,
                               found_again, plan_restore, replan)
+from entragit.risk import assess
 from entragit.snapshot import take_snapshot
 from entragit.store import BackupRepo, split_path
 
@@ -149,7 +152,7 @@ def prepare(repo: BackupRepo, client: GraphClient, request: Mapping[str, object]
     limit = repo.config.restore.max_writes if max_writes is None else max_writes
     progress = journal.read()
     if progress is not None:
-        plan = progress.plan
+        plan = _assessed(repo, client, progress.plan)
         progress.created.update(found_again(client, plan, progress.sent - progress.succeeded))
         # A step whose answer the interruption lost may have been written or not: re-reading the tenant
         # tells, so a write Graph already made is not made twice.
@@ -159,7 +162,11 @@ def prepare(repo: BackupRepo, client: GraphClient, request: Mapping[str, object]
         skip = {s.key for s in plan.steps
                 if s.key in progress.succeeded or current_key(s, progress.created) not in still}
     else:
-        plan = guard_plan(make_plan(), client, repo.config.restore)
+        made = make_plan()
+        plan = guard_plan(made, client, repo.config.restore)
+        if plan is not made:
+            # A write the guardrail trimmed may no longer do what made it risky.
+            plan = _assessed(repo, client, plan)
         skip = set()
     prepared = Prepared(plan, journal, progress, skip, [])
     if prepared.pending.steps:
@@ -172,7 +179,7 @@ def prepare_saved(repo: BackupRepo, client: GraphClient, path: Path, max_writes:
     against still look as they did then."""
     plan = read_plan(path, repo.config.tenant_id)
     request = {"command": "apply --plan-file", "plan": hashlib.sha256(path.read_bytes()).hexdigest()}
-    prepared = prepare(repo, client, request, lambda: plan, max_writes)
+    prepared = prepare(repo, client, request, lambda: _assessed(repo, client, plan), max_writes)
     if prepared.resumed is None:
         moved = moved_objects(client, plan)
         if moved:
@@ -180,6 +187,22 @@ def prepare_saved(repo: BackupRepo, client: GraphClient, path: Path, max_writes:
             raise PlanError(f"{path}: the tenant moved since the plan was made ({len(moved)} object(s) changed: "
                             f"{shown}); nothing written: make a new plan")
     return prepared
+
+
+def _assessed(repo: BackupRepo, client: GraphClient, plan: Plan) -> Plan:
+    """A plan from a file (saved, or a journal's) with its risks judged again against the tenant now: a
+    file may have been edited, and what its writes would weaken depends on the objects as they are."""
+    return dataclasses.replace(plan, steps=assess(plan.steps, client, Names(repo, [plan.commit])))
+
+
+def check_risks(prepared: Prepared, accept_risk: bool) -> None:
+    """A plan with a high-risk write is written only once the user accepted its risks (--accept-risk):
+    --yes alone, in a pipeline, must not weaken the tenant. Medium risks are shown, not asked about."""
+    high = [flag for step in prepared.pending.steps for flag in step.risks if flag.severity == "high"]
+    if high and not accept_risk:
+        raise PlanError(f"nothing written: the plan has {len(high)} high-risk write(s): "
+                        + "; ".join(risk_text(f) for f in high)
+                        + "; review them, then run again with --accept-risk to write them")
 
 
 def snapshot_before(repo: BackupRepo, client: GraphClient, plan: Plan) -> tuple[str, str | None]:
@@ -195,9 +218,11 @@ def snapshot_before(repo: BackupRepo, client: GraphClient, plan: Plan) -> tuple[
 
 def execute(repo: BackupRepo, client: GraphClient, prepared: Prepared,
             progress: Callable[[int, int], None] | None = None,
-            sleep: Callable[[float], None] = time.sleep) -> RunResult:
+            sleep: Callable[[float], None] = time.sleep, accept_risk: bool = False) -> RunResult:
+    """Write the prepared plan. accept_risk: the user accepted its high-risk writes (--accept-risk)."""
     if prepared.refusals:
         raise PlanError("refusing to write anything: " + "; ".join(prepared.refusals))
+    check_risks(prepared, accept_risk)
     journal = prepared.journal
     before = prepared.resumed.snapshot if prepared.resumed else None
     if prepared.resumed is None:

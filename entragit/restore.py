@@ -21,10 +21,10 @@ import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from entragit.canonical import Obj, canonical
-from entragit.diff import AttributeChange, Names, attribute_changes, split_relations
+from entragit.diff import AttributeChange, Names, RiskFlag, attribute_changes, split_relations
 from entragit.errors import GraphError, PlanError
 from entragit.graph import BATCH_LIMIT, BATCH_WORKERS, BatchItem, GraphClient
 from entragit.live import fetch_objects, fetch_type, holders
@@ -32,7 +32,7 @@ from entragit.registry import REGISTRY, ObjectType, Relationship, resolve_types
 from entragit.store import BackupRepo
 
 _TIERS = sorted({t.restore_order for t in REGISTRY.values()})
-_LINK_STAGE = {"disable": 0, "reset": 1, "patch": 1, "remove-credential": 1, "set-ref": 2, "add-ref": 2,
+_LINK_STAGE = {"disable": 0, "reset": 1, "patch": 1, "rewrite": 1, "remove-credential": 1, "set-ref": 2, "add-ref": 2,
                "remove-ref": 3, "delete-ref": 3}
 # What a patch row says a property was, where a restore from the bin may have reset it.
 AS_RESTORED = "(as the restore leaves it)"
@@ -67,7 +67,8 @@ SETTLE_WAITS = (0.5, 1.0, 2.0, 4.0)
 class Step:
     kind: str
     """restore (from a recycle bin), create, disable (what the patch then removes), reset (to Graph's
-    defaults), patch, remove-credential, set-ref, add-ref, remove-ref, delete-ref, delete."""
+    defaults), patch, rewrite (a reference to an object made again, in an object outside the selection),
+    remove-credential, set-ref, add-ref, remove-ref, delete-ref, delete."""
     type: str
     id: str
     name: str | None
@@ -76,13 +77,16 @@ class Step:
     body: dict[str, Any] | None
     stage: int = 0
     changes: tuple[AttributeChange, ...] = ()
-    """For a patch, the attributes it puts back."""
+    """For a patch, the attributes it puts back; for a rewrite, (reference path, old id, new id or None
+    while Graph has not given it yet)."""
     member: tuple[str, str, str | None] | None = None
     """For a link, (relationship, member id, member name)."""
     detail: str | None = None
     """For a credential removal, which credential."""
     assigns: tuple[tuple[str, str], ...] = ()
     """For a creation, (property, value in the snapshot) of what Graph gives a new value: id, appId."""
+    risks: tuple[RiskFlag, ...] = ()
+    """What the risk table says of this write's change to its object (entragit/risk.py assess())."""
 
     @property
     def key(self) -> StepKey:
@@ -97,7 +101,7 @@ class Step:
             return f"{verb} {rel}: {member_name or member_id} ({member_id}) on {who}"
         verb = {"restore": "restore from the recycle bin", "create": "create", "disable": "disable, to remove,",
                 "reset": "reset to Graph's defaults",
-                "patch": "PATCH",
+                "patch": "PATCH", "rewrite": "rewrite the references to recreated objects in",
                 "remove-credential": f"remove {self.detail} from", "delete": "delete"}[self.kind]
         return f"{verb} {who}"
 
@@ -117,6 +121,9 @@ class RestoreOptions:
     """Delete objects of the selected types that the snapshot does not have (never users)."""
     remove_new_credentials: bool = False
     """Remove app and service principal credentials added since the snapshot."""
+    follow_references: bool = True
+    """Rewrite live references to an object the plan makes again under a new id (a CA policy excluding a
+    recreated group), in objects outside the selection too."""
 
 
 @dataclass
@@ -271,6 +278,49 @@ def rewrite(value: Any, id_map: dict[str, str]) -> Any:
     return walk(value)
 
 
+def effect(step: Step, before: Obj | None) -> Obj | None:
+    """The object (canonical, None when absent) as this step leaves it, from how it was before: what the
+    risk rules judge. A recycle-bin restore or a reset to defaults changes what only Graph knows; a
+    creation's ids are the snapshot's, as the plan names them."""
+    if step.kind == "delete":
+        return None
+    object_type = REGISTRY[step.type]
+    after = copy.deepcopy(before) if before is not None else {}
+    if step.member is not None:
+        rel, member_id, _ = step.member
+        if step.kind == "set-ref":
+            after[rel] = member_id
+        elif step.kind == "delete-ref":
+            after.pop(rel, None)
+        else:
+            members = set(after.get(rel) or []) - {member_id}
+            after[rel] = sorted(members | ({member_id} if step.kind == "add-ref" else set()))
+        return after
+    body = {k: v for k, v in (step.body or {}).items() if k not in _REQUEST_ONLY}
+    if step.kind == "remove-credential":
+        for prop in object_type.credentials:
+            after[prop] = [c for c in after.get(prop) or [] if c.get("keyId") != body.get("keyId")]
+        return after
+    for prop in object_type.written_per_item:
+        prefix = f"{object_type.item_path(step.id)}/{prop}/"
+        if step.path.startswith(prefix):
+            item_id = unquote(step.path[len(prefix):])
+            after[prop] = [{**item, **body} if item.get("id") == item_id else item for item in after.get(prop) or []]
+            return after
+    for key, value in body.items():
+        if key in object_type.merge_properties and isinstance(value, dict):
+            value = {k: v for k, v in {**(after.get(key) or {}), **value}.items() if v is not None}
+        if value is None or value == [] or value == {}:
+            after.pop(key, None)
+        else:
+            after[key] = value
+    return after
+
+
+# Keys of a schedule request's body that are no property of the object it makes or ends.
+_REQUEST_ONLY = frozenset({"action", "justification"})
+
+
 def _rewritten(object_type: ObjectType, obj: Obj, id_map: dict[str, str]) -> Obj:
     """A snapshot object with created objects' new ids put in, canonical again: a set that held the old
     id sorts the new one elsewhere (an app's servicePrincipalNames: its appId and api://<appId>)."""
@@ -279,6 +329,10 @@ def _rewritten(object_type: ObjectType, obj: Obj, id_map: dict[str, str]) -> Obj
     changed = rewrite(obj, id_map)
     return canonical(object_type, changed, {r.name: changed[r.name] for r in object_type.relationships
                                             if r.name in changed})
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def _match_key(object_type: ObjectType, obj: Obj) -> tuple[Any, ...]:
@@ -709,6 +763,77 @@ class _Planner:
                        f"(--id {ref}), or Graph would drop it from the {REGISTRY[step.type].singular}. "
                        "Nothing is written for this object")
 
+    def _renamed(self, selected: dict[ObjectType, list[str]]) -> dict[str, ObjectType]:
+        """Old id -> type of each selected object that has a new id: made again by this plan, or by an
+        earlier apply (the id_map; a re-plan after it sees the new id)."""
+        made = {old for step in self.steps.values() if step.kind == "create"
+                for prop, old in step.assigns if prop == REGISTRY[step.type].key}
+        return {self._snapshot_ids.get(i, i): object_type for object_type, ids in selected.items() for i in ids
+                if i in made or i in self._snapshot_ids}
+
+    def follow_references(self, selected: dict[ObjectType, list[str]]) -> None:
+        """Live objects outside the selection that still name an object made again under a new id keep
+        a dead id (a CA policy excluding a break-glass group would exclude nobody): each gets a write of
+        that reference alone, the rest of the property as it is live. Graph takes a complex property
+        whole, so the live value is sent with the old id in it, rewritten to the new one when applied."""
+        renamed = self._renamed(selected)
+        if not renamed:
+            return
+        renamed_types = {object_type.name for object_type in renamed.values()}
+        for holder_type in REGISTRY.values():
+            paths = [path for path, types in holder_type.references.items() if renamed_types & set(types)]
+            if not paths:
+                continue
+            chosen = set(selected.get(holder_type, []))
+            if holder_type.match_on:
+                self._grant_again(holder_type, paths, renamed, chosen)
+                continue
+            for holder_id, raw in sorted(_live_listing(self.client, holder_type, whole=True).items()):
+                if holder_id not in chosen:
+                    self._rewrite_references(holder_type, holder_id, raw, paths, renamed)
+
+    def _grant_again(self, grant_type: ObjectType, paths: list[str], renamed: dict[str, ObjectType],
+                     chosen: set[str]) -> None:
+        """A grant known by what it grants to whom (a role assignment to a recreated group) has no reference
+        to change: it is made again naming the new id, from a live grant still naming the old one, else
+        from the snapshot's (Graph may end a grant with its principal). A grant left naming the dead id
+        is left alone: it grants nothing."""
+        def named(obj: Obj) -> set[Any]:
+            return {value for path in paths for value in _listed(_get_path(obj, path.split(".")))}
+
+        # An earlier apply's new ids are in the snapshot as read; a live grant is read through them too.
+        now = {self.id_map.get(old, old) for old in renamed}
+        live = fetch_type(self.client, grant_type)
+        live_keys = {_match_key(grant_type, obj) for obj in live.values()}
+        wanted: dict[tuple[Any, ...], tuple[str, Obj]] = {}
+        for source in (self.snapshot_of(grant_type), {i: rewrite(o, self.id_map) for i, o in live.items()}):
+            for grant_id, obj in source.items():
+                if grant_id not in chosen and named(obj) & now:
+                    wanted[_match_key(grant_type, obj)] = (grant_id, obj)
+        for key, (grant_id, obj) in sorted(wanted.items(), key=lambda item: item[1][0]):
+            # One naming an id this plan gives anew is never there yet (one naming the old id grants nothing).
+            if key not in live_keys or named(obj) & renamed.keys() - self.id_map.keys():
+                self._plan_create(grant_type, grant_id, obj.get(grant_type.display_key), obj)
+
+    def _rewrite_references(self, holder_type: ObjectType, holder_id: str, raw: Obj, paths: list[str],
+                            renamed: dict[str, ObjectType]) -> None:
+        """raw: the object as Graph returned it, so that what the write sends back is the live value itself
+        (canonical form leaves out empty values, which a whole-property write would then clear)."""
+        changes: list[AttributeChange] = []
+        for path in paths:
+            for old in sorted(set(_listed(_get_path(raw, path.split(".")))) & renamed.keys()):
+                changes.append(AttributeChange(path, old, self.id_map.get(old)))
+        if not changes:
+            return
+        # What a saved plan checks has not moved; a type naming others by reference has no links of its
+        # own to read (were it to have some, the saved plan would fail closed, as moved).
+        self._live_cache[(holder_type.name, holder_id)] = canonical(holder_type, raw)
+        body = {key: rewrite(raw[key], self.id_map) for key in sorted({c.path.split(".")[0] for c in changes})}
+        for key in holder_type.always_send:
+            body.setdefault(key, raw.get(key))
+        self.step("rewrite", holder_type, holder_id, raw.get(holder_type.display_key), "PATCH",
+                  holder_type.item_path(holder_id), body, changes=tuple(changes))
+
     def note_referrers_left_behind(self, selected: dict[ObjectType, list[str]]) -> None:
         """Objects outside the plan whose files name an object it makes again keep the old id: say so."""
         if not self.created:
@@ -787,11 +912,12 @@ def _check_request(selected: dict[ObjectType, list[str]], filters: tuple[str, ..
                                 f"leave out --type {object_type.name}")
 
 
-def _live_listing(client: GraphClient, object_type: ObjectType) -> dict[str, Obj]:
-    """Every object of a type now, by id, with just enough to name it (for --delete-extra)."""
+def _live_listing(client: GraphClient, object_type: ObjectType, whole: bool = False) -> dict[str, Obj]:
+    """Every object of a type now, by id, as Graph returns it: whole, or with just enough to name it
+    (for --delete-extra)."""
     params: dict[str, str] = {}
     if object_type.select:
-        params["$select"] = f"{object_type.key},{object_type.display_key}"
+        params["$select"] = ",".join(object_type.select) if whole else f"{object_type.key},{object_type.display_key}"
     if object_type.page_size:
         params["$top"] = str(object_type.page_size)
     return {object_type.object_id(raw): raw for raw in client.iter_collection(object_type.collection, params)}
@@ -851,9 +977,16 @@ def plan_restore(repo: BackupRepo, client: GraphClient, at: str, type_names: tup
                 if live_id not in snapshot:
                     planner.plan_extra(object_type, live_id, obj)
     planner.check_references()
-    planner.note_referrers_left_behind(selected)
+    if options.follow_references:
+        planner.follow_references(selected)
+    else:
+        planner.note_referrers_left_behind(selected)
     order = {name: t.restore_order for name, t in REGISTRY.items()}
-    steps = sorted(planner.steps.values(), key=lambda s: (s.stage, order[s.type], s.type, s.id))
+    # The risk table reads a plan's writes as it reads a report's rows; it imports this module.
+    from entragit.risk import assess
+
+    steps = assess(sorted(planner.steps.values(), key=lambda s: (s.stage, order[s.type], s.type, s.id)), client,
+                   planner.names, planner._live_cache)
     fingerprints = {f"{type_name}/{object_id}": fingerprint(obj)
                     for (type_name, object_id), obj in planner._live_cache.items()}
     return Plan(at, commit, {t.name: ids_ for t, ids_ in selected.items()}, attributes, steps, planner.blocked,

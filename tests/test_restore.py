@@ -112,8 +112,9 @@ def test_restore_by_type_puts_back_a_weakened_conditional_access_policy(repo: Ba
                                "users": {**policy["conditions"]["users"], "excludeGroups": []}}}
     admin.call("PATCH", f"identity/conditionalAccess/policies/{policy['id']}", json=weakened)
 
+    # Putting the exclusion back excludes more: the same rule as in a report flags it.
     output = run("restore", "--repo", str(repo.root), "--at", good, "--type", "conditionalAccessPolicies",
-                 "--yes").output
+                 "--yes", "--accept-risk").output
 
     assert "conditions.users.excludeGroups" in output and "Verified" in output
     now = admin.get(f"identity/conditionalAccess/policies/{policy['id']}")
@@ -199,13 +200,13 @@ def test_a_policy_naming_a_group_that_is_gone_is_not_written_and_the_plan_says_w
     assert admin.get(f"identity/conditionalAccess/policies/{policy['id']}")["state"] == "disabled"
 
 
-def test_a_recreated_object_names_the_policies_left_outside_the_plan(
+def test_without_following_references_a_recreated_object_names_the_policies_left_outside_the_plan(
         repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
     good = _snapshot(repo)
     group = admin.group("CA Exclusion - Break Glass")
     _purge_group(admin, group["id"])
 
-    plan = plan_restore(repo, client, good, ids=(group["id"],))
+    plan = plan_restore(repo, client, good, ids=(group["id"],), options=RestoreOptions(follow_references=False))
 
     assert [s.kind for s in plan.steps if s.kind == "create"] == ["create"]
     left = {b.id for b in plan.blocked if "makes again under a new id" in b.reason}
@@ -353,6 +354,9 @@ def test_an_application_and_its_service_principal_made_again_get_a_new_app_id_an
     app = next(a for a in admin.get("applications")["value"] if a["displayName"] == "CRM Connector")
     assert app["identifierUris"] == [f"api://{app['appId']}"]
     sp = admin.get("servicePrincipals", **{"$filter": f"appId eq '{app['appId']}'"})["value"][0]
+    grants = {g["id"]: (g["consentType"], g["scope"]) for g in admin.get("oauth2PermissionGrants")["value"]
+              if g["clientId"] == sp["id"]}
+    assert grants
     for path in (f"servicePrincipals/{sp['id']}", f"directory/deletedItems/{sp['id']}",
                  f"applications/{app['id']}", f"directory/deletedItems/{app['id']}"):
         admin.call("DELETE", path)
@@ -365,7 +369,11 @@ def test_an_application_and_its_service_principal_made_again_get_a_new_app_id_an
     assert new_app["identifierUris"] == [f"api://{new_app['appId']}"]
     new_sp = admin.get("servicePrincipals", **{"$filter": f"appId eq '{new_app['appId']}'"})["value"]
     assert new_app["appId"] != app["appId"] and [s["displayName"] for s in new_sp] == [sp["displayName"]]
-    assert result.created == {app["id"]: new_app["id"], app["appId"]: new_app["appId"], sp["id"]: new_sp[0]["id"]}
+    # The service principal's delegated permission grants follow it: made again for its new id.
+    assert result.created == {app["id"]: new_app["id"], app["appId"]: new_app["appId"], sp["id"]: new_sp[0]["id"],
+                              **{old: result.created[old] for old in grants}}
+    assert sorted(grants.values()) == sorted((g["consentType"], g["scope"]) for g in admin.get(
+        "oauth2PermissionGrants")["value"] if g["clientId"] == new_sp[0]["id"])
 
 
 def test_delete_extra_matches_role_assignments_by_principal_role_and_scope(

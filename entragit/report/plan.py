@@ -7,16 +7,20 @@ from typing import TYPE_CHECKING
 
 import click
 
-from entragit.report.values import show
+from entragit.diff import RiskFlag
+from entragit.report.markdown import _cell
+from entragit.report.values import risk_text, show
 from entragit.restore import AS_RESTORED, ApplyResult, Blocked, Plan, Step
 
 if TYPE_CHECKING:
     from entragit.execute import RunResult
 
-_VERBS = {"restore": "RESTORE", "create": "CREATE", "disable": "DISABLE", "reset": "RESET", "patch": "PATCH", "remove-credential": "REVOKE", "set-ref": "SET",
+_VERBS = {"restore": "RESTORE", "create": "CREATE", "disable": "DISABLE", "reset": "RESET", "patch": "PATCH",
+          "rewrite": "REWRITE", "remove-credential": "REVOKE", "set-ref": "SET",
           "add-ref": "ADD", "remove-ref": "REMOVE", "delete-ref": "CLEAR", "delete": "DELETE"}
 _COUNTS = (("restore", "restore(s) from a recycle bin"), ("create", "creation(s)"),
            ("disable", "disabling(s) before removal"), ("reset", "reset(s) to Graph's defaults"), ("patch", "object update(s)"),
+           ("rewrite", "object(s) whose references follow a recreated object"),
            ("remove-credential", "credential(s) to remove"), ("add-ref", "link(s) to add"),
            ("remove-ref", "link(s) to remove"), ("set-ref", "reference(s) to set"),
            ("delete-ref", "reference(s) to clear"), ("delete", "deletion(s)"))
@@ -26,7 +30,17 @@ def plan_summary(plan: Plan) -> str:
     kinds = Counter(step.kind for step in plan.steps)
     parts = [f"{kinds[k]} {label}" for k, label in _COUNTS if kinds[k]]
     writes = ", ".join(parts) if parts else "nothing to write"
-    return f"{len(plan.steps)} write(s): {writes}; {len(plan.blocked)} difference(s) cannot be restored."
+    line = f"{len(plan.steps)} write(s): {writes}; {len(plan.blocked)} difference(s) cannot be restored."
+    risky = Counter(max((f.severity for f in step.risks), key=_SEVERITY.index) for step in plan.steps if step.risks)
+    if risky["high"]:
+        line += (f" {risky['high']} high-risk write(s), marked above: writing the plan needs --accept-risk"
+                 " (--yes alone refuses).")
+    if risky["medium"]:
+        line += f" {risky['medium']} medium-risk write(s), marked above."
+    return line
+
+
+_SEVERITY = ("medium", "high")
 
 
 def _revision(label: str, commit: str) -> str:
@@ -45,8 +59,17 @@ def _blocked_lines(blocked: list[Blocked]) -> list[str]:
     return lines
 
 
-def _step_notes(step: Step) -> list[str]:
+def _new_id(old: str, new: str | None, made: dict[str, str | None]) -> str:
+    if new is not None:
+        return new
+    return f"the new id of {made.get(old) or old} (assigned when applied)"
+
+
+def _step_notes(step: Step, made: dict[str, str | None]) -> list[str]:
+    """made: old id -> name of each object the plan makes again under a new id."""
     pad = " " * 11
+    if step.kind == "rewrite":
+        return [f"{pad}rewrite reference {c.path}: {c.old} -> {_new_id(c.old, c.new, made)}" for c in step.changes]
     if step.kind == "restore":
         return [f"{pad}same id; Graph brings back its properties and links as they were when deleted"]
     if step.kind == "create":
@@ -75,27 +98,71 @@ def _change(old: object, new: object) -> str:
     return f"{show(old)}  ->  {show(new)}"
 
 
-def render_plan(plan: Plan, limit: int | None = None) -> str:
+def _made(plan: Plan) -> dict[str, str | None]:
+    return {old: step.name for step in plan.steps if step.kind == "create" for _, old in step.assigns}
+
+
+def _title(plan: Plan) -> str:
     selected = ", ".join(f"{len(ids)} {name}" for name, ids in plan.selected.items())
     scope = f" (attributes: {', '.join(plan.attributes)})" if plan.attributes else ""
-    lines = [click.style(f"Restore plan: {selected} from {_revision(plan.at, plan.commit)}{scope}", bold=True), ""]
+    return f"Restore plan: {selected} from {_revision(plan.at, plan.commit)}{scope}"
+
+
+def _what(step: Step) -> str:
+    """The object a step writes, or the link it adds or removes."""
+    if step.member is None:
+        return f"{step.type}/{step.id}  {step.name or ''}".rstrip()
+    rel, member_id, member_name = step.member
+    return (f"{member_name or '(unknown)'} ({member_id}) {'to' if step.kind in ('add-ref', 'set-ref') else 'from'} "
+            f"{rel} of {step.name or ''} ({step.type}/{step.id})")
+
+
+def _risk_line(flag: RiskFlag) -> str:
+    return f"RISK {flag.severity.upper()}: {flag.rule}: {flag.detail}"
+
+
+def render_plan(plan: Plan, limit: int | None = None) -> str:
+    lines = [click.style(_title(plan), bold=True), ""]
     steps = plan.steps if limit is None else plan.steps[:limit]
+    made = _made(plan)
     for step in steps:
         verb = click.style(_VERBS[step.kind].ljust(7), fg="red" if step.kind == "delete" else "cyan", bold=True)
+        lines.append(f"  {verb} {_what(step)}")
         if step.member is None:
-            lines.append(f"  {verb} {step.type}/{step.id}  {step.name or ''}".rstrip())
-            lines += _step_notes(step)
-        else:
-            rel, member_id, member_name = step.member
-            lines.append(f"  {verb} {member_name or '(unknown)'} ({member_id}) "
-                         f"{'to' if step.kind in ('add-ref', 'set-ref') else 'from'} {rel} of "
-                         f"{step.name or ''} ({step.type}/{step.id})")
+            lines += _step_notes(step, made)
+        lines += [click.style(f"{' ' * 11}{_risk_line(flag)}", fg="red" if flag.severity == "high" else "yellow",
+                              bold=True) for flag in step.risks]
     if limit is not None and len(plan.steps) > limit:
         lines.append(f"  ... and {len(plan.steps) - limit} more write(s)")
     if plan.blocked:
         lines += ["", click.style(f"Cannot restore ({len(plan.blocked)}):", fg="yellow", bold=True)]
         lines += _blocked_lines(plan.blocked)
     lines += ["", plan_summary(plan)]
+    return "\n".join(lines)
+
+
+def render_plan_markdown(plan: Plan) -> str:
+    """The plan for a pull request comment or a change ticket: risky writes first, then every write."""
+    lines = [f"### entragit: {_cell(_title(plan))}", ""]
+    risky = [(step, flag) for step in plan.steps for flag in step.risks]
+    if risky:
+        lines += ["> [!CAUTION]", f"> **{len(risky)} risky write(s):**"]
+        lines += [f"> - **{flag.severity}** `{flag.rule}`: {_cell(_VERBS[step.kind])} {_cell(_what(step))}: "
+                  f"{_cell(flag.detail)}" for step, flag in risky]
+        lines.append("")
+    made = _made(plan)
+    if plan.steps:
+        lines += ["| Write | Object | Details | Risk |", "|---|---|---|---|"]
+        for step in plan.steps:
+            notes = "<br>".join(_cell(n.strip()) for n in _step_notes(step, made)) if step.member is None else ""
+            risks = "<br>".join(f"**{f.severity}** `{f.rule}`: {_cell(f.detail)}" for f in step.risks)
+            lines.append(f"| {_VERBS[step.kind]} | {_cell(_what(step))} | {notes} | {risks} |")
+        lines.append("")
+    if plan.blocked:
+        lines += [f"**Cannot restore ({len(plan.blocked)}):**", ""]
+        lines += [f"- {_cell(line.strip())}" for line in _blocked_lines(plan.blocked)]
+        lines.append("")
+    lines.append(_cell(plan_summary(plan)))
     return "\n".join(lines)
 
 
