@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,19 +11,54 @@ import click
 
 from entragit import __version__
 from entragit.errors import EntragitError
+from entragit.printable import printable
 
 FORMATS = ("table", "markdown", "json", "html")
 
 
-class _Group(click.Group):
-    """Turns the errors a user can expect into one line and exit code 1; anything else is a bug."""
+EXIT_INTERRUPTED = 130  # what a shell reports for a command ended by Ctrl-C (128 + SIGINT)
 
-    def invoke(self, ctx: click.Context) -> Any:
+
+def _error(message: str) -> None:
+    # A message may quote a name or an id from Graph or a file: printable keeps it one line.
+    click.echo(click.style("error: ", fg="red", bold=True) + printable(message), err=True)
+
+
+class _Group(click.Group):
+    """Turns the errors a user can expect into one line and exit code 1; anything else is a bug.
+
+    Exit code 2 means "differences found" (--exit-code), so a pipeline must never get it for a mistyped
+    option: click's usage errors, which exit 2 by default, exit 1 here, as one line with where to look.
+    """
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
-            return super().invoke(ctx)
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else self.name
+            _error(f"{exc.format_message()} (see {where} --help)")
+            sys.exit(1)
+        except click.ClickException as exc:
+            _error(exc.format_message())
+            sys.exit(1)
+        except click.Abort as exc:
+            if isinstance(exc.__cause__, KeyboardInterrupt):
+                _error("interrupted")
+                sys.exit(EXIT_INTERRUPTED)
+            _error("aborted: nothing written")  # the confirmation was declined, or stdin ended
+            sys.exit(1)
         except EntragitError as exc:
-            click.echo(click.style("error: ", fg="red", bold=True) + str(exc), err=True)
-            ctx.exit(1)
+            _error(str(exc))
+            sys.exit(1)
+        except OSError as exc:
+            # The environment, not entragit: a full disk, a file without permission, a folder where a
+            # file was expected.
+            _error(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""))
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 repo_option = click.option(
@@ -37,7 +73,7 @@ def _open(repo_dir: Path) -> Any:
     return BackupRepo(repo_dir)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(name="entragit", cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="entragit")
 def cli() -> None:
     """Backup, drift review and point-in-time restore for a Microsoft Entra ID tenant, on git.
@@ -46,6 +82,13 @@ def cli() -> None:
     Try it without a tenant:   entragit demo
     Back up a tenant:          entragit init backup --tenant ID --client-id ID
                                AZURE_CLIENT_SECRET=... entragit snapshot --repo backup
+
+    \b
+    Exit codes:
+      0    done (and, with --exit-code, no differences)
+      1    an error, a refusal or a usage mistake: one line on stderr, starting with "error:"
+      2    differences found: only ever with --exit-code
+      130  interrupted (Ctrl-C)
     """
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from entragit import canonical
 from entragit.errors import StoreError
+from entragit.printable import printable
 from entragit.registry import REGISTRY
 
 DRIVER = "entragit"
@@ -114,13 +115,15 @@ def name_index(root: Path) -> dict[str, str]:
 
 
 def annotate(text: str, names: dict[str, str]) -> str:
-    """Each line that names known ids, with their display names after it."""
+    """Each line that names known ids, with their display names after it. What git shows goes to a terminal,
+    and a name or a hand-edited line may hold control characters (a newline would add a line to the diff):
+    they are shown escaped (see printable), and lines end only where the file's newlines are."""
     lines = []
-    for line in text.splitlines(keepends=True):
-        body = line.rstrip("\r\n")
+    for line in text.split("\n"):
+        body, end = (line[:-1], "\r") if line.endswith("\r") else (line, "")
         found = [] if _ID_LINE.match(body) else [names[i.lower()] for i in _GUID.findall(body) if i.lower() in names]
-        lines.append(f"{body}  # {', '.join(found)}{line[len(body):]}" if found else line)
-    return "".join(lines)
+        lines.append(printable(f"{body}  # {', '.join(found)}" if found else body) + end)
+    return "\n".join(lines)
 
 
 def textconv(path: Path, cwd: Path) -> str:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from entragit.printable import printable
 from entragit.report.values import show
 from entragit.restore import AS_RESTORED, ApplyResult, Blocked, Plan, Step
 
@@ -41,7 +42,7 @@ def _blocked_lines(blocked: list[Blocked]) -> list[str]:
     lines = []
     for (type_name, object_id, name, reason), whats in grouped.items():
         what = whats[0] if len(whats) == 1 else f"{len(whats)} differences ({', '.join(whats[:3])}{', ...' if len(whats) > 3 else ''})"
-        lines.append(f"  {type_name}/{object_id} {name or ''}: {what}: {reason}")
+        lines.append(printable(f"  {type_name}/{object_id} {name or ''}: {what}: {reason}"))
     return lines
 
 
@@ -63,8 +64,8 @@ def _step_notes(step: Step) -> list[str]:
         return [f"{pad}{step.detail}: added since the snapshot"]
     if step.kind == "delete":
         return [f"{pad}not in the snapshot (--delete-extra)"]
-    width = max(len(c.path) for c in step.changes) if step.changes else 0
-    return [f"{pad}{change.path.ljust(width)}  {_change(change.old, change.new)}" for change in step.changes]
+    width = max(len(printable(c.path)) for c in step.changes) if step.changes else 0
+    return [f"{pad}{printable(change.path).ljust(width)}  {_change(change.old, change.new)}" for change in step.changes]
 
 
 def _change(old: object, new: object) -> str:
@@ -78,18 +79,20 @@ def _change(old: object, new: object) -> str:
 def render_plan(plan: Plan, limit: int | None = None) -> str:
     selected = ", ".join(f"{len(ids)} {name}" for name, ids in plan.selected.items())
     scope = f" (attributes: {', '.join(plan.attributes)})" if plan.attributes else ""
-    lines = [click.style(f"Restore plan: {selected} from {_revision(plan.at, plan.commit)}{scope}", bold=True), ""]
+    title = printable(f"Restore plan: {selected} from {_revision(plan.at, plan.commit)}{scope}")
+    lines = [click.style(title, bold=True), ""]
     steps = plan.steps if limit is None else plan.steps[:limit]
     for step in steps:
         verb = click.style(_VERBS[step.kind].ljust(7), fg="red" if step.kind == "delete" else "cyan", bold=True)
         if step.member is None:
-            lines.append(f"  {verb} {step.type}/{step.id}  {step.name or ''}".rstrip())
-            lines += _step_notes(step)
+            who = printable(f"{step.type}/{step.id}  {step.name or ''}")
+            lines.append(f"  {verb} {who}".rstrip())
+            lines += [printable(note) for note in _step_notes(step)]
         else:
             rel, member_id, member_name = step.member
-            lines.append(f"  {verb} {member_name or '(unknown)'} ({member_id}) "
-                         f"{'to' if step.kind in ('add-ref', 'set-ref') else 'from'} {rel} of "
-                         f"{step.name or ''} ({step.type}/{step.id})")
+            lines.append(f"  {verb} " + printable(f"{member_name or '(unknown)'} ({member_id}) "
+                                                  f"{'to' if step.kind in ('add-ref', 'set-ref') else 'from'} {rel} of "
+                                                  f"{step.name or ''} ({step.type}/{step.id})"))
     if limit is not None and len(plan.steps) > limit:
         lines.append(f"  ... and {len(plan.steps) - limit} more write(s)")
     if plan.blocked:
@@ -102,14 +105,14 @@ def render_plan(plan: Plan, limit: int | None = None) -> str:
 def render_result(result: ApplyResult) -> str:
     lines = [f"Wrote {len(result.done)} change(s)" + (f", {len(result.failed)} failed:" if result.failed else ".")]
     for step, error in result.failed:
-        lines.append(click.style(f"  failed: {step.describe()}: {error}", fg="red"))
+        lines.append(click.style(printable(f"  failed: {step.describe()}: {error}"), fg="red"))
     for old, new in sorted(result.created.items()):
-        lines.append(f"  created: {old} is now {new}")
+        lines.append(printable(f"  created: {old} is now {new}"))
     residue = result.residue
     if residue.steps:
         lines.append(click.style(f"Residue: {len(residue.steps)} difference(s) remain after re-reading:",
                                  fg="red", bold=True))
-        lines += [f"  {step.describe()}" for step in residue.steps]
+        lines += [printable(f"  {step.describe()}") for step in residue.steps]
     else:
         lines.append(click.style(f"Verified: re-read {residue.object_count} object(s); they match "
                                  f"{_revision(residue.at, residue.commit)}.",
