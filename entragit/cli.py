@@ -161,13 +161,13 @@ def snapshot(repo_dir: Path, types: tuple[str, ...], accept_mass_change: bool, f
     result = take_snapshot(_open(repo_dir), types, progress, accept_mass_change=accept_mass_change, full=full)
     progress.done()
     for note in result.notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(f"note: {printable(note)}", err=True)
     counts = ", ".join(f"{n} {name}" for name, n in result.counts.items())
     if result.suspicions:
         click.echo(click.style("Snapshot held back as suspect", fg="red", bold=True)
                    + f": committed to branch {result.branch}, not to the current branch.", err=True)
         for reason in result.suspicions:
-            click.echo(f"  - {reason}", err=True)
+            click.echo(f"  - {printable(reason)}", err=True)
         click.echo("If this change is real, take the snapshot again with --accept-mass-change.", err=True)
         sys.exit(1)
     if result.commit is None:
@@ -288,13 +288,13 @@ def _run_prepared(repo: Any, client: Any, prepared: Any, plan_only: bool, yes: b
         click.echo(f"Resuming an interrupted run of this command: {len(prepared.skip)} of "
                    f"{len(prepared.plan.steps)} write(s) are already done.")
         for old_id, new_id in prepared.resumed.created.items():
-            click.echo(f"  it created {new_id} in place of {old_id}")
+            click.echo(printable(f"  it created {new_id} in place of {old_id}"))
     click.echo(render_plan(prepared.pending))
     if output is not None:
         save_plan(prepared.plan, output, repo.config.tenant_id)
         click.echo(f"Saved the plan to {output}; apply it with: entragit apply --plan-file {output}")
     for refusal in prepared.refusals:
-        click.echo(click.style("Refused: ", fg="red", bold=True) + refusal, err=True)
+        click.echo(click.style("Refused: ", fg="red", bold=True) + printable(refusal), err=True)
     if plan_only or (not prepared.pending.steps and prepared.resumed is None):
         return
     if prepared.refusals:
