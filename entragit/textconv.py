@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 from entragit import canonical
-from entragit.errors import StoreError
+from entragit.errors import GitFailed, StoreError
 from entragit.printable import printable
 from entragit.registry import REGISTRY
 
@@ -37,7 +37,10 @@ _ID_LINE = re.compile(r"^id:")
 
 
 def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
-    return subprocess.run(["git", *args], cwd=root, input=stdin, capture_output=True, check=True).stdout
+    done = subprocess.run(["git", *args], cwd=root, input=stdin, capture_output=True)
+    if done.returncode != 0:
+        raise GitFailed(args[0], done.stderr.decode(errors="replace"), root)
+    return done.stdout
 
 
 def install(root: Path) -> None:
@@ -95,7 +98,7 @@ def name_index(root: Path) -> dict[str, str]:
     try:
         git_dir_text, top, tree = _git(root, "rev-parse", "--absolute-git-dir", "--show-toplevel",
                                        "HEAD^{tree}").decode().splitlines()
-    except subprocess.CalledProcessError:
+    except GitFailed:
         return {}  # no commit yet: nothing to name
     git_dir = Path(git_dir_text)
     cache_dir = git_dir / "entragit" / "names"
@@ -131,6 +134,6 @@ def textconv(path: Path, cwd: Path) -> str:
     text = path.read_text(encoding="utf-8")
     try:
         names = name_index(cwd)
-    except (OSError, subprocess.CalledProcessError, ValueError):
+    except (OSError, StoreError, ValueError):
         names = {}  # a broken index must never break git diff: show the file as it is
     return annotate(text, names)
