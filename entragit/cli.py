@@ -222,7 +222,7 @@ def diff(rev_a: str | None, rev_b: str | None, repo_dir: Path, live: bool, since
     progress.done()
     text = render(report, fmt, summary)
     if output:
-        output.write_text(click.unstyle(text) + "\n")
+        output.write_text(click.unstyle(text) + "\n", encoding="utf-8")
         click.echo(f"Wrote {output}.", err=True)
     else:
         click.echo(text)

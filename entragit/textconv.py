@@ -131,7 +131,8 @@ def annotate(text: str, names: dict[str, str]) -> str:
 
 def textconv(path: Path, cwd: Path) -> str:
     """What git shows for a snapshot file; cwd is anywhere in the repository's working tree."""
-    text = path.read_text(encoding="utf-8")
+    # A file that is not UTF-8 (a hand edit gone wrong) is still shown: git diff must not fail over it.
+    text = path.read_bytes().decode("utf-8", errors="replace")
     try:
         names = name_index(cwd)
     except (OSError, StoreError, ValueError):

@@ -124,3 +124,24 @@ def test_ctrl_c_is_one_line_and_exit_code_130(repo: BackupRepo, sim: Simulator) 
 
     assert process.returncode == 130, stderr
     assert stderr.strip() == "error: interrupted"
+
+
+def test_a_report_written_where_no_folder_is_is_one_line(repo: BackupRepo, tmp_path: Path) -> None:
+    run("snapshot", "--repo", str(repo.root))
+
+    error = _one_error("diff", "HEAD", "HEAD", "--repo", str(repo.root), "-o", str(tmp_path / "no" / "drift.md"))
+
+    assert error == f"error: No such file or directory: {tmp_path / 'no' / 'drift.md'}"
+
+
+def test_git_diff_still_works_on_a_file_that_is_not_utf8(repo: BackupRepo) -> None:
+    run("snapshot", "--repo", str(repo.root))
+    run("init", str(repo.root), "--refresh")  # the git diff driver
+    path = next((repo.root / "groups").iterdir())
+    path.write_bytes(path.read_bytes() + b"description: caf\xe9\n")  # Latin-1, as an old editor saves it
+    subprocess.run(["git", "-c", "user.name=Admin", "-c", "user.email=admin@example.com", "commit", "-qam",
+                    "a hand edit in Latin-1"], cwd=repo.root, check=True)
+
+    shown = subprocess.run(["git", "diff", "HEAD~1", "HEAD"], cwd=repo.root, capture_output=True, check=True)
+
+    assert "+description: caf\ufffd" in shown.stdout.decode()

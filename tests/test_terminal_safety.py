@@ -3,8 +3,10 @@ command that prints names shows their control characters, bidi overrides and lin
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
+import sys
 from dataclasses import dataclass
 
 import pytest
@@ -116,3 +118,21 @@ def test_an_error_about_a_file_with_a_raw_control_character_is_one_line(evil: Ev
 
     _assert_safe(output)
     assert output.count("\n") == 1 and f"groups/{evil.group}.yaml" in output
+
+
+def test_a_name_that_cannot_be_encoded_is_shown_escaped_and_json_stays_valid(evil: Evil) -> None:
+    """YAML and JSON can spell a lone surrogate (\\ud800), which no terminal encoding can write."""
+    path = evil.repo.root / "groups" / f"{evil.group}.yaml"
+    path.write_text(path.read_text().replace("mailNickname: payroll", 'mailNickname: "pay\\ud800roll"'))
+    subprocess.run(["git", "-c", "user.name=Admin", "-c", "user.email=admin@example.com", "commit", "-qam",
+                    "a hand edit"], cwd=evil.repo.root, check=True)
+
+    def diff(fmt: str) -> str:
+        # A real process writing to a pipe: its stdout encodes strictly, as a terminal's does.
+        return subprocess.run([sys.executable, "-m", "entragit", "diff", "HEAD~1", "HEAD", "--repo",
+                               str(evil.repo.root), "--no-attribution", "--format", fmt],
+                              capture_output=True, text=True, check=True).stdout
+
+    assert "pay\\ud800roll" in diff("table")
+    [change] = json.loads(diff("json"))["changes"]
+    assert change["attributes"] == [{"path": "mailNickname", "old": "payroll", "new": "pay\ud800roll"}]

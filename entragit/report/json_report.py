@@ -125,9 +125,9 @@ def from_dict(data: dict[str, Any]) -> DiffReport:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def dumps(data: Any) -> str:
-    """JSON as entragit prints it: readable non-ASCII text, and nothing an encoder would refuse."""
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, indent=2, ensure_ascii=False))
+def dumps(data: Any, indent: int | None = 2) -> str:
+    """JSON as entragit writes it: readable non-ASCII text, and nothing a UTF-8 encoder would refuse."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, indent=indent, ensure_ascii=False))
 
 
 def render(report: DiffReport) -> str:
