@@ -13,6 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from entragit.cli import cli
+from entragit.diff import AttributeChange, DiffReport, MemberChange, ObjectChange, Side
+from entragit.report import markdown
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run
 
@@ -136,3 +138,16 @@ def test_a_name_that_cannot_be_encoded_is_shown_escaped_and_json_stays_valid(evi
     assert "pay\\ud800roll" in diff("table")
     [change] = json.loads(diff("json"))["changes"]
     assert change["attributes"] == [{"path": "mailNickname", "old": "payroll", "new": "pay\ud800roll"}]
+
+
+def test_markdown_keeps_an_id_or_a_key_from_a_file_inside_its_cell_and_block() -> None:
+    """A hand-edited file chooses its keys and the ids it names, not only its display name."""
+    change = ObjectChange("groups", "g-1</details>", "Team", "modified",
+                          [AttributeChange("notes|x`\n</details>", "a", "b")],
+                          members=[MemberChange("members", "added", "u-1|`</details>", "Member", "users")])
+
+    text = markdown.render(DiffReport(Side("A", "a" * 40), Side("B", "b" * 40), [change]))
+
+    assert text.count("<details>") == text.count("</details>") == 1
+    [row] = [line for line in text.splitlines() if "notes" in line]
+    assert len(re.findall(r"(?<!\\)\|", row)) == 4  # three cells: nothing split one
