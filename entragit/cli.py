@@ -14,8 +14,6 @@ from entragit.errors import EntragitError
 from entragit.printable import printable
 
 FORMATS = ("table", "markdown", "json", "html")
-
-
 EXIT_INTERRUPTED = 130  # what a shell reports for a command ended by Ctrl-C (128 + SIGINT)
 
 
@@ -25,7 +23,7 @@ def _error(message: str) -> None:
 
 
 class _Group(click.Group):
-    """Turns the errors a user can expect into one line and exit code 1; anything else is a bug.
+    """Turns the errors a user can expect into one line and exit code 1 (130 for Ctrl-C); anything else is a bug.
 
     Exit code 2 means "differences found" (--exit-code), so a pipeline must never get it for a mistyped
     option: click's usage errors, which exit 2 by default, exit 1 here, as one line with where to look.
@@ -45,7 +43,7 @@ class _Group(click.Group):
             _error(exc.format_message())
             sys.exit(1)
         except click.Abort as exc:
-            if isinstance(exc.__cause__, KeyboardInterrupt):
+            if isinstance(exc.__context__, KeyboardInterrupt):  # click turns Ctrl-C, at a prompt too, into Abort
                 _error("interrupted")
                 sys.exit(EXIT_INTERRUPTED)
             _error("aborted: nothing written")  # the confirmation was declined, or stdin ended
@@ -302,8 +300,8 @@ def _run_prepared(repo: Any, client: Any, prepared: Any, plan_only: bool, yes: b
     if not yes and prepared.pending.steps:
         if not sys.stdin.isatty():
             raise EntragitError("nothing written: confirm with --yes (there is no terminal to ask on)")
-        click.confirm(f"Write these {len(prepared.pending.steps)} change(s) to tenant {repo.config.tenant_id}?",
-                      abort=True)
+        click.confirm(printable(f"Write these {len(prepared.pending.steps)} change(s) to tenant "
+                                f"{repo.config.tenant_id}?"), abort=True)
     progress = Progress()
     run = execute(repo, client, prepared, lambda done, total: progress.update(f"writing {done}/{total}"))
     progress.done()
