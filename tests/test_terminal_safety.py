@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from entragit.cli import cli
 from entragit.diff import AttributeChange, DiffReport, MemberChange, ObjectChange, Side
-from entragit.report import markdown
+from entragit.report import html_report, markdown
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run
 
@@ -151,3 +151,14 @@ def test_markdown_keeps_an_id_or_a_key_from_a_file_inside_its_cell_and_block() -
     assert text.count("<details>") == text.count("</details>") == 1
     [row] = [line for line in text.splitlines() if "notes" in line]
     assert len(re.findall(r"(?<!\\)\|", row)) == 4  # three cells: nothing split one
+
+
+def test_html_shows_a_bidi_override_instead_of_obeying_it() -> None:
+    """A browser ignores most control characters, but it reorders text after U+202E for the reviewer."""
+    change = ObjectChange("groups", "g-1", "Admins\u202egnp.exe", "modified",
+                          [AttributeChange("description", "a", "multi\nline \x1b[2J")])
+
+    text = html_report.render(DiffReport(Side("A", "a" * 40), Side("B", "b" * 40), [change]))
+
+    assert not set("\x1b\u202e") & set(text)
+    assert "Admins\\u202egnp.exe" in text and "multi\nline \\x1b[2J" in text  # a line break is harmless there
