@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,19 +11,52 @@ import click
 
 from entragit import __version__
 from entragit.errors import EntragitError
+from entragit.printable import printable
 
 FORMATS = ("table", "markdown", "json", "html")
+EXIT_INTERRUPTED = 130  # what a shell reports for a command ended by Ctrl-C (128 + SIGINT)
+
+
+def _error(message: str) -> None:
+    # A message may quote a name or an id from Graph or a file: printable keeps it one line.
+    click.echo(click.style("error: ", fg="red", bold=True) + printable(message), err=True)
 
 
 class _Group(click.Group):
-    """Turns the errors a user can expect into one line and exit code 1; anything else is a bug."""
+    """Turns the errors a user can expect into one line and exit code 1 (130 for Ctrl-C); anything else is a bug.
 
-    def invoke(self, ctx: click.Context) -> Any:
+    Exit code 2 means "differences found" (--exit-code), so a pipeline must never get it for a mistyped
+    option: click's usage errors, which exit 2 by default, exit 1 here, as one line with where to look.
+    """
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
-            return super().invoke(ctx)
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else self.name
+            _error(f"{exc.format_message()} (see {where} --help)")
+            sys.exit(1)
+        except click.ClickException as exc:
+            _error(exc.format_message())
+            sys.exit(1)
+        except click.Abort as exc:
+            if isinstance(exc.__context__, KeyboardInterrupt):  # click turns Ctrl-C, at a prompt too, into Abort
+                _error("interrupted")
+                sys.exit(EXIT_INTERRUPTED)
+            _error("aborted: nothing written")  # the confirmation was declined, or stdin ended
+            sys.exit(1)
         except EntragitError as exc:
-            click.echo(click.style("error: ", fg="red", bold=True) + str(exc), err=True)
-            ctx.exit(1)
+            _error(str(exc))
+            sys.exit(1)
+        except OSError as exc:
+            # The environment, not entragit: a full disk, a file without permission, a folder where a
+            # file was expected.
+            _error(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""))
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
 
 repo_option = click.option(
@@ -36,11 +70,11 @@ def _open(repo_dir: Path) -> Any:
 
     repo = BackupRepo(repo_dir)
     for note in repo.config.notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(printable(f"note: {note}"), err=True)
     return repo
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(name="entragit", cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="entragit")
 def cli() -> None:
     """Backup, drift review and point-in-time restore for a Microsoft Entra ID tenant, on git.
@@ -49,6 +83,13 @@ def cli() -> None:
     Try it without a tenant:   entragit demo
     Back up a tenant:          entragit init backup --tenant ID --client-id ID
                                AZURE_CLIENT_SECRET=... entragit snapshot --repo backup
+
+    \b
+    Exit codes:
+      0    done (and, with --exit-code, no differences)
+      1    an error, a refusal or a usage mistake: one line on stderr, starting with "error:"
+      2    differences found: only ever with --exit-code
+      130  interrupted (Ctrl-C)
     """
 
 
@@ -131,13 +172,13 @@ def snapshot(repo_dir: Path, types: tuple[str, ...], accept_mass_change: bool, f
     result = take_snapshot(_open(repo_dir), types, progress, accept_mass_change=accept_mass_change, full=full)
     progress.done()
     for note in result.notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(f"note: {printable(note)}", err=True)
     counts = ", ".join(f"{n} {name}" for name, n in result.counts.items())
     if result.suspicions:
         click.echo(click.style("Snapshot held back as suspect", fg="red", bold=True)
                    + f": committed to branch {result.branch}, not to the current branch.", err=True)
         for reason in result.suspicions:
-            click.echo(f"  - {reason}", err=True)
+            click.echo(f"  - {printable(reason)}", err=True)
         click.echo("If this change is real, take the snapshot again with --accept-mass-change.", err=True)
         sys.exit(1)
     if result.commit is None:
@@ -192,7 +233,7 @@ def diff(rev_a: str | None, rev_b: str | None, repo_dir: Path, live: bool, since
     progress.done()
     text = render(report, fmt, summary)
     if output:
-        output.write_text(click.unstyle(text) + "\n")
+        output.write_text(click.unstyle(text) + "\n", encoding="utf-8")
         click.echo(f"Wrote {output}.", err=True)
     else:
         click.echo(text)
@@ -283,13 +324,13 @@ def _run_prepared(repo: Any, client: Any, prepared: Any, plan_only: bool, yes: b
         click.echo(f"Resuming an interrupted run of this command: {len(prepared.skip)} of "
                    f"{len(prepared.plan.steps)} write(s) are already done.", err=aside)
         for old_id, new_id in prepared.resumed.created.items():
-            click.echo(f"  it created {new_id} in place of {old_id}", err=aside)
+            click.echo(printable(f"  it created {new_id} in place of {old_id}"), err=aside)
     click.echo(_render_plan(repo, prepared.pending, fmt))
     if output is not None:
         save_plan(prepared.plan, output, repo.config.tenant_id)
         click.echo(f"Saved the plan to {output}; apply it with: entragit apply --plan-file {output}", err=aside)
     for refusal in prepared.refusals:
-        click.echo(click.style("Refused: ", fg="red", bold=True) + refusal, err=True)
+        click.echo(click.style("Refused: ", fg="red", bold=True) + printable(refusal), err=True)
     if plan_only or (not prepared.pending.steps and prepared.resumed is None):
         return
     if prepared.refusals:
@@ -299,9 +340,9 @@ def _run_prepared(repo: Any, client: Any, prepared: Any, plan_only: bool, yes: b
         if not sys.stdin.isatty():
             raise EntragitError("nothing written: confirm with --yes (there is no terminal to ask on)")
         risky = sum(1 for step in prepared.pending.steps if any(f.severity == "high" for f in step.risks))
-        click.confirm(f"Write these {len(prepared.pending.steps)} change(s)"
-                      + (f", {risky} of them high-risk," if risky else "")
-                      + f" to tenant {repo.config.tenant_id}?", abort=True)
+        click.confirm(printable(f"Write these {len(prepared.pending.steps)} change(s)"
+                                + (f", {risky} of them high-risk," if risky else "")
+                                + f" to tenant {repo.config.tenant_id}?"), abort=True)
     progress = Progress()
     run = execute(repo, client, prepared, lambda done, total: progress.update(f"writing {done}/{total}"),
                   accept_risk=accept_risk)

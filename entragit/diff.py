@@ -749,6 +749,8 @@ def diff_live(repo: BackupRepo, client: GraphClient, rev: str, type_names: tuple
 
 _DURATION = re.compile(r"^(\d+)\s*([hdw])$")
 _UNIT = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+# Far beyond any repository's history, and far from the limits of Python's dates.
+_LONGEST = timedelta(days=36500)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -756,7 +758,10 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text.strip())
     if not match:
         raise StoreError(f"--since {text!r}: expected a number of hours, days or weeks, such as 12h, 7d or 2w")
-    return int(match[1]) * _UNIT[match[2]]
+    count, unit = int(match[1]), _UNIT[match[2]]
+    if count > _LONGEST // unit:
+        raise StoreError(f"--since {text!r}: at most {_LONGEST // unit}{match[2]} (100 years) back")
+    return count * unit
 
 
 def parse_moment(text: str) -> datetime:

@@ -55,7 +55,7 @@ class DiffCache:
     def _keep(self, path: Path, report: DiffReport) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(json_report.as_dict(report), ensure_ascii=False))
+        temporary.write_text(json_report.dumps(json_report.as_dict(report), indent=None))
         temporary.replace(path)
         entries = sorted(self.folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
         for stale in entries[KEEP_ENTRIES:]:

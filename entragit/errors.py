@@ -15,6 +15,16 @@ class StoreError(EntragitError):
     pass
 
 
+class GitFailed(StoreError):
+    """A git command that failed (a full disk, a lock, a corrupt object): git's own words, and what the
+    failure left as it was."""
+
+    def __init__(self, command: str, stderr: str, root: object, unchanged: str = "") -> None:
+        words = " ".join(line.strip() for line in stderr.splitlines() if line.strip()) or "no message from git"
+        # Named, not super(): store.py's subclass is a GitPython error too, whose __init__ takes a command.
+        StoreError.__init__(self, f"git {command} failed in {root}: {words}" + (f"; {unchanged}" if unchanged else ""))
+
+
 class PlanError(EntragitError):
     pass
 

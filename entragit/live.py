@@ -222,6 +222,8 @@ def delta_signature(object_type: ObjectType) -> str:
 def start_delta(client: GraphClient, object_type: ObjectType) -> str:
     """A deltaLink from now on (`$deltatoken=latest`), taken before a full read so nothing slips between."""
     body = client.get(f"{object_type.collection}/delta", {**_delta_query(object_type), "$deltatoken": "latest"})
+    if "@odata.deltaLink" not in body:
+        raise DeltaUnusable("the delta round ended without a deltaLink")
     return str(body["@odata.deltaLink"])
 
 

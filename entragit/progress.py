@@ -7,6 +7,8 @@ import sys
 import threading
 from typing import TextIO
 
+from entragit.printable import printable
+
 
 class Progress:
     def __init__(self, stream: TextIO | None = None, enabled: bool | None = None) -> None:
@@ -28,6 +30,7 @@ class Progress:
     def update(self, text: str) -> None:
         if not self.enabled:
             return
+        text = printable(text)  # a newline or an escape sequence would break the line that rewrites itself
         with self._lock:
             self._stream.write("\r" + text[-200:].ljust(self._width))
             self._stream.flush()

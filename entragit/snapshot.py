@@ -124,7 +124,13 @@ def _read_full(client: GraphClient, object_type: ObjectType, progress: ProgressF
 
     link = None
     if object_type.delta:
-        objects, link = fetch_type_from_now(client, object_type, progress, stage_page)
+        try:
+            objects, link = fetch_type_from_now(client, object_type, progress, stage_page)
+        except DeltaUnusable as why:
+            # The objects can still be read in full; only the way to read less next time is missing.
+            objects = fetch_type(client, object_type, progress, stage_page)
+            later = f"{why}, so the next snapshot reads it in full again"
+            note = f"{note}; {later}" if note else f"{object_type.name}: {later}"
     else:
         objects = fetch_type(client, object_type, progress, stage_page)
     links = {r.name: {i: obj.get(r.name, []) for i, obj in objects.items()} for r in object_type.relationships if r.many}

@@ -24,12 +24,58 @@ import git
 from entragit import canonical
 from entragit.canonical import Obj
 from entragit.config import CONFIG_FILE, Config, load_config, remember
-from entragit.errors import StoreError
+from entragit.errors import GitFailed, StoreError
 from entragit.registry import REGISTRY, ObjectType
 
 SNAPSHOT_TRAILER = "Entragit-Snapshot"
 # Used only where the machine has no git identity (a fresh CI runner), so a snapshot never fails for it.
 _FALLBACK_IDENTITY = {"name": "entragit", "email": "entragit@localhost"}
+
+
+# What a failed git command cannot have changed, by what the command does; for the rest git's words say it.
+_LEFT_AS_IT_WAS = {
+    **dict.fromkeys(("cat-file", "diff", "log", "ls-tree", "rev-list", "rev-parse", "show", "status"),
+                    "nothing was changed"),
+    **dict.fromkeys(("commit-tree", "hash-object", "mktree", "write-tree"), "no branch and no file was changed"),
+    "update-ref": "no branch was moved",
+}
+
+
+def _subcommand(argv: list[str]) -> str:
+    args = iter(argv[1:])
+    for arg in args:
+        if arg in ("-c", "-C"):
+            next(args, None)
+        elif not arg.startswith("-"):
+            return arg
+    return "(no command)"
+
+
+class _GitFailed(GitFailed, git.GitCommandError):
+    """GitFailed, which the CLI shows as one line, that `except git.GitCommandError` still recognises."""
+
+    def __init__(self, cause: git.GitCommandError, root: object) -> None:
+        git.GitCommandError.__init__(self, cause.command, cause.status)
+        command = _subcommand([str(arg) for arg in cause.command])
+        stderr = str(cause.stderr).removeprefix("\n  stderr: '").removesuffix("'")
+        GitFailed.__init__(self, command, stderr, root, _LEFT_AS_IT_WAS.get(command, ""))
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class _Git(git.Git):
+    """Every git command the store runs through GitPython: a failure becomes one line, not a traceback."""
+
+    def execute(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().execute(*args, **kwargs)
+        except git.GitCommandError as exc:
+            raise _GitFailed(exc, self.working_dir) from None
+
+
+class _Repo(git.Repo):
+    GitCommandWrapperType = _Git
 
 
 def object_path(object_type: ObjectType, object_id: str) -> str:
@@ -127,7 +173,7 @@ class PathChange:
 class BackupRepo:
     def __init__(self, root: Path) -> None:
         try:
-            self.git = git.Repo(root)
+            self.git: git.Repo = _Repo(root)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError):
             raise StoreError(
                 f"{root} is not an entragit backup repository (not a git repository); "
@@ -838,7 +884,7 @@ def init_repo(root: Path, config: Config) -> BackupRepo:
     if config_path.exists():
         raise StoreError(f"{config_path} already exists; {root} is already an entragit backup repository")
     root.mkdir(parents=True, exist_ok=True)
-    repo = git.Repo.init(root)
+    repo = _Repo.init(root)
     yaml = YAML()
     yaml.default_flow_style = False
     with config_path.open("w") as handle:

@@ -24,7 +24,8 @@ import sys
 from pathlib import Path
 
 from entragit import canonical
-from entragit.errors import StoreError
+from entragit.errors import GitFailed, StoreError
+from entragit.printable import printable
 from entragit.registry import REGISTRY
 
 DRIVER = "entragit"
@@ -36,7 +37,10 @@ _ID_LINE = re.compile(r"^id:")
 
 
 def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
-    return subprocess.run(["git", *args], cwd=root, input=stdin, capture_output=True, check=True).stdout
+    done = subprocess.run(["git", *args], cwd=root, input=stdin, capture_output=True)
+    if done.returncode != 0:
+        raise GitFailed(args[0], done.stderr.decode(errors="replace"), root)
+    return done.stdout
 
 
 def install(root: Path) -> None:
@@ -94,7 +98,7 @@ def name_index(root: Path) -> dict[str, str]:
     try:
         git_dir_text, top, tree = _git(root, "rev-parse", "--absolute-git-dir", "--show-toplevel",
                                        "HEAD^{tree}").decode().splitlines()
-    except subprocess.CalledProcessError:
+    except GitFailed:
         return {}  # no commit yet: nothing to name
     git_dir = Path(git_dir_text)
     cache_dir = git_dir / "entragit" / "names"
@@ -114,20 +118,23 @@ def name_index(root: Path) -> dict[str, str]:
 
 
 def annotate(text: str, names: dict[str, str]) -> str:
-    """Each line that names known ids, with their display names after it."""
+    """Each line that names known ids, with their display names after it. What git shows goes to a terminal,
+    and a name or a hand-edited line may hold control characters (a newline would add a line to the diff):
+    they are shown escaped (see printable), and lines end only where the file's newlines are."""
     lines = []
-    for line in text.splitlines(keepends=True):
-        body = line.rstrip("\r\n")
+    for line in text.split("\n"):
+        body, end = (line[:-1], "\r") if line.endswith("\r") else (line, "")
         found = [] if _ID_LINE.match(body) else [names[i.lower()] for i in _GUID.findall(body) if i.lower() in names]
-        lines.append(f"{body}  # {', '.join(found)}{line[len(body):]}" if found else line)
-    return "".join(lines)
+        lines.append(printable(f"{body}  # {', '.join(found)}" if found else body) + end)
+    return "\n".join(lines)
 
 
 def textconv(path: Path, cwd: Path) -> str:
     """What git shows for a snapshot file; cwd is anywhere in the repository's working tree."""
-    text = path.read_text(encoding="utf-8")
+    # A file that is not UTF-8 (a hand edit gone wrong) is still shown: git diff must not fail over it.
+    text = path.read_bytes().decode("utf-8", errors="replace")
     try:
         names = name_index(cwd)
-    except (OSError, subprocess.CalledProcessError, ValueError):
+    except (OSError, StoreError, ValueError):
         names = {}  # a broken index must never break git diff: show the file as it is
     return annotate(text, names)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from entragit.diff import DiffReport
@@ -11,7 +10,7 @@ from entragit.report import html_report, json_report, markdown, table
 
 def _json_summary(report: DiffReport) -> str:
     data = json_report.as_dict(report)
-    return json.dumps({k: v for k, v in data.items() if k not in ("changes", "names")}, indent=2, ensure_ascii=False)
+    return json_report.dumps({k: v for k, v in data.items() if k not in ("changes", "names")})
 
 
 FORMATS: dict[str, Callable[[DiffReport], str]] = {

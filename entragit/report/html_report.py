@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from entragit.diff import DiffReport, ObjectChange, Side
+from entragit.printable import printable, printable_lines
 from entragit.report.json_report import CHANGE_KINDS, counts_by_type
 from entragit.report.values import NOT_SET, attribution_note, attribution_text, change_line, risk_text
 
@@ -82,14 +83,16 @@ _SCRIPT = """
 
 
 def _e(text: str) -> str:
-    return html.escape(text, quote=True)
+    # A browser ignores most control characters but obeys the bidi overrides, which reorder what the
+    # reviewer reads: printable shows them, as in every other report.
+    return html.escape(printable(text), quote=True)
 
 
 def _value(value: Any) -> str:
     if value is None:
         return f'<span class="unset">{NOT_SET}</span>'
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
-    return f'<pre class="value">{_e(text)}</pre>'
+    return f'<pre class="value">{html.escape(printable_lines(text), quote=True)}</pre>'
 
 
 def _side(side: Side) -> str:

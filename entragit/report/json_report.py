@@ -7,6 +7,7 @@ state of removed objects, the names of ids inside values, risk flags and attribu
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from typing import Any
 
@@ -119,5 +120,15 @@ def from_dict(data: dict[str, Any]) -> DiffReport:
     return DiffReport(side(data["from"]), side(data["to"]), changes, risks, data["attribution"], names)
 
 
+# A lone surrogate (JSON's "\ud800" read from Graph or a file) cannot be written as UTF-8; it can only be in
+# a string, where its escape is the same JSON value.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def dumps(data: Any, indent: int | None = 2) -> str:
+    """JSON as entragit writes it: readable non-ASCII text, and nothing a UTF-8 encoder would refuse."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, indent=indent, ensure_ascii=False))
+
+
 def render(report: DiffReport) -> str:
-    return json.dumps(as_dict(report), indent=2, ensure_ascii=False)
+    return dumps(as_dict(report))

@@ -11,6 +11,7 @@ import html
 from typing import Any
 
 from entragit.diff import DiffReport, ObjectChange, Side
+from entragit.printable import printable
 from entragit.report.json_report import CHANGE_KINDS, counts_by_type
 from entragit.report.values import attribution_note, attribution_text, change_line, risk_text, show
 
@@ -21,12 +22,14 @@ _RISK_LINES = 30
 
 
 def _cell(text: str) -> str:
-    """Text safe inside a table cell: no HTML, no column break, no line break."""
-    return html.escape(text, quote=False).replace("|", "\\|").replace("\n", "<br>")
+    """Text safe inside a table cell or a <summary>: no HTML, no column break, no line of its own (a line
+    break becomes <br>), no control character (see printable)."""
+    lines = (html.escape(printable(line), quote=False).replace("|", "\\|") for line in text.split("\n"))
+    return "<br>".join(lines)
 
 
 def _value(value: Any) -> str:
-    return f"<code>{_cell(show(value, limit=300))}</code>"
+    return f"<code>{show(value, limit=300, escape=_cell)}</code>"
 
 
 def _side(side: Side) -> str:
@@ -60,7 +63,7 @@ def _head(report: DiffReport) -> list[str]:
 def _block(report: DiffReport, change: ObjectChange) -> str:
     rows = len(change.attributes) + len(change.members)
     title = (f"{_MARK[change.change]} {change.type} / <b>{_cell(change.display_name or '(no name)')}</b> "
-             f"<code>{change.id}</code>: {change.change}" + (f", {rows} change(s)" if rows else ""))
+             f"<code>{_cell(change.id)}</code>: {change.change}" + (f", {rows} change(s)" if rows else ""))
     lines = ["<details>", f"<summary>{title}</summary>", ""]
     what = change_line(change)
     if change.change in ("removed", "restored") and what:
@@ -70,13 +73,13 @@ def _block(report: DiffReport, change: ObjectChange) -> str:
         lines.append("")
     if change.attributes and change.change != "removed":
         lines += ["| Attribute | Old | New |", "|---|---|---|"]
-        lines += [f"| `{a.path}` | {_value(report.named(change.type, a.path, a.old))} | "
+        lines += [f"| <code>{_cell(a.path)}</code> | {_value(report.named(change.type, a.path, a.old))} | "
                   f"{_value(report.named(change.type, a.path, a.new))} |" for a in change.attributes]
         lines.append("")
     for member in change.members:
         sign = "➕ added" if member.action == "added" else "➖ removed"
-        lines.append(f"- {member.relationship} {sign}: {_cell(member.display_name or '(unknown)')} "
-                     f"(`{member.type or 'object'}/{member.id}`)")
+        lines.append(f"- {_cell(member.relationship)} {sign}: {_cell(member.display_name or '(unknown)')} "
+                     f"(<code>{_cell(member.type or 'object')}/{_cell(member.id)}</code>)")
     if change.members:
         lines.append("")
     return "\n".join(lines + ["</details>", ""])

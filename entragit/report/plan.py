@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from entragit.diff import RiskFlag
+from entragit.printable import printable
 from entragit.report.markdown import _cell
 from entragit.report.values import risk_text, show
 from entragit.restore import AS_RESTORED, ApplyResult, Blocked, Plan, Step
@@ -55,7 +56,7 @@ def _blocked_lines(blocked: list[Blocked]) -> list[str]:
     lines = []
     for (type_name, object_id, name, reason), whats in grouped.items():
         what = whats[0] if len(whats) == 1 else f"{len(whats)} differences ({', '.join(whats[:3])}{', ...' if len(whats) > 3 else ''})"
-        lines.append(f"  {type_name}/{object_id} {name or ''}: {what}: {reason}")
+        lines.append(printable(f"  {type_name}/{object_id} {name or ''}: {what}: {reason}"))
     return lines
 
 
@@ -86,8 +87,8 @@ def _step_notes(step: Step, made: dict[str, str | None]) -> list[str]:
         return [f"{pad}{step.detail}: added since the snapshot"]
     if step.kind == "delete":
         return [f"{pad}not in the snapshot (--delete-extra)"]
-    width = max(len(c.path) for c in step.changes) if step.changes else 0
-    return [f"{pad}{change.path.ljust(width)}  {_change(change.old, change.new)}" for change in step.changes]
+    width = max(len(printable(c.path)) for c in step.changes) if step.changes else 0
+    return [f"{pad}{printable(change.path).ljust(width)}  {_change(change.old, change.new)}" for change in step.changes]
 
 
 def _change(old: object, new: object) -> str:
@@ -105,20 +106,20 @@ def _made(plan: Plan) -> dict[str, str | None]:
 def _title(plan: Plan) -> str:
     selected = ", ".join(f"{len(ids)} {name}" for name, ids in plan.selected.items())
     scope = f" (attributes: {', '.join(plan.attributes)})" if plan.attributes else ""
-    return f"Restore plan: {selected} from {_revision(plan.at, plan.commit)}{scope}"
+    return printable(f"Restore plan: {selected} from {_revision(plan.at, plan.commit)}{scope}")
 
 
 def _what(step: Step) -> str:
     """The object a step writes, or the link it adds or removes."""
     if step.member is None:
-        return f"{step.type}/{step.id}  {step.name or ''}".rstrip()
+        return printable(f"{step.type}/{step.id}  {step.name or ''}".rstrip())
     rel, member_id, member_name = step.member
-    return (f"{member_name or '(unknown)'} ({member_id}) {'to' if step.kind in ('add-ref', 'set-ref') else 'from'} "
+    return printable(f"{member_name or '(unknown)'} ({member_id}) {'to' if step.kind in ('add-ref', 'set-ref') else 'from'} "
             f"{rel} of {step.name or ''} ({step.type}/{step.id})")
 
 
 def _risk_line(flag: RiskFlag) -> str:
-    return f"RISK {flag.severity.upper()}: {flag.rule}: {flag.detail}"
+    return printable(f"RISK {flag.severity.upper()}: {flag.rule}: {flag.detail}")
 
 
 def render_plan(plan: Plan, limit: int | None = None) -> str:
@@ -129,7 +130,7 @@ def render_plan(plan: Plan, limit: int | None = None) -> str:
         verb = click.style(_VERBS[step.kind].ljust(7), fg="red" if step.kind == "delete" else "cyan", bold=True)
         lines.append(f"  {verb} {_what(step)}")
         if step.member is None:
-            lines += _step_notes(step, made)
+            lines += [printable(note) for note in _step_notes(step, made)]
         lines += [click.style(f"{' ' * 11}{_risk_line(flag)}", fg="red" if flag.severity == "high" else "yellow",
                               bold=True) for flag in step.risks]
     if limit is not None and len(plan.steps) > limit:
@@ -169,14 +170,14 @@ def render_plan_markdown(plan: Plan) -> str:
 def render_result(result: ApplyResult) -> str:
     lines = [f"Wrote {len(result.done)} change(s)" + (f", {len(result.failed)} failed:" if result.failed else ".")]
     for step, error in result.failed:
-        lines.append(click.style(f"  failed: {step.describe()}: {error}", fg="red"))
+        lines.append(click.style(printable(f"  failed: {step.describe()}: {error}"), fg="red"))
     for old, new in sorted(result.created.items()):
-        lines.append(f"  created: {old} is now {new}")
+        lines.append(printable(f"  created: {old} is now {new}"))
     residue = result.residue
     if residue.steps:
         lines.append(click.style(f"Residue: {len(residue.steps)} difference(s) remain after re-reading:",
                                  fg="red", bold=True))
-        lines += [f"  {step.describe()}" for step in residue.steps]
+        lines += [printable(f"  {step.describe()}") for step in residue.steps]
     else:
         lines.append(click.style(f"Verified: re-read {residue.object_count} object(s); they match "
                                  f"{_revision(residue.at, residue.commit)}.",

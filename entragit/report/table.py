@@ -8,6 +8,7 @@ import click
 
 from entragit.diff import DiffReport, ObjectChange, Side
 from entragit.history import HistoryEntry
+from entragit.printable import printable
 from entragit.report.json_report import CHANGE_KINDS, counts_by_type
 from entragit.report.values import attribution_note, attribution_text, change_line, risk_text, show
 
@@ -18,7 +19,7 @@ def _short(side: Side) -> str:
     if side.commit is None:
         return "the live tenant"
     name = side.commit[:10] if side.label.startswith(side.commit[:7]) else f"{side.label} ({side.commit[:10]})"
-    return f"{name}, {side.time}" if side.time else name
+    return printable(f"{name}, {side.time}" if side.time else name)
 
 
 def summary(report: DiffReport) -> str:
@@ -35,22 +36,22 @@ def summary(report: DiffReport) -> str:
 def _object_lines(change: ObjectChange, limit: int | None, report: DiffReport | None = None) -> list[str]:
     mark, colour = _MARK[change.change]
     name = change.display_name or "(no name)"
-    lines = [click.style(f"{mark} {change.type}/{change.id}  {name}", fg=colour, bold=True)
+    lines = [click.style(printable(f"{mark} {change.type}/{change.id}  {name}"), fg=colour, bold=True)
              + ("" if change.change == "modified" else f"  ({change.change})")]
     what = change_line(change)
     if change.change in ("removed", "restored") and what:
         lines.append(f"    {what}")
     lines += [f"    {attribution_text(who)}" for who in change.changed_by]
     if change.change in ("modified", "restored"):
-        width = max((len(a.path) for a in change.attributes), default=0)
+        width = max((len(printable(a.path)) for a in change.attributes), default=0)
         for attr in change.attributes:
             old, new = (attr.old, attr.new) if report is None else (
                 report.named(change.type, attr.path, attr.old), report.named(change.type, attr.path, attr.new))
-            lines.append(f"    {attr.path.ljust(width)}  {show(old)}  ->  {show(new)}")
+            lines.append(f"    {printable(attr.path).ljust(width)}  {show(old)}  ->  {show(new)}")
     for member in change.members:
         sign, member_colour = ("+", "green") if member.action == "added" else ("-", "red")
         who = f"{member.display_name or '(unknown)'} ({member.type or 'object'}/{member.id})"
-        lines.append(click.style(f"    {member.relationship} {sign} {who}", fg=member_colour))
+        lines.append(click.style(printable(f"    {member.relationship} {sign} {who}"), fg=member_colour))
     if limit is not None and len(lines) > limit + 1:
         hidden = len(lines) - 1 - limit
         lines = lines[: limit + 1] + [f"    ... and {hidden} more change(s) of this object"]
@@ -101,12 +102,12 @@ def render_summary(report: DiffReport) -> str:
 
 def render_history(entries: list[HistoryEntry], object_id: str) -> str:
     if not entries:
-        return f"No snapshot on this branch changed {object_id}."
+        return printable(f"No snapshot on this branch changed {object_id}.")
     latest = next((e.change for e in entries if e.change is not None), None)
     title = f"History of {latest.type}/{object_id}  {latest.display_name or ''}" if latest else f"History of {object_id}"
-    lines = [click.style(title.rstrip(), bold=True)]
+    lines = [click.style(printable(title.rstrip()), bold=True)]
     for entry in entries:
-        lines += ["", click.style(f"{entry.commit[:10]}  {entry.time}  {entry.subject}", fg="cyan")]
+        lines += ["", click.style(printable(f"{entry.commit[:10]}  {entry.time}  {entry.subject}"), fg="cyan")]
         if entry.change is not None:
             lines += _object_lines(entry.change, None)[1:] or [f"    ({entry.change.change})"]
         for other in entry.elsewhere:

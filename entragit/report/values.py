@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime, timezone
 from typing import Any
 
 from entragit.diff import Attribution, DiffReport, ObjectChange, RecycleState, RiskFlag
+from entragit.printable import printable
 
 NOT_SET = "(not set)"
 
 
-def show(value: Any, limit: int = 70) -> str:
+def show(value: Any, limit: int = 70, escape: Callable[[str], str] = printable) -> str:
+    """A value cut at limit characters, then escaped for where it is shown (a terminal: see printable)."""
     if value is None:
         return NOT_SET
     if isinstance(value, str):
         text = value if value.strip() == value and value else json.dumps(value, ensure_ascii=False)
     else:
         text = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return escape(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
 def recycle_text(state: RecycleState, today: date | None = None) -> str:
@@ -36,11 +39,12 @@ def recycle_text(state: RecycleState, today: date | None = None) -> str:
 
 
 def attribution_text(who: Attribution) -> str:
-    return f"changed by {who.actor} ({who.activity}) at {who.time}"
+    return printable(f"changed by {who.actor} ({who.activity}) at {who.time}")
 
 
 def risk_text(risk: RiskFlag) -> str:
-    return f"[{risk.severity}] {risk.rule}: {risk.display_name or risk.id} ({risk.type}/{risk.id}): {risk.detail}"
+    return printable(f"[{risk.severity}] {risk.rule}: {risk.display_name or risk.id} ({risk.type}/{risk.id}): "
+                     f"{risk.detail}")
 
 
 def change_line(change: ObjectChange) -> str:
@@ -50,10 +54,10 @@ def change_line(change: ObjectChange) -> str:
         rows = "; the rows below compare it with its state when deleted" if change.attributes else ""
         return f"restored: back with the same id after a deletion{when}{rows}"
     if change.change == "removed" and change.recycle is not None:
-        return f"removed: {recycle_text(change.recycle)}"
+        return printable(f"removed: {recycle_text(change.recycle)}")
     return change.change if change.change != "modified" else ""
 
 
 def attribution_note(report: DiffReport) -> str:
     """A line for the reader when the report could not say who changed what."""
-    return f"attribution {report.attribution}" if report.attribution.startswith("unavailable") else ""
+    return printable(f"attribution {report.attribution}") if report.attribution.startswith("unavailable") else ""

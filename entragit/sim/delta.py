@@ -343,6 +343,8 @@ class DeltaQueries:
         self, spec: CollectionSpec, options: DeltaOptions, base: str, values: list[dict[str, Any]], links: dict[str, str]
     ) -> dict[str, Any]:
         # Never both links on one page (reference §2).
+        if self.settings.delta_drop_link:
+            links = {k: v for k, v in links.items() if k != "@odata.deltaLink"}
         return {"@odata.context": context_url(base, spec.path, options.select), **links, "value": values}
 
     def _skip_link(self, spec: CollectionSpec, round_id: str, offset: int, base: str, now: float, empty_served: bool = False) -> str:

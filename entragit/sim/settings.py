@@ -41,6 +41,7 @@ Every switch can be set from Python (`sim.settings.name = value`) or from text, 
 | delta_token_lifetime_days | float | 7.0 | lifetime of deltaLinks; then 400 syncStateNotFound (§2) |
 | delta_force_resync | bool | false | answer deltaLinks with 410 Gone and a Location (§2) |
 | delta_refuse_unsupported_options | bool | true | $top/$orderby/$expand on delta: 400, or ignored when false |
+| delta_drop_link | bool | false | a delta answer that would end with a deltaLink ends with no link at all (a faulty or cut answer) |
 | denied_paths | str | "" | comma-separated path prefixes after /v1.0/ the app lacks permission for: 403 (§5) |
 | audit_log_read | bool | true | the app holds AuditLog.Read.All; false: auditLogs/directoryAudits answers 403 Authorization_RequestDenied |
 | audit_delay_seconds | float | 0.0 | an audit record becomes readable this long after its change (Entra: ~120 s at the 95th percentile) |
@@ -126,6 +127,9 @@ class Settings:
     # $top, $orderby and $expand (other than members) on delta: 400 as the docs say, or silently ignored as
     # users report for $top (microsoft-graph-docs issues 7160, 17516).
     delta_refuse_unsupported_options: bool = True
+    # A fault, not documented behaviour: the last page of a delta round (and a $deltatoken=latest answer)
+    # carries neither a nextLink nor a deltaLink, so the client cannot tell where to continue from.
+    delta_drop_link: bool = False
 
     # --- identity configuration: roles, grants, extensions (sim-identity) ---
     # Path prefixes after /v1.0/, comma-separated and matched segment by segment, that the app has no permission
