@@ -76,6 +76,17 @@ def test_apply_and_a_saved_plan_into_another_tenant_are_refused(repo: BackupRepo
         assert_refused(result.output, sim, other_tenant, "nothing read or written")
 
 
+def test_a_live_diff_against_another_tenant_is_refused(repo: BackupRepo, sim: Simulator, sim_info: Path,
+                                                      other_tenant: Simulator) -> None:
+    run("snapshot", "--repo", str(repo.root))
+    point_at(sim_info, other_tenant)
+
+    result = run("diff", "HEAD", "--live", "--repo", str(repo.root), ok=False)
+
+    assert result.exit_code == 1
+    assert_refused(result.output, sim, other_tenant, "nothing compared")
+
+
 def test_a_snapshot_of_another_tenant_is_refused_not_recorded_as_a_mass_deletion(
         repo: BackupRepo, sim: Simulator, sim_info: Path, other_tenant: Simulator) -> None:
     run("snapshot", "--repo", str(repo.root))
