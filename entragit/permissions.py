@@ -96,7 +96,9 @@ def check_tenant(repo: BackupRepo, signed: SignIn, rev: str, consequence: str) -
         return
     commit, recorded = found
     if not _same_tenant(recorded, signed, repo.config.tenant_id):
-        raise TenantMismatch(f"this repository's snapshot {commit[:10]} ({rev}) is of tenant {recorded}; "
+        resolved = repo.resolve(rev)
+        where = "" if resolved == commit else f" (the newest reachable from {rev[:10] if rev == resolved else rev})"
+        raise TenantMismatch(f"this repository's snapshot {commit[:10]}{where} is of tenant {recorded}; "
                              f"the sign-in is to tenant {signed.tenant}: {consequence}")
 
 

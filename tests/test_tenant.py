@@ -62,6 +62,7 @@ def test_apply_and_a_saved_plan_into_another_tenant_are_refused(repo: BackupRepo
     group = admin.group("Sales Team")
     admin.call("PATCH", f"groups/{group['id']}", json={"description": "changed by hand"})
     run("snapshot", "--repo", str(repo.root))
+    snapshot = repo.resolve("HEAD")
     # Undo the change in git: the commit to apply is a revert, with no trailer of its own.
     repo.git.git.revert("--no-edit", "HEAD", env=_IDENTITY)
     plan = repo.root.parent / "plan.json"
@@ -74,6 +75,8 @@ def test_apply_and_a_saved_plan_into_another_tenant_are_refused(repo: BackupRepo
     for result in (applied, saved):
         assert result.exit_code == 1
         assert_refused(result.output, sim, other_tenant, "nothing read or written")
+    # The revert is no snapshot: the newest one before it is.
+    assert f"snapshot {snapshot[:10]} (the newest reachable from {repo.resolve('HEAD')[:10]}) is of" in applied.output
 
 
 def test_a_live_diff_against_another_tenant_is_refused(repo: BackupRepo, sim: Simulator, sim_info: Path,
