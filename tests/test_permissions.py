@@ -3,13 +3,12 @@ rest; a restore checks, from its plan, that the app holds every write permission
 
 from __future__ import annotations
 
-from conftest import Admin, run
-
 from entragit.execute import plan_selection, prepare
 from entragit.graph import GraphClient
 from entragit.registry import REGISTRY
 from entragit.sim import Simulator
 from entragit.store import BackupRepo
+from tests.conftest import Admin, run
 
 # Read permissions only, and not Policy.Read.All nor Directory.Read.All: an app meant to back up the
 # directory's objects without its policies.

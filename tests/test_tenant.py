@@ -8,12 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Admin, run
 
 from entragit.config import Config
 from entragit.sim import Simulator
 from entragit.store import BackupRepo, init_repo
-
+from tests.conftest import Admin, run
 
 _IDENTITY = {"GIT_AUTHOR_NAME": "Admin", "GIT_AUTHOR_EMAIL": "admin@example.com",
              "GIT_COMMITTER_NAME": "Admin", "GIT_COMMITTER_EMAIL": "admin@example.com"}
