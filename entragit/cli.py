@@ -185,6 +185,10 @@ def snapshot(repo_dir: Path, types: tuple[str, ...], accept_mass_change: bool, f
         click.echo(f"No changes since the last snapshot ({counts}); no commit made.")
     else:
         click.echo(f"Snapshot {result.commit[:10]}: {counts}; {result.changed_files} file(s) changed.")
+    if result.skipped:
+        # The rest is committed, but a pipeline must notice that the backup is not whole.
+        raise EntragitError(f"{len(result.skipped)} type(s) not read, their files kept as they were: "
+                            f"{', '.join(result.skipped)} (see the notes above)")
 
 
 @cli.command()
@@ -331,6 +335,8 @@ def _run_prepared(repo: Any, client: Any, prepared: Any, plan_only: bool, yes: b
         click.echo(f"Saved the plan to {output}; apply it with: entragit apply --plan-file {output}", err=aside)
     for refusal in prepared.refusals:
         click.echo(click.style("Refused: ", fg="red", bold=True) + printable(refusal), err=True)
+    for note in prepared.notes:
+        click.echo(printable(f"note: {note}"), err=True)
     if plan_only or (not prepared.pending.steps and prepared.resumed is None):
         return
     if prepared.refusals:

@@ -17,6 +17,7 @@ from entragit.canonical import Obj
 from entragit.errors import GraphError, StoreError
 from entragit.graph import BatchItem, GraphClient
 from entragit.live import fetch_objects, fetch_type
+from entragit.permissions import check_tenant, sign_in
 from entragit.registry import RECYCLE_BIN_DAYS, REGISTRY, ObjectType, Relationship, resolve_types
 from entragit.store import BackupRepo, Snapshot, listed_blobs, object_path, split_path
 
@@ -716,8 +717,10 @@ def diff_revisions(repo: BackupRepo, rev_a: str, rev_b: str, type_names: tuple[s
 def diff_live(repo: BackupRepo, client: GraphClient, rev: str, type_names: tuple[str, ...] = (),
               ids: tuple[str, ...] = (), progress: Callable[[str, int], None] | None = None,
               attributes: tuple[str, ...] = ()) -> DiffReport:
-    """Differences between a commit and the tenant as it is now."""
+    """Differences between a commit and the tenant as it is now (the tenant the snapshots at rev are of:
+    another one would differ in every object)."""
     commit = repo.resolve(rev)
+    check_tenant(repo, sign_in(client, repo.config.tenant_id), rev, "nothing compared")
     types = resolve_types(type_names)
     names = Names(repo, [commit])
     pairs = []

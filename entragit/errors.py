@@ -33,6 +33,10 @@ class AuthError(EntragitError):
     pass
 
 
+class TenantMismatch(EntragitError):
+    """The tenant signed in to is not the one the backup repository's snapshots are of."""
+
+
 class GraphError(EntragitError):
     """A Graph response that was not a success, with what Graph said about it."""
 

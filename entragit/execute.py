@@ -23,6 +23,7 @@ from entragit.graph import GraphClient
 from entragit.guardrails import guard_plan, refusals
 from entragit.journal import Journal, Progress, run_key
 from entragit.live import fetch_objects
+from entragit.permissions import check_tenant, sign_in, write_refusals
 from entragit.planfile import moved_objects, read_plan
 from entragit.registry import REGISTRY, ObjectType, resolve_types
 from entragit.report.values import risk_text
@@ -45,6 +46,8 @@ class Prepared:
     skip: set[StepKey]
     """Keys of the plan's steps that are already done (an interrupted run wrote them)."""
     refusals: list[str]
+    notes: list[str] = dataclasses.field(default_factory=list)
+    """What could not be checked before writing (the app's permissions, where the token does not say)."""
 
     @property
     def pending(self) -> Plan:
@@ -147,7 +150,11 @@ def _journal(repo: BackupRepo, request: Mapping[str, object]) -> Journal:
 def prepare(repo: BackupRepo, client: GraphClient, request: Mapping[str, object], make_plan: Callable[[], Plan],
             max_writes: int | None = None, saved: bool = False) -> Prepared:
     """The plan to run for a command: the interrupted run's plan when this same command left a journal,
-    else a new one (guarded). `request` names the command: the same request resumes the same run."""
+    else a new one (guarded). `request` names the command: the same request resumes the same run. Its
+    "commit", the revision the plan is made from, must be a snapshot of the tenant signed in to."""
+    signed = sign_in(client, repo.config.tenant_id)
+    if "commit" in request:
+        check_tenant(repo, signed, str(request["commit"]), "nothing read or written")
     journal = _journal(repo, request)
     limit = repo.config.restore.max_writes if max_writes is None else max_writes
     progress = journal.read()
@@ -170,7 +177,8 @@ def prepare(repo: BackupRepo, client: GraphClient, request: Mapping[str, object]
         skip = set()
     prepared = Prepared(plan, journal, progress, skip, [])
     if prepared.pending.steps:
-        prepared.refusals = refusals(prepared.pending, client, limit)
+        missing, prepared.notes = write_refusals(prepared.pending.steps, signed)
+        prepared.refusals = refusals(prepared.pending, client, limit) + missing
     return prepared
 
 
@@ -178,6 +186,7 @@ def prepare_saved(repo: BackupRepo, client: GraphClient, path: Path, max_writes:
     """A plan saved with --plan -o: applied exactly as saved, and only while the objects it was computed
     against still look as they did then."""
     plan = read_plan(path, repo.config.tenant_id)
+    check_tenant(repo, sign_in(client, repo.config.tenant_id), plan.commit, "nothing read or written")
     request = {"command": "apply --plan-file", "plan": hashlib.sha256(path.read_bytes()).hexdigest()}
     prepared = prepare(repo, client, request, lambda: _assessed(repo, client, plan), max_writes)
     if prepared.resumed is None:

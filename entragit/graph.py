@@ -186,6 +186,11 @@ class GraphClient:
         self._count_lock = threading.Lock()
         self.limit_writes(WRITE_QUOTA, WRITE_WINDOW_SECONDS)
 
+    def access_token(self) -> str:
+        """The bearer token the calls carry (signing in first if need be): what it says of the sign-in, its
+        tenant and permissions, is checked before anything is read for a restore or written."""
+        return self._token()
+
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:

@@ -27,6 +27,7 @@ from entragit.live import (
     read_delta,
     related_many,
 )
+from entragit.permissions import check_tenant, sign_in
 from entragit.registry import ObjectType, Relationship, resolve_types
 from entragit.store import SNAPSHOT_TRAILER, BackupRepo, Content, Staged, Stager, encode_links
 
@@ -46,6 +47,11 @@ class SnapshotResult:
     modes: dict[str, str] = field(default_factory=dict)
     """Type name -> "full", "delta" or "skipped" (Graph refused to read it): how each type was read."""
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> list[str]:
+        """Types Graph refused to read: their files are as the last snapshot had them."""
+        return [name for name, mode in self.modes.items() if mode == "skipped"]
 
 
 def _message(tenant_id: str, counts: dict[str, int], modes: dict[str, str], when: datetime,
@@ -204,7 +210,8 @@ def _read_type(repo: BackupRepo, client: GraphClient, object_type: ObjectType, h
         # stay as the last snapshot had them, and the commit says the type was skipped.
         return TypeRead(Content({}, complete=False), "skipped", None,
                         f"{object_type.name}: skipped, Graph refused to read it ({error.code}); "
-                        f"grant {object_type.read_permission} to back it up")
+                        f"grant {object_type.read_permission} to back it up, or leave the type out with "
+                        f"`types:` in entragit.yaml")
 
 
 def _read_type_or_fail(repo: BackupRepo, client: GraphClient, object_type: ObjectType, head: str, full: bool,
@@ -263,6 +270,7 @@ def take_snapshot(repo: BackupRepo, type_names: tuple[str, ...] = (), progress: 
     one (the snapshot before a restore, which must not move the revision the restore names)."""
     types = resolve_types(type_names or repo.config.types)
     client = client or graph_client(repo.config.connection())
+    tenant = _tenant_signed_in(repo, client)
     head = repo.resolve("HEAD")
 
     with repo.stager(types) as stager, _prompt_readers(), _no_collector_pauses(), ThreadPoolExecutor(1) as encoder:
@@ -293,7 +301,7 @@ def take_snapshot(repo: BackupRepo, type_names: tuple[str, ...] = (), progress: 
             return SnapshotResult(None, counts, 0, modes=modes, notes=notes)
         now = datetime.now(timezone.utc)
         doubts = [] if accept_mass_change else suspicions(staged, counts, repo.config.guard)
-        message = _message(repo.config.tenant_id, counts, modes, now, doubts)
+        message = _message(tenant, counts, modes, now, doubts)
         if doubts:
             branch = f"{SUSPECT_PREFIX}{now.strftime('%Y%m%dT%H%M%SZ')}"
         commit = repo.commit(staged, message, branch)
@@ -301,6 +309,14 @@ def take_snapshot(repo: BackupRepo, type_names: tuple[str, ...] = (), progress: 
         # A held-back snapshot keeps the old links: the next run reads the same changes again.
         _save_links(repo, reads, links, commit)
     return SnapshotResult(commit, counts, staged.changed, doubts, branch, modes, notes)
+
+
+def _tenant_signed_in(repo: BackupRepo, client: GraphClient) -> str:
+    """The tenant the new snapshot is of, once it is known to be the one the last snapshot was of: another
+    tenant's objects would otherwise be committed as a mass deletion and creation."""
+    signed = sign_in(client, repo.config.tenant_id)
+    check_tenant(repo, signed, "HEAD", "nothing read or committed")
+    return signed.tenant
 
 
 def _save_links(repo: BackupRepo, reads: dict[ObjectType, TypeRead], links: dict[ObjectType, dict[str, str]],

@@ -22,6 +22,7 @@ from typing import Any
 from cryptography import x509
 
 from entragit.sim.clock import SimClock
+from entragit.sim.permissions import granted_roles
 from entragit.sim.settings import Settings
 
 GRAPH_RESOURCE = "https://graph.microsoft.com"
@@ -294,7 +295,7 @@ class Authority:
             "appid": app.client_id,
             "app_displayname": app.display_name,
             "tid": self.tenant_id,
-            "roles": ["Directory.ReadWrite.All", "Policy.ReadWrite.ConditionalAccess"],
+            "roles": granted_roles(self.settings),
             "uti": secrets.token_urlsafe(16),
             "ver": "1.0",
             "idtyp": "app",

@@ -20,6 +20,7 @@ from entragit.sim.clock import SimClock
 from entragit.sim.errors import GraphFault, method_not_allowed
 from entragit.sim.faults import Faults, injected_error
 from entragit.sim.graph import GraphApi, GraphRequest, GraphResponse
+from entragit.sim.permissions import check_permission
 from entragit.sim.settings import Settings
 from entragit.sim.stats import Stats, path_key
 from entragit.sim.throttle import Throttle, Throttled
@@ -110,6 +111,8 @@ class Gateway:
     def _charged(self, request: GraphRequest, claims: dict[str, Any]) -> GraphResponse:
         app_id = str(claims.get("appid", ""))
         self.stats.add(path_key(request.method, request.segments), requests=1)
+        # Checked per request, $batch items included: a batch carries its caller's token for every item.
+        check_permission(request.method, request.segments, claims)
         users = len(self.graph.tenant.objects["users"])
         try:
             charge = self.throttle.charge(request.method, request.segments, request.pairs, app_id, users)

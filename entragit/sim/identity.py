@@ -34,12 +34,9 @@ from entragit.sim.model_identity import (
     check_role_target,
     extension_kind,
 )
+from entragit.sim.permissions import refused
 from entragit.sim.query import page_size_for, paginate, parse_query, project, target_for
 from entragit.sim.tenant import Tenant
-from entragit.sim.throttle import is_conditional_access
-
-INSUFFICIENT_PRIVILEGES = "Insufficient privileges to complete the operation."
-
 
 class IdentityApi:
     def __init__(self, api: GraphApi) -> None:
@@ -86,12 +83,8 @@ class IdentityApi:
         """Settings.denied_paths: the app was not granted the permission these paths need (reference §5)."""
         prefixes = [p.strip().strip("/").lower().split("/") for p in self.settings.denied_paths.split(",") if p.strip()]
         segments = [s.lower() for s in request.segments]
-        if not any(segments[: len(prefix)] == prefix for prefix in prefixes):
-            return
-        if is_conditional_access(request.segments):
-            # The CA backend's generic code (reference §5 [OBS]); its message is [UNCONFIRMED].
-            raise GraphFault(403, "AccessDenied", INSUFFICIENT_PRIVILEGES)
-        raise GraphFault(403, "Authorization_RequestDenied", INSUFFICIENT_PRIVILEGES)
+        if any(segments[: len(prefix)] == prefix for prefix in prefixes):
+            raise refused(request.segments)
 
     # --- nested collections --------------------------------------------------------------------------------
 

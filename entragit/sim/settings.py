@@ -43,6 +43,7 @@ Every switch can be set from Python (`sim.settings.name = value`) or from text, 
 | delta_refuse_unsupported_options | bool | true | $top/$orderby/$expand on delta: 400, or ignored when false |
 | delta_drop_link | bool | false | a delta answer that would end with a deltaLink ends with no link at all (a faulty or cut answer) |
 | denied_paths | str | "" | comma-separated path prefixes after /v1.0/ the app lacks permission for: 403 (§5) |
+| app_roles | str or none | none | comma-separated application permissions granted to the app: what its tokens carry in `roles` and what each path is checked against (permissions.py); none: everything entragit uses |
 | audit_log_read | bool | true | the app holds AuditLog.Read.All; false: auditLogs/directoryAudits answers 403 Authorization_RequestDenied |
 | audit_delay_seconds | float | 0.0 | an audit record becomes readable this long after its change (Entra: ~120 s at the 95th percentile) |
 | audit_retention_days | float | 30.0 | audit records older than this are gone (30 days with Entra ID P1/P2, 7 without) |
@@ -136,6 +137,9 @@ class Settings:
     # for: 403 Authorization_RequestDenied, or AccessDenied on the Conditional Access backend (reference §5).
     # E.g. "roleManagement/directory/roleEligibilitySchedules,oauth2PermissionGrants".
     denied_paths: str = ""
+    # The application permissions an admin granted the app (comma-separated), which its new tokens carry and
+    # Graph checks each call against (permissions.py); None: all that entragit and the tests use.
+    app_roles: str | None = None
 
     # --- the directory audit log (audit.py) ---
     audit_log_read: bool = True
