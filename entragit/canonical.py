@@ -275,8 +275,9 @@ def _line_of(data: bytes, where: schema.Where) -> str:
     return "" if line is None else f":{line + 1}"
 
 
-def read_yaml(data: bytes | str, path: str, commit: str | None = None) -> Obj:
-    """Parse a snapshot file as any YAML (a file edited by hand, say), with ruamel."""
+def parse_yaml(data: bytes | str, path: str, commit: str | None = None) -> Any:
+    """Parse a file of the repository as any YAML, within the limits that keep a hostile file from
+    costing time or memory (no anchors or aliases, no huge file or value); one StoreError line otherwise."""
     at = _at(commit)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     if len(raw) > MAX_YAML_BYTES:
@@ -289,15 +290,22 @@ def read_yaml(data: bytes | str, path: str, commit: str | None = None) -> Obj:
                          f"{MAX_VALUE_CHARS // 2**20} MiB; entragit reads no value that long")
     try:
         _refuse_unsafe(raw, path, at)
-        obj = _loader().load(raw)
+        return _loader().load(raw)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
         raise StoreError(f"{path}{line}{at}: not valid YAML: {exc.problem or exc.context}") from None
+    except UnicodeDecodeError as exc:
+        raise StoreError(f"{path}{at}: not UTF-8 text (byte {exc.start})") from None
     except YAMLError as exc:
-        raise StoreError(f"{path}{at}: not valid YAML: {exc}") from None
+        raise StoreError(f"{path}{at}: not valid YAML: {' '.join(str(exc).split())}") from None
+
+
+def read_yaml(data: bytes | str, path: str, commit: str | None = None) -> Obj:
+    """Parse a snapshot file as any YAML (a file edited by hand, say), with ruamel."""
+    obj = parse_yaml(data, path, commit)
     if not isinstance(obj, dict):
-        raise StoreError(f"{path}{at}: not a snapshot object (expected a mapping of attributes)")
+        raise StoreError(f"{path}{_at(commit)}: not a snapshot object (expected a mapping of attributes)")
     return obj
 
 

@@ -19,10 +19,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import git
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
-from entragit.errors import ConfigError
+from entragit.canonical import parse_yaml
+from entragit.errors import ConfigError, StoreError
 from entragit.registry import REGISTRY
 
 CONFIG_FILE = "entragit.yaml"
@@ -176,11 +175,11 @@ def simulator_connection(path: str) -> Connection:
     )
 
 
-def _settings(text: str, where: str) -> dict[str, Any]:
+def _settings(text: bytes | str, where: str) -> dict[str, Any]:
     try:
-        data = YAML(typ="safe").load(text)
-    except YAMLError as exc:
-        raise ConfigError(f"{where}: not valid YAML: {exc}") from None
+        data = parse_yaml(text, where)
+    except StoreError as exc:
+        raise ConfigError(str(exc)) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a mapping of settings")
     return data
@@ -191,7 +190,7 @@ def load_config(repo_root: Path, repo: git.Repo | None = None) -> Config:
     outside it and the guardrails committed on the trusted ref."""
     path = repo_root / CONFIG_FILE
     try:
-        data = _settings(path.read_text(), str(path))
+        data = _settings(path.read_bytes(), str(path))
     except FileNotFoundError:
         raise ConfigError(
             f"{repo_root} is not an entragit backup repository (no {CONFIG_FILE}); "

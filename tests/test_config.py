@@ -44,12 +44,15 @@ def test_a_host_in_the_config_file_is_refused_with_where_it_goes_now(tmp_path: P
 @pytest.mark.parametrize(("text", "problem"), [
     ("tenant_id: t\n", "missing client_id"),
     ("tenant_id: t\nclient_id: c\ncolour: blue\n", "unknown setting(s) colour"),
-    ("tenant_id: [t\n", "not valid YAML"),
+    ("tenant_id: [t\n", "entragit.yaml:2: not valid YAML"),
+    ("tenant_id: t\nclient_id: \udcff\n", "entragit.yaml: not valid YAML"),
+    ("x: &a [1, 1]\ny: [*a, *a]\ntenant_id: t\nclient_id: c\n", "anchors and aliases are refused"),
 ])
 def test_a_bad_config_file_is_named_with_its_problem(tmp_path: Path, text: str, problem: str) -> None:
-    (tmp_path / "entragit.yaml").write_text(text)
-    with pytest.raises(ConfigError, match=re.escape(problem)):
+    (tmp_path / "entragit.yaml").write_bytes(text.encode("utf-8", "surrogateescape"))
+    with pytest.raises(ConfigError, match=re.escape(problem)) as caught:
         load_config(tmp_path)
+    assert "\n" not in str(caught.value)
 
 
 def test_an_unknown_auth_kind_is_refused() -> None:
