@@ -34,7 +34,11 @@ repo_option = click.option(
 def _open(repo_dir: Path) -> Any:
     from entragit.store import BackupRepo
 
-    return BackupRepo(repo_dir)
+    repo = BackupRepo(repo_dir)
+    # Whatever the command, what a killed entragit run left is taken back first, and said.
+    for line in repo.recover():
+        click.echo(f"recovered: {line}", err=True)
+    return repo
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
