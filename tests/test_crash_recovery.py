@@ -51,7 +51,8 @@ def _assert_like_a_clean_snapshot(repo: BackupRepo, tmp_path: Path) -> None:
     git_dir = Path(repo.git.git_dir)
     assert not list(git_dir.glob("*.lock")) and not list(git_dir.glob("entragit-*-index-*"))
     assert not list((git_dir / "entragit").glob("worktree-*"))
-    assert not list((git_dir / "entragit" / "running").iterdir())
+    running = git_dir / "entragit" / "running"
+    assert not running.exists() or not list(running.iterdir())
     clean = tmp_path / "clean"
     subprocess.run(["git", "clone", "-q", str(repo.root), str(clean)], check=True)
     again = _snapshot(BackupRepo(clean))
