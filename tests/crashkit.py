@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,9 +78,10 @@ def stand_in(folder: Path) -> Path:
     return folder
 
 
-def entragit(args: list[str], kill: Kill | None = None, work: Path | None = None,
-             timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """Run `python -m entragit ARGS`, killed as `kill` says (work: a scratch folder for the stand-in)."""
+def entragit(args: list[str], kill: Kill | None = None, work: Path | None = None, timeout: float = 300,
+             started: Callable[[int], None] = lambda pid: None) -> subprocess.CompletedProcess[str]:
+    """Run `python -m entragit ARGS`, killed as `kill` says (work: a scratch folder for the stand-in);
+    `started` learns the process id as soon as it runs."""
     env = dict(os.environ)
     if kill is not None:
         assert work is not None
@@ -88,8 +90,11 @@ def entragit(args: list[str], kill: Kill | None = None, work: Path | None = None
         env.update(PATH=f"{work}{os.pathsep}{env['PATH']}", CRASH_REAL_GIT=shutil.which("git") or "git",
                    CRASH_DIR=str(work), CRASH_GIT_STEP=kill.step, CRASH_GIT_NTH=str(kill.nth),
                    CRASH_MODE=kill.mode, CRASH_DELAY=f"{kill.delay:.4f}")
-    return subprocess.run([sys.executable, "-m", "entragit", *args], env=env, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    process = subprocess.Popen([sys.executable, "-m", "entragit", *args], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    started(process.pid)
+    out, err = process.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
 
 def fired(work: Path) -> bool:
