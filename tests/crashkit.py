@@ -18,7 +18,8 @@ from pathlib import Path
 # threads count right. "before": git runs in the background and the kill comes after DELAY seconds
 # (git usually still running; it then ends on its own, orphaned). "after": the kill comes once git has
 # finished. "hold": git runs with a reference-transaction hook that kills both as soon as git holds its
-# locks (only update-ref and other ref writers reach it).
+# locks (only update-ref and other ref writers reach it). "stop": entragit is stopped (SIGSTOP), not
+# killed, once git has finished: a live process holding what it holds.
 _STAND_IN = r"""#!/bin/sh
 sub=
 prev=
@@ -48,6 +49,12 @@ case "$CRASH_MODE" in
   hold)
     CRASH_VICTIM=$victim "$CRASH_REAL_GIT" -c core.hooksPath="$CRASH_DIR/hooks" "$@"
     ;;
+  stop)
+    "$CRASH_REAL_GIT" "$@"
+    status=$?
+    kill -STOP "$victim"
+    exit $status
+    ;;
 esac
 """
 
@@ -63,7 +70,7 @@ class Kill:
     """The git subcommand to kill in (update-ref, checkout-index, commit-tree...)."""
     nth: int = 1
     mode: str = "after"
-    """"before", "after" or "hold" (see _STAND_IN)."""
+    """"before", "after", "hold" or "stop" (see _STAND_IN)."""
     delay: float = 0.0
 
 
@@ -78,10 +85,9 @@ def stand_in(folder: Path) -> Path:
     return folder
 
 
-def entragit(args: list[str], kill: Kill | None = None, work: Path | None = None, timeout: float = 300,
-             started: Callable[[int], None] = lambda pid: None) -> subprocess.CompletedProcess[str]:
-    """Run `python -m entragit ARGS`, killed as `kill` says (work: a scratch folder for the stand-in);
-    `started` learns the process id as soon as it runs."""
+def command(args: list[str], kill: Kill | None = None, work: Path | None = None) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of `python -m entragit ARGS`, killed as `kill` says (work: a
+    scratch folder for the stand-in)."""
     env = dict(os.environ)
     if kill is not None:
         assert work is not None
@@ -90,8 +96,14 @@ def entragit(args: list[str], kill: Kill | None = None, work: Path | None = None
         env.update(PATH=f"{work}{os.pathsep}{env['PATH']}", CRASH_REAL_GIT=shutil.which("git") or "git",
                    CRASH_DIR=str(work), CRASH_GIT_STEP=kill.step, CRASH_GIT_NTH=str(kill.nth),
                    CRASH_MODE=kill.mode, CRASH_DELAY=f"{kill.delay:.4f}")
-    process = subprocess.Popen([sys.executable, "-m", "entragit", *args], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    return [sys.executable, "-m", "entragit", *args], env
+
+
+def entragit(args: list[str], kill: Kill | None = None, work: Path | None = None, timeout: float = 300,
+             started: Callable[[int], None] = lambda pid: None) -> subprocess.CompletedProcess[str]:
+    """Run entragit as command() says and wait for it; `started` learns its process id as soon as it runs."""
+    argv, env = command(args, kill, work)
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     started(process.pid)
     out, err = process.communicate(timeout=timeout)
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)

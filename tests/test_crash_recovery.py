@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from entragit.graph import GraphClient
 from entragit.sim import Simulator
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run
-from tests.crashkit import Kill, entragit, fired, fsck_clean, git
+from tests.crashkit import Kill, command, entragit, fired, fsck_clean, git
 from tests.test_resume import KillSwitch
 
 
@@ -138,23 +139,29 @@ def test_a_lock_entragit_did_not_take_is_never_removed(repo: BackupRepo, admin: 
     assert lock.read_bytes() == b"DIRC a user's git command, still writing"
 
 
-def test_a_lock_a_live_entragit_process_holds_is_never_removed(repo: BackupRepo, admin: Admin) -> None:
+def test_a_lock_a_live_entragit_process_holds_is_never_removed(repo: BackupRepo, admin: Admin, tmp_path: Path) -> None:
     run("snapshot", "--repo", str(repo.root))
     _change_tenant(admin)
-    from entragit.recovery import Claim  # (imported here: the rest of this file runs on entragit before it)
-
-    claim = Claim(Path(repo.git.git_dir))  # this test's own process, alive, holds the index
+    # Stopped, not killed, once its commit is made: alive, and holding the index.
+    argv, env = command(["snapshot", "--repo", str(repo.root)], Kill("commit-tree", mode="stop"), tmp_path / "crash")
+    holder = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lock = Path(repo.git.git_dir) / "index.lock"
     try:
-        with repo._index_locked(claim):
-            refused = _snapshot(repo)
-            assert lock.exists()
-    finally:
-        claim.close()
+        while Path(f"/proc/{holder.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "T":
+            assert holder.poll() is None, holder.communicate()
+            time.sleep(0.05)
 
+        refused = _snapshot(repo)
+
+        assert lock.exists()
+    finally:
+        holder.send_signal(signal.SIGCONT)
+        holder.communicate(timeout=120)
     assert refused.returncode == 1, refused.stderr
     assert refused.stderr.count("\n") == 1
-    assert f"{lock} is held by entragit process {claim.owner.pid}, which is still running" in refused.stderr
+    assert f"{lock} is held by entragit process {holder.pid}, which is still running" in refused.stderr
+    assert holder.returncode == 0  # it went on, and its snapshot is whole
+    assert not lock.exists() and git(repo.root, "status", "--porcelain") == ""
 
 
 def test_a_users_change_to_a_file_the_snapshot_changed_is_never_overwritten(
