@@ -466,16 +466,16 @@ class BackupRepo:
         done = []
         for path in found:
             if path.is_dir():
-                shutil.rmtree(path)
+                shutil.rmtree(path, ignore_errors=True)
             elif path.exists():
-                path.unlink()
+                path.unlink(missing_ok=True)  # another run recovering at the same moment may be first
             else:
                 continue
             done.append(f"removed {os.path.relpath(path, self.root)} left by {claim.owner.describe()}, "
                         "which is gone")
         for stray in claims_dir(self.git_dir).glob(f"{claim.path.stem}.*"):
             if stray != claim.path:
-                stray.unlink()  # its record half-written, or its lock not yet taken
+                stray.unlink(missing_ok=True)  # its record half-written, or its lock not yet taken
         return done
 
     def _follow(self, claim: DeadClaim) -> list[str]:

@@ -134,7 +134,8 @@ class Campaign:
         git_dir = Path(self.repo.git.git_dir)
         leftovers = [p.name for p in [*git_dir.glob("*.lock"), *git_dir.glob("entragit-*-index-*"),
                                       *(git_dir / "entragit").glob("worktree-*"),
-                                      *(git_dir / "entragit" / "running").glob("*")]]
+                                      *(git_dir / "entragit" / "running").glob("*"),
+                                      *(git_dir / "objects" / "pack").glob("tmp_*")]]
         if leftovers or git(root, "status", "--porcelain", "--untracked-files=all"):
             self._fail(phase, f"left over after the next run: {leftovers or 'changes in the working tree'}")
         take_snapshot(self.reference)
