@@ -25,8 +25,8 @@ from entragit import canonical
 from entragit.canonical import Obj
 from entragit.config import CONFIG_FILE, Config, load_config
 from entragit.errors import StoreError
-from entragit.recovery import (Claim, DeadClaim, Moving, claims_dir, lock_owner, read_claims, run_env,
-                               started_before, wait_for_children)
+from entragit.recovery import (RUN_VARIABLE, Claim, DeadClaim, Moving, claims_dir, lock_owner, read_claims,
+                               run_env, started_before, wait_for_children)
 from entragit.registry import REGISTRY, ObjectType
 
 SNAPSHOT_TRAILER = "Entragit-Snapshot"
@@ -378,20 +378,33 @@ class BackupRepo:
         beside = claim.path.with_suffix(".index-lock")
         beside.write_bytes(claim.lock_marker)
         try:
-            os.link(beside, lock)
+            try:
+                os.link(beside, lock)
+            except FileExistsError:
+                raise
+            except OSError:  # a file system without hard links: created, then named at once
+                with open(lock, "xb") as handle:
+                    handle.write(claim.lock_marker)
         except FileExistsError:
-            token = lock_owner(lock)
-            if token is not None:
-                raise StoreError(f"{lock} is held by entragit process {token.split('-')[0]}, which is still "
-                                 "running (another snapshot?): wait for it to end") from None
-            raise StoreError(f"{lock} exists: another git command is using the index; wait for it to end, "
-                             "or remove the file if none is running") from None
+            raise StoreError(self._lock_in_use(lock)) from None
         finally:
             beside.unlink(missing_ok=True)
         try:
             yield
         finally:
             lock.unlink(missing_ok=True)
+
+    def _lock_in_use(self, lock: Path) -> str:
+        token = lock_owner(lock)
+        if token is None:
+            return (f"{lock} exists: another git command is using the index; wait for it to end, "
+                    "or remove the file if none is running")
+        live = [owner for owner in read_claims(self.git_dir)[1] if owner.token == token]
+        if live or token == run_env()[RUN_VARIABLE]:
+            holder = live[0].describe() if live else f"entragit process {os.getpid()}"
+            return f"{lock} is held by {holder}, which is still running (another snapshot?): wait for it to end"
+        return (f"{lock} was left by entragit process {token.split('-')[0]}, which is gone: run the entragit "
+                "command again, it takes back what a killed run left")
 
     def _next_index_file(self) -> Path:
         return self.git_dir / f"entragit-next-index-{os.getpid()}"
@@ -491,9 +504,10 @@ class BackupRepo:
             return []  # it never moved, or has moved on since: the working tree is not the snapshot's to fix
         listing = self.git.git.diff_tree("-r", "-z", "--no-renames", moving.old, moving.new)
         fields = [f for f in listing.split("\0") if f]
-        changed = {path: (None if meta.split()[2] == "0" * 40 else meta.split()[2],
-                          None if meta.split()[3] == "0" * 40 else meta.split()[3], meta.split()[1])
-                   for meta, path in zip(fields[::2], fields[1::2])}
+        changed: dict[str, tuple[str | None, str | None, str]] = {}
+        for meta, path in zip(fields[::2], fields[1::2]):
+            _, mode, old, new, _ = meta.split()  # ":old-mode new-mode old-blob new-blob status"
+            changed[path] = (None if set(old) == {"0"} else old, None if set(new) == {"0"} else new, mode)
         staged = {path: meta.split()[1] for meta, path in _tree_entries(self.git.git.ls_files("-s", "-z"))
                   if path in changed}
         present = [path for path in changed if (self.root / path).is_file()]
