@@ -17,6 +17,7 @@ import json
 import os
 import secrets
 import socket
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,7 @@ class Claim:
         self.path = claims_dir(git_dir) / f"{token}-{next(_numbers)}.json"
         self.holds: list[str] = []
         self.moving: Moving | None = None
+        self._lock = threading.Lock()  # a snapshot's threads add what they hold as they make it
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._write()
 
@@ -129,13 +131,15 @@ class Claim:
         temporary.replace(self.path)
 
     def hold(self, *paths: str) -> None:
-        self.holds += [p for p in paths if p not in self.holds]
-        self._write()
+        with self._lock:
+            self.holds += [p for p in paths if p not in self.holds]
+            self._write()
 
     def move(self, moving: Moving | None) -> None:
         """Record the branch about to move (before git moves it), or that it has moved and all followed."""
-        self.moving = moving
-        self._write()
+        with self._lock:
+            self.moving = moving
+            self._write()
 
     def close(self) -> None:
         """Nothing is held any more. A branch whose working tree has not followed keeps its record: the

@@ -752,10 +752,17 @@ class _BlobImporter(_Feed):
     # page was read: a pack is ended every SEGMENT blobs, while the tenant is read, so the last is small.
     SEGMENT = 25_000
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, claim: Claim) -> None:
         super().__init__(["git", "-c", "pack.compression=1", "fast-import", "--depth=0", "--quiet", "--done"],
                          root, b"done\n", "git fast-import could not store the snapshot's files")
         self._in_pack = 0
+        self._claim = claim
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        process = super()._start()
+        # Cut off by a kill, it writes a crash report named by its pid into the git directory.
+        self._claim.hold(f"fast_import_crash_{process.pid}")
+        return process
 
     def store(self, blobs: Collection[bytes]) -> None:
         self.feed(b"".join(b"blob\ndata %d\n%s\n" % (len(data), data) for data in blobs))
@@ -864,7 +871,7 @@ class Stager:
         self._head = self._worker.submit(self._by_type, read_head)
         self._head.add_done_callback(self._note_failure)
         self._queued: list[Future[None]] = []
-        self._importer = _BlobImporter(repo.root)
+        self._importer = _BlobImporter(repo.root, self._claim)
         # The working tree itself changes only once the commit exists.
         self._files = _PreparedFolders(repo.git_dir, self._claim)
         self._discarded: set[str] = set()

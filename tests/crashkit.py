@@ -15,8 +15,8 @@ from pathlib import Path
 
 # The subcommand is the first argument that is not an option (nor the value of -c). Each call of the
 # chosen one takes the next number by mkdir, which succeeds for one caller only, so calls from several
-# threads count right. "before": git runs in the background and the kill comes after DELAY seconds
-# (git usually still running; it then ends on its own, orphaned). "after": the kill comes once git has
+# threads count right. "before": git runs in the stand-in's place (same pid, as entragit started it) and
+# the kill comes after DELAY seconds (git usually still running; it then ends on its own, orphaned). "after": the kill comes once git has
 # finished. "hold": git runs with a reference-transaction hook that kills both as soon as git holds its
 # locks (only update-ref and other ref writers reach it). "stop": entragit is stopped (SIGSTOP), not
 # killed, once git has finished: a live process holding what it holds.
@@ -35,10 +35,8 @@ victim=$PPID
 echo "$sub $n $CRASH_MODE" > "$CRASH_DIR/fired"
 case "$CRASH_MODE" in
   before)
-    "$CRASH_REAL_GIT" "$@" <&0 &
-    sleep "$CRASH_DELAY"
-    kill -9 "$victim"
-    wait $!
+    (sleep "$CRASH_DELAY"; kill -9 "$victim") &
+    exec "$CRASH_REAL_GIT" "$@"
     ;;
   after)
     "$CRASH_REAL_GIT" "$@"

@@ -51,6 +51,7 @@ def _assert_like_a_clean_snapshot(repo: BackupRepo, tmp_path: Path) -> None:
     assert git(repo.root, "status", "--porcelain", "--untracked-files=all") == ""
     git_dir = Path(repo.git.git_dir)
     assert not list(git_dir.glob("*.lock")) and not list(git_dir.glob("entragit-*-index-*"))
+    assert not list(git_dir.glob("fast_import_crash_*"))
     assert not list((git_dir / "entragit").glob("worktree-*"))
     running = git_dir / "entragit" / "running"
     assert not running.exists() or not list(running.iterdir())
@@ -65,7 +66,7 @@ def _assert_like_a_clean_snapshot(repo: BackupRepo, tmp_path: Path) -> None:
 # back. "before": the kill lands while git runs (git, orphaned, then finishes on its own); "after": once it
 # has finished; "hold": git is killed too, while it holds the ref locks (HEAD.lock, refs/heads/<branch>.lock).
 STEPS = [
-    (Kill("fast-import", mode="before"), False),
+    (Kill("fast-import", mode="before"), True),  # cut off, it leaves a crash report
     (Kill("mktree", mode="after"), False),
     (Kill("commit-tree", mode="after"), True),
     (Kill("update-index", mode="before"), True),

@@ -53,7 +53,7 @@ GIT_STEPS = ["status", "ls-tree", "fast-import", "mktree", "commit-tree", "updat
 KINDS = [("index brought in line", "brought the index and working tree"), ("index.lock", ".git/index.lock "),
          ("HEAD.lock", ".git/HEAD.lock "), ("branch lock", ".git/refs/heads/"),
          ("prepared folder", ".git/entragit/worktree-"), ("prepared index", "entragit-prepared-index-"),
-         ("next index", "entragit-next-index-")]
+         ("next index", "entragit-next-index-"), ("fast-import crash report", "fast_import_crash_")]
 
 
 class Campaign:
@@ -135,7 +135,8 @@ class Campaign:
         leftovers = [p.name for p in [*git_dir.glob("*.lock"), *git_dir.glob("entragit-*-index-*"),
                                       *(git_dir / "entragit").glob("worktree-*"),
                                       *(git_dir / "entragit" / "running").glob("*"),
-                                      *(git_dir / "objects" / "pack").glob("tmp_*")]]
+                                      *(git_dir / "objects" / "pack").glob("tmp_*"),
+                                      *git_dir.glob("fast_import_crash_*")]]
         if leftovers or git(root, "status", "--porcelain", "--untracked-files=all"):
             self._fail(phase, f"left over after the next run: {leftovers or 'changes in the working tree'}")
         take_snapshot(self.reference)
