@@ -682,11 +682,16 @@ class _Feed:
         # Marked as this run's, as every git command of it is (see entragit.recovery).
         self._env = {**os.environ, **(env or {}), **run_env()}
         self._process: subprocess.Popen[bytes] | None = None
+        self._errors: Any = None
         self._lock = threading.Lock()
 
     def _start(self) -> subprocess.Popen[bytes]:
+        # Its messages go to a file, not a pipe: when entragit is killed, a pipe's reader is gone and the
+        # process's first message would kill it (SIGPIPE) before it cleans up (git fast-import then leaves
+        # its half-written pack, tens of MB in a first snapshot).
+        self._errors = tempfile.TemporaryFile()
         return subprocess.Popen(self._command, cwd=self._cwd, env=self._env, stdin=subprocess.PIPE,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                stdout=subprocess.DEVNULL, stderr=self._errors)
 
     def feed(self, stream: bytes) -> None:
         if not stream:
@@ -712,8 +717,11 @@ class _Feed:
                 process.stdin.close()
             except BrokenPipeError:
                 pass  # it stopped early; its exit status and message say why
-            error = process.stderr.read().decode(errors="replace") if process.stderr else ""
-            if process.wait() != 0:
+            failed = process.wait() != 0
+            with self._errors as errors:
+                errors.seek(0)
+                error = errors.read().decode(errors="replace")
+            if failed:
                 raise StoreError(f"{self._failure}: {error.strip()}")
 
 

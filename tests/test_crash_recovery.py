@@ -51,7 +51,7 @@ def _assert_like_a_clean_snapshot(repo: BackupRepo, tmp_path: Path) -> None:
     assert git(repo.root, "status", "--porcelain", "--untracked-files=all") == ""
     git_dir = Path(repo.git.git_dir)
     assert not list(git_dir.glob("*.lock")) and not list(git_dir.glob("entragit-*-index-*"))
-    assert not list(git_dir.glob("fast_import_crash_*"))
+    assert not list(git_dir.glob("fast_import_crash_*")) and not list(git_dir.glob("objects/pack/tmp_*"))
     assert not list((git_dir / "entragit").glob("worktree-*"))
     running = git_dir / "entragit" / "running"
     assert not running.exists() or not list(running.iterdir())
