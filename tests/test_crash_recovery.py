@@ -5,6 +5,7 @@ own git command holds is never touched."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -124,6 +125,25 @@ def test_a_killed_first_snapshot_leaves_nothing_that_keeps_the_disk_full(
     assert any(f"removed .git/entragit/{leftovers[0].name} left by entragit process" in line
                for line in _recovered(recovering)), recovering.stderr
     assert not leftovers[0].exists()
+    _assert_like_a_clean_snapshot(repo, tmp_path)
+
+
+def test_a_dead_process_whose_pid_was_reused_is_still_known_as_dead(repo: BackupRepo, tmp_path: Path) -> None:
+    killed = _snapshot(repo, Kill("commit-tree", mode="after"), tmp_path / "crash")
+    assert killed.returncode == -signal.SIGKILL
+    [record] = (Path(repo.git.git_dir) / "entragit" / "running").glob("*.json")
+    # Another process now has the dead one's pid: it started at another time.
+    other = subprocess.Popen(["sleep", "120"])
+    try:
+        record.write_text(re.sub(r'"pid": \d+', f'"pid": {other.pid}', record.read_text()))
+
+        recovering = _snapshot(repo)
+    finally:
+        other.kill()
+        other.wait()
+
+    assert recovering.returncode == 0, recovering.stderr
+    assert any(f"left by entragit process {other.pid}, which is gone" in line for line in _recovered(recovering))
     _assert_like_a_clean_snapshot(repo, tmp_path)
 
 
