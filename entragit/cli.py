@@ -71,6 +71,9 @@ def _open(repo_dir: Path) -> Any:
     repo = BackupRepo(repo_dir)
     for note in repo.config.notes:
         click.echo(printable(f"note: {note}"), err=True)
+    # Whatever the command, what a killed entragit run left is taken back first, and said.
+    for line in repo.recover():
+        click.echo(printable(f"recovered: {line}"), err=True)
     return repo
 
 

@@ -270,6 +270,8 @@ def take_snapshot(repo: BackupRepo, type_names: tuple[str, ...] = (), progress: 
     one (the snapshot before a restore, which must not move the revision the restore names)."""
     types = resolve_types(type_names or repo.config.types)
     client = client or graph_client(repo.config.connection())
+    # What a killed run left would stop this one (the command line has taken it back already, and said so).
+    recovered = [f"recovered: {line}" for line in repo.recover()]
     tenant = _tenant_signed_in(repo, client)
     head = repo.resolve("HEAD")
 
@@ -295,7 +297,7 @@ def take_snapshot(repo: BackupRepo, type_names: tuple[str, ...] = (), progress: 
         staged = stager.staged()
         counts = {t.name: staged.count_after(t.name) for t in types}
         modes = {t.name: read.mode for t, read in reads.items()}
-        notes = [read.note for read in reads.values() if read.note]
+        notes = recovered + [read.note for read in reads.values() if read.note]
         if not staged.changed:
             _save_links(repo, reads, links, head)
             return SnapshotResult(None, counts, 0, modes=modes, notes=notes)

@@ -25,6 +25,8 @@ from entragit import canonical
 from entragit.canonical import Obj
 from entragit.config import CONFIG_FILE, Config, load_config, remember
 from entragit.errors import GitFailed, StoreError
+from entragit.recovery import (RUN_VARIABLE, Claim, DeadClaim, Moving, claims_dir, lock_owner, read_claims,
+                               run_env, started_before, wait_for_children)
 from entragit.registry import REGISTRY, ObjectType
 
 SNAPSHOT_TRAILER = "Entragit-Snapshot"
@@ -119,6 +121,8 @@ class Staged:
     """The commit the changes were staged against: the new commit's parent."""
     trees: dict[str, str | None] = field(default_factory=dict)
     """Folder -> its tree with the changes, made as each type was staged; None where no file is left."""
+    claim: Claim | None = None
+    """What the snapshot holds in the repository (see entragit.recovery)."""
 
     @property
     def changed(self) -> int:
@@ -182,6 +186,8 @@ class BackupRepo:
         if self.git.working_tree_dir is None:
             raise StoreError(f"{root} is a bare git repository; entragit needs a working tree")
         self.root = Path(self.git.working_tree_dir)
+        self.git_dir = Path(self.git.git_dir)
+        self.git.git.update_environment(**run_env())
         self._cat_file_lock = threading.Lock()
         self.config: Config = load_config(self.root, self.git)
 
@@ -279,7 +285,9 @@ class BackupRepo:
     # -- writing -------------------------------------------------------------------------------------
 
     def _dirty(self, folders: list[str]) -> list[str]:
-        out = self.git.git.status("--porcelain", "-z", "--untracked-files=all", "--", *folders)
+        # No optional locks: a status killed with its entragit must not leave an index.lock of git's own.
+        out = self.git.git.status("--porcelain", "-z", "--untracked-files=all", "--", *folders,
+                                  env={"GIT_OPTIONAL_LOCKS": "0"})
         return [entry[3:] for entry in out.split("\0") if entry[3:]]
 
     def stager(self, types: list[ObjectType]) -> Stager:
@@ -303,44 +311,83 @@ class BackupRepo:
         or to another branch, leaving the current one and the working tree untouched.
 
         The commit's trees are made from HEAD's, so until the branch moves nothing visible has changed:
-        a failure at any point leaves the repository as it was.
+        a failure at any point before leaves the repository as it was. The index the working tree will
+        need is made beside the real one, and the changed files are written against it; it replaces the
+        real one last, in one rename. A kill after the branch moved leaves a claim saying from which
+        commit to which (see entragit.recovery): the next run brings the index and working tree in line.
         """
         head = staged.head
+        claim = staged.claim or Claim(self.git_dir)
         changes = [f"0 {'0' * 40}\t{path}" for path in staged.deletes]
         changes += [f"100644 {staged.blob_ids[path]}\t{path}" for path in staged.writes]
-        if branch is not None:
-            commit = self._write_commit(head, staged.trees, message)
-            self.git.git.update_ref(f"refs/heads/{branch}", commit)
-            return commit
         try:
-            # git's own lock on the index, held from reading it to replacing it, so that nothing another
-            # git command stages meanwhile is lost (that command fails instead, as git's do).
-            with self._index_locked(), ThreadPoolExecutor(1) as helper:
-                # The index the working tree will need is made beside the commit, on the other core.
-                next_index = helper.submit(self._next_index, changes, staged)
+            if branch is not None:
                 commit = self._write_commit(head, staged.trees, message)
-                try:
-                    self.git.git.update_ref("HEAD", commit, head, "-m", "entragit snapshot")
-                except git.GitCommandError:
-                    raise StoreError(f"HEAD of {self.root} moved while the snapshot was taken (another commit?); "
-                                     "nothing was changed: take the snapshot again") from None
-                # The working tree and the index go from the old commit to the new one; only the
-                # changed paths are touched (the snapshot folders were checked clean). The next index
-                # may be learning the prepared files' stat data where they are: they move once it has.
-                index = next_index.result()
-                moved = self._move_in(staged.prepared) if staged.prepared is not None else set()
-                os.replace(index, Path(self.git.git_dir) / "index")
+                self._move_ref(claim, f"refs/heads/{branch}", None, commit)
+                return commit
+            next_file = self._next_index_file()
+            claim.hold(next_file.name, f"{next_file.name}.lock")
+            try:
+                # git's own lock on the index, held from reading it to replacing it, so that nothing another
+                # git command stages meanwhile is lost (that command fails instead, as git's do).
+                with self._index_locked(claim), ThreadPoolExecutor(1) as helper:
+                    # The index the working tree will need is made beside the commit, on the other core.
+                    next_index = helper.submit(self._next_index, changes, staged)
+                    commit = self._write_commit(head, staged.trees, message)
+                    self._move_ref(claim, self._head_ref(), head, commit, "HEAD")
+                    # The working tree and the index go from the old commit to the new one; only the
+                    # changed paths are touched (the snapshot folders were checked clean). The next index
+                    # may be learning the prepared files' stat data where they are: they move once it has.
+                    index = next_index.result()
+                    moved = self._move_in(staged.prepared) if staged.prepared is not None else set()
+                    self._bring_in(index, [p for p in staged.writes if p.split("/", 1)[0] not in moved],
+                                   staged.deletes)
+                    claim.move(None)
+            finally:
+                next_file.unlink(missing_ok=True)  # left only when the commit failed
+            return commit
         finally:
-            self._next_index_file().unlink(missing_ok=True)  # left only when the commit failed
-        others = [path for path in staged.writes if path.split("/", 1)[0] not in moved]
-        if others:
-            self.git.git.checkout_index("-u", "-f", "-z", "--stdin", istream=_stdin("\0".join(others) + "\0"))
-        for path in staged.deletes:
+            if staged.claim is None:
+                claim.close()
+
+    def _head_ref(self) -> str:
+        """The branch HEAD names (refs/heads/...), or HEAD itself when it is detached."""
+        head = (self.git_dir / "HEAD").read_text()
+        return head[len("ref: "):].strip() if head.startswith("ref: ") else "HEAD"
+
+    def _move_ref(self, claim: Claim, ref: str, old: str | None, new: str, name: str | None = None) -> None:
+        """git update-ref, recorded first in the claim: a git killed with its entragit may leave the locks
+        it takes, which the claim lets the next run remove. Through HEAD (name), HEAD's reflog has it too,
+        and the working tree is to follow."""
+        follows = name == "HEAD"
+        locks = (f"{ref}.lock",) + (("HEAD.lock",) if follows and ref != "HEAD" else ())
+        claim.move(Moving(ref, old, new, locks, follows))
+        try:
+            self.git.git.update_ref(name or ref, new, *([old] if old else []), "-m", "entragit snapshot")
+            if not follows:
+                claim.move(None)
+        except git.GitCommandError:
+            claim.move(None)
+            held = [lock for lock in locks if (self.git_dir / lock).exists()]
+            if held:
+                raise StoreError(f"{self.git_dir / held[0]} exists: another git command is changing {ref}; "
+                                 "nothing was changed: wait for it to end, or remove the file if none is "
+                                 "running") from None
+            raise StoreError(f"HEAD of {self.root} moved while the snapshot was taken (another commit?); "
+                             "nothing was changed: take the snapshot again") from None
+
+    def _bring_in(self, index: Path, checkout: list[str], deletes: list[str]) -> None:
+        """Write files from an index made beside the real one into the working tree (their stat data going
+        into that index), remove others, then make it the repository's index, in one rename."""
+        if checkout:
+            self.git.git.checkout_index("-u", "-f", "-z", "--stdin", istream=_stdin("\0".join(checkout) + "\0"),
+                                        env={"GIT_INDEX_FILE": str(index)})
+        for path in deletes:
             (self.root / path).unlink(missing_ok=True)
-        for folder in {path.split("/", 1)[0] for path in staged.deletes}:
+        for folder in {path.split("/", 1)[0] for path in deletes}:
             with contextlib.suppress(OSError):  # git keeps no empty folder; neither does a checkout
                 (self.root / folder).rmdir()
-        return commit
+        os.replace(index, self.git_dir / "index")
 
     def _write_commit(self, head: str, trees: dict[str, str | None], message: str) -> str:
         """The commit of head's tree with these folders' trees in place (None: the folder goes)."""
@@ -370,20 +417,43 @@ class BackupRepo:
         return str(self.git.git.mktree("-z", *options, istream=_stdin(listing)))
 
     @contextlib.contextmanager
-    def _index_locked(self) -> Iterator[None]:
-        lock = Path(self.git.git_dir) / "index.lock"
+    def _index_locked(self, claim: Claim) -> Iterator[None]:
+        lock = self.git_dir / "index.lock"
+        # The lock is born holding its taker's name (linked from a file written beside it), so a kill at
+        # any moment leaves one the next run knows as entragit's.
+        beside = claim.path.with_suffix(".index-lock")
+        beside.write_bytes(claim.lock_marker)
         try:
-            os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            try:
+                os.link(beside, lock)
+            except FileExistsError:
+                raise
+            except OSError:  # a file system without hard links: created, then named at once
+                with open(lock, "xb") as handle:
+                    handle.write(claim.lock_marker)
         except FileExistsError:
-            raise StoreError(f"{lock} exists: another git command is using the index; wait for it to end, "
-                             "or remove the file if none is running") from None
+            raise StoreError(self._lock_in_use(lock)) from None
+        finally:
+            beside.unlink(missing_ok=True)
         try:
             yield
         finally:
             lock.unlink(missing_ok=True)
 
+    def _lock_in_use(self, lock: Path) -> str:
+        token = lock_owner(lock)
+        if token is None:
+            return (f"{lock} exists: another git command is using the index; wait for it to end, "
+                    "or remove the file if none is running")
+        live = [owner for owner in read_claims(self.git_dir)[1] if owner.token == token]
+        if live or token == run_env()[RUN_VARIABLE]:
+            holder = live[0].describe() if live else f"entragit process {os.getpid()}"
+            return f"{lock} is held by {holder}, which is still running (another snapshot?): wait for it to end"
+        return (f"{lock} was left by entragit process {token.split('-')[0]}, which is gone: run the entragit "
+                "command again, it takes back what a killed run left")
+
     def _next_index_file(self) -> Path:
-        return Path(self.git.git_dir) / f"entragit-next-index-{os.getpid()}"
+        return self.git_dir / f"entragit-next-index-{os.getpid()}"
 
     def _next_index(self, changes: list[str], staged: Staged) -> Path:
         """The index after the commit: the current one with the commit's changes, knowing the stat data of
@@ -421,6 +491,98 @@ class BackupRepo:
             for name in os.listdir(prepared / folder):
                 shutil.move(prepared / folder / name, self.root / folder / name)
         return folders
+
+    # -- recovery: what a killed run left ------------------------------------------------------------
+
+    def recover(self) -> list[str]:
+        """Take back what entragit processes that were killed left in the repository: their locks and
+        files, and a branch that moved without the index and working tree following. What a live process
+        holds, or what no entragit process claimed, is never touched. One line per thing done."""
+        dead, _ = read_claims(self.git_dir)
+        done: list[str] = []
+        for claim in dead:
+            running = wait_for_children(claim.owner.token)
+            if running:
+                raise StoreError(f"{claim.owner.describe()} was stopped, but git process {running[0]} it "
+                                 f"started still runs in {self.root}; run again once it has ended")
+            done += self._remove_leftovers(claim)
+        for claim in dead:
+            if claim.moving is not None and claim.moving.follows:
+                done += self._follow(claim)
+            claim.path.unlink(missing_ok=True)
+        return done
+
+    def _remove_leftovers(self, claim: DeadClaim) -> list[str]:
+        found = [self.git_dir / held for held in claim.holds]
+        if lock_owner(self.git_dir / "index.lock") == claim.owner.token:
+            found.append(self.git_dir / "index.lock")
+        if claim.moving is not None:
+            # git's own locks name nobody: one is update-ref's only when it holds nothing or the new
+            # commit, and was there before this run started.
+            for lock in (self.git_dir / name for name in claim.moving.locks):
+                if started_before(lock) and lock.read_bytes().strip() in (b"", claim.moving.new.encode()):
+                    found.append(lock)
+        done = []
+        for path in found:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.exists():
+                path.unlink(missing_ok=True)  # another run recovering at the same moment may be first
+            else:
+                continue
+            done.append(f"removed {os.path.relpath(path, self.root)} left by {claim.owner.describe()}, "
+                        "which is gone")
+        for stray in claims_dir(self.git_dir).glob(f"{claim.path.stem}.*"):
+            if stray != claim.path:
+                stray.unlink(missing_ok=True)  # its record half-written, or its lock not yet taken
+        return done
+
+    def _follow(self, claim: DeadClaim) -> list[str]:
+        """The index and working tree brought to the commit a killed snapshot moved the branch to, when
+        the branch is still there; refused where a file it changed holds something of neither commit."""
+        moving = claim.moving
+        assert moving is not None and moving.old is not None
+        try:
+            at = self.resolve(moving.ref)
+        except StoreError:
+            return []
+        if at != moving.new or self._head_ref() != moving.ref:
+            return []  # it never moved, or has moved on since: the working tree is not the snapshot's to fix
+        listing = self.git.git.diff_tree("-r", "-z", "--no-renames", moving.old, moving.new)
+        fields = [f for f in listing.split("\0") if f]
+        changed: dict[str, tuple[str | None, str | None, str]] = {}
+        for meta, path in zip(fields[::2], fields[1::2]):
+            _, mode, old, new, _ = meta.split()  # ":old-mode new-mode old-blob new-blob status"
+            changed[path] = (None if set(old) == {"0"} else old, None if set(new) == {"0"} else new, mode)
+        staged = {path: meta.split()[1] for meta, path in _tree_entries(self.git.git.ls_files("-s", "-z"))
+                  if path in changed}
+        present = [path for path in changed if (self.root / path).is_file()]
+        hashed = self.git.git.hash_object("--no-filters", "--stdin-paths",
+                                          istream=_stdin("".join(f"{p}\n" for p in present))).split()
+        on_disk = dict(zip(present, hashed))
+        for path, (old, new, _) in changed.items():
+            if staged.get(path) not in (old, new) or on_disk.get(path) not in (old, new):
+                raise StoreError(
+                    f"{moving.ref} in {self.root} was moved from {moving.old[:10]} to {moving.new[:10]} by "
+                    f"{claim.owner.describe()}, which was stopped before the working tree followed, and {path} "
+                    "now holds changes of neither commit: commit or move them elsewhere, then run again")
+        entries = [f"{mode} {new}\t{path}" if new else f"0 {'0' * 40}\t{path}"
+                   for path, (_, new, mode) in changed.items()]
+        mine = Claim(self.git_dir)
+        index = self._next_index_file()
+        mine.hold(index.name, f"{index.name}.lock")
+        try:
+            with self._index_locked(mine):
+                shutil.copyfile(self.git_dir / "index", index)
+                self.git.git.update_index("--index-info", istream=_stdin("\n".join(entries) + "\n"),
+                                          env={"GIT_INDEX_FILE": str(index)})
+                self._bring_in(index, [p for p, (_, new, _) in changed.items() if new],
+                               [p for p, (_, new, _) in changed.items() if not new])
+        finally:
+            index.unlink(missing_ok=True)
+            mine.close()
+        return [f"brought the index and working tree to {moving.new[:10]}, where {claim.owner.describe()} had "
+                f"moved {moving.ref} from {moving.old[:10]} before it was stopped ({len(changed)} file(s))"]
 
     # -- delta state: kept in the git directory, never committed -------------------------------------
 
@@ -563,13 +725,19 @@ class _Feed:
     def __init__(self, command: list[str], cwd: Path | None, trailer: bytes, failure: str,
                  env: dict[str, str] | None = None) -> None:
         self._command, self._cwd, self._trailer, self._failure = command, cwd, trailer, failure
-        self._env = {**os.environ, **env} if env else None
+        # Marked as this run's, as every git command of it is (see entragit.recovery).
+        self._env = {**os.environ, **(env or {}), **run_env()}
         self._process: subprocess.Popen[bytes] | None = None
+        self._errors: Any = None
         self._lock = threading.Lock()
 
     def _start(self) -> subprocess.Popen[bytes]:
+        # Its messages go to a file, not a pipe: when entragit is killed, a pipe's reader is gone and the
+        # process's first message would kill it (SIGPIPE) before it cleans up (git fast-import then leaves
+        # its half-written pack, tens of MB in a first snapshot).
+        self._errors = tempfile.TemporaryFile()
         return subprocess.Popen(self._command, cwd=self._cwd, env=self._env, stdin=subprocess.PIPE,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                stdout=subprocess.DEVNULL, stderr=self._errors)
 
     def feed(self, stream: bytes) -> None:
         if not stream:
@@ -595,8 +763,11 @@ class _Feed:
                 process.stdin.close()
             except BrokenPipeError:
                 pass  # it stopped early; its exit status and message say why
-            error = process.stderr.read().decode(errors="replace") if process.stderr else ""
-            if process.wait() != 0:
+            failed = process.wait() != 0
+            with self._errors as errors:
+                errors.seek(0)
+                error = errors.read().decode(errors="replace")
+            if failed:
                 raise StoreError(f"{self._failure}: {error.strip()}")
 
 
@@ -635,10 +806,17 @@ class _BlobImporter(_Feed):
     # page was read: a pack is ended every SEGMENT blobs, while the tenant is read, so the last is small.
     SEGMENT = 25_000
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, claim: Claim) -> None:
         super().__init__(["git", "-c", "pack.compression=1", "fast-import", "--depth=0", "--quiet", "--done"],
                          root, b"done\n", "git fast-import could not store the snapshot's files")
         self._in_pack = 0
+        self._claim = claim
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        process = super()._start()
+        # Cut off by a kill, it writes a crash report named by its pid into the git directory.
+        self._claim.hold(f"fast_import_crash_{process.pid}")
+        return process
 
     def store(self, blobs: Collection[bytes]) -> None:
         self.feed(b"".join(b"blob\ndata %d\n%s\n" % (len(data), data) for data in blobs))
@@ -664,12 +842,15 @@ class _PreparedFolders:
 
     SEGMENT = 10_000
 
-    def __init__(self, git_dir: Path) -> None:
+    def __init__(self, git_dir: Path, claim: Claim) -> None:
         self.root = git_dir / "entragit" / f"worktree-{os.getpid()}"
+        self._index = git_dir / f"entragit-prepared-index-{os.getpid()}"
+        # Claimed before they exist: a first snapshot killed while it writes them leaves them to the next run.
+        claim.hold(*(str(path.relative_to(git_dir)) for path in (self.root, self._index)),
+                   f"{self._index.name}.lock")
         shutil.rmtree(self.root, ignore_errors=True)
         self._git_dir = git_dir
         self._tar = _FileWriter(self.root)
-        self._index = git_dir / f"entragit-prepared-index-{os.getpid()}"
         self._indexer: _Feed | None = None
         self._base: bytes | None = None
         self._unindexed: list[str] = []
@@ -737,14 +918,16 @@ class Stager:
     def __init__(self, repo: BackupRepo, types: list[ObjectType], head: str,
                  read_head: Callable[[], dict[str, str]]) -> None:
         self._repo, self._head_commit, self._types = repo, head, types
+        # What the snapshot holds in the repository until it ends, for a run after a kill to take back.
+        self._claim = Claim(repo.git_dir)
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="staging")
         self._failure: BaseException | None = None
         self._head = self._worker.submit(self._by_type, read_head)
         self._head.add_done_callback(self._note_failure)
         self._queued: list[Future[None]] = []
-        self._importer = _BlobImporter(repo.root)
+        self._importer = _BlobImporter(repo.root, self._claim)
         # The working tree itself changes only once the commit exists.
-        self._files = _PreparedFolders(Path(repo.git.git_dir))
+        self._files = _PreparedFolders(repo.git_dir, self._claim)
         self._discarded: set[str] = set()
         self._writes: dict[str, bytes] = {}
         self._blob_ids: dict[str, dict[str, str]] = {}
@@ -783,8 +966,11 @@ class Stager:
         try:
             self._importer.close()
         finally:
-            self._files.close()
-            self._files.remove()
+            try:
+                self._files.close()
+            finally:
+                self._files.remove()
+                self._claim.close()
 
     def _queue(self, work: Callable[..., None], *args: Any) -> None:
         if self._failure is not None:
@@ -873,6 +1059,7 @@ class Stager:
             blob_ids={path: blob for by_type in self._blob_ids.values() for path, blob in by_type.items()},
             head=self._head_commit,
             trees={folder: tree.result() for folder, tree in self._trees.items()},
+            claim=self._claim,
         )
 
 
