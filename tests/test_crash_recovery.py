@@ -58,6 +58,8 @@ def _assert_like_a_clean_snapshot(repo: BackupRepo, tmp_path: Path) -> None:
     assert not running.exists() or not list(running.iterdir())
     clean = tmp_path / "clean"
     subprocess.run(["git", "clone", "-q", str(repo.root), str(clean)], check=True)
+    # Which tenant to sign in to is a clone's own setting, never cloned with the repository.
+    subprocess.run(["git", "-C", str(clean), "config", "entragit.simulator", str(repo.config.simulator)], check=True)
     again = _snapshot(BackupRepo(clean))
     assert again.returncode == 0, again.stderr
     assert git(clean, "rev-parse", "HEAD^{tree}") == git(repo.root, "rev-parse", "HEAD^{tree}")
