@@ -126,7 +126,8 @@ def _drift_pull_request(job: Job, repo: BackupRepo, base: str, base_commit: str,
     job.platform.set_labels(pr, [DRIFT_LABEL, risk_label(report)])
     echo(f"{verb} drift pull request #{pr.number} from {branch}: {len(report.changes)} object(s) changed, "
          f"{len(report.risks)} risk(s).")
-    _alert(job, report, echo)
+    # Alert on what is new since the last run: the drift already reported stays in the pull request.
+    _alert(job, report if pushed is None else make_report(repo, pushed, commit, live=False, attribution=False), echo)
 
 
 def _held_back(job: Job, repo: BackupRepo, base: str, base_commit: str, commit: str, branch: str,
