@@ -20,7 +20,10 @@ from ruamel.yaml import YAML
 from tests.ci_harness import REPOSITORY, AzurePipelines, Federation, Forge, GitHubActions, git
 from tests.conftest import Admin, run
 
+from entragit.ci.alerts import send_alerts
 from entragit.ci.drift import DRIFT_MARKER
+from entragit.ci.platforms import CiError
+from entragit.diff import DiffReport, RiskFlag, Side
 from entragit.ci.restore import PLAN_MARKER
 from entragit.sim import Simulator
 
@@ -338,3 +341,34 @@ def test_azure_devops_restore_plans_in_one_thread_then_applies_after_approval(
     assert apply.status == "success", apply.log
     assert (apply.environment, apply.subject) == ("entragit-restore", "sc://contoso/identity/entragit-writer")
     assert admin.get(f"users/{user['id']}")["jobTitle"] == user["jobTitle"]
+
+
+def _report_with(risks: list[RiskFlag]) -> DiffReport:
+    side = Side("HEAD~1", None, None)
+    return DiffReport(side, side, [], risks=risks)
+
+
+CREDENTIAL = RiskFlag("credential-added", "high", "applications", "0f1e", "Payroll <b>&</b> HR",
+                      "a new password credential 'backdoor'")
+
+
+def test_a_slack_alert_names_the_risk_as_text_and_links_the_run(webhook: Webhook,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", webhook.ca_bundle)
+    medium = RiskFlag("owner-added", "medium", "applications", "0f1e", "Payroll", "a new owner")
+    sent = send_alerts(_report_with([CREDENTIAL, medium]), {"ENTRAGIT_SLACK_WEBHOOK": webhook.url},
+                       "https://github.com/contoso/identity-backup/actions/runs/7")
+    assert sent == ["Alerted slack: 1 high-risk change(s)."]
+    [message] = webhook.received
+    assert "Payroll &lt;b&gt;&amp;&lt;/b&gt; HR" in message["text"] and "owner-added" not in message["text"]
+    assert message["text"].endswith("<https://github.com/contoso/identity-backup/actions/runs/7|Open the report>")
+
+
+def test_alerts_are_off_unless_a_webhook_is_given_and_only_over_https(webhook: Webhook) -> None:
+    report = _report_with([CREDENTIAL])
+    # Azure Pipelines leaves $(NAME) in place when no such variable is defined.
+    assert send_alerts(report, {"ENTRAGIT_TEAMS_WEBHOOK": "$(ENTRAGIT_TEAMS_WEBHOOK)"}, "https://run") == []
+    assert send_alerts(_report_with([]), {"ENTRAGIT_TEAMS_WEBHOOK": webhook.url}, "https://run") == []
+    with pytest.raises(CiError, match="ENTRAGIT_TEAMS_WEBHOOK must be an https address"):
+        send_alerts(report, {"ENTRAGIT_TEAMS_WEBHOOK": webhook.url.replace("https", "http")}, "https://run")
+    assert webhook.received == []

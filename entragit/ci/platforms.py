@@ -17,6 +17,7 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from entragit.errors import EntragitError
 from entragit.printable import printable
@@ -303,7 +304,8 @@ class AzureDevOps:
         print(f"##vso[task.setvariable variable={name};isOutput=true]{value}", flush=True)
 
     def run_url(self) -> str:
-        return f"{self._org.rstrip('/')}/{self._project}/_build/results?buildId={self._env.get('BUILD_BUILDID', '')}"
+        return (f"{self._org.rstrip('/')}/{quote(self._project)}/_build/results"
+                f"?buildId={self._env.get('BUILD_BUILDID', '')}")
 
 
 PLATFORMS: dict[str, type[GitHub] | type[AzureDevOps]] = {"github": GitHub, "azure-devops": AzureDevOps}
