@@ -151,3 +151,12 @@ def test_the_drift_mode_is_pull_request_or_commit_and_nothing_else(tmp_path: Pat
         handle.write("ci:\n  drift: sideways\n")
     with pytest.raises(ConfigError, match="ci takes drift: pull-request or commit, not 'sideways'"):
         load_config(backup)
+
+
+def test_a_pipeline_step_outside_its_pipeline_says_what_is_missing(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GITHUB_REPOSITORY", raising=False)
+    result = run("ci", "snapshot", "--platform", "github", ok=False)
+    assert result.exit_code == 1
+    assert result.output.strip() == ("error: GITHUB_REPOSITORY is not set: `entragit ci --platform github` runs "
+                                     "inside a github pipeline job")

@@ -52,8 +52,8 @@ def fit(text: str, limit: int) -> str:
 
 
 def _body(report: DiffReport, limit: int, preface: str, footer: str) -> str:
-    room = limit - len(preface) - len(footer)
-    return preface + fit(markdown.render(report, limit=room), room) + footer
+    room = max(limit - len(preface) - len(footer), 0)
+    return fit(preface + fit(markdown.render(report, limit=room), room) + footer, limit)
 
 
 def _title(report: DiffReport, base: str) -> str:
