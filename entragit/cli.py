@@ -97,24 +97,27 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
 @click.option("--tenant", "tenant_id", help="Directory (tenant) id.")
 @click.option("--client-id", help="Application (client) id of the app that reads the tenant.")
 @click.option("--cloud", type=click.Choice(["global", "usgov", "usgovdod", "china"]), default="global",
               show_default=True, help="National cloud: picks the Graph and sign-in hosts.")
-@click.option("--auth", type=click.Choice(["secret", "certificate", "federated"]), default="secret",
-              show_default=True,
-              help="How the app signs in: AZURE_CLIENT_SECRET, a certificate at AZURE_CLIENT_CERTIFICATE_PATH, "
-                   "or a federated token (AZURE_FEDERATED_TOKEN_FILE or GitHub Actions OIDC), with no secret.")
+@click.option("--auth", type=click.Choice(["secret", "certificate", "federated"]),
+              help="How the app signs in: AZURE_CLIENT_SECRET (the default), a certificate at "
+                   "AZURE_CLIENT_CERTIFICATE_PATH, or a federated token (AZURE_FEDERATED_TOKEN_FILE or GitHub "
+                   "Actions OIDC), with no secret; federated with --ci.")
 @click.option("--sim", "sim_info", type=click.Path(dir_okay=False, path_type=Path),
               help="Back up a simulated tenant described by an `entragit sim serve --info` file (kept in "
                    "the new repository's own git config, entragit.simulator, never in entragit.yaml).")
 @click.option("--refresh", is_flag=True,
               help="Only set up what a clone lacks in an existing backup repository: the git diff driver, and "
                    "the remote's default branch as the trusted branch of the guardrails.")
-def init(directory: Path, tenant_id: str | None, client_id: str | None, cloud: str, auth: str,
-         sim_info: Path | None, refresh: bool) -> None:
-    """Create a backup repository in DIRECTORY (git init + entragit.yaml).
+@click.option("--ci", "ci_platform", type=click.Choice(["github", "azure-devops"]),
+              help="Also write the snapshot and restore pipelines of this platform (into a new repository, or "
+                   "an existing one: a file that differs from the template is kept, and said).")
+def init(directory: Path, tenant_id: str | None, client_id: str | None, cloud: str, auth: str | None,
+         sim_info: Path | None, refresh: bool, ci_platform: str | None) -> None:
+    """Create a backup repository in DIRECTORY (default: here; git init + entragit.yaml).
 
     No secret is ever written into the repository: snapshots read it from the environment (the
     names azure-identity uses), or, for a simulated tenant, from the simulator's info file. The
@@ -123,11 +126,16 @@ def init(directory: Path, tenant_id: str | None, client_id: str | None, cloud: s
     \b
     entragit init backup --tenant 72f988bf-... --client-id 4a1aa1d5-...
     entragit init backup --sim sim.json
+    entragit init backup --tenant ... --client-id ... --ci github    # with its pipelines
+    entragit init --ci azure-devops                                  # pipelines for this repository
     """
-    from entragit.config import Config, read_simulator_info, trust_remote_default
+    from entragit.config import CONFIG_FILE, Config, read_simulator_info, trust_remote_default
     from entragit.store import init_repo
     from entragit.textconv import install
 
+    if ci_platform and not refresh and (directory / CONFIG_FILE).exists() and not (tenant_id or client_id or sim_info):
+        _write_pipelines(_open(directory), ci_platform)
+        return
     if refresh:
         repo = _open(directory)
         install(repo.root)
@@ -137,6 +145,8 @@ def init(directory: Path, tenant_id: str | None, client_id: str | None, cloud: s
                    "No remote default branch is known: until ENTRAGIT_TRUSTED_REF or `git config entragit.trustedRef "
                    "REF` names the reviewed branch, guardrails are never looser than entragit's defaults.")
         return
+    # Pipelines sign in with workload identity federation only: no secret to store.
+    auth = auth or ("federated" if ci_platform else "secret")
     if sim_info is not None:
         info = read_simulator_info(str(sim_info))
         config = Config(tenant_id=info["tenant_id"], client_id=info["client_id"], simulator=str(sim_info.resolve()),
@@ -149,7 +159,21 @@ def init(directory: Path, tenant_id: str | None, client_id: str | None, cloud: s
     install(repo.root)
     click.echo(f"Created backup repository {directory} for tenant {config.tenant_id}; its guardrails loosen only "
                f"by a commit on {repo.git.git.symbolic_ref('HEAD')}.")
-    click.echo(f"Next: entragit snapshot --repo {directory}")
+    if ci_platform:
+        _write_pipelines(repo, ci_platform)
+    else:
+        click.echo(f"Next: entragit snapshot --repo {directory}")
+
+
+def _write_pipelines(repo: Any, platform: str) -> None:
+    from entragit.ci.templates import write_pipelines
+
+    for line in write_pipelines(repo.root, platform):
+        click.echo(line[0].upper() + line[1:] + ".")
+    if repo.config.auth != "federated":
+        click.echo(f"note: entragit.yaml has auth: {repo.config.auth}; the pipelines sign in with workload identity "
+                   "federation only: set auth: federated", err=True)
+    click.echo("Next: commit and push them, then set up the platform as the README's Pipelines section says.")
 
 
 @cli.command()
@@ -544,6 +568,63 @@ def sim_serve(port: int, seed: int, size: str, info_path: Path, realistic: bool,
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--set") from None
     serve(port=port, seed=seed, size=size, info_path=str(info_path), settings=settings)
+
+
+@cli.group()
+def ci() -> None:
+    """The steps of the pipelines `entragit init --ci` writes; each runs inside a pipeline job."""
+
+
+platform_option = click.option("--platform", "platform", required=True, type=click.Choice(["github", "azure-devops"]),
+                               help="The pipeline platform running this step.")
+
+
+@ci.command("snapshot")
+@platform_option
+def ci_snapshot(platform: str) -> None:
+    """Take the scheduled snapshot and report its drift: as one pull request from drift/<date>, or (ci: {drift:
+    commit} in entragit.yaml) as a commit on this branch and the job's summary. A snapshot held back as
+    suspect becomes a draft pull request, and the step fails."""
+    import os
+
+    from entragit.ci.drift import run_snapshot
+    from entragit.ci.job import Job
+
+    run_snapshot(Job(platform, os.environ, Path(".")), lambda line: click.echo(printable(line)))
+
+
+@ci.command("plan")
+@platform_option
+def ci_plan(platform: str) -> None:
+    """Plan what the checked-out change writes to the tenant (entragit apply --plan): on a pull request, as one
+    comment that later runs replace; after a merge, in the job's summary, with the count of writes as the
+    step's output `writes`."""
+    import os
+
+    from entragit.ci.job import Job
+    from entragit.ci.restore import run_plan
+
+    run_plan(Job(platform, os.environ, Path(".")), lambda line: click.echo(printable(line)))
+
+
+@ci.command("apply")
+@platform_option
+@click.option("--accept-risk", is_flag=True, help="Also write high-risk writes: only from a run a person asked for.")
+@click.pass_context
+def ci_apply(ctx: click.Context, platform: str, accept_risk: bool) -> None:
+    """entragit apply --yes of the merged commit, signed in as the restore app (ENTRAGIT_CLIENT_ID, never the
+    snapshots' reader); the snapshot taken before writing is pushed, to undo the run from."""
+    import os
+
+    from entragit.ci.restore import apply_job, keep_before_restore
+
+    job = apply_job(platform, os.environ, Path("."))
+    try:
+        ctx.invoke(apply_command, rev=None, repo_dir=Path("."), plan_file=None, paths=(), plan_only=False,
+                   fmt="table", output=None, max_writes=None, yes=True, accept_risk=accept_risk)
+    finally:
+        for line in keep_before_restore(job):
+            click.echo(line)
 
 
 def main() -> None:

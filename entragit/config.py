@@ -31,6 +31,9 @@ CERTIFICATE_ENV = "AZURE_CLIENT_CERTIFICATE_PATH"
 CERTIFICATE_PASSWORD_ENV = "AZURE_CLIENT_CERTIFICATE_PASSWORD"
 FEDERATED_TOKEN_FILE_ENV = "AZURE_FEDERATED_TOKEN_FILE"
 AUTH_KINDS = ("secret", "certificate", "federated")
+# What the snapshot pipeline does with drift (`ci: {drift: ...}`): open or update one pull request for a
+# person to review, or commit it to the default branch and say so in the job summary.
+DRIFT_MODES = ("pull-request", "commit")
 
 # Graph and sign-in hosts per national cloud; tokens do not cross clouds
 # (https://learn.microsoft.com/graph/deployments).
@@ -119,6 +122,8 @@ class Config:
     auth: str = "secret"
     guard: Guard = Guard()
     restore: Guardrails = Guardrails()
+    drift: str = "pull-request"
+    """`ci: {drift: ...}`: one of DRIFT_MODES."""
     notes: tuple[str, ...] = ()
     """What the working tree's entragit.yaml asked for and did not get: looser guardrails."""
 
@@ -203,7 +208,7 @@ def load_config(repo_root: Path, repo: git.Repo | None = None) -> Config:
             "where a pull request could send the credential to another host; remove "
             f"{'it' if len(moved) == 1 else 'them'} and set " + "; ".join(map(str, (OUTSIDE[k] for k in moved)))
             + " instead")
-    known = {"tenant_id", "client_id", "cloud", "types", "auth", "guard", "restore"}
+    known = {"tenant_id", "client_id", "cloud", "types", "auth", "guard", "restore", "ci"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
@@ -228,8 +233,21 @@ def load_config(repo_root: Path, repo: git.Repo | None = None) -> Config:
         auth=str(data.get("auth", "secret")),
         guard=guard,
         restore=restore,
+        drift=_drift(data.get("ci"), str(path)),
         notes=tuple(notes),
     )
+
+
+def _drift(data: Any, where: str) -> str:
+    usage = f"{where}: ci takes drift: {' or '.join(DRIFT_MODES)}"
+    if data is None:
+        return DRIFT_MODES[0]
+    if not isinstance(data, dict) or set(data) - {"drift"}:
+        raise ConfigError(usage)
+    drift = data.get("drift", DRIFT_MODES[0])
+    if drift not in DRIFT_MODES:
+        raise ConfigError(f"{usage}, not {drift!r}")
+    return str(drift)
 
 
 def _local_git_config(repo: git.Repo) -> dict[str, str]:
