@@ -520,6 +520,24 @@ def doctor(repo_dir: Path, write: bool) -> None:
 
 
 @cli.command()
+@click.argument("tenants_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--matrix", "platform", type=click.Choice(["github", "azure-devops"]), required=True,
+              help="Print the tenants as this platform's pipeline matrix takes them (JSON, one line).")
+def tenants(tenants_file: Path, platform: str) -> None:
+    """Check a service provider's list of tenants (tenants.yaml) and print it as a pipeline matrix.
+
+    \b
+    tenants:
+      - name: contoso
+        repository: provider/entra-backup-contoso
+        client_id: 00000000-0000-0000-0000-000000000000   # optional
+    """
+    from entragit.tenants import matrix, read_tenants
+
+    click.echo(matrix(read_tenants(tenants_file), platform))
+
+
+@cli.command()
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
               help="Where to put the demo's backup repository (default: a new temporary folder).")
 @click.option("--seed", default=42, show_default=True, help="Seed of the simulated tenant.")

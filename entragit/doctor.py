@@ -179,27 +179,30 @@ def _remote(repo: BackupRepo) -> Iterator[Finding]:
                                               f"run `entragit init --refresh` in a clone, or set {OUTSIDE['trusted_ref']}")
 
 
-def _pipelines(root: Path) -> Iterator[Finding]:
-    found = False
-    for platform, folder in PIPELINE_FOLDERS.items():
-        for path in sorted((root / folder).glob("entragit*.yml")):
-            found = True
-            yield _pipeline(platform, path.relative_to(root), path.read_bytes())
-    if not found:
-        yield Finding(MISSING, "pipelines", f"none under {' or '.join(PIPELINE_FOLDERS.values())}: write them "
-                                            f"with `entragit init --ci {' or --ci '.join(PIPELINE_FOLDERS)}`")
-
-
-# Where `entragit init --ci PLATFORM` writes each platform's pipeline files in a backup repository.
+# Where `entragit init --ci PLATFORM` writes each platform's pipeline files in a backup repository, and the
+# templates it writes them from.
 PIPELINE_FOLDERS = {"github": ".github/workflows", "azure-devops": "azure-pipelines"}
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def _pipelines(root: Path) -> Iterator[Finding]:
+    found = [(platform, path) for platform, folder in PIPELINE_FOLDERS.items()
+             for path in sorted((root / folder).glob("entragit*.yml"))]
+    if not found:
+        # Not missing: a repository snapshotted by a pipeline elsewhere (a service provider's matrix of
+        # tenants) has none of its own.
+        yield Finding(NOTE, "pipelines", f"none under {' or '.join(PIPELINE_FOLDERS.values())}: write them with "
+                                         f"`entragit init --ci {' or --ci '.join(PIPELINE_FOLDERS)}`, unless a "
+                                         "pipeline elsewhere snapshots this repository")
+    for platform, path in found:
+        yield _pipeline(platform, path.relative_to(root), path.read_bytes())
 
 
 def _pipeline(platform: str, path: Path, text: bytes) -> Finding:
     template = TEMPLATES / platform / path.name
     if not template.is_file():
-        return Finding(NOTE, f"pipeline {path}", "not one entragit writes: not compared")
+        return Finding(NOTE, f"pipeline {path}", "not one of entragit's templates: not compared")
     if template.read_bytes() == text:
-        return Finding(OK, f"pipeline {path}", f"as `entragit init --ci {platform}` writes it")
-    return Finding(NOTE, f"pipeline {path}", f"changed from what `entragit init --ci {platform}` writes: keep the "
-                                             "change if it is meant, or write the file again to take entragit's")
+        return Finding(OK, f"pipeline {path}", "the same as entragit's template")
+    return Finding(NOTE, f"pipeline {path}", f"changed from entragit's template {platform}/{path.name}: keep the "
+                                             "change if it is meant, or take the template's again")

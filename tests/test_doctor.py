@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from entragit.doctor import TEMPLATES
 from entragit.registry import REGISTRY
 from entragit.sim import Simulator
 from entragit.store import BackupRepo
@@ -56,8 +57,7 @@ def test_a_type_the_app_may_not_read_is_named_with_the_permission_that_fixes_it(
             assert (status, detail) == ("ok", object_type.read_permission)
     assert found["sign-in"][0] == "ok" and found["tenant"][0] == "ok"
     assert result.exit_code == 1
-    assert result.output.splitlines()[-1] == f"error: {len(unreadable) + 1} check(s) found something missing (see above)"
-    assert found["pipelines"][0] == "missing"  # the one other thing missing
+    assert result.output.splitlines()[-1] == f"error: {len(unreadable)} check(s) found something missing (see above)"
     assert not any(name.startswith("write ") for name in found)  # only with --write
 
 
@@ -81,10 +81,10 @@ def test_a_ready_repository_passes_every_check(repo: BackupRepo, tmp_path: Path)
     run("snapshot", "--repo", str(repo.root))
     run("init", "--refresh", str(repo.root))
 
-    result = run("doctor", "--write", "--repo", str(repo.root), ok=False)
+    result = run("doctor", "--write", "--repo", str(repo.root))
 
     found = lines(result.output)
-    assert {check for check, (status, _) in found.items() if status != "ok"} == {"pipelines"}
+    assert {check: status for check, (status, _) in found.items() if status != "ok"} == {"pipelines": "note"}
     assert found["git remote"][1].endswith("answers; its default branch is main")
     assert found["tenant"][1].startswith("the newest snapshot ")
     assert found["connection"][1].startswith("a simulated tenant described by ")
@@ -149,3 +149,22 @@ def test_a_bad_entragit_yaml_is_the_one_finding(repo: BackupRepo, setting: str, 
     assert expected in result.output.splitlines()[0]
     assert result.output.splitlines()[0].endswith("(the other checks need it)")
     assert result.exit_code == 1 and len(result.output.splitlines()) == 2
+
+
+def test_pipeline_files_are_compared_with_entragits_templates(repo: BackupRepo) -> None:
+    workflows = repo.root / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    template = (TEMPLATES / "github" / "entragit-matrix.yml").read_text()
+    (workflows / "entragit-matrix.yml").write_text(template)
+    (workflows / "entragit-extra.yml").write_text("name: ours\n")
+
+    before = lines(run("doctor", "--repo", str(repo.root), ok=False).output)
+    (workflows / "entragit-matrix.yml").write_text(template.replace('"17 3 * * *"', '"0 1 * * *"'))
+    after = lines(run("doctor", "--repo", str(repo.root), ok=False).output)
+
+    assert before["pipeline .github/workflows/entragit-matrix.yml"] == ("ok", "the same as entragit's template")
+    assert before["pipeline .github/workflows/entragit-extra.yml"] == ("note", "not one of entragit's templates: not compared")
+    assert "pipelines" not in before
+    assert after["pipeline .github/workflows/entragit-matrix.yml"] == (
+        "note", "changed from entragit's template github/entragit-matrix.yml: keep the change if it is meant, or "
+                "take the template's again")
