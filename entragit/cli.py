@@ -520,6 +520,48 @@ def types() -> None:
 
 
 @cli.command()
+@repo_option
+@click.option("--write", is_flag=True,
+              help="Also check each restore permission (run it as the restore app: ENTRAGIT_CLIENT_ID).")
+def doctor(repo_dir: Path, write: bool) -> None:
+    """Check what the backup repository needs, one line each, with what fixes what is missing.
+
+    \b
+    entragit.yaml; where the connection comes from; the sign-in and its tenant; each type's read
+    permission, asked of Graph (and, with --write, each restore permission); the git remote, its
+    default branch and the trusted ref; the pipeline files. Exits 1 when something is missing.
+    Writes nothing anywhere.
+    """
+    from entragit.doctor import MISSING, diagnose
+
+    missing = 0
+    for finding in diagnose(repo_dir, write):
+        missing += finding.status == MISSING
+        status = click.style(f"{finding.status:<8}", fg="red" if finding.status == MISSING else None)
+        click.echo(f"{status} {printable(finding.check)}: {printable(finding.detail)}")
+    if missing:
+        raise EntragitError(f"{missing} check(s) found something missing (see above)")
+
+
+@cli.command()
+@click.argument("tenants_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--matrix", "platform", type=click.Choice(["github", "azure-devops"]), required=True,
+              help="Print the tenants as this platform's pipeline matrix takes them (JSON, one line).")
+def tenants(tenants_file: Path, platform: str) -> None:
+    """Check a service provider's list of tenants (tenants.yaml) and print it as a pipeline matrix.
+
+    \b
+    tenants:
+      - name: contoso
+        repository: provider/entra-backup-contoso
+        client_id: 00000000-0000-0000-0000-000000000000   # optional
+    """
+    from entragit.tenants import matrix, read_tenants
+
+    click.echo(matrix(read_tenants(tenants_file), platform))
+
+
+@cli.command()
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
               help="Where to put the demo's backup repository (default: a new temporary folder).")
 @click.option("--seed", default=42, show_default=True, help="Seed of the simulated tenant.")

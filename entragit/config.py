@@ -215,7 +215,7 @@ def load_config(repo_root: Path, repo: git.Repo | None = None) -> Config:
     for required in ("tenant_id", "client_id"):
         if not data.get(required):
             raise ConfigError(f"{path}: missing {required}")
-    outside = _outside(repo)
+    outside = given_outside(repo)
     hosts = {key: _https(*outside[key]) for key in ("graph_url", "authority_host") if key in outside}
     notes: list[str] = []
     guard, restore = _strictest(_guard(data.get("guard"), str(path)), _guardrails(data.get("restore"), str(path)),
@@ -260,7 +260,7 @@ def _local_git_config(repo: git.Repo) -> dict[str, str]:
     return {key.lower(): value for key, _, value in pairs}
 
 
-def _outside(repo: git.Repo | None) -> dict[str, tuple[str, str]]:
+def given_outside(repo: git.Repo | None) -> dict[str, tuple[str, str]]:
     """setting -> (value, where it was set), for the settings given outside the repository."""
     local = _local_git_config(repo) if repo is not None else {}
     found: dict[str, tuple[str, str]] = {}

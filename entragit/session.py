@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-
-if TYPE_CHECKING:
-    from requests.sessions import _Settings
 
 
 class _Session(requests.Session):
@@ -21,14 +18,14 @@ class _Session(requests.Session):
     def __init__(self, ca_bundle: str | None) -> None:
         super().__init__()
         self._ca_bundle = ca_bundle
-        self._settings: dict[tuple[Any, ...], _Settings] = {}
+        self._settings: dict[tuple[Any, ...], dict[str, Any]] = {}
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+    def request(self, method: str, url: Any, *args: Any, **kwargs: Any) -> requests.Response:
         if self._ca_bundle and kwargs.get("verify") in (None, True):
             kwargs["verify"] = self._ca_bundle
         return super().request(method, url, *args, **kwargs)
 
-    def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> _Settings:
+    def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> dict[str, Any]:
         # requests reads every variable of the environment for proxies on each request (~0.7 ms, on the
         # chain of a thousand user pages); it does not change while a session lives, so once per host.
         parts = urlsplit(str(url))

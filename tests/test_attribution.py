@@ -114,7 +114,7 @@ def test_an_unreachable_tenant_leaves_the_report_unattributed(sim: Simulator, re
 
 def test_no_attribution_asks_nothing_of_the_audit_log(sim: Simulator, repo: BackupRepo, client: GraphClient,
                                                       admin: Admin) -> None:
-    target = _department_changed_by_app(repo, client, admin, "Quiet")
+    _department_changed_by_app(repo, client, admin, "Quiet")
     sim.settings.audit_log_read = False  # any read of the audit log would now mark the report unavailable
 
     assert make_report(repo, None, None, live=False, attribution=False).attribution == "not requested"

@@ -21,7 +21,7 @@ import pytest
 from entragit import canonical
 from entragit.config import Config
 from entragit.errors import StoreError
-from entragit.registry import REGISTRY, get_type
+from entragit.registry import REGISTRY
 from entragit.sim import Simulator
 from entragit.store import BackupRepo, init_repo
 from tests.conftest import Admin, run

@@ -1,11 +1,13 @@
-"""The HTML report in a real browser: Debian's Chromium, headless, driven by Selenium through chromedriver.
+"""The HTML report in a real browser: Debian's Chromium (or the Chrome a CI runner ships, named by
+CHROME_BIN, with its driver at CHROMEDRIVER), headless, driven by Selenium through chromedriver.
 
-The browser must be there (.ci/run installs it): a missing browser fails this test rather than skipping
-it, since a skipped check looks green.
+The browser must be there (.ci/install-browser installs it): a missing browser fails this test rather than
+skipping it, since a skipped check looks green.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +16,8 @@ import pytest
 
 from tests.conftest import run
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+CHROMIUM = os.environ.get("CHROME_BIN") or "/usr/bin/chromium"
+CHROMEDRIVER = os.environ.get("CHROMEDRIVER") or "/usr/bin/chromedriver"
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[object]:
@@ -23,7 +25,7 @@ def browser(tmp_path: Path) -> Iterator[object]:
     from selenium.webdriver.chrome.service import Service
 
     for program in (CHROMIUM, CHROMEDRIVER):
-        assert shutil.which(program), f"{program} is missing: apt-get install chromium chromium-driver"
+        assert shutil.which(program), f"{program} is missing: run .ci/install-browser"
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -65,7 +65,7 @@ def test_diff_as_a_table_shows_the_names_escaped(evil: Evil) -> None:
 
     _assert_safe(output)
     assert f"groups/{evil.group}  {SHOWN}" in _STYLE.sub("", output)
-    assert f"displayName  " in output and SHOWN in output
+    assert "displayName  " in output and SHOWN in output
 
 
 def test_diff_as_markdown_keeps_each_name_inside_its_block(evil: Evil) -> None:

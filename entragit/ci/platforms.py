@@ -38,6 +38,11 @@ class PullRequest:
     labels: tuple[str, ...] = ()
 
 
+# A job that snapshots another repository than its own (the many-tenants matrix of a control repository)
+# names the backup repository its pull requests and comments go to.
+REPOSITORY_OVERRIDE = "ENTRAGIT_CI_REPOSITORY"
+
+
 def _require(env: Mapping[str, str], name: str, platform: str) -> str:
     value = env.get(name)
     if not value:
@@ -127,7 +132,7 @@ class GitHub:
 
     def __init__(self, env: Mapping[str, str]) -> None:
         self._env = env
-        self._repo = _require(env, "GITHUB_REPOSITORY", self.name)
+        self._repo = env.get(REPOSITORY_OVERRIDE) or _require(env, "GITHUB_REPOSITORY", self.name)
 
     def branch(self) -> str:
         return _require(self._env, "GITHUB_REF_NAME", self.name)
@@ -210,7 +215,7 @@ class AzureDevOps:
         self._env = env
         self._org = _require(env, "SYSTEM_COLLECTIONURI", self.name)
         self._project = _require(env, "SYSTEM_TEAMPROJECT", self.name)
-        self._repo = _require(env, "BUILD_REPOSITORY_ID", self.name)
+        self._repo = env.get(REPOSITORY_OVERRIDE) or _require(env, "BUILD_REPOSITORY_ID", self.name)
 
     def branch(self) -> str:
         return _branch(_require(self._env, "BUILD_SOURCEBRANCH", self.name))

@@ -155,6 +155,10 @@ class ObjectType:
     """Why objects of this type are never deleted by a restore, even with --delete-extra."""
     entity: str | None = None
     """Graph's name for the type of these objects in its metadata, where odata_types does not give it."""
+    also_needs: str | None = None
+    """What Graph asks of the app besides write_permission for some objects of the type (an Entra role
+    assigned to the app, or a further permission), and for which: `entragit doctor --write` says it beside
+    the permission, since a token's claims do not show it."""
 
     @functools.cached_property
     def relationship_names(self) -> frozenset[str]:

@@ -48,6 +48,10 @@ USERS = register(
         delta=True,
         read_permission="User.Read.All",
         write_permission="User.ReadWrite.All",
+        also_needs=("the Entra role Privileged Authentication Administrator, assigned to the app, to restore from "
+                    "the recycle bin, enable or disable users who hold an administrator role, or change their "
+                    "phones and other mails (https://learn.microsoft.com/graph/api/resources/users"
+                    "#who-can-perform-sensitive-actions)"),
         restore_order=20,
         recycle_bin=DIRECTORY_RECYCLE_BIN,
         renamed_in_bin=frozenset({"userPrincipalName"}),
@@ -100,6 +104,8 @@ GROUPS = register(
         delta=True,
         read_permission="Group.Read.All",
         write_permission="Group.ReadWrite.All",
+        also_needs=("RoleManagement.ReadWrite.Directory, to change the members of a role-assignable group "
+                    "(https://learn.microsoft.com/graph/api/group-post-members?view=graph-rest-1.0)"),
         restore_order=20,
         recycle_bin=DIRECTORY_RECYCLE_BIN,
         recycled_when=_group_goes_to_recycle_bin,

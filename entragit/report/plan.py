@@ -10,7 +10,7 @@ import click
 from entragit.diff import RiskFlag
 from entragit.printable import printable
 from entragit.report.markdown import _cell
-from entragit.report.values import risk_text, show
+from entragit.report.values import show
 from entragit.restore import AS_RESTORED, ApplyResult, Blocked, Plan, Step
 
 if TYPE_CHECKING:
