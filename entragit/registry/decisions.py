@@ -84,3 +84,26 @@ def table(object_type: ObjectType) -> list[tuple[str, Decision | None]]:
 def undecided(object_type: ObjectType) -> list[str]:
     """Declared properties with no decision, or more than one, or read-only without a reason."""
     return [name for name, decision in table(object_type) if decision is None]
+
+
+def rows(object_type: ObjectType) -> list[tuple[str, str, str]]:
+    """(property, decision, why) for each declared property, as `entragit types --properties` prints them."""
+    return [(name, decision.kind if decision else "UNDECIDED", decision.why if decision else "")
+            for name, decision in table(object_type)]
+
+
+GENERATED_MARK = "<!-- Generated from the registry by entragit.registry.decisions.markdown(); do not edit below. -->"
+
+
+def markdown(object_types: list[ObjectType]) -> str:
+    """The decision tables of docs/properties.md, one section per type."""
+    out = [GENERATED_MARK, ""]
+    for object_type in object_types:
+        found = rows(object_type)
+        kept = sum(1 for _, kind, _ in found if kind.startswith("kept"))
+        out += [f"### {object_type.name}", "",
+                f"{len(found)} properties declared by Graph ({', '.join(object_type.entity_types)}), {kept} kept.", "",
+                "| property | decision | why |", "|---|---|---|"]
+        out += [f"| `{name}` | {kind} | {why.replace('|', '/')} |" for name, kind, why in found]
+        out.append("")
+    return "\n".join(out)
