@@ -39,7 +39,7 @@ NATIVE_RECOVERABLE: dict[str, tuple[str, ...]] = {
         "mailNickname", "preferredDataLocation", "preferredLanguage", "securityEnabled", "theme",
     ),
     "applications": (
-        "displayName", "description", "notes", "tags", "identifierUris", "createdDateTime", "publicClient",
+        "displayName", "description", "notes", "tags", "identifierUris", "publicClient",
         "publisherDomain", "isDeviceOnlyAuthSupported", "serviceManagementReference", "requiredResourceAccess",
         "nativeAuthenticationApisEnabled", "signInAudience", "groupMembershipClaims", "optionalClaims", "isDisabled",
         "addIns", "servicePrincipalLockConfiguration", "info",
@@ -53,6 +53,9 @@ NATIVE_RECOVERABLE: dict[str, tuple[str, ...]] = {
 # The one the native service recovers and entragit does not: no property of the v1.0 user (beta serves it
 # one user at a time, at /beta/users/{id}/authentication/requirements).
 NATIVE_NOT_IN_V1 = {"users": "perUserMfaState"}
+# Listed by the native service, but no request can write it: a recreated application gets a new creation
+# time, so entragit drops it as it drops every type's (a difference there would be residue of every restore).
+NATIVE_UNWRITABLE = {"applications": "createdDateTime"}
 # Of those, entragit keeps everything: Conditional Access policies and named locations ("all properties").
 NATIVE_WHOLE = ("conditionalAccessPolicies", "namedLocations")
 
@@ -81,10 +84,13 @@ def test_what_the_native_backup_recovers_is_kept(type_name: str) -> None:
     assert all(name in object_type.stored for name in NATIVE_RECOVERABLE[type_name])
 
 
-def test_the_one_native_property_left_out_is_not_in_graph_v1() -> None:
+def test_the_native_properties_left_out_are_not_in_graph_v1_or_not_writable() -> None:
+    docs = (ROOT / "docs" / "properties.md").read_text(encoding="utf-8")
     for type_name, name in NATIVE_NOT_IN_V1.items():
-        assert name not in declared(get_type(type_name))
-    assert "perUserMfaState" in (ROOT / "docs" / "properties.md").read_text(encoding="utf-8")
+        assert name not in declared(get_type(type_name)) and name in docs
+    for type_name, name in NATIVE_UNWRITABLE.items():
+        assert decide(get_type(type_name), name).kind == "volatile"  # type: ignore[union-attr]
+        assert f"`{name}`" in docs
 
 
 @pytest.mark.parametrize("type_name", NATIVE_WHOLE)

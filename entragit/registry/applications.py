@@ -31,7 +31,7 @@ APPLICATIONS = register(
         odata_types=("#microsoft.graph.application",),
         select=(
             "id", "displayName", "addIns", "api", "appId", "applicationTemplateId", "appRoles",
-            "authenticationBehaviors", "createdByAppId", "createdDateTime", "defaultRedirectUri", "description",
+            "authenticationBehaviors", "createdByAppId", "defaultRedirectUri", "description",
             "disabledByMicrosoftStatus", "groupMembershipClaims", "identifierUris", "info",
             "isDeviceOnlyAuthSupported", "isDisabled", "isFallbackPublicClient", "keyCredentials",
             "managerApplications", "nativeAuthenticationApisEnabled", "notes", "oauth2RequirePostResponse",
@@ -40,14 +40,13 @@ APPLICATIONS = register(
             "serviceManagementReference", "servicePrincipalLockConfiguration", "signInAudience", "spa", "tags",
             "tokenEncryptionKeyId", "uniqueName", "verifiedPublisher", "web",
         ),
-        volatile=(COMMON_VOLATILE - {"createdDateTime"}) | {"deletedDateTime"},
+        volatile=COMMON_VOLATILE,
         # Credentials change only through addPassword/removePassword and addKey/removeKey, and their secrets
         # are never stored, so a restore cannot write them back.
         read_only=frozenset({"id", "appId", "passwordCredentials", "keyCredentials", "applicationTemplateId",
-                             "createdByAppId", "createdDateTime", "disabledByMicrosoftStatus", "managerApplications",
+                             "createdByAppId", "disabledByMicrosoftStatus", "managerApplications",
                              "publisherDomain", "verifiedPublisher"}),
         why_read_only={
-            "createdDateTime": "set by Graph when the app is registered; a recreated app gets its own",
             "publisherDomain": "set by Graph from the tenant's verified domains when the app is registered",
             "verifiedPublisher": "changed through setVerifiedPublisher, which checks a Microsoft Partner "
                                  "Network id; a restore lists the difference",

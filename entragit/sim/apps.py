@@ -230,8 +230,19 @@ def complete_service_principal(tenant: TenantView, sp: dict[str, Any]) -> None:
             sp[name] = value
 
 
+def copied_from_application(app: dict[str, Any]) -> dict[str, Any]:
+    """What a service principal repeats of its application, and where Entra sends its tokens at first."""
+    return {
+        "appDescription": app.get("description"),
+        "info": copy.deepcopy(app.get("info")),
+        "signInAudience": app.get("signInAudience"),
+        "replyUrls": list((app.get("web") or {}).get("redirectUris") or []),
+    }
+
+
 def service_principal_fields(app: dict[str, Any], tenant_id: str) -> dict[str, Any]:
     return {
+        **copied_from_application(app),
         "appId": app["appId"],
         "displayName": app["displayName"],
         "appDisplayName": app["displayName"],

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from entragit.sim.apps import copied_from_application
 from entragit.sim.model import APPLICATIONS, GROUPS, SERVICE_PRINCIPALS, USERS, is_dynamic
 from entragit.sim.tenant import Tenant
 
@@ -109,11 +110,8 @@ class _DeclaredSeeder:
         app = self.apps.get(sp["appId"])
         if app is None:
             return
-        sp["appDescription"] = app.get("description")
-        sp["info"] = app.get("info")
-        sp["signInAudience"] = app.get("signInAudience")
-        sp["replyUrls"] = list((app.get("web") or {}).get("redirectUris") or [])
-        sp["alternativeNames"] = []
+        # The applications' own values were seeded after their service principals were made.
+        sp.update(copied_from_application(app))
         if self.rng.random() < 0.2:
             # An enterprise app signing users in with SAML: its sign-on URL, relay state and notification contact.
             slug = app["displayName"].lower().replace(" ", "-")
