@@ -481,9 +481,9 @@ def prune_command(repo_dir: Path, keep_daily: int, keep_monthly: int, yes: bool)
     click.echo(f"History rewritten: the branch now ends at {head[:10]} (same files as before).")
 
 
-def _columns(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
-    for row in [header] + rows:
+def _columns(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
+    widths = [max(len(r[i]) for r in [*rows, header]) for i in range(len(header))]
+    for row in [header, *rows]:
         click.echo("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip())
 
 
