@@ -29,12 +29,6 @@ def _is_empty(value: Any) -> bool:
     return value is None or value == [] or value == {}
 
 
-def _annotation(key: str, keep_type: bool) -> bool:
-    if key == "@odata.type":
-        return not keep_type
-    return "@odata." in key
-
-
 def _sort_key(value: Any) -> tuple[str, str]:
     return (type(value).__name__, json.dumps(value, sort_keys=True, ensure_ascii=False))
 
@@ -72,9 +66,10 @@ def _ordered(obj: Obj) -> Obj:
 def canonical(object_type: ObjectType, raw: Obj, relations: dict[str, Any] | None = None) -> Obj:
     """Canonical form of one object as Graph returned it, plus its relationships (name -> id or ids)."""
     body: Obj = {}
-    dropped, keep_type = object_type.volatile | object_type.relationship_names, object_type.polymorphic
+    # Only what the type keeps: Graph may return more (a property newer than the registry's decisions).
+    stored = object_type.stored | {"@odata.type"} if object_type.polymorphic else object_type.stored
     for key, value in raw.items():
-        if key in dropped or _annotation(key, keep_type):
+        if key not in stored:
             continue
         secret = object_type.secret_fields.get(key)
         if secret and isinstance(value, list):

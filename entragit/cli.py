@@ -505,18 +505,29 @@ def prune_command(repo_dir: Path, keep_daily: int, keep_monthly: int, yes: bool)
     click.echo(f"History rewritten: the branch now ends at {head[:10]} (same files as before).")
 
 
+def _columns(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
+    widths = [max(len(r[i]) for r in [*rows, header]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip())
+
+
 @cli.command()
-def types() -> None:
+@click.option("--properties", "of_type", metavar="TYPE",
+              help="What entragit keeps of each property Graph declares for TYPE, and why.")
+def types(of_type: str | None) -> None:
     """List the object types entragit backs up, the Graph permissions each needs, and how a deleted one comes back."""
     from entragit.attribution import AUDIT_PERMISSION
-    from entragit.registry import resolve_types
+    from entragit.registry import get_type, resolve_types
 
-    header = ("TYPE", "GRAPH PATH", "TO READ", "TO RESTORE", "IF DELETED")
-    rows = [(t.name, t.collection, t.read_permission, t.write_permission, t.if_deleted) for t in resolve_types(())]
-    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
-    for row in [header] + rows:
-        click.echo("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip())
+    if of_type is not None:
+        from entragit.registry.decisions import rows
+
+        _columns(("PROPERTY", "DECISION", "WHY"), rows(get_type(of_type)))
+        return
+    _columns(("TYPE", "GRAPH PATH", "TO READ", "TO RESTORE", "IF DELETED"),
+             [(t.name, t.collection, t.read_permission, t.write_permission, t.if_deleted) for t in resolve_types(())])
     click.echo(f"\nTo name who made each change in `entragit diff`: {AUDIT_PERMISSION} (optional).")
+    click.echo("What is kept of each type's properties: entragit types --properties TYPE.")
 
 
 @cli.command()

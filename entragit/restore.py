@@ -499,6 +499,11 @@ class _Planner:
         if body:
             for key in object_type.always_send:
                 body.setdefault(key, desired.get(key))
+            for together in object_type.written_together:
+                if set(together) & set(body):
+                    for key in together:
+                        # As the snapshot has it, even where --attribute left it out: Graph needs it.
+                        body.setdefault(key, _wire(object_type, key, desired_attrs.get(key), live_attrs.get(key)))
             self._disable_first(object_type, object_id, name, live_attrs, target, path_id)
             self.step("patch", object_type, object_id, name, "PATCH", object_type.item_path(path_id), body,
                       changes=tuple(shown))

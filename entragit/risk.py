@@ -20,7 +20,9 @@ from entragit.registry.risks import (
     KNOWN_NAMES,
     RISK_RULES,
     BecomesOneOf,
+    Changes,
     Condition,
+    GainsWord,
     ItemBecomes,
     ListGains,
     RelationshipGains,
@@ -98,6 +100,22 @@ def _widens(condition: Widens, change: ObjectChange) -> Iterator[Hit]:
                 yield Hit(row.path, row.old, row.new)
 
 
+def _changes(condition: Changes, change: ObjectChange) -> Iterator[Hit]:
+    for row in _rows(change, condition.paths):
+        if row.old != row.new:
+            yield Hit(row.path, row.old, row.new)
+
+
+def _words(value: Any) -> set[str]:
+    return {word.strip() for word in value.split(",")} if isinstance(value, str) else set()
+
+
+def _gains_word(condition: GainsWord, change: ObjectChange) -> Iterator[Hit]:
+    for row in _rows(change, (condition.path,)):
+        if (_words(row.new) - _words(row.old)) & condition.words:
+            yield Hit(row.path, row.old, row.new)
+
+
 def _relationship_gains(condition: RelationshipGains, change: ObjectChange) -> Iterator[Hit]:
     gained = [m.display_name or m.id for m in change.members
               if m.relationship == condition.relationship and m.action == "added"]
@@ -114,6 +132,10 @@ def hits(condition: Condition, change: ObjectChange) -> Iterator[Hit]:
         return _item_becomes(condition, change)
     if isinstance(condition, Widens):
         return _widens(condition, change)
+    if isinstance(condition, Changes):
+        return _changes(condition, change)
+    if isinstance(condition, GainsWord):
+        return _gains_word(condition, change)
     return _relationship_gains(condition, change)
 
 

@@ -35,7 +35,7 @@ def test_incremental_after_many_kinds_of_change_equals_a_full_read(repo: BackupR
     finance, hr = admin.users("Finance"), admin.users("HR")
     team, crm = admin.group("HR Team"), admin.group("Sales - CRM Users")
     app = admin.get("applications", **{"$top": "1"})["value"][0]
-    unit = admin.get("administrativeUnits")["value"][0]
+    unit = admin.get("directory/administrativeUnits")["value"][0]
     admin.call("PATCH", f"users/{finance[0]['id']}", json={"jobTitle": "Treasurer", "officeLocation": None})
     admin.call("PATCH", f"users/{finance[1]['id']}", json={"onPremisesExtensionAttributes": {"extensionAttribute2": None}})
     admin.call("PUT", f"users/{finance[2]['id']}/manager/$ref", json=_ref(hr[0]["id"]))
@@ -43,7 +43,7 @@ def test_incremental_after_many_kinds_of_change_equals_a_full_read(repo: BackupR
     admin.call("DELETE", f"groups/{crm['id']}/members/{sorted(admin.members(crm['id']))[0]}/$ref")
     admin.call("POST", f"groups/{team['id']}/owners/$ref", json=_ref(finance[5]["id"]))  # delta does not track owners
     admin.call("POST", f"applications/{app['id']}/owners/$ref", json=_ref(hr[2]["id"]))
-    admin.call("POST", f"administrativeUnits/{unit['id']}/members/$ref", json=_ref(hr[3]["id"]))
+    admin.call("POST", f"directory/administrativeUnits/{unit['id']}/members/$ref", json=_ref(hr[3]["id"]))
     admin.call("PATCH", f"groups/{crm['id']}", json={"description": "CRM licences"})
     # Changed, its members not: they are kept from the last snapshot rather than read again.
     large = next(g for g in admin.get("groups", **{"$top": "999"})["value"]

@@ -7,6 +7,7 @@ The S0..S1 report must flag each rule; the S1..S2 report holds the near misses a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +84,21 @@ def _weaken(admin: Admin, sim: Simulator, ids: dict[str, str]) -> None:
     ids["privileged"] = _assign(admin, user["id"], GLOBAL_ADMINISTRATOR)
     _tenant_policies(admin, sms="enabled", invites="everyone", guest_role=GUEST_AS_MEMBER, inbound="allowed",
                      trust_mfa=True)
+    _weaken_sign_in(admin, apps[2]["id"], user["id"], ids)
+
+
+def _weaken_sign_in(admin: Admin, app_id: str, user_id: str, ids: dict[str, str]) -> None:
+    """A SAML enterprise app that sends tokens somewhere new, an app's claims and lock, a user's password rules."""
+    sp = next(s for s in admin.get("servicePrincipals", **{"$select": "id,preferredSingleSignOnMode,replyUrls"})["value"]
+              if s["preferredSingleSignOnMode"] == "saml")
+    ids.update(saml_sp=sp["id"], claims_app=app_id, weak_user=user_id, reply_urls=json.dumps(sp["replyUrls"]))
+    admin.call("PATCH", f"servicePrincipals/{sp['id']}", json={
+        "replyUrls": [*sp["replyUrls"], "https://collector.example.net/callback"],
+        "samlSingleSignOnSettings": {"relayState": "https://collector.example.net/"}})
+    admin.call("PATCH", f"applications/{app_id}", json={
+        "optionalClaims": {"idToken": [{"name": "email", "essential": True}]},
+        "servicePrincipalLockConfiguration": {"isEnabled": False}})
+    admin.call("PATCH", f"users/{user_id}", json={"passwordPolicies": "DisableStrongPassword"})
 
 
 def _near_misses(admin: Admin, ids: dict[str, str]) -> None:
@@ -97,6 +113,13 @@ def _near_misses(admin: Admin, ids: dict[str, str]) -> None:
     ids["ordinary"] = _assign(admin, ids["user"], BILLING_ADMINISTRATOR)
     _tenant_policies(admin, sms="disabled", invites="none", guest_role=RESTRICTED_GUEST, inbound="blocked",
                      trust_mfa=False)
+    # A reply URL taken away, a lock turned back on, a password rule turned back on: all stronger.
+    admin.call("PATCH", f"servicePrincipals/{ids['saml_sp']}",
+               json={"replyUrls": json.loads(ids["reply_urls"])[:-1] or [], "notes": "reviewed"})
+    admin.call("PATCH", f"applications/{ids['claims_app']}",
+               json={"servicePrincipalLockConfiguration": {"isEnabled": True, "allProperties": True},
+                     "description": "reviewed"})
+    admin.call("PATCH", f"users/{ids['weak_user']}", json={"passwordPolicies": None})
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +165,12 @@ CASES = {
     "cross-tenant-inbound-opened": ("default", "b2bDirectConnectInbound.usersAndGroups.accessType blocked -> allowed",
                                     "default"),
     "cross-tenant-inbound-trust-added": ("default", "inboundTrust.isMfaAccepted false -> true", "default"),
+    "reply-url-added": ("saml_sp", "https://collector.example.net/callback", "saml_sp"),
+    "saml-sign-in-changed": ("saml_sp", "samlSingleSignOnSettings.relayState", "saml_sp"),
+    "token-claims-changed": ("claims_app", "optionalClaims", "claims_app"),
+    "service-principal-lock-loosened": ("claims_app", "servicePrincipalLockConfiguration.isEnabled true -> false",
+                                        "claims_app"),
+    "password-policy-weakened": ("weak_user", "not set -> DisableStrongPassword", "weak_user"),
 }
 
 

@@ -75,6 +75,9 @@ class ObjectType:
     secret_fields: dict[str, frozenset[str]] = field(default_factory=dict, hash=False)
     # Properties that every PATCH body must carry (the discriminator of a polymorphic type).
     always_send: tuple[str, ...] = ()
+    # Properties Graph checks against each other: a PATCH of one carries the rest as the snapshot has them
+    # (an enterprise app's SAML settings are taken only with, or after, preferredSingleSignOnMode saml).
+    written_together: tuple[tuple[str, ...], ...] = ()
     # Lists whose order means something; every other list of a stored object is a set and is sorted.
     ordered_lists: frozenset[str] = frozenset()
     # Attribute paths whose values are ids of other objects, and the types those ids may name.
@@ -160,6 +163,21 @@ class ObjectType:
     assigned to the app, or a further permission), and for which: `entragit doctor --write` says it beside
     the permission, since a token's claims do not show it."""
 
+    # --- what is kept of each property Graph declares (decisions.py holds the registry against the metadata) ---
+    keeps: tuple[str, ...] = ()
+    """For a type read whole (no select): the declared properties its files keep. Every property Graph's
+    metadata declares for a type is decided: kept (select or keeps), volatile, or not_kept."""
+    not_kept: dict[str, str] = field(default_factory=dict, hash=False)
+    """Declared properties no file holds, each with why: not configuration, or no cheap way to read it."""
+    why_read_only: dict[str, str] = field(default_factory=dict, hash=False)
+    """Why a kept read-only property is never written (set by sync, by Microsoft, through another API);
+    decisions.READ_ONLY_REASONS gives the reasons common to many types."""
+
+    @functools.cached_property
+    def stored(self) -> frozenset[str]:
+        """The properties a file of this type holds (besides its relationships and its @odata.type)."""
+        return frozenset(self.select or self.keeps) - self.volatile - set(self.not_kept)
+
     @functools.cached_property
     def relationship_names(self) -> frozenset[str]:
         return frozenset(r.name for r in self.relationships)
@@ -205,7 +223,8 @@ class ObjectType:
         return odata_type in self.odata_types
 
 
-# Entra keeps a deleted object this long in its recycle bin, then purges it (reference §7).
+# Entra keeps a deleted object this long in its recycle bin, then purges it
+# (learn.microsoft.com/entra/fundamentals/recover-from-deletions).
 RECYCLE_BIN_DAYS = 30
 DIRECTORY_RECYCLE_BIN = "directory/deletedItems"
 

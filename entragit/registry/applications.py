@@ -6,7 +6,7 @@ from entragit.registry import DIRECTORY_RECYCLE_BIN, ObjectType, Relationship, r
 from entragit.registry.directory import COMMON_VOLATILE
 
 # Graph never returns secret values; what it does return in their place (a hint, a key blob only on
-# $select) must not reach a file either (reference §9).
+# $select) must not reach a file either.
 _CREDENTIAL_SECRETS = {
     "passwordCredentials": frozenset({"hint", "secretText"}),
     "keyCredentials": frozenset({"key"}),
@@ -15,6 +15,9 @@ _CREDENTIAL_SECRETS = {
 # A password is removed by its keyId; removeKey also wants a token signed by another of the app's keys
 # (proof of possession), which a restore does not hold.
 _CREDENTIAL_REMOVAL: dict[str, str | None] = {"passwordCredentials": "removePassword", "keyCredentials": None}
+
+# An application's instance in the tenant repeats some of the application's own properties.
+_FROM_APPLICATION = "copied from the application (in this tenant or the publisher's); changed there"
 
 _OWNERS = Relationship(name="owners", many=True, fetch="collection", expandable=True, write="ref",
                        reverse_path="ownedObjects", member_types=("users", "servicePrincipals"))
@@ -27,14 +30,33 @@ APPLICATIONS = register(
         filter_by_ids=True,
         odata_types=("#microsoft.graph.application",),
         select=(
-            "id", "displayName", "api", "appId", "appRoles", "description", "identifierUris", "keyCredentials",
-            "notes", "passwordCredentials", "publicClient", "publisherDomain", "requiredResourceAccess",
-            "signInAudience", "spa", "tags", "web",
+            "id", "displayName", "addIns", "api", "appId", "applicationTemplateId", "appRoles",
+            "authenticationBehaviors", "createdByAppId", "defaultRedirectUri", "description",
+            "disabledByMicrosoftStatus", "groupMembershipClaims", "identifierUris", "info",
+            "isDeviceOnlyAuthSupported", "isDisabled", "isFallbackPublicClient", "keyCredentials",
+            "managerApplications", "nativeAuthenticationApisEnabled", "notes", "oauth2RequirePostResponse",
+            "optionalClaims", "parentalControlSettings", "passwordCredentials", "publicClient", "publisherDomain",
+            "requestSignatureVerification", "requiredResourceAccess", "samlMetadataUrl",
+            "serviceManagementReference", "servicePrincipalLockConfiguration", "signInAudience", "spa", "tags",
+            "tokenEncryptionKeyId", "uniqueName", "verifiedPublisher", "web",
         ),
-        volatile=COMMON_VOLATILE | {"publisherDomain"},
-        # Credentials change only through addPassword/removePassword and addKey/removeKey (reference §6),
-        # and their secrets are never stored, so a restore cannot write them back.
-        read_only=frozenset({"id", "appId", "passwordCredentials", "keyCredentials"}),
+        volatile=COMMON_VOLATILE,
+        # Credentials change only through addPassword/removePassword and addKey/removeKey, and their secrets
+        # are never stored, so a restore cannot write them back.
+        read_only=frozenset({"id", "appId", "passwordCredentials", "keyCredentials", "applicationTemplateId",
+                             "createdByAppId", "disabledByMicrosoftStatus", "managerApplications",
+                             "publisherDomain", "verifiedPublisher"}),
+        why_read_only={
+            "publisherDomain": "set by Graph from the tenant's verified domains when the app is registered",
+            "verifiedPublisher": "changed through setVerifiedPublisher, which checks a Microsoft Partner "
+                                 "Network id; a restore lists the difference",
+            "managerApplications": "set by Microsoft (agent identity blueprints); no request writes it",
+        },
+        create_only=frozenset({"uniqueName"}),
+        not_kept={
+            "logo": "a stream (the image), read and written at /applications/{id}/logo, never in the object",
+            "certification": "Microsoft's record of the publisher's attestation, not a setting of the tenant",
+        },
         secret_fields=_CREDENTIAL_SECRETS,
         ordered_lists=frozenset({"web.redirectUris", "spa.redirectUris", "publicClient.redirectUris"}),
         relationships=(_OWNERS,),
@@ -60,21 +82,40 @@ SERVICE_PRINCIPALS = register(
         filter_by_ids=True,
         odata_types=("#microsoft.graph.servicePrincipal",),
         select=(
-            "id", "displayName", "accountEnabled", "appDisplayName", "appId", "appOwnerOrganizationId",
-            "appRoleAssignmentRequired", "appRoles", "description", "keyCredentials", "notes",
-            "oauth2PermissionScopes", "passwordCredentials", "servicePrincipalNames", "servicePrincipalType",
-            "tags",
+            "id", "displayName", "accountEnabled", "addIns", "alternativeNames", "appDescription", "appDisplayName",
+            "appId", "applicationTemplateId", "appOwnerOrganizationId", "appRoleAssignmentRequired", "appRoles",
+            "createdByAppId", "description", "disabledByMicrosoftStatus", "homepage", "info", "isDisabled",
+            "keyCredentials", "loginUrl", "logoutUrl", "notes", "notificationEmailAddresses",
+            "oauth2PermissionScopes", "passwordCredentials", "preferredSingleSignOnMode",
+            "preferredTokenSigningKeyThumbprint", "replyUrls", "resourceSpecificApplicationPermissions",
+            "samlSingleSignOnSettings", "servicePrincipalNames", "servicePrincipalType", "signInAudience", "tags",
+            "tokenEncryptionKeyId", "verifiedPublisher",
         ),
         volatile=COMMON_VOLATILE,
         read_only=frozenset({"id", "appDisplayName", "appOwnerOrganizationId", "servicePrincipalType",
-                             "passwordCredentials", "keyCredentials"}),
+                             "passwordCredentials", "keyCredentials", "appDescription", "applicationTemplateId",
+                             "createdByAppId", "disabledByMicrosoftStatus", "info", "isDisabled",
+                             "resourceSpecificApplicationPermissions", "signInAudience", "verifiedPublisher"}),
+        why_read_only={
+            "appDisplayName": _FROM_APPLICATION, "appDescription": _FROM_APPLICATION, "info": _FROM_APPLICATION,
+            "signInAudience": _FROM_APPLICATION, "verifiedPublisher": _FROM_APPLICATION,
+            "resourceSpecificApplicationPermissions": _FROM_APPLICATION,
+            "appOwnerOrganizationId": "the tenant the application is registered in, set by Graph",
+            "servicePrincipalType": "set by Graph when the service principal is made (Application, "
+                                    "ManagedIdentity, SocialIdp)",
+            "isDisabled": "not among the properties Graph's service principal update takes",
+        },
+        not_kept={"customSecurityAttributes": "readable only with its own permission "
+                                              "(CustomSecAttributeAssignment.Read.All) that directory readers do "
+                                              "not hold; asking for it without that permission fails the read"},
         create_only=frozenset({"appId"}),
+        written_together=(("preferredSingleSignOnMode", "samlSingleSignOnSettings"),),
         secret_fields=_CREDENTIAL_SECRETS,
         relationships=(_OWNERS,),
         delta=True,
         read_permission="Application.Read.All",
         write_permission="Application.ReadWrite.All",
-        # After the application it belongs to (restoring an application does not restore its SP, §7).
+        # After the application it belongs to (restoring an application does not restore its SP).
         restore_order=40,
         create="post",
         recycle_bin=DIRECTORY_RECYCLE_BIN,
@@ -86,13 +127,15 @@ ADMINISTRATIVE_UNITS = register(
     ObjectType(
         name="administrativeUnits",
         singular="administrative unit",
-        collection="administrativeUnits",
+        # Graph's metadata declares the units only under the directory singleton.
+        collection="directory/administrativeUnits",
         odata_types=("#microsoft.graph.administrativeUnit",),
-        select=("id", "displayName", "description", "membershipRule", "membershipRuleProcessingState",
-                "membershipType", "visibility"),
+        select=("id", "displayName", "description", "isMemberManagementRestricted", "membershipRule",
+                "membershipRuleProcessingState", "membershipType", "visibility"),
         volatile=COMMON_VOLATILE,
         read_only=frozenset({"id"}),
-        create_only=frozenset({"visibility"}),
+        # A restricted-management unit and a hidden-membership one are so from their creation on.
+        create_only=frozenset({"visibility", "isMemberManagementRestricted"}),
         relationships=(
             Relationship(name="members", many=True, fetch="collection", expandable=True, write="ref", reverse_path="memberOf",
                          member_types=("users", "groups"), computed_when=("membershipType", "Dynamic"),

@@ -5,10 +5,10 @@ from __future__ import annotations
 from entragit.registry import ObjectType, register
 
 _CA_VOLATILE = frozenset({"createdDateTime", "modifiedDateTime", "templateId", "deletedDateTime"})
-# Conditional Access and named locations together: 1 request per second per tenant, all apps (reference §4).
+# Conditional Access and named locations together: 1 request per second per tenant, all apps.
 CONDITIONAL_ACCESS_RATE = ("identity/conditionalAccess", 1.0)
-# Their own recycle bin, 30 days like the directory's (reference §7a; documented in beta, v1.0 [UNCONFIRMED],
-# where app-only restore is "not supported": a restore may need a signed-in admin).
+# Their own recycle bin, 30 days like the directory's (documented in beta; in v1.0 app-only restore is
+# "not supported": a restore may need a signed-in admin).
 CONDITIONAL_ACCESS_RECYCLE_BIN = "identity/conditionalAccess/deletedItems"
 
 NAMED_LOCATIONS = register(
@@ -19,9 +19,11 @@ NAMED_LOCATIONS = register(
         odata_types=("#microsoft.graph.ipNamedLocation", "#microsoft.graph.countryNamedLocation"),
         # Both subtypes come from one collection; $select would have to name properties of both.
         select=(),
+        keeps=("id", "displayName", "countriesAndRegions", "countryLookupMethod", "includeUnknownCountriesAndRegions",
+               "ipRanges", "isTrusted"),
         volatile=_CA_VOLATILE,
         read_only=frozenset({"id", "@odata.type"}),
-        # Graph refuses a named-location PATCH without its @odata.type (reference §9).
+        # Graph refuses a named-location PATCH without its @odata.type.
         always_send=("@odata.type",),
         page_size=None,
         rate_limit=CONDITIONAL_ACCESS_RATE,
@@ -31,7 +33,7 @@ NAMED_LOCATIONS = register(
         create="post",
         found_again_by=("displayName",),
         recycle_bin=f"{CONDITIONAL_ACCESS_RECYCLE_BIN}/namedLocations",
-        # A restored named location comes back untrusted (reference §7a).
+        # A restored named location comes back untrusted.
         reset_by_restore=frozenset({"isTrusted"}),
     )
 )
@@ -43,6 +45,7 @@ CONDITIONAL_ACCESS_POLICIES = register(
         collection="identity/conditionalAccess/policies",
         odata_types=("#microsoft.graph.conditionalAccessPolicy",),
         select=(),
+        keeps=("id", "displayName", "conditions", "description", "grantControls", "sessionControls", "state"),
         volatile=_CA_VOLATILE,
         read_only=frozenset({"id"}),
         references={
@@ -69,7 +72,7 @@ CONDITIONAL_ACCESS_POLICIES = register(
         create="post",
         found_again_by=("displayName",),
         recycle_bin=f"{CONDITIONAL_ACCESS_RECYCLE_BIN}/policies",
-        # A restored policy may come back in report-only mode (reference §7a).
+        # A restored policy may come back in report-only mode.
         reset_by_restore=frozenset({"state"}),
     )
 )

@@ -4,7 +4,8 @@
 
 The input is Microsoft's OData metadata (CSDL) for Graph v1.0, `clean_v10_metadata/cleanMetadata.xml` of
 https://github.com/microsoftgraph/msgraph-metadata (MIT licence). Only what the registry's types reach is
-kept: their entity types and bases, the complex types their properties name (and the types derived from
+kept: their entity types and bases with every structural property they declare (the registry decides each
+one: tests/test_properties_decided.py), the complex types those properties name (and the types derived from
 those, which a value names by its @odata.type), and which names are enums. Run it again when the registry
 gains a type or Microsoft's metadata changes, and commit the result.
 """
@@ -76,14 +77,14 @@ def _lineage(meta: _Metadata, name: str) -> list[str]:
 def generate(xml_path: Path, commit: str) -> dict[str, Any]:
     meta = _Metadata(ET.parse(xml_path).getroot())
     out: dict[str, Any] = {}
-    # (type, the properties kept (None: all), the navigation properties kept inline (None: every contained
-    # one)). A registry type keeps what it selects; navigation properties are relationships, stored as ids,
-    # except the lists of sub-objects Graph returns inline that the registry writes item by item.
-    pending: list[tuple[str, frozenset[str] | None, frozenset[str] | None]] = [
-        (name, frozenset(t.select) or None, t.written_per_item)
-        for t in REGISTRY.values() for name in t.entity_types]
+    # (type, the navigation properties kept inline (None: every contained one)). Every structural property
+    # of a registry type is kept, whether the registry stores it or not: the registry's decision for each is
+    # held against this list. Navigation properties are relationships, stored as ids, except the lists of
+    # sub-objects Graph returns inline that the registry writes item by item.
+    pending: list[tuple[str, frozenset[str] | None]] = [
+        (name, t.written_per_item) for t in REGISTRY.values() for name in t.entity_types]
     while pending:
-        name, kept, inline = pending.pop()
+        name, inline = pending.pop()
         if name in out or name.startswith("Edm."):
             continue
         if name not in meta.types:
@@ -96,14 +97,14 @@ def generate(xml_path: Path, commit: str) -> dict[str, Any]:
         for element in (meta.types[t] for t in lineage):
             for child in element:
                 tag = child.tag.removeprefix(_EDM)
-                wanted = tag == "Property" and (kept is None or child.get("Name") in kept)
+                wanted = tag == "Property"
                 wanted |= (tag == "NavigationProperty" and child.get("ContainsTarget") == "true"
                            and (inline is None or child.get("Name") in inline))
                 if wanted:
                     inner, properties[child.get("Name", "")] = _property(meta, child)
-                    pending.append((inner, None, None))
+                    pending.append((inner, None))
                     # A value names a type derived from the declared one by its @odata.type.
-                    pending += [(d, None, None) for d in _derived(meta, inner)]
+                    pending += [(d, None) for d in _derived(meta, inner)]
         out[name] = {"bases": lineage[1:], "properties": dict(sorted(properties.items()))}
     return {
         "source": {"repository": SOURCE, "path": SOURCE_PATH, "commit": commit, "licence": "MIT",

@@ -52,13 +52,28 @@ class Widens:
 
 
 @dataclass(frozen=True)
+class Changes:
+    """An attribute whose path matches one of `paths` (fnmatch patterns) changes in any way."""
+
+    paths: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GainsWord:
+    """A text attribute listing comma-separated words (passwordPolicies) gains one of `words`."""
+
+    path: str
+    words: frozenset[str]
+
+
+@dataclass(frozen=True)
 class RelationshipGains:
     """The object gains links of a relationship (owners, members)."""
 
     relationship: str
 
 
-Condition = BecomesOneOf | ListGains | ItemBecomes | Widens | RelationshipGains
+Condition = BecomesOneOf | ListGains | ItemBecomes | Widens | Changes | GainsWord | RelationshipGains
 
 
 @dataclass(frozen=True)
@@ -133,6 +148,35 @@ RISK_RULES: tuple[RiskRule, ...] = (
         "credential-added", "high", ("applications", "servicePrincipals"),
         ListGains(("keyCredentials", "passwordCredentials"), key="keyId"),
         "New credential: {path} gained {items}",
+    ),
+    RiskRule(
+        # Where Entra sends an enterprise app's tokens: a new reply URL can hand them to someone else.
+        "reply-url-added", "high", ("servicePrincipals",),
+        ListGains(("replyUrls",)),
+        "Enterprise app sends tokens to a new address: replyUrls gained {items}",
+    ),
+    RiskRule(
+        # How an enterprise app signs users in with SAML, and which key signs its tokens.
+        "saml-sign-in-changed", "medium", ("servicePrincipals",),
+        Changes(("samlSingleSignOnSettings*", "preferredSingleSignOnMode", "preferredTokenSigningKeyThumbprint")),
+        "Enterprise app sign-in changed: {path} {old} -> {new}",
+    ),
+    RiskRule(
+        # Claims decide what an app learns of a user, group claims what it lets the user do.
+        "token-claims-changed", "medium", ("applications",),
+        Changes(("optionalClaims*", "groupMembershipClaims")),
+        "Token claims changed: {path} {old} -> {new}",
+    ),
+    RiskRule(
+        "service-principal-lock-loosened", "high", ("applications",),
+        BecomesOneOf(("servicePrincipalLockConfiguration.*",), _OFF, _ON),
+        "Service principal lock loosened: {path} {old} -> {new}",
+    ),
+    RiskRule(
+        "password-policy-weakened", "high", ("users",),
+        GainsWord("passwordPolicies", frozenset({"DisablePasswordExpiration", "DisableStrongPassword"})),
+        "Password rule turned off: passwordPolicies {old} -> {new}",
+        changes=("modified", "added"),
     ),
     RiskRule(
         "owner-added", "medium", ("applications", "servicePrincipals"),

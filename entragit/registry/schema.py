@@ -4,7 +4,7 @@ A file read from git may have been written by anyone who can get a change merged
 planned or compared from it, each of its values is checked against the type Graph declares for it
 (graph_schema.json, generated from Microsoft's published metadata by graph_schema_gen.py): text, numbers,
 booleans, lists, nested mappings and their keys. On top of that come the registry's own rules: only the
-properties entragit stores (what the type selects, never a volatile one), relationships as object ids,
+properties entragit stores (what the type keeps, never a volatile one), relationships as object ids,
 references as ids (or the few words Graph takes in their place), and no secret, ever.
 """
 
@@ -122,11 +122,17 @@ def _declared(type_name: str) -> dict[str, Spec]:
     return {key: (spec[0], bool(spec[1]), bool(spec[2])) for key, spec in _types()[type_name]["properties"].items()}
 
 
+def declared_properties(type_name: str) -> list[str]:
+    """Every structural property the metadata declares for an entity type and its bases."""
+    return list(_types()[type_name]["properties"])
+
+
 def _kept(object_type: ObjectType, type_name: str) -> dict[str, Spec]:
     """The properties of one kind of object that entragit stores (and so may find in a file)."""
     declared = _declared(type_name)
-    names = object_type.select or tuple(declared)
-    kept = {name: declared.get(name, (ANY, False, True)) for name in names if name not in object_type.volatile}
+    # A polymorphic type keeps the properties of all its kinds; a file of one kind holds only its own.
+    names = [n for n in sorted(object_type.stored) if n in declared or not object_type.polymorphic]
+    kept = {name: declared.get(name, (ANY, False, True)) for name in names}
     for rel in object_type.relationships:
         kept[rel.name] = (_OBJECT_ID, rel.many, False)
     if object_type.polymorphic:

@@ -12,7 +12,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from entragit.sim.apps import TenantView, check_permission_removal, complete_application, complete_service_principal
+from entragit.sim.apps import (
+    TenantView,
+    complete_application,
+    complete_service_principal,
+    validate_application,
+    validate_service_principal,
+)
 from entragit.sim.errors import GraphFault, bad_request
 
 # Property kinds: enough to refuse obviously wrong values the way Graph's deserializer does.
@@ -176,19 +182,32 @@ USER_PROPERTIES: dict[str, str] = {
     "deletedDateTime": STR,
     "accountEnabled": BOOL,
     "ageGroup": STR,
+    "assignedLicenses": OBJS,
+    "authorizationInfo": OBJ,
     "businessPhones": STRS,
     "city": STR,
     "companyName": STR,
+    "consentProvidedForMinor": STR,
     "country": STR,
     "createdDateTime": STR,
     "creationType": STR,
     "department": STR,
+    "deviceEnrollmentLimit": INT,
     "displayName": STR,
+    "employeeHireDate": STR,
     "employeeId": STR,
+    "employeeLeaveDateTime": STR,
+    "employeeOrgData": OBJ,
     "employeeType": STR,
     "externalUserState": STR,
+    "externalUserStateChangeDateTime": STR,
+    "faxNumber": STR,
     "givenName": STR,
+    "identities": OBJS,
+    "identityParentId": STR,
     "imAddresses": STRS,
+    "isManagementRestricted": BOOL,
+    "isResourceAccount": BOOL,
     "jobTitle": STR,
     "lastPasswordChangeDateTime": STR,
     "legalAgeGroupClassification": STR,
@@ -201,6 +220,7 @@ USER_PROPERTIES: dict[str, str] = {
     "onPremisesExtensionAttributes": OBJ,
     "onPremisesImmutableId": STR,
     "onPremisesLastSyncDateTime": STR,
+    "onPremisesProvisioningErrors": OBJS,
     "onPremisesSamAccountName": STR,
     "onPremisesSecurityIdentifier": STR,
     "onPremisesSyncEnabled": BOOL,
@@ -208,10 +228,12 @@ USER_PROPERTIES: dict[str, str] = {
     "otherMails": STRS,
     "passwordPolicies": STR,
     "postalCode": STR,
+    "preferredDataLocation": STR,
     "preferredLanguage": STR,
     "proxyAddresses": STRS,
-    "refreshTokensValidFromDateTime": STR,
     "securityIdentifier": STR,
+    "serviceProvisioningErrors": OBJS,
+    "showInAddressList": BOOL,
     "signInActivity": OBJ,
     "signInSessionsValidFromDateTime": STR,
     "state": STR,
@@ -254,8 +276,18 @@ USER_READ_ONLY = frozenset(
         "licenseAssignmentStates",
         "legalAgeGroupClassification",
         "lastPasswordChangeDateTime",
-        "refreshTokensValidFromDateTime",
         "signInSessionsValidFromDateTime",
+        "externalUserStateChangeDateTime",
+        # Changed through the assignLicense action, not PATCH (user-assignlicense).
+        "assignedLicenses",
+        # Writable only with User.ManageIdentities.All, which the simulated tenant does not grant [simplified];
+        # the userPrincipalName identity follows the user's UPN.
+        "identities",
+        "identityParentId",
+        "isManagementRestricted",
+        "isResourceAccount",
+        "onPremisesProvisioningErrors",
+        "serviceProvisioningErrors",
         "signInActivity",
         "onPremisesDistinguishedName",
         "onPremisesDomainName",
@@ -294,7 +326,7 @@ USER_MASTERED_ON_PREMISES_UNCONFIRMED = frozenset(
 )
 
 
-def _validate_user(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
+def _check_extension_attributes(changes: dict[str, Any], resource: str) -> None:
     attrs = changes.get("onPremisesExtensionAttributes")
     if attrs is not None:
         unknown = sorted(set(attrs) - set(EXTENSION_ATTRIBUTES))
@@ -302,9 +334,39 @@ def _validate_user(changes: dict[str, Any], existing: dict[str, Any] | None) -> 
             raise bad_request(f"Invalid property '{unknown[0]}' of type 'microsoft.graph.onPremisesExtensionAttributes'.")
         for key, value in attrs.items():
             if value is not None and not isinstance(value, str):
-                raise bad_request(f"Invalid value specified for property '{key}' of resource 'User'.")
+                raise bad_request(f"Invalid value specified for property '{key}' of resource '{resource}'.")
+
+
+def check_keys(changes: Mapping[str, Any], prop: str, allowed: Mapping[str, str], resource: str) -> None:
+    """A complex value's keys, each of its kind (Graph's deserializer refuses an unknown one)."""
+    values = changes.get(prop)
+    for value in values if isinstance(values, list) else [values] if values is not None else []:
+        if not isinstance(value, dict) or any(k not in allowed or not _KIND_CHECKS[allowed[k]](v)
+                                              for k, v in value.items() if v is not None):
+            raise bad_request(f"Invalid value specified for property '{prop}' of resource '{resource}'.")
+
+
+def check_choice(changes: Mapping[str, Any], prop: str, allowed: tuple[str, ...], resource: str) -> None:
+    if changes.get(prop) not in (None, *allowed):
+        raise bad_request(f"Invalid value specified for property '{prop}' of resource '{resource}'.")
+
+
+# Values the user resource documents for its enumerated strings (user resource, v1.0).
+PASSWORD_POLICIES = ("None", "DisablePasswordExpiration", "DisableStrongPassword",
+                     "DisablePasswordExpiration, DisableStrongPassword")
+AGE_GROUPS = ("Minor", "NotAdult", "Adult")
+CONSENT_FOR_MINOR = ("Granted", "Denied", "NotRequired")
+
+
+def _validate_user(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    _check_extension_attributes(changes, "User")
     if changes.get("userPrincipalName") is not None and "@" not in changes["userPrincipalName"]:
         raise bad_request("Invalid value specified for property 'userPrincipalName' of resource 'User'.")
+    check_choice(changes, "passwordPolicies", PASSWORD_POLICIES, "User")
+    check_choice(changes, "ageGroup", AGE_GROUPS, "User")
+    check_choice(changes, "consentProvidedForMinor", CONSENT_FOR_MINOR, "User")
+    check_keys(changes, "employeeOrgData", {"division": STR, "costCenter": STR}, "User")
+    check_keys(changes, "authorizationInfo", {"certificateUserIds": STRS}, "User")
 
 
 USERS = CollectionSpec(
@@ -358,27 +420,48 @@ USERS = CollectionSpec(
 GROUP_PROPERTIES: dict[str, str] = {
     "id": STR,
     "deletedDateTime": STR,
+    "assignedLabels": OBJS,
+    "assignedLicenses": OBJS,
     "classification": STR,
     "createdDateTime": STR,
     "description": STR,
     "displayName": STR,
     "expirationDateTime": STR,
     "groupTypes": STRS,
+    "infoCatalogs": STRS,
     "isAssignableToRole": BOOL,
+    "isManagementRestricted": BOOL,
+    "licenseProcessingState": OBJ,
     "mail": STR,
     "mailEnabled": BOOL,
     "mailNickname": STR,
     "membershipRule": STR,
     "membershipRuleProcessingState": STR,
+    "onPremisesDomainName": STR,
+    "onPremisesExtensionAttributes": OBJ,
     "onPremisesLastSyncDateTime": STR,
+    "onPremisesNetBiosName": STR,
+    "onPremisesProvisioningErrors": OBJS,
+    "onPremisesSamAccountName": STR,
     "onPremisesSecurityIdentifier": STR,
     "onPremisesSyncEnabled": BOOL,
+    "preferredDataLocation": STR,
+    "preferredLanguage": STR,
     "proxyAddresses": STRS,
     "renewedDateTime": STR,
+    "resourceBehaviorOptions": STRS,
+    "resourceProvisioningOptions": STRS,
     "securityEnabled": BOOL,
     "securityIdentifier": STR,
+    "serviceProvisioningErrors": OBJS,
+    "theme": STR,
+    "uniqueName": STR,
     "visibility": STR,
 }
+# "Returned only on $select" in the group resource's table; the rest come by default.
+GROUP_SELECT_ONLY = frozenset({"assignedLabels", "assignedLicenses", "infoCatalogs", "isManagementRestricted",
+                               "licenseProcessingState", "onPremisesExtensionAttributes", "serviceProvisioningErrors",
+                               "uniqueName"})
 
 GROUP_READ_ONLY = frozenset(
     {
@@ -393,8 +476,21 @@ GROUP_READ_ONLY = frozenset(
         "onPremisesSyncEnabled",
         "securityIdentifier",
         "deletedDateTime",
+        # Sensitivity labels are written only with delegated permission (group resource); an app reads them.
+        "assignedLabels",
+        "assignedLicenses",
+        "infoCatalogs",
+        "isManagementRestricted",
+        "licenseProcessingState",
+        "onPremisesDomainName",
+        "onPremisesNetBiosName",
+        "onPremisesProvisioningErrors",
+        "onPremisesSamAccountName",
+        "resourceProvisioningOptions",
+        "serviceProvisioningErrors",
     }
 )
+GROUP_THEMES = ("Teal", "Purple", "Green", "Blue", "Pink", "Orange", "Red")
 
 DYNAMIC = "DynamicMembership"
 UNIFIED = "Unified"
@@ -424,6 +520,8 @@ def _validate_group(changes: dict[str, Any], existing: dict[str, Any] | None) ->
             raise bad_request("A role-assignable group cannot have dynamic membership.")
     if changes.get("membershipRuleProcessingState") not in (None, "On", "Paused"):
         raise bad_request("Invalid value specified for property 'membershipRuleProcessingState' of resource 'Group'.")
+    check_choice(changes, "theme", GROUP_THEMES, "Group")
+    _check_extension_attributes(changes, "Group")
 
 
 GROUPS = CollectionSpec(
@@ -431,8 +529,10 @@ GROUPS = CollectionSpec(
     path="groups",
     odata_type="#microsoft.graph.group",
     properties=GROUP_PROPERTIES,
+    default_properties=tuple(p for p in GROUP_PROPERTIES if p not in GROUP_SELECT_ONLY),
     read_only=GROUP_READ_ONLY,
-    create_only=frozenset({"isAssignableToRole", "mailEnabled", "securityEnabled"}),
+    create_only=frozenset({"isAssignableToRole", "mailEnabled", "securityEnabled", "resourceBehaviorOptions", "uniqueName"}),
+    merged=frozenset({"onPremisesExtensionAttributes"}),
     required_on_create=("displayName", "mailEnabled", "mailNickname", "securityEnabled"),
     filterable=frozenset({"id", "displayName", "mailNickname", "mail", "mailEnabled", "securityEnabled", "isAssignableToRole"}),
     relationships=(
@@ -554,14 +654,53 @@ APPLICATIONS = CollectionSpec(
         "passwordCredentials": OBJS,
         "publisherDomain": STR,
         "createdDateTime": STR,
+        "addIns": OBJS,
+        "applicationTemplateId": STR,
+        "authenticationBehaviors": OBJ,
+        "certification": OBJ,
+        "createdByAppId": STR,
+        "defaultRedirectUri": STR,
+        "disabledByMicrosoftStatus": STR,
+        "groupMembershipClaims": STR,
+        "info": OBJ,
+        "isDeviceOnlyAuthSupported": BOOL,
+        "isDisabled": BOOL,
+        "isFallbackPublicClient": BOOL,
+        "managerApplications": STRS,
+        "nativeAuthenticationApisEnabled": STR,
+        "oauth2RequirePostResponse": BOOL,
+        "optionalClaims": OBJ,
+        "parentalControlSettings": OBJ,
+        "requestSignatureVerification": OBJ,
+        "samlMetadataUrl": STR,
+        "serviceManagementReference": STR,
+        "servicePrincipalLockConfiguration": OBJ,
+        "tokenEncryptionKeyId": STR,
+        "uniqueName": STR,
+        "verifiedPublisher": OBJ,
     },
-    # passwordCredentials change only through addPassword/removePassword (reference §6).
-    read_only=frozenset({"id", "appId", "publisherDomain", "createdDateTime", "deletedDateTime", "passwordCredentials"}),
+    # authenticationBehaviors is "returned only on $select" (application resource); the rest by default.
+    default_properties=(
+        "id", "deletedDateTime", "appId", "displayName", "description", "notes", "signInAudience", "identifierUris",
+        "tags", "api", "appRoles", "requiredResourceAccess", "web", "spa", "publicClient", "keyCredentials",
+        "passwordCredentials", "publisherDomain", "createdDateTime", "addIns", "applicationTemplateId", "certification",
+        "createdByAppId", "defaultRedirectUri", "disabledByMicrosoftStatus", "groupMembershipClaims", "info",
+        "isDeviceOnlyAuthSupported", "isDisabled", "isFallbackPublicClient", "managerApplications",
+        "nativeAuthenticationApisEnabled", "oauth2RequirePostResponse", "optionalClaims", "parentalControlSettings",
+        "requestSignatureVerification", "samlMetadataUrl", "serviceManagementReference",
+        "servicePrincipalLockConfiguration", "tokenEncryptionKeyId", "uniqueName", "verifiedPublisher",
+    ),
+    # passwordCredentials change only through addPassword/removePassword; verifiedPublisher through
+    # setVerifiedPublisher; the rest are set by the service.
+    read_only=frozenset({"id", "appId", "publisherDomain", "createdDateTime", "deletedDateTime", "passwordCredentials",
+                         "applicationTemplateId", "certification", "createdByAppId", "disabledByMicrosoftStatus",
+                         "managerApplications", "verifiedPublisher"}),
+    create_only=frozenset({"uniqueName"}),
     required_on_create=("displayName",),
     filterable=frozenset({"id", "appId", "displayName", "publisherDomain", "signInAudience"}),
     relationships=(APP_OWNERS,),
     expandable=("owners",),
-    validate=check_permission_removal,
+    validate=validate_application,
     complete=complete_application,
     recycle="microsoft.graph.application",
 )
@@ -588,10 +727,33 @@ SERVICE_PRINCIPALS = CollectionSpec(
         "oauth2PermissionScopes": OBJS,
         "keyCredentials": OBJS,
         "passwordCredentials": OBJS,
+        "addIns": OBJS,
+        "alternativeNames": STRS,
+        "appDescription": STR,
+        "applicationTemplateId": STR,
+        "createdByAppId": STR,
+        "disabledByMicrosoftStatus": STR,
+        "homepage": STR,
+        "info": OBJ,
+        "isDisabled": BOOL,
+        "loginUrl": STR,
+        "logoutUrl": STR,
+        "notificationEmailAddresses": STRS,
+        "preferredSingleSignOnMode": STR,
+        "preferredTokenSigningKeyThumbprint": STR,
+        "replyUrls": STRS,
+        "resourceSpecificApplicationPermissions": OBJS,
+        "samlSingleSignOnSettings": OBJ,
+        "signInAudience": STR,
+        "tokenEncryptionKeyId": STR,
+        "verifiedPublisher": OBJ,
     },
-    # The exact read-only list is [UNCONFIRMED] (reference §6).
+    # What the service principal update does not take (serviceprincipal-update lists what it does); the exact
+    # read-only list is [UNCONFIRMED].
     read_only=frozenset(
-        {"id", "deletedDateTime", "appDisplayName", "appOwnerOrganizationId", "servicePrincipalType", "passwordCredentials"}
+        {"id", "deletedDateTime", "appDisplayName", "appOwnerOrganizationId", "servicePrincipalType", "passwordCredentials",
+         "appDescription", "applicationTemplateId", "createdByAppId", "disabledByMicrosoftStatus", "info", "isDisabled",
+         "resourceSpecificApplicationPermissions", "signInAudience", "verifiedPublisher"}
     ),
     create_only=frozenset({"appId"}),
     required_on_create=("appId",),
@@ -602,6 +764,7 @@ SERVICE_PRINCIPALS = CollectionSpec(
         Relationship("ownedObjects", link="owners", reverse=True, target_collections=("groups", "applications", "servicePrincipals")),
     ),
     expandable=("owners",),
+    validate=validate_service_principal,
     complete=complete_service_principal,
     recycle="microsoft.graph.servicePrincipal",
 )
@@ -614,7 +777,8 @@ def _validate_administrative_unit(changes: dict[str, Any], existing: dict[str, A
 
 ADMINISTRATIVE_UNITS = CollectionSpec(
     name="administrativeUnits",
-    path="administrativeUnits",
+    # Graph's metadata declares the units under the directory singleton only; /administrativeUnits is no path.
+    path="directory/administrativeUnits",
     odata_type="#microsoft.graph.administrativeUnit",
     # The dynamic-membership fields are [UNCONFIRMED] in v1.0 (reference §9).
     properties={
@@ -626,8 +790,11 @@ ADMINISTRATIVE_UNITS = CollectionSpec(
         "membershipType": STR,
         "membershipRule": STR,
         "membershipRuleProcessingState": STR,
+        "isMemberManagementRestricted": BOOL,
     },
     read_only=frozenset({"id", "deletedDateTime"}),
+    # A restricted-management unit is so from its creation on (administrativeunit resource).
+    create_only=frozenset({"isMemberManagementRestricted"}),
     required_on_create=("displayName",),
     filterable=frozenset({"id", "displayName"}),
     relationships=(Relationship("members", link="members", writable=True, target_collections=("users", "groups")),),

@@ -89,7 +89,7 @@ RULES: dict[tuple[str, ...], Needs] = {
     ("servicePrincipals",): _APPS,
     ("servicePrincipals", "*", "appRoleAssignedTo"): _APP_ROLE_ASSIGNMENTS,
     ("servicePrincipals", "*", "appRoleAssignments"): _APP_ROLE_ASSIGNMENTS,
-    ("administrativeUnits",): _UNITS,
+    ("directory", "administrativeUnits"): _UNITS,
     ("directory", "deletedItems"): _ANY_DIRECTORY,
     ("directory", "deletedItems", "microsoft.graph.user"): _USERS,
     ("directory", "deletedItems", "microsoft.graph.group"): _GROUPS,

@@ -29,6 +29,7 @@ from entragit.sim.model import (
     blank_object,
 )
 from entragit.sim.seed_apps import seed_applications
+from entragit.sim.seed_declared import seed_declared
 from entragit.sim.seed_identity import seed_identity
 from entragit.sim.seed_policies import seed_policies
 from entragit.sim.tenant import Tenant, security_identifier
@@ -176,6 +177,7 @@ class _Seeder:
             "entra-backup-main", "https://token.actions.githubusercontent.com", f"repo:{slug}/entra-backup:ref:refs/heads/main"
         )
         seed_identity(tenant, self.seed, self.size, BASE_TIME, client_id, (github,))
+        seed_declared(tenant, self.seed)
         tenant.changes.recording = True  # from here on, writes are changes that delta queries report
         return SeededTenant(tenant, client_id, secret, (github,))
 

@@ -170,6 +170,8 @@ class Tenant:
                 obj[key] = value
         if spec is USERS and "mail" in changes:
             self._derive_proxy_addresses(obj)
+        if spec is USERS and "userPrincipalName" in changes:
+            self._derive_identities(obj)
         if spec is GROUPS and is_dynamic(obj) and obj["membershipRuleProcessingState"] is None:
             obj["membershipRuleProcessingState"] = "On"
         if spec.after_write is not None:
@@ -255,6 +257,8 @@ class Tenant:
             obj["userType"] = "Member"
             obj["onPremisesExtensionAttributes"] = dict.fromkeys(EXTENSION_ATTRIBUTES)
             obj["lastPasswordChangeDateTime"] = now
+            # Graph's default enrollment limit (user resource: 5 or 1000).
+            obj["deviceEnrollmentLimit"] = 5
         elif spec is GROUPS:
             obj["securityIdentifier"] = security_identifier(obj["id"])
             obj["renewedDateTime"] = now
@@ -281,6 +285,12 @@ class Tenant:
         others = [a for a in user["proxyAddresses"] if a.lower() != f"smtp:{(user['mail'] or '').lower()}"]
         demoted = [f"smtp:{a[5:]}" if a.startswith("SMTP:") else a for a in others]
         user["proxyAddresses"] = ([f"SMTP:{user['mail']}"] if user["mail"] else []) + demoted
+
+    def _derive_identities(self, user: dict[str, Any]) -> None:
+        # Every account signs in with its user principal name, an identity issued by the tenant's domain.
+        others = [i for i in user.get("identities") or [] if i.get("signInType") != "userPrincipalName"]
+        user["identities"] = [{"signInType": "userPrincipalName", "issuer": self.domain,
+                               "issuerAssignedId": user["userPrincipalName"]}, *others]
 
     def _refresh_rule(self, group: dict[str, Any]) -> None:
         if not is_dynamic(group) or group.get("membershipRuleProcessingState") == "Paused":

@@ -89,6 +89,14 @@ class Graph:
         return dict(found[0])
 
 
+# Where each collection is served when it is not at its own name (Graph's metadata puts units under /directory).
+_PATHS = {"administrativeUnits": "directory/administrativeUnits"}
+
+
+def path_of(collection: str) -> str:
+    return _PATHS.get(collection, collection)
+
+
 def error_of(response: requests.Response) -> dict[str, Any]:
     body = response.json()
     assert set(body) == {"error"}, body

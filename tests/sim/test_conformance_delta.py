@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from deltaclient import DeltaReplica
-from simclient import Graph, error_of
+from simclient import Graph, error_of, path_of
 
 from entragit.sim import Simulator
 
@@ -300,7 +300,7 @@ def test_filter_by_ids_up_to_fifty(graph: Graph, sim: Simulator) -> None:
 def test_every_delta_collection_and_the_long_function_name(graph: Graph, sim: Simulator) -> None:
     for name in ("users", "groups", "applications", "servicePrincipals", "administrativeUnits"):
         for function in ("delta", "microsoft.graph.delta"):
-            replica = _initial(graph, f"{name}/{function}")
+            replica = _initial(graph, f"{path_of(name)}/{function}")
             assert set(replica.objects) == set(sim.tenant.objects[name]), (name, function)
 
 

@@ -353,7 +353,7 @@ def test_role_assignments_seeded_filtered_and_scoped(graph: Graph, sim: Simulato
     one = admins[0]
     assert graph.ok(base, {"$filter": f"principalId eq '{one['principalId']}'"})["value"]
     assert graph.ok(f"{base}/{one['id']}")["id"] == one["id"]
-    units = {u["id"] for u in graph.ok("administrativeUnits")["value"]}
+    units = {u["id"] for u in graph.ok("directory/administrativeUnits")["value"]}
     scoped = [a for a in body["value"] if a["directoryScopeId"] != "/"]
     assert scoped and all(a["directoryScopeId"].removeprefix("/administrativeUnits/") in units for a in scoped)
 
@@ -361,7 +361,7 @@ def test_role_assignments_seeded_filtered_and_scoped(graph: Graph, sim: Simulato
 def test_assign_and_remove_a_directory_role(fresh: Graph) -> None:
     base = "roleManagement/directory/roleAssignments"
     user = fresh.find("users", "Break Glass 2")
-    unit = fresh.ok("administrativeUnits")["value"][0]
+    unit = fresh.ok("directory/administrativeUnits")["value"][0]
     body = {"@odata.type": "#microsoft.graph.unifiedRoleAssignment", "roleDefinitionId": USER_ADMIN, "principalId": user["id"], "directoryScopeId": f"/administrativeUnits/{unit['id']}"}
     created = fresh.post(base, body)
     assert created.status_code == 201, created.text

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from simclient import Graph, assert_error, error_of
+from simclient import Graph, assert_error, error_of, path_of
 
 from entragit.sim import Simulator
 from entragit.sim.apps import MICROSOFT_GRAPH_APP_ID, MICROSOFT_TENANT_ID
@@ -41,7 +41,7 @@ def test_default_page_size_applies_to_every_directory_list(fresh: Graph, fresh_s
     assert len(fresh.ok("users")["value"]) == 100
     fresh_sim.settings.default_page_size = 4
     for name in ("users", "groups", "applications", "servicePrincipals", "administrativeUnits"):
-        pages = _walk(fresh, name)
+        pages = _walk(fresh, path_of(name))
         assert all(len(page["value"]) == 4 for page in pages[:-1]), name
         ids = [item["id"] for page in pages for item in page["value"]]
         assert sorted(ids) == sorted(fresh_sim.tenant.objects[name]), name
@@ -125,8 +125,8 @@ def test_page_tokens_expire_when_the_lifetime_switch_says(fresh: Graph, fresh_si
 
 def test_select_on_the_new_collections(graph: Graph, sim: Simulator) -> None:
     for name in ("applications", "servicePrincipals", "administrativeUnits"):
-        page = graph.ok(name, {"$select": "displayName"})
-        assert page["@odata.context"] == f"{sim.graph_url}/v1.0/$metadata#{name}(displayName)"
+        page = graph.ok(path_of(name), {"$select": "displayName"})
+        assert page["@odata.context"] == f"{sim.graph_url}/v1.0/$metadata#{path_of(name)}(displayName)"
         assert all(set(item) == {"id", "displayName"} for item in page["value"]), name
     app = next(iter(sim.tenant.objects["applications"].values()))
     one = graph.ok(f"applications/{app['id']}", {"$select": "appId,web"})
@@ -136,7 +136,7 @@ def test_select_on_the_new_collections(graph: Graph, sim: Simulator) -> None:
 def test_seeded_applications_and_service_principals_have_graphs_shapes(graph: Graph, sim: Simulator) -> None:
     apps = graph.all_pages("applications")
     sps = graph.all_pages("servicePrincipals")
-    units = graph.all_pages("administrativeUnits")
+    units = graph.all_pages("directory/administrativeUnits")
     assert len(apps) == 15 and len(units) == 2
     for app in apps:
         assert {"id", "appId", "displayName", "signInAudience", "identifierUris", "api", "appRoles", "requiredResourceAccess",
@@ -158,7 +158,7 @@ def test_seeded_applications_and_service_principals_have_graphs_shapes(graph: Gr
     for unit in units:
         assert {"id", "displayName", "description", "visibility", "membershipType", "membershipRule",
                 "membershipRuleProcessingState"} <= set(unit)  # fmt: skip
-        assert graph.all_pages(f"administrativeUnits/{unit['id']}/members")
+        assert graph.all_pages(f"directory/administrativeUnits/{unit['id']}/members")
 
 
 def test_add_password_returns_the_secret_once_and_remove_password_deletes_it(fresh: Graph) -> None:
@@ -226,16 +226,16 @@ def test_owners_and_administrative_unit_members_by_ref(fresh: Graph, fresh_sim: 
     assert [o["id"] for o in fresh.ok(f"applications/{app['id']}/owners")["value"]] == [user["id"]]
     assert app["id"] in {o["id"] for o in fresh.all_pages(f"users/{user['id']}/ownedObjects")}
     assert fresh.delete(f"applications/{app['id']}/owners/{user['id']}/$ref").status_code == 204
-    unit = fresh.find("administrativeUnits", "EMEA")
+    unit = fresh.find("directory/administrativeUnits", "EMEA")
     guest = fresh.ok("users", {"$filter": "userType eq 'Guest'"})["value"][0]
     guest_ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{guest['id']}"}
-    assert fresh.post(f"administrativeUnits/{unit['id']}/members/$ref", guest_ref).status_code == 204
-    assert fresh.post(f"administrativeUnits/{unit['id']}/members/$ref", guest_ref).status_code == 400  # already there
+    assert fresh.post(f"directory/administrativeUnits/{unit['id']}/members/$ref", guest_ref).status_code == 204
+    assert fresh.post(f"directory/administrativeUnits/{unit['id']}/members/$ref", guest_ref).status_code == 400  # already there
     member_of = fresh.all_pages(f"users/{guest['id']}/memberOf")
     assert {"@odata.type": "#microsoft.graph.administrativeUnit", "id": unit["id"]}.items() <= next(
         m for m in member_of if m["id"] == unit["id"]
     ).items()
-    assert fresh.delete(f"administrativeUnits/{unit['id']}/members/{guest['id']}/$ref").status_code == 204
+    assert fresh.delete(f"directory/administrativeUnits/{unit['id']}/members/{guest['id']}/$ref").status_code == 204
 
 
 def test_expanded_collections_hold_at_most_20_objects(graph: Graph, sim: Simulator) -> None:

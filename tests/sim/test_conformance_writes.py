@@ -120,7 +120,8 @@ def test_dynamic_groups_refuse_member_writes_with_a_switchable_status(fresh: Gra
 
 @pytest.mark.parametrize(
     "prop",
-    ["refreshTokensValidFromDateTime", "createdDateTime", "onPremisesSyncEnabled", "proxyAddresses", "securityIdentifier"],
+    ["signInSessionsValidFromDateTime", "createdDateTime", "onPremisesSyncEnabled", "proxyAddresses", "securityIdentifier",
+     "assignedLicenses", "identities"],
 )
 def test_read_only_user_properties_are_refused(graph: Graph, prop: str) -> None:
     user = graph.find("users", "Break Glass 1")
