@@ -38,6 +38,12 @@ READ_ONLY_REASONS: dict[str, str] = {
 }
 
 _VOLATILE_WHY = "changes without anyone changing configuration (times, counters, errors, derived values)"
+# Stamps Graph sets once: no one's configuration, and nothing a restore could put back (a recreated object
+# gets a new one).
+VOLATILE_REASONS: dict[str, str] = {
+    "createdDateTime": "stamped by Graph when the object is made; a recreated object gets a new one",
+    "deletedDateTime": "stamped by Graph when the object is deleted; a live object has none",
+}
 _CREATE_ONLY_WHY = "Graph takes it when the object is made; a difference is listed as not restorable in place"
 
 
@@ -65,7 +71,7 @@ def decide(object_type: ObjectType, name: str) -> Decision | None:
     if len(found) != 1:
         return None
     if found[0] == VOLATILE:
-        return Decision(VOLATILE, _VOLATILE_WHY)
+        return Decision(VOLATILE, VOLATILE_REASONS.get(name, _VOLATILE_WHY))
     if found[0] == NOT_KEPT:
         return Decision(NOT_KEPT, object_type.not_kept[name])
     if name in object_type.read_only:
