@@ -1071,7 +1071,10 @@ def init_repo(root: Path, config: Config) -> BackupRepo:
     if config_path.exists():
         raise StoreError(f"{config_path} already exists; {root} is already an entragit backup repository")
     root.mkdir(parents=True, exist_ok=True)
-    repo = _Repo.init(root)
+    # The pipelines `entragit init --ci` writes run on main, GitHub's and Azure Repos' default; a machine
+    # that names its own default branch keeps it.
+    branch = git.Git().config("--get", "init.defaultBranch", with_exceptions=False) or "main"
+    repo = _Repo.init(root, initial_branch=branch)
     yaml = YAML()
     yaml.default_flow_style = False
     with config_path.open("w") as handle:
