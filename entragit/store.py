@@ -806,17 +806,30 @@ class _BlobImporter(_Feed):
     # page was read: a pack is ended every SEGMENT blobs, while the tenant is read, so the last is small.
     SEGMENT = 25_000
 
-    def __init__(self, root: Path, claim: Claim) -> None:
+    def __init__(self, repo: BackupRepo, claim: Claim) -> None:
+        # Cut off by a kill, git fast-import writes a crash report into its git directory, named by its pid:
+        # a pid is known only once the process runs, and a kill between its start and a record naming the
+        # report left a report no run took back. So it runs in a git directory of its own, claimed before
+        # it starts, that shares the repository's objects and configuration as a linked worktree's does
+        # (its `commondir` file): a report lands there and goes with it, and a report of the user's own
+        # fast-import, in .git itself, is never touched.
+        self.git_dir = repo.git_dir / "entragit" / f"importer-{os.getpid()}"
+        self._common_dir = Path(repo.git.common_dir).resolve()
+        claim.hold(str(self.git_dir.relative_to(repo.git_dir)))
         super().__init__(["git", "-c", "pack.compression=1", "fast-import", "--depth=0", "--quiet", "--done"],
-                         root, b"done\n", "git fast-import could not store the snapshot's files")
+                         None, b"done\n", "git fast-import could not store the snapshot's files",
+                         {"GIT_DIR": str(self.git_dir)})
         self._in_pack = 0
-        self._claim = claim
 
     def _start(self) -> subprocess.Popen[bytes]:
-        process = super()._start()
-        # Cut off by a kill, it writes a crash report named by its pid into the git directory.
-        self._claim.hold(f"fast_import_crash_{process.pid}")
-        return process
+        self.git_dir.mkdir(parents=True, exist_ok=True)
+        (self.git_dir / "commondir").write_text(f"{self._common_dir}\n")
+        # git takes a folder for a git directory only with a HEAD; fast-import never reads it.
+        shutil.copyfile(self._common_dir / "HEAD", self.git_dir / "HEAD")
+        return super()._start()
+
+    def remove(self) -> None:
+        shutil.rmtree(self.git_dir, ignore_errors=True)
 
     def store(self, blobs: Collection[bytes]) -> None:
         self.feed(b"".join(b"blob\ndata %d\n%s\n" % (len(data), data) for data in blobs))
@@ -925,7 +938,7 @@ class Stager:
         self._head = self._worker.submit(self._by_type, read_head)
         self._head.add_done_callback(self._note_failure)
         self._queued: list[Future[None]] = []
-        self._importer = _BlobImporter(repo.root, self._claim)
+        self._importer = _BlobImporter(repo, self._claim)
         # The working tree itself changes only once the commit exists.
         self._files = _PreparedFolders(repo.git_dir, self._claim)
         self._discarded: set[str] = set()
@@ -970,6 +983,7 @@ class Stager:
                 self._files.close()
             finally:
                 self._files.remove()
+                self._importer.remove()
                 self._claim.close()
 
     def _queue(self, work: Callable[..., None], *args: Any) -> None:

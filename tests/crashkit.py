@@ -19,7 +19,9 @@ from pathlib import Path
 # the kill comes after DELAY seconds (git usually still running; it then ends on its own, orphaned). "after": the kill comes once git has
 # finished. "hold": git runs with a reference-transaction hook that kills both as soon as git holds its
 # locks (only update-ref and other ref writers reach it). "stop": entragit is stopped (SIGSTOP), not
-# killed, once git has finished: a live process holding what it holds.
+# killed, once git has finished: a live process holding what it holds. "orphan": entragit is killed
+# before git starts, so git (fast-import) begins with its entragit dead; once git has ended, a watcher
+# lists what it left in its git directory into $CRASH_DIR/left.
 _STAND_IN = r"""#!/bin/sh
 sub=
 prev=
@@ -47,6 +49,13 @@ case "$CRASH_MODE" in
   hold)
     CRASH_VICTIM=$victim "$CRASH_REAL_GIT" -c core.hooksPath="$CRASH_DIR/hooks" "$@"
     ;;
+  orphan)
+    kill -9 "$victim"
+    me=$$
+    (while [ -e "/proc/$me" ] && [ "$(cut -d' ' -f3 "/proc/$me/stat" 2>/dev/null)" != Z ]; do sleep 0.01; done
+     ls -a "$("$CRASH_REAL_GIT" rev-parse --absolute-git-dir)" > "$CRASH_DIR/left") &
+    exec "$CRASH_REAL_GIT" "$@"
+    ;;
   stop)
     "$CRASH_REAL_GIT" "$@"
     status=$?
@@ -68,7 +77,7 @@ class Kill:
     """The git subcommand to kill in (update-ref, checkout-index, commit-tree...)."""
     nth: int = 1
     mode: str = "after"
-    """"before", "after", "hold" or "stop" (see _STAND_IN)."""
+    """"before", "after", "hold", "stop" or "orphan" (see _STAND_IN)."""
     delay: float = 0.0
 
 

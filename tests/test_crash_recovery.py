@@ -53,7 +53,7 @@ def _assert_like_a_clean_snapshot(repo: BackupRepo, tmp_path: Path) -> None:
     git_dir = Path(repo.git.git_dir)
     assert not list(git_dir.glob("*.lock")) and not list(git_dir.glob("entragit-*-index-*"))
     assert not list(git_dir.glob("fast_import_crash_*")) and not list(git_dir.glob("objects/pack/tmp_*"))
-    assert not list((git_dir / "entragit").glob("worktree-*"))
+    assert not list((git_dir / "entragit").glob("worktree-*")) and not list((git_dir / "entragit").glob("importer-*"))
     running = git_dir / "entragit" / "running"
     assert not running.exists() or not list(running.iterdir())
     clean = tmp_path / "clean"
@@ -68,10 +68,10 @@ def _assert_like_a_clean_snapshot(repo: BackupRepo, tmp_path: Path) -> None:
 # One kill per git step of an incremental snapshot's commit, and whether it always leaves something to
 # take back. "before": the kill lands while git runs (git, orphaned, then finishes on its own); "after": once
 # it has finished; "hold": git is killed too, while it holds the ref locks (HEAD.lock,
-# refs/heads/<branch>.lock). A kill in fast-import or mktree leaves a crash report only when fast-import was
-# still being fed: when it had read all it was given, it finishes its pack alone and nothing is left.
+# refs/heads/<branch>.lock). A kill in fast-import always leaves the git directory it runs in (with a crash
+# report when it was still being fed); one in mktree leaves it only once fast-import has started.
 STEPS = [
-    (Kill("fast-import", mode="before"), False),
+    (Kill("fast-import", mode="before"), True),
     (Kill("mktree", mode="after"), False),
     (Kill("commit-tree", mode="after"), True),
     (Kill("update-index", mode="before"), True),
@@ -129,6 +129,31 @@ def test_a_killed_first_snapshot_leaves_nothing_that_keeps_the_disk_full(
     assert any(f"removed .git/entragit/{leftovers[0].name} left by entragit process" in line
                for line in _recovered(recovering)), recovering.stderr
     assert not leftovers[0].exists()
+    _assert_like_a_clean_snapshot(repo, tmp_path)
+
+
+def test_a_fast_import_orphaned_as_it_starts_has_its_crash_report_taken_back_and_no_other(
+        repo: BackupRepo, admin: Admin, tmp_path: Path) -> None:
+    # The kill lands after git fast-import started and before it read anything: it then reads the end of
+    # its input from a dead process and writes a crash report, after the entragit that started it is gone.
+    run("snapshot", "--repo", str(repo.root))
+    _change_tenant(admin)
+    git_dir = Path(repo.git.git_dir)
+    users_report = git_dir / "fast_import_crash_1"  # a fast-import of the user's own
+    users_report.write_text("fast-import crash report:\n")
+
+    killed = _snapshot(repo, Kill("fast-import", mode="orphan"), tmp_path / "crash")
+    recovering = _snapshot(repo)
+
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert recovering.returncode == 0, recovering.stderr
+    # The next run waited for the orphan (and the stand-in's watcher) before taking back where it wrote.
+    left = (tmp_path / "crash" / "left").read_text().split()
+    assert any(name.startswith("fast_import_crash_") for name in left), left
+    assert any(re.search(r"removed \.git/entragit/importer-\d+ left by entragit process \d+, which is gone", line)
+               for line in _recovered(recovering)), recovering.stderr
+    assert users_report.read_text() == "fast-import crash report:\n"
+    users_report.unlink()
     _assert_like_a_clean_snapshot(repo, tmp_path)
 
 

@@ -91,6 +91,7 @@ def test_new_folders_and_changed_files_in_old_ones_land_in_the_working_tree_as_c
     assert list((repo.root / "groups").glob("*.yaml"))
     assert repo.git.git.status("--porcelain") == ""
     assert not list((Path(repo.git.git_dir) / "entragit").glob("worktree-*"))
+    assert not list((Path(repo.git.git_dir) / "entragit").glob("importer-*"))
 
 
 def test_files_written_and_stored_in_many_segments_are_all_committed_and_indexed_as_they_are(

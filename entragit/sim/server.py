@@ -30,6 +30,9 @@ TEXT_CONTENT_TYPE = "text/plain;charset=utf-8"
 GRAPH_PREFIX = "/v1.0"
 # An idle keep-alive connection is dropped after this long, so abandoned clients do not pin threads.
 IDLE_TIMEOUT_SECONDS = 60
+# What writing to a client that has gone raises: a reset or closed TCP connection, or TLS cut without its
+# closing message.
+_HUNG_UP = (ConnectionError, ssl.SSLEOFError)
 
 
 class GraphHandler(Protocol):
@@ -178,15 +181,22 @@ class _Handler(BaseHTTPRequestHandler):
         if self._cut:
             self.wfile = CutWriter(self.wfile, self._cut)  # type: ignore[assignment]
             self.close_connection = True
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        if status == 204:
-            # 204 carries neither a body nor a Content-Length (RFC 9110 §8.6).
+        try:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            if status == 204:
+                # 204 carries neither a body nor a Content-Length (RFC 9110 §8.6).
+                self.end_headers()
+                return
+            if payload is not None:
+                self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload or b"")))
             self.end_headers()
-            return
-        if payload is not None:
-            self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload or b"")))
-        self.end_headers()
-        self.wfile.write(payload or b"")
+            self.wfile.write(payload or b"")
+        except _HUNG_UP:
+            # A client that goes before its answer (a process killed mid-request) is a server's daily lot:
+            # the answer is dropped with the connection. Only the writing is covered: a failure in
+            # answering itself still reaches _dispatch, which logs it.
+            log.debug("%s hung up before the answer to %s %s", self.address_string(), self.command, self.path)
+            self.close_connection = True

@@ -53,7 +53,7 @@ GIT_STEPS = ["status", "ls-tree", "fast-import", "mktree", "commit-tree", "updat
 KINDS = [("index brought in line", "brought the index and working tree"), ("index.lock", ".git/index.lock "),
          ("HEAD.lock", ".git/HEAD.lock "), ("branch lock", ".git/refs/heads/"),
          ("prepared folder", ".git/entragit/worktree-"), ("prepared index", "entragit-prepared-index-"),
-         ("next index", "entragit-next-index-"), ("fast-import crash report", "fast_import_crash_")]
+         ("next index", "entragit-next-index-"), ("fast-import's folder", ".git/entragit/importer-")]
 
 
 class Campaign:
@@ -134,6 +134,7 @@ class Campaign:
         git_dir = Path(self.repo.git.git_dir)
         leftovers = [p.name for p in [*git_dir.glob("*.lock"), *git_dir.glob("entragit-*-index-*"),
                                       *(git_dir / "entragit").glob("worktree-*"),
+                                      *(git_dir / "entragit").glob("importer-*"),
                                       *(git_dir / "entragit" / "running").glob("*"),
                                       *(git_dir / "objects" / "pack").glob("tmp_*"),
                                       *git_dir.glob("fast_import_crash_*")]]

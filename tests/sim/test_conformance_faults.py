@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import socket
+import ssl
+import struct
+import threading
 import time
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -105,3 +112,56 @@ def test_replication_lag_hides_a_new_object_for_a_while(fresh: Graph, fresh_sim:
     assert fresh.get(f"groups/{group_id}/members").status_code == 404
     fresh_sim.clock.advance(5.0)
     assert fresh.get(f"groups/{group_id}").status_code == 200
+
+
+def _answering(caplog: pytest.LogCaptureFixture, path: str) -> logging.LogRecord:
+    """The simulator's word on how its answer to a request for path went (it comes on the server's thread)."""
+    for _ in range(1000):
+        said = [r for r in caplog.records if r.name == "entragit.sim" and path in r.getMessage()
+                and ("hung up" in r.getMessage() or r.levelno >= logging.WARNING)]
+        if said:
+            return said[0]
+        time.sleep(0.01)
+    raise AssertionError(f"the simulator said nothing about its answer to {path}")
+
+
+def test_a_client_gone_before_its_answer_costs_one_quiet_line_not_a_traceback(
+        sim: Simulator, graph: Graph, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As a client killed mid-request does: it is gone (its connection reset) while its request is handled.
+    caplog.set_level(logging.DEBUG, logger="entragit.sim")
+    host, port = urlsplit(sim.graph_url).hostname, urlsplit(sim.graph_url).port
+    client = ssl.create_default_context(cafile=sim.ca_bundle).wrap_socket(
+        socket.create_connection((host, port)), server_hostname=host)
+    received, gone = threading.Event(), threading.Event()
+    charged = sim.gateway._charged
+
+    def hang_up_first(request: Any, claims: Any) -> Any:
+        received.set()
+        gone.wait(10)
+        return charged(request, claims)
+
+    monkeypatch.setattr(sim.gateway, "_charged", hang_up_first)
+    client.sendall(f"GET /v1.0/users?$top=999&mark=gone HTTP/1.1\r\nHost: {host}\r\n"
+                   f"Authorization: Bearer {graph.token()}\r\n\r\n".encode())
+    assert received.wait(10)
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a reset
+    client.close()
+    gone.set()
+
+    said = _answering(caplog, "mark=gone")
+    assert said.levelno == logging.DEBUG and said.exc_info is None and "\n" not in said.getMessage()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert graph.get("users?$top=1").status_code == 200  # and it serves on
+
+
+def test_a_failure_in_answering_is_still_logged_with_its_traceback(
+        sim: Simulator, graph: Graph, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(request: Any, claims: Any) -> Any:
+        raise RuntimeError("a bug in the simulated tenant")
+
+    monkeypatch.setattr(sim.gateway, "_charged", broken)
+    answer = graph.get("users?mark=broken")
+
+    assert answer.status_code == 500 and error_of(answer)["code"] == "generalException"
+    said = _answering(caplog, "mark=broken")
+    assert said.levelno == logging.ERROR and said.exc_info is not None
