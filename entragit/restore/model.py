@@ -25,6 +25,9 @@ from entragit.store import BackupRepo
 # What a patch row says a property was, where a restore from the bin may have reset it.
 AS_RESTORED = "(as the restore leaves it)"
 
+GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+"""An object id as Graph gives them; what a step's path or body names of other objects."""
+
 StepKey = tuple[str, str, str]
 """What makes two steps the same write: method, path and the member of a link, the credential or the
 object."""

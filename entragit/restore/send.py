@@ -11,8 +11,7 @@ from collections.abc import Callable, Collection
 from entragit.errors import GraphError
 from entragit.graph import BATCH_LIMIT, BATCH_WORKERS, BatchItem, GraphClient
 from entragit.restore.kinds import StepKind
-from entragit.restore.model import ApplyResult, Outcome, Plan, Step, StepKey, current_key, rewrite
-from entragit.restore.planner.state import _GUID
+from entragit.restore.model import GUID, ApplyResult, Outcome, Plan, Step, StepKey, current_key, rewrite
 from entragit.restore.verify import verify
 from entragit.store import BackupRepo
 
@@ -40,7 +39,7 @@ def riders(steps: list[Step]) -> dict[StepKey, list[Step]]:
     for step in steps:
         leader = disabled.get((step.type, step.id)) if step.kind is StepKind.PATCH else None
         if leader is None and step.kind.rides:
-            named = set(_GUID.findall(f"{step.path} {json.dumps(step.body)}")) & coming
+            named = set(GUID.findall(f"{step.path} {json.dumps(step.body)}")) & coming
             leader = restored.get(next(iter(named))) if len(named) == 1 else None
         if leader is None or leader.stage >= step.stage:
             continue

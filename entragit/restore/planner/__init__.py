@@ -27,7 +27,7 @@ from entragit.restore.model import HeldAt, Plan, RestoreOptions, fingerprint
 from entragit.restore.planner.credentials import Credentials
 from entragit.restore.planner.links import Links
 from entragit.restore.planner.references import References
-from entragit.restore.planner.state import _live_listing, _match_key
+from entragit.restore.planner.state import live_listing, match_key
 from entragit.restore.risks import assess
 from entragit.selection import Selection
 from entragit.store import BackupRepo
@@ -135,18 +135,18 @@ def _check_request(selected: dict[ObjectType, list[str]], selection: Selection, 
 def _plan_matched(planner: _Planner, object_type: ObjectType, object_ids: list[str], extras: bool) -> None:
     """Types whose objects are known by what they say (principal, role, scope), not by their id."""
     snapshot = planner.snapshot_of(object_type)
-    live_by_key = {_match_key(object_type, obj): (live_id, obj)
+    live_by_key = {match_key(object_type, obj): (live_id, obj)
                    for live_id, obj in fetch_type(planner.client, object_type).items()}
     for object_id in object_ids:
         desired = snapshot[object_id]
-        found = live_by_key.get(_match_key(object_type, desired))
+        found = live_by_key.get(match_key(object_type, desired))
         if found is None:
             planner.plan_missing(object_type, object_id, desired, None)
         else:
             # Its id is whatever Graph gave the one in the tenant: not a difference.
             planner.plan_existing(object_type, object_id, {**desired, object_type.key: found[0]}, found[1], found[0])
     if extras:
-        wanted = {_match_key(object_type, obj) for obj in snapshot.values()}
+        wanted = {match_key(object_type, obj) for obj in snapshot.values()}
         for key, (live_id, obj) in sorted(live_by_key.items(), key=lambda item: item[1][0]):
             if key not in wanted:
                 planner.plan_extra(object_type, live_id, obj)
@@ -182,7 +182,7 @@ def plan_restore(repo: BackupRepo, client: GraphClient, at: str, selection: Sele
             else:
                 planner.plan_existing(object_type, object_id, snapshot[object_id], found)
         if options.delete_extra and not object_type.singleton:
-            for live_id, obj in _live_listing(client, object_type).items():
+            for live_id, obj in live_listing(client, object_type).items():
                 if live_id not in snapshot:
                     planner.plan_extra(object_type, live_id, obj)
     planner.check_references()

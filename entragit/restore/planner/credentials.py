@@ -17,6 +17,8 @@ def _credential_label(credential: dict[str, Any]) -> str:
 
 
 class Credentials(PlanState):
+    """An object's credentials."""
+
     def _plan_credentials(self, object_type: ObjectType, object_id: str, name: str | None, desired: Obj,
                           live: Obj | None) -> None:
         """A credential added since the snapshot may be a backdoor: removed only when asked. One deleted

@@ -15,6 +15,8 @@ from entragit.restore.planner.state import PlanState
 
 
 class Links(PlanState):
+    """The links of an object, and to it."""
+
     def _plan_relationship(self, object_type: ObjectType, object_id: str, name: str | None, rel: Relationship,
                            desired: Obj, live: Obj) -> None:
         if not rel.many:

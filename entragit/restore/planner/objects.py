@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import copy
 from typing import Any
+from urllib.parse import quote
 
 from entragit.canonical import Obj
 from entragit.diff import AttributeChange, attribute_changes, split_relations
 from entragit.registry import ObjectType
 from entragit.restore.kinds import StepKind
 from entragit.restore.model import AS_RESTORED
-from entragit.restore.planner.state import PlanState, _get_path
-from urllib.parse import quote
+from entragit.restore.planner.state import PlanState, get_path
 
 
 def _set_path(target: Obj, parts: list[str], value: Any) -> None:
@@ -35,7 +35,7 @@ def _target(live: Obj, desired: Obj, filters: tuple[str, ...]) -> Obj:
     target = copy.deepcopy(live)
     for path in filters:
         parts = path.split(".")
-        _set_path(target, parts, _get_path(desired, parts))
+        _set_path(target, parts, get_path(desired, parts))
     return target
 
 
@@ -53,6 +53,8 @@ def _wire(object_type: ObjectType, key: str, target: Any, live: Any) -> Any:
 
 
 class Objects(PlanState):
+    """The writes to an object itself."""
+
     def _plan_properties(self, object_type: ObjectType, object_id: str, name: str | None, desired: Obj,
                          live: Obj, path_id: str, resend: frozenset[str] = frozenset()) -> None:
         if object_type.reset_action is not None and not self.attributes:
@@ -91,7 +93,7 @@ class Objects(PlanState):
             # A property naming an object that this plan makes again must be written even where it reads
             # the same: the old id it holds is rewritten to the new one when the plan is applied.
             key = path.split(".")[0]
-            named = _get_path(target, path.split("."))
+            named = get_path(target, path.split("."))
             if key not in body and set(named if isinstance(named, list) else [named]) & self.created:
                 body[key] = target[key]
                 shown.append(AttributeChange(path, named, named))
@@ -139,8 +141,8 @@ class Objects(PlanState):
         removed: list[str] = []
         for path, flag in object_type.disable_before_removal.items():
             parts = path.split(".")
-            kept = {item.get("id") for item in _get_path(target, parts) or []}
-            current = copy.deepcopy(_get_path(live, parts) or [])
+            kept = {item.get("id") for item in get_path(target, parts) or []}
+            current = copy.deepcopy(get_path(live, parts) or [])
             going = [item for item in current if item.get(flag) and item.get("id") not in kept]
             if not going:
                 continue
@@ -192,6 +194,3 @@ class Objects(PlanState):
             self.step(StepKind.DELETE, object_type, live_id, name, "POST", object_type.write_requests, body)
         else:
             self.step(StepKind.DELETE, object_type, live_id, name, "DELETE", object_type.item_path(live_id), None)
-
-    # --- failing closed on references ---------------------------------------------------------------------
-

@@ -14,12 +14,14 @@ from entragit.graph import BatchItem
 from entragit.live import fetch_type
 from entragit.registry import REGISTRY, ObjectType
 from entragit.restore.kinds import StepKind
-from entragit.restore.model import Step, rewrite
+from entragit.restore.model import GUID, Step, rewrite
 from entragit.restore.planner.objects import Objects
-from entragit.restore.planner.state import _GUID, _get_path, _listed, _live_listing, _match_key
+from entragit.restore.planner.state import get_path, listed, live_listing, match_key
 
 
 class References(Objects):
+    """References between objects, when one comes back under a new id or not at all."""
+
     def check_references(self) -> None:
         """A reference to an object that is neither in the tenant nor brought back by this plan would be
         dropped by Graph without a word (a CA policy losing an excluded group): such a write is held back."""
@@ -30,9 +32,9 @@ class References(Objects):
             if step.kind not in (StepKind.CREATE, StepKind.PATCH) or not object_type.references or step.body is None:
                 continue
             for path, types in object_type.references.items():
-                value = _get_path(step.body, path.split("."))
+                value = get_path(step.body, path.split("."))
                 for ref in value if isinstance(value, list) else [value]:
-                    if isinstance(ref, str) and _GUID.fullmatch(ref) and ref not in coming:
+                    if isinstance(ref, str) and GUID.fullmatch(ref) and ref not in coming:
                         wanted[(key, ref)] = (step, path, types)
         unresolved = self._absent({ref for _, ref in wanted}, {t for _, _, types in wanted.values() for t in types})
         for (key, ref), (step, path, _types) in wanted.items():
@@ -70,7 +72,7 @@ class References(Objects):
             if holder_type.match_on:
                 self._grant_again(holder_type, paths, renamed, chosen)
                 continue
-            for holder_id, raw in sorted(_live_listing(self.client, holder_type, whole=True).items()):
+            for holder_id, raw in sorted(live_listing(self.client, holder_type, whole=True).items()):
                 if holder_id not in chosen:
                     self._rewrite_references(holder_type, holder_id, raw, paths, renamed)
 
@@ -81,17 +83,17 @@ class References(Objects):
         from the snapshot's (Graph may end a grant with its principal). A grant left naming the dead id
         is left alone: it grants nothing."""
         def named(obj: Obj) -> set[Any]:
-            return {value for path in paths for value in _listed(_get_path(obj, path.split(".")))}
+            return {value for path in paths for value in listed(get_path(obj, path.split(".")))}
 
         # An earlier apply's new ids are in the snapshot as read; a live grant is read through them too.
         now = {self.id_map.get(old, old) for old in renamed}
         live = fetch_type(self.client, grant_type)
-        live_keys = {_match_key(grant_type, obj) for obj in live.values()}
+        live_keys = {match_key(grant_type, obj) for obj in live.values()}
         wanted: dict[tuple[Any, ...], tuple[str, Obj]] = {}
         for source in (self.snapshot_of(grant_type), {i: rewrite(o, self.id_map) for i, o in live.items()}):
             for grant_id, obj in source.items():
                 if grant_id not in chosen and named(obj) & now:
-                    wanted[_match_key(grant_type, obj)] = (grant_id, obj)
+                    wanted[match_key(grant_type, obj)] = (grant_id, obj)
         for key, (grant_id, obj) in sorted(wanted.items(), key=lambda item: item[1][0]):
             # One naming an id this plan gives anew is never there yet (one naming the old id grants nothing).
             if key not in live_keys or named(obj) & renamed.keys() - self.id_map.keys():
@@ -103,7 +105,7 @@ class References(Objects):
         (canonical form leaves out empty values, which a whole-property write would then clear)."""
         changes: list[AttributeChange] = []
         for path in paths:
-            for old in sorted(set(_listed(_get_path(raw, path.split(".")))) & renamed.keys()):
+            for old in sorted(set(listed(get_path(raw, path.split(".")))) & renamed.keys()):
                 changes.append(AttributeChange(path, old, self.id_map.get(old)))
         if not changes:
             return
@@ -128,7 +130,7 @@ class References(Objects):
                 if object_id in chosen:
                     continue
                 for path in object_type.references:
-                    named = _get_path(obj, path.split("."))
+                    named = get_path(obj, path.split("."))
                     for ref in sorted(set(named if isinstance(named, list) else [named]) & self.created):
                         self.block(object_type, object_id, obj.get(object_type.display_key), f"{path}: {ref}",
                                    f"names {self._name_of(ref) or ref}, which this plan makes again under a new "

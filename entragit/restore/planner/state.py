@@ -4,7 +4,6 @@ has planned so far. Each concern of the planner (objects, credentials, links, re
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import quote
 
@@ -19,10 +18,7 @@ from entragit.restore.model import Blocked, HeldAt, RestoreOptions, Step, StepKe
 from entragit.selection import Selection
 from entragit.store import BackupRepo
 
-_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-
-
-def _get_path(obj: Any, parts: list[str]) -> Any:
+def get_path(obj: Any, parts: list[str]) -> Any:
     for part in parts:
         obj = obj.get(part) if isinstance(obj, dict) else None
     return obj
@@ -38,15 +34,15 @@ def _rewritten(object_type: ObjectType, obj: Obj, id_map: dict[str, str]) -> Obj
                                             if r.name in changed})
 
 
-def _listed(value: Any) -> list[Any]:
+def listed(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _match_key(object_type: ObjectType, obj: Obj) -> tuple[Any, ...]:
+def match_key(object_type: ObjectType, obj: Obj) -> tuple[Any, ...]:
     return tuple(obj.get(prop) for prop in object_type.match_on)
 
 
-def _live_listing(client: GraphClient, object_type: ObjectType, whole: bool = False) -> dict[str, Obj]:
+def live_listing(client: GraphClient, object_type: ObjectType, whole: bool = False) -> dict[str, Obj]:
     """Every object of a type now, by id, as Graph returns it: whole, or with just enough to name it
     (for --delete-extra)."""
     params: dict[str, str] = {}
