@@ -5,8 +5,7 @@ from typing import Any
 from entragit.demo import _bulk_mistake
 from entragit.graph import GraphClient
 from entragit.sim import Simulator
-from entragit.restore import Outcome, RestoreOptions, apply_plan, plan_restore
-from entragit.restore.journal import Journal
+from entragit.restore import Journal, Outcome, RestoreOptions, apply_plan, plan_restore
 from entragit.selection import Selection
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run

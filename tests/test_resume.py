@@ -17,8 +17,7 @@ import pytest
 
 from entragit.demo import _bulk_mistake
 from entragit.graph import GraphClient
-from entragit.restore import Outcome, plan_restore
-from entragit.restore.journal import Journal
+from entragit.restore import Journal, Outcome, plan_restore
 from entragit.sim import Simulator
 from entragit.selection import Selection
 from entragit.sim.throttle import cost_of

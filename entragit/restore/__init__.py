@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from entragit.restore.journal import Journal
 from entragit.restore.kinds import StepKind, effect
 from entragit.restore.model import (
     AS_RESTORED,
@@ -40,7 +41,7 @@ from entragit.restore.send import apply_plan
 from entragit.restore.verify import found_again, replan
 
 __all__ = [
-    "AS_RESTORED", "BEFORE_RESTORE_PREFIX", "ApplyResult", "Blocked", "Outcome", "Plan", "Prepared", "Request",
+    "AS_RESTORED", "BEFORE_RESTORE_PREFIX", "ApplyResult", "Blocked", "Journal", "Outcome", "Plan", "Prepared", "Request",
     "RestoreOptions", "RunResult", "Step", "StepKey", "StepKind", "apply_plan", "check_risks", "current_key",
     "dump_plan", "effect", "execute", "fingerprint", "found_again", "plan_commit", "plan_restore", "prepare",
     "replan", "save_plan", "snapshot_before",

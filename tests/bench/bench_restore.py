@@ -44,8 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from entragit.config import Config  # noqa: E402
 from entragit.connect import graph_client  # noqa: E402
 from entragit.graph import BATCH_LIMIT, BATCH_WORKERS  # noqa: E402
-from entragit.restore import apply_plan, plan_restore, snapshot_before  # noqa: E402
-from entragit.restore.journal import Journal  # noqa: E402
+from entragit.restore import Journal, apply_plan, plan_restore, snapshot_before  # noqa: E402
 from entragit.selection import Selection  # noqa: E402
 from entragit.sim import Settings, Simulator  # noqa: E402
 from entragit.sim.model import USERS as SIM_USERS  # noqa: E402  (the simulator's spec, to change users in place)
