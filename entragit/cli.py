@@ -333,8 +333,8 @@ def _check_write_options(plan_only: bool, yes: bool, output: Path | None, fmt: s
 def _render_plan(repo: Any, plan: Any, fmt: str) -> str:
     import json
 
-    from entragit.planfile import dump_plan
     from entragit.report.plan import render_plan, render_plan_markdown
+    from entragit.restore import dump_plan
 
     if fmt == "json":
         return json.dumps(dump_plan(plan, repo.config.tenant_id), indent=1)
@@ -344,10 +344,9 @@ def _render_plan(repo: Any, plan: Any, fmt: str) -> str:
 def _run_prepared(repo: Any, client: Any, prepared: Any, plan_only: bool, yes: bool, output: Path | None,
                   fmt: str = "table", accept_risk: bool = False) -> None:
     """Show the plan, save it, ask, write, verify: the same for restore and apply."""
-    from entragit.execute import check_risks, execute
-    from entragit.planfile import save_plan
     from entragit.progress import Progress
     from entragit.report.plan import render_result, render_run
+    from entragit.restore import check_risks, execute, save_plan
 
     # Only the plan goes to stdout in markdown or json: it is piped into a comment or a file.
     aside = fmt != "table"
@@ -422,22 +421,16 @@ def restore(repo_dir: Path, at: str, types: tuple[str, ...], ids: tuple[str, ...
     entragit restore --at HEAD~3 --paths groups/ --plan -o plan.json
     """
     from entragit.connect import graph_client
-    from entragit.execute import plan_selection, prepare
-    from entragit.restore import RestoreOptions
+    from entragit.restore import Request, RestoreOptions, prepare
+    from entragit.selection import Selection
 
     _check_write_options(plan_only, yes, output, fmt)
     repo = _open(repo_dir)
     client = graph_client(repo.config.connection())
-    options = RestoreOptions(delete_extra=delete_extra, remove_new_credentials=remove_new_credentials,
-                             follow_references=follow_references)
-    request = {"command": "restore", "commit": repo.resolve(at), "types": sorted(types), "ids": sorted(ids),
-               "attributes": sorted(attributes), "paths": sorted(paths), "delete_extra": delete_extra,
-               "remove_new_credentials": remove_new_credentials}
-    if not follow_references:
-        request["follow_references"] = False
-    prepared = prepare(repo, client, request,
-                       lambda: plan_selection(repo, client, at, types, ids, attributes, paths, options), max_writes)
-    _run_prepared(repo, client, prepared, plan_only, yes, output, fmt, accept_risk)
+    request = Request("restore", at, Selection(types, ids, attributes, paths),
+                      RestoreOptions(delete_extra=delete_extra, remove_new_credentials=remove_new_credentials,
+                                     follow_references=follow_references), max_writes=max_writes)
+    _run_prepared(repo, client, prepare(repo, client, request), plan_only, yes, output, fmt, accept_risk)
 
 
 @cli.command(name="apply")
@@ -461,20 +454,16 @@ def apply_command(rev: str | None, repo_dir: Path, plan_file: Path | None, paths
     entragit apply --plan-file plan.json --yes
     """
     from entragit.connect import graph_client
-    from entragit.execute import plan_commit, prepare, prepare_saved
+    from entragit.restore import Request, prepare
+    from entragit.selection import Selection
 
     _check_write_options(plan_only, yes, output, fmt)
+    if plan_file is not None and (rev is not None or paths):
+        raise click.UsageError("--plan-file applies the saved plan as it is: give no REV or --paths")
     repo = _open(repo_dir)
     client = graph_client(repo.config.connection())
-    if plan_file is not None:
-        if rev is not None or paths:
-            raise click.UsageError("--plan-file applies the saved plan as it is: give no REV or --paths")
-        prepared = prepare_saved(repo, client, plan_file, max_writes)
-    else:
-        at = rev or "HEAD"
-        request = {"command": "apply", "commit": repo.resolve(at), "paths": sorted(paths)}
-        prepared = prepare(repo, client, request, lambda: plan_commit(repo, client, at, paths), max_writes)
-    _run_prepared(repo, client, prepared, plan_only, yes, output, fmt, accept_risk)
+    request = Request("apply", rev or "HEAD", Selection(paths=paths), plan_file=plan_file, max_writes=max_writes)
+    _run_prepared(repo, client, prepare(repo, client, request), plan_only, yes, output, fmt, accept_risk)
 
 
 @cli.command(name="prune")

@@ -24,6 +24,7 @@ from entragit.report import table
 from entragit.report.plan import render_plan, render_result
 from entragit.registry import get_type
 from entragit.restore import apply_plan, plan_restore
+from entragit.selection import Selection
 from entragit.sim import Settings, Simulator
 from entragit.snapshot import take_snapshot
 from entragit.store import BackupRepo, init_repo
@@ -110,7 +111,7 @@ def run_demo(directory: Path | None, seed: int, echo: Echo, realistic: bool = Fa
 
         _step(echo, 4, f"Restore the {len(sales_ids)} {DEPARTMENT} users from Monday's snapshot")
         echo(f"   $ entragit restore --at {first_commit[:10]} --id <{len(sales_ids)} ids> --yes")
-        plan = plan_restore(repo, client, first_commit, ids=tuple(sales_ids))
+        plan = plan_restore(repo, client, first_commit, Selection(ids=tuple(sales_ids)))
         echo("\n".join("   " + line for line in render_plan(plan, limit=3).splitlines()))
         result = apply_plan(repo, client, plan)
         echo("\n".join("   " + line for line in render_result(result).splitlines()))

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from entragit.registry import get_type
 from entragit.sim import Simulator
@@ -134,6 +135,30 @@ def test_saved_plan_applies_later_exactly_as_shown(repo: BackupRepo, admin: Admi
     assert "Verified" in output and _job(admin, user["id"]) == user["jobTitle"]
 
 
+def _plan_saved_for_one_user(repo: BackupRepo, admin: Admin, tmp_path: Path) -> tuple[dict[str, Any], Path]:
+    """A user's jobTitle changed since the snapshot, and the plan that puts it back saved to a file."""
+    good = _snapshot(repo)
+    user = admin.users("Support")[0]
+    admin.call("PATCH", f"users/{user['id']}", json={"jobTitle": "Changed"})
+    saved = tmp_path / "plan.json"
+    run("restore", "--repo", str(repo.root), "--at", good, "--id", user["id"], "--plan", "-o", str(saved))
+    return user, saved
+
+
+def test_plan_saved_before_plans_carried_a_selection_still_applies_and_verifies(repo: BackupRepo, admin: Admin,
+                                                                               tmp_path: Path) -> None:
+    user, saved = _plan_saved_for_one_user(repo, admin, tmp_path)
+    # As entragit wrote it then: what was asked for in three fields of the plan, no "selection".
+    data = json.loads(saved.read_text())
+    del data["plan"]["selection"]
+    data["plan"].update(types=[], ids=[user["id"]], attributes=[])
+    saved.write_text(json.dumps(data))
+
+    output = run("apply", "--repo", str(repo.root), "--plan-file", str(saved), "--yes").output
+
+    assert "Verified" in output and _job(admin, user["id"]) == user["jobTitle"]
+
+
 def test_saved_plan_is_refused_when_the_live_state_moved(repo: BackupRepo, admin: Admin, tmp_path: Path) -> None:
     good = _snapshot(repo)
     user, other = admin.users("Support")[:2]
@@ -152,11 +177,7 @@ def test_saved_plan_is_refused_when_the_live_state_moved(repo: BackupRepo, admin
 
 def test_saved_plan_is_refused_when_a_group_gained_a_selected_user_since(repo: BackupRepo, admin: Admin,
                                                                          tmp_path: Path) -> None:
-    good = _snapshot(repo)
-    user = admin.users("Support")[0]
-    admin.call("PATCH", f"users/{user['id']}", json={"jobTitle": "Changed"})
-    saved = tmp_path / "plan.json"
-    run("restore", "--repo", str(repo.root), "--at", good, "--id", user["id"], "--plan", "-o", str(saved))
+    user, saved = _plan_saved_for_one_user(repo, admin, tmp_path)
     # A group the plan never had a reason to read: it held the user neither in the snapshot nor then.
     group = admin.group("Marketing Team")
     assert user["id"] not in admin.members(group["id"])

@@ -10,6 +10,7 @@ from entragit.canonical import Obj
 from entragit.diff import diff_revisions, make_report
 from entragit.graph import GraphClient
 from entragit.restore import apply_plan, plan_restore
+from entragit.selection import Selection
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run
 
@@ -34,7 +35,7 @@ def _round_trip(repo: BackupRepo, client: GraphClient, admin: Admin, type_name: 
     bad = _snapshot(repo, type_name)
     [changed] = diff_revisions(repo, good, bad, (type_name,), (obj["id"],)).changes
     shown = {row.path.split(".")[0] for row in changed.attributes}
-    plan = plan_restore(repo, client, good, (), (obj["id"],))
+    plan = plan_restore(repo, client, good, Selection(ids=(obj["id"],)))
     result = apply_plan(repo, client, plan)
     assert [(s.describe(), str(e)) for s, e in result.failed] == []
     assert result.residue.steps == [] and result.residue.blocked == []
@@ -99,7 +100,7 @@ def test_the_optional_claims_go_back_whole_in_one_write(repo: BackupRepo, client
     _snapshot(repo, "applications")
     app = _pick(repo, "applications", lambda a: len(a.get("optionalClaims", {})) > 1)
     admin.call("PATCH", f"applications/{app['id']}", json={"optionalClaims": {"idToken": []}})
-    plan = plan_restore(repo, client, "HEAD", (), (app["id"],))
+    plan = plan_restore(repo, client, "HEAD", Selection(ids=(app["id"],)))
     [step] = plan.steps
     assert step.body["optionalClaims"] == app["optionalClaims"]
 
@@ -125,7 +126,7 @@ def test_restoring_only_the_saml_settings_sends_the_mode_they_need(repo: BackupR
     sp = _pick(repo, "servicePrincipals", lambda s: s.get("preferredSingleSignOnMode") == "saml")
     admin.call("PATCH", f"servicePrincipals/{sp['id']}",
                json={"preferredSingleSignOnMode": "password", "samlSingleSignOnSettings": None})
-    plan = plan_restore(repo, client, "HEAD", (), (sp["id"],), attributes=("samlSingleSignOnSettings",))
+    plan = plan_restore(repo, client, "HEAD", Selection(ids=(sp["id"],), attributes=("samlSingleSignOnSettings",)))
     [step] = plan.steps
     assert step.body == {"samlSingleSignOnSettings": sp["samlSingleSignOnSettings"], "preferredSingleSignOnMode": "saml"}
     result = apply_plan(repo, client, plan)

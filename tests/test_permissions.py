@@ -3,9 +3,10 @@ rest; a restore checks, from its plan, that the app holds every write permission
 
 from __future__ import annotations
 
-from entragit.execute import plan_selection, prepare
 from entragit.graph import GraphClient
 from entragit.registry import REGISTRY
+from entragit.restore import Request, prepare
+from entragit.selection import Selection
 from entragit.sim import Simulator
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run
@@ -76,10 +77,9 @@ def test_a_token_that_names_no_roles_is_said_not_to_be_checked(repo: BackupRepo,
     # A delegated token (an admin signed in) carries scopes, not application roles.
     token = sim.user_token(next(iter(sim.tenant.objects["users"].values()))["userPrincipalName"])
     client = GraphClient(sim.graph_url, lambda: token, ca_bundle=sim.ca_bundle)
-    request = {"command": "restore", "commit": repo.resolve("HEAD")}
+    request = Request("restore", "HEAD", Selection(("groups",), (group["id"],)))
 
-    prepared = prepare(repo, client, request,
-                       lambda: plan_selection(repo, client, "HEAD", ("groups",), (group["id"],), (), ()))
+    prepared = prepare(repo, client, request)
 
     assert prepared.pending.steps and prepared.refusals == []
     assert [note.split(" (")[0] for note in prepared.notes] == ["the app's permissions could not be checked before writing"]

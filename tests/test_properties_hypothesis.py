@@ -26,7 +26,9 @@ from entragit.graph import GraphClient
 from entragit.live import fetch_objects
 from entragit.registry import ObjectType, get_type
 from entragit.registry.schema import ANY, shape
-from entragit.restore import RestoreOptions, Step, _Planner
+from entragit.restore import RestoreOptions, Step
+from entragit.restore.planner import _Planner
+from entragit.selection import Selection
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run
 
@@ -147,7 +149,7 @@ def _applied(object_type: ObjectType, live: dict[str, Any], steps: Iterator[Step
 @pytest.fixture
 def planner(repo: BackupRepo, client: GraphClient) -> _Planner:
     run("snapshot", "--repo", str(repo.root), "--type", "namedLocations")
-    return _Planner(repo, client, repo.resolve("HEAD"), (), RestoreOptions(), {})
+    return _Planner(repo, client, repo.resolve("HEAD"), Selection(), RestoreOptions(), {})
 
 
 def _plan(planner: _Planner, object_type: ObjectType, desired: dict[str, Any], live: dict[str, Any]) -> list[Step]:

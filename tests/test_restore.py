@@ -5,8 +5,8 @@ from typing import Any
 from entragit.demo import _bulk_mistake
 from entragit.graph import GraphClient
 from entragit.sim import Simulator
-from entragit.journal import Journal
-from entragit.restore import Outcome, RestoreOptions, apply_plan, plan_restore
+from entragit.restore import Journal, Outcome, RestoreOptions, apply_plan, plan_restore
+from entragit.selection import Selection
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run
 
@@ -24,7 +24,7 @@ def test_restoring_the_demo_scenario_leaves_zero_residue(repo: BackupRepo, clien
     sales_ids, removed = _bulk_mistake(client)
     assert removed and all(u["jobTitle"] is None for u in admin.users("Sales"))
 
-    plan = plan_restore(repo, client, good, ids=tuple(sales_ids))
+    plan = plan_restore(repo, client, good, Selection(ids=tuple(sales_ids)))
     result = apply_plan(repo, client, plan)
 
     assert not result.failed
@@ -42,7 +42,7 @@ def test_plan_lists_dynamic_membership_as_not_restorable_and_it_follows_the_attr
     admin.call("PATCH", f"users/{member_id}", json={"onPremisesExtensionAttributes": {"extensionAttribute1": None}})
     assert member_id not in admin.members(dynamic["id"])
 
-    plan = plan_restore(repo, client, good, ids=(member_id,))
+    plan = plan_restore(repo, client, good, Selection(ids=(member_id,)))
 
     [blocked] = plan.blocked
     assert blocked.id == dynamic["id"] and "membershipRule" in blocked.reason
@@ -67,11 +67,11 @@ def test_memberships_are_restored_as_of_an_older_snapshot_and_as_of_the_newest_i
     admin.call("DELETE", f"groups/{group['id']}/members/{user['id']}/$ref")
 
     # The newest snapshot read the group incrementally: who held the user comes from what it recorded.
-    [added] = plan_restore(repo, client, newest, ids=(user["id"],)).steps
+    [added] = plan_restore(repo, client, newest, Selection(ids=(user["id"],))).steps
     assert (added.kind, added.id) == ("add-ref", group["id"])
     admin.call("POST", f"groups/{group['id']}/members/$ref", json=_ref(user["id"]))
     # An older commit than the newest snapshot: only its files know.
-    [removed] = plan_restore(repo, client, older, ids=(user["id"],)).steps
+    [removed] = plan_restore(repo, client, older, Selection(ids=(user["id"],))).steps
     assert (removed.kind, removed.id) == ("remove-ref", group["id"])
 
 
@@ -85,7 +85,7 @@ def test_memberships_are_restored_as_of_an_older_snapshot_whose_groups_the_newes
     _snapshot(repo)
     admin.call("DELETE", f"groups/{group['id']}/members/{user['id']}/$ref")
 
-    plan = plan_restore(repo, client, older, ids=(user["id"],))
+    plan = plan_restore(repo, client, older, Selection(ids=(user["id"],)))
 
     assert sorted((s.kind, s.id) for s in plan.steps) == [("add-ref", group["id"]), ("patch", user["id"])]
 
@@ -190,7 +190,7 @@ def test_a_policy_naming_a_group_that_is_gone_is_not_written_and_the_plan_says_w
     admin.call("PATCH", f"identity/conditionalAccess/policies/{policy['id']}", json=weakened)
     _purge_group(admin, group["id"])
 
-    plan = plan_restore(repo, client, good, ids=(policy["id"],))
+    plan = plan_restore(repo, client, good, Selection(ids=(policy["id"],)))
 
     assert plan.steps == []
     [blocked] = plan.blocked
@@ -206,7 +206,7 @@ def test_without_following_references_a_recreated_object_names_the_policies_left
     group = admin.group("CA Exclusion - Break Glass")
     _purge_group(admin, group["id"])
 
-    plan = plan_restore(repo, client, good, ids=(group["id"],), options=RestoreOptions(follow_references=False))
+    plan = plan_restore(repo, client, good, Selection(ids=(group["id"],)), options=RestoreOptions(follow_references=False))
 
     assert [s.kind for s in plan.steps if s.kind == "create"] == ["create"]
     left = {b.id for b in plan.blocked if "makes again under a new id" in b.reason}
@@ -235,7 +235,7 @@ def test_writes_on_a_user_back_from_the_bin_ride_with_its_restore_and_fail_with_
     user = next(u for u in admin.users("Finance") if u["jobTitle"] == "Accountant")
     groups = {g["id"] for g in admin.get(f"users/{user['id']}/memberOf")["value"]}
     admin.call("DELETE", f"users/{user['id']}")
-    plan = plan_restore(repo, client, good, ids=(user["id"],))
+    plan = plan_restore(repo, client, good, Selection(ids=(user["id"],)))
     assert {s.kind for s in plan.steps} >= {"restore", "set-ref", "add-ref"}
     journal = Journal(str(repo.git.git_dir), "test", repo.config.tenant_id)
     journal.start(plan)
@@ -336,7 +336,7 @@ def test_a_custom_role_made_again_takes_its_assignments_along(repo: BackupRepo, 
         admin.call("DELETE", f"roleManagement/directory/roleAssignments/{assignment['id']}")
     admin.call("DELETE", f"roleManagement/directory/roleDefinitions/{role['id']}")
 
-    plan = plan_restore(repo, client, good, ("roleDefinitions", "roleAssignments"))
+    plan = plan_restore(repo, client, good, Selection(("roleDefinitions", "roleAssignments")))
     result = apply_plan(repo, client, plan)
 
     assert result.failed == [] and result.residue.steps == []
@@ -361,7 +361,7 @@ def test_an_application_and_its_service_principal_made_again_get_a_new_app_id_an
                  f"applications/{app['id']}", f"directory/deletedItems/{app['id']}"):
         admin.call("DELETE", path)
 
-    result = apply_plan(repo, client, plan_restore(repo, client, good, ids=(app["id"], sp["id"])))
+    result = apply_plan(repo, client, plan_restore(repo, client, good, Selection(ids=(app["id"], sp["id"]))))
 
     assert result.failed == [] and result.residue.steps == []
     new_app = next(a for a in admin.get("applications")["value"] if a["displayName"] == "CRM Connector")
@@ -384,7 +384,7 @@ def test_delete_extra_matches_role_assignments_by_principal_role_and_scope(
     granted = admin.call("POST", "roleManagement/directory/roleAssignments", json={
         "principalId": user["id"], "roleDefinitionId": global_reader, "directoryScopeId": "/"}).json()
 
-    plan = plan_restore(repo, client, good, ("roleAssignments",), options=RestoreOptions(delete_extra=True))
+    plan = plan_restore(repo, client, good, Selection(("roleAssignments",)), options=RestoreOptions(delete_extra=True))
 
     assert [(s.kind, s.id) for s in plan.steps] == [("delete", granted["id"])]
     result = apply_plan(repo, client, plan)
@@ -399,7 +399,7 @@ def test_writes_naming_an_object_whose_creation_failed_are_not_sent(
     group = admin.group("CA Exclusion - Break Glass")
     policies = [p["id"] for p in _ca_policies(admin) if group["id"] in p["conditions"]["users"]["excludeGroups"]]
     _purge_group(admin, group["id"])
-    plan = plan_restore(repo, client, good, ids=(group["id"], *policies))
+    plan = plan_restore(repo, client, good, Selection(ids=(group["id"], *policies)))
     sim.settings.fault_status, sim.settings.fault_path, sim.settings.fault_count = 500, "groups", 1
 
     result = apply_plan(repo, client, plan)
@@ -421,7 +421,7 @@ def test_delete_extra_ends_an_eligibility_added_since_through_an_admin_remove_re
     admin.call("POST", "roleManagement/directory/roleEligibilityScheduleRequests",
                json={"action": "adminAssign", "justification": "sneaky", **target})
 
-    plan = plan_restore(repo, client, good, ("roleEligibilitySchedules",), options=RestoreOptions(delete_extra=True))
+    plan = plan_restore(repo, client, good, Selection(("roleEligibilitySchedules",)), options=RestoreOptions(delete_extra=True))
 
     [step] = plan.steps
     assert (step.kind, step.path, step.body) == (

@@ -19,6 +19,7 @@ from entragit.diff import diff_revisions
 from entragit.graph import GraphClient
 from entragit.registry import REGISTRY, get_type
 from entragit.restore import ApplyResult, apply_plan, plan_restore
+from entragit.selection import Selection
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run
 
@@ -96,7 +97,7 @@ def _snapshot(repo: BackupRepo, *types: str) -> str:
 
 def _restore(repo: BackupRepo, client: GraphClient, good: str, ids: tuple[str, ...],
              types: tuple[str, ...] = ()) -> ApplyResult:
-    plan = plan_restore(repo, client, good, types, ids)
+    plan = plan_restore(repo, client, good, Selection(types, ids))
     assert plan.steps, "the plan should have something to write"
     result = apply_plan(repo, client, plan)
     assert [(s.describe(), str(e)) for s, e in result.failed] == []

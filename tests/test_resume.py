@@ -17,9 +17,9 @@ import pytest
 
 from entragit.demo import _bulk_mistake
 from entragit.graph import GraphClient
-from entragit.journal import Journal
-from entragit.restore import Outcome, plan_restore
+from entragit.restore import Journal, Outcome, plan_restore
 from entragit.sim import Simulator
+from entragit.selection import Selection
 from entragit.sim.throttle import cost_of
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run
@@ -69,7 +69,7 @@ def test_killed_restore_resumes_without_repeating_a_completed_write(
     run("snapshot", "--repo", str(repo.root))
     good = repo.resolve("HEAD")
     sales_ids, _ = _bulk_mistake(client)
-    writes = len(plan_restore(repo, client, good, ids=tuple(sales_ids)).steps)
+    writes = len(plan_restore(repo, client, good, Selection(ids=tuple(sales_ids))).steps)
     rng = random.Random(seed)
     phase = rng.choices(["read", "write"], weights=[1, 3])[0]
     switch = KillSwitch(sim, phase, rng.randint(1, 60) if phase == "read" else rng.randint(1, writes))
@@ -95,7 +95,7 @@ def test_journal_keeps_created_ids_and_survives_a_line_cut_short(repo: BackupRep
     group = admin.group("Marketing Team")
     admin.call("DELETE", f"groups/{group['id']}")
     admin.call("DELETE", f"directory/deletedItems/{group['id']}")
-    plan = plan_restore(repo, client, repo.resolve("HEAD"), ids=(group["id"],))
+    plan = plan_restore(repo, client, repo.resolve("HEAD"), Selection(ids=(group["id"],)))
     [step] = [s for s in plan.steps if s.kind == "create"]
     journal = Journal(str(repo.git.git_dir), "test", repo.config.tenant_id)
     journal.start(plan)

@@ -19,10 +19,10 @@ from entragit.ci.job import Job
 from entragit.ci.platforms import CiError
 from entragit.config import CONFIG_FILE, OUTSIDE
 from entragit.connect import graph_client
-from entragit.execute import BEFORE_RESTORE_PREFIX, plan_commit, prepare
 from entragit.printable import printable
 from entragit.report.markdown import _cell
 from entragit.report.plan import render_plan, render_plan_markdown
+from entragit.restore import BEFORE_RESTORE_PREFIX, Request, prepare
 from entragit.store import BackupRepo
 
 PLAN_MARKER = "<!-- entragit-plan -->"
@@ -38,8 +38,7 @@ def run_plan(job: Job, echo: Callable[[str], None]) -> None:
         echo(f"note: {note}")
     client = graph_client(repo.config.connection())
     commit = repo.resolve("HEAD")
-    prepared = prepare(repo, client, {"command": "apply", "commit": commit, "paths": []},
-                       lambda: plan_commit(repo, client, commit, ()))
+    prepared = prepare(repo, client, Request("apply", commit))
     plan = prepared.pending
     echo(render_plan(plan))
     high = sum(1 for step in plan.steps for flag in step.risks if flag.severity == "high")

@@ -14,7 +14,7 @@ from entragit.report.values import show
 from entragit.restore import AS_RESTORED, ApplyResult, Blocked, Plan, Step
 
 if TYPE_CHECKING:
-    from entragit.execute import RunResult
+    from entragit.restore import RunResult
 
 _VERBS = {"restore": "RESTORE", "create": "CREATE", "disable": "DISABLE", "reset": "RESET", "patch": "PATCH",
           "rewrite": "REWRITE", "remove-credential": "REVOKE", "set-ref": "SET",
@@ -28,7 +28,7 @@ _COUNTS = (("restore", "restore(s) from a recycle bin"), ("create", "creation(s)
 
 
 def plan_summary(plan: Plan) -> str:
-    kinds = Counter(step.kind for step in plan.steps)
+    kinds = Counter(str(step.kind) for step in plan.steps)
     parts = [f"{kinds[k]} {label}" for k, label in _COUNTS if kinds[k]]
     writes = ", ".join(parts) if parts else "nothing to write"
     line = f"{len(plan.steps)} write(s): {writes}; {len(plan.blocked)} difference(s) cannot be restored."
@@ -105,7 +105,8 @@ def _made(plan: Plan) -> dict[str, str | None]:
 
 def _title(plan: Plan) -> str:
     selected = ", ".join(f"{len(ids)} {name}" for name, ids in plan.selected.items())
-    scope = f" (attributes: {', '.join(plan.attributes)})" if plan.attributes else ""
+    attributes = plan.selection.attributes
+    scope = f" (attributes: {', '.join(attributes)})" if attributes else ""
     return printable(f"Restore plan: {selected} from {_revision(plan.at, plan.commit)}{scope}")
 
 

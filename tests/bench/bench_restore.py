@@ -43,10 +43,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from entragit.config import Config  # noqa: E402
 from entragit.connect import graph_client  # noqa: E402
-from entragit.execute import snapshot_before  # noqa: E402
 from entragit.graph import BATCH_LIMIT, BATCH_WORKERS  # noqa: E402
-from entragit.journal import Journal  # noqa: E402
-from entragit.restore import apply_plan, plan_restore  # noqa: E402
+from entragit.restore import Journal, apply_plan, plan_restore, snapshot_before  # noqa: E402
+from entragit.selection import Selection  # noqa: E402
 from entragit.sim import Settings, Simulator  # noqa: E402
 from entragit.sim.model import USERS as SIM_USERS  # noqa: E402  (the simulator's spec, to change users in place)
 from entragit.sim.model import is_dynamic, is_synced  # noqa: E402
@@ -107,7 +106,7 @@ def main() -> None:
 
         sim.stats.reset()
         began = time.monotonic()
-        plan = plan_restore(repo, client, good, ("users",), tuple(users))
+        plan = plan_restore(repo, client, good, Selection(("users",), tuple(users)))
         plan_s = time.monotonic() - began
         plan_stats = sim.stats.snapshot()
         writes = len(plan.steps)

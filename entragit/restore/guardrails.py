@@ -16,17 +16,15 @@ from entragit.config import Guardrails
 from entragit.errors import GraphError
 from entragit.graph import GraphClient
 from entragit.registry import REGISTRY
-from entragit.restore import Blocked, Plan, Step
+from entragit.restore.kinds import StepKind
+from entragit.restore.model import Blocked, Plan, Step
+from entragit.selection import overlaps
 
 GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"
 _POLICIES = REGISTRY["conditionalAccessPolicies"]
 _ASSIGNMENTS = REGISTRY["roleAssignments"]
 _USERS = REGISTRY["users"]
 _GROUPS = REGISTRY["groups"]
-
-
-def _overlaps(path: str, protected: str) -> bool:
-    return path == protected or path.startswith(protected + ".") or protected.startswith(path + ".")
 
 
 def _mentions(value: Any, object_id: str) -> bool:
@@ -94,7 +92,7 @@ def guard_plan(plan: Plan, client: GraphClient, guard: Guardrails) -> Plan:
             if protected.named(member_id, member_name):
                 block(step, step.describe(), f"{member_name or member_id} is never written")
                 continue
-            attribute = next((p for p in guard.never_write_attributes.get(step.type, ()) if _overlaps(rel, p)), None)
+            attribute = next((p for p in guard.never_write_attributes.get(step.type, ()) if overlaps(rel, p)), None)
             if attribute:
                 block(step, step.describe(), f"{step.type} {attribute} is never written")
                 continue
@@ -103,7 +101,7 @@ def guard_plan(plan: Plan, client: GraphClient, guard: Guardrails) -> Plan:
         dropped: set[str] = set()
         for change in step.changes:
             top = change.path.split(".")[0]
-            attribute = next((p for p in guard.never_write_attributes.get(step.type, ()) if _overlaps(change.path, p)), None)
+            attribute = next((p for p in guard.never_write_attributes.get(step.type, ()) if overlaps(change.path, p)), None)
             mentioned = protected.mentioned_by(change.old, change.new)
             if attribute:
                 block(step, change.path, f"{step.type} {attribute} is never written"
@@ -117,8 +115,7 @@ def guard_plan(plan: Plan, client: GraphClient, guard: Guardrails) -> Plan:
         if trimmed is not None:
             steps.append(trimmed)
     # What names an object kept from coming back would name an id that does not exist.
-    returning = ("restore", "create")
-    kept_back = {s.id for s in plan.steps if s.kind in returning} - {s.id for s in steps if s.kind in returning}
+    kept_back = {s.id for s in plan.steps if s.kind.brings_back} - {s.id for s in steps if s.kind.brings_back}
     for step in [s for s in steps if s.id in kept_back or any(_mentions([s.path, s.body], i) for i in kept_back)]:
         steps.remove(step)
         block(step, step.describe(), "it names an object the guardrail keeps from coming back")
@@ -134,7 +131,7 @@ def _enabled_policies_after(plan: Plan, client: GraphClient) -> tuple[list[str],
     for step in plan.steps:
         if step.type != _POLICIES.name:
             continue
-        if step.kind == "delete":
+        if step.kind is StepKind.DELETE:
             state.pop(step.id, None)
         elif step.body and "state" in step.body:
             state[step.id] = step.body["state"]
@@ -195,31 +192,35 @@ def _global_admins_after(plan: Plan, client: GraphClient) -> tuple[set[str], set
         holders.learn(principal)
     before = holders.users(assignments.values())
     for step in plan.steps:
-        if step.type == _ASSIGNMENTS.name and step.kind == "delete":
+        if step.type == _ASSIGNMENTS.name and step.kind is StepKind.DELETE:
             assignments.pop(step.id, None)
-        elif (step.type == _ASSIGNMENTS.name and step.kind == "create" and step.body
+        elif (step.type == _ASSIGNMENTS.name and step.kind is StepKind.CREATE and step.body
               and step.body.get("roleDefinitionId") == GLOBAL_ADMINISTRATOR):
             principal = str(step.body.get("principalId"))
             holders.learn(principal)
             assignments[f"new:{step.id}"] = principal
-        elif step.type == _USERS.name and (step.kind == "delete" or (step.body or {}).get("accountEnabled") is False):
+        elif step.type == _USERS.name and _disables_user(step):
             holders.enabled[step.id] = False
         elif step.type == _GROUPS.name and step.id in holders.through:
-            if step.kind == "delete":
+            if step.kind is StepKind.DELETE:
                 holders.through[step.id] = set()
             elif step.member is not None and step.member[0] == "members":
                 member = step.member[1]
-                if step.kind == "remove-ref":
+                if step.kind is StepKind.REMOVE_REF:
                     holders.through[step.id].discard(member)
-                elif step.kind == "add-ref" and holders.user_enabled(member) is not None:
+                elif step.kind is StepKind.ADD_REF and holders.user_enabled(member) is not None:
                     holders.through[step.id].add(member)
     return before, holders.users(assignments.values())
 
 
+def _disables_user(step: Step) -> bool:
+    return step.kind is StepKind.DELETE or (step.body or {}).get("accountEnabled") is False
+
+
 def _may_remove_an_admin(plan: Plan) -> bool:
     return any(step.type == _ASSIGNMENTS.name
-               or (step.type == _USERS.name and (step.kind == "delete" or (step.body or {}).get("accountEnabled") is False))
-               or (step.type == _GROUPS.name and step.kind in ("delete", "remove-ref"))
+               or (step.type == _USERS.name and _disables_user(step))
+               or (step.type == _GROUPS.name and step.kind in (StepKind.DELETE, StepKind.REMOVE_REF))
                for step in plan.steps)
 
 

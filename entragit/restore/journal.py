@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from entragit.planfile import dump_plan, load_plan
-from entragit.restore import Outcome, Plan, Step, StepKey
+from entragit.restore.kinds import StepKind
+from entragit.restore.model import Outcome, Plan, Step, StepKey
+from entragit.restore.planfile import dump_plan, load_plan
 
 SCHEMA = "entragit/journal/1"
 
@@ -96,8 +97,8 @@ class Journal:
 
     def sending(self, steps: list[Step]) -> None:
         """Before a slice goes out, the creations in it: an answer lost to a kill leaves an object whose
-        id only a search can tell (restore.found_again)."""
-        creations = [list(step.key) for step in steps if step.kind == "create"]
+        id only a search can tell (verify.found_again)."""
+        creations = [list(step.key) for step in steps if step.kind is StepKind.CREATE]
         if creations:
             self._append([{"record": "sending", "steps": creations}])
 

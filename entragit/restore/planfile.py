@@ -1,7 +1,8 @@
 """Saved plans: a restore plan as versioned JSON, and the check that the live tenant has not moved since.
 
 The plan is written field by field from its dataclasses and read back the same way, driven by their type
-hints, so a field added to Step or Plan is saved and loaded without touching this module.
+hints, so a field added to Step or Plan is saved and loaded without touching this module. A plan saved
+before plans carried their Selection (with types, ids and attributes side by side) still loads.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import types
 import typing
 from datetime import datetime, timezone
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +20,18 @@ from entragit.errors import PlanError
 from entragit.graph import GraphClient
 from entragit.live import fetch_objects, holders
 from entragit.registry import REGISTRY, ObjectType
-from entragit.restore import Plan, fingerprint, holding_fingerprint, holding_key
+from entragit.restore.model import Plan, fingerprint, holding_fingerprint, holding_key
+from entragit.selection import Selection
 
 SCHEMA = "entragit/plan/1"
 
 
 def to_json(value: Any) -> Any:
+    if isinstance(value, Selection):
+        return value.as_dict()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if f.metadata.get("saved", True)}
     if isinstance(value, (list, tuple)):
         return [to_json(v) for v in value]
     if isinstance(value, dict):
@@ -38,6 +44,10 @@ def from_json(hint: Any, value: Any) -> Any:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if value is None:
         return None
+    if hint is Selection:
+        return Selection.from_dict(value)
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return hint(value)
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         hints = typing.get_type_hints(hint)
         known = {f.name for f in dataclasses.fields(hint) if f.init}
@@ -82,10 +92,17 @@ def load_plan(data: Any, where: str, tenant_id: str) -> Plan:
     if data.get("tenant") != tenant_id:
         raise PlanError(f"{where}: the plan is for tenant {data.get('tenant')}, this repository backs up {tenant_id}")
     try:
-        plan: Plan = from_json(Plan, data["plan"])
+        plan: Plan = from_json(Plan, _with_selection(data["plan"]))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PlanError(f"{where}: the plan is damaged ({exc})") from None
     return plan
+
+
+def _with_selection(saved: Any) -> Any:
+    """A plan saved before plans carried their Selection kept its parts as fields of their own."""
+    if isinstance(saved, dict) and "selection" not in saved:
+        return {**saved, "selection": {part: saved.get(part) for part in ("types", "ids", "attributes")}}
+    return saved
 
 
 def save_plan(plan: Plan, path: Path, tenant_id: str) -> None:

@@ -1,40 +1,72 @@
 """Running a restore: what to restore (a selection, the files a commit changed, or a saved plan), the
 guardrails, the snapshot before writing, the journal that makes a run resumable, and verification.
 
-prepare_*() read and decide; nothing is written until execute(). Running the same command again after an
-interruption finds the journal of the first run and resumes it: the plan as it was approved, without
-the writes Graph already confirmed.
+A command makes one Request; prepare() reads and decides; nothing is written until execute(). Running the
+same command again after an interruption finds the journal of the first run and resumes it: the plan as it
+was approved, without the writes Graph already confirmed.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from fnmatch import fnmatch
 from pathlib import Path
+from typing import Literal
 
 from entragit.diff import Names
 from entragit.errors import PlanError
 from entragit.graph import GraphClient
-from entragit.guardrails import guard_plan, refusals
-from entragit.journal import Journal, Progress, run_key
 from entragit.live import fetch_objects
 from entragit.permissions import check_tenant, sign_in, write_refusals
-from entragit.planfile import moved_objects, read_plan
-from entragit.registry import REGISTRY, ObjectType, resolve_types
+from entragit.registry import REGISTRY, ObjectType
 from entragit.report.values import risk_text
-from entragit.restore import (ApplyResult, Blocked, Plan, RestoreOptions, StepKey, apply_plan, current_key,
-                              found_again, plan_restore, replan)
-from entragit.risk import assess
+from entragit.restore.guardrails import guard_plan, refusals
+from entragit.restore.journal import Journal, Progress, run_key
+from entragit.restore.model import ApplyResult, Blocked, Plan, RestoreOptions, StepKey, current_key
+from entragit.restore.planfile import moved_objects, read_plan
+from entragit.restore.planner import plan_restore
+from entragit.restore.risks import assess
+from entragit.restore.send import apply_plan
+from entragit.restore.verify import found_again, replan
+from entragit.selection import Selection
 from entragit.snapshot import take_snapshot
 from entragit.store import BackupRepo, split_path
 
 BEFORE_RESTORE_PREFIX = "entragit/before-restore/"
-_GLOB = set("*?[")
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a restore or apply command asks for, made once from its command line."""
+
+    command: Literal["restore", "apply"]
+    at: str = "HEAD"
+    """The revision the plan is made from (apply: the commit whose changes it writes)."""
+    selection: Selection = Selection()
+    options: RestoreOptions = RestoreOptions()
+    plan_file: Path | None = None
+    """apply --plan-file: the saved plan to apply as it is, instead of planning."""
+    max_writes: int | None = None
+    """--max-writes; None: restore.max_writes of entragit.yaml."""
+
+
+def run_name(request: Request, commit: str) -> dict[str, object]:
+    """What names a run in its journal (run_key): the same command of the same commit, selection and
+    options resumes the same run. The names are those runs had before the Selection was one value, so an
+    interrupted run still resumes; apply takes only --paths."""
+    if request.command == "apply":
+        return {"command": "apply", "commit": commit, "paths": request.selection.as_dict()["paths"]}
+    named: dict[str, object] = {"command": "restore", "commit": commit, **request.selection.as_dict(),
+                                "delete_extra": request.options.delete_extra,
+                                "remove_new_credentials": request.options.remove_new_credentials}
+    if not request.options.follow_references:
+        named["follow_references"] = False
+    return named
 
 
 @dataclass
@@ -64,60 +96,17 @@ class RunResult:
     resumed: bool
 
 
-def check_paths(paths: tuple[str, ...]) -> None:
-    for spec in paths:
-        folder = spec.strip("/").split("/")[0]
-        if folder not in REGISTRY and not _GLOB & set(folder):
-            raise PlanError(f"--paths {spec}: no object type keeps its files in {folder}/; "
-                            f"the folders are {', '.join(sorted(REGISTRY))}")
-
-
-def path_matches(path: str, paths: tuple[str, ...]) -> bool:
-    return not paths or any(path == spec or path.startswith(spec.rstrip("/") + "/") or fnmatch(path, spec)
-                            for spec in paths)
-
-
-def _types_of(paths: tuple[str, ...], type_names: tuple[str, ...]) -> list[ObjectType]:
-    types = resolve_types(type_names)
-    folders = {spec.strip("/").split("/")[0] for spec in paths}
-    if any(_GLOB & set(f) for f in folders):
-        return types
-    return [t for t in types if t.name in folders]
-
-
-def plan_selection(repo: BackupRepo, client: GraphClient, at: str, type_names: tuple[str, ...],
-                   ids: tuple[str, ...], attributes: tuple[str, ...], paths: tuple[str, ...],
-                   options: RestoreOptions = RestoreOptions()) -> Plan:
-    """entragit restore: the selected objects as the files at `at` have them, narrowed by --paths."""
-    if not paths:
-        return plan_restore(repo, client, at, type_names, ids, attributes, options)
-    check_paths(paths)
-    commit = repo.resolve(at)
-    chosen: dict[str, list[str]] = {}
-    for object_type in _types_of(paths, type_names):
-        hits = sorted(i for i in repo.object_ids(commit, object_type)
-                      if path_matches(f"{object_type.name}/{i}.yaml", paths) and (not ids or i in ids))
-        if hits:
-            chosen[object_type.name] = hits
-    if not chosen:
-        raise PlanError(f"no object file at {at} matches --paths {' '.join(paths)}"
-                        + (" and the --type/--id given" if type_names or ids else ""))
-    return plan_restore(repo, client, at, tuple(chosen), tuple(i for hits in chosen.values() for i in hits),
-                        attributes, options)
-
-
-def plan_commit(repo: BackupRepo, client: GraphClient, rev: str, paths: tuple[str, ...]) -> Plan:
-    """entragit apply: the objects whose files commit `rev` changed (against its first parent), as `rev`
-    has them. A file `rev` deleted says the object should not exist; apply never deletes, so a live one
-    is listed as not restorable."""
-    check_paths(paths)
+def plan_commit(repo: BackupRepo, client: GraphClient, rev: str, selection: Selection = Selection()) -> Plan:
+    """entragit apply: the objects whose files commit `rev` changed (against its first parent) and the
+    selection's --paths match, as `rev` has them. A file `rev` deleted says the object should not exist;
+    apply never deletes, so a live one is listed as not restorable."""
     commit = repo.resolve(rev)
     parents = repo.git.commit(commit).parents
     if not parents:
         raise PlanError(f"{rev} is the first commit of the repository: it changed nothing to apply; "
                         f"use entragit restore --at {rev}")
     changed = [c for c in repo.changed_paths(str(parents[0].hexsha), commit, REGISTRY.values())
-               if path_matches(c.path, paths)]
+               if selection.wants_file(c.path)]
     kept: dict[str, list[str]] = {}
     deleted: dict[ObjectType, list[str]] = {}
     for change in changed:
@@ -130,9 +119,9 @@ def plan_commit(repo: BackupRepo, client: GraphClient, rev: str, paths: tuple[st
         else:
             kept.setdefault(object_type.name, []).append(object_id)
     if kept:
-        plan = plan_restore(repo, client, rev, tuple(kept), tuple(i for ids in kept.values() for i in ids))
+        plan = plan_restore(repo, client, rev, Selection(tuple(kept), tuple(i for ids in kept.values() for i in ids)))
     else:
-        plan = Plan(rev, commit, {}, ())
+        plan = Plan(rev, commit, {})
     for object_type, ids in deleted.items():
         for object_id, live in fetch_objects(client, object_type, ids).items():
             if live is not None:
@@ -143,19 +132,27 @@ def plan_commit(repo: BackupRepo, client: GraphClient, rev: str, paths: tuple[st
     return plan
 
 
-def _journal(repo: BackupRepo, request: Mapping[str, object]) -> Journal:
-    return Journal(str(repo.git.git_dir), run_key(request), repo.config.tenant_id)
-
-
-def prepare(repo: BackupRepo, client: GraphClient, request: Mapping[str, object], make_plan: Callable[[], Plan],
-            max_writes: int | None = None, saved: bool = False) -> Prepared:
+def prepare(repo: BackupRepo, client: GraphClient, request: Request) -> Prepared:
     """The plan to run for a command: the interrupted run's plan when this same command left a journal,
-    else a new one (guarded). `request` names the command: the same request resumes the same run. Its
-    "commit", the revision the plan is made from, must be a snapshot of the tenant signed in to."""
+    else a new one (guarded): a saved plan as it is, the files a commit changed, or the selection."""
+    if request.plan_file is not None:
+        return _prepare_saved(repo, client, request.plan_file, request.max_writes)
+    commit = repo.resolve(request.at)
+    if request.command == "apply":
+        make_plan = functools.partial(plan_commit, repo, client, request.at, request.selection)
+    else:
+        make_plan = functools.partial(plan_restore, repo, client, request.at, request.selection, request.options)
+    return _prepare(repo, client, run_name(request, commit), make_plan, request.max_writes, commit)
+
+
+def _prepare(repo: BackupRepo, client: GraphClient, name: Mapping[str, object], make_plan: Callable[[], Plan],
+             max_writes: int | None, commit: str | None) -> Prepared:
+    """`name` names the run: the same name resumes the same run. `commit`, the revision the plan is made
+    from, must be a snapshot of the tenant signed in to."""
     signed = sign_in(client, repo.config.tenant_id)
-    if "commit" in request:
-        check_tenant(repo, signed, str(request["commit"]), "nothing read or written")
-    journal = _journal(repo, request)
+    if commit is not None:
+        check_tenant(repo, signed, commit, "nothing read or written")
+    journal = Journal(str(repo.git.git_dir), run_key(name), repo.config.tenant_id)
     limit = repo.config.restore.max_writes if max_writes is None else max_writes
     progress = journal.read()
     if progress is not None:
@@ -182,13 +179,13 @@ def prepare(repo: BackupRepo, client: GraphClient, request: Mapping[str, object]
     return prepared
 
 
-def prepare_saved(repo: BackupRepo, client: GraphClient, path: Path, max_writes: int | None = None) -> Prepared:
+def _prepare_saved(repo: BackupRepo, client: GraphClient, path: Path, max_writes: int | None) -> Prepared:
     """A plan saved with --plan -o: applied exactly as saved, and only while the objects it was computed
     against still look as they did then."""
     plan = read_plan(path, repo.config.tenant_id)
     check_tenant(repo, sign_in(client, repo.config.tenant_id), plan.commit, "nothing read or written")
-    request = {"command": "apply --plan-file", "plan": hashlib.sha256(path.read_bytes()).hexdigest()}
-    prepared = prepare(repo, client, request, lambda: _assessed(repo, client, plan), max_writes)
+    name = {"command": "apply --plan-file", "plan": hashlib.sha256(path.read_bytes()).hexdigest()}
+    prepared = _prepare(repo, client, name, lambda: _assessed(repo, client, plan), max_writes, None)
     if prepared.resumed is None:
         moved = moved_objects(client, plan)
         if moved:
