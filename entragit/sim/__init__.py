@@ -106,7 +106,7 @@ class Simulator:
         host = f"[{self._host}]" if ":" in self._host else self._host
         self._graph_url = f"https://{host}:{port}"
         self.login.base_url = self._graph_url
-        self.graph.base = f"{self._graph_url}/v1.0"
+        self.graph.root = self._graph_url
         if self._state_dir is None:
             self._own_dir = Path(tempfile.mkdtemp(prefix="entragit-sim-"))
         directory = self._state_dir or self._own_dir
