@@ -588,7 +588,7 @@ def demo(directory: Path | None, seed: int, realistic: bool) -> None:
 
 @cli.group()
 def sim() -> None:
-    """The simulated tenant: Microsoft Graph v1.0 and a token endpoint over HTTPS on loopback."""
+    """The simulated tenant: Microsoft Graph v1.0 and beta, and a token endpoint over HTTPS on loopback."""
 
 
 @sim.command("serve")

@@ -26,10 +26,9 @@ JSON = dict[str, Any]
 MAX_PAGE_SIZE = 999
 
 # Graph serves two API versions side by side under one root: v1.0, and beta, where Microsoft publishes
-# what it may still change (learn.microsoft.com/graph/versioning-and-support). Each request names its own,
-# so one client reads types of both.
+# what it may still change (learn.microsoft.com/graph/versioning-and-support). Each request names its own
+# (v1.0 unless it says otherwise), so one client reads types of both.
 DEFAULT_VERSION = "v1.0"
-VERSIONS = (DEFAULT_VERSION, "beta")
 
 # The statuses Microsoft's own SDK retry handler retries (reference §4).
 _RETRY_STATUSES = frozenset({429, 503, 504})
@@ -473,7 +472,8 @@ class GraphClient:
                 raise ValueError(f"{len(chain)} requests chained by dependsOn: a $batch holds {BATCH_LIMIT}")
             versions = {items[i].version for i in chain}
             if len(versions) > 1:
-                raise ValueError(f"requests chained by dependsOn go to one $batch, not to {' and '.join(sorted(versions))}")
+                raise ValueError("requests chained by dependsOn go to one $batch, "
+                                 f"not to {' and '.join(sorted(versions))}")
             if any(self._lane(items[i].path) for i in chain):
                 tasks.append([[i] for i in chain])
             elif len(chain) > 1:

@@ -40,5 +40,6 @@ register(ObjectType(
     read_only=frozenset({"id", "displayName", "description", "allowDeletedIdentitiesDataRemoval"}),
     why_read_only={"displayName": f"named by Microsoft; {_NOT_UPDATED}",
                    "description": f"written by Microsoft; {_NOT_UPDATED}",
-                   "allowDeletedIdentitiesDataRemoval": f"reserved for future use, says Graph's beta page; {_NOT_UPDATED}"},
+                   "allowDeletedIdentitiesDataRemoval": "reserved for future use, says Graph's beta page; "
+                                                        f"{_NOT_UPDATED}"},
 ))

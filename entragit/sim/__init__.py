@@ -1,4 +1,4 @@
-"""entragit.sim: a simulated Entra ID tenant speaking Microsoft Graph v1.0 over HTTPS on loopback.
+"""entragit.sim: a simulated Entra ID tenant speaking Microsoft Graph v1.0 (and beta) over HTTPS on loopback.
 
     with Simulator(seed=42, size="small") as sim:
         sim.graph_url, sim.authority, sim.client_id, sim.client_secret, sim.ca_bundle

@@ -32,7 +32,8 @@ DEFAULT_APP_ROLES = (
     "AdministrativeUnit.ReadWrite.All", "AppRoleAssignment.ReadWrite.All", "Organization.ReadWrite.All",
     "Policy.Read.All", "Policy.ReadWrite.ConditionalAccess", "Policy.ReadWrite.Authorization",
     "Policy.ReadWrite.AuthenticationMethod", "Policy.ReadWrite.SecurityDefaults", "Policy.ReadWrite.CrossTenantAccess",
-    "Policy.ReadWrite.ApplicationConfiguration", "Policy.ReadWrite.ExternalIdentities", "RoleManagement.ReadWrite.Directory",
+    "Policy.ReadWrite.ApplicationConfiguration", "Policy.ReadWrite.ExternalIdentities",
+    "RoleManagement.ReadWrite.Directory",
     "RoleEligibilitySchedule.ReadWrite.Directory", "DelegatedPermissionGrant.ReadWrite.All", "AuditLog.Read.All",
 )
 
