@@ -399,7 +399,8 @@ class _Planner:
                    and (holder_type.name, i) not in self._holder_cache]
         if missing:
             params = {"$select": ",".join(holder_type.select)} if holder_type.select else None
-            answers = self.client.get_many([BatchItem("GET", holder_type.item_path(i), params) for i in missing])
+            answers = self.client.get_many([BatchItem("GET", holder_type.item_path(i), params,
+                                                      version=holder_type.api_version) for i in missing])
             for holder_id, answer in zip(missing, answers):
                 if isinstance(answer, GraphError):
                     if not answer.not_found:
@@ -864,7 +865,8 @@ class _Planner:
                 break
             object_type = REGISTRY[type_name]
             ids = sorted(missing)
-            answers = self.client.get_many([BatchItem("GET", object_type.item_path(i)) for i in ids])
+            answers = self.client.get_many([BatchItem("GET", object_type.item_path(i), version=object_type.api_version)
+                                            for i in ids])
             for ref, answer in zip(ids, answers):
                 if not isinstance(answer, GraphError):
                     missing.discard(ref)
@@ -925,7 +927,8 @@ def _live_listing(client: GraphClient, object_type: ObjectType, whole: bool = Fa
         params["$select"] = ",".join(object_type.select) if whole else f"{object_type.key},{object_type.display_key}"
     if object_type.page_size:
         params["$top"] = str(object_type.page_size)
-    return {object_type.object_id(raw): raw for raw in client.iter_collection(object_type.collection, params)}
+    return {object_type.object_id(raw): raw
+            for raw in client.iter_collection(object_type.collection, params, version=object_type.api_version)}
 
 
 def _plan_matched(planner: _Planner, object_type: ObjectType, object_ids: list[str], extras: bool) -> None:
@@ -1012,7 +1015,8 @@ def found_again(client: GraphClient, plan: Plan, uncertain: Collection[StepKey])
         quoted = [str(v).replace("'", "''") for v in values]
         query = " and ".join(f"{p} eq '{q}'" for p, q in zip(object_type.found_again_by, quoted))
         hits = [str(obj[object_type.key]) for obj in
-                client.iter_collection(object_type.collection, {"$filter": query, "$select": object_type.key})]
+                client.iter_collection(object_type.collection, {"$filter": query, "$select": object_type.key},
+                                       version=object_type.api_version)]
         # Two or more: which one is ours cannot be told, and it is made again as if never sent.
         if len(hits) == 1:
             found[step.id] = hits[0]
@@ -1075,7 +1079,7 @@ def _send(client: GraphClient, steps: list[Step], created: dict[str, str],
         for index, each in enumerate([step, *riding.get(step.key, [])]):
             sent.append(each)
             items.append(BatchItem(each.method, rewrite(each.path, created), body=rewrite(each.body, created),
-                                   after=leader if index else None))
+                                   after=leader if index else None, version=REGISTRY[each.type].api_version))
     outcomes = []
     for step, item, answer in zip(sent, items, client.batch(items)):
         error = answer.error(item) if answer.status >= 400 else None

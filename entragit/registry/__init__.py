@@ -93,6 +93,9 @@ class ObjectType:
     filter_by_ids: bool = False
     """Graph filters the collection by `id in (...)`: objects named by id (an incremental snapshot's changed
     ones) are read 15 to a request instead of one request each."""
+    api_version: str = "v1.0"
+    """The Graph API version its requests go to (collection is relative to it): "v1.0", or "beta" for a
+    type Graph serves there only, whose API Microsoft may change without notice."""
     rate_limit: tuple[str, float] | None = None
     """(path prefix, requests per second): a per-tenant rate Graph documents for a family of endpoints,
     shared by every type under the prefix; the client paces itself to it."""
@@ -260,4 +263,4 @@ def type_for_odata(odata_type: str | None) -> ObjectType | None:
 
 
 # Importing the entry modules registers their types; the order here is only the order of `entragit types`.
-from entragit.registry import applications, conditional_access, directory, policies, roles  # noqa: E402,F401
+from entragit.registry import applications, beta, conditional_access, directory, policies, roles  # noqa: E402,F401
