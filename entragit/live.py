@@ -40,9 +40,9 @@ def _quoted(value: str) -> str:
 
 def _related_one_by_one(client: GraphClient, object_type: ObjectType, ids: list[str], rel: Relationship
                         ) -> list[list[str]]:
-    items = [BatchItem("GET", f"{object_type.item_path(i)}/{rel.name}", {"$select": "id", "$top": "999"})
-             for i in ids]
-    return [[entry["id"] for entry in values] for values in client.collect_many(items)]
+    path, key = rel.read_at
+    items = [BatchItem("GET", f"{object_type.item_path(i)}/{path}", {"$select": key, "$top": "999"}) for i in ids]
+    return [[entry[key] for entry in values] for values in client.collect_many(items)]
 
 
 def _related(client: GraphClient, object_type: ObjectType, ids: list[str], rel: Relationship) -> list[list[str]]:

@@ -585,8 +585,9 @@ class _Planner:
     def _link_step(self, kind: str, holder_type: ObjectType, holder_id: str, holder_name: str | None,
                    rel: Relationship, member_id: str) -> None:
         """The step that adds or removes one link, written as the relationship's strategy says."""
-        link = Link(holder_type.item_path(holder_id), rel.name, member_id,
-                    lambda other: self.client.ref_url(rel.ref_collection, other))
+        link = Link(holder_id, holder_type.item_path(holder_id), rel.name, member_id,
+                    lambda other: self.client.ref_url(rel.ref_collection, other),
+                    lambda path, query: list(self.client.iter_collection(path, query)))
         request = rel.write.add(link) if kind in ("add-ref", "set-ref") else rel.write.remove(link)
         self.step(kind, holder_type, holder_id, holder_name, request.method, request.path, request.body,
                   member=(rel.name, member_id, self._name_of(member_id)))

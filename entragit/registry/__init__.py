@@ -24,7 +24,7 @@ class Relationship:
 
     name: str
     many: bool
-    # How a restore adds and removes a link (registry/writes.py: RefLink, RefPut, Action).
+    # How a restore adds and removes a link (registry/writes.py: RefLink, RefPut, Action, SubResource).
     write: LinkWrite
     # "collection": GET {collection}/{id}/{name}; "expand": $expand on the list call (single-valued only).
     # Not used where the write strategy reads the links from the object's own body (write.within).
@@ -48,16 +48,22 @@ class Relationship:
     expandable: bool = False
 
     def __post_init__(self) -> None:
-        if self.write.within is not None and (self.reverse_path or (self.many and not self.delta_tracked)):
-            # The links come and go with the object's own body: delta reports them with it, and a list
-            # written whole is planned from the object that holds it, not from the far end.
-            raise ValueError(f"relationship {self.name!r} is read from its object's body: it must be "
-                             "delta_tracked and have no reverse_path")
+        if self.write.within is not None and self.many and not self.delta_tracked:
+            # The links come and go with the object's own body: delta reports them with it.
+            raise ValueError(f"relationship {self.name!r} is read from its object's body: it is delta_tracked")
+        if self.reverse_path and (self.within or self.read_at != (self.name, "id")):
+            # What reverse_path lists are the holders themselves, by id, as a navigation property has them.
+            raise ValueError(f"relationship {self.name!r} is not a navigation property: it has no reverse_path")
 
     @property
     def within(self) -> Within | None:
         """The list of the object's own body the links are read from, if they are not read apart."""
         return self.write.within
+
+    @property
+    def read_at(self) -> tuple[str, str]:
+        """(path under the object, key of each entry) where links read apart are listed."""
+        return self.write.read_at(self.name)
 
     @property
     def read_apart(self) -> bool:

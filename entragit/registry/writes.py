@@ -1,10 +1,13 @@
 """How a restore writes what Graph does not take in an object's own PATCH, chosen per registry entry.
 
 A relationship names its write strategy (`Relationship.write`): a `$ref` link (RefLink, RefPut), an
-action that takes the ids to add and to remove (Action, user: assignLicense). Each strategy turns adding
-or removing one link into the Graph request that does it, and says where the links are read when that is
-not the usual way (`within`: a list in the object's own body, as assignedLicenses). The planner only asks
-the strategy; it never branches on how a relationship is written.
+action that takes the ids to add and to remove (Action, user: assignLicense), or links that are objects
+of a collection under the holder (SubResource, appRoleAssignedTo). Each strategy turns adding or removing
+one link into the Graph request that does it, and says where the links are read when that is not the
+usual way (`within`: a list in the object's own body, as assignedLicenses; `read_at`: another
+collection). The planner only asks the strategy; it never branches on how a relationship is written.
+A list of ids written with the object's own PATCH is no relationship: it is a property whose values are
+references (`ObjectType.references`, a Conditional Access policy's includeGroups).
 
 A type that needs code of its own at a few named points carries `Hooks` (`ObjectType.hooks`) instead of a
 field per special case: a property written by a request of its own, and how an object is made and ended
@@ -39,12 +42,15 @@ class Request:
 class Link:
     """One link to add or remove, and what a strategy may need to write it."""
 
+    holder_id: str
     item_path: str
     """Graph path of the object that holds the link (users/{id})."""
     relationship: str
     member_id: str
     ref_url: Callable[[str], str]
     """The "@odata.id" URL naming an object of the relationship's ref_collection."""
+    read: Callable[[str, dict[str, str]], list[Obj]]
+    """Every entry of a Graph collection (path, query): for a strategy that must look a link up to remove it."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,11 @@ class LinkWrite:
     a navigation property of their own (GET {item}/{relationship} or $expand)."""
 
     within: Within | None = None
+
+    def read_at(self, relationship: str) -> tuple[str, str]:
+        """Where links read apart are listed, under the object's path, and the property of each entry
+        that names the far object: the navigation property itself, by id, unless a strategy says else."""
+        return relationship, "id"
 
     def add(self, link: Link) -> Request:
         raise NotImplementedError
@@ -91,16 +102,16 @@ class RefPut(LinkWrite):
         return Request("DELETE", f"{link.item_path}/{link.relationship}/$ref")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Action(LinkWrite):
     """Links changed by an action that takes the links to add and the ids to remove, both always given
     (POST users/{id}/assignLicense {addLicenses: [{skuId, disabledPlans}], removeLicenses: [skuId]},
     learn.microsoft.com/graph/api/user-assignlicense)."""
 
-    action: str = ""
-    adds: str = ""
+    action: str
+    adds: str
     """The body's list of links to add."""
-    removes: str = ""
+    removes: str
     """The body's list of ids to remove."""
     added: Callable[[str], Any] = str
     """One item of the list to add, from the id it links to (a license: {skuId, disabledPlans: []})."""
@@ -113,6 +124,32 @@ class Action(LinkWrite):
 
     def remove(self, link: Link) -> Request:
         return self._post(link, [], [link.member_id])
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubResource(LinkWrite):
+    """Links that are objects of their own in a collection under the holder, made with a body and deleted
+    by their own id (a service principal's appRoleAssignedTo: POST with principalId, resourceId and
+    appRoleId, DELETE appRoleAssignedTo/{assignment id}; serviceprincipal-post-approleassignedto)."""
+
+    collection: str
+    key: str
+    """The property of a link that names the far object (principalId)."""
+    made: Callable[[str, str], Obj]
+    """The body that makes a link, from the holder's id and the far object's."""
+
+    def read_at(self, relationship: str) -> tuple[str, str]:
+        return self.collection, self.key
+
+    def add(self, link: Link) -> Request:
+        return Request("POST", f"{link.item_path}/{self.collection}", self.made(link.holder_id, link.member_id))
+
+    def remove(self, link: Link) -> Request:
+        at = f"{link.item_path}/{self.collection}"
+        found = link.read(at, {"$filter": f"{self.key} eq '{link.member_id}'", "$select": "id"})
+        # None left (removed since the plan read it): a DELETE of the far object's id there answers 404,
+        # which a restore counts as a link already gone.
+        return Request("DELETE", f"{at}/{quote(str(found[0]['id']) if found else link.member_id)}")
 
 
 # (item path, property, value) -> the request that writes it.
