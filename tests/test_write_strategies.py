@@ -20,6 +20,7 @@ from entragit.graph import GraphClient
 from entragit.registry import REGISTRY, ObjectType, Relationship, get_type, register
 from entragit.registry.writes import Action, SubResource, Within
 from entragit.restore import apply_plan, plan_restore
+from entragit.snapshot import take_snapshot
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run
 
@@ -48,18 +49,22 @@ def _registered(object_type: ObjectType) -> Iterator[ObjectType]:
         del REGISTRY[object_type.name]
 
 
-@pytest.fixture
-def toy() -> Iterator[ObjectType]:
-    with _registered(ObjectType(
+def _licensed_users(delta: bool = False) -> ObjectType:
+    return ObjectType(
         name=TOY, singular="licensed user", collection="users", entity="user", odata_types=(),
         select=("id", "displayName"), read_only=frozenset({"id"}), restore_order=get_type("users").restore_order,
-        read_permission="User.Read.All", write_permission="User.ReadWrite.All",
+        read_permission="User.Read.All", write_permission="User.ReadWrite.All", delta=delta,
         relationships=(Relationship(
             name="licenses", many=True, delta_tracked=True,
             write=Action(action="assignLicense", adds="addLicenses", removes="removeLicenses", added=_license,
                          within=Within("assignedLicenses", "skuId")),
         ),),
-    )) as registered:
+    )
+
+
+@pytest.fixture
+def toy() -> Iterator[ObjectType]:
+    with _registered(_licensed_users()) as registered:
         yield registered
 
 
@@ -112,6 +117,16 @@ def test_an_action_written_relationship_goes_through_snapshot_diff_and_restore(
     assert result.failed == [] and result.residue.steps == [] and result.residue.blocked == []
     now = admin.get(f"users/{user['id']}", **{"$select": "assignedLicenses"})["assignedLicenses"]
     assert [lic["skuId"] for lic in now] == [E3]
+
+
+def test_an_incremental_snapshot_reads_links_kept_in_the_objects_body(repo: BackupRepo, admin: Admin) -> None:
+    with _registered(_licensed_users(delta=True)):
+        user = _user_with_one_license(admin)
+        take_snapshot(repo, (TOY,))
+        admin.call("POST", f"users/{user['id']}/assignLicense",
+                   json={"addLicenses": [_license(E5)], "removeLicenses": [E3]})
+        assert take_snapshot(repo, (TOY,)).modes[TOY] == "delta"
+        assert f"licenses:\n- {E5}\n" in (repo.root / TOY / f"{user['id']}.yaml").read_text()
 
 
 def test_links_made_as_objects_of_their_own_go_through_snapshot_diff_and_restore(
