@@ -19,9 +19,9 @@ ProgressFn = Callable[[str, int], None]
 
 def _query(object_type: ObjectType, *, listing: bool) -> dict[str, str]:
     params: dict[str, str] = {}
-    if object_type.select:
-        params["$select"] = ",".join(object_type.select)
-    expands = [f"{r.name}($select=id)" for r in object_type.relationships if r.fetch == "expand"]
+    if object_type.read_select:
+        params["$select"] = ",".join(object_type.read_select)
+    expands = [f"{r.name}($select=id)" for r in object_type.relationships if r.fetch == "expand" and not r.within]
     if expands:
         params["$expand"] = ",".join(expands)
     if listing and object_type.page_size:
@@ -40,9 +40,10 @@ def _quoted(value: str) -> str:
 
 def _related_one_by_one(client: GraphClient, object_type: ObjectType, ids: list[str], rel: Relationship
                         ) -> list[list[str]]:
-    items = [BatchItem("GET", f"{object_type.item_path(i)}/{rel.name}", {"$select": "id", "$top": "999"},
+    path, key = rel.read_at
+    items = [BatchItem("GET", f"{object_type.item_path(i)}/{path}", {"$select": key, "$top": "999"},
                        version=object_type.api_version) for i in ids]
-    return [[entry["id"] for entry in values] for values in client.collect_many(items)]
+    return [[entry[key] for entry in values] for values in client.collect_many(items)]
 
 
 def _related(client: GraphClient, object_type: ObjectType, ids: list[str], rel: Relationship) -> list[list[str]]:
@@ -74,6 +75,8 @@ def _canonical_all(client: GraphClient, object_type: ObjectType, raws: list[Obj]
     linked ids, from a delta round), so only the objects it does not cover are asked about."""
     relations: list[dict[str, Any]] = [{} for _ in raws]
     for rel in object_type.relationships:
+        if rel.within:
+            continue  # canonical() takes them from the object's own body
         if rel.fetch == "expand":
             for raw, found in zip(raws, relations):
                 expanded = raw.get(rel.name)
@@ -113,7 +116,7 @@ def fetch_type(client: GraphClient, object_type: ObjectType, progress: ProgressF
     overlaps the reading of the next pages; else it is not called."""
     if object_type.singleton:
         return _canonical_all(client, object_type, [client.get(object_type.collection, version=object_type.api_version)])
-    if any(r.fetch != "expand" for r in object_type.relationships):
+    if any(r.read_apart for r in object_type.relationships):
         return _canonical_all(client, object_type, _list(client, object_type, progress))
     objects: dict[str, Obj] = {}
     for page in _pages(client, object_type, progress, ahead=True):
@@ -206,12 +209,13 @@ class DeltaRound:
 
 
 def _delta_query(object_type: ObjectType) -> dict[str, str]:
-    select = list(object_type.select)
+    select = list(object_type.read_select)
     # Selecting a single-valued relationship makes its changes reappear (manager@delta); many-valued
     # ones are asked for with $expand (members@delta), reference §2.
-    select += [r.name for r in object_type.relationships if r.delta_tracked and not r.many]
+    tracked = [r for r in object_type.relationships if r.delta_tracked and not r.within]
+    select += [r.name for r in tracked if not r.many]
     params = {"$select": ",".join(select)} if object_type.select else {}
-    expands = [r.name for r in object_type.relationships if r.delta_tracked and r.many]
+    expands = [r.name for r in tracked if r.many]
     if expands:
         params["$expand"] = ",".join(expands)
     return params

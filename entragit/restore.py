@@ -29,6 +29,7 @@ from entragit.errors import GraphError, PlanError
 from entragit.graph import BATCH_LIMIT, BATCH_WORKERS, BatchItem, GraphClient
 from entragit.live import fetch_objects, fetch_type, holders
 from entragit.registry import REGISTRY, ObjectType, Relationship, resolve_types
+from entragit.registry.writes import Link
 from entragit.store import BackupRepo
 
 _TIERS = sorted({t.restore_order for t in REGISTRY.values()})
@@ -471,7 +472,7 @@ class _Planner:
         actions: dict[str, list[AttributeChange]] = {}
         for row in attribute_changes(live_attrs, target):
             key = row.path.split(".")[0]
-            if key in object_type.written_by_action:
+            if key in object_type.hooks.write_property:
                 actions.setdefault(key, []).append(row)
                 continue
             if key in object_type.read_only or key in object_type.create_only:
@@ -482,9 +483,10 @@ class _Planner:
             body[key] = _wire(object_type, key, target.get(key), live_attrs.get(key))
             shown.append(row)
         for key, rows in actions.items():
-            self.step("patch", object_type, object_id, name, "POST",
-                      f"{object_type.item_path(path_id)}/{object_type.written_by_action[key]}",
-                      {key: _wire(object_type, key, target.get(key), live_attrs.get(key))}, changes=tuple(rows))
+            request = object_type.hooks.write_property[key](
+                object_type.item_path(path_id), key, _wire(object_type, key, target.get(key), live_attrs.get(key)))
+            self.step("patch", object_type, object_id, name, request.method, request.path, request.body,
+                      changes=tuple(rows))
         for path in object_type.references:
             # A property naming an object that this plan makes again must be written even where it reads
             # the same: the old id it holds is rewritten to the new one when the plan is applied.
@@ -581,20 +583,24 @@ class _Planner:
                     self.step("remove-credential", object_type, object_id, name, "POST",
                               f"{object_type.item_path(object_id)}/{action}", {"keyId": key_id}, detail=label)
 
+    def _link_step(self, kind: str, holder_type: ObjectType, holder_id: str, holder_name: str | None,
+                   rel: Relationship, member_id: str) -> None:
+        """The step that adds or removes one link, written as the relationship's strategy says."""
+        link = Link(holder_id, holder_type.item_path(holder_id), rel.name, member_id,
+                    lambda other: self.client.ref_url(rel.ref_collection, other),
+                    lambda path, query: list(self.client.iter_collection(path, query,
+                                                                         version=holder_type.api_version)))
+        request = rel.write.add(link) if kind in ("add-ref", "set-ref") else rel.write.remove(link)
+        self.step(kind, holder_type, holder_id, holder_name, request.method, request.path, request.body,
+                  member=(rel.name, member_id, self._name_of(member_id)))
+
     def _plan_relationship(self, object_type: ObjectType, object_id: str, name: str | None, rel: Relationship,
                            desired: Obj, live: Obj) -> None:
-        base = f"{object_type.item_path(object_id)}/{rel.name}"
         if not rel.many:
             want, have = desired.get(rel.name), live.get(rel.name)
-            if want == have:
-                return
-            if want:
-                body = {"@odata.id": self.client.ref_url(rel.ref_collection, want)}
-                self.step("set-ref", object_type, object_id, name, "PUT", f"{base}/$ref", body,
-                          member=(rel.name, want, self._name_of(want)))
-            else:
-                self.step("delete-ref", object_type, object_id, name, "DELETE", f"{base}/$ref", None,
-                          member=(rel.name, str(have), self._name_of(str(have))))
+            if want != have:
+                self._link_step("set-ref" if want else "delete-ref", object_type, object_id, name, rel,
+                                want or str(have))
             return
         want_set, have_set = set(desired.get(rel.name, [])), set(live.get(rel.name, []))
         for member_id in sorted(want_set - have_set):
@@ -604,21 +610,14 @@ class _Planner:
 
     def _link(self, holder_type: ObjectType, holder_id: str, holder_name: str | None, rel: Relationship,
               member_id: str, kind: str, desired: Obj | None, live: Obj) -> None:
-        member_name = self._name_of(member_id)
-        base = f"{holder_type.item_path(holder_id)}/{rel.name}"
         if rel.computed_for(live) or rel.computed_for(desired):
             verb = "add" if kind == "add-ref" else "remove"
-            self.block(holder_type, holder_id, holder_name, f"{rel.name}: {verb} {member_name or member_id}",
+            self.block(holder_type, holder_id, holder_name,
+                       f"{rel.name}: {verb} {self._name_of(member_id) or member_id}",
                        f"{holder_type.singular} {rel.name} are computed by the directory from its "
                        "membershipRule; they follow the restored attributes")
             return
-        if kind == "add-ref":
-            body = {"@odata.id": self.client.ref_url(rel.ref_collection, member_id)}
-            self.step(kind, holder_type, holder_id, holder_name, "POST", f"{base}/$ref", body,
-                      member=(rel.name, member_id, member_name))
-        else:
-            self.step(kind, holder_type, holder_id, holder_name, "DELETE", f"{base}/{quote(member_id)}/$ref", None,
-                      member=(rel.name, member_id, member_name))
+        self._link_step(kind, holder_type, holder_id, holder_name, rel, member_id)
 
     def _reverse_links(self, member_type: ObjectType) -> list[tuple[ObjectType, Relationship]]:
         return [(holder_type, rel) for holder_type in REGISTRY.values() for rel in holder_type.relationships
@@ -691,7 +690,7 @@ class _Planner:
             base = {**binned, **{k: desired[k] for k in object_type.renamed_in_bin if k in desired}}
             self._plan_properties(object_type, object_id, name, desired, base, object_id,
                                   resend=object_type.reset_by_restore)
-        elif (object_type.create or object_type.write_requests) and object_type.cannot_create is None:
+        elif (object_type.create or object_type.hooks.create) and object_type.cannot_create is None:
             self._plan_create(object_type, object_id, name, desired)
         else:
             reason = object_type.cannot_create or f"Graph cannot create a {object_type.singular}"
@@ -710,10 +709,9 @@ class _Planner:
     def _plan_create(self, object_type: ObjectType, object_id: str, name: str | None, desired: Obj) -> None:
         self.created.add(object_id)
         attrs, _ = split_relations(object_type, desired)
-        if object_type.write_requests is not None:
-            body = {k: attrs[k] for k in (*object_type.match_on, *sorted(object_type.create_with)) if k in attrs}
-            body.update(action="adminAssign", justification="Restored by entragit")
-            self.step("create", object_type, object_id, name, "POST", object_type.write_requests, body)
+        if object_type.hooks.create is not None:
+            request = object_type.hooks.create(object_type, attrs)
+            self.step("create", object_type, object_id, name, request.method, request.path, request.body)
             return
         singles = {r.name for r in object_type.relationships if not r.many}
         writable_anyway = object_type.create_with | set(object_type.always_send)
@@ -735,10 +733,9 @@ class _Planner:
 
     def plan_extra(self, object_type: ObjectType, live_id: str, live: Obj) -> None:
         name = live.get(object_type.display_key)
-        if object_type.write_requests is not None:
-            body = {k: live[k] for k in object_type.match_on if k in live}
-            body.update(action="adminRemove", justification="Not in the snapshot; removed by entragit restore")
-            self.step("delete", object_type, live_id, name, "POST", object_type.write_requests, body)
+        if object_type.hooks.delete is not None:
+            request = object_type.hooks.delete(object_type, live)
+            self.step("delete", object_type, live_id, name, request.method, request.path, request.body)
         else:
             self.step("delete", object_type, live_id, name, "DELETE", object_type.item_path(live_id), None)
 

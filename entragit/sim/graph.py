@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote
 
 from entragit.sim.auth import Authority
+from entragit.sim.licenses import LICENSE_ACTIONS
 from entragit.sim.passwords import ACTIONS, Action
 from entragit.sim.policy_actions import POLICY_ACTIONS
 from entragit.sim.delta import TRACKED, DeltaQueries
@@ -197,11 +198,11 @@ class GraphApi:
         self._build_paging_routes()
 
     def _build_paging_routes(self) -> None:
-        """$count, delta and the credential actions: each driven by its own table."""
+        """$count, delta and the actions (credentials, policies, licenses): each driven by its own table."""
         for spec in COLLECTIONS:
             if spec.paged_by_default and "GET" in spec.collection_methods and not spec.singleton:
                 self._route((*spec.segments, "$count"), GET=partial(self.count_objects, spec))
-            for name, (action, result_type) in {**ACTIONS, **POLICY_ACTIONS}.get(spec.name, {}).items():
+            for name, (action, result_type) in {**ACTIONS, **POLICY_ACTIONS, **LICENSE_ACTIONS}.get(spec.name, {}).items():
                 handler = partial(self.run_action, spec, action, result_type)
                 if spec.singleton:
                     # A singleton's action sits right under its path (…/default/resetToSystemDefault).
