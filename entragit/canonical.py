@@ -64,7 +64,10 @@ def _ordered(obj: Obj) -> Obj:
 
 
 def canonical(object_type: ObjectType, raw: Obj, relations: dict[str, Any] | None = None) -> Obj:
-    """Canonical form of one object as Graph returned it, plus its relationships (name -> id or ids)."""
+    """Canonical form of one object as Graph returned it, plus its relationships (name -> id or ids);
+    those a relationship keeps in a list of the object's own body are taken from it where it is there."""
+    if object_type.links_within:
+        relations = {**_within(object_type, raw), **(relations or {})}
     body: Obj = {}
     # Only what the type keeps: Graph may return more (a property newer than the registry's decisions).
     stored = object_type.stored | {"@odata.type"} if object_type.polymorphic else object_type.stored
@@ -83,6 +86,14 @@ def canonical(object_type: ObjectType, raw: Obj, relations: dict[str, Any] | Non
         if not _is_empty(value):
             obj[name] = value
     return _ordered(obj)
+
+
+def _within(object_type: ObjectType, raw: Obj) -> dict[str, list[Any]]:
+    found: dict[str, list[Any]] = {}
+    for name, within in object_type.links_within:
+        if isinstance(items := raw.get(within.property), list):
+            found[name] = [item[within.key] for item in items if isinstance(item, dict) and within.key in item]
+    return found
 
 
 # The files are written by the emitter below, not by ruamel: a full snapshot of a large tenant writes

@@ -513,8 +513,9 @@ def types(of_type: str | None) -> None:
 
         _columns(("PROPERTY", "DECISION", "WHY"), rows(get_type(of_type)))
         return
-    _columns(("TYPE", "GRAPH PATH", "TO READ", "TO RESTORE", "IF DELETED"),
-             [(t.name, t.collection, t.read_permission, t.write_permission, t.if_deleted) for t in resolve_types(())])
+    _columns(("TYPE", "VERSION", "GRAPH PATH", "TO READ", "TO RESTORE", "IF DELETED"),
+             [(t.name, t.api_version, t.collection, t.read_permission, t.write_permission, t.if_deleted)
+              for t in resolve_types(())])
     click.echo(f"\nTo name who made each change in `entragit diff`: {AUDIT_PERMISSION} (optional).")
     click.echo("What is kept of each type's properties: entragit types --properties TYPE.")
 
@@ -576,7 +577,7 @@ def demo(directory: Path | None, seed: int, realistic: bool) -> None:
 
 @cli.group()
 def sim() -> None:
-    """The simulated tenant: Microsoft Graph v1.0 and a token endpoint over HTTPS on loopback."""
+    """The simulated tenant: Microsoft Graph v1.0 and beta, and a token endpoint over HTTPS on loopback."""
 
 
 @sim.command("serve")

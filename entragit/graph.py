@@ -25,6 +25,11 @@ JSON = dict[str, Any]
 # Graph refuses a larger page than this on every directory collection (reference §1).
 MAX_PAGE_SIZE = 999
 
+# Graph serves two API versions side by side under one root: v1.0, and beta, where Microsoft publishes
+# what it may still change (learn.microsoft.com/graph/versioning-and-support). Each request names its own
+# (v1.0 unless it says otherwise), so one client reads types of both.
+DEFAULT_VERSION = "v1.0"
+
 # The statuses Microsoft's own SDK retry handler retries (reference §4).
 _RETRY_STATUSES = frozenset({429, 503, 504})
 _WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
@@ -125,6 +130,9 @@ class BatchItem:
     chained go in a $batch of their own, each naming the one before it in dependsOn: Graph runs an item
     only once the one it names succeeded, answers 424 otherwise (reference §3), and refuses a batch that
     is neither wholly sequential nor wholly parallel."""
+    version: str = DEFAULT_VERSION
+    """The API version the path is relative to; a $batch goes to one version's $batch, so items of
+    another version go in another $batch."""
 
     def relative_url(self) -> str:
         query = f"?{urlencode(self.params, safe='$,()=')}" if self.params else ""
@@ -157,13 +165,11 @@ class GraphClient:
         *,
         invalidate_token: Callable[[], None] | None = None,
         ca_bundle: str | None = None,
-        version: str = "v1.0",
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
     ) -> None:
-        self.base = f"{graph_url.rstrip('/')}/{version}"
         self.graph_url = graph_url.rstrip("/")
         self._token = token
         self._invalidate_token = invalidate_token
@@ -201,8 +207,9 @@ class GraphClient:
         """Send requests under path_prefix no faster than this: where Graph documents a per-tenant rate
         (Conditional Access: 1 request/s, and its 429s carry no Retry-After), waiting beforehand is cheaper
         than being throttled."""
-        # A tenth of slack: Graph measures when a request arrives, not when it was sent.
-        self._paces[f"{self.base}/{path_prefix.strip('/')}"] = 1.1 / requests_per_second
+        # A tenth of slack: Graph measures when a request arrives, not when it was sent. The rate is the
+        # tenant's whatever the version asked, so the lane is the path after the version.
+        self._paces[path_prefix.strip("/")] = 1.1 / requests_per_second
 
     def limit_writes(self, writes: int, seconds: float) -> None:
         """Send no more writes than Graph's quota admits: a bucket of `writes` that refills over `seconds`.
@@ -230,14 +237,18 @@ class GraphClient:
             self._write_level = min(self._write_level, 0.0)
 
     def paced(self, path: str) -> bool:
-        """Whether requests to this path wait their turn at a per-tenant rate (see pace)."""
-        return self._lane(self.url(path)) is not None
+        """Whether requests to this path (relative to a version) wait their turn at a per-tenant rate (see pace)."""
+        return self._lane(path) is not None
 
-    def _lane(self, url: str) -> str | None:
-        return next((prefix for prefix in self._paces if url.startswith(prefix)), None)
+    def _lane(self, path: str) -> str | None:
+        """The paced prefix a request falls under, given its path relative to a version or its whole URL."""
+        if path.startswith(f"{self.graph_url}/"):  # a whole URL names the version first
+            path = path.removeprefix(f"{self.graph_url}/").partition("/")[2]
+        relative = path.lstrip("/")
+        return next((prefix for prefix in self._paces if relative.startswith(prefix)), None)
 
-    def _wait_for_slot(self, url: str) -> None:
-        lane = self._lane(url)
+    def _wait_for_slot(self, path: str) -> None:
+        lane = self._lane(path)
         if lane is None:
             return
         with self._pace_lock:
@@ -261,23 +272,26 @@ class GraphClient:
         if remaining > 0:
             self._sleep(remaining)
 
-    def url(self, path: str) -> str:
-        return path if path.startswith("https://") else f"{self.base}/{path.lstrip('/')}"
+    def url(self, path: str, version: str = DEFAULT_VERSION) -> str:
+        """The URL of a path relative to a version; a link Graph gave (nextLink, deltaLink) is whole already."""
+        return path if path.startswith("https://") else f"{self.graph_url}/{version}/{path.lstrip('/')}"
 
     def ref_url(self, collection: str, object_id: str) -> str:
         """The "@odata.id" value that names an object in a $ref write."""
-        return f"{self.base}/{collection}/{quote(object_id)}"
+        return f"{self.url(collection)}/{quote(object_id)}"
 
     def request(self, method: str, path: str, *, params: dict[str, str] | None = None,
-                json: JSON | None = None, headers: dict[str, str] | None = None) -> JSON | None:
+                json: JSON | None = None, headers: dict[str, str] | None = None,
+                version: str = DEFAULT_VERSION) -> JSON | None:
         """One Graph call, retried as Graph asks; the parsed body, or None for 204."""
-        response = self._answer(method, path, params=params, json=json, headers=headers)
+        response = self._answer(method, path, params=params, json=json, headers=headers, version=version)
         return None if response is None else response.json()
 
     def _answer(self, method: str, path: str, *, params: dict[str, str] | None = None,
-                json: JSON | None = None, headers: dict[str, str] | None = None) -> requests.Response | None:
+                json: JSON | None = None, headers: dict[str, str] | None = None,
+                version: str = DEFAULT_VERSION) -> requests.Response | None:
         """request(), with the answer's body left unparsed."""
-        url = self.url(path)
+        url = self.url(path, version)
         waited, refreshed = 0.0, False
         failure: Exception | None = None
         for attempt in range(self._retry.max_attempts):
@@ -324,22 +338,23 @@ class GraphClient:
             return self._session().request(method, url, params=params, json=json, headers=headers,
                                            timeout=(10, 120))
 
-    def get(self, path: str, params: dict[str, str] | None = None) -> JSON:
-        return self.request("GET", path, params=params) or {}
+    def get(self, path: str, params: dict[str, str] | None = None, version: str = DEFAULT_VERSION) -> JSON:
+        return self.request("GET", path, params=params, version=version) or {}
 
     def _chain(self, path: str, params: dict[str, str] | None = None,
-               headers: dict[str, str] | None = None) -> Iterator[str | JSON]:
+               headers: dict[str, str] | None = None, version: str = DEFAULT_VERSION) -> Iterator[str | JSON]:
         """Each page of a collection as read, following @odata.nextLink until Graph stops giving one: as
         text where its nextLink was read without parsing the page, else parsed.
 
         The nextLink repeats every query option, so params go on the first call only; headers do not
-        carry over, so they go on every call (ConsistencyLevel, reference §1).
+        carry over, so they go on every call (ConsistencyLevel, reference §1). The version is the first
+        call's: the nextLink names its own.
         """
         _check_page_size(params)
         url: str | None = path
         first = True
         while url:
-            answer = self._answer("GET", url, params=params if first else None, headers=headers)
+            answer = self._answer("GET", url, params=params if first else None, headers=headers, version=version)
             first = False
             page: str | JSON = answer.content.decode("utf-8") if answer is not None else {}
             leading = leading_members(page) if isinstance(page, str) else page
@@ -350,12 +365,13 @@ class GraphClient:
             url = leading.get("@odata.nextLink")
 
     def iter_pages(self, path: str, params: dict[str, str] | None = None,
-                   headers: dict[str, str] | None = None) -> Iterator[list[JSON]]:
+                   headers: dict[str, str] | None = None, version: str = DEFAULT_VERSION) -> Iterator[list[JSON]]:
         """Each page of a collection (see _chain)."""
-        for page in self._chain(path, params, headers):
+        for page in self._chain(path, params, headers, version):
             yield _values(page)
 
-    def iter_pages_ahead(self, path: str, params: dict[str, str] | None = None) -> Iterator[list[JSON]]:
+    def iter_pages_ahead(self, path: str, params: dict[str, str] | None = None,
+                         version: str = DEFAULT_VERSION) -> Iterator[list[JSON]]:
         """iter_pages, with the requests made on a thread of their own: the next page is asked for as soon
         as the current one's nextLink is known, before the page is parsed, and not once the caller has
         done with it. A large collection is one long chain of round trips, and any work on a page done
@@ -366,7 +382,7 @@ class GraphClient:
 
         def read() -> None:
             try:
-                for page in self._chain(path, params):
+                for page in self._chain(path, params, version=version):
                     pages.put((page, None))
                     if abandoned.is_set():
                         return
@@ -387,8 +403,8 @@ class GraphClient:
             abandoned.set()
 
     def iter_collection(self, path: str, params: dict[str, str] | None = None,
-                        headers: dict[str, str] | None = None) -> Iterator[JSON]:
-        for page in self.iter_pages(path, params, headers):
+                        headers: dict[str, str] | None = None, version: str = DEFAULT_VERSION) -> Iterator[JSON]:
+        for page in self.iter_pages(path, params, headers, version):
             yield from page
 
 
@@ -446,23 +462,29 @@ class GraphClient:
 
         A chain is a $batch of its own. Items under a paced path (Conditional Access: 1 request/s per
         tenant) go one to a batch, each in its own slot: Graph counts every item, so twenty in one batch
-        would be nineteen refusals; a chain of them is one task whose batches go in turn."""
+        would be nineteen refusals; a chain of them is one task whose batches go in turn. A $batch holds
+        items of one version (its items' URLs are relative to the version of its own URL), so the others
+        are chunked by version."""
         tasks: list[list[list[int]]] = []
-        chunk: list[int] = []
+        chunks: dict[str, list[int]] = {}
         for chain in self._chains(items, pending):
             if len(chain) > BATCH_LIMIT:
                 raise ValueError(f"{len(chain)} requests chained by dependsOn: a $batch holds {BATCH_LIMIT}")
-            if any(self._lane(self.url(items[i].path)) for i in chain):
+            versions = {items[i].version for i in chain}
+            if len(versions) > 1:
+                raise ValueError("requests chained by dependsOn go to one $batch, "
+                                 f"not to {' and '.join(sorted(versions))}")
+            if any(self._lane(items[i].path) for i in chain):
                 tasks.append([[i] for i in chain])
             elif len(chain) > 1:
                 tasks.append([chain])
             else:
+                chunk = chunks.setdefault(items[chain[0]].version, [])
                 if len(chunk) == BATCH_LIMIT:
                     tasks.append([chunk])
-                    chunk = []
+                    chunk = chunks[items[chain[0]].version] = []
                 chunk += chain
-        if chunk:
-            tasks.append([chunk])
+        tasks += [[chunk] for chunk in chunks.values() if chunk]
         return tasks
 
     def _send_in_turn(self, items: list[BatchItem], task: list[list[int]]) -> dict[int, BatchAnswer]:
@@ -493,9 +515,10 @@ class GraphClient:
                 entry["headers"] = headers
             requests_.append(entry)
         for index in indexes:
-            self._wait_for_slot(self.url(items[index].path))
+            self._wait_for_slot(items[index].path)
         self._reserve_writes(sum(1 for entry in requests_ if entry["method"] in _WRITE_METHODS))
-        body = self.request("POST", "$batch", json={"requests": requests_}) or {}
+        version = items[indexes[0]].version
+        body = self.request("POST", "$batch", json={"requests": requests_}, version=version) or {}
         answers = {}
         for response in body.get("responses", []):
             answers[int(response["id"])] = BatchAnswer(int(response["status"]),
@@ -503,7 +526,7 @@ class GraphClient:
                                                        response.get("body"))
         missing = [i for i in indexes if i not in answers]
         if missing:
-            raise GraphError("POST", self.url("$batch"), 200, "IncompleteBatch",
+            raise GraphError("POST", self.url("$batch", version), 200, "IncompleteBatch",
                              f"the batch answered {len(answers)} of {len(indexes)} requests")
         return answers
 

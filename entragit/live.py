@@ -19,9 +19,9 @@ ProgressFn = Callable[[str, int], None]
 
 def _query(object_type: ObjectType, *, listing: bool) -> dict[str, str]:
     params: dict[str, str] = {}
-    if object_type.select:
-        params["$select"] = ",".join(object_type.select)
-    expands = [f"{r.name}($select=id)" for r in object_type.relationships if r.fetch == "expand"]
+    if object_type.read_select:
+        params["$select"] = ",".join(object_type.read_select)
+    expands = [f"{r.name}($select=id)" for r in object_type.relationships if r.fetch == "expand" and not r.within]
     if expands:
         params["$expand"] = ",".join(expands)
     if listing and object_type.page_size:
@@ -40,9 +40,10 @@ def _quoted(value: str) -> str:
 
 def _related_one_by_one(client: GraphClient, object_type: ObjectType, ids: list[str], rel: Relationship
                         ) -> list[list[str]]:
-    items = [BatchItem("GET", f"{object_type.item_path(i)}/{rel.name}", {"$select": "id", "$top": "999"})
-             for i in ids]
-    return [[entry["id"] for entry in values] for values in client.collect_many(items)]
+    path, key = rel.read_at
+    items = [BatchItem("GET", f"{object_type.item_path(i)}/{path}", {"$select": key, "$top": "999"},
+                       version=object_type.api_version) for i in ids]
+    return [[entry[key] for entry in values] for values in client.collect_many(items)]
 
 
 def _related(client: GraphClient, object_type: ObjectType, ids: list[str], rel: Relationship) -> list[list[str]]:
@@ -63,7 +64,8 @@ def _related(client: GraphClient, object_type: ObjectType, ids: list[str], rel: 
 def _filtered_by_ids(object_type: ObjectType, ids: list[str], query: dict[str, str]) -> list[BatchItem]:
     """List calls that read the named objects 15 to a request (`$filter=id in (...)`)."""
     return [BatchItem("GET", object_type.collection,
-                      {**query, "$filter": f"id in ({','.join(_quoted(i) for i in ids[at:at + _IDS_PER_FILTER])})"})
+                      {**query, "$filter": f"id in ({','.join(_quoted(i) for i in ids[at:at + _IDS_PER_FILTER])})"},
+                      version=object_type.api_version)
             for at in range(0, len(ids), _IDS_PER_FILTER)]
 
 
@@ -73,6 +75,8 @@ def _canonical_all(client: GraphClient, object_type: ObjectType, raws: list[Obj]
     linked ids, from a delta round), so only the objects it does not cover are asked about."""
     relations: list[dict[str, Any]] = [{} for _ in raws]
     for rel in object_type.relationships:
+        if rel.within:
+            continue  # canonical() takes them from the object's own body
         if rel.fetch == "expand":
             for raw, found in zip(raws, relations):
                 expanded = raw.get(rel.name)
@@ -91,7 +95,7 @@ def _pages(client: GraphClient, object_type: ObjectType, progress: ProgressFn | 
            ) -> Iterator[list[Obj]]:
     read = 0
     pages = client.iter_pages_ahead if ahead else client.iter_pages
-    for page in pages(object_type.collection, _query(object_type, listing=True)):
+    for page in pages(object_type.collection, _query(object_type, listing=True), version=object_type.api_version):
         read += len(page)
         if progress:
             progress(object_type.name, read)
@@ -111,8 +115,8 @@ def fetch_type(client: GraphClient, object_type: ObjectType, progress: ProgressF
     where a page holds all of its objects' relationships (expanded), so that what is done with them
     overlaps the reading of the next pages; else it is not called."""
     if object_type.singleton:
-        return _canonical_all(client, object_type, [client.get(object_type.collection)])
-    if any(r.fetch != "expand" for r in object_type.relationships):
+        return _canonical_all(client, object_type, [client.get(object_type.collection, version=object_type.api_version)])
+    if any(r.read_apart for r in object_type.relationships):
         return _canonical_all(client, object_type, _list(client, object_type, progress))
     objects: dict[str, Obj] = {}
     for page in _pages(client, object_type, progress, ahead=True):
@@ -136,7 +140,8 @@ def fetch_type_from_now(client: GraphClient, object_type: ObjectType, progress: 
         return fetch_type(client, object_type, progress, on_page), link
     with ThreadPoolExecutor(2) as pool:
         listing = pool.submit(_list, client, object_type, progress)
-        initial = pool.submit(read_delta, client, f"{object_type.collection}/delta", _delta_query(object_type))
+        initial = pool.submit(read_delta, client, client.url(f"{object_type.collection}/delta", object_type.api_version),
+                              _delta_query(object_type))
         raws, round_ = listing.result(), initial.result()
     # A link the round does not name (an object made after the round began) is read the usual way.
     known = {name: {i: linked for i, linked in by_id.items() if i in round_.changed}
@@ -162,7 +167,8 @@ def fetch_objects(client: GraphClient, object_type: ObjectType, ids: Iterable[st
 
 def _read_each(client: GraphClient, object_type: ObjectType, ids: list[str], query: dict[str, str]) -> list[Obj]:
     found: list[Obj] = []
-    for answer in client.get_many([BatchItem("GET", object_type.item_path(i), query) for i in ids]):
+    for answer in client.get_many([BatchItem("GET", object_type.item_path(i), query, version=object_type.api_version)
+                                   for i in ids]):
         if isinstance(answer, GraphError):
             if not answer.not_found:
                 raise answer
@@ -175,8 +181,8 @@ def holders(client: GraphClient, member_type: ObjectType, member_ids: list[str],
             holder_types: list[ObjectType]) -> dict[str, dict[str, set[str]]]:
     """Holder type name -> member id -> the objects of that type that hold the member now, from one read
     of reverse_path per member (memberOf names groups and administrative units alike)."""
-    items = [BatchItem("GET", f"{member_type.collection}/{quote(i)}/{reverse_path}", {"$select": "id", "$top": "999"})
-             for i in member_ids]
+    items = [BatchItem("GET", f"{member_type.collection}/{quote(i)}/{reverse_path}", {"$select": "id", "$top": "999"},
+                       version=member_type.api_version) for i in member_ids]
     answers = client.collect_many(items)
     return {
         holder_type.name: {
@@ -203,12 +209,13 @@ class DeltaRound:
 
 
 def _delta_query(object_type: ObjectType) -> dict[str, str]:
-    select = list(object_type.select)
+    select = list(object_type.read_select)
     # Selecting a single-valued relationship makes its changes reappear (manager@delta); many-valued
     # ones are asked for with $expand (members@delta), reference §2.
-    select += [r.name for r in object_type.relationships if r.delta_tracked and not r.many]
+    tracked = [r for r in object_type.relationships if r.delta_tracked and not r.within]
+    select += [r.name for r in tracked if not r.many]
     params = {"$select": ",".join(select)} if object_type.select else {}
-    expands = [r.name for r in object_type.relationships if r.delta_tracked and r.many]
+    expands = [r.name for r in tracked if r.many]
     if expands:
         params["$expand"] = ",".join(expands)
     return params
@@ -221,7 +228,8 @@ def delta_signature(object_type: ObjectType) -> str:
 
 def start_delta(client: GraphClient, object_type: ObjectType) -> str:
     """A deltaLink from now on (`$deltatoken=latest`), taken before a full read so nothing slips between."""
-    body = client.get(f"{object_type.collection}/delta", {**_delta_query(object_type), "$deltatoken": "latest"})
+    body = client.get(f"{object_type.collection}/delta", {**_delta_query(object_type), "$deltatoken": "latest"},
+                      object_type.api_version)
     if "@odata.deltaLink" not in body:
         raise DeltaUnusable("the delta round ended without a deltaLink")
     return str(body["@odata.deltaLink"])

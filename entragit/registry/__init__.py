@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from entragit.errors import ConfigError
+from entragit.registry.writes import Hooks, LinkWrite, Within
 
 
 @dataclass(frozen=True)
@@ -23,11 +24,12 @@ class Relationship:
 
     name: str
     many: bool
+    # How a restore adds and removes a link (registry/writes.py: RefLink, RefPut, Action, SubResource).
+    write: LinkWrite
     # "collection": GET {collection}/{id}/{name}; "expand": $expand on the list call (single-valued only).
-    fetch: str
-    # "ref": POST {name}/$ref and DELETE {name}/{other}/$ref; "ref_put": PUT/DELETE {name}/$ref.
-    write: str
-    # Graph collection named in the "@odata.id" of a $ref write.
+    # Not used where the write strategy reads the links from the object's own body (write.within).
+    fetch: str = "collection"
+    # Graph collection named in the "@odata.id" of a $ref write, and where a single target is looked up.
     ref_collection: str = "directoryObjects"
     # Path under the *other* object that lists the objects holding it through this relationship, so a
     # restore of one user can find the groups that hold it now without reading every group.
@@ -44,6 +46,29 @@ class Relationship:
     # the links of many objects are read 15 objects to a request, `$filter=id in (...)`, instead of one
     # request per object, and only objects with 20 or more links are read one by one.
     expandable: bool = False
+
+    def __post_init__(self) -> None:
+        if self.write.within is not None and self.many and not self.delta_tracked:
+            # The links come and go with the object's own body: delta reports them with it.
+            raise ValueError(f"relationship {self.name!r} is read from its object's body: it is delta_tracked")
+        if self.reverse_path and (self.within or self.read_at != (self.name, "id")):
+            # What reverse_path lists are the holders themselves, by id, as a navigation property has them.
+            raise ValueError(f"relationship {self.name!r} is not a navigation property: it has no reverse_path")
+
+    @property
+    def within(self) -> Within | None:
+        """The list of the object's own body the links are read from, if they are not read apart."""
+        return self.write.within
+
+    @property
+    def read_at(self) -> tuple[str, str]:
+        """(path under the object, key of each entry) where links read apart are listed."""
+        return self.write.read_at(self.name)
+
+    @property
+    def read_apart(self) -> bool:
+        """Whether the links take requests of their own (GET {item}/{name}), not the object's read."""
+        return self.fetch == "collection" and self.within is None
 
     def computed_for(self, obj: dict[str, object] | None) -> bool:
         """Whether the directory computes this relationship for obj (a dynamic group or unit)."""
@@ -93,6 +118,9 @@ class ObjectType:
     filter_by_ids: bool = False
     """Graph filters the collection by `id in (...)`: objects named by id (an incremental snapshot's changed
     ones) are read 15 to a request instead of one request each."""
+    api_version: str = "v1.0"
+    """The Graph API version its requests go to (collection is relative to it): "v1.0", or "beta" for a
+    type Graph serves there only, whose API Microsoft may change without notice."""
     rate_limit: tuple[str, float] | None = None
     """(path prefix, requests per second): a per-tenant rate Graph documents for a family of endpoints,
     shared by every type under the prefix; the client paces itself to it."""
@@ -126,9 +154,6 @@ class ObjectType:
     written_after_create: frozenset[str] = frozenset()
     """Properties whose values may name what Graph assigns on creation (identifierUris: api://<appId>), so
     they are PATCHed once the object exists and the new values are known."""
-    written_by_action: dict[str, str] = field(default_factory=dict, hash=False)
-    """Properties Graph changes only through an action: property -> the action, POSTed {property: value}
-    (an authentication strength's combinations: updateAllowedCombinations)."""
     written_per_item: frozenset[str] = frozenset()
     """Lists of sub-objects, each written at {item path}/{list}/{its id} (authentication method
     configurations), never through the object's own PATCH; items are neither added nor removed."""
@@ -144,8 +169,6 @@ class ObjectType:
     displayName): a creation whose answer an interruption lost is looked up by them, not made twice."""
     match_on: tuple[str, ...] = ()
     """Objects matched between snapshot and tenant by these properties, never by id (role assignments)."""
-    write_requests: str | None = None
-    """Collection of schedule requests through which objects are made (adminAssign) and ended (adminRemove)."""
     credentials: dict[str, str | None] = field(default_factory=dict, hash=False)
     """Credential lists -> the action that removes one by keyId, or None where Graph wants a proof of
     possession of another key (removeKey), which a restore does not have."""
@@ -158,6 +181,10 @@ class ObjectType:
     """Why objects of this type are never deleted by a restore, even with --delete-extra."""
     entity: str | None = None
     """Graph's name for the type of these objects in its metadata, where odata_types does not give it."""
+    hooks: Hooks = field(default_factory=Hooks, hash=False)
+    """Code of the type's own at named points (registry/writes.py): properties written by an action
+    (an authentication strength's combinations), objects made and ended by schedule requests (role
+    eligibilities)."""
     also_needs: str | None = None
     """What Graph asks of the app besides write_permission for some objects of the type (an Entra role
     assigned to the app, or a further permission), and for which: `entragit doctor --write` says it beside
@@ -182,6 +209,18 @@ class ObjectType:
     def relationship_names(self) -> frozenset[str]:
         return frozenset(r.name for r in self.relationships)
 
+    @functools.cached_property
+    def links_within(self) -> tuple[tuple[str, Within], ...]:
+        """(relationship, where) of the relationships read from a list of the object's own body."""
+        return tuple((r.name, r.within) for r in self.relationships if r.within is not None)
+
+    @functools.cached_property
+    def read_select(self) -> tuple[str, ...]:
+        """$select of a read: the stored properties, and the lists some relationships are read from."""
+        if not self.select:
+            return ()
+        return (*self.select, *(w.property for _, w in self.links_within if w.property not in self.select))
+
     def relationship(self, name: str) -> Relationship | None:
         for rel in self.relationships:
             if rel.name == name:
@@ -195,7 +234,7 @@ class ObjectType:
             return "cannot be deleted"
         if self.create == "patch" or (self.create and self.key != "id"):
             made = "made again, same key"
-        elif self.create or self.write_requests:
+        elif self.create or self.hooks.create:
             made = "made again, new id"
         else:
             made = "cannot be made again"
@@ -260,4 +299,4 @@ def type_for_odata(odata_type: str | None) -> ObjectType | None:
 
 
 # Importing the entry modules registers their types; the order here is only the order of `entragit types`.
-from entragit.registry import applications, conditional_access, directory, policies, roles  # noqa: E402,F401
+from entragit.registry import applications, beta, conditional_access, directory, policies, roles  # noqa: E402,F401

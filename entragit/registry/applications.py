@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from entragit.registry import DIRECTORY_RECYCLE_BIN, ObjectType, Relationship, register
 from entragit.registry.directory import COMMON_VOLATILE
+from entragit.registry.writes import RefLink
 
 # Graph never returns secret values; what it does return in their place (a hint, a key blob only on
 # $select) must not reach a file either.
@@ -19,7 +20,7 @@ _CREDENTIAL_REMOVAL: dict[str, str | None] = {"passwordCredentials": "removePass
 # An application's instance in the tenant repeats some of the application's own properties.
 _FROM_APPLICATION = "copied from the application (in this tenant or the publisher's); changed there"
 
-_OWNERS = Relationship(name="owners", many=True, fetch="collection", expandable=True, write="ref",
+_OWNERS = Relationship(name="owners", many=True, expandable=True, write=RefLink(),
                        reverse_path="ownedObjects", member_types=("users", "servicePrincipals"))
 
 APPLICATIONS = register(
@@ -137,7 +138,7 @@ ADMINISTRATIVE_UNITS = register(
         # A restricted-management unit and a hidden-membership one are so from their creation on.
         create_only=frozenset({"visibility", "isMemberManagementRestricted"}),
         relationships=(
-            Relationship(name="members", many=True, fetch="collection", expandable=True, write="ref", reverse_path="memberOf",
+            Relationship(name="members", many=True, expandable=True, write=RefLink(), reverse_path="memberOf",
                          member_types=("users", "groups"), computed_when=("membershipType", "Dynamic"),
                          delta_tracked=True),
         ),

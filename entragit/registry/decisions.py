@@ -5,6 +5,8 @@ diffed and restored), kept but never written (read-only: set by sync, by Microso
 API, with the reason), volatile (changes without anyone changing configuration: never stored), or not
 kept (not configuration, or no cheap way to read it, with the reason). graph_schema.json lists what the
 metadata declares, so a property Graph adds shows up here as undecided when the schema is regenerated.
+That metadata is v1.0's: a type Graph serves in beta only is decided from the properties its beta
+documentation lists, which its entry module writes down (registry/beta.py).
 """
 
 from __future__ import annotations
@@ -107,8 +109,9 @@ def markdown(object_types: list[ObjectType]) -> str:
     for object_type in object_types:
         found = rows(object_type)
         kept = sum(1 for _, kind, _ in found if kind.startswith("kept"))
+        source = "declared by Graph" if object_type.api_version == "v1.0" else "documented by Graph's beta reference"
         out += [f"### {object_type.name}", "",
-                f"{len(found)} properties declared by Graph ({', '.join(object_type.entity_types)}), {kept} kept.", "",
+                f"{len(found)} properties {source} ({', '.join(object_type.entity_types)}), {kept} kept.", "",
                 "| property | decision | why |", "|---|---|---|"]
         out += [f"| `{name}` | {kind} | {why.replace('|', '/')} |" for name, kind, why in found]
         out.append("")

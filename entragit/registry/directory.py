@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from entragit.registry import DIRECTORY_RECYCLE_BIN, ObjectType, Relationship, register
+from entragit.registry.writes import RefLink, RefPut
 
 # Returned by Graph, changing without anyone changing the object, or derived from other properties:
 # storing them would make every snapshot differ.
@@ -74,7 +75,7 @@ USERS = register(
         merge_properties=frozenset({"onPremisesExtensionAttributes"}),
         ordered_lists=frozenset({"businessPhones"}),
         relationships=(
-            Relationship(name="manager", many=False, fetch="expand", write="ref_put", ref_collection="users",
+            Relationship(name="manager", many=False, fetch="expand", write=RefPut(), ref_collection="users",
                          delta_tracked=True),
         ),
         delta=True,
@@ -159,11 +160,11 @@ GROUPS = register(
                                "resourceBehaviorOptions", "uniqueName"}),
         relationships=(
             Relationship(
-                name="members", many=True, fetch="collection", expandable=True, write="ref", reverse_path="memberOf",
+                name="members", many=True, expandable=True, write=RefLink(), reverse_path="memberOf",
                 member_types=("users", "groups"),
                 computed_when=("groupTypes", "DynamicMembership"), delta_tracked=True,
             ),
-            Relationship(name="owners", many=True, fetch="collection", expandable=True, write="ref", reverse_path="ownedObjects",
+            Relationship(name="owners", many=True, expandable=True, write=RefLink(), reverse_path="ownedObjects",
                          member_types=("users",)),
         ),
         delta=True,

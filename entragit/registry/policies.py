@@ -5,6 +5,7 @@ from __future__ import annotations
 from entragit.registry import ObjectType, register
 from entragit.registry.conditional_access import CONDITIONAL_ACCESS_RATE
 from entragit.registry.directory import COMMON_VOLATILE
+from entragit.registry.writes import Hooks, by_action
 
 
 def _policy(name: str, entity: str, collection: str, write_permission: str, *, singleton: str | None = None,
@@ -77,7 +78,7 @@ _policy("authenticationStrengths", "authenticationStrengthPolicy", "policies/aut
         why_read_only={"policyType": _BY_MICROSOFT, "requirementsSatisfied": _BY_MICROSOFT,
                        "allowedCombinations": "changed through updateAllowedCombinations, which a restore calls"},
         create="post", create_with=frozenset({"allowedCombinations"}),
-        written_by_action={"allowedCombinations": "updateAllowedCombinations"})
+        hooks=Hooks(write_property={"allowedCombinations": by_action("updateAllowedCombinations")}))
 _policy("groupSettings", "groupSetting", "groupSettings", "Directory.ReadWrite.All", read_permission="Directory.Read.All",
         # Graph names a setting after its template.
         keeps=("id", "displayName", "templateId", "values"),

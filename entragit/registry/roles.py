@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from entragit.registry import ObjectType, register
 from entragit.registry.directory import COMMON_VOLATILE
+from entragit.registry.writes import schedule_requests
 
 # Who holds which role where: the identity of an assignment or eligibility, whatever id Graph gave it.
 _ROLE_MATCH = ("principalId", "roleDefinitionId", "directoryScopeId", "appScopeId")
@@ -52,7 +53,7 @@ register(ObjectType(
     write_permission="RoleEligibilitySchedule.ReadWrite.Directory",
     restore_order=50, match_on=_ROLE_MATCH,
     # An eligibility is made by an adminAssign request and ended by an adminRemove one.
-    write_requests="roleManagement/directory/roleEligibilityScheduleRequests",
+    hooks=schedule_requests("roleManagement/directory/roleEligibilityScheduleRequests"),
     create_with=frozenset({"scheduleInfo"}),
 ))
 

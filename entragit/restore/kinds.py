@@ -11,12 +11,13 @@ import copy
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 from entragit.canonical import Obj
 from entragit.errors import GraphError
 from entragit.graph import GraphClient
 from entragit.registry import REGISTRY, ObjectType, Relationship
+from entragit.registry.writes import Link
 
 if TYPE_CHECKING:
     from entragit.restore.model import Step
@@ -105,15 +106,13 @@ _TRAITS = {
 
 def link_request(kind: StepKind, client: GraphClient, holder_type: ObjectType, holder_id: str, rel: Relationship,
                  member_id: str) -> tuple[str, str, dict[str, Any] | None]:
-    """How Graph is asked to make one link as the step wants it: method, path and body."""
-    base = f"{holder_type.item_path(holder_id)}/{rel.name}"
-    if kind is StepKind.SET_REF:
-        return "PUT", f"{base}/$ref", {"@odata.id": client.ref_url(rel.ref_collection, member_id)}
-    if kind is StepKind.ADD_REF:
-        return "POST", f"{base}/$ref", {"@odata.id": client.ref_url(rel.ref_collection, member_id)}
-    if kind is StepKind.DELETE_REF:
-        return "DELETE", f"{base}/$ref", None
-    return "DELETE", f"{base}/{quote(member_id)}/$ref", None
+    """How Graph is asked to make or undo one link, as the relationship's write strategy says: method, path
+    and body."""
+    link = Link(holder_id, holder_type.item_path(holder_id), rel.name, member_id,
+                lambda other: client.ref_url(rel.ref_collection, other),
+                lambda path, query: list(client.iter_collection(path, query, version=holder_type.api_version)))
+    request = rel.write.add(link) if kind in (StepKind.ADD_REF, StepKind.SET_REF) else rel.write.remove(link)
+    return request.method, request.path, request.body
 
 
 # Keys of a schedule request's body that are no property of the object it makes or ends.

@@ -33,7 +33,8 @@ def found_again(client: GraphClient, plan: Plan, uncertain: Collection[StepKey])
         quoted = [str(v).replace("'", "''") for v in values]
         query = " and ".join(f"{p} eq '{q}'" for p, q in zip(object_type.found_again_by, quoted))
         hits = [str(obj[object_type.key]) for obj in
-                client.iter_collection(object_type.collection, {"$filter": query, "$select": object_type.key})]
+                client.iter_collection(object_type.collection, {"$filter": query, "$select": object_type.key},
+                                       version=object_type.api_version)]
         # Two or more: which one is ours cannot be told, and it is made again as if never sent.
         if len(hits) == 1:
             found[step.id] = hits[0]

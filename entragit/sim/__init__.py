@@ -1,4 +1,4 @@
-"""entragit.sim: a simulated Entra ID tenant speaking Microsoft Graph v1.0 over HTTPS on loopback.
+"""entragit.sim: a simulated Entra ID tenant speaking Microsoft Graph v1.0 (and beta) over HTTPS on loopback.
 
     with Simulator(seed=42, size="small") as sim:
         sim.graph_url, sim.authority, sim.client_id, sim.client_secret, sim.ca_bundle
@@ -106,7 +106,7 @@ class Simulator:
         host = f"[{self._host}]" if ":" in self._host else self._host
         self._graph_url = f"https://{host}:{port}"
         self.login.base_url = self._graph_url
-        self.graph.base = f"{self._graph_url}/v1.0"
+        self.graph.root = self._graph_url
         if self._state_dir is None:
             self._own_dir = Path(tempfile.mkdtemp(prefix="entragit-sim-"))
         directory = self._state_dir or self._own_dir

@@ -1,4 +1,4 @@
-"""JSON batching, `POST /v1.0/$batch` (reference §3).
+"""JSON batching, `POST /v1.0/$batch` and `POST /beta/$batch` (reference §3).
 
 A batch parses as a whole or fails as a whole with an outer 400; once it parses, the outer status is 200
 whatever happens to the items. Each item goes through the same path as a direct request (same caller,
@@ -163,19 +163,20 @@ class Batch:
                 fault = GraphFault(424, "FailedDependency", FAILED_DEPENDENCY)
                 answers[item.key] = self._fault(item, fault)
             else:
-                answers[item.key] = self._run(item, request.headers, send)
+                answers[item.key] = self._run(item, request, send)
         responses = [answers[item.key] for item in items]
         if self.settings.batch_shuffle:
             responses = self._reorder(responses)
         return GraphResponse(200, {"responses": responses})
 
-    def _run(self, item: Item, outer: Headers, send: Send) -> dict[str, Any]:
-        # url is relative to the version: '/users' and 'users' are the same (§3).
+    def _run(self, item: Item, outer: GraphRequest, send: Send) -> dict[str, Any]:
+        # url is relative to the batch's own version: '/users' and 'users' are the same (§3).
         target = urlsplit(item.url)
         body = json.dumps(item.body).encode("utf-8") if item.has_body else b""
-        headers = ItemHeaders(item.headers, outer)
+        headers = ItemHeaders(item.headers, outer.headers)
         try:
-            response = send(build_request(item.method, target.path.lstrip("/"), target.query, headers, body))
+            response = send(build_request(item.method, target.path.lstrip("/"), target.query, headers, body,
+                                          outer.version))
         except GraphFault as fault:
             return self._fault(item, fault)
         return _answer(item.id, response.status, response.headers, response.body)

@@ -67,7 +67,7 @@ class Gateway:
         self.batch = Batch(settings, seed)
 
     def handle(self, request: GraphRequest) -> GraphResponse:
-        """One HTTP request to /v1.0 (the server's entry point)."""
+        """One HTTP request to Graph, /v1.0 or /beta (the server's entry point)."""
         self.stats.add(http_requests=1)
         effects = self.faults.select(request.raw_path, outer=True)
         if effects is not None:
@@ -97,7 +97,7 @@ class Gateway:
             return self._charged(request, claims)
         if request.method != "POST":
             raise method_not_allowed()
-        self.stats.add(path_key(request.method, request.segments), batches=1)
+        self.stats.add(path_key(request.method, request.segments, request.version), batches=1)
         return self.batch.run(request, partial(self._item, claims=claims))
 
     def _item(self, request: GraphRequest, claims: dict[str, Any]) -> GraphResponse:
@@ -110,7 +110,7 @@ class Gateway:
 
     def _charged(self, request: GraphRequest, claims: dict[str, Any]) -> GraphResponse:
         app_id = str(claims.get("appid", ""))
-        self.stats.add(path_key(request.method, request.segments), requests=1)
+        self.stats.add(path_key(request.method, request.segments, request.version), requests=1)
         # Checked per request, $batch items included: a batch carries its caller's token for every item.
         check_permission(request.method, request.segments, claims)
         users = len(self.graph.tenant.objects["users"])

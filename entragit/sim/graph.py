@@ -1,20 +1,23 @@
-"""Graph v1.0 endpoints: a route table built from the collection table, and generic handlers behind it.
+"""Graph endpoints: a route table built from the collection table, and generic handlers behind it.
 
 Routes are templates of path segments ('{id}' matches one segment). Every collection gets list, create,
 get, update and delete; every relationship in its spec gets its list or single-valued endpoint and, when
 writable, its $ref endpoints. A new collection or relationship in model.py is routed without edits here.
+Every route is served under /beta as under /v1.0, except a beta-only collection's, which v1.0 does not know.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote
 
 from entragit.sim.auth import Authority
+from entragit.sim.licenses import LICENSE_ACTIONS
 from entragit.sim.passwords import ACTIONS, Action
 from entragit.sim.policy_actions import POLICY_ACTIONS
 from entragit.sim.delta import TRACKED, DeltaQueries
@@ -69,13 +72,14 @@ class Headers(Protocol):
 @dataclass
 class GraphRequest:
     method: str
-    segments: list[str]  # percent-decoded path segments after /v1.0/
-    raw_path: str  # the path after /v1.0/ as sent, for nextLinks
+    segments: list[str]  # percent-decoded path segments after the version (/v1.0/, /beta/)
+    raw_path: str  # the path after the version as sent, for nextLinks
     pairs: list[tuple[str, str]]
     headers: Headers
     body: bytes = b""
     # Set by the gateway when an injected fault should drop the connection part-way through the answer.
     cut: str = ""
+    version: str = "v1.0"  # a $batch item's is its batch's
 
     def json(self, codes_bad_request: str = "BadRequest") -> dict[str, Any]:
         try:
@@ -95,8 +99,9 @@ class GraphRequest:
         return (self.headers.get("ConsistencyLevel") or "").lower() == "eventual"
 
 
-def build_request(method: str, raw_path: str, raw_query: str, headers: Headers, body: bytes) -> GraphRequest:
-    """A request from its path and query after /v1.0/, as the server and $batch items both receive them."""
+def build_request(method: str, raw_path: str, raw_query: str, headers: Headers, body: bytes,
+                  version: str = "v1.0") -> GraphRequest:
+    """A request from its path and query after the version, as the server and $batch items both receive them."""
     segments = [unquote(segment) for segment in raw_path.split("/")] if raw_path else []
     return GraphRequest(
         method=method,
@@ -105,6 +110,7 @@ def build_request(method: str, raw_path: str, raw_query: str, headers: Headers, 
         pairs=parse_qsl(raw_query, keep_blank_values=True),
         headers=headers,
         body=body,
+        version=version,
     )
 
 
@@ -133,13 +139,17 @@ def _no_extra_properties(spec: CollectionSpec) -> Mapping[str, str]:
 # silently left out, and a client must read the relationship itself to see them.
 EXPAND_LIMIT = 20
 
+# The version of the request being answered: its answer's links (@odata.context, nextLink, deltaLink) name
+# it. Set for the length of one dispatch (one thread each), so that handlers read it through `base`.
+_VERSION: ContextVar[str] = ContextVar("graph_version", default="v1.0")
+
 
 class GraphApi:
     def __init__(self, tenant: Tenant, settings: Settings, authority: Authority) -> None:
         self.tenant = tenant
         self.settings = settings
         self.authority = authority
-        self.base = ""  # https://host:port/v1.0, known once the server listens
+        self.root = ""  # https://host:port, known once the server listens
         self.routes: list[tuple[tuple[str, ...], dict[str, Handler]]] = []
         # What DELETE /{collection}/{id} does; recycle.RecycleBins replaces it with soft delete.
         self.remove: Callable[[CollectionSpec, dict[str, Any]], None] = tenant.delete
@@ -148,6 +158,7 @@ class GraphApi:
         self.extra_properties: Callable[[CollectionSpec], Mapping[str, str]] = _no_extra_properties
         # Called with every routed request before its handler; raising GraphFault refuses it (identity.py's denials).
         self.checks: list[Callable[[GraphRequest], None]] = []
+        self._beta_only = tuple(spec.segments for spec in COLLECTIONS if spec.beta_only)
         self._build_routes()
 
     # --- routing -----------------------------------------------------------------------------------------
@@ -187,11 +198,11 @@ class GraphApi:
         self._build_paging_routes()
 
     def _build_paging_routes(self) -> None:
-        """$count, delta and the credential actions: each driven by its own table."""
+        """$count, delta and the actions (credentials, policies, licenses): each driven by its own table."""
         for spec in COLLECTIONS:
             if spec.paged_by_default and "GET" in spec.collection_methods and not spec.singleton:
                 self._route((*spec.segments, "$count"), GET=partial(self.count_objects, spec))
-            for name, (action, result_type) in {**ACTIONS, **POLICY_ACTIONS}.get(spec.name, {}).items():
+            for name, (action, result_type) in {**ACTIONS, **POLICY_ACTIONS, **LICENSE_ACTIONS}.get(spec.name, {}).items():
                 handler = partial(self.run_action, spec, action, result_type)
                 if spec.singleton:
                     # A singleton's action sits right under its path (…/default/resetToSystemDefault).
@@ -212,7 +223,16 @@ class GraphApi:
 
         return {method: bind(handler) for method, handler in handlers.items()}
 
-    def _match(self, segments: list[str]) -> tuple[dict[str, Handler], list[str]]:
+    @property
+    def base(self) -> str:
+        """https://host:port/<version> of the request being answered."""
+        return f"{self.root}/{_VERSION.get()}"
+
+    def _served(self, template: tuple[str, ...], version: str) -> bool:
+        """Whether a route is served under the version: all are under beta, all but beta-only ones under v1.0."""
+        return version == "beta" or not any(template[: len(path)] == path for path in self._beta_only)
+
+    def _match(self, segments: list[str], version: str) -> tuple[dict[str, Handler], list[str]]:
         best: tuple[list[int], dict[str, Handler], list[str]] | None = None
         for template, methods in self.routes:
             if len(template) != len(segments):
@@ -229,18 +249,18 @@ class GraphApi:
                     break
             else:
                 # Literal segments beat placeholders: /users/{id}/manager is not /users/{id}/{something}.
-                if best is None or score > best[0]:
+                if (best is None or score > best[0]) and self._served(template, version):
                     best = (score, methods, params)
         if best is None:
-            raise segment_not_found(self._first_unknown_segment(segments))
+            raise segment_not_found(self._first_unknown_segment(segments, version))
         return best[1], best[2]
 
-    def _first_unknown_segment(self, segments: list[str]) -> str:
+    def _first_unknown_segment(self, segments: list[str], version: str) -> str:
         for depth in range(1, len(segments) + 1):
             if not any(
                 len(template) >= depth
                 and all(t.startswith("{") or t.lower() == s.lower() for t, s in zip(template, segments[:depth]))
-                for template, _ in self.routes
+                for template, _ in self.routes if self._served(template, version)
             ):
                 return segments[depth - 1]
         return segments[-1] if segments else ""
@@ -252,14 +272,18 @@ class GraphApi:
 
     def dispatch(self, request: GraphRequest) -> GraphResponse:
         """Answer an authenticated request (gateway.py adds throttling, faults and $batch around this)."""
-        methods, params = self._match(request.segments)
+        methods, params = self._match(request.segments, request.version)
         for check in self.checks:
             check(request)
         handler = methods.get(request.method)
         if handler is None:
             raise method_not_allowed()
-        with self.tenant.lock:
-            return handler(request, params)
+        version = _VERSION.set(request.version)
+        try:
+            with self.tenant.lock:
+                return handler(request, params)
+        finally:
+            _VERSION.reset(version)
 
     # --- shared helpers ----------------------------------------------------------------------------------
 

@@ -115,6 +115,9 @@ class CollectionSpec:
     # Values the service computes when the object is created (appId, an SP's names), after the body is applied.
     complete: Callable[[TenantView, dict[str, Any]], None] | None = None
 
+    # Served under /beta only: under /v1.0 its path is a segment Graph does not know (400).
+    beta_only: bool = False
+
     # --- tenant policies (model_policies.py) ---
     # One object at `path` (authorizationPolicy): GET and PATCH only, any other method 405 (reference §5, §9).
     singleton: bool = False

@@ -235,6 +235,22 @@ SECURITY_DEFAULTS = CollectionSpec(
     singleton=True,
 )
 
+# --- external identities policy (beta externalidentitiespolicy.md; v1.0 has no such resource) ---------------
+
+EXTERNAL_IDENTITIES_POLICY = CollectionSpec(
+    name="externalIdentitiesPolicy",
+    path="policies/externalIdentitiesPolicy",
+    odata_type="#microsoft.graph.externalIdentitiesPolicy",
+    properties={"id": STR, "deletedDateTime": STR, "displayName": STR, "description": STR,
+                "allowExternalIdentitiesToLeave": BOOL, "allowDeletedIdentitiesDataRemoval": BOOL},
+    # The update page documents allowExternalIdentitiesToLeave alone (allowDeletedIdentitiesDataRemoval is
+    # "reserved for future use"); that the others refuse writes is [UNCONFIRMED].
+    read_only=frozenset({"id", "deletedDateTime", "displayName", "description", "allowDeletedIdentitiesDataRemoval"}),
+    paged_by_default=False,
+    singleton=True,
+    beta_only=True,
+)
+
 # --- cross-tenant access (crosstenantaccesspolicy*.md) -------------------------------------------------------
 
 CLOUD_ENDPOINTS = ("microsoftonline.com", "microsoftonline.us", "partner.microsoftonline.cn")
@@ -688,6 +704,7 @@ POLICY_COLLECTIONS: tuple[CollectionSpec, ...] = (
     AUTHENTICATION_METHODS_POLICY,
     AUTHENTICATION_METHOD_CONFIGURATIONS,
     SECURITY_DEFAULTS,
+    EXTERNAL_IDENTITIES_POLICY,
     CROSS_TENANT_ACCESS_POLICY,
     CROSS_TENANT_DEFAULT,
     CROSS_TENANT_PARTNERS,

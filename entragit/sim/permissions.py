@@ -32,7 +32,8 @@ DEFAULT_APP_ROLES = (
     "AdministrativeUnit.ReadWrite.All", "AppRoleAssignment.ReadWrite.All", "Organization.ReadWrite.All",
     "Policy.Read.All", "Policy.ReadWrite.ConditionalAccess", "Policy.ReadWrite.Authorization",
     "Policy.ReadWrite.AuthenticationMethod", "Policy.ReadWrite.SecurityDefaults", "Policy.ReadWrite.CrossTenantAccess",
-    "Policy.ReadWrite.ApplicationConfiguration", "RoleManagement.ReadWrite.Directory",
+    "Policy.ReadWrite.ApplicationConfiguration", "Policy.ReadWrite.ExternalIdentities",
+    "RoleManagement.ReadWrite.Directory",
     "RoleEligibilitySchedule.ReadWrite.Directory", "DelegatedPermissionGrant.ReadWrite.All", "AuditLog.Read.All",
 )
 
@@ -77,7 +78,7 @@ _ANY_DIRECTORY = Needs(tuple(dict.fromkeys(p for n in (_USERS, _GROUPS, _APPS, _
                        tuple(dict.fromkeys(p for n in (_USERS, _GROUPS, _APPS, _UNITS) for p in n.write)))
 _DIRECTORY_SETTINGS = Needs(_DIRECTORY_READ, ("Directory.ReadWrite.All",))
 
-# Path prefix (segments after /v1.0/, "*" for any one) -> what it takes; the longest matching prefix wins.
+# Path prefix (segments after the version, "*" for any one) -> what it takes; the longest matching prefix wins.
 RULES: dict[tuple[str, ...], Needs] = {
     ("users",): _USERS,
     ("users", "*", "appRoleAssignments"): _APP_ROLE_ASSIGNMENTS,
@@ -105,6 +106,7 @@ RULES: dict[tuple[str, ...], Needs] = {
     ("policies", "authorizationPolicy"): _policy("Policy.ReadWrite.Authorization"),
     ("policies", "authenticationMethodsPolicy"): _policy("Policy.ReadWrite.AuthenticationMethod"),
     ("policies", "identitySecurityDefaultsEnforcementPolicy"): _policy("Policy.ReadWrite.SecurityDefaults"),
+    ("policies", "externalIdentitiesPolicy"): _policy("Policy.ReadWrite.ExternalIdentities"),
     ("policies", "crossTenantAccessPolicy"): _policy("Policy.ReadWrite.CrossTenantAccess"),
     ("policies", "tokenLifetimePolicies"): _policy("Policy.ReadWrite.ApplicationConfiguration"),
     ("policies", "authenticationStrengthPolicies"): _policy("Policy.ReadWrite.ConditionalAccess"),

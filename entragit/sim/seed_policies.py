@@ -27,6 +27,7 @@ from entragit.sim.model_policies import (
     b2b_setting,
     cross_tenant_system_default,
     CROSS_TENANT_PARTNERS,
+    EXTERNAL_IDENTITIES_POLICY,
     GROUP_LIFECYCLE_POLICIES,
     GROUP_SETTING_TEMPLATES,
     GROUP_SETTING_TEMPLATES_SPEC,
@@ -113,6 +114,16 @@ class _PolicySeeder:
                 "will be better protected from common identity related attacks.",
                 # Off: the tenant protects itself with Conditional Access, which security defaults exclude.
                 "isEnabled": False,
+            },
+        )
+        # Graph's documented defaults (beta externalidentitiespolicy-get): external users may leave.
+        self.add(
+            EXTERNAL_IDENTITIES_POLICY,
+            {
+                "id": "externalIdentityPolicy",
+                "displayName": "External Identities Policy",
+                "allowExternalIdentitiesToLeave": True,
+                "allowDeletedIdentitiesDataRemoval": False,
             },
         )
         self._cross_tenant_access()

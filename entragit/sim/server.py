@@ -27,7 +27,9 @@ GRAPH_CONTENT_TYPE = "application/json;odata.metadata=minimal;odata.streaming=tr
 LOGIN_CONTENT_TYPE = "application/json; charset=utf-8"
 # /users/$count answers a bare integer; the exact content type is [UNCONFIRMED] (reference §1).
 TEXT_CONTENT_TYPE = "text/plain;charset=utf-8"
-GRAPH_PREFIX = "/v1.0"
+# Graph's API versions, each the first segment of a Graph path: the same tenant under both, and some
+# resources under beta only (learn.microsoft.com/graph/versioning-and-support).
+GRAPH_VERSIONS = ("v1.0", "beta")
 # An idle keep-alive connection is dropped after this long, so abandoned clients do not pin threads.
 IDLE_TIMEOUT_SECONDS = 60
 # What writing to a client that has gone raises: a reset or closed TCP connection, or TLS cut without its
@@ -114,9 +116,10 @@ class _Handler(BaseHTTPRequestHandler):
         client_request_id = self.headers.get("client-request-id") or request_id
         envelope = {"request-id": request_id, "client-request-id": client_request_id}
         url = urlsplit(self.path)
+        version, _, rest = url.path.lstrip("/").partition("/")
         try:
-            if url.path == GRAPH_PREFIX or url.path.startswith(GRAPH_PREFIX + "/"):
-                self._graph(url.path[len(GRAPH_PREFIX) + 1 :], url.query, body, envelope)
+            if version in GRAPH_VERSIONS:
+                self._graph(version, rest, url.query, body, envelope)
             else:
                 self._login(url.path, body, envelope)
         except GraphFault as fault:
@@ -129,8 +132,8 @@ class _Handler(BaseHTTPRequestHandler):
             crash = GraphFault(500, "generalException", "An unexpected error occurred in the simulated tenant.")
             self._send(500, crash.body(request_id, client_request_id), GRAPH_CONTENT_TYPE, envelope)
 
-    def _graph(self, raw_path: str, raw_query: str, body: bytes, envelope: dict[str, str]) -> None:
-        request = build_request(self.command, raw_path, raw_query, self.headers, body)
+    def _graph(self, version: str, raw_path: str, raw_query: str, body: bytes, envelope: dict[str, str]) -> None:
+        request = build_request(self.command, raw_path, raw_query, self.headers, body, version)
         try:
             response = self.server.graph.handle(request)
         finally:

@@ -23,7 +23,7 @@ Every switch can be set from Python (`sim.settings.name = value`) or from text, 
 | fault_delay | float | 0.0 | hold selected requests this long before answering (slow pages) |
 | fault_count | int or none | none | select only the next N matching requests (counts down as they fire); none: no limit |
 | fault_probability | float | 1.0 | select each matching request with this probability (seeded, reproducible) |
-| fault_path | str | "" | select only requests whose path after /v1.0/ starts with this (case-insensitive) |
+| fault_path | str | "" | select only requests whose path after the version (/v1.0/, /beta/) starts with this (case-insensitive) |
 | replication_lag | float | 0.0 | for this long after a create, a GET naming the new object answers 404 and a filtered list leaves it out |
 | synced_refuses_unconfirmed | bool | true | synced objects also refuse the plausible, unconfirmed mastered attributes (§6) |
 | security_groups_soft_delete | bool | true | 2026: cloud security groups go to the recycle bin; false: deleted at once (§7a) |
@@ -42,7 +42,7 @@ Every switch can be set from Python (`sim.settings.name = value`) or from text, 
 | delta_force_resync | bool | false | answer deltaLinks with 410 Gone and a Location (§2) |
 | delta_refuse_unsupported_options | bool | true | $top/$orderby/$expand on delta: 400, or ignored when false |
 | delta_drop_link | bool | false | a delta answer that would end with a deltaLink ends with no link at all (a faulty or cut answer) |
-| denied_paths | str | "" | comma-separated path prefixes after /v1.0/ the app lacks permission for: 403 (§5) |
+| denied_paths | str | "" | comma-separated path prefixes after the version (/v1.0/, /beta/) the app lacks permission for: 403 (§5) |
 | app_roles | str or none | none | comma-separated application permissions granted to the app: what its tokens carry in `roles` and what each path is checked against (permissions.py); none: everything entragit uses |
 | audit_log_read | bool | true | the app holds AuditLog.Read.All; false: auditLogs/directoryAudits answers 403 Authorization_RequestDenied |
 | audit_delay_seconds | float | 0.0 | an audit record becomes readable this long after its change (Entra: ~120 s at the 95th percentile) |
@@ -133,8 +133,9 @@ class Settings:
     delta_drop_link: bool = False
 
     # --- identity configuration: roles, grants, extensions (sim-identity) ---
-    # Path prefixes after /v1.0/, comma-separated and matched segment by segment, that the app has no permission
-    # for: 403 Authorization_RequestDenied, or AccessDenied on the Conditional Access backend (reference §5).
+    # Path prefixes after the version (/v1.0/, /beta/), comma-separated and matched segment by segment, that
+    # the app has no permission for: 403 Authorization_RequestDenied, or AccessDenied on the Conditional
+    # Access backend (reference §5).
     # E.g. "roleManagement/directory/roleEligibilitySchedules,oauth2PermissionGrants".
     denied_paths: str = ""
     # The application permissions an admin granted the app (comma-separated), which its new tokens carry and

@@ -11,9 +11,11 @@ from typing import Any
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 
 
-def path_key(method: str, segments: Sequence[str]) -> str:
-    """'GET groups/{id}/members': object ids (GUIDs, or UPNs in users/{upn}) folded so paths aggregate."""
-    return " ".join([method, "/".join("{id}" if _GUID.match(s) or "@" in s else s for s in segments)])
+def path_key(method: str, segments: Sequence[str], version: str = "v1.0") -> str:
+    """'GET groups/{id}/members': object ids (GUIDs, or UPNs in users/{upn}) folded so paths aggregate; a
+    beta request's path begins 'beta/' ('GET beta/policies/...')."""
+    shape = ["beta", *segments] if version == "beta" else segments
+    return " ".join([method, "/".join("{id}" if _GUID.match(s) or "@" in s else s for s in shape)])
 
 
 class Stats:
@@ -37,7 +39,7 @@ class Stats:
         raise AttributeError(name)
 
     def snapshot(self) -> dict[str, Any]:
-        """http_requests: HTTP requests to /v1.0 (a $batch is one); requests: Graph requests, batch items
+        """http_requests: HTTP requests to Graph (a $batch is one); requests: Graph requests, batch items
         included; resource_units and writes: what they were charged, throttled ones too; throttled: 429s of
         the throttling model; faults: injected faults; per_path: requests by method and path shape."""
         with self._lock:

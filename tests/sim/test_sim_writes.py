@@ -7,6 +7,7 @@ from typing import Any
 from simclient import Graph, error_of
 
 from entragit.sim import Simulator
+from entragit.sim.seed_declared import LICENSE_SKUS
 
 
 def _user(fresh: Graph, department: str = "Sales") -> dict[str, Any]:
@@ -223,3 +224,24 @@ def test_create_and_delete(fresh: Graph, fresh_sim: Simulator) -> None:
     assert fresh.delete(f"users/{user['id']}").status_code == 204
     assert fresh.get(f"users/{user['id']}").status_code == 404
     assert fresh.ok(f"groups/{group.json()['id']}/members")["value"] == []
+
+
+def test_assign_license_adds_and_removes_the_tenants_skus(fresh: Graph) -> None:
+    user = _user(fresh)
+    path = f"users/{user['id']}"
+    [held] = fresh.ok(path, {"$select": "assignedLicenses"})["assignedLicenses"]
+    other = next(sku for sku in LICENSE_SKUS if sku != held["skuId"])
+    swapped = fresh.post(f"{path}/assignLicense", {"addLicenses": [{"skuId": other, "disabledPlans": []}],
+                                                    "removeLicenses": [held["skuId"]]})
+    assert swapped.status_code == 200
+    assert swapped.json()["id"] == user["id"]
+    assert fresh.ok(path, {"$select": "assignedLicenses"})["assignedLicenses"] == [{"disabledPlans": [], "skuId": other}]
+    refusals = {
+        "a license the user does not hold": {"addLicenses": [], "removeLicenses": [held["skuId"]]},
+        "a SKU the tenant does not subscribe to": {"addLicenses": [{"skuId": "00000000-0000-0000-0000-00000000beef"}],
+                                                   "removeLicenses": []},
+        "no removeLicenses": {"addLicenses": []},
+    }
+    for case, body in refusals.items():
+        response = fresh.post(f"{path}/assignLicense", body)
+        assert (response.status_code, error_of(response)["code"]) == (400, "Request_BadRequest"), case

@@ -61,7 +61,7 @@ class _Planner(References, Credentials, Links):
             base = {**binned, **{k: desired[k] for k in object_type.renamed_in_bin if k in desired}}
             self._plan_properties(object_type, object_id, name, desired, base, object_id,
                                   resend=object_type.reset_by_restore)
-        elif (object_type.create or object_type.write_requests) and object_type.cannot_create is None:
+        elif (object_type.create or object_type.hooks.create) and object_type.cannot_create is None:
             self._plan_create(object_type, object_id, name, desired)
         else:
             reason = object_type.cannot_create or f"Graph cannot create a {object_type.singular}"

@@ -108,7 +108,8 @@ class Links(PlanState):
                    and (holder_type.name, i) not in self._holder_cache]
         if missing:
             params = {"$select": ",".join(holder_type.select)} if holder_type.select else None
-            answers = self.client.get_many([BatchItem("GET", holder_type.item_path(i), params) for i in missing])
+            answers = self.client.get_many([BatchItem("GET", holder_type.item_path(i), params,
+                                                      version=holder_type.api_version) for i in missing])
             for holder_id, answer in zip(missing, answers):
                 if isinstance(answer, GraphError):
                     if not answer.not_found:

@@ -75,7 +75,7 @@ class Objects(PlanState):
         actions: dict[str, list[AttributeChange]] = {}
         for row in attribute_changes(live_attrs, target):
             key = row.path.split(".")[0]
-            if key in object_type.written_by_action:
+            if key in object_type.hooks.write_property:
                 actions.setdefault(key, []).append(row)
                 continue
             if key in object_type.read_only or key in object_type.create_only:
@@ -86,9 +86,10 @@ class Objects(PlanState):
             body[key] = _wire(object_type, key, target.get(key), live_attrs.get(key))
             shown.append(row)
         for key, rows in actions.items():
-            self.step(StepKind.PATCH, object_type, object_id, name, "POST",
-                      f"{object_type.item_path(path_id)}/{object_type.written_by_action[key]}",
-                      {key: _wire(object_type, key, target.get(key), live_attrs.get(key))}, changes=tuple(rows))
+            request = object_type.hooks.write_property[key](
+                object_type.item_path(path_id), key, _wire(object_type, key, target.get(key), live_attrs.get(key)))
+            self.step(StepKind.PATCH, object_type, object_id, name, request.method, request.path, request.body,
+                      changes=tuple(rows))
         for path in object_type.references:
             # A property naming an object that this plan makes again must be written even where it reads
             # the same: the old id it holds is rewritten to the new one when the plan is applied.
@@ -163,10 +164,9 @@ class Objects(PlanState):
     def _plan_create(self, object_type: ObjectType, object_id: str, name: str | None, desired: Obj) -> None:
         self.created.add(object_id)
         attrs, _ = split_relations(object_type, desired)
-        if object_type.write_requests is not None:
-            body = {k: attrs[k] for k in (*object_type.match_on, *sorted(object_type.create_with)) if k in attrs}
-            body.update(action="adminAssign", justification="Restored by entragit")
-            self.step(StepKind.CREATE, object_type, object_id, name, "POST", object_type.write_requests, body)
+        if object_type.hooks.create is not None:
+            request = object_type.hooks.create(object_type, attrs)
+            self.step(StepKind.CREATE, object_type, object_id, name, request.method, request.path, request.body)
             return
         singles = {r.name for r in object_type.relationships if not r.many}
         writable_anyway = object_type.create_with | set(object_type.always_send)
@@ -188,9 +188,8 @@ class Objects(PlanState):
 
     def plan_extra(self, object_type: ObjectType, live_id: str, live: Obj) -> None:
         name = live.get(object_type.display_key)
-        if object_type.write_requests is not None:
-            body = {k: live[k] for k in object_type.match_on if k in live}
-            body.update(action="adminRemove", justification="Not in the snapshot; removed by entragit restore")
-            self.step(StepKind.DELETE, object_type, live_id, name, "POST", object_type.write_requests, body)
+        if object_type.hooks.delete is not None:
+            request = object_type.hooks.delete(object_type, live)
+            self.step(StepKind.DELETE, object_type, live_id, name, request.method, request.path, request.body)
         else:
             self.step(StepKind.DELETE, object_type, live_id, name, "DELETE", object_type.item_path(live_id), None)

@@ -143,7 +143,8 @@ class References(Objects):
                 break
             object_type = REGISTRY[type_name]
             ids = sorted(missing)
-            answers = self.client.get_many([BatchItem("GET", object_type.item_path(i)) for i in ids])
+            answers = self.client.get_many([BatchItem("GET", object_type.item_path(i), version=object_type.api_version)
+                                            for i in ids])
             for ref, answer in zip(ids, answers):
                 if not isinstance(answer, GraphError):
                     missing.discard(ref)

@@ -50,7 +50,8 @@ def live_listing(client: GraphClient, object_type: ObjectType, whole: bool = Fal
         params["$select"] = ",".join(object_type.select) if whole else f"{object_type.key},{object_type.display_key}"
     if object_type.page_size:
         params["$top"] = str(object_type.page_size)
-    return {object_type.object_id(raw): raw for raw in client.iter_collection(object_type.collection, params)}
+    return {object_type.object_id(raw): raw
+            for raw in client.iter_collection(object_type.collection, params, version=object_type.api_version)}
 
 
 class PlanState:

@@ -1,0 +1,194 @@
+"""How a restore writes what Graph does not take in an object's own PATCH, chosen per registry entry.
+
+A relationship names its write strategy (`Relationship.write`): a `$ref` link (RefLink, RefPut), an
+action that takes the ids to add and to remove (Action, user: assignLicense), or links that are objects
+of a collection under the holder (SubResource, appRoleAssignedTo). Each strategy turns adding or removing
+one link into the Graph request that does it, and says where the links are read when that is not the
+usual way (`within`: a list in the object's own body, as assignedLicenses; `read_at`: another
+collection). The planner only asks the strategy; it never branches on how a relationship is written.
+A list of ids written with the object's own PATCH is no relationship: it is a property whose values are
+references (`ObjectType.references`, a Conditional Access policy's includeGroups).
+
+A type that needs code of its own at a few named points carries `Hooks` (`ObjectType.hooks`) instead of a
+field per special case: a property written by a request of its own, and how an object is made and ended
+where Graph wants that in a shape of its own.
+
+Nothing here speaks to Graph: a strategy or hook describes a request, the restore sends it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from entragit.registry import ObjectType
+
+Obj = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Request:
+    """One Graph write: method, path relative to the API version, and its JSON body (None: no body)."""
+
+    method: str
+    path: str
+    body: Obj | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    """One link to add or remove, and what a strategy may need to write it."""
+
+    holder_id: str
+    item_path: str
+    """Graph path of the object that holds the link (users/{id})."""
+    relationship: str
+    member_id: str
+    ref_url: Callable[[str], str]
+    """The "@odata.id" URL naming an object of the relationship's ref_collection."""
+    read: Callable[[str, dict[str, str]], list[Obj]]
+    """Every entry of a Graph collection (path, query): for a strategy that must look a link up to remove it."""
+
+
+@dataclass(frozen=True)
+class Within:
+    """Links kept in a list of the object's own body: each item's `key` is the id of the far object."""
+
+    property: str
+    key: str
+
+
+@dataclass(frozen=True)
+class LinkWrite:
+    """How links of one relationship are written; `within` says where they are read when they are not
+    a navigation property of their own (GET {item}/{relationship} or $expand)."""
+
+    within: Within | None = None
+
+    def read_at(self, relationship: str) -> tuple[str, str]:
+        """Where links read apart are listed, under the object's path, and the property of each entry
+        that names the far object: the navigation property itself, by id, unless a strategy says else."""
+        return relationship, "id"
+
+    def add(self, link: Link) -> Request:
+        raise NotImplementedError
+
+    def remove(self, link: Link) -> Request:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class RefLink(LinkWrite):
+    """A many-valued navigation property: POST {rel}/$ref, DELETE {rel}/{id}/$ref (group members)."""
+
+    def add(self, link: Link) -> Request:
+        return Request("POST", f"{link.item_path}/{link.relationship}/$ref", {"@odata.id": link.ref_url(link.member_id)})
+
+    def remove(self, link: Link) -> Request:
+        return Request("DELETE", f"{link.item_path}/{link.relationship}/{quote(link.member_id)}/$ref")
+
+
+@dataclass(frozen=True)
+class RefPut(LinkWrite):
+    """A single-valued navigation property: PUT {rel}/$ref sets it, DELETE {rel}/$ref clears it (manager)."""
+
+    def add(self, link: Link) -> Request:
+        return Request("PUT", f"{link.item_path}/{link.relationship}/$ref", {"@odata.id": link.ref_url(link.member_id)})
+
+    def remove(self, link: Link) -> Request:
+        return Request("DELETE", f"{link.item_path}/{link.relationship}/$ref")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Action(LinkWrite):
+    """Links changed by an action that takes the links to add and the ids to remove, both always given
+    (POST users/{id}/assignLicense {addLicenses: [{skuId, disabledPlans}], removeLicenses: [skuId]},
+    learn.microsoft.com/graph/api/user-assignlicense)."""
+
+    action: str
+    adds: str
+    """The body's list of links to add."""
+    removes: str
+    """The body's list of ids to remove."""
+    added: Callable[[str], Any] = str
+    """One item of the list to add, from the id it links to (a license: {skuId, disabledPlans: []})."""
+
+    def _post(self, link: Link, add: list[Any], remove: list[str]) -> Request:
+        return Request("POST", f"{link.item_path}/{self.action}", {self.adds: add, self.removes: remove})
+
+    def add(self, link: Link) -> Request:
+        return self._post(link, [self.added(link.member_id)], [])
+
+    def remove(self, link: Link) -> Request:
+        return self._post(link, [], [link.member_id])
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubResource(LinkWrite):
+    """Links that are objects of their own in a collection under the holder, made with a body and deleted
+    by their own id (a service principal's appRoleAssignedTo: POST with principalId, resourceId and
+    appRoleId, DELETE appRoleAssignedTo/{assignment id}; serviceprincipal-post-approleassignedto)."""
+
+    collection: str
+    key: str
+    """The property of a link that names the far object (principalId)."""
+    made: Callable[[str, str], Obj]
+    """The body that makes a link, from the holder's id and the far object's."""
+
+    def read_at(self, relationship: str) -> tuple[str, str]:
+        return self.collection, self.key
+
+    def add(self, link: Link) -> Request:
+        return Request("POST", f"{link.item_path}/{self.collection}", self.made(link.holder_id, link.member_id))
+
+    def remove(self, link: Link) -> Request:
+        at = f"{link.item_path}/{self.collection}"
+        found = link.read(at, {"$filter": f"{self.key} eq '{link.member_id}'", "$select": "id"})
+        # None left (removed since the plan read it): a DELETE of the far object's id there answers 404,
+        # which a restore counts as a link already gone.
+        return Request("DELETE", f"{at}/{quote(str(found[0]['id']) if found else link.member_id)}")
+
+
+# (item path, property, value) -> the request that writes it.
+PropertyWrite = Callable[[str, str, Any], Request]
+
+
+def by_action(action: str) -> PropertyWrite:
+    """A property that only an action changes, POSTed {property: value} (an authentication strength's
+    allowedCombinations: updateAllowedCombinations)."""
+    def write(item_path: str, prop: str, value: Any) -> Request:
+        return Request("POST", f"{item_path}/{action}", {prop: value})
+    return write
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """The code a rare type needs at named points, each optional."""
+
+    write_property: dict[str, PropertyWrite] = field(default_factory=dict, hash=False)
+    """Properties Graph changes only through a request of their own, never the object's PATCH."""
+    create: Callable[[ObjectType, Obj], Request] | None = None
+    """The request that makes an object gone for good again, from its attributes in the snapshot, where
+    that is no POST to the collection."""
+    delete: Callable[[ObjectType, Obj], Request] | None = None
+    """The request that ends a live object the snapshot does not have, where that is no DELETE of it."""
+
+
+_JUSTIFICATION = {"adminAssign": "Restored by entragit", "adminRemove": "Not in the snapshot; removed by entragit restore"}
+
+
+def schedule_requests(collection: str) -> Hooks:
+    """Objects made by an adminAssign request and ended by an adminRemove one, POSTed to a collection of
+    schedule requests (unifiedroleeligibilityschedulerequest-post-unifiedroleeligibilityschedulerequests):
+    the request names the object by what it grants to whom (match_on) and, to make it, its create_with."""
+    def request(action: str, obj: Obj, keys: tuple[str, ...]) -> Request:
+        body = {k: obj[k] for k in keys if k in obj}
+        return Request("POST", collection, {**body, "action": action, "justification": _JUSTIFICATION[action]})
+
+    return Hooks(
+        create=lambda t, obj: request("adminAssign", obj, (*t.match_on, *sorted(t.create_with))),
+        delete=lambda t, obj: request("adminRemove", obj, t.match_on),
+    )
