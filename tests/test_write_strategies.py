@@ -20,6 +20,7 @@ from entragit.graph import GraphClient
 from entragit.registry import REGISTRY, ObjectType, Relationship, get_type, register
 from entragit.registry.writes import Action, SubResource, Within
 from entragit.restore import apply_plan, plan_restore
+from entragit.selection import Selection
 from entragit.snapshot import take_snapshot
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run
@@ -108,7 +109,7 @@ def test_an_action_written_relationship_goes_through_snapshot_diff_and_restore(
                json={"addLicenses": [_license(E5)], "removeLicenses": [E3]})
     assert _diff_members(repo, TOY, user["id"]) == [("added", E5), ("removed", E3)]
 
-    plan = plan_restore(repo, client, good, (TOY,), (user["id"],))
+    plan = plan_restore(repo, client, good, Selection(types=(TOY,), ids=(user["id"],)))
     assert [(s.kind, s.method, s.path, s.body) for s in plan.steps] == [
         ("add-ref", "POST", f"users/{user['id']}/assignLicense", {"addLicenses": [_license(E3)], "removeLicenses": []}),
         ("remove-ref", "POST", f"users/{user['id']}/assignLicense", {"addLicenses": [], "removeLicenses": [E5]}),
@@ -147,7 +148,7 @@ def test_links_made_as_objects_of_their_own_go_through_snapshot_diff_and_restore
     added = admin.call("POST", base, json=_assignment(app["id"], dropped)).json()
     assert _diff_members(repo, ASSIGNEES, app["id"]) == sorted([("added", dropped), ("removed", kept)])
 
-    plan = plan_restore(repo, client, good, (ASSIGNEES,), (app["id"],))
+    plan = plan_restore(repo, client, good, Selection(types=(ASSIGNEES,), ids=(app["id"],)))
     assert [(s.kind, s.method, s.path, s.body) for s in plan.steps] == [
         ("add-ref", "POST", base, _assignment(app["id"], kept)),
         ("remove-ref", "DELETE", f"{base}/{added['id']}", None),
