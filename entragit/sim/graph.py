@@ -200,8 +200,9 @@ class GraphApi:
                     self._route((*spec.segments, "{id}", name), POST=handler)
         for name in TRACKED:
             spec = BY_NAME[name]
-            # /delta is short for /microsoft.graph.delta (reference §2).
-            for function in ("delta", "microsoft.graph.delta"):
+            # /delta is short for /microsoft.graph.delta (reference §2); OData's function-call form with empty
+            # parentheses, which Microsoft's generated SDKs always send, names the same function.
+            for function in ("delta", "microsoft.graph.delta", "delta()", "microsoft.graph.delta()"):
                 self._route((*spec.segments, function), GET=partial(self.delta, spec))
 
     def _at_singleton(self, spec: CollectionSpec, **handlers: Callable[..., GraphResponse]) -> dict[str, Handler]:
