@@ -33,6 +33,7 @@ from entragit.sim.model import (
     UNIFIED,
     CollectionSpec,
     Relationship,
+    check_kind,
     check_on_premises_mastered,
     check_write,
     is_dynamic,
@@ -395,6 +396,9 @@ class GraphApi:
 
     def create_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
         body = request.json(spec.codes.bad_request)
+        added = {name: body.pop(name) for name in spec.added_on_create if name in body}
+        for name, value in added.items():
+            check_kind(spec, name, spec.properties[name], value)
         changes, binds = check_write(spec, body, None, self.extra_properties(spec))
         resolved = self._resolve_binds(spec, changes, binds)
         # Objects named by another property (partners by tenantId) are filed under it.
@@ -403,7 +407,13 @@ class GraphApi:
             raise conflict(f"An object with {spec.key} '{key}' already exists.")
         obj = self.tenant.create(spec, changes, body.get("@odata.type"), object_id=key)
         self._apply_binds(obj, resolved)
-        return self._entity_of(spec, None, self._render(spec, obj, Query(pairs=[])), status=201)
+        rendered = self._render(spec, obj, Query(pairs=[]))
+        for name, items in added.items():
+            action_name, parameter = spec.added_on_create[name]
+            action = ACTIONS[spec.name][action_name][0]
+            # Each result carries what only this answer shows (a secret's text); the object keeps the rest.
+            rendered[name] = [action(self.tenant, spec, obj, {parameter: item}) for item in items or []]
+        return self._entity_of(spec, None, rendered, status=201)
 
     def update_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
         if spec.upsert is not None and self.tenant.find(spec, params[0]) is None:

@@ -87,6 +87,13 @@ class CollectionSpec:
     # Settable on create only; PATCH may repeat the current value (idempotent restores) but not change it.
     create_only: frozenset[str] = frozenset()
     required_on_create: tuple[str, ...] = ()
+    # Computed by the service: accepted in a body and ignored, where Graph's own answers show them and Graph takes
+    # them back (an authentication strength's requirementsSatisfied).
+    computed: frozenset[str] = frozenset()
+    # Read-only properties a create may still carry, each added through an action once the object exists:
+    # property -> (action name, the action's body parameter). An application's passwordCredentials become
+    # addPassword calls, whose generated secretTexts the create's answer shows (application-post-applications).
+    added_on_create: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     # Accepted on write, never returned (passwordProfile).
     write_only: frozenset[str] = frozenset()
     # Complex properties that PATCH merges key by key instead of replacing.
@@ -346,9 +353,18 @@ def check_keys(changes: Mapping[str, Any], prop: str, allowed: Mapping[str, str]
             raise bad_request(f"Invalid value specified for property '{prop}' of resource '{resource}'.")
 
 
-def check_choice(changes: Mapping[str, Any], prop: str, allowed: tuple[str, ...], resource: str) -> None:
-    if changes.get(prop) not in (None, *allowed):
-        raise bad_request(f"Invalid value specified for property '{prop}' of resource '{resource}'.")
+def check_choice(
+    changes: dict[str, Any], prop: str, allowed: tuple[str, ...], resource: str, code: str = "Request_BadRequest"
+) -> None:
+    """One of a property's documented values, matched as Graph matches them: in any case, then stored and
+    answered in Graph's own casing ("on" becomes "On", group-update; "ENABLED" becomes "enabled")."""
+    value = changes.get(prop)
+    if value is None:
+        return
+    match = next((choice for choice in allowed if isinstance(value, str) and choice.lower() == value.lower()), None)
+    if match is None:
+        raise bad_request(f"Invalid value specified for property '{prop}' of resource '{resource}'.", code)
+    changes[prop] = match
 
 
 # Values the user resource documents for its enumerated strings (user resource, v1.0).
@@ -506,20 +522,18 @@ def _validate_group(changes: dict[str, Any], existing: dict[str, Any] | None) ->
         # Converting to or from dynamic membership is allowed; changing the group's kind (Unified) is not.
         if (UNIFIED in (changes["groupTypes"] or [])) != (UNIFIED in (existing.get("groupTypes") or [])):
             raise bad_request("Property 'groupTypes' cannot be changed from or to 'Unified' after the group is created.")
+    check_choice(changes, "visibility", ("Public", "Private", "HiddenMembership"), "Group")
     if existing is not None and "visibility" in changes:
         # Reference §6: HiddenMembership is create-only; Public/Private may change on Microsoft 365 groups.
-        values = {str(changes["visibility"]).lower(), str(existing.get("visibility")).lower()}
-        if "hiddenmembership" in values and changes["visibility"] != existing.get("visibility"):
+        values = {changes["visibility"], existing.get("visibility")}
+        if "HiddenMembership" in values and changes["visibility"] != existing.get("visibility"):
             raise bad_request("Property 'visibility' with value 'HiddenMembership' can be set only when the group is created.")
-    if changes.get("visibility") not in (None, "Public", "Private", "HiddenMembership"):
-        raise bad_request("Invalid value specified for property 'visibility' of resource 'Group'.")
     if is_dynamic(merged):
         if not merged.get("membershipRule"):
             raise bad_request("Invalid value specified for property 'membershipRule' of resource 'Group'.")
         if merged.get("isAssignableToRole"):
             raise bad_request("A role-assignable group cannot have dynamic membership.")
-    if changes.get("membershipRuleProcessingState") not in (None, "On", "Paused"):
-        raise bad_request("Invalid value specified for property 'membershipRuleProcessingState' of resource 'Group'.")
+    check_choice(changes, "membershipRuleProcessingState", ("On", "Paused"), "Group")
     check_choice(changes, "theme", GROUP_THEMES, "Group")
     _check_extension_attributes(changes, "Group")
 
@@ -555,8 +569,7 @@ CA_STATES = ("enabled", "disabled", "enabledForReportingButNotEnforced")
 
 
 def _validate_ca_policy(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
-    if "state" in changes and changes["state"] not in CA_STATES:
-        raise GraphFault(400, "BadRequest", f"Invalid value '{changes['state']}' for property 'state'.")
+    check_choice(changes, "state", CA_STATES, "ConditionalAccessPolicy", "BadRequest")
     controls = {**(existing or {}), **changes}
     if existing is None and not (controls.get("grantControls") or controls.get("sessionControls")):
         raise GraphFault(400, "BadRequest", "Policy must have grantControls or sessionControls.")
@@ -598,8 +611,7 @@ def _validate_named_location(changes: dict[str, Any], existing: dict[str, Any] |
             raise GraphFault(400, "BadRequest", "Each ipRange must carry '@odata.type' iPv4CidrRange or iPv6CidrRange.")
         if not isinstance(ip_range.get("cidrAddress"), str) or "/" not in ip_range["cidrAddress"]:
             raise GraphFault(400, "BadRequest", "Invalid value specified for property 'cidrAddress'.")
-    if changes.get("countryLookupMethod") not in (None, "clientIpAddress", "authenticatorAppGps"):
-        raise GraphFault(400, "BadRequest", "Invalid value specified for property 'countryLookupMethod'.")
+    check_choice(changes, "countryLookupMethod", ("clientIpAddress", "authenticatorAppGps"), "CountryNamedLocation", "BadRequest")
 
 
 NAMED_LOCATIONS = CollectionSpec(
@@ -696,6 +708,7 @@ APPLICATIONS = CollectionSpec(
                          "applicationTemplateId", "certification", "createdByAppId", "disabledByMicrosoftStatus",
                          "managerApplications", "verifiedPublisher"}),
     create_only=frozenset({"uniqueName"}),
+    added_on_create={"passwordCredentials": ("addPassword", "passwordCredential")},
     required_on_create=("displayName",),
     filterable=frozenset({"id", "appId", "displayName", "publisherDomain", "signInAudience"}),
     relationships=(APP_OWNERS,),
@@ -771,8 +784,9 @@ SERVICE_PRINCIPALS = CollectionSpec(
 
 
 def _validate_administrative_unit(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
-    if changes.get("visibility") not in (None, "HiddenMembership", "Public"):
-        raise bad_request("Invalid value specified for property 'visibility' of resource 'AdministrativeUnit'.")
+    check_choice(changes, "visibility", ("HiddenMembership", "Public"), "AdministrativeUnit")
+    check_choice(changes, "membershipType", ("Assigned", "Dynamic"), "AdministrativeUnit")
+    check_choice(changes, "membershipRuleProcessingState", ("On", "Paused"), "AdministrativeUnit")
 
 
 ADMINISTRATIVE_UNITS = CollectionSpec(
@@ -867,6 +881,11 @@ def check_write(
             continue
         if key not in properties:
             raise GraphFault(400, codes.bad_request, f"Property '{key}' does not exist as a declared property or extension property.")
+        if key in spec.read_only and existing is not None and key == "id" and str(value).lower() == str(existing["id"]).lower():
+            # An update body may repeat the object's own id, as Graph's documented update examples do.
+            continue
+        if key in spec.computed:
+            continue
         if key in spec.read_only:
             raise GraphFault(400, codes.bad_request, f"Property '{key}' is read-only and cannot be set.")
         if existing is not None and key in spec.create_only and value != existing.get(key):

@@ -73,6 +73,10 @@ class Tenant:
             # /users/{id | userPrincipalName}; UPNs compare case-insensitively.
             object_id = self._upn_index.get(key.lower())
             found = objects.get(object_id) if object_id else None
+        if found is None and spec.name not in DIRECTORY_OBJECT_COLLECTIONS:
+            # Keys other than directory object ids are matched in any case too: 'fido2' names the 'Fido2'
+            # method configuration (fido2authenticationmethodconfiguration-update sends the lower case).
+            found = next((obj for name, obj in objects.items() if name.lower() == key.lower()), None)
         return found
 
     def require(self, spec: CollectionSpec, key: str) -> dict[str, Any]:

@@ -70,3 +70,89 @@ def test_delta_function_calls_inside_a_batch(graph: Graph) -> None:
     assert users["value"] and all(set(u) <= {"id", "displayName", "givenName", "surname"} for u in users["value"])
     assert any("members@delta" in g for g in answers["2"]["body"]["value"])
     assert answers["3"]["body"]["value"]
+
+
+# --- case: enum values in any case, answered in Graph's; keys matched in any case ------------------------------
+
+
+def _dynamic_group(graph: Graph) -> dict[str, Any]:
+    """group-post-groups, "Create a group with dynamic membership" (own names)."""
+    response = graph.post("groups", {
+        "description": "Marketing department folks", "displayName": "Marketing department", "groupTypes": ["DynamicMembership"],
+        "mailEnabled": False, "mailNickname": "marketing", "securityEnabled": True,
+        "membershipRule": 'user.department -eq "Marketing"', "membershipRuleProcessingState": "on",
+    })
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def test_enum_values_are_accepted_in_any_case_and_answered_in_graphs(fresh: Graph) -> None:
+    group = _dynamic_group(fresh)
+    assert group["membershipRuleProcessingState"] == "On"
+    assert fresh.patch(f"groups/{group['id']}", {"membershipRuleProcessingState": "PAUSED"}).status_code == 204
+    assert fresh.ok(f"groups/{group['id']}")["membershipRuleProcessingState"] == "Paused"
+    assert fresh.patch(f"groups/{group['id']}", {"membershipRuleProcessingState": "Off"}).status_code == 400
+
+    policy = fresh.ok("identity/conditionalAccess/policies")["value"][0]
+    path = f"identity/conditionalAccess/policies/{policy['id']}"
+    assert fresh.patch(path, {"state": "EnabledForReportingButNotEnforced"}).status_code == 204
+    assert fresh.ok(path)["state"] == "enabledForReportingButNotEnforced"
+
+
+def test_method_configuration_ids_match_in_any_case(fresh: Graph) -> None:
+    # fido2authenticationmethodconfiguration-update: the page's request names the configuration in lower case.
+    # (The page writes isAttestationEnforced as the string "true"; sent here as the Boolean its resource declares.)
+    path = "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/fido2"
+    response = fresh.patch(path, {
+        "@odata.type": "#microsoft.graph.fido2AuthenticationMethodConfiguration", "state": "enabled", "isAttestationEnforced": True,
+    })
+    assert response.status_code == 204, response.text
+    configuration = fresh.ok(path)
+    assert configuration["id"] == "Fido2" and configuration["state"] == "enabled"
+    assert configuration["isAttestationEnforced"] is True
+    assert fresh.ok(path.upper().replace("POLICIES/", "policies/"))["id"] == "Fido2"
+    assert fresh.get(f"{path}x").status_code == 404
+
+
+# --- too strict ---------------------------------------------------------------------------------------------
+
+
+def test_an_update_may_repeat_the_objects_own_id(fresh: Graph) -> None:
+    group = fresh.ok("groups", {"$top": "1"})["value"][0]
+    response = fresh.patch(f"groups/{group['id']}", {"id": group["id"].upper(), "description": "Repeats its id"})
+    assert response.status_code == 204, response.text
+    assert fresh.ok(f"groups/{group['id']}")["description"] == "Repeats its id"
+    other = "00000000-0000-0000-0000-000000000001"
+    assert fresh.patch(f"groups/{group['id']}", {"id": other, "description": "Another id"}).status_code == 400
+    assert fresh.ok(f"groups/{group['id']}")["description"] == "Repeats its id"
+
+
+def test_a_created_strength_may_carry_requirements_satisfied(fresh: Graph) -> None:
+    # authenticationstrengthroot-post-policies, with the requirementsSatisfied its own answer shows repeated.
+    response = fresh.post("policies/authenticationStrengthPolicies", {
+        "@odata.type": "#microsoft.graph.authenticationStrengthPolicy",
+        "displayName": "Contoso authentication level",
+        "description": "The only authentication level allowed to access our secret apps",
+        "requirementsSatisfied": "mfa",
+        "allowedCombinations": ["password, hardwareOath", "password, sms"],
+    })
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert created["policyType"] == "custom" and created["requirementsSatisfied"] == "mfa"
+    assert created["allowedCombinations"] == ["password, hardwareOath", "password, sms"]
+    assert created["combinationConfigurations"] == []
+
+
+def test_an_application_created_with_a_password_answers_its_secret_once(fresh: Graph) -> None:
+    # application-post-applications, "Create a new application and add a password secret".
+    response = fresh.post("applications", {"displayName": "MyAppName", "passwordCredentials": [{"displayName": "MyAppSecret"}]})
+    assert response.status_code == 201, response.text
+    created = response.json()
+    [credential] = created["passwordCredentials"]
+    assert credential["displayName"] == "MyAppSecret" and len(credential["secretText"]) >= 40
+    assert credential["hint"] == credential["secretText"][:3] and credential["keyId"]
+    assert credential["startDateTime"] < credential["endDateTime"]
+    [kept] = fresh.ok(f"applications/{created['id']}")["passwordCredentials"]
+    assert kept == {**credential, "secretText": None}
+    refused = fresh.post("applications", {"displayName": "Bad", "passwordCredentials": {"displayName": "not a list"}})
+    assert refused.status_code == 400
