@@ -38,6 +38,7 @@ from entragit.sim.model import (
     check_write,
     is_dynamic,
     is_synced,
+    merge_nested,
 )
 from entragit.sim.model_policies import conflict
 from entragit.sim.query import (
@@ -423,6 +424,8 @@ class GraphApi:
             return GraphResponse(NO_CONTENT)
         obj = self.tenant.require(spec, params[0])
         changes, binds = check_write(spec, request.json(spec.codes.bad_request), obj, self.extra_properties(spec))
+        if self.settings.nested_patch == "merge":
+            changes.update({key: merge_nested(obj.get(key), changes[key]) for key in spec.nested_patch & set(changes)})
         check_on_premises_mastered(spec, obj, changes, self.settings.synced_refuses_unconfirmed)
         resolved = self._resolve_binds(spec, obj, binds)
         self.tenant.update(spec, obj, changes)

@@ -98,6 +98,9 @@ class CollectionSpec:
     write_only: frozenset[str] = frozenset()
     # Complex properties that PATCH merges key by key instead of replacing.
     merged: frozenset[str] = frozenset()
+    # Complex properties whose PATCH the docs show partial (one condition of a CA policy) without saying what
+    # becomes of the keys left out: merged at every depth or replaced whole, as the nested_patch switch says.
+    nested_patch: frozenset[str] = frozenset()
     # Properties $filter accepts (Graph only filters on indexed ones).
     filterable: frozenset[str] = frozenset()
     # Directory collections page at 100 by default; CA lists return everything without $top (reference §1).
@@ -592,6 +595,7 @@ CA_POLICIES = CollectionSpec(
     },
     read_only=frozenset({"id", "createdDateTime", "modifiedDateTime", "templateId"}),
     required_on_create=("displayName", "state", "conditions"),
+    nested_patch=frozenset({"conditions", "grantControls", "sessionControls"}),
     filterable=frozenset({"id", "displayName", "state"}),
     paged_by_default=False,
     modified_stamp="modifiedDateTime",
@@ -899,6 +903,14 @@ def check_write(
     if spec.validate is not None:
         spec.validate(changes, existing)
     return changes, binds
+
+
+def merge_nested(current: Any, change: Any) -> Any:
+    """A partial object laid over the stored one: objects merge key by key at every depth, anything else
+    (lists, values, null) replaces what was there."""
+    if not isinstance(current, dict) or not isinstance(change, dict):
+        return change
+    return {**current, **{key: merge_nested(current.get(key), value) for key, value in change.items()}}
 
 
 ON_PREMISES_MASTERED_MESSAGE = (

@@ -156,3 +156,29 @@ def test_an_application_created_with_a_password_answers_its_secret_once(fresh: G
     assert kept == {**credential, "secretText": None}
     refused = fresh.post("applications", {"displayName": "Bad", "passwordCredentials": {"displayName": "not a list"}})
     assert refused.status_code == 400
+
+
+# --- nested objects on PATCH ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["merge", "replace"])
+def test_updating_one_condition_of_a_policy(fresh: Graph, mode: str) -> None:
+    # conditionalaccesspolicy-update: the request names one condition; the page does not say what becomes of
+    # the others, so the simulator does either (nested_patch).
+    fresh.sim.settings.nested_patch = mode
+    policy = next(p for p in fresh.ok("identity/conditionalAccess/policies")["value"] if p["conditions"].get("users"))
+    path = f"identity/conditionalAccess/policies/{policy['id']}"
+    response = fresh.patch(path, {"conditions": {"signInRiskLevels": ["high", "medium", "low"]}})
+    assert response.status_code == 204 and not response.content
+    after = fresh.ok(path)
+    assert after["conditions"]["signInRiskLevels"] == ["high", "medium", "low"]
+    # Properties left out of the body keep their values in either mode (the page's request body section).
+    assert after["grantControls"] == policy["grantControls"] and after["displayName"] == policy["displayName"]
+    if mode == "merge":
+        assert after["conditions"] == {**policy["conditions"], "signInRiskLevels": ["high", "medium", "low"]}
+        # Deeper objects merge too; lists are replaced whole.
+        assert fresh.patch(path, {"conditions": {"users": {"excludeUsers": ["GuestsOrExternalUsers"]}}}).status_code == 204
+        users = fresh.ok(path)["conditions"]["users"]
+        assert users == {**policy["conditions"]["users"], "excludeUsers": ["GuestsOrExternalUsers"]}
+    else:
+        assert after["conditions"] == {"signInRiskLevels": ["high", "medium", "low"]}
