@@ -214,6 +214,7 @@ USER_PROPERTIES: dict[str, str] = {
     "faxNumber": STR,
     "givenName": STR,
     "identities": OBJS,
+    "customSecurityAttributes": OBJ,
     "identityParentId": STR,
     "imAddresses": STRS,
     "isManagementRestricted": BOOL,
@@ -290,9 +291,6 @@ USER_READ_ONLY = frozenset(
         "externalUserStateChangeDateTime",
         # Changed through the assignLicense action, not PATCH (user-assignlicense).
         "assignedLicenses",
-        # Writable only with User.ManageIdentities.All, which the simulated tenant does not grant [simplified];
-        # the userPrincipalName identity follows the user's UPN.
-        "identities",
         "identityParentId",
         "isManagementRestricted",
         "isResourceAccount",
@@ -386,6 +384,29 @@ def _validate_user(changes: dict[str, Any], existing: dict[str, Any] | None) -> 
     check_choice(changes, "consentProvidedForMinor", CONSENT_FOR_MINOR, "User")
     check_keys(changes, "employeeOrgData", {"division": STR, "costCenter": STR}, "User")
     check_keys(changes, "authorizationInfo", {"certificateUserIds": STRS}, "User")
+    # user-post-users, "Create a user with social and local account identities"; the userPrincipalName
+    # identity follows the user's UPN whatever the body says (tenant.py).
+    check_keys(changes, "identities", {"signInType": STR, "issuer": STR, "issuerAssignedId": STR}, "User")
+    attribute_sets = changes.get("customSecurityAttributes")
+    if attribute_sets is not None and not all(isinstance(v, dict) or v is None for v in attribute_sets.values()):
+        raise bad_request("Invalid value specified for property 'customSecurityAttributes' of resource 'User'.")
+
+
+def merge_attribute_sets(current: Mapping[str, Any] | None, change: Mapping[str, Any]) -> dict[str, Any]:
+    """customSecurityAttributes after a write (user-update's examples): the sets and attributes named are
+    set, a null removes one, the rest stay; a set left with no attribute is gone."""
+    merged = {name: dict(values) for name, values in (current or {}).items()}
+    for name, values in change.items():
+        attributes = merged.pop(name, {})
+        for key, value in (values or {}).items():
+            if value is None:
+                attributes.pop(key, None)
+                attributes.pop(f"{key}@odata.type", None)
+            else:
+                attributes[key] = value
+        if values is not None and set(attributes) - {"@odata.type"}:
+            merged[name] = attributes
+    return merged
 
 
 USERS = CollectionSpec(
@@ -833,7 +854,7 @@ COLLECTIONS += POLICY_COLLECTIONS
 BY_NAME: dict[str, CollectionSpec] = {spec.name: spec for spec in COLLECTIONS}
 # Collections whose objects are directoryObjects: reachable through /directoryObjects/{id} and $ref URLs.
 DIRECTORY_OBJECT_COLLECTIONS: tuple[str, ...] = ("users", "groups")
-DIRECTORY_OBJECT_COLLECTIONS += ("applications", "servicePrincipals", "administrativeUnits")
+DIRECTORY_OBJECT_COLLECTIONS += ("applications", "servicePrincipals", "administrativeUnits", "devices")
 
 
 def blank_object(spec: CollectionSpec, odata_type: str | None = None) -> dict[str, Any]:

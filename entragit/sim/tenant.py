@@ -27,6 +27,7 @@ from entragit.sim.model import (
     Relationship,
     blank_object,
     is_dynamic,
+    merge_attribute_sets,
 )
 from entragit.sim.model_identity import is_directory_extension
 from entragit.sim.rules import RuleError, UserPredicate, parse_rule
@@ -166,6 +167,8 @@ class Tenant:
                 merged = dict(obj.get(key) or dict.fromkeys(EXTENSION_ATTRIBUTES))
                 merged.update(value or {})
                 obj[key] = merged
+            elif key == "customSecurityAttributes" and value is not None:
+                obj[key] = merge_attribute_sets(obj.get(key), value)
             elif value is None and is_directory_extension(key):
                 # A directory extension set to null is removed from the object (extensionProperty resource).
                 obj.pop(key, None)
@@ -174,7 +177,7 @@ class Tenant:
                 obj[key] = value
         if spec is USERS and "mail" in changes:
             self._derive_proxy_addresses(obj)
-        if spec is USERS and "userPrincipalName" in changes:
+        if spec is USERS and {"userPrincipalName", "identities"} & set(changes):
             self._derive_identities(obj)
         if spec is GROUPS and is_dynamic(obj) and obj["membershipRuleProcessingState"] is None:
             obj["membershipRuleProcessingState"] = "On"
