@@ -173,6 +173,8 @@ class GraphApi:
             }
             self._route(item, **{m: h for m, h in items.items() if m in spec.item_methods})
             for rel in spec.relationships:
+                if rel.via is not None:
+                    continue
                 if rel.single:
                     self._route((*item, rel.name), GET=partial(self.get_single, spec, rel))
                     self._route(
@@ -303,7 +305,7 @@ class GraphApi:
             expanded = [
                 {"@odata.type": target_spec.odata_type,
                  **project(target, nested_select, target_spec.default_properties, target_spec.write_only)}
-                for target_spec, target in self.tenant.related(rel, obj["id"])[:EXPAND_LIMIT]
+                for target_spec, target in self._related(rel, obj)[:EXPAND_LIMIT]
             ]
             if rel.single:
                 if expanded:
@@ -311,6 +313,12 @@ class GraphApi:
             else:
                 rendered[name] = expanded
         return rendered
+
+    def _related(self, rel: Relationship, obj: Mapping[str, Any]) -> list[tuple[CollectionSpec, dict[str, Any]]]:
+        if rel.via is None:
+            return self.tenant.related(rel, obj["id"])
+        found = self.tenant.directory_object(str(obj.get(rel.via) or ""))
+        return [] if found is None else [found]
 
     def _target(self, spec: CollectionSpec) -> QueryTarget:
         """What $select and $filter accept on a collection: the table's properties and this tenant's extra ones."""

@@ -73,6 +73,9 @@ class Relationship:
     target_collections: tuple[str, ...] = ("users",)
     # Once set, the last link cannot be removed (a group's last owner, reference §6).
     keeps_last: bool = False
+    # Read from this property of the object instead of a link table (a role assignment's principal is the
+    # directory object its principalId names); served through $expand only.
+    via: str | None = None
 
 
 @dataclass(frozen=True)

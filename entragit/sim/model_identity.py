@@ -20,7 +20,7 @@ from typing import Any
 
 from entragit.sim.apps import TenantView
 from entragit.sim.errors import GraphFault, bad_request, resource_not_found
-from entragit.sim.model import CollectionSpec
+from entragit.sim.model import CollectionSpec, Relationship
 
 # model.py's property kinds, spelled out here: model.py imports this module, and across that cycle mypy cannot
 # type the constants it unpacks from a tuple. tests/sim/test_conformance_identity.py checks they agree.
@@ -549,6 +549,10 @@ ROLE_ASSIGNMENTS = CollectionSpec(
     read_only=frozenset({"id"}),
     required_on_create=("principalId", "roleDefinitionId"),
     filterable=frozenset({"id", "principalId", "roleDefinitionId", "directoryScopeId", "appScopeId"}),
+    # rbacapplication-list-roleassignments expands the principal each assignment names.
+    relationships=(Relationship("principal", link="", single=True, via="principalId",
+                                target_collections=("users", "groups", "servicePrincipals")),),
+    expandable=("principal",),
     complete=_complete_role_assignment,
 )
 

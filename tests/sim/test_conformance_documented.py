@@ -306,12 +306,13 @@ def test_directory_roles_are_the_activated_roles_with_their_members(fresh: Graph
 
 
 # Every built-in role id the role pages' examples name (rbacapplication-list-roledefinitions,
-# unifiedroledefinition-get, rbacapplication-post-roleassignments, rbacapplication-post-roleeligibilityschedulerequests).
+# unifiedroledefinition-get, rbacapplication-list-roleassignments, rbacapplication-post-roleassignments,
+# rbacapplication-post-roleeligibilityschedulerequests).
 DOCUMENTED_ROLE_IDS = (
     "729827e3-9c14-49f7-bb1b-9608f156bbb8", "f023fd81-a637-4b56-95fd-791ac0226033", "b0f54661-2d74-4c50-afa3-1ec803f12efe",
     "3a2c62db-5318-420d-8d74-23affee5d9d5", "fdd7a751-b60b-444a-984c-02652fe8fa1c", "c2cf284d-6c41-4e6b-afac-4b80928c9034",
     "fe930be7-5e62-47db-91af-98c3a49a38b1", "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3", "8424c6f0-a189-499e-bbd0-26c1753c96d4",
-    "62e90394-69f5-4237-9190-012177145e10",
+    "62e90394-69f5-4237-9190-012177145e10", "f2ef992c-3afb-46b9-b7cf-a126ee74c451",
 )
 
 
