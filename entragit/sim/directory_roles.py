@@ -42,6 +42,11 @@ class DirectoryRoles:
         api._route((PATH,), GET=self.list_roles)
         api._route((PATH, "{id}"), GET=self.get_role)
         api._route((PATH, "{id}", "members"), GET=self.list_members)
+        # /directoryRoles(roleTemplateId='…'), as directoryrole-get documents it.
+        api.alternate_keys[(PATH.lower(), "roletemplateid")] = self._by_template
+
+    def _by_template(self, template_id: str) -> str | None:
+        return next((role["id"] for role in self._roles() if role["roleTemplateId"] == template_id.lower()), None)
 
     def _holders(self) -> dict[str, list[str]]:
         """Template id -> principal ids assigned it tenant-wide, for every activated built-in role."""

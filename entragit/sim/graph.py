@@ -8,6 +8,7 @@ writable, its $ref endpoints. A new collection or relationship in model.py is ro
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -57,6 +58,8 @@ from entragit.sim.query import (
 from entragit.sim.settings import Settings
 from entragit.sim.tenant import Tenant
 
+# A segment naming an object by another key: collection(key='value'), quotes optional for GUIDs.
+_ALTERNATE_KEY = re.compile(r"(\w+)\((\w+)=(?:'([^']*)'|([^)']*))\)")
 # Reference §6: at most 20 '@odata.bind' references in one request.
 MAX_BINDS = 20
 DIRECTORY_OBJECT_TYPE = "microsoft.graph.directoryObject"
@@ -150,9 +153,17 @@ class GraphApi:
         self.extra_properties: Callable[[CollectionSpec], Mapping[str, str]] = _no_extra_properties
         # Called with every routed request before its handler; raising GraphFault refuses it (identity.py's denials).
         self.checks: list[Callable[[GraphRequest], None]] = []
+        # (collection segment, key property), both lower case -> the id of the object the key names, or None.
+        self.alternate_keys: dict[tuple[str, str], Callable[[str], str | None]] = {
+            (spec.path.lower(), "appid"): partial(self._id_by, spec, "appId") for spec in (BY_NAME["applications"], BY_NAME["servicePrincipals"])
+        }
         self._build_routes()
 
     # --- routing -----------------------------------------------------------------------------------------
+
+    def _id_by(self, spec: CollectionSpec, prop: str, value: str) -> str | None:
+        return next((str(obj["id"]) for obj in self.tenant.objects[spec.name].values()
+                     if str(obj.get(prop)).lower() == value.lower()), None)
 
     def _route(self, template: tuple[str, ...], **methods: Handler) -> None:
         self.routes.append((template, methods))
@@ -257,6 +268,8 @@ class GraphApi:
 
     def dispatch(self, request: GraphRequest) -> GraphResponse:
         """Answer an authenticated request (gateway.py adds throttling, faults and $batch around this)."""
+        with self.tenant.lock:
+            request = replace(request, segments=self._by_alternate_key(request.segments))
         methods, params = self._match(request.segments)
         for check in self.checks:
             check(request)
@@ -265,6 +278,23 @@ class GraphApi:
             raise method_not_allowed()
         with self.tenant.lock:
             return handler(request, params)
+
+    def _by_alternate_key(self, segments: list[str]) -> list[str]:
+        """/applications(appId='…') and its kind, as /applications/{id}: OData's alternate keys, which
+        application-get, serviceprincipal-get and directoryrole-get document and generated SDKs send."""
+        rewritten: list[str] = []
+        for segment in segments:
+            match = _ALTERNATE_KEY.fullmatch(segment)
+            find = self.alternate_keys.get((match.group(1).lower(), match.group(2).lower())) if match else None
+            if match is None or find is None:
+                rewritten.append(segment)
+                continue
+            key = match.group(3) if match.group(3) is not None else match.group(4)
+            object_id = find(key)
+            if object_id is None:
+                raise resource_not_found(key)
+            rewritten += [match.group(1), object_id]
+        return rewritten
 
     # --- shared helpers ----------------------------------------------------------------------------------
 

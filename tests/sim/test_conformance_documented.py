@@ -332,3 +332,20 @@ def test_an_eligibility_request_for_a_documented_role(fresh: Graph) -> None:
     })
     assert response.status_code == 201, response.text
     assert response.json()["status"] == "Provisioned" and response.json()["action"] == "adminAssign"
+
+
+def test_objects_named_by_their_alternate_keys(fresh: Graph) -> None:
+    # application-get and serviceprincipal-get ("by appId"), directoryrole-get ("by roleTemplateId").
+    app = fresh.ok("applications", {"$top": "1"})["value"][0]
+    by_app_id = fresh.ok(f"applications(appId='{app['appId']}')", {"$select": "id,displayName"})
+    assert (by_app_id["id"], by_app_id["displayName"]) == (app["id"], app["displayName"])
+    sp = fresh.ok(f"servicePrincipals(appId='{app['appId']}')")
+    assert sp["appId"] == app["appId"] and sp["id"] != app["id"]
+    assert fresh.patch(f"applications(appId='{app['appId']}')", {"notes": "Named by its appId"}).status_code == 204
+    assert fresh.ok(f"applications/{app['id']}")["notes"] == "Named by its appId"
+    assert fresh.get("applications(appId='00000000-0000-0000-0000-000000000000')").status_code == 404
+    template = "62e90394-69f5-4237-9190-012177145e10"
+    role = fresh.ok(f"directoryRoles(roleTemplateId='{template}')")
+    assert role["roleTemplateId"] == template and role["displayName"] == "Global Administrator"
+    members = fresh.ok(f"directoryRoles(roleTemplateId='{template}')/members")["value"]
+    assert members == fresh.ok(f"directoryRoles/{role['id']}/members")["value"]
