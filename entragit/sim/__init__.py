@@ -39,6 +39,7 @@ from entragit.sim.seed import build_tenant
 from entragit.sim.server import SimServer
 from entragit.sim.settings import Settings
 from entragit.sim.stats import Stats
+from entragit.sim.strengths import CombinationConfigurations
 from entragit.sim.tenant import Tenant
 
 __all__ = ["Simulator", "Settings", "serve"]
@@ -80,6 +81,7 @@ class Simulator:
         self.graph = GraphApi(self.tenant, self.settings, self.login)
         self.recycle = RecycleBins(self.graph, self.clock)
         self.identity = IdentityApi(self.graph)
+        CombinationConfigurations(self.graph)
         self.audit = AuditLog(self.graph, self.settings, self.clock, self._binned)
         self.stats = Stats()
         self.gateway = Gateway(self.graph, self.settings, self.clock, self.stats, seed, self.audit)

@@ -47,6 +47,7 @@ TRACKED: dict[str, tuple[Tracked, ...]] = {
     # Whether AU delta reports members without asking is [UNCONFIRMED]; it behaves as groups do here.
     "administrativeUnits": (Tracked("members", "members", by_default=True, expandable=True),),
     "oauth2PermissionGrants": (),
+    "devices": (),
 }
 MAX_FILTER_IDS = 50
 # Query options delta refuses (reference §2: users and groups; the same here for every delta collection).

@@ -9,6 +9,7 @@ Every route is served under /beta as under /v1.0, except a beta-only collection'
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
@@ -36,10 +37,12 @@ from entragit.sim.model import (
     UNIFIED,
     CollectionSpec,
     Relationship,
+    check_kind,
     check_on_premises_mastered,
     check_write,
     is_dynamic,
     is_synced,
+    merge_nested,
 )
 from entragit.sim.model_policies import conflict
 from entragit.sim.query import (
@@ -58,6 +61,8 @@ from entragit.sim.query import (
 from entragit.sim.settings import Settings
 from entragit.sim.tenant import Tenant
 
+# A segment naming an object by another key: collection(key='value'), quotes optional for GUIDs.
+_ALTERNATE_KEY = re.compile(r"(\w+)\((\w+)=(?:'([^']*)'|([^)']*))\)")
 # Reference §6: at most 20 '@odata.bind' references in one request.
 MAX_BINDS = 20
 DIRECTORY_OBJECT_TYPE = "microsoft.graph.directoryObject"
@@ -159,9 +164,17 @@ class GraphApi:
         # Called with every routed request before its handler; raising GraphFault refuses it (identity.py's denials).
         self.checks: list[Callable[[GraphRequest], None]] = []
         self._beta_only = tuple(spec.segments for spec in COLLECTIONS if spec.beta_only)
+        # (collection segment, key property), both lower case -> the id of the object the key names, or None.
+        self.alternate_keys: dict[tuple[str, str], Callable[[str], str | None]] = {
+            (spec.path.lower(), "appid"): partial(self._id_by, spec, "appId") for spec in (BY_NAME["applications"], BY_NAME["servicePrincipals"])
+        }
         self._build_routes()
 
     # --- routing -----------------------------------------------------------------------------------------
+
+    def _id_by(self, spec: CollectionSpec, prop: str, value: str) -> str | None:
+        return next((str(obj["id"]) for obj in self.tenant.objects[spec.name].values()
+                     if str(obj.get(prop)).lower() == value.lower()), None)
 
     def _route(self, template: tuple[str, ...], **methods: Handler) -> None:
         self.routes.append((template, methods))
@@ -182,6 +195,8 @@ class GraphApi:
             }
             self._route(item, **{m: h for m, h in items.items() if m in spec.item_methods})
             for rel in spec.relationships:
+                if rel.via is not None:
+                    continue
                 if rel.single:
                     self._route((*item, rel.name), GET=partial(self.get_single, spec, rel))
                     self._route(
@@ -211,8 +226,9 @@ class GraphApi:
                     self._route((*spec.segments, "{id}", name), POST=handler)
         for name in TRACKED:
             spec = BY_NAME[name]
-            # /delta is short for /microsoft.graph.delta (reference §2).
-            for function in ("delta", "microsoft.graph.delta"):
+            # /delta is short for /microsoft.graph.delta (reference §2); OData's function-call form with empty
+            # parentheses, which Microsoft's generated SDKs always send, names the same function.
+            for function in ("delta", "microsoft.graph.delta", "delta()", "microsoft.graph.delta()"):
                 self._route((*spec.segments, function), GET=partial(self.delta, spec))
 
     def _at_singleton(self, spec: CollectionSpec, **handlers: Callable[..., GraphResponse]) -> dict[str, Handler]:
@@ -272,6 +288,8 @@ class GraphApi:
 
     def dispatch(self, request: GraphRequest) -> GraphResponse:
         """Answer an authenticated request (gateway.py adds throttling, faults and $batch around this)."""
+        with self.tenant.lock:
+            request = replace(request, segments=self._by_alternate_key(request.segments))
         methods, params = self._match(request.segments, request.version)
         for check in self.checks:
             check(request)
@@ -284,6 +302,23 @@ class GraphApi:
                 return handler(request, params)
         finally:
             _VERSION.reset(version)
+
+    def _by_alternate_key(self, segments: list[str]) -> list[str]:
+        """/applications(appId='…') and its kind, as /applications/{id}: OData's alternate keys, which
+        application-get, serviceprincipal-get and directoryrole-get document and generated SDKs send."""
+        rewritten: list[str] = []
+        for segment in segments:
+            match = _ALTERNATE_KEY.fullmatch(segment)
+            find = self.alternate_keys.get((match.group(1).lower(), match.group(2).lower())) if match else None
+            if match is None or find is None:
+                rewritten.append(segment)
+                continue
+            key = match.group(3) if match.group(3) is not None else match.group(4)
+            object_id = find(key)
+            if object_id is None:
+                raise resource_not_found(key)
+            rewritten += [match.group(1), object_id]
+        return rewritten
 
     # --- shared helpers ----------------------------------------------------------------------------------
 
@@ -324,7 +359,7 @@ class GraphApi:
             expanded = [
                 {"@odata.type": target_spec.odata_type,
                  **project(target, nested_select, target_spec.default_properties, target_spec.write_only)}
-                for target_spec, target in self.tenant.related(rel, obj["id"])[:EXPAND_LIMIT]
+                for target_spec, target in self._related(rel, obj)[:EXPAND_LIMIT]
             ]
             if rel.single:
                 if expanded:
@@ -332,6 +367,12 @@ class GraphApi:
             else:
                 rendered[name] = expanded
         return rendered
+
+    def _related(self, rel: Relationship, obj: Mapping[str, Any]) -> list[tuple[CollectionSpec, dict[str, Any]]]:
+        if rel.via is None:
+            return self.tenant.related(rel, obj["id"])
+        found = self.tenant.directory_object(str(obj.get(rel.via) or ""))
+        return [] if found is None else [found]
 
     def _target(self, spec: CollectionSpec) -> QueryTarget:
         """What $select and $filter accept on a collection: the table's properties and this tenant's extra ones."""
@@ -418,6 +459,9 @@ class GraphApi:
 
     def create_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
         body = request.json(spec.codes.bad_request)
+        added = {name: body.pop(name) for name in spec.added_on_create if name in body}
+        for name, value in added.items():
+            check_kind(spec, name, spec.properties[name], value)
         changes, binds = check_write(spec, body, None, self.extra_properties(spec))
         resolved = self._resolve_binds(spec, changes, binds)
         # Objects named by another property (partners by tenantId) are filed under it.
@@ -426,7 +470,13 @@ class GraphApi:
             raise conflict(f"An object with {spec.key} '{key}' already exists.")
         obj = self.tenant.create(spec, changes, body.get("@odata.type"), object_id=key)
         self._apply_binds(obj, resolved)
-        return self._entity_of(spec, None, self._render(spec, obj, Query(pairs=[])), status=201)
+        rendered = self._render(spec, obj, Query(pairs=[]))
+        for name, items in added.items():
+            action_name, parameter = spec.added_on_create[name]
+            action = ACTIONS[spec.name][action_name][0]
+            # Each result carries what only this answer shows (a secret's text); the object keeps the rest.
+            rendered[name] = [action(self.tenant, spec, obj, {parameter: item}) for item in items or []]
+        return self._entity_of(spec, None, rendered, status=201)
 
     def update_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
         if spec.upsert is not None and self.tenant.find(spec, params[0]) is None:
@@ -436,6 +486,8 @@ class GraphApi:
             return GraphResponse(NO_CONTENT)
         obj = self.tenant.require(spec, params[0])
         changes, binds = check_write(spec, request.json(spec.codes.bad_request), obj, self.extra_properties(spec))
+        if self.settings.nested_patch == "merge":
+            changes.update({key: merge_nested(obj.get(key), changes[key]) for key in spec.nested_patch & set(changes)})
         check_on_premises_mastered(spec, obj, changes, self.settings.synced_refuses_unconfirmed)
         resolved = self._resolve_binds(spec, obj, binds)
         self.tenant.update(spec, obj, changes)

@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any, overload
 
 from entragit.sim.auth import FederatedCredential
+from entragit.sim.directory_roles import DirectoryRoles
 from entragit.sim.errors import GraphFault, bad_request, resource_not_found
 from entragit.sim.gateway import app_id_of
 from entragit.sim.graph import NO_CONTENT, GraphApi, GraphRequest, GraphResponse, Handler
@@ -50,6 +51,7 @@ class IdentityApi:
         api._route(("directoryObjects", "getAvailableExtensionProperties"), POST=self.available_extension_properties)
         self._methods(ROLE_ELIGIBILITY_REQUESTS.segments)["POST"] = self.request_eligibility
         self._methods((*ROLE_DEFINITIONS.segments, "{id}"))["DELETE"] = self.delete_role_definition
+        DirectoryRoles(api)
 
     # --- the route table -----------------------------------------------------------------------------------
 

@@ -73,6 +73,9 @@ class Relationship:
     target_collections: tuple[str, ...] = ("users",)
     # Once set, the last link cannot be removed (a group's last owner, reference §6).
     keeps_last: bool = False
+    # Read from this property of the object instead of a link table (a role assignment's principal is the
+    # directory object its principalId names); served through $expand only.
+    via: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,10 +90,20 @@ class CollectionSpec:
     # Settable on create only; PATCH may repeat the current value (idempotent restores) but not change it.
     create_only: frozenset[str] = frozenset()
     required_on_create: tuple[str, ...] = ()
+    # Computed by the service: accepted in a body and ignored, where Graph's own answers show them and Graph takes
+    # them back (an authentication strength's requirementsSatisfied).
+    computed: frozenset[str] = frozenset()
+    # Read-only properties a create may still carry, each added through an action once the object exists:
+    # property -> (action name, the action's body parameter). An application's passwordCredentials become
+    # addPassword calls, whose generated secretTexts the create's answer shows (application-post-applications).
+    added_on_create: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     # Accepted on write, never returned (passwordProfile).
     write_only: frozenset[str] = frozenset()
     # Complex properties that PATCH merges key by key instead of replacing.
     merged: frozenset[str] = frozenset()
+    # Complex properties whose PATCH the docs show partial (one condition of a CA policy) without saying what
+    # becomes of the keys left out: merged at every depth or replaced whole, as the nested_patch switch says.
+    nested_patch: frozenset[str] = frozenset()
     # Properties $filter accepts (Graph only filters on indexed ones).
     filterable: frozenset[str] = frozenset()
     # Directory collections page at 100 by default; CA lists return everything without $top (reference §1).
@@ -207,6 +220,7 @@ USER_PROPERTIES: dict[str, str] = {
     "faxNumber": STR,
     "givenName": STR,
     "identities": OBJS,
+    "customSecurityAttributes": OBJ,
     "identityParentId": STR,
     "imAddresses": STRS,
     "isManagementRestricted": BOOL,
@@ -283,9 +297,6 @@ USER_READ_ONLY = frozenset(
         "externalUserStateChangeDateTime",
         # Changed through the assignLicense action, not PATCH (user-assignlicense).
         "assignedLicenses",
-        # Writable only with User.ManageIdentities.All, which the simulated tenant does not grant [simplified];
-        # the userPrincipalName identity follows the user's UPN.
-        "identities",
         "identityParentId",
         "isManagementRestricted",
         "isResourceAccount",
@@ -349,9 +360,18 @@ def check_keys(changes: Mapping[str, Any], prop: str, allowed: Mapping[str, str]
             raise bad_request(f"Invalid value specified for property '{prop}' of resource '{resource}'.")
 
 
-def check_choice(changes: Mapping[str, Any], prop: str, allowed: tuple[str, ...], resource: str) -> None:
-    if changes.get(prop) not in (None, *allowed):
-        raise bad_request(f"Invalid value specified for property '{prop}' of resource '{resource}'.")
+def check_choice(
+    changes: dict[str, Any], prop: str, allowed: tuple[str, ...], resource: str, code: str = "Request_BadRequest"
+) -> None:
+    """One of a property's documented values, matched as Graph matches them: in any case, then stored and
+    answered in Graph's own casing ("on" becomes "On", group-update; "ENABLED" becomes "enabled")."""
+    value = changes.get(prop)
+    if value is None:
+        return
+    match = next((choice for choice in allowed if isinstance(value, str) and choice.lower() == value.lower()), None)
+    if match is None:
+        raise bad_request(f"Invalid value specified for property '{prop}' of resource '{resource}'.", code)
+    changes[prop] = match
 
 
 # Values the user resource documents for its enumerated strings (user resource, v1.0).
@@ -370,6 +390,29 @@ def _validate_user(changes: dict[str, Any], existing: dict[str, Any] | None) -> 
     check_choice(changes, "consentProvidedForMinor", CONSENT_FOR_MINOR, "User")
     check_keys(changes, "employeeOrgData", {"division": STR, "costCenter": STR}, "User")
     check_keys(changes, "authorizationInfo", {"certificateUserIds": STRS}, "User")
+    # user-post-users, "Create a user with social and local account identities"; the userPrincipalName
+    # identity follows the user's UPN whatever the body says (tenant.py).
+    check_keys(changes, "identities", {"signInType": STR, "issuer": STR, "issuerAssignedId": STR}, "User")
+    attribute_sets = changes.get("customSecurityAttributes")
+    if attribute_sets is not None and not all(isinstance(v, dict) or v is None for v in attribute_sets.values()):
+        raise bad_request("Invalid value specified for property 'customSecurityAttributes' of resource 'User'.")
+
+
+def merge_attribute_sets(current: Mapping[str, Any] | None, change: Mapping[str, Any]) -> dict[str, Any]:
+    """customSecurityAttributes after a write (user-update's examples): the sets and attributes named are
+    set, a null removes one, the rest stay; a set left with no attribute is gone."""
+    merged = {name: dict(values) for name, values in (current or {}).items()}
+    for name, values in change.items():
+        attributes = merged.pop(name, {})
+        for key, value in (values or {}).items():
+            if value is None:
+                attributes.pop(key, None)
+                attributes.pop(f"{key}@odata.type", None)
+            else:
+                attributes[key] = value
+        if values is not None and set(attributes) - {"@odata.type"}:
+            merged[name] = attributes
+    return merged
 
 
 USERS = CollectionSpec(
@@ -509,20 +552,18 @@ def _validate_group(changes: dict[str, Any], existing: dict[str, Any] | None) ->
         # Converting to or from dynamic membership is allowed; changing the group's kind (Unified) is not.
         if (UNIFIED in (changes["groupTypes"] or [])) != (UNIFIED in (existing.get("groupTypes") or [])):
             raise bad_request("Property 'groupTypes' cannot be changed from or to 'Unified' after the group is created.")
+    check_choice(changes, "visibility", ("Public", "Private", "HiddenMembership"), "Group")
     if existing is not None and "visibility" in changes:
         # Reference §6: HiddenMembership is create-only; Public/Private may change on Microsoft 365 groups.
-        values = {str(changes["visibility"]).lower(), str(existing.get("visibility")).lower()}
-        if "hiddenmembership" in values and changes["visibility"] != existing.get("visibility"):
+        values = {changes["visibility"], existing.get("visibility")}
+        if "HiddenMembership" in values and changes["visibility"] != existing.get("visibility"):
             raise bad_request("Property 'visibility' with value 'HiddenMembership' can be set only when the group is created.")
-    if changes.get("visibility") not in (None, "Public", "Private", "HiddenMembership"):
-        raise bad_request("Invalid value specified for property 'visibility' of resource 'Group'.")
     if is_dynamic(merged):
         if not merged.get("membershipRule"):
             raise bad_request("Invalid value specified for property 'membershipRule' of resource 'Group'.")
         if merged.get("isAssignableToRole"):
             raise bad_request("A role-assignable group cannot have dynamic membership.")
-    if changes.get("membershipRuleProcessingState") not in (None, "On", "Paused"):
-        raise bad_request("Invalid value specified for property 'membershipRuleProcessingState' of resource 'Group'.")
+    check_choice(changes, "membershipRuleProcessingState", ("On", "Paused"), "Group")
     check_choice(changes, "theme", GROUP_THEMES, "Group")
     _check_extension_attributes(changes, "Group")
 
@@ -558,8 +599,7 @@ CA_STATES = ("enabled", "disabled", "enabledForReportingButNotEnforced")
 
 
 def _validate_ca_policy(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
-    if "state" in changes and changes["state"] not in CA_STATES:
-        raise GraphFault(400, "BadRequest", f"Invalid value '{changes['state']}' for property 'state'.")
+    check_choice(changes, "state", CA_STATES, "ConditionalAccessPolicy", "BadRequest")
     controls = {**(existing or {}), **changes}
     if existing is None and not (controls.get("grantControls") or controls.get("sessionControls")):
         raise GraphFault(400, "BadRequest", "Policy must have grantControls or sessionControls.")
@@ -582,6 +622,7 @@ CA_POLICIES = CollectionSpec(
     },
     read_only=frozenset({"id", "createdDateTime", "modifiedDateTime", "templateId"}),
     required_on_create=("displayName", "state", "conditions"),
+    nested_patch=frozenset({"conditions", "grantControls", "sessionControls"}),
     filterable=frozenset({"id", "displayName", "state"}),
     paged_by_default=False,
     modified_stamp="modifiedDateTime",
@@ -601,8 +642,7 @@ def _validate_named_location(changes: dict[str, Any], existing: dict[str, Any] |
             raise GraphFault(400, "BadRequest", "Each ipRange must carry '@odata.type' iPv4CidrRange or iPv6CidrRange.")
         if not isinstance(ip_range.get("cidrAddress"), str) or "/" not in ip_range["cidrAddress"]:
             raise GraphFault(400, "BadRequest", "Invalid value specified for property 'cidrAddress'.")
-    if changes.get("countryLookupMethod") not in (None, "clientIpAddress", "authenticatorAppGps"):
-        raise GraphFault(400, "BadRequest", "Invalid value specified for property 'countryLookupMethod'.")
+    check_choice(changes, "countryLookupMethod", ("clientIpAddress", "authenticatorAppGps"), "CountryNamedLocation", "BadRequest")
 
 
 NAMED_LOCATIONS = CollectionSpec(
@@ -699,6 +739,7 @@ APPLICATIONS = CollectionSpec(
                          "applicationTemplateId", "certification", "createdByAppId", "disabledByMicrosoftStatus",
                          "managerApplications", "verifiedPublisher"}),
     create_only=frozenset({"uniqueName"}),
+    added_on_create={"passwordCredentials": ("addPassword", "passwordCredential")},
     required_on_create=("displayName",),
     filterable=frozenset({"id", "appId", "displayName", "publisherDomain", "signInAudience"}),
     relationships=(APP_OWNERS,),
@@ -774,8 +815,9 @@ SERVICE_PRINCIPALS = CollectionSpec(
 
 
 def _validate_administrative_unit(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
-    if changes.get("visibility") not in (None, "HiddenMembership", "Public"):
-        raise bad_request("Invalid value specified for property 'visibility' of resource 'AdministrativeUnit'.")
+    check_choice(changes, "visibility", ("HiddenMembership", "Public"), "AdministrativeUnit")
+    check_choice(changes, "membershipType", ("Assigned", "Dynamic"), "AdministrativeUnit")
+    check_choice(changes, "membershipRuleProcessingState", ("On", "Paused"), "AdministrativeUnit")
 
 
 ADMINISTRATIVE_UNITS = CollectionSpec(
@@ -818,7 +860,7 @@ COLLECTIONS += POLICY_COLLECTIONS
 BY_NAME: dict[str, CollectionSpec] = {spec.name: spec for spec in COLLECTIONS}
 # Collections whose objects are directoryObjects: reachable through /directoryObjects/{id} and $ref URLs.
 DIRECTORY_OBJECT_COLLECTIONS: tuple[str, ...] = ("users", "groups")
-DIRECTORY_OBJECT_COLLECTIONS += ("applications", "servicePrincipals", "administrativeUnits")
+DIRECTORY_OBJECT_COLLECTIONS += ("applications", "servicePrincipals", "administrativeUnits", "devices")
 
 
 def blank_object(spec: CollectionSpec, odata_type: str | None = None) -> dict[str, Any]:
@@ -870,6 +912,11 @@ def check_write(
             continue
         if key not in properties:
             raise GraphFault(400, codes.bad_request, f"Property '{key}' does not exist as a declared property or extension property.")
+        if key in spec.read_only and existing is not None and key == "id" and str(value).lower() == str(existing["id"]).lower():
+            # An update body may repeat the object's own id, as Graph's documented update examples do.
+            continue
+        if key in spec.computed:
+            continue
         if key in spec.read_only:
             raise GraphFault(400, codes.bad_request, f"Property '{key}' is read-only and cannot be set.")
         if existing is not None and key in spec.create_only and value != existing.get(key):
@@ -883,6 +930,14 @@ def check_write(
     if spec.validate is not None:
         spec.validate(changes, existing)
     return changes, binds
+
+
+def merge_nested(current: Any, change: Any) -> Any:
+    """A partial object laid over the stored one: objects merge key by key at every depth, anything else
+    (lists, values, null) replaces what was there."""
+    if not isinstance(current, dict) or not isinstance(change, dict):
+        return change
+    return {**current, **{key: merge_nested(current.get(key), value) for key, value in change.items()}}
 
 
 ON_PREMISES_MASTERED_MESSAGE = (

@@ -20,7 +20,7 @@ from typing import Any
 
 from entragit.sim.apps import TenantView
 from entragit.sim.errors import GraphFault, bad_request, resource_not_found
-from entragit.sim.model import CollectionSpec
+from entragit.sim.model import CollectionSpec, Relationship
 
 # model.py's property kinds, spelled out here: model.py imports this module, and across that cycle mypy cannot
 # type the constants it unpacks from a tuple. tests/sim/test_conformance_identity.py checks they agree.
@@ -377,6 +377,52 @@ BUILT_IN_ROLES: tuple[BuiltInRole, ...] = (
     BuiltInRole("b0f54661-2d74-4c50-afa3-1ec803f12efe", "Billing Administrator",
                 "Can perform common billing related tasks like updating payment information.",
                 ("microsoft.commerce.billing/allEntities/allProperties/allTasks",)),
+    # The ids Microsoft's role examples use besides the ones above (rbacapplication-list-roledefinitions,
+    # rbacapplication-post-roleassignments, rbacapplication-post-roleeligibilityschedulerequests), and other
+    # built-in roles a tenant's assignments commonly name.
+    BuiltInRole("f023fd81-a637-4b56-95fd-791ac0226033", "Service Support Administrator",
+                "Can read service health information and manage support tickets.",
+                ("microsoft.azure.serviceHealth/allEntities/allTasks", "microsoft.azure.supportTickets/allEntities/allTasks")),
+    BuiltInRole("8424c6f0-a189-499e-bbd0-26c1753c96d4", "Attribute Definition Administrator",
+                "Define and manage the definition of custom security attributes.",
+                ("microsoft.directory/attributeSets/allProperties/allTasks",
+                 "microsoft.directory/customSecurityAttributeDefinitions/allProperties/allTasks")),
+    BuiltInRole("58a13ea3-c632-46ae-9ee0-9c0d43cd7f3d", "Attribute Assignment Administrator",
+                "Assign custom security attribute keys and values to supported Microsoft Entra objects.",
+                ("microsoft.directory/users/customSecurityAttributes/update",
+                 "microsoft.directory/servicePrincipals/customSecurityAttributes/update")),
+    # The role-assignment examples assign this id tenant-wide; the pages give it no stable name of its own.
+    BuiltInRole("c2cf284d-6c41-4e6b-afac-4b80928c9034", "Documented Example Role",
+                "The role Microsoft's role-assignment examples assign (rbacapplication-post-roleassignments).",
+                ("microsoft.directory/users/standard/read",)),
+    BuiltInRole("7698a772-787b-4ac8-901f-60d6b08affd2", "Cloud Device Administrator",
+                "Limited access to manage devices in Microsoft Entra ID.",
+                ("microsoft.directory/devices/delete", "microsoft.directory/devices/disable", "microsoft.directory/devices/enable")),
+    BuiltInRole("966707d0-3269-4727-9be2-8c3a10f19b9d", "Password Administrator",
+                "Can reset passwords for non-administrators and Password Administrators.",
+                ("microsoft.directory/users/password/update",)),
+    BuiltInRole("95e79109-95c0-4d8e-aee3-d01accf2d47b", "Guest Inviter",
+                "Can invite guest users independent of the 'members can invite guests' setting.",
+                ("microsoft.directory/users/inviteGuest",)),
+    BuiltInRole("4a5d8f65-41da-4de4-8968-e035b65339cf", "Reports Reader",
+                "Can read sign-in and audit reports.",
+                ("microsoft.directory/auditLogs/allProperties/read", "microsoft.directory/signInReports/allProperties/read")),
+    BuiltInRole("0526716b-113d-4c15-b2c8-68e3c22b9f80", "Authentication Policy Administrator",
+                "Can create and manage the authentication methods policy, tenant-wide MFA settings, password protection "
+                "policy, and verifiable credentials.",
+                ("microsoft.directory/organization/strongAuthentication/allTasks",)),
+    BuiltInRole("8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2", "Hybrid Identity Administrator",
+                "Can manage Active Directory to Microsoft Entra cloud provisioning, Microsoft Entra Connect, and federation settings.",
+                ("microsoft.directory/cloudProvisioning/allProperties/allTasks",)),
+    BuiltInRole("4d6ac14f-3453-41d0-bef9-a3e0c569773a", "License Administrator",
+                "Can manage product licenses on users and groups.",
+                ("microsoft.directory/users/assignLicense", "microsoft.directory/groups/assignLicense")),
+    BuiltInRole("9360feb5-f418-4baa-8175-e2a00bac4301", "Directory Writers",
+                "Can read and write basic directory information. For granting access to applications, not intended for users.",
+                ("microsoft.directory/users/basic/update", "microsoft.directory/groups/basic/update")),
+    BuiltInRole("cf1c38e5-3621-4004-a7cb-879624dced7c", "Application Developer",
+                "Can create application registrations independent of the 'Users can register applications' setting.",
+                ("microsoft.directory/applications/createAsOwner",)),
 )  # fmt: skip
 BUILT_IN_BY_NAME = {role.display_name: role for role in BUILT_IN_ROLES}
 
@@ -503,6 +549,10 @@ ROLE_ASSIGNMENTS = CollectionSpec(
     read_only=frozenset({"id"}),
     required_on_create=("principalId", "roleDefinitionId"),
     filterable=frozenset({"id", "principalId", "roleDefinitionId", "directoryScopeId", "appScopeId"}),
+    # rbacapplication-list-roleassignments expands the principal each assignment names.
+    relationships=(Relationship("principal", link="", single=True, via="principalId",
+                                target_collections=("users", "groups", "servicePrincipals")),),
+    expandable=("principal",),
     complete=_complete_role_assignment,
 )
 
@@ -577,7 +627,56 @@ ROLE_ELIGIBILITY_REQUESTS = CollectionSpec(
     validate=_validate_eligibility_request,
 )
 
+# --- devices (device.md, device-post-devices.md, device-delta.md) --------------------------------------------
+
+DEVICES = CollectionSpec(
+    name="devices",
+    path="devices",
+    odata_type="#microsoft.graph.device",
+    properties={
+        "id": STR,
+        "deletedDateTime": STR,
+        "accountEnabled": BOOL,
+        "alternativeSecurityIds": OBJS,
+        "approximateLastSignInDateTime": STR,
+        "complianceExpirationDateTime": STR,
+        "deviceCategory": STR,
+        "deviceId": STR,
+        "deviceMetadata": STR,
+        "deviceOwnership": STR,
+        "deviceVersion": INT,
+        "displayName": STR,
+        "enrollmentProfileName": STR,
+        "enrollmentType": STR,
+        "isCompliant": BOOL,
+        "isManaged": BOOL,
+        "isRooted": BOOL,
+        "managementType": STR,
+        "manufacturer": STR,
+        "mdmAppId": STR,
+        "model": STR,
+        "onPremisesLastSyncDateTime": STR,
+        "onPremisesSecurityIdentifier": STR,
+        "onPremisesSyncEnabled": BOOL,
+        "operatingSystem": STR,
+        "operatingSystemVersion": STR,
+        "physicalIds": STRS,
+        "profileType": STR,
+        "registrationDateTime": STR,
+        "systemLabels": STRS,
+        "trustType": STR,
+    },
+    read_only=frozenset({"id", "deletedDateTime", "approximateLastSignInDateTime", "complianceExpirationDateTime",
+                         "onPremisesLastSyncDateTime", "onPremisesSecurityIdentifier", "onPremisesSyncEnabled",
+                         "registrationDateTime", "systemLabels", "isRooted", "managementType", "enrollmentType"}),
+    # device-post-devices: the properties a create must carry.
+    required_on_create=("accountEnabled", "alternativeSecurityIds", "deviceId", "displayName", "operatingSystem",
+                        "operatingSystemVersion"),
+    filterable=frozenset({"id", "accountEnabled", "deviceId", "displayName", "operatingSystem", "trustType"}),
+)
+
 IDENTITY_COLLECTIONS: tuple[CollectionSpec, ...] = (
+    DEVICES,
     EXTENSION_PROPERTIES,
     FEDERATED_CREDENTIALS,
     APP_ROLE_ASSIGNMENTS,

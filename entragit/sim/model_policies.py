@@ -24,6 +24,7 @@ from entragit.sim.model import (
     STR,
     STRS,
     CollectionSpec,
+    check_choice,
 )
 
 READ_ONLY = frozenset({"GET"})
@@ -38,9 +39,11 @@ def _is_guid(value: Any) -> bool:
     return True
 
 
-def _one_of(changes: Mapping[str, Any], name: str, allowed: tuple[Any, ...], resource: str) -> None:
-    if name in changes and changes[name] not in allowed:
+def _one_of(changes: dict[str, Any], name: str, allowed: tuple[str, ...], resource: str) -> None:
+    """Like check_choice, but null is no value here either."""
+    if name in changes and changes[name] is None:
         raise bad_request(f"Invalid value specified for property '{name}' of resource '{resource}'.")
+    check_choice(changes, name, allowed, resource)
 
 
 def conflict(message: str) -> GraphFault:
@@ -122,8 +125,9 @@ ALL_USERS_TARGET = "all_users"
 
 def _validate_targets(changes: Mapping[str, Any], name: str) -> None:
     for target in changes.get(name) or []:
-        if not isinstance(target.get("id"), str) or target.get("targetType") not in TARGET_TYPES:
+        if not isinstance(target.get("id"), str) or not isinstance(target.get("targetType"), str):
             raise bad_request(f"Invalid value specified for property '{name}': each target needs an id and a targetType.")
+        check_choice(target, "targetType", TARGET_TYPES, "AuthenticationMethodTarget")
         if target["id"] != ALL_USERS_TARGET and not _is_guid(target["id"]):
             raise bad_request(f"Invalid value specified for property '{name}': '{target['id']}' is not an object id.")
 
@@ -507,9 +511,9 @@ AUTHENTICATION_STRENGTHS = CollectionSpec(
         # A relationship the list returns expanded (authenticationstrengthroot-list-policies example).
         "combinationConfigurations": OBJS,
     },
-    read_only=frozenset(
-        {"id", "createdDateTime", "modifiedDateTime", "policyType", "requirementsSatisfied", "combinationConfigurations"}
-    ),
+    read_only=frozenset({"id", "createdDateTime", "modifiedDateTime", "policyType", "combinationConfigurations"}),
+    # Derived from the combinations; a create that repeats it (as a copy of a listed policy does) is accepted.
+    computed=frozenset({"requirementsSatisfied"}),
     # Combinations change only through POST .../updateAllowedCombinations (authenticationstrengthpolicy-update);
     # a PATCH may repeat them unchanged, as a restore does.
     create_only=frozenset({"allowedCombinations"}),

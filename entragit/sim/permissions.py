@@ -116,6 +116,8 @@ RULES: dict[tuple[str, ...], Needs] = {
     ("organization",): Needs(("Organization.Read.All", "Organization.ReadWrite.All", *_DIRECTORY_READ),
                              ("Organization.ReadWrite.All",)),
     ("roleManagement", "directory"): _ROLES,
+    ("directoryRoles",): _ROLES,
+    ("devices",): _directory("Device"),
     ("roleManagement", "directory", "roleEligibilitySchedules"): _ELIGIBILITY,
     ("roleManagement", "directory", "roleEligibilityScheduleRequests"): _ELIGIBILITY,
     ("oauth2PermissionGrants",): Needs(("DelegatedPermissionGrant.Read.All", "DelegatedPermissionGrant.ReadWrite.All",

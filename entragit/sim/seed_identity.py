@@ -21,6 +21,7 @@ from entragit.sim.model_identity import (
     APP_ROLE_ASSIGNMENTS,
     BUILT_IN_BY_NAME,
     BUILT_IN_ROLES,
+    DEVICES,
     EXTENSION_PROPERTIES,
     FEDERATED_CREDENTIALS,
     OAUTH2_PERMISSION_GRANTS,
@@ -96,6 +97,35 @@ class _IdentitySeeder:
         self._app_role_assignments(client_id)
         self._grants()
         self._roles()
+        self._devices()
+
+    # --- devices ---------------------------------------------------------------------------------------------
+
+    def _devices(self) -> None:
+        """A registered laptop for some members. Seeded last, so that the tenants seeded before devices were
+        simulated keep every other value."""
+        rng = self.rng
+        for user in self.members[: max(2, len(self.members) // 10)]:
+            device_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            windows = rng.random() < 0.7
+            self.add(DEVICES, {
+                "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "accountEnabled": True,
+                "alternativeSecurityIds": [{"type": 2, "identityProvider": None, "key": "WDRDNEVGM0ZGMkM="}],
+                "deviceId": device_id,
+                "deviceVersion": 2,
+                "displayName": f"{user['givenName'][:8].upper()}-{'PC' if windows else 'MAC'}{rng.randrange(100, 999)}",
+                "isCompliant": rng.random() < 0.8,
+                "isManaged": True,
+                "operatingSystem": "Windows" if windows else "MacMDM",
+                "operatingSystemVersion": "10.0.22631.4317" if windows else "14.6.1",
+                "physicalIds": [],
+                "profileType": "RegisteredDevice",
+                "registrationDateTime": self.timestamp(200),
+                "approximateLastSignInDateTime": self.timestamp(230),
+                "systemLabels": [],
+                "trustType": "AzureAd" if windows else "Workplace",
+            })
 
     # --- directory extensions ----------------------------------------------------------------------------
 

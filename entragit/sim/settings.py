@@ -29,6 +29,7 @@ Every switch can be set from Python (`sim.settings.name = value`) or from text, 
 | security_groups_soft_delete | bool | true | 2026: cloud security groups go to the recycle bin; false: deleted at once (§7a) |
 | ca_recycle_path | str | identity/conditionalAccess/deletedItems | Conditional Access recycle bin path ([UNCONFIRMED] in v1.0); read at start |
 | ca_restore_report_only | bool | true | a restored enabled CA policy comes back report-only (§7a) |
+| nested_patch | str | merge | a PATCH of part of a CA policy's conditions, grantControls or sessionControls: "merge" keeps the keys it leaves out (objects merged at every depth, lists and values replaced), "replace" replaces the property whole; the docs show a partial update without settling it |
 | federated_error_status | int | 401 | status of AADSTS70021/700213/7002138 ([UNCONFIRMED] §8) |
 | cloud | str | global | national cloud of the tenant: which Graph resource tokens are issued for |
 | empty_pages | bool | false | some pages come back empty while still carrying a nextLink (§1) |
@@ -81,6 +82,9 @@ class Settings:
     ca_recycle_path: str = "identity/conditionalAccess/deletedItems"
     # A restored CA policy that was enabled comes back in report-only mode ("may", §7a).
     ca_restore_report_only: bool = True
+    # A CA policy's PATCH naming one condition (conditionalaccesspolicy-update) keeps the others: "merge"; or the
+    # property sent is the whole new value: "replace". Top-level properties left out always keep their values.
+    nested_patch: str = "merge"
     # HTTP status of AADSTS70021/700213/7002138 (federated credential mismatch): 400 or 401 [UNCONFIRMED, §8].
     federated_error_status: int = 401
     # Which national cloud the tenant lives in (auth.CLOUDS): decides the Graph resource a token can be asked for.

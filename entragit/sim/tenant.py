@@ -27,6 +27,7 @@ from entragit.sim.model import (
     Relationship,
     blank_object,
     is_dynamic,
+    merge_attribute_sets,
 )
 from entragit.sim.model_identity import is_directory_extension
 from entragit.sim.rules import RuleError, UserPredicate, parse_rule
@@ -73,6 +74,10 @@ class Tenant:
             # /users/{id | userPrincipalName}; UPNs compare case-insensitively.
             object_id = self._upn_index.get(key.lower())
             found = objects.get(object_id) if object_id else None
+        if found is None and spec.name not in DIRECTORY_OBJECT_COLLECTIONS:
+            # Keys other than directory object ids are matched in any case too: 'fido2' names the 'Fido2'
+            # method configuration (fido2authenticationmethodconfiguration-update sends the lower case).
+            found = next((obj for name, obj in objects.items() if name.lower() == key.lower()), None)
         return found
 
     def require(self, spec: CollectionSpec, key: str) -> dict[str, Any]:
@@ -162,6 +167,8 @@ class Tenant:
                 merged = dict(obj.get(key) or dict.fromkeys(EXTENSION_ATTRIBUTES))
                 merged.update(value or {})
                 obj[key] = merged
+            elif key == "customSecurityAttributes" and value is not None:
+                obj[key] = merge_attribute_sets(obj.get(key), value)
             elif value is None and is_directory_extension(key):
                 # A directory extension set to null is removed from the object (extensionProperty resource).
                 obj.pop(key, None)
@@ -170,7 +177,7 @@ class Tenant:
                 obj[key] = value
         if spec is USERS and "mail" in changes:
             self._derive_proxy_addresses(obj)
-        if spec is USERS and "userPrincipalName" in changes:
+        if spec is USERS and {"userPrincipalName", "identities"} & set(changes):
             self._derive_identities(obj)
         if spec is GROUPS and is_dynamic(obj) and obj["membershipRuleProcessingState"] is None:
             obj["membershipRuleProcessingState"] = "On"

@@ -121,7 +121,7 @@ def test_dynamic_groups_refuse_member_writes_with_a_switchable_status(fresh: Gra
 @pytest.mark.parametrize(
     "prop",
     ["signInSessionsValidFromDateTime", "createdDateTime", "onPremisesSyncEnabled", "proxyAddresses", "securityIdentifier",
-     "assignedLicenses", "identities"],
+     "assignedLicenses"],
 )
 def test_read_only_user_properties_are_refused(graph: Graph, prop: str) -> None:
     user = graph.find("users", "Break Glass 1")
