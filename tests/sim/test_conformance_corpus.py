@@ -1,7 +1,8 @@
 """The conformance corpus: requests of Microsoft's documentation pages, replayed against the simulator.
 
 Each file in corpus/ holds examples for one registry type's endpoints, restated in this project's own data:
-the page it comes from (learn.microsoft.com/graph/api/<page>?view=graph-rest-1.0), the request, and what the
+the page it comes from (learn.microsoft.com/graph/api/<page>?view=graph-rest-1.0, or graph-rest-beta where the
+example says `"version": "beta"`: its request goes to /beta), the request, and what the
 page's answer fixes: the status, the keys the answer shows (the shape), and the values it pins down. An id
 in a URL or body is written as a placeholder: `{collection}` is an object the seeded tenant has (the first
 of the simulator's collection of that name), `{given}` the id of what the example's last `given` request
@@ -48,10 +49,13 @@ def _fill(value: Any, graph: Graph, given: list[dict[str, Any]]) -> Any:
     return value
 
 
-def _send(graph: Graph, request: dict[str, Any], given: list[dict[str, Any]]) -> Any:
+def _send(graph: Graph, request: dict[str, Any], given: list[dict[str, Any]], version: str = "v1.0") -> Any:
     body = _fill(request.get("body"), graph, given)
     headers = {"Content-Type": "application/json"} if body is not None else {}
-    return graph.request(request["method"], _fill(request["url"], graph, given), json=body,
+    url = _fill(request["url"], graph, given)
+    if version != "v1.0":
+        url = f"{graph.sim.graph_url}/{version}/{url}"
+    return graph.request(request["method"], url, json=body,
                          headers={**headers, **request.get("headers", {})})
 
 
@@ -66,7 +70,7 @@ def test_documented_example(graph: Graph, example: dict[str, Any]) -> None:
         response = _send(graph, setup, given)
         assert response.status_code in (200, 201), response.text
         given.append(response.json())
-    response = _send(graph, example["request"], given)
+    response = _send(graph, example["request"], given, example.get("version", "v1.0"))
     assert response.status_code == example["status"], response.text
     if example["status"] == 204:
         assert not response.content
