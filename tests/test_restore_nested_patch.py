@@ -19,13 +19,7 @@ from tests.test_restore_types import _assert_as_in, _restore, _snapshot
 POLICY = "Require MFA for all users"
 
 
-# Red against "merge" today: the restore sends `conditions` as the snapshot has it, where a cleared list is left
-# out rather than sent empty, so a merging Graph keeps the admin's signInRiskLevels. The product must send, for
-# these properties, every key the live value has and the snapshot lacks, as [] (a list) or null, at every depth.
-MERGE_KEEPS_CLEARED_KEYS = pytest.mark.xfail(strict=True, reason="restore leaves cleared nested keys out of a PATCH")
-
-
-@pytest.mark.parametrize("mode", [pytest.param("merge", marks=MERGE_KEEPS_CLEARED_KEYS), "replace"])
+@pytest.mark.parametrize("mode", ["merge", "replace"])
 def test_restore_of_one_changed_condition(mode: str, sim: Simulator, repo: BackupRepo, client: GraphClient,
                                           admin: Admin) -> None:
     sim.settings.nested_patch = mode

@@ -93,7 +93,8 @@ class ObjectType:
     volatile: frozenset[str] = frozenset()
     read_only: frozenset[str] = frozenset()
     create_only: frozenset[str] = frozenset()
-    # Complex properties that Graph PATCHes key by key, so a key must be sent as null to clear it.
+    # Complex properties that Graph PATCHes key by key (or may: Microsoft does not say), so every key to
+    # clear is sent, at every depth: [] for a list, null for anything else.
     merge_properties: frozenset[str] = frozenset()
     # Secret-bearing lists: property -> keys dropped from each item. The credential's metadata (keyId,
     # displayName, dates) is kept, since a new credential on an app is a classic backdoor; the secret never.

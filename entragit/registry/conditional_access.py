@@ -48,6 +48,10 @@ CONDITIONAL_ACCESS_POLICIES = register(
         keeps=("id", "displayName", "conditions", "description", "grantControls", "sessionControls", "state"),
         volatile=_CA_VOLATILE,
         read_only=frozenset({"id"}),
+        # Microsoft's update page shows a PATCH of one condition without saying whether Graph keeps the
+        # conditions left out (conditionalaccesspolicy-update): every key to clear is said, at every depth,
+        # so the restore holds whichever Graph does (graph-behaviour §6).
+        merge_properties=frozenset({"conditions", "grantControls", "sessionControls"}),
         references={
             "conditions.users.includeUsers": ("users",),
             "conditions.users.excludeUsers": ("users",),

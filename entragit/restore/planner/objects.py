@@ -40,13 +40,21 @@ def _target(live: Obj, desired: Obj, filters: tuple[str, ...]) -> Obj:
 
 
 
+def _cleared(target: Any, live: Any) -> Any:
+    """target with every key that live has and target lacks said as cleared ([] for a list, else null), at
+    every depth: a Graph that merges a PATCH into what it holds keeps any key left out."""
+    if not isinstance(live, dict) or not (target is None or isinstance(target, dict)):
+        return target
+    cleared: dict[str, Any] = {k: [] if isinstance(v, list) else None for k, v in live.items()}
+    for k, v in (target or {}).items():
+        cleared[k] = _cleared(v, live.get(k))
+    return cleared
+
+
 def _wire(object_type: ObjectType, key: str, target: Any, live: Any) -> Any:
     """The value to PATCH for a property: canonical files leave "not set" out, Graph needs it said."""
     if key in object_type.merge_properties and isinstance(live, dict):
-        # Graph merges these key by key, so every key to clear must be sent as null.
-        cleared: dict[str, Any] = {k: None for k in live}
-        cleared.update(target or {})
-        return cleared
+        return _cleared(target, live)
     if target is None:
         return [] if isinstance(live, list) else None
     return target
