@@ -43,11 +43,23 @@ def sim(tmp_path: Path) -> Iterator[Simulator]:
         yield simulator
 
 
+# The simulated tenant enforces no rate unless a test turns its throttling on, so the client's Conditional
+# Access pacing (1.1 s a request against Graph) is only waiting here; a test that proves the pacing against
+# the simulator's rate limit asks for real_pacing.
+TEST_PACE_SCALE = 0.02
+
+
 @pytest.fixture
 def sim_info(sim: Simulator, tmp_path: Path) -> Path:
     path = tmp_path / "sim.json"
-    path.write_text(json.dumps(sim.info()))
+    path.write_text(json.dumps({**sim.info(), "pace_scale": TEST_PACE_SCALE}))
     return path
+
+
+@pytest.fixture
+def real_pacing(sim_info: Path) -> None:
+    """The CLI paces Conditional Access in real seconds, as against Graph."""
+    sim_info.write_text(json.dumps({**json.loads(sim_info.read_text()), "pace_scale": 1.0}))
 
 
 @pytest.fixture
