@@ -15,6 +15,7 @@ from entragit.config import Config, Connection
 from entragit.connect import graph_client
 from entragit.graph import GraphClient
 from entragit.sim import Simulator
+from entragit.sim.credentials import ClientCertificate
 from entragit.store import BackupRepo, init_repo
 
 
@@ -37,9 +38,16 @@ def connection_of(sim: Simulator, secret: Any = _SIM_SECRET) -> Connection:
                       sim.client_secret if secret is _SIM_SECRET else secret, sim.ca_bundle)
 
 
+@pytest.fixture(scope="session")
+def client_certificate() -> ClientCertificate:
+    """The simulators' app certificate, made once: its RSA key costs more CPU than the rest of a start."""
+    return ClientCertificate.generate("entragit (simulated)")
+
+
 @pytest.fixture
-def sim(tmp_path: Path) -> Iterator[Simulator]:
-    with Simulator(seed=42, size="small", state_dir=str(tmp_path / "sim")) as simulator:
+def sim(tmp_path: Path, client_certificate: ClientCertificate) -> Iterator[Simulator]:
+    with Simulator(seed=42, size="small", state_dir=str(tmp_path / "sim"),
+                   client_certificate=client_certificate) as simulator:
         yield simulator
 
 
