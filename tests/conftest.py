@@ -57,11 +57,15 @@ def sim(tmp_path: Path, client_certificate: ClientCertificate) -> Iterator[Simul
 TEST_PACE_SCALE = 0.02
 
 
-@pytest.fixture
-def sim_info(sim: Simulator, tmp_path: Path) -> Path:
-    path = tmp_path / "sim.json"
+def write_sim_info(sim: Simulator, path: Path) -> Path:
+    """The simulator's info file, as `entragit sim serve --info` writes it, with the suite's pace."""
     path.write_text(json.dumps({**sim.info(), "pace_scale": TEST_PACE_SCALE}))
     return path
+
+
+@pytest.fixture
+def sim_info(sim: Simulator, tmp_path: Path) -> Path:
+    return write_sim_info(sim, tmp_path / "sim.json")
 
 
 @pytest.fixture
