@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,9 @@ class Connection:
     ca_bundle: str | None = None
     auth: str = "secret"
     """How the app proves itself: a secret, a certificate, or a federated (OIDC) assertion."""
+    pace_scale: float = 1.0
+    """Real seconds per second of the waits the client keeps to Graph's documented rates (Conditional Access
+    pacing): a simulator's info file may shrink them, for a simulated tenant that enforces no such rate."""
 
     @property
     def scope(self) -> str:
@@ -170,6 +174,13 @@ def read_simulator_info(path: str) -> dict[str, str]:
 
 def simulator_connection(path: str) -> Connection:
     info = read_simulator_info(path)
+    try:
+        pace_scale = float(info.get("pace_scale", 1.0))
+    except ValueError:
+        pace_scale = math.nan
+    if not (math.isfinite(pace_scale) and pace_scale > 0):
+        raise ConfigError(f"simulator info file {path}: pace_scale must be a positive number, "
+                          f"not {info['pace_scale']!r}")
     return Connection(
         graph_url=info["graph_url"].rstrip("/"),
         authority=info["authority"],
@@ -177,6 +188,7 @@ def simulator_connection(path: str) -> Connection:
         client_id=info["client_id"],
         client_secret=info["client_secret"],
         ca_bundle=info["ca_bundle"],
+        pace_scale=pace_scale,
     )
 
 

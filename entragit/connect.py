@@ -15,5 +15,5 @@ def graph_client(connection: Connection, **options: Any) -> GraphClient:
     client = GraphClient(connection.graph_url, tokens.token, invalidate_token=tokens.invalidate,
                          ca_bundle=connection.ca_bundle, **options)
     for prefix, per_second in {t.rate_limit for t in REGISTRY.values() if t.rate_limit}:
-        client.pace(prefix, per_second)
+        client.pace(prefix, per_second / connection.pace_scale)
     return client

@@ -62,8 +62,10 @@ def object_history(repo: BackupRepo, object_id: str, limit: int | None = None) -
     own = _commits(repo, ["HEAD", "--", path], limit)
     mentions = _commits(repo, [f"-S{object_id}", "--name-only", "HEAD", "--",
                                *(f"{t.name}/" for t in REGISTRY.values())], limit)
+    # The branch's own order, not commit times: snapshots taken within one second share a timestamp.
+    newest_first = {commit: n for n, commit in enumerate(repo.git.git.rev_list("--topo-order", "HEAD").split())}
     entries = []
-    for commit in sorted(own.keys() | mentions.keys(), key=lambda c: (own.get(c) or mentions[c])[0], reverse=True):
+    for commit in sorted(own.keys() | mentions.keys(), key=newest_first.__getitem__):
         _, time, subject, _ = own.get(commit) or mentions[commit]
         parents = repo.git.commit(commit).parents
         before = parents[0].hexsha if parents else None

@@ -15,6 +15,7 @@ from entragit.config import Config, Connection
 from entragit.connect import graph_client
 from entragit.graph import GraphClient
 from entragit.sim import Simulator
+from entragit.sim.credentials import ClientCertificate
 from entragit.store import BackupRepo, init_repo
 
 
@@ -37,17 +38,40 @@ def connection_of(sim: Simulator, secret: Any = _SIM_SECRET) -> Connection:
                       sim.client_secret if secret is _SIM_SECRET else secret, sim.ca_bundle)
 
 
+@pytest.fixture(scope="session")
+def client_certificate() -> ClientCertificate:
+    """The simulators' app certificate, made once: its RSA key costs more CPU than the rest of a start."""
+    return ClientCertificate.generate("entragit (simulated)")
+
+
 @pytest.fixture
-def sim(tmp_path: Path) -> Iterator[Simulator]:
-    with Simulator(seed=42, size="small", state_dir=str(tmp_path / "sim")) as simulator:
+def sim(tmp_path: Path, client_certificate: ClientCertificate) -> Iterator[Simulator]:
+    with Simulator(seed=42, size="small", state_dir=str(tmp_path / "sim"),
+                   client_certificate=client_certificate) as simulator:
         yield simulator
+
+
+# The simulated tenant enforces no rate unless a test turns its throttling on, so the client's Conditional
+# Access pacing (1.1 s a request against Graph) is only waiting here; a test that proves the pacing against
+# the simulator's rate limit asks for real_pacing.
+TEST_PACE_SCALE = 0.02
+
+
+def write_sim_info(sim: Simulator, path: Path) -> Path:
+    """The simulator's info file, as `entragit sim serve --info` writes it, with the suite's pace."""
+    path.write_text(json.dumps({**sim.info(), "pace_scale": TEST_PACE_SCALE}))
+    return path
 
 
 @pytest.fixture
 def sim_info(sim: Simulator, tmp_path: Path) -> Path:
-    path = tmp_path / "sim.json"
-    path.write_text(json.dumps(sim.info()))
-    return path
+    return write_sim_info(sim, tmp_path / "sim.json")
+
+
+@pytest.fixture
+def real_pacing(sim_info: Path) -> None:
+    """The CLI paces Conditional Access in real seconds, as against Graph."""
+    sim_info.write_text(json.dumps({**json.loads(sim_info.read_text()), "pace_scale": 1.0}))
 
 
 @pytest.fixture

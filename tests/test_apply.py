@@ -200,8 +200,8 @@ def test_a_file_that_is_not_a_plan_is_refused(repo: BackupRepo, tmp_path: Path) 
     assert result.exit_code == 1 and "entragit/plan/1" in result.output
 
 
-def test_policies_restore_under_the_conditional_access_rate_limit(repo: BackupRepo, admin: Admin, sim: Simulator
-                                                                   ) -> None:
+def test_policies_restore_under_the_conditional_access_rate_limit(repo: BackupRepo, admin: Admin, sim: Simulator,
+                                                                   real_pacing: None) -> None:
     good = _snapshot(repo)
     policies = admin.get("identity/conditionalAccess/policies")["value"]
     for policy in policies:

@@ -24,7 +24,7 @@ from entragit.errors import StoreError
 from entragit.registry import REGISTRY
 from entragit.sim import Simulator
 from entragit.store import BackupRepo, init_repo
-from tests.conftest import Admin, run
+from tests.conftest import Admin, run, write_sim_info
 
 _GIT_IDENTITY = {"GIT_AUTHOR_NAME": "Admin", "GIT_AUTHOR_EMAIL": "admin@example.com",
                  "GIT_COMMITTER_NAME": "Admin", "GIT_COMMITTER_EMAIL": "admin@example.com"}
@@ -140,8 +140,7 @@ def test_a_bad_hand_edit_is_one_error_naming_file_line_and_commit(
 @pytest.mark.parametrize("size", ["small", "medium"])
 def test_every_file_of_a_snapshot_passes_the_checks(tmp_path: Path, size: str) -> None:
     with Simulator(seed=7, size=size, state_dir=str(tmp_path / "sim")) as sim:
-        info = tmp_path / "sim.json"
-        info.write_text(json.dumps(sim.info()))
+        info = write_sim_info(sim, tmp_path / "sim.json")
         repo = init_repo(tmp_path / "backup", Config(tenant_id=sim.tenant_id, client_id=sim.client_id,
                                                      simulator=str(info)))
         run("snapshot", "--repo", str(repo.root))

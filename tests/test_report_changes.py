@@ -21,7 +21,7 @@ from entragit.config import Config
 from entragit.sim import Simulator
 from entragit.snapshot import take_snapshot
 from entragit.store import BackupRepo, init_repo
-from tests.conftest import Admin, run
+from tests.conftest import Admin, run, write_sim_info
 
 
 @dataclass
@@ -71,8 +71,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
         env.setenv("GIT_CONFIG_NOSYSTEM", "1")
         env.setenv("GIT_CONFIG_GLOBAL", str(folder / ".gitconfig"))
         with Simulator(seed=42, size="small", state_dir=str(folder / "sim")) as sim:
-            info = folder / "sim.json"
-            info.write_text(json.dumps(sim.info()))
+            info = write_sim_info(sim, folder / "sim.json")
             repo = init_repo(folder / "backup", Config(tenant_id=sim.tenant_id, client_id=sim.client_id,
                                                        simulator=str(info)))
             admin = Admin(sim)

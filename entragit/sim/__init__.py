@@ -54,7 +54,10 @@ class Simulator:
         host: str = "127.0.0.1",
         state_dir: str | os.PathLike[str] | None = None,
         settings: Settings | None = None,
+        client_certificate: ClientCertificate | None = None,
     ) -> None:
+        """`client_certificate`: the certificate registered on the app; a new one by default. A key pair costs
+        more than seeding a small tenant, so a test run makes one and hands it to every simulator."""
         seeded = build_tenant(seed, size)
         self.seed = seed
         self.size = size
@@ -67,7 +70,7 @@ class Simulator:
         self.clock = SimClock(lambda: self.settings.time_scale)
         # The tenant stamps and expires with the same clock (delta tokens, page links, changes).
         self.tenant.clock = self.clock
-        self.client_certificate = ClientCertificate.generate("entragit (simulated)")
+        self.client_certificate = client_certificate or ClientCertificate.generate("entragit (simulated)")
         app = ClientApp(
             seeded.client_id,
             "entragit (simulated)",

@@ -8,12 +8,13 @@ import pytest
 from simclient import Graph
 
 from entragit.sim import Simulator
+from entragit.sim.credentials import ClientCertificate
 
 
 @pytest.fixture(scope="module")
-def sim() -> Iterator[Simulator]:
+def sim(client_certificate: ClientCertificate) -> Iterator[Simulator]:
     """A shared tenant for tests that only read."""
-    with Simulator(seed=42, size="small") as simulator:
+    with Simulator(seed=42, size="small", client_certificate=client_certificate) as simulator:
         yield simulator
 
 
@@ -23,9 +24,9 @@ def graph(sim: Simulator) -> Graph:
 
 
 @pytest.fixture
-def fresh_sim() -> Iterator[Simulator]:
+def fresh_sim(client_certificate: ClientCertificate) -> Iterator[Simulator]:
     """A tenant of its own for a test that writes."""
-    with Simulator(seed=7, size="small") as simulator:
+    with Simulator(seed=7, size="small", client_certificate=client_certificate) as simulator:
         yield simulator
 
 
