@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from entragit.diff import Attribution, DiffReport, ObjectChange
+from entragit.report.model import Attribution, DiffReport, ObjectChange
 from entragit.errors import EntragitError, GraphError
 from entragit.graph import GraphClient, RetryPolicy
 from entragit.store import BackupRepo

@@ -18,7 +18,8 @@ import click
 
 from entragit.config import Config
 from entragit.connect import graph_client
-from entragit.diff import DiffReport, diff_live, diff_revisions
+from entragit.diff import diff_live, diff_revisions
+from entragit.report.model import DiffReport
 from entragit.graph import BatchItem, GraphClient
 from entragit.report import table
 from entragit.report.plan import render_plan, render_result

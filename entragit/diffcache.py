@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from entragit import __version__
-from entragit.diff import DiffReport, Side
+from entragit.report.model import DiffReport, Side
 from entragit.registry import resolve_types
 from entragit.report import json_report
 from entragit.store import BackupRepo

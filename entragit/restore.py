@@ -24,7 +24,8 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from entragit.canonical import Obj, canonical
-from entragit.diff import AttributeChange, Names, RiskFlag, attribute_changes, split_relations
+from entragit.diff import Names, attribute_changes, split_relations
+from entragit.report.model import AttributeChange, RiskFlag
 from entragit.errors import GraphError, PlanError
 from entragit.graph import BATCH_LIMIT, BATCH_WORKERS, BatchItem, GraphClient
 from entragit.live import fetch_objects, fetch_type, holders

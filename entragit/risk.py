@@ -12,7 +12,8 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from entragit.canonical import Obj
-from entragit.diff import AttributeChange, DiffReport, NameLookup, ObjectChange, RiskFlag, compare
+from entragit.diff import compare
+from entragit.report.model import AttributeChange, DiffReport, NameLookup, ObjectChange, RiskFlag
 from entragit.graph import GraphClient
 from entragit.live import fetch_objects
 from entragit.registry import REGISTRY

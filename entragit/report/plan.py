@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from entragit.diff import RiskFlag
+from entragit.report.model import RiskFlag
 from entragit.printable import printable
 from entragit.report.markdown import _cell
 from entragit.report.values import show
