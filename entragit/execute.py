@@ -29,7 +29,7 @@ from entragit.registry import REGISTRY, ObjectType, resolve_types
 from entragit.report.values import risk_text
 from entragit.restore import (ApplyResult, Blocked, Plan, RestoreOptions, StepKey, apply_plan, current_key,
                               found_again, plan_restore, replan)
-from entragit.risk import assess
+from entragit.plan_risk import assess
 from entragit.snapshot import take_snapshot
 from entragit.store import BackupRepo, split_path
 

@@ -989,7 +989,7 @@ def plan_restore(repo: BackupRepo, client: GraphClient, at: str, type_names: tup
         planner.note_referrers_left_behind(selected)
     order = {name: t.restore_order for name, t in REGISTRY.items()}
     # The risk table reads a plan's writes as it reads a report's rows; it imports this module.
-    from entragit.risk import assess
+    from entragit.plan_risk import assess
 
     steps = assess(sorted(planner.steps.values(), key=lambda s: (s.stage, order[s.type], s.type, s.id)), client,
                    planner.names, planner._live_cache)

@@ -1,22 +1,15 @@
-"""Risk highlights: the rules of entragit/registry/risks.py applied to a difference report's rows, and
-to a restore plan's writes, each turned into the same rows (the object as it is, as the write leaves it)."""
+"""Risk highlights: the rules of entragit/registry/risks.py applied to a difference report's rows (a restore
+plan's writes are turned into the same rows by entragit/plan_risk.py)."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
-from entragit.canonical import Obj
-from entragit.diff import compare
-from entragit.report.model import AttributeChange, DiffReport, NameLookup, ObjectChange, RiskFlag
-from entragit.graph import GraphClient
-from entragit.live import fetch_objects
-from entragit.registry import REGISTRY
 from entragit.registry.risks import (
     KNOWN_NAMES,
     RISK_RULES,
@@ -30,7 +23,7 @@ from entragit.registry.risks import (
     RiskRule,
     Widens,
 )
-from entragit.restore import Step, effect
+from entragit.report.model import AttributeChange, DiffReport, NameLookup, ObjectChange, RiskFlag
 
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 SEVERITY_ORDER = {"high": 0, "medium": 1}
@@ -168,55 +161,23 @@ def _flag(rule: RiskRule, change: ObjectChange, hit: Hit, shown: _Shown) -> Risk
     return RiskFlag(rule.name, rule.severity, change.type, change.id, change.display_name, detail)
 
 
-def _flags(changes: Iterable[ObjectChange], shown: _Shown) -> list[RiskFlag]:
+def flags(changes: Iterable[ObjectChange], names: NameLookup = _no_names) -> list[RiskFlag]:
     """Every change the risk table flags, most severe first."""
-    flags = [
+    shown = _Shown(names)
+    found = [
         _flag(rule, change, hit, shown)
         for change in changes
         for rule in RISK_RULES
         if change.type in rule.types and change.change in rule.changes
         for hit in hits(rule.condition, change)
     ]
-    return sorted(flags, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.type, (f.display_name or "").lower(), f.id, f.rule))
+    return sorted(found, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.type, (f.display_name or "").lower(), f.id, f.rule))
 
 
 def find_risks(report: DiffReport, names: NameLookup = _no_names) -> list[RiskFlag]:
     """Every change of a difference report the risk table flags, most severe first."""
-    return _flags(report.changes, _Shown(names))
+    return flags(report.changes, names)
 
 
 WATCHED = frozenset(t for rule in RISK_RULES for t in rule.types)
 """The types some rule looks at: a write to any other object is never flagged."""
-_COMING_BACK = ("create", "restore")
-
-
-def assess(steps: list[Step], client: GraphClient, names: NameLookup = _no_names,
-           known: Mapping[tuple[str, str], Obj | None] | None = None) -> list[Step]:
-    """The steps, each carrying what the risk table says of its change: the object as the steps before
-    it leave it (at first as it is live) against the object as it leaves it. known: live objects already
-    read, by (type, id); the others a watched step writes are read here."""
-    before: dict[tuple[str, str], Obj | None] = dict(known or {})
-    wanted: dict[str, set[str]] = {}
-    for step in steps:
-        if step.type in WATCHED and step.kind not in _COMING_BACK and (step.type, step.id) not in before:
-            wanted.setdefault(step.type, set()).add(step.id)
-    for type_name, ids in sorted(wanted.items()):
-        for object_id, obj in fetch_objects(client, REGISTRY[type_name], sorted(ids)).items():
-            before[(type_name, object_id)] = obj
-    shown = _Shown(names)
-    state: dict[tuple[str, str], Obj | None] = {}
-    marked: list[Step] = []
-    for step in steps:
-        if step.type not in WATCHED:
-            marked.append(dataclasses.replace(step, risks=()))
-            continue
-        where = (step.type, step.id)
-        old = state[where] if where in state else None if step.kind in _COMING_BACK else before.get(where)
-        state[where] = new = effect(step, old)
-        change = compare(REGISTRY[step.type], step.id, old, new, names)
-        if change is not None and step.kind == "restore":
-            change.change = "restored"
-        flags = _flags([change], shown) if change is not None else []
-        marked.append(dataclasses.replace(step, risks=tuple(flags)))
-    return marked
-

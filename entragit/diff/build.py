@@ -9,18 +9,22 @@ from datetime import datetime, timezone
 from typing import Any
 
 from entragit import canonical
+from entragit.attribution import attribute
 from entragit.canonical import Obj
+from entragit.connect import graph_client
 from entragit.diff.compare import Pair, compare, moves, split_relations
 from entragit.diff.entries import Entries
 from entragit.diff.names import Names, member_folders
 from entragit.diff.recycle import removed_from_history, removed_from_tenant, restored
 from entragit.diff.revisions import default_revisions, revision_by_time
+from entragit.diffcache import DiffCache
 from entragit.errors import StoreError
 from entragit.graph import GraphClient
 from entragit.live import fetch_objects, fetch_type
 from entragit.permissions import check_tenant, sign_in
 from entragit.registry import REGISTRY, ObjectType, resolve_types
 from entragit.report.model import DiffReport, ObjectChange, Side, reference_paths
+from entragit.risk import find_risks
 from entragit.store import BackupRepo, split_path
 
 
@@ -199,8 +203,6 @@ def diff_live(repo: BackupRepo, client: GraphClient, rev: str, type_names: tuple
 
 def _with_risks(repo: BackupRepo, report: DiffReport) -> DiffReport:
     """The report with its risk highlights: they follow from the changes alone, so they are cached with them."""
-    from entragit.risk import find_risks
-
     report.risks = find_risks(report, Names(repo, [c for c in (report.new.commit, report.old.commit) if c]))
     return report
 
@@ -226,18 +228,12 @@ def make_report(repo: BackupRepo, rev_a: str | None, rev_b: str | None, *, live:
         rev_a = by_time
     old, new = default_revisions(repo, rev_a, rev_b, live)
     if new is None:
-        from entragit.connect import graph_client
-
         client = client_factory() if client_factory else graph_client(repo.config.connection())
         report = _with_risks(repo, diff_live(repo, client, old, type_names, ids, progress, attributes))
         client_factory = lambda: client  # the audit log is read by the client that read the tenant
     else:
-        from entragit.diffcache import DiffCache
-
         report = DiffCache(repo).report(old, new, type_names, ids, attributes, lambda: _with_risks(
             repo, diff_revisions(repo, old, new, type_names, ids, attributes, progress)))
     if attribution:
-        from entragit.attribution import attribute
-
         attribute(report, repo, client_factory)
     return report
