@@ -185,3 +185,38 @@ def test_blob_lookup_finds_exactly_the_files_a_commit_has(tmp_path: Path) -> Non
     for count in (3, 40, 2100, 2600):  # named paths, searched listing, split listing
         asked = rng.sample(present, min(count, len(present))) + absent
         assert blobs_at(repo, commit, asked) == {p: truth[p] for p in asked if p in truth}, count
+
+
+def test_the_report_cache_answers_the_same_selection_only(tmp_path: Path) -> None:
+    """A cached report is served again for the same pair and the same selection, however its parts were
+    ordered, and never for another selection."""
+    from entragit.config import Config
+    from entragit.diffcache import DiffCache
+    from entragit.report.model import DiffReport, Side
+    from entragit.selection import Selection
+    from entragit.store import init_repo
+
+    root = tmp_path / "backup"
+    init_repo(root, Config(tenant_id="00000000-0000-0000-0000-000000000001", client_id="test"))
+    git = ["git", "-C", str(root), "-c", "user.name=test", "-c", "user.email=test@example.com"]
+    for n in (1, 2):
+        subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", f"snapshot {n}"], check=True)
+    built: list[Selection] = []
+
+    def ask(selection: Selection) -> None:
+        def build() -> DiffReport:
+            built.append(selection)
+            return DiffReport(Side("a", None), Side("b", None), [])
+
+        DiffCache(BackupRepo(root)).report("HEAD~1", "HEAD", selection, build)
+
+    ask(Selection(types=("users", "groups"), ids=("b", "a"), attributes=("members",)))
+    ask(Selection(types=("groups", "users"), ids=("a", "b", "a"), attributes=("members",)))
+    assert len(built) == 1
+    others = [Selection(types=("users", "groups"), ids=("a",), attributes=("members",)),
+              Selection(types=("users", "groups"), ids=("b", "a"), attributes=("members.id",)),
+              Selection(types=("users", "groups"), ids=("b", "a"), attributes=("members",), paths=("users/",)),
+              Selection()]
+    for other in others:
+        ask(other)
+    assert built[1:] == others

@@ -19,6 +19,7 @@ from entragit.diff import diff_revisions
 from entragit.graph import GraphClient
 from entragit.registry import REGISTRY, get_type
 from entragit.restore import ApplyResult, apply_plan, plan_restore
+from entragit.selection import Selection
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run
 
@@ -111,7 +112,7 @@ def _assert_as_in(repo: BackupRepo, good: str, type_name: str, object_id: str) -
     before = repo.read_objects(good, object_type)
     after = repo.read_objects(now, object_type)
     if object_id in after:
-        report = diff_revisions(repo, good, now, (type_name,), (object_id,))
+        report = diff_revisions(repo, good, now, Selection((type_name,), (object_id,)))
         assert report.empty, report.changes
         return
     [new_id] = set(after) - set(before)

@@ -22,9 +22,10 @@ from entragit.errors import StoreError
 from entragit.graph import GraphClient
 from entragit.live import fetch_objects, fetch_type
 from entragit.permissions import check_tenant, sign_in
-from entragit.registry import REGISTRY, ObjectType, resolve_types
+from entragit.registry import REGISTRY, ObjectType
 from entragit.report.model import DiffReport, ObjectChange, Side, reference_paths
 from entragit.risk import find_risks
+from entragit.selection import Selection
 from entragit.store import BackupRepo, split_path
 
 
@@ -39,21 +40,11 @@ def _require_found(ids: tuple[str, ...], found: set[str], where: str) -> None:
         raise StoreError(f"no object with id {', '.join(missing)} in {where}")
 
 
-def _wanted(object_id: str, ids: tuple[str, ...]) -> bool:
-    return not ids or object_id in ids
-
-
-def attribute_matches(path: str, prefixes: tuple[str, ...]) -> bool:
-    """Whether a dotted path is one of the prefixes or lies under one (`conditions.users` covers
-    `conditions.users.excludeGroups`)."""
-    return not prefixes or any(path == p or path.startswith(p + ".") for p in prefixes)
-
-
-def _narrowed(change: ObjectChange, prefixes: tuple[str, ...]) -> ObjectChange | None:
-    if not prefixes:
+def _narrowed(change: ObjectChange, selection: Selection) -> ObjectChange | None:
+    if not selection.attributes:
         return change
-    rows = [a for a in change.attributes if attribute_matches(a.path, prefixes)]
-    members = [m for m in change.members if attribute_matches(m.relationship, prefixes)]
+    rows = [a for a in change.attributes if selection.shows_attribute(a.path)]
+    members = [m for m in change.members if selection.shows_attribute(m.relationship)]
     if not rows and not members:
         return None
     return replace(change, attributes=rows, members=members)
@@ -101,7 +92,7 @@ def _single_target(object_type: ObjectType, name: str) -> tuple[str, ...]:
     return (rel.ref_collection,) if rel is not None else ()
 
 
-def _changes(pairs: list[Pair], names: Names, attributes: tuple[str, ...]) -> list[ObjectChange]:
+def _changes(pairs: list[Pair], names: Names, selection: Selection) -> list[ObjectChange]:
     names.prefetch_soon(_moved_members(pairs))
     changes = []
     for pair in pairs:
@@ -112,7 +103,7 @@ def _changes(pairs: list[Pair], names: Names, attributes: tuple[str, ...]) -> li
                              change="restored", deleted_at=pair.deleted_at)
         if change is not None:
             change.recycle = pair.recycle
-            change = _narrowed(change, attributes)
+            change = _narrowed(change, selection)
         if change is not None:
             changes.append(change)
     _name_members(changes, names)
@@ -125,16 +116,15 @@ def _commit_times(repo: BackupRepo, *commits: str) -> dict[str, str]:
     return dict(line.split(" ", 1) for line in out.splitlines())
 
 
-def diff_revisions(repo: BackupRepo, rev_a: str, rev_b: str, type_names: tuple[str, ...] = (),
-                   ids: tuple[str, ...] = (), attributes: tuple[str, ...] = (),
+def diff_revisions(repo: BackupRepo, rev_a: str, rev_b: str, selection: Selection = Selection(),
                    progress: Callable[[str, int], None] | None = None) -> DiffReport:
     """Differences between two commits; only the files git names as changed are read, in one stream."""
     commit_a, commit_b = repo.resolve(rev_a), repo.resolve(rev_b)
-    types = resolve_types(type_names)
+    types = selection.object_types()
     files = Entries()
     names = Names(repo, [commit_b, commit_a], files)
     changed = [(c, located) for c in repo.changed_paths(commit_a, commit_b, types)
-               if (located := split_path(c.path)) is not None and _wanted(located[1], ids)]
+               if (located := split_path(c.path)) is not None and selection.wants_id(located[1])]
     names.warm(member_folders([object_type for _, (object_type, _) in changed]))
     blobs = repo.read_blobs([b for c, _ in changed for b in (c.old_blob, c.new_blob) if b is not None])
     pairs = []
@@ -154,27 +144,27 @@ def diff_revisions(repo: BackupRepo, rev_a: str, rev_b: str, type_names: tuple[s
         pairs.append(Pair(object_type, object_id, old, new))
         if progress and len(pairs) % 5000 == 0:
             progress("changed files", len(pairs))
-    if ids:
-        present = {i for t in types for c in (commit_a, commit_b) for i in repo.read_objects(c, t, ids)}
-        _require_found(ids, present, f"{rev_a} or {rev_b}")
+    if selection.ids:
+        present = {i for t in types for c in (commit_a, commit_b) for i in repo.read_objects(c, t, selection.ids)}
+        _require_found(selection.ids, present, f"{rev_a} or {rev_b}")
     times = _commit_times(repo, commit_a, commit_b)
     old_side, new_side = Side(rev_a, commit_a, times[commit_a]), Side(rev_b, commit_b, times[commit_b])
     restored(repo, commit_a, pairs)
     removed_from_history(repo, commit_a, commit_b, str(new_side.time), pairs)
-    changes = _changes(pairs, names, attributes)
+    changes = _changes(pairs, names, selection)
     return DiffReport(old_side, new_side, changes, names=_referenced_names(changes, names))
 
 
-def diff_live(repo: BackupRepo, client: GraphClient, rev: str, type_names: tuple[str, ...] = (),
-              ids: tuple[str, ...] = (), progress: Callable[[str, int], None] | None = None,
-              attributes: tuple[str, ...] = ()) -> DiffReport:
+def diff_live(repo: BackupRepo, client: GraphClient, rev: str, selection: Selection = Selection(),
+              progress: Callable[[str, int], None] | None = None) -> DiffReport:
     """Differences between a commit and the tenant as it is now (the tenant the snapshots at rev are of:
     another one would differ in every object)."""
     commit = repo.resolve(rev)
     check_tenant(repo, sign_in(client, repo.config.tenant_id), rev, "nothing compared")
-    types = resolve_types(type_names)
+    types = selection.object_types()
     names = Names(repo, [commit])
     pairs = []
+    ids = selection.ids
     stored_by_type = {t: repo.read_objects(commit, t, ids or None) for t in types}
     in_snapshot = {i for stored in stored_by_type.values() for i in stored}
     seen_live: set[str] = set()
@@ -196,7 +186,7 @@ def diff_live(repo: BackupRepo, client: GraphClient, rev: str, type_names: tuple
     _require_found(ids, in_snapshot | seen_live, f"snapshot {rev} or the live tenant")
     restored(repo, commit, pairs)
     removed_from_tenant(client, pairs)
-    changes = _changes(pairs, names, attributes)
+    changes = _changes(pairs, names, selection)
     return DiffReport(Side(rev, commit, _commit_times(repo, commit)[commit]), Side("live", None, read_at), changes,
                       names=_referenced_names(changes, names))
 
@@ -208,8 +198,7 @@ def _with_risks(repo: BackupRepo, report: DiffReport) -> DiffReport:
 
 
 def make_report(repo: BackupRepo, rev_a: str | None, rev_b: str | None, *, live: bool,
-                type_names: tuple[str, ...] = (), ids: tuple[str, ...] = (), attributes: tuple[str, ...] = (),
-                since: str | None = None, at: str | None = None, now: datetime | None = None,
+                selection: Selection = Selection(), since: str | None = None, at: str | None = None, now: datetime | None = None,
                 client_factory: Callable[[], GraphClient] | None = None,
                 progress: Callable[[str, int], None] | None = None, attribution: bool = True) -> DiffReport:
     """The report `entragit diff` shows, with the user's omissions filled in.
@@ -229,11 +218,11 @@ def make_report(repo: BackupRepo, rev_a: str | None, rev_b: str | None, *, live:
     old, new = default_revisions(repo, rev_a, rev_b, live)
     if new is None:
         client = client_factory() if client_factory else graph_client(repo.config.connection())
-        report = _with_risks(repo, diff_live(repo, client, old, type_names, ids, progress, attributes))
+        report = _with_risks(repo, diff_live(repo, client, old, selection, progress))
         client_factory = lambda: client  # the audit log is read by the client that read the tenant
     else:
-        report = DiffCache(repo).report(old, new, type_names, ids, attributes, lambda: _with_risks(
-            repo, diff_revisions(repo, old, new, type_names, ids, attributes, progress)))
+        report = DiffCache(repo).report(old, new, selection, lambda: _with_risks(
+            repo, diff_revisions(repo, old, new, selection, progress)))
     if attribution:
         attribute(report, repo, client_factory)
     return report
