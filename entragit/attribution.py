@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from entragit.diff import Attribution, DiffReport, ObjectChange
+from entragit.report.model import Attribution, DiffReport, ObjectChange
+from entragit.connect import graph_client
 from entragit.errors import EntragitError, GraphError
 from entragit.graph import GraphClient, RetryPolicy
 from entragit.store import BackupRepo
@@ -96,8 +97,6 @@ def attribute(report: DiffReport, repo: BackupRepo, client_factory: Callable[[],
         if client_factory is not None:
             client = client_factory()
         else:
-            from entragit.connect import graph_client
-
             client = graph_client(repo.config.connection(), retry=QUICK_RETRY)
         records = list(client.iter_collection(AUDIT_PATH, params))
     except EntragitError as error:

@@ -257,10 +257,12 @@ def diff(rev_a: str | None, rev_b: str | None, repo_dir: Path, live: bool, since
     from entragit.diff import make_report
     from entragit.progress import Progress
     from entragit.report import render
+    from entragit.selection import Selection
 
     progress = Progress()
-    report = make_report(_open(repo_dir), rev_a, rev_b, live=live, type_names=types, ids=ids,
-                         attributes=attributes, since=since, at=at, progress=progress, attribution=attribution)
+    selection = Selection(types=types, ids=ids, attributes=attributes)
+    report = make_report(_open(repo_dir), rev_a, rev_b, live=live, selection=selection, since=since, at=at,
+                         progress=progress, attribution=attribution)
     progress.done()
     text = render(report, fmt, summary)
     if output:

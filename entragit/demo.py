@@ -18,11 +18,12 @@ import click
 
 from entragit.config import Config
 from entragit.connect import graph_client
-from entragit.diff import DiffReport, diff_live, diff_revisions
+from entragit.diff import diff_live, diff_revisions
 from entragit.graph import BatchItem, GraphClient
-from entragit.report import table
-from entragit.report.plan import render_plan, render_result
 from entragit.registry import get_type
+from entragit.report import table
+from entragit.report.model import DiffReport
+from entragit.report.plan import render_plan, render_result
 from entragit.restore import apply_plan, plan_restore
 from entragit.selection import Selection
 from entragit.sim import Settings, Simulator
@@ -118,7 +119,7 @@ def run_demo(directory: Path | None, seed: int, echo: Echo, realistic: bool = Fa
 
         _step(echo, 5, "Check: the live tenant against Monday's snapshot, for those users and their groups")
         their_groups = _groups_holding(repo, first_commit, set(sales_ids))
-        check = diff_live(repo, client, first_commit, ids=tuple(sales_ids) + tuple(their_groups))
+        check = diff_live(repo, client, first_commit, Selection(ids=tuple(sales_ids) + tuple(their_groups)))
         echo("   " + table.summary(check))
         echo("   The dynamic groups refilled by themselves once the attributes their rules read were back.")
 

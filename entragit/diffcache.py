@@ -1,7 +1,7 @@
 """Reports between two commits, kept under .git/entragit/diff-cache so the same question is answered once.
 
 The key is the pair of commits (which fix both trees and the history before them: whether an object came
-back after a deletion, when a removed one was deleted) plus the filters and the report schema. It lives
+back after a deletion, when a removed one was deleted) plus the selection and the report schema. It lives
 in the git directory, never in the tree, so it is not committed. Live diffs are never cached: the
 tenant changes under them.
 """
@@ -15,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from entragit import __version__
-from entragit.diff import DiffReport, Side
-from entragit.registry import resolve_types
+from entragit.report.model import DiffReport, Side
+from entragit.selection import Selection
 from entragit.report import json_report
 from entragit.store import BackupRepo
 
@@ -29,19 +29,15 @@ class DiffCache:
         self._repo = repo
         self.folder = Path(repo.git.git_dir) / "entragit" / "diff-cache"
 
-    def _key(self, commit_a: str, commit_b: str, type_names: tuple[str, ...], ids: tuple[str, ...],
-             attributes: tuple[str, ...]) -> str:
-        question = {
-            "schema": json_report.SCHEMA, "version": __version__, "from": commit_a, "to": commit_b,
-            "types": [t.name for t in resolve_types(type_names)], "ids": sorted(ids), "attributes": sorted(attributes),
-        }
+    def _key(self, commit_a: str, commit_b: str, selection: Selection) -> str:
+        question = {"schema": json_report.SCHEMA, "version": __version__, "from": commit_a, "to": commit_b,
+                    "selection": selection.as_dict()}
         return hashlib.sha256(json.dumps(question, sort_keys=True).encode()).hexdigest()
 
-    def report(self, rev_a: str, rev_b: str, type_names: tuple[str, ...], ids: tuple[str, ...],
-               attributes: tuple[str, ...], build: Callable[[], DiffReport]) -> DiffReport:
-        """The cached report for this pair and these filters, or a new one (then kept)."""
+    def report(self, rev_a: str, rev_b: str, selection: Selection, build: Callable[[], DiffReport]) -> DiffReport:
+        """The cached report for this pair and this selection, or a new one (then kept)."""
         commit_a, commit_b = self._repo.resolve(rev_a), self._repo.resolve(rev_b)
-        path = self.folder / f"{self._key(commit_a, commit_b, type_names, ids, attributes)}.json"
+        path = self.folder / f"{self._key(commit_a, commit_b, selection)}.json"
         try:
             report = json_report.from_dict(json.loads(path.read_text()))
         except (OSError, ValueError, KeyError, TypeError):

@@ -4,23 +4,13 @@ changes elsewhere that were about it (added to a group, given a role, excluded f
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
-from entragit.diff import Names, ObjectChange, compare
+from entragit.diff import Names, compare
 from entragit.errors import StoreError
 from entragit.registry import REGISTRY, ObjectType
+from entragit.report.model import HistoryEntry, ObjectChange
 from entragit.store import BackupRepo, object_path, split_path
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    commit: str
-    time: str
-    subject: str
-    change: ObjectChange | None
-    """The change of the object's own file, if that changed in this snapshot."""
-    elsewhere: list[ObjectChange] = field(default_factory=list)
-    """Other objects' changes that added or removed a reference to the object, narrowed to those rows."""
 
 
 def _locate(repo: BackupRepo, object_id: str) -> ObjectType:

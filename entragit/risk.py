@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
-from entragit.diff import AttributeChange, DiffReport, NameLookup, ObjectChange, RiskFlag
 from entragit.registry.risks import (
     KNOWN_NAMES,
     RISK_RULES,
@@ -24,6 +23,7 @@ from entragit.registry.risks import (
     RiskRule,
     Widens,
 )
+from entragit.report.model import AttributeChange, DiffReport, NameLookup, ObjectChange, RiskFlag
 
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 SEVERITY_ORDER = {"high": 0, "medium": 1}
@@ -161,24 +161,20 @@ def _flag(rule: RiskRule, change: ObjectChange, hit: Hit, shown: _Shown) -> Risk
     return RiskFlag(rule.name, rule.severity, change.type, change.id, change.display_name, detail)
 
 
-def _flags(changes: Iterable[ObjectChange], shown: _Shown) -> list[RiskFlag]:
+def flags(changes: Iterable[ObjectChange], names: NameLookup = _no_names) -> list[RiskFlag]:
     """Every change the risk table flags, most severe first."""
-    flags = [
+    shown = _Shown(names)
+    found = [
         _flag(rule, change, hit, shown)
         for change in changes
         for rule in RISK_RULES
         if change.type in rule.types and change.change in rule.changes
         for hit in hits(rule.condition, change)
     ]
-    return sorted(flags, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.type, (f.display_name or "").lower(), f.id, f.rule))
+    return sorted(found, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.type, (f.display_name or "").lower(), f.id, f.rule))
 
 
 def find_risks(report: DiffReport, names: NameLookup = _no_names) -> list[RiskFlag]:
     """Every change of a difference report the risk table flags, most severe first."""
-    return flag_changes(report.changes, names)
-
-
-def flag_changes(changes: Iterable[ObjectChange], names: NameLookup = _no_names) -> list[RiskFlag]:
-    """Every one of these changes the risk table flags, most severe first."""
-    return _flags(changes, _Shown(names))
+    return flags(report.changes, names)
 

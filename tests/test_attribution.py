@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from tests.conftest import Admin, run
 
-from entragit.diff import DiffReport, ObjectChange, make_report
+from entragit.diff import make_report
+from entragit.report.model import DiffReport, ObjectChange
 from entragit.graph import GraphClient
 from entragit.sim import Simulator
 from entragit.snapshot import take_snapshot

@@ -23,7 +23,7 @@ from tests.conftest import Admin, run
 from entragit.ci.alerts import send_alerts
 from entragit.ci.drift import DRIFT_MARKER
 from entragit.ci.platforms import CiError
-from entragit.diff import DiffReport, RiskFlag, Side
+from entragit.report.model import DiffReport, RiskFlag, Side
 from entragit.ci.restore import PLAN_MARKER
 from entragit.sim import Simulator
 

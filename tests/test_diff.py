@@ -75,7 +75,8 @@ def test_no_differences_reads_as_such_and_exit_code_is_optional(repo: BackupRepo
 
 def test_reading_only_the_changed_entries_gives_the_rows_a_whole_parse_gives() -> None:
     from entragit import canonical
-    from entragit.diff import _Entries, attribute_changes
+    from entragit.diff import attribute_changes
+    from entragit.diff.entries import Entries
     from entragit.registry import get_type
 
     # Each type's files are checked against it, so the tricky values go where that type holds text.
@@ -103,7 +104,7 @@ def test_reading_only_the_changed_entries_gives_the_rows_a_whole_parse_gives() -
         {"@odata.type": "#microsoft.graph.countryNamedLocation", "isTrusted": None, "ipRanges": None,
          "countriesAndRegions": ["FR"]},
     ]] + [(get_type("groupLifecyclePolicies"), {"id": "c36e04f1", "groupLifetimeInDays": 12}, {"groupLifetimeInDays": 13})]
-    entries = _Entries()
+    entries = Entries()
     for object_type, base, variant in cases:
         old = canonical.canonical(object_type, base)
         new = canonical.canonical(object_type, {**base, **variant})
@@ -116,14 +117,14 @@ def test_reading_only_the_changed_entries_gives_the_rows_a_whole_parse_gives() -
 def test_a_hand_edit_that_does_not_parse_is_reported_at_the_line_of_its_file() -> None:
     import pytest
 
-    from entragit.diff import _Entries
+    from entragit.diff.entries import Entries
     from entragit.errors import StoreError
     from entragit.registry import get_type
 
     old = b"id: x\ndisplayName: Adele\ncity: Paris\njobTitle: Analyst\n"
     new = b"id: x\ndisplayName: Adele\ncity: Paris\njobTitle: [unclosed\n"
     with pytest.raises(StoreError, match=r"^users/x\.yaml:[45] in commit b{12}: not valid YAML"):
-        _Entries().differing(get_type("users"), old, new, "users/x.yaml", "a" * 40, "b" * 40)
+        Entries().differing(get_type("users"), old, new, "users/x.yaml", "a" * 40, "b" * 40)
 
 
 def test_every_member_of_a_large_change_is_named(repo: BackupRepo, admin: Admin) -> None:
@@ -160,7 +161,7 @@ def test_blob_lookup_finds_exactly_the_files_a_commit_has(tmp_path: Path) -> Non
     """However many paths are asked for (named to git, or searched for in a folder's listing), the answer
     is git's own: the blob of each path the commit has, nothing for the others."""
     from entragit.config import Config
-    from entragit.diff import _blobs_at
+    from entragit.diff.names import blobs_at
     from entragit.store import init_repo
 
     root = tmp_path / "backup"
@@ -183,4 +184,39 @@ def test_blob_lookup_finds_exactly_the_files_a_commit_has(tmp_path: Path) -> Non
 
     for count in (3, 40, 2100, 2600):  # named paths, searched listing, split listing
         asked = rng.sample(present, min(count, len(present))) + absent
-        assert _blobs_at(repo, commit, asked) == {p: truth[p] for p in asked if p in truth}, count
+        assert blobs_at(repo, commit, asked) == {p: truth[p] for p in asked if p in truth}, count
+
+
+def test_the_report_cache_answers_the_same_selection_only(tmp_path: Path) -> None:
+    """A cached report is served again for the same pair and the same selection, however its parts were
+    ordered, and never for another selection."""
+    from entragit.config import Config
+    from entragit.diffcache import DiffCache
+    from entragit.report.model import DiffReport, Side
+    from entragit.selection import Selection
+    from entragit.store import init_repo
+
+    root = tmp_path / "backup"
+    init_repo(root, Config(tenant_id="00000000-0000-0000-0000-000000000001", client_id="test"))
+    git = ["git", "-C", str(root), "-c", "user.name=test", "-c", "user.email=test@example.com"]
+    for n in (1, 2):
+        subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", f"snapshot {n}"], check=True)
+    built: list[Selection] = []
+
+    def ask(selection: Selection) -> None:
+        def build() -> DiffReport:
+            built.append(selection)
+            return DiffReport(Side("a", None), Side("b", None), [])
+
+        DiffCache(BackupRepo(root)).report("HEAD~1", "HEAD", selection, build)
+
+    ask(Selection(types=("users", "groups"), ids=("b", "a"), attributes=("members",)))
+    ask(Selection(types=("groups", "users"), ids=("a", "b", "a"), attributes=("members",)))
+    assert len(built) == 1
+    others = [Selection(types=("users", "groups"), ids=("a",), attributes=("members",)),
+              Selection(types=("users", "groups"), ids=("b", "a"), attributes=("members.id",)),
+              Selection(types=("users", "groups"), ids=("b", "a"), attributes=("members",), paths=("users/",)),
+              Selection()]
+    for other in others:
+        ask(other)
+    assert built[1:] == others

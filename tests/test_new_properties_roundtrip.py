@@ -33,13 +33,13 @@ def _round_trip(repo: BackupRepo, client: GraphClient, admin: Admin, type_name: 
     good = repo.resolve("HEAD")
     admin.call("PATCH", f"{path or type_name}/{obj['id']}", json=change)
     bad = _snapshot(repo, type_name)
-    [changed] = diff_revisions(repo, good, bad, (type_name,), (obj["id"],)).changes
+    [changed] = diff_revisions(repo, good, bad, Selection((type_name,), (obj["id"],))).changes
     shown = {row.path.split(".")[0] for row in changed.attributes}
     plan = plan_restore(repo, client, good, Selection(ids=(obj["id"],)))
     result = apply_plan(repo, client, plan)
     assert [(s.describe(), str(e)) for s, e in result.failed] == []
     assert result.residue.steps == [] and result.residue.blocked == []
-    assert diff_revisions(repo, good, _snapshot(repo, type_name), (type_name,), (obj["id"],)).empty
+    assert diff_revisions(repo, good, _snapshot(repo, type_name), Selection((type_name,), (obj["id"],))).empty
     return bad, shown
 
 

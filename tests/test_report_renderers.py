@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from entragit.diff import AttributeChange, Attribution, DiffReport, MemberChange, ObjectChange
-from entragit.diff import RecycleState, RiskFlag, Side
+from entragit.report.model import AttributeChange, Attribution, DiffReport, MemberChange, ObjectChange
+from entragit.report.model import RecycleState, RiskFlag, Side
 from entragit.report import html_report, markdown, render, table
 
 

@@ -114,7 +114,7 @@ def _assert_as_in(repo: BackupRepo, good: str, type_name: str, object_id: str) -
     before = repo.read_objects(good, object_type)
     after = repo.read_objects(now, object_type)
     if object_id in after:
-        report = diff_revisions(repo, good, now, (type_name,), (object_id,))
+        report = diff_revisions(repo, good, now, Selection((type_name,), (object_id,)))
         assert report.empty, report.changes
         return
     [new_id] = set(after) - set(before)

@@ -18,7 +18,8 @@ from tests.conftest import Admin, connection_of
 
 from entragit.config import Config
 from entragit.connect import graph_client
-from entragit.diff import DiffReport, make_report
+from entragit.diff import make_report
+from entragit.report.model import DiffReport
 from entragit.registry.risks import RISK_RULES
 from entragit.sim import Simulator
 from entragit.snapshot import take_snapshot

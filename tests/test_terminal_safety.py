@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from entragit.cli import cli
-from entragit.diff import AttributeChange, DiffReport, MemberChange, ObjectChange, Side
+from entragit.report.model import AttributeChange, DiffReport, MemberChange, ObjectChange, Side
 from entragit.report import html_report, markdown
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run

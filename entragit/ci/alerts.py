@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import requests
 
 from entragit.ci.platforms import CiError
-from entragit.diff import DiffReport, RiskFlag
+from entragit.report.model import DiffReport, RiskFlag
 from entragit.report.values import risk_text
 from entragit.session import new_session
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from entragit.diff import DiffReport
+from entragit.report.model import DiffReport
 from entragit.report import html_report, json_report, markdown, table
 
 

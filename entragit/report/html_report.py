@@ -9,7 +9,7 @@ import html
 import json
 from typing import Any
 
-from entragit.diff import DiffReport, ObjectChange, Side
+from entragit.report.model import DiffReport, ObjectChange, Side
 from entragit.printable import printable, printable_lines
 from entragit.report.json_report import CHANGE_KINDS, counts_by_type
 from entragit.report.values import NOT_SET, attribution_note, attribution_text, change_line, risk_text

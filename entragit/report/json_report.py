@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from entragit.diff import (
+from entragit.report.model import (
     AttributeChange,
     Attribution,
     DiffReport,

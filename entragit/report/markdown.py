@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from entragit.diff import DiffReport, ObjectChange, Side
+from entragit.report.model import DiffReport, ObjectChange, Side
 from entragit.printable import printable
 from entragit.report.json_report import CHANGE_KINDS, counts_by_type
 from entragit.report.values import attribution_note, attribution_text, change_line, risk_text, show

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import TYPE_CHECKING
 
 import click
 
-from entragit.diff import RiskFlag
 from entragit.printable import printable
 from entragit.report.markdown import _cell
+from entragit.report.model import RiskFlag
 from entragit.report.values import show
-from entragit.restore import AS_RESTORED, ApplyResult, Blocked, Plan, Step
-
-if TYPE_CHECKING:
-    from entragit.restore import RunResult
+from entragit.restore import AS_RESTORED, ApplyResult, Blocked, Plan, RunResult, Step
 
 _VERBS = {"restore": "RESTORE", "create": "CREATE", "disable": "DISABLE", "reset": "RESET", "patch": "PATCH",
           "rewrite": "REWRITE", "remove-credential": "REVOKE", "set-ref": "SET",

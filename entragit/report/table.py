@@ -6,8 +6,7 @@ from collections import Counter
 
 import click
 
-from entragit.diff import DiffReport, ObjectChange, Side
-from entragit.history import HistoryEntry
+from entragit.report.model import DiffReport, HistoryEntry, ObjectChange, Side
 from entragit.printable import printable
 from entragit.report.json_report import CHANGE_KINDS, counts_by_type
 from entragit.report.values import attribution_note, attribution_text, change_line, risk_text, show

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timezone
 from typing import Any
 
-from entragit.diff import Attribution, DiffReport, ObjectChange, RecycleState, RiskFlag
+from entragit.report.model import Attribution, DiffReport, ObjectChange, RecycleState, RiskFlag
 from entragit.printable import printable
 
 NOT_SET = "(not set)"

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from entragit.canonical import Obj
-from entragit.diff import AttributeChange, RiskFlag
 from entragit.errors import GraphError
 from entragit.registry import ObjectType, Relationship
+from entragit.report.model import AttributeChange, RiskFlag
 from entragit.restore.kinds import StepKind
 from entragit.selection import Selection
 from entragit.store import BackupRepo

@@ -8,14 +8,15 @@ import dataclasses
 from collections.abc import Mapping
 
 from entragit.canonical import Obj
-from entragit.diff import NameLookup, compare
+from entragit.diff import compare
 from entragit.graph import GraphClient
 from entragit.live import fetch_objects
 from entragit.registry import REGISTRY
 from entragit.registry.risks import RISK_RULES
+from entragit.report.model import NameLookup
 from entragit.restore.kinds import StepKind, effect
 from entragit.restore.model import Step
-from entragit.risk import flag_changes
+from entragit.risk import flags
 
 WATCHED = frozenset(t for rule in RISK_RULES for t in rule.types)
 """The types some rule looks at: a write to any other object is never flagged."""
@@ -46,6 +47,6 @@ def assess(steps: list[Step], client: GraphClient, names: NameLookup,
         change = compare(REGISTRY[step.type], step.id, old, new, names)
         if change is not None and step.kind is StepKind.RESTORE:
             change.change = "restored"
-        flags = flag_changes([change], names) if change is not None else []
-        marked.append(dataclasses.replace(step, risks=tuple(flags)))
+        found = flags([change], names) if change is not None else []
+        marked.append(dataclasses.replace(step, risks=tuple(found)))
     return marked

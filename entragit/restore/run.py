@@ -27,7 +27,14 @@ from entragit.registry import REGISTRY, ObjectType
 from entragit.report.values import risk_text
 from entragit.restore.guardrails import guard_plan, refusals
 from entragit.restore.journal import Journal, Progress, run_key
-from entragit.restore.model import ApplyResult, Blocked, Plan, RestoreOptions, StepKey, current_key
+from entragit.restore.model import (
+    ApplyResult,
+    Blocked,
+    Plan,
+    RestoreOptions,
+    StepKey,
+    current_key,
+)
 from entragit.restore.planfile import moved_objects, read_plan
 from entragit.restore.planner import plan_restore
 from entragit.restore.risks import assess

@@ -12,7 +12,16 @@ from entragit.errors import GraphError
 from entragit.graph import BATCH_LIMIT, BATCH_WORKERS, BatchItem, GraphClient
 from entragit.registry import REGISTRY
 from entragit.restore.kinds import StepKind
-from entragit.restore.model import GUID, ApplyResult, Outcome, Plan, Step, StepKey, current_key, rewrite
+from entragit.restore.model import (
+    GUID,
+    ApplyResult,
+    Outcome,
+    Plan,
+    Step,
+    StepKey,
+    current_key,
+    rewrite,
+)
 from entragit.restore.verify import verify
 from entragit.store import BackupRepo
 

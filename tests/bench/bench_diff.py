@@ -43,6 +43,7 @@ from entragit.diff import diff_revisions  # noqa: E402
 from entragit.diffcache import DiffCache  # noqa: E402
 from entragit.registry import get_type  # noqa: E402
 from entragit.report import json_report  # noqa: E402
+from entragit.selection import Selection  # noqa: E402
 from entragit.store import BackupRepo, init_repo  # noqa: E402
 
 USERS, GROUPS = get_type("users"), get_type("groups")
@@ -213,9 +214,9 @@ def main() -> None:
         cache = DiffCache(repo)
         for stale in cache.folder.glob("*.json"):
             stale.unlink()
-        cache.report(base, changed, (), (), (), lambda: report)  # store it
+        cache.report(base, changed, Selection(), lambda: report)  # store it
         started = time.perf_counter()
-        cached = cache.report(base, changed, (), (), (), lambda: diff_revisions(repo, base, changed))
+        cached = cache.report(base, changed, Selection(), lambda: diff_revisions(repo, base, changed))
         second = time.perf_counter() - started
         assert len(cached.changes) == len(report.changes) == len(change_sets[name])
         rows.append({"changed_objects": len(report.changes), "git_name_only_s": round(listing, 3),

@@ -9,8 +9,9 @@ from typing import Any
 from urllib.parse import quote
 
 from entragit.canonical import Obj
-from entragit.diff import AttributeChange, attribute_changes, split_relations
+from entragit.diff import attribute_changes, split_relations
 from entragit.registry import ObjectType
+from entragit.report.model import AttributeChange
 from entragit.restore.kinds import StepKind
 from entragit.restore.model import AS_RESTORED
 from entragit.restore.planner.state import PlanState, get_path

@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from entragit.canonical import Obj, canonical
-from entragit.diff import AttributeChange
 from entragit.errors import GraphError
 from entragit.graph import BatchItem
 from entragit.live import fetch_type
 from entragit.registry import REGISTRY, ObjectType
+from entragit.report.model import AttributeChange
 from entragit.restore.kinds import StepKind
 from entragit.restore.model import GUID, Step, rewrite
 from entragit.restore.planner.objects import Objects

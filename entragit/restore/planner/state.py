@@ -14,9 +14,17 @@ from entragit.graph import BatchItem, GraphClient
 from entragit.live import fetch_objects
 from entragit.registry import ObjectType
 from entragit.restore.kinds import StepKind
-from entragit.restore.model import Blocked, HeldAt, RestoreOptions, Step, StepKey, rewrite
+from entragit.restore.model import (
+    Blocked,
+    HeldAt,
+    RestoreOptions,
+    Step,
+    StepKey,
+    rewrite,
+)
 from entragit.selection import Selection
 from entragit.store import BackupRepo
+
 
 def get_path(obj: Any, parts: list[str]) -> Any:
     for part in parts:

@@ -1,0 +1,115 @@
+"""The comparison itself: one object's two states turned into attribute rows and member moves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import jsonpatch
+
+from entragit.canonical import Obj
+from entragit.registry import ObjectType, Relationship
+from entragit.report.model import AttributeChange, MemberChange, NameLookup, ObjectChange, RecycleState
+
+
+def _pointer_to_path(pointer: str) -> list[str]:
+    return [part.replace("~1", "/").replace("~0", "~") for part in pointer.lstrip("/").split("/")] if pointer else []
+
+
+def _lookup(obj: Any, parts: list[str]) -> Any:
+    for part in parts:
+        if isinstance(obj, dict):
+            obj = obj.get(part)
+        else:
+            return None
+    return obj
+
+
+def _collapse(parts: list[str], old: Obj, new: Obj) -> tuple[str, ...]:
+    """Cut a JSON pointer at the first list: a set-like list is reported as a whole value."""
+    kept: list[str] = []
+    for part in parts:
+        if isinstance(_lookup(old, kept), list) or isinstance(_lookup(new, kept), list):
+            break
+        kept.append(part)
+    return tuple(kept)
+
+
+def _leaf_rows(path: tuple[str, ...], old: Any, new: Any) -> Iterable[AttributeChange]:
+    """A change to a nested object becomes one row per changed leaf, so the row names what changed."""
+    if old == new:
+        return
+    if isinstance(old, dict) or isinstance(new, dict):
+        if (old is None or isinstance(old, dict)) and (new is None or isinstance(new, dict)):
+            old_d, new_d = old or {}, new or {}
+            for key in sorted(set(old_d) | set(new_d)):
+                yield from _leaf_rows(path + (key,), old_d.get(key), new_d.get(key))
+            return
+    yield AttributeChange(".".join(path), old, new)
+
+
+def attribute_changes(old: Obj, new: Obj) -> list[AttributeChange]:
+    """Rows for the differences between two attribute maps, found with an RFC 6902 patch."""
+    paths: set[tuple[str, ...]] = set()
+    for op in jsonpatch.make_patch(old, new).patch:
+        for pointer in (op.get("path"), op.get("from")):
+            if pointer is not None:
+                paths.add(_collapse(_pointer_to_path(pointer), old, new))
+    # A shorter path covers its longer ones (an object replaced as a whole).
+    roots = {p for p in paths if not any(p[: len(q)] == q and p != q for q in paths)}
+    rows: list[AttributeChange] = []
+    for parts in sorted(roots):
+        rows.extend(_leaf_rows(parts, _lookup(old, list(parts)), _lookup(new, list(parts))))
+    return rows
+
+
+def split_relations(object_type: ObjectType, obj: Obj | None) -> tuple[Obj, dict[str, Any]]:
+    """An object's own attributes apart from its relationships (single-valued ones stay attributes)."""
+    if obj is None:
+        return {}, {}
+    many = {r.name for r in object_type.relationships if r.many}
+    return {k: v for k, v in obj.items() if k not in many}, {k: obj.get(k, []) for k in many}
+
+
+def compare(object_type: ObjectType, object_id: str, old: Obj | None, new: Obj | None,
+            names: NameLookup | None) -> ObjectChange | None:
+    """The change of one object; names are looked up for its members unless names is None (the caller
+    then names them all at once)."""
+    if old == new:
+        return None
+    old_attrs, old_rel = split_relations(object_type, old)
+    new_attrs, new_rel = split_relations(object_type, new)
+    change = "added" if old is None else "removed" if new is None else "modified"
+    shown = (new or old or {}).get(object_type.display_key)
+    result = ObjectChange(object_type.name, object_id, shown, change, attribute_changes(old_attrs, new_attrs))
+    for rel, action, member_id in moves(object_type, old_rel, new_rel):
+        found = names(member_id, rel.member_types) if names else None
+        result.members.append(MemberChange(rel.name, action, member_id,
+                                           found[1] if found else None, found[0] if found else None))
+    return result
+
+
+def moves(object_type: ObjectType, old_rel: dict[str, Any],
+           new_rel: dict[str, Any]) -> Iterator[tuple[Relationship, str, str]]:
+    """(relationship, "removed" or "added", member id) for every member that left or joined."""
+    for rel in object_type.relationships:
+        if not rel.many:
+            continue
+        before, after = set(old_rel.get(rel.name, [])), set(new_rel.get(rel.name, []))
+        for action, ids in (("removed", before - after), ("added", after - before)):
+            for member_id in sorted(ids):
+                yield rel, action, member_id
+
+
+@dataclass
+class Pair:
+    """One object as a report compares it: its two states, and what became of it in between."""
+
+    object_type: ObjectType
+    object_id: str
+    old: Obj | None
+    new: Obj | None
+    deleted_at: str | None = None
+    """Set when the object is back after a deletion; old is then its state before the deletion."""
+    recycle: RecycleState | None = None

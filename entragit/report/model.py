@@ -1,0 +1,145 @@
+"""The report model: what a difference report (and an object's history) says, apart from how it is found
+(entragit/diff/) and how it is shown (the renderers beside this module).
+
+It imports nothing of the code that builds or renders reports, so that every module of either side can
+depend on it without an import cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from entragit.registry import REGISTRY, ObjectType
+
+
+@dataclass(frozen=True)
+class AttributeChange:
+    path: str
+    """Dotted attribute path, e.g. onPremisesExtensionAttributes.extensionAttribute3."""
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class MemberChange:
+    relationship: str
+    action: str  # "added" | "removed"
+    id: str
+    display_name: str | None
+    type: str | None
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Who changed an object, from the tenant's directory audit log."""
+
+    actor: str
+    """The initiating user's principal name or the initiating app's display name."""
+    actor_kind: str  # "user" | "app"
+    actor_id: str | None
+    activity: str
+    """The audit record's activityDisplayName, e.g. "Update user"."""
+    time: str
+    """ISO 8601, UTC."""
+
+
+@dataclass(frozen=True)
+class RecycleState:
+    """Where a removed object is now: in a recycle bin until a date, or gone for good."""
+
+    in_recycle_bin: bool | None
+    """None when the recycle bin could not be read."""
+    restorable_until: str | None
+    """ISO 8601 date (UTC) after which the bin purges the object."""
+    observed: bool = False
+    """True when read from the tenant's recycle bin (a live diff); False when estimated from snapshot times:
+    the deletion happened by the snapshot that recorded it, so the date is a bound, not a fact."""
+    note: str = ""
+    """Why the object is not in a recycle bin, or what could not be known."""
+
+
+@dataclass(frozen=True)
+class RiskFlag:
+    """A change that weakens security, found by a rule of the declarative risk table."""
+
+    rule: str
+    severity: str  # "high" | "medium"
+    type: str
+    id: str
+    display_name: str | None
+    detail: str
+
+
+@dataclass
+class ObjectChange:
+    type: str
+    id: str
+    display_name: str | None
+    change: str  # "added" | "removed" | "modified" | "restored"
+    attributes: list[AttributeChange] = field(default_factory=list)
+    """For a restored object: the differences from its state when it was deleted."""
+    members: list[MemberChange] = field(default_factory=list)
+    recycle: RecycleState | None = None
+    """For a removed object, when known."""
+    changed_by: list[Attribution] = field(default_factory=list)
+    deleted_at: str | None = None
+    """For a restored object: the time of the snapshot that recorded its deletion."""
+
+
+@dataclass(frozen=True)
+class Side:
+    label: str
+    commit: str | None
+    """None for the live tenant."""
+    time: str | None = None
+    """When the snapshot was committed (ISO 8601), or when the live tenant was read."""
+
+
+@dataclass
+class DiffReport:
+    old: Side
+    new: Side
+    changes: list[ObjectChange]
+    risks: list[RiskFlag] = field(default_factory=list)
+    attribution: str = "not requested"
+    """"available", "not requested", or "unavailable: <why>" (e.g. no AuditLog.Read.All)."""
+    names: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    """id -> (type, display name) of every object an attribute value refers to (a manager, a CA policy's
+    excluded groups), from the same snapshots, so that every renderer can show names beside ids."""
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+    def named(self, type_name: str, path: str, value: Any) -> Any:
+        """value with each id it refers to shown as "name (id)" (ids of no known object stay as they are)."""
+        if path not in reference_paths(REGISTRY[type_name]):
+            return value
+        if isinstance(value, str):
+            found = self.names.get(value)
+            return f"{found[1] or '(no name)'} ({value})" if found else value
+        if isinstance(value, list):
+            return [self.named(type_name, path, item) for item in value]
+        return value
+
+
+def reference_paths(object_type: ObjectType) -> frozenset[str]:
+    """Attribute paths whose values are ids of other objects (single-valued relationships included)."""
+    return frozenset(object_type.references) | {r.name for r in object_type.relationships if not r.many}
+
+
+NameLookup = Callable[[str, tuple[str, ...]], tuple[str, str | None] | None]
+"""(id, types it likely is) -> (type name, display name), or None when the id names nothing known."""
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    commit: str
+    time: str
+    subject: str
+    change: ObjectChange | None
+    """The change of the object's own file, if that changed in this snapshot."""
+    elsewhere: list[ObjectChange] = field(default_factory=list)
+    """Other objects' changes that added or removed a reference to the object, narrowed to those rows."""
