@@ -23,8 +23,8 @@ from entragit.recovery import (RUN_VARIABLE, Claim, DeadClaim, Moving, claims_di
                                run_env, started_before, wait_for_children)
 from entragit.registry import ObjectType
 from entragit.store.paths import OBJECT_FILES, object_path, split_path
-from entragit.store.plumbing.commands import (GitRepo, listed_blobs, mktree, read_blobs, read_or_none, stdin,
-                                              tree_entries)
+from entragit.store.plumbing.commands import GitRepo, listed_blobs, mktree, read_blobs, stdin, tree_entries
+from entragit.store.plumbing.index import bring_in, index_after_commit, move_in
 from entragit.store.plumbing.stager import FolderContent, Staged, Stager
 
 SNAPSHOT_TRAILER = "Entragit-Snapshot"
@@ -182,15 +182,16 @@ class BackupRepo:
                 # git command stages meanwhile is lost (that command fails instead, as git's do).
                 with self._index_locked(claim), ThreadPoolExecutor(1) as helper:
                     # The index the working tree will need is made beside the commit, on the other core.
-                    next_index = helper.submit(self._next_index, changes, staged)
+                    next_index = helper.submit(index_after_commit, self.git, next_file, changes, staged.prepared,
+                                               staged.prepared_index)
                     commit = self._write_commit(head, staged.trees, message)
                     self._move_ref(claim, self._head_ref(), head, commit, "HEAD")
                     # The working tree and the index go from the old commit to the new one; only the
                     # changed paths are touched (the snapshot folders were checked clean). The next index
                     # may be learning the prepared files' stat data where they are: they move once it has.
                     index = next_index.result()
-                    moved = self._move_in(staged.prepared) if staged.prepared is not None else set()
-                    self._bring_in(index, [p for p in staged.writes if p.split("/", 1)[0] not in moved],
+                    moved = move_in(staged.prepared, self.root) if staged.prepared is not None else set()
+                    bring_in(self.git, index, [p for p in staged.writes if p.split("/", 1)[0] not in moved],
                                    staged.deletes)
                     claim.move(None)
             finally:
@@ -225,19 +226,6 @@ class BackupRepo:
                                  "running") from None
             raise StoreError(f"HEAD of {self.root} moved while the snapshot was taken (another commit?); "
                              "nothing was changed: take the snapshot again") from None
-
-    def _bring_in(self, index: Path, checkout: list[str], deletes: list[str]) -> None:
-        """Write files from an index made beside the real one into the working tree (their stat data going
-        into that index), remove others, then make it the repository's index, in one rename."""
-        if checkout:
-            self.git.git.checkout_index("-u", "-f", "-z", "--stdin", istream=stdin("\0".join(checkout) + "\0"),
-                                        env={"GIT_INDEX_FILE": str(index)})
-        for path in deletes:
-            (self.root / path).unlink(missing_ok=True)
-        for folder in {path.split("/", 1)[0] for path in deletes}:
-            with contextlib.suppress(OSError):  # git keeps no empty folder; neither does a checkout
-                (self.root / folder).rmdir()
-        os.replace(index, self.git_dir / "index")
 
     def _write_commit(self, head: str, trees: dict[str, str | None], message: str) -> str:
         """The commit of head's tree with these folders' trees in place (None: the folder goes)."""
@@ -286,43 +274,6 @@ class BackupRepo:
 
     def _next_index_file(self) -> Path:
         return self.git_dir / f"entragit-next-index-{os.getpid()}"
-
-    def _next_index(self, changes: list[str], staged: Staged) -> Path:
-        """The index after the commit: the current one with the commit's changes, knowing the stat data of
-        the files in prepared folders, which they keep when their folder is renamed into the working tree.
-        Files checked out later enter their own stat data as they are written."""
-        index, current = self._next_index_file(), Path(self.git.git_dir) / "index"
-        env = {"GIT_INDEX_FILE": str(index)}
-        prepared = staged.prepared
-        if prepared is not None and staged.prepared_index and staged.prepared_index.base == read_or_none(current):
-            # The prepared files were added to a copy of this very index while the tenant was read.
-            os.replace(staged.prepared_index.path, index)
-            folders = {f"{folder}/" for folder in os.listdir(prepared)}
-            changes = [line for line in changes if not line.split("\t", 1)[1].startswith(tuple(folders))]
-            prepared = None
-        else:
-            shutil.copyfile(current, index)
-        if changes:
-            self.git.git.update_index("--index-info", istream=stdin("\n".join(changes) + "\n"), env=env)
-        if prepared is not None:
-            # git hashes every prepared file to learn its stat data (a second at 100k files), beside the
-            # commit; every other entry keeps what it knew.
-            self.git.git.execute(["git", f"--work-tree={prepared}", "update-index", "-q", "--ignore-missing",
-                                  "--refresh"], env=env)
-        return index
-
-    def _move_in(self, prepared: Path) -> set[str]:
-        """Put prepared folders in place, each in one rename where the working tree lacks it (creating
-        100k files is the slow part of a checkout, and it was done while reading); the folders' names."""
-        folders = set(os.listdir(prepared))
-        # shutil.move renames, and copies only where the git directory is on another file system.
-        for folder in folders:
-            if not (self.root / folder).exists():
-                shutil.move(prepared / folder, self.root / folder)
-                continue
-            for name in os.listdir(prepared / folder):
-                shutil.move(prepared / folder / name, self.root / folder / name)
-        return folders
 
     # -- recovery: what a killed run left ------------------------------------------------------------
 
@@ -408,7 +359,7 @@ class BackupRepo:
                 shutil.copyfile(self.git_dir / "index", index)
                 self.git.git.update_index("--index-info", istream=stdin("\n".join(entries) + "\n"),
                                           env={"GIT_INDEX_FILE": str(index)})
-                self._bring_in(index, [p for p, (_, new, _) in changed.items() if new],
+                bring_in(self.git, index, [p for p, (_, new, _) in changed.items() if new],
                                [p for p, (_, new, _) in changed.items() if not new])
         finally:
             index.unlink(missing_ok=True)
