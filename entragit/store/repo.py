@@ -1,4 +1,7 @@
-"""The backup repository: canonical files per object, one commit per snapshot, trees at a revision."""
+"""BackupRepo, what a backup repository means: objects read at a revision, snapshots and their trailer,
+the commit made from what a snapshot staged, what a killed run left taken back, and the side files kept
+under .git (where each type's incremental read goes on, every object's links); init_repo makes one. The
+git work that makes it fast is entragit.store.plumbing's."""
 
 from __future__ import annotations
 
