@@ -152,7 +152,7 @@ def _read_incremental(repo: BackupRepo, client: GraphClient, object_type: Object
 
     @functools.cache
     def kept(relationship: str) -> dict[str, list[str]] | None:
-        return repo.links_at(head, object_type, relationship)
+        return repo.side_files.links_at(head, object_type, relationship)
 
     # A changed object whose links delta reports no change to (a group whose description changed) keeps
     # those it had, as an unchanged object does: delta names every link that moved. Reading them again
@@ -181,7 +181,7 @@ def _read_incremental(repo: BackupRepo, client: GraphClient, object_type: Object
             objects[object_id] = with_relation(objects.get(object_id, obj), rel.name, now[object_id])
         links[rel.name] = {**now, **{i: obj.get(rel.name, []) for i, obj in fetched.items() if obj is not None}}
     many = [r for r in object_type.relationships if r.many]
-    if not objects and not removed and all(repo.links_kept(head, object_type, r.name) for r in many):
+    if not objects and not removed and all(repo.side_files.links_kept(head, object_type, r.name) for r in many):
         # Nothing of the type changed, links included: the links kept for HEAD's files are right for the
         # new commit's too, which holds the same files (links_at knows them by the folder).
         return TypeRead(Content({}, complete=False), "delta", changes.link)
@@ -212,7 +212,7 @@ def _read_type(repo: BackupRepo, client: GraphClient, object_type: ObjectType, h
 
 def _read_type_or_fail(repo: BackupRepo, client: GraphClient, object_type: ObjectType, head: str, full: bool,
                        progress: ProgressFn | None, stager: ObjectStager) -> TypeRead:
-    state = repo.delta_state(object_type) if object_type.delta and not full else None
+    state = repo.side_files.delta_state(object_type) if object_type.delta and not full else None
     if state and state.get("commit") == head and state.get("signature") == delta_signature(object_type):
         try:
             return _read_incremental(repo, client, object_type, head, state["link"])
@@ -289,6 +289,6 @@ def _save_links(repo: BackupRepo, reads: dict[ObjectType, TypeRead], links: dict
                 commit: str) -> None:
     for object_type, read in reads.items():
         if read.link:
-            repo.save_delta_state(object_type, read.link, commit, delta_signature(object_type))
+            repo.side_files.save_delta_state(object_type, read.link, commit, delta_signature(object_type))
         for name, encoded in links[object_type].items():
-            repo.save_links(commit, object_type, name, encoded)
+            repo.side_files.save_links(commit, object_type, name, encoded)

@@ -1,13 +1,12 @@
 """BackupRepo, what a backup repository means: objects read at a revision, snapshots and their trailer,
-the commit made from what a snapshot staged, what a killed run left taken back, and the side files kept
-under .git (where each type's incremental read goes on, every object's links); init_repo makes one. The
-git work that makes it fast is entragit.store.plumbing's."""
+the commit made from what a snapshot staged, and what a killed run left taken back; the files it keeps
+under .git are its side_files (entragit.store.sidefiles). init_repo makes one. The git work that makes it
+fast is entragit.store.plumbing's."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import os
 import shutil
 import threading
@@ -29,6 +28,7 @@ from entragit.store.paths import OBJECT_FILES, object_path, split_path
 from entragit.store.plumbing.commands import GitRepo, listed_blobs, mktree, read_blobs, stdin, tree_entries
 from entragit.store.plumbing.index import bring_in, index_after_commit, move_in
 from entragit.store.plumbing.stager import FolderContent, Staged, Stager
+from entragit.store.sidefiles import SideFiles
 
 SNAPSHOT_TRAILER = "Entragit-Snapshot"
 # Used only where the machine has no git identity (a fresh CI runner), so a snapshot never fails for it.
@@ -72,6 +72,7 @@ class BackupRepo:
         self.git.git.update_environment(**run_env())
         self._cat_file_lock = threading.Lock()
         self.config: Config = load_config(self.root, self.git)
+        self.side_files = SideFiles(self.git)
 
     # -- reading -------------------------------------------------------------------------------------
 
@@ -370,77 +371,13 @@ class BackupRepo:
         return [f"brought the index and working tree to {moving.new[:10]}, where {claim.owner.describe()} had "
                 f"moved {moving.ref} from {moving.old[:10]} before it was stopped ({len(changed)} file(s))"]
 
-    # -- delta state: kept in the git directory, never committed -------------------------------------
-
-    def _delta_file(self, object_type: ObjectType) -> Path:
-        return Path(self.git.git_dir) / "entragit" / "delta" / f"{object_type.name}.json"
-
-    def delta_state(self, object_type: ObjectType) -> dict[str, str] | None:
-        try:
-            state = json.loads(self._delta_file(object_type).read_text())
-        except (FileNotFoundError, ValueError):
-            return None
-        return state if isinstance(state, dict) else None
-
-    def save_delta_state(self, object_type: ObjectType, link: str, commit: str, signature: str) -> None:
-        """Where the next incremental read of a type starts, and which commit holds the state it continues."""
-        path = self._delta_file(object_type)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps({"link": link, "commit": commit, "signature": signature}))
-        temporary.replace(path)
-
-    def _links_file(self, object_type: ObjectType, relationship: str) -> Path:
-        return Path(self.git.git_dir) / "entragit" / "links" / f"{object_type.name}.{relationship}.links"
-
     def links(self, commit: str, object_type: ObjectType, relationship: str) -> dict[str, list[str]]:
         """Every object's links under one relationship at a commit (a full id): from the cache a snapshot
         left for that commit, else from the files themselves."""
-        cached = self.links_at(commit, object_type, relationship)
+        cached = self.side_files.links_at(commit, object_type, relationship)
         if cached is not None:
             return cached
         return {i: obj.get(relationship, []) for i, obj in self.read_objects(commit, object_type).items()}
-
-    def links_at(self, commit: str, object_type: ObjectType, relationship: str) -> dict[str, list[str]] | None:
-        """Every object's links under one relationship at a commit (a full id), when a snapshot left them
-        for a commit whose files of that type are the same; None otherwise (only the files know)."""
-        try:
-            with self._links_file(object_type, relationship).open() as kept:
-                if not self._kept_for(kept.readline().strip(), commit, object_type):
-                    return None
-                found = json.loads(kept.read())
-        except (FileNotFoundError, ValueError):
-            return None
-        return found if isinstance(found, dict) else None
-
-    def links_kept(self, commit: str, object_type: ObjectType, relationship: str) -> bool:
-        """Whether links_at would find them, without reading them (20k groups' members are 30 MB)."""
-        try:
-            with self._links_file(object_type, relationship).open() as kept:
-                return self._kept_for(kept.readline().strip(), commit, object_type)
-        except FileNotFoundError:
-            return False
-
-    def _kept_for(self, kept: str, commit: str, object_type: ObjectType) -> bool:
-        return kept == commit or self._same_folder(kept, commit, object_type)
-
-    def _same_folder(self, commit_a: str, commit_b: str, object_type: ObjectType) -> bool:
-        """Whether two commits hold the same files of a type: git names a folder by its contents."""
-        try:
-            trees = self.git.git.rev_parse(f"{commit_a}:{object_type.name}", f"{commit_b}:{object_type.name}")
-        except git.GitCommandError:
-            return False  # a commit without that folder, or one no longer in the repository
-        first, _, second = str(trees).partition("\n")
-        return first == second
-
-    def save_links(self, commit: str, object_type: ObjectType, relationship: str, encoded: str) -> None:
-        """Keep every object's links under a relationship, as encode_links made them, for this commit: the
-        commit on a line of its own, so that whether they are the ones wanted is known without parsing them."""
-        path = self._links_file(object_type, relationship)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f"{path.name}.tmp")
-        temporary.write_text(f"{commit}\n{encoded}")
-        temporary.replace(path)
 
     def object_ids(self, rev: str, object_type: ObjectType) -> set[str]:
         """Ids of a type in a commit, from the tree listing alone."""
@@ -455,12 +392,6 @@ class BackupRepo:
         if not reader.has_option("user", "email"):
             env.update(GIT_AUTHOR_EMAIL=_FALLBACK_IDENTITY["email"], GIT_COMMITTER_EMAIL=_FALLBACK_IDENTITY["email"])
         return env
-
-
-def encode_links(links: dict[str, list[str]]) -> str:
-    """A links index as save_links keeps it. For 20k groups' members that is ~30 MB of JSON, made while
-    other types are still being read rather than after the commit, which alone knows its own id."""
-    return json.dumps(links)
 
 
 def init_repo(root: Path, config: Config) -> BackupRepo:
