@@ -44,7 +44,7 @@ class Layout(Generic[K, T]):
 @dataclass(frozen=True)
 class Staged:
     writes: dict[str, bytes]
-    """path -> canonical bytes, for new and changed files."""
+    """path -> the file's bytes, for new and changed files."""
     deletes: list[str]
     before: dict[str, int]
     """folder -> how many object files HEAD holds there."""
