@@ -94,9 +94,9 @@ class FolderContent(Generic[T]):
 
 
 class Stager(Generic[K, T]):
-    """A snapshot staged type by type (a large type page by page) while other types are still being
-    read, so that serializing files and storing them as git objects overlaps the wait on Graph instead
-    of following it.
+    """A snapshot staged folder by folder (a large one page by page) while other folders' objects are
+    still being read, so that serializing files and storing them as git objects overlaps the wait on
+    Graph instead of following it. A folder holds the objects of one kind (for entragit.store: a type).
 
     A complete content is the whole folder; a partial one (an incremental read) names the objects that
     changed and those removed, and leaves every other file as it is. Files whose bytes differ from HEAD's
