@@ -62,7 +62,7 @@ def prune(repo: BackupRepo, plan: PrunePlan) -> str:
     # The new head holds the same tree as the old one: the index and working tree need no change,
     # but delta links that continued the old head now continue the new one.
     for object_type in REGISTRY.values():
-        state = repo.delta_state(object_type)
+        state = repo.side_files.delta_state(object_type)
         if state and state.get("commit") == old_head:
-            repo.save_delta_state(object_type, state["link"], parent, state["signature"])
+            repo.side_files.save_delta_state(object_type, state["link"], parent, state["signature"])
     return parent

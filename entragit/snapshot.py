@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
-import sys
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -29,7 +25,7 @@ from entragit.live import (
 )
 from entragit.permissions import check_tenant, sign_in
 from entragit.registry import ObjectType, Relationship, resolve_types
-from entragit.store import SNAPSHOT_TRAILER, BackupRepo, Content, Staged, Stager, encode_links
+from entragit.store import SNAPSHOT_TRAILER, BackupRepo, Content, ObjectStager, Staged, encode_links
 
 SUSPECT_PREFIX = "entragit/suspect/"
 
@@ -121,7 +117,7 @@ def read_tenant(client: GraphClient, types: list[ObjectType], progress: Progress
     return dict(zip(types, results))
 
 
-def _read_full(client: GraphClient, object_type: ObjectType, progress: ProgressFn | None, stager: Stager,
+def _read_full(client: GraphClient, object_type: ObjectType, progress: ProgressFn | None, stager: ObjectStager,
                note: str | None = None) -> TypeRead:
     # The deltaLink is taken before the read: a change in between shows up (again) next time, and
     # reading it twice is harmless, where missing it would not be.
@@ -156,7 +152,7 @@ def _read_incremental(repo: BackupRepo, client: GraphClient, object_type: Object
 
     @functools.cache
     def kept(relationship: str) -> dict[str, list[str]] | None:
-        return repo.links_at(head, object_type, relationship)
+        return repo.side_files.links_at(head, object_type, relationship)
 
     # A changed object whose links delta reports no change to (a group whose description changed) keeps
     # those it had, as an unchanged object does: delta names every link that moved. Reading them again
@@ -185,7 +181,7 @@ def _read_incremental(repo: BackupRepo, client: GraphClient, object_type: Object
             objects[object_id] = with_relation(objects.get(object_id, obj), rel.name, now[object_id])
         links[rel.name] = {**now, **{i: obj.get(rel.name, []) for i, obj in fetched.items() if obj is not None}}
     many = [r for r in object_type.relationships if r.many]
-    if not objects and not removed and all(repo.links_kept(head, object_type, r.name) for r in many):
+    if not objects and not removed and all(repo.side_files.links_kept(head, object_type, r.name) for r in many):
         # Nothing of the type changed, links included: the links kept for HEAD's files are right for the
         # new commit's too, which holds the same files (links_at knows them by the folder).
         return TypeRead(Content({}, complete=False), "delta", changes.link)
@@ -199,7 +195,7 @@ def _read_incremental(repo: BackupRepo, client: GraphClient, object_type: Object
 
 
 def _read_type(repo: BackupRepo, client: GraphClient, object_type: ObjectType, head: str, full: bool,
-               progress: ProgressFn | None, stager: Stager) -> TypeRead:
+               progress: ProgressFn | None, stager: ObjectStager) -> TypeRead:
     try:
         return _read_type_or_fail(repo, client, object_type, head, full, progress, stager)
     except GraphError as error:
@@ -215,8 +211,8 @@ def _read_type(repo: BackupRepo, client: GraphClient, object_type: ObjectType, h
 
 
 def _read_type_or_fail(repo: BackupRepo, client: GraphClient, object_type: ObjectType, head: str, full: bool,
-                       progress: ProgressFn | None, stager: Stager) -> TypeRead:
-    state = repo.delta_state(object_type) if object_type.delta and not full else None
+                       progress: ProgressFn | None, stager: ObjectStager) -> TypeRead:
+    state = repo.side_files.delta_state(object_type) if object_type.delta and not full else None
     if state and state.get("commit") == head and state.get("signature") == delta_signature(object_type):
         try:
             return _read_incremental(repo, client, object_type, head, state["link"])
@@ -224,38 +220,6 @@ def _read_type_or_fail(repo: BackupRepo, client: GraphClient, object_type: Objec
             return _read_full(client, object_type, progress, stager,
                               f"{object_type.name}: the incremental read was not usable ({why}); read in full")
     return _read_full(client, object_type, progress, stager)
-
-
-@contextlib.contextmanager
-def _prompt_readers() -> Iterator[None]:
-    """While a snapshot runs, a thread whose Graph answer has arrived gets the interpreter back within
-    1 ms rather than Python's default 5: the thread following the user chain otherwise waits behind
-    threads serializing files, on every one of a thousand pages (~3 ms a page in the benchmark)."""
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(min(before, 0.001))
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(before)
-
-
-@contextlib.contextmanager
-def _no_collector_pauses() -> Iterator[None]:
-    """No cyclic garbage collection while a snapshot runs. A large tenant's objects are a million small
-    dicts and lists, and each of the collector's full passes walks all of them with every thread stopped
-    (in the benchmark: 14 passes, up to 0.4 s each, on the user chain) to find nothing: pages, objects
-    and files hold no cycles. The few cycles requests leaves are collected later, as usual."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        # Everything made meanwhile is still the youngest generation, which the first collection walks
-        # whole (0.2 s at the end of a large snapshot). Moved to the oldest, it waits for that one's turn.
-        gc.freeze()
-        gc.unfreeze()
-        if enabled:
-            gc.enable()
 
 
 def take_snapshot(repo: BackupRepo, type_names: tuple[str, ...] = (), progress: ProgressFn | None = None,
@@ -275,7 +239,7 @@ def take_snapshot(repo: BackupRepo, type_names: tuple[str, ...] = (), progress: 
     tenant = _tenant_signed_in(repo, client)
     head = repo.resolve("HEAD")
 
-    with repo.stager(types) as stager, _prompt_readers(), _no_collector_pauses(), ThreadPoolExecutor(1) as encoder:
+    with repo.stager(types) as stager, ThreadPoolExecutor(1) as encoder:
         encodings: dict[ObjectType, Future[dict[str, str]]] = {}
 
         def read_and_stage(object_type: ObjectType) -> TypeRead:
@@ -325,6 +289,6 @@ def _save_links(repo: BackupRepo, reads: dict[ObjectType, TypeRead], links: dict
                 commit: str) -> None:
     for object_type, read in reads.items():
         if read.link:
-            repo.save_delta_state(object_type, read.link, commit, delta_signature(object_type))
+            repo.side_files.save_delta_state(object_type, read.link, commit, delta_signature(object_type))
         for name, encoded in links[object_type].items():
-            repo.save_links(commit, object_type, name, encoded)
+            repo.side_files.save_links(commit, object_type, name, encoded)

@@ -136,7 +136,7 @@ def test_the_links_kept_beside_the_snapshots_stay_true_to_the_files(repo: Backup
     admin.call("PATCH", f"users/{finance[0]['id']}", json={"jobTitle": "Treasurer"})
     assert take_snapshot(repo).modes["groups"] == "delta"  # nothing of the groups changed
     for relationship in ("members", "owners"):
-        assert repo.links_at(repo.resolve("HEAD"), groups, relationship) == _links_in_files(repo, "groups", relationship)
+        assert repo.side_files.links_at(repo.resolve("HEAD"), groups, relationship) == _links_in_files(repo, "groups", relationship)
 
     team = admin.group("HR Team")
     admin.call("POST", f"groups/{team['id']}/members/$ref", json=_ref(finance[3]["id"]))
@@ -145,6 +145,6 @@ def test_the_links_kept_beside_the_snapshots_stay_true_to_the_files(repo: Backup
 
     head = repo.resolve("HEAD")
     for relationship in ("members", "owners"):
-        assert repo.links_at(head, groups, relationship) == _links_in_files(repo, "groups", relationship)
-    assert finance[3]["id"] in repo.links_at(head, groups, "members")[team["id"]]  # type: ignore[index]
-    assert finance[5]["id"] in repo.links_at(head, groups, "owners")[team["id"]]  # type: ignore[index]
+        assert repo.side_files.links_at(head, groups, relationship) == _links_in_files(repo, "groups", relationship)
+    assert finance[3]["id"] in repo.side_files.links_at(head, groups, "members")[team["id"]]  # type: ignore[index]
+    assert finance[5]["id"] in repo.side_files.links_at(head, groups, "owners")[team["id"]]  # type: ignore[index]

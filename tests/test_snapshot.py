@@ -14,7 +14,12 @@ from entragit.errors import GraphError, StoreError
 from entragit.sim import Simulator
 from entragit.registry import resolve_types
 from entragit.snapshot import read_tenant, take_snapshot
-from entragit.store import BackupRepo, Content, Stager, _BlobImporter, _FileWriter, _PreparedFolders
+from entragit.store import BackupRepo, Content
+from entragit.store.paths import OBJECT_FILES
+from entragit.store.plumbing.fastimport import BlobImporter
+from entragit.store.plumbing.index import PreparedFolders
+from entragit.store.plumbing.stager import Stager
+from entragit.store.plumbing.tar import FileWriter
 from tests.conftest import Admin, connection_of, run
 
 
@@ -96,8 +101,8 @@ def test_new_folders_and_changed_files_in_old_ones_land_in_the_working_tree_as_c
 
 def test_files_written_and_stored_in_many_segments_are_all_committed_and_indexed_as_they_are(
         repo: BackupRepo, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_PreparedFolders, "SEGMENT", 7)  # every few files: tar ends, git adds them
-    monkeypatch.setattr(_BlobImporter, "SEGMENT", 5)  # every few blobs: a pack ends
+    monkeypatch.setattr(PreparedFolders, "SEGMENT", 7)  # every few files: tar ends, git adds them
+    monkeypatch.setattr(BlobImporter, "SEGMENT", 5)  # every few blobs: a pack ends
 
     take_snapshot(repo)
 
@@ -108,16 +113,16 @@ def test_files_written_and_stored_in_many_segments_are_all_committed_and_indexed
 
 def test_what_another_git_command_staged_while_a_snapshot_ran_stays_staged(
         repo: BackupRepo, monkeypatch: pytest.MonkeyPatch) -> None:
-    close = _PreparedFolders.close
+    close = PreparedFolders.close
 
-    def close_then_stage_a_note(folders: _PreparedFolders) -> object:
+    def close_then_stage_a_note(folders: PreparedFolders) -> object:
         prepared = close(folders)
         if not (repo.root / "notes.md").exists():
             (repo.root / "notes.md").write_text("reviewed\n")
             repo.git.git.add("notes.md")  # the prepared files were added to a copy of the index before this
         return prepared
 
-    monkeypatch.setattr(_PreparedFolders, "close", close_then_stage_a_note)
+    monkeypatch.setattr(PreparedFolders, "close", close_then_stage_a_note)
 
     take_snapshot(repo)
 
@@ -129,7 +134,7 @@ def test_files_prepared_for_a_new_folder_keep_names_of_any_length_and_their_byte
     # The names that do not fit a tar header's 100 bytes take another way through the stream.
     files = {f"users/{'a' * 36}.yaml": b"id: a\n", f"roleAssignments/{'b' * 120}.yaml": b"x" * 1000,
              "groups/\u00e9t\u00e9.yaml": b"", "groups/large.yaml": bytes(range(256)) * 40}
-    writer = _FileWriter(tmp_path / "prepared")
+    writer = FileWriter(tmp_path / "prepared")
     writer.write(dict(list(files.items())[:2]))
     writer.write(dict(list(files.items())[2:]))
     writer.close()
@@ -168,7 +173,7 @@ def test_staging_is_queued_while_heads_files_are_still_being_listed(repo: Backup
         return {}
 
     users = resolve_types(("users",))[0]
-    with Stager(repo, [users], repo.resolve("HEAD"), slow_listing) as stager:
+    with Stager(repo.git, OBJECT_FILES, [users], repo.resolve("HEAD"), slow_listing) as stager:
         stager.write(users, {"u1": {"id": "u1", "displayName": "One"}})
         stager.add(users, Content({"u1": {"id": "u1", "displayName": "One"}, "u2": {"id": "u2"}}))
         assert not listed.is_set()  # neither call waited for the listing
@@ -182,7 +187,7 @@ def test_a_failed_listing_of_heads_files_stops_the_next_staging(repo: BackupRepo
         raise StoreError("uncommitted changes in snapshot folders")
 
     users = resolve_types(("users",))[0]
-    with Stager(repo, [users], repo.resolve("HEAD"), refused) as stager:
+    with Stager(repo.git, OBJECT_FILES, [users], repo.resolve("HEAD"), refused) as stager:
         with pytest.raises(StoreError, match="uncommitted changes"):
             for _ in range(1000):  # the listing fails on the stager's thread, soon after it began
                 stager.write(users, {})

@@ -11,15 +11,7 @@ JSON, and the time of a second report on the same pair (served from the cache).
 Targets (issue 5): 500 changes within 3x the git listing, 10 changes under 1 s, 100,000 changes under
 60 s, a cached report near-instant.
 
-Figures (2026-11-27, the project's shared 2-core machine; four runs):
-
-    changed   git listing     report          ratio                 cached second report
-    10        0.07-0.09 s     0.08-0.11 s     1.2x                  0.000 s
-    500       0.08-0.11 s     0.22-0.30 s     2.7x 2.8x 3.1x 2.8x   0.002-0.007 s
-    100000    0.14-0.16 s     10.4-11.3 s     70-75x                3.1-4.1 s (27 MB of JSON)
-
-Before member names were found by bisecting a folder listing (listed while the changed files are read)
-and canonical.load had its own parser, the 500-change report took 0.35 s, 3.8x.
+The runs so far, with the code each ran on, are in docs/benchmarks.md.
 """
 
 from __future__ import annotations

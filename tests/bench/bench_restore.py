@@ -13,20 +13,7 @@ simulated seconds admits the first `write_quota` writes at once and the rest at 
 $batch carries 20 writes, so the writes need at least writes/20 batches, BATCH_WORKERS at a time, each
 taking at least the simulator's latency. The floor is the larger of the two.
 
-Figures (2026-11-27, 2 cores shared with other agents' jobs, time scale 1.0, i.e. Graph's real quota
-windows; 10,000 writes; the large run was the only benchmark on the machine, the medium one ran beside a
-test suite):
-
-| tenant | plan | writes | writes + verify | floor | writes / floor | apply / floor | plan / apply |
-|---|---|---|---|---|---|---|---|
-| medium (6,024 objects) | 17.0 s | 369 s | 387 s | 350 s | 1.06 | 1.11 | 0.04 |
-| large (127,307 objects) | 20.9 s | 365 s | 383 s | 350 s | 1.04 | 1.09 | 0.05 |
-| large, on main after the merges | 17.9 s | 370 s | 386 s | 350 s | 1.06 | 1.10 | 0.05 |
-
-Who held each user at the commit comes from the links the snapshot left for it (.git/entragit/links), not
-from parsing every group file, and the groups whose links differ are read without their members; so the
-plan (and the verifying re-plan, ~18 s) is mostly Graph reads: each user, its memberOf and its
-ownedObjects. Before that (same day, same machine): large plan 81.6 s, writes + verify 442 s (1.26).
+The runs so far, with the code each ran on, are in docs/benchmarks.md.
 """
 
 from __future__ import annotations

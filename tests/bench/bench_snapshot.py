@@ -21,81 +21,12 @@ serializing and git's work all overlap the waits:
 - local_work_s, local_share (of_which_git_s): CPU time of this process and of the git and tar processes it
   runs, work done on other threads and processes while requests wait included. It is not a share of wall
   time (it passes 100% in some runs), and the git and tar part varies six-fold between runs of the same
-  code on this VM (below).
+  code on this VM (see docs/benchmarks.md).
 
 Targets (issue 4): full <= 1.25x the floor; local work <= 15% of wall time; incremental with 1% of users
 changed <= 5% of the full snapshot's time; peak memory <= 1 GiB.
 
-Measured on the project's shared 2-core machine (large tenant: 100,407 users, 127,307 objects; floor
-65.3 s = 1005 user pages x 65 ms; other agents' work running beside it, so +-3 s between runs):
-
-                    full            local work (git+tar)   incremental       peak RSS
-    before 06ae1bf  99.3 s = 1.52x  33.1 s = 33% (15.6 s)   4.04 s = 4.1%     682 MiB
-    after           78.4 s = 1.20x  29.6 s = 38% (9.5 s)    3.69 s = 4.7%     720 MiB
-    after, again    79.0 s = 1.21x  29.7 s = 38% (9.7 s)    4.42 s = 5.6%     743 MiB
-
-Later runs with nothing else on the machine, also printing the wall time in which no request was out and
-no Graph limit was being waited for ("not waiting"):
-
-                    full            local work (git+tar)   not waiting     incremental     peak RSS
-    main 11:30      80.5 s = 1.23x  44.4 s = 55% (22.4 s)  6.8 s = 8.4%    3.85 s = 4.8%   745 MiB
-    main 11:40      81.9 s = 1.25x  35.5 s = 43% (11.7 s)  8.0 s = 9.8%    4.73 s = 5.8%   740 MiB
-    CA lane 12:02   83.7 s = 1.28x  52.4 s = 63% (24.5 s)  8.1 s = 9.7%    4.62 s = 5.5%   782 MiB
-    CA lane 12:15   80.9 s = 1.24x  45.2 s = 56% (22.9 s)  7.3 s = 9.0%    3.63 s = 4.5%   754 MiB
-
-After the next page is asked for before a page is parsed, no garbage collection pauses, the simulator's
-first delta round planned page by page, gzip, and tar headers laid out directly (runs 1-4; "beyond the
-floor" is (wall - floor) / wall); then with changed objects read 15 to a request (runs 5-6: the
-incremental's resource units 2766 -> 1896, its floor 3.46 s -> 2.37 s); then with proxy settings read
-once per host and a first snapshot's next index made beside its commit (runs 7-9); then with every
-snapshot's next index made that way (runs 10-11), and under git's index lock (run 12, the code as it is):
-
-          full             beyond floor  local work (git+tar)    not waiting    incremental
-    1     76.3 s = 1.17x   14.4%         34.3 s =  45% (17.8 s)  5.6 s = 7.4%   3.45 s = 4.5%
-    2     78.8 s = 1.21x   17.1%         48.9 s =  62% (28.2 s)  6.7 s = 8.6%   4.36 s = 5.5%
-    3     77.1 s = 1.18x   15.3%         83.3 s = 108% (62.9 s)  4.7 s = 6.1%   3.91 s = 5.1%
-    4     79.2 s = 1.21x   17.5%         39.4 s =  50% (18.4 s)  6.9 s = 8.7%   3.66 s = 4.6%
-    5     76.6 s = 1.17x   14.7%         27.2 s =  36% (10.0 s)  5.8 s = 7.6%   3.32 s = 4.3%
-    6     77.4 s = 1.18x   15.6%         37.5 s =  48% (19.3 s)  6.1 s = 7.8%   3.45 s = 4.5%
-    7     77.3 s = 1.18x   15.4%         38.9 s =  50% (19.7 s)  5.5 s = 7.2%   3.56 s = 4.6%
-    8     74.6 s = 1.14x   12.4%         73.4 s =  98% (57.2 s)  4.3 s = 5.7%   3.99 s = 5.4%
-    9     75.2 s = 1.15x   13.1%         38.4 s =  51% (23.1 s)  4.6 s = 6.1%   3.33 s = 4.4%
-    10    76.9 s = 1.18x   15.1%         28.1 s =  37% ( 9.6 s)  5.8 s = 7.6%   3.57 s = 4.6%
-    11    77.5 s = 1.19x   15.7%         40.7 s =  53% (20.8 s)  5.6 s = 7.2%   3.59 s = 4.6%
-    12    75.7 s = 1.16x   13.7%         33.8 s =  45% (15.8 s)  4.5 s = 6.0%   4.26 s = 5.6%
-
-Peak RSS stayed under 860 MiB. The git and tar processes' CPU time varies six-fold between runs of the
-same code (10-63 s): it is mostly the kernel creating 125k files on this VM, and every run was started
-alike (the previous run's 600 MB of files deleted first); I did not find what else differs.
-
-Then with staging on a thread of the stager's own (Conditional Access, at a request a second, no longer
-waits on HEAD's listing), commit trees made by git mktree and the links of unchanged types kept as they
-are (run A); with the prepared files added to an index as they are written, folder trees made as each
-type is staged and blob ids kept from staging (B); with a pack ended every 25,000 blobs and trees made
-beside the last pack's end (C); B and C ran with timing probes. Runs 13-15 are the code as it is:
-
-          full             beyond floor  local work (git+tar)    not waiting    incremental     peak RSS
-    A     74.5 s = 1.14x   12.3%         34.1 s =  46% (18.5 s)  3.8 s = 5.1%   2.85 s = 3.8%   747 MiB
-    B     74.1 s = 1.13x   11.8%         32.6 s =  44% (17.1 s)  3.5 s = 4.7%   2.52 s = 3.4%   735 MiB
-    C     73.0 s = 1.12x   10.6%         72.7 s = 100% (58.3 s)  2.3 s = 3.1%   2.51 s = 3.4%   742 MiB
-    13    74.1 s = 1.13x   11.8%         41.3 s =  56% (25.5 s)  3.1 s = 4.2%   2.54 s = 3.4%   765 MiB
-    14    74.3 s = 1.14x   12.1%         42.6 s =  57% (25.7 s)  3.0 s = 4.1%   2.56 s = 3.4%   742 MiB
-    15    74.6 s = 1.14x   12.4%         78.1 s = 105% (60.9 s)  3.0 s = 4.0%   2.75 s = 3.7%   743 MiB
-
-Where the full run's time goes now: the first user page is asked for at 0.1 s; the user chain runs at
-~72 ms a page against the floor's 65 (70.3 ms with nothing else running: the simulator's ~1.4 ms of
-reading the request and sending the answer, and requests' ~3 ms per call on the client; the rest is
-sharing two cores with staging, git, tar and the simulator); ~0.7 s follow the last page: the users
-folder's tree (0.4 s) beside the end of the last pack, then the root tree, the commit and the links.
-The incremental (2.5 s) is bound by Graph's limits: 1896 resource units at 800 a second (2.37 s), and
-Conditional Access's three requests at a request a second (the last answered at ~2.3 s); ~0.2 s follow.
-With 1% of the groups' descriptions changed too (not what --changed does; measured by hand on the same
-tenant), the incremental took 3.2-4.0 s for every hundredth group, 4.5-4.7 s for the simulator's first
-200 (its largest: their files are long to write); 32.5 s before changed groups kept their members.
-Local work as CPU time: reading 1400 answers (TLS, gzip, JSON), making 125k objects canonical and
-serializing them (~16 s of this process), and git and tar storing and creating 125k files (10-63 s);
-the files alone cost ~10 s of CPU at best, so as a share of wall time it could not stay under 15%
-while a first snapshot writes them.
+The runs so far, with the code each ran on, are in docs/benchmarks.md.
 """
 
 from __future__ import annotations
