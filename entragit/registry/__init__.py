@@ -143,7 +143,7 @@ class ObjectType:
             return False
         return self.recycled_when is None or obj is None or self.recycled_when(obj)
 
-    # --- how a restore writes this type (restore.py) ---
+    # --- how a restore writes this type (entragit/restore/) ---
     create: str | None = None
     """How an object gone for good is made again: "post" (POST to the collection; Graph assigns a new id),
     "patch" (PATCH at its own key, which creates it there: authentication contexts), None: it cannot be."""
