@@ -21,7 +21,8 @@ class GitFailed(StoreError):
 
     def __init__(self, command: str, stderr: str, root: object, unchanged: str = "") -> None:
         words = " ".join(line.strip() for line in stderr.splitlines() if line.strip()) or "no message from git"
-        # Named, not super(): the store plumbing's subclass (store/plumbing/commands.py) is a GitPython error too, whose __init__ takes a command.
+        # Named, not super(): the store plumbing's subclass (store/plumbing/commands.py) is a GitPython error
+        # too, whose __init__ takes a command.
         StoreError.__init__(self, f"git {command} failed in {root}: {words}" + (f"; {unchanged}" if unchanged else ""))
 
 
