@@ -27,7 +27,7 @@ from entragit.config import (
 from entragit.errors import AuthError
 from entragit.session import new_session
 
-# The audience Entra expects in a federated assertion (reference §8).
+# The audience Entra expects in a federated assertion (graph-behaviour §8).
 FEDERATION_AUDIENCE = "api://AzureADTokenExchange"
 
 

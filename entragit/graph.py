@@ -22,7 +22,7 @@ from entragit.session import new_session
 
 JSON = dict[str, Any]
 
-# Graph refuses a larger page than this on every directory collection (reference §1).
+# Graph refuses a larger page than this on every directory collection (graph-behaviour §1).
 MAX_PAGE_SIZE = 999
 
 # Graph serves two API versions side by side under one root: v1.0, and beta, where Microsoft publishes
@@ -30,7 +30,7 @@ MAX_PAGE_SIZE = 999
 # (v1.0 unless it says otherwise), so one client reads types of both.
 DEFAULT_VERSION = "v1.0"
 
-# The statuses Microsoft's own SDK retry handler retries (reference §4).
+# The statuses Microsoft's own SDK retry handler retries (graph-behaviour §4).
 _RETRY_STATUSES = frozenset({429, 503, 504})
 _WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
@@ -41,7 +41,7 @@ _DECODER = json_text.JSONDecoder()
 def leading_members(text: str) -> JSON | None:
     """The members of a JSON object that come before its "value", read without parsing the value, or
     None when the text is not such an object. Graph writes @odata.context, @odata.count and
-    @odata.nextLink first (reference §0), so the next page can be asked for before this one is parsed."""
+    @odata.nextLink first (graph-behaviour §0), so the next page can be asked for before this one is parsed."""
     members: JSON = {}
     position = 0
     while (found := _MEMBER_NAME.match(text, position)) is not None and (found.group(1) == "{") == (position == 0):
@@ -73,7 +73,7 @@ class RetryPolicy:
             return retry_after
         # Exponential backoff where Graph gave no Retry-After (Conditional Access 429s). Half of it is
         # jitter, so clients do not retry in lockstep; the other half is a floor, because requests made
-        # while throttled still count against the quota (reference §4).
+        # while throttled still count against the quota (graph-behaviour §4).
         ceiling = min(self.max_delay, self.base_delay * 2 ** attempt)
         return float(ceiling / 2 + rng.uniform(0, ceiling / 2))
 
@@ -109,11 +109,11 @@ def error_from_response(method: str, url: str, response: requests.Response) -> G
                       request_id)
 
 
-# Graph's write quota per app and tenant for identity and access objects (reference §4).
+# Graph's write quota per app and tenant for identity and access objects (graph-behaviour §4).
 WRITE_QUOTA = 3000
 WRITE_WINDOW_SECONDS = 150.0
 
-# At most 20 requests per $batch (reference §3).
+# At most 20 requests per $batch (graph-behaviour §3).
 BATCH_LIMIT = 20
 BATCH_WORKERS = 4
 
@@ -128,7 +128,7 @@ class BatchItem:
     after: int | None = None
     """Index, among the items given to the same batch(), of an earlier item this one must follow. Items so
     chained go in a $batch of their own, each naming the one before it in dependsOn: Graph runs an item
-    only once the one it names succeeded, answers 424 otherwise (reference §3), and refuses a batch that
+    only once the one it names succeeded, answers 424 otherwise (graph-behaviour §3), and refuses a batch that
     is neither wholly sequential nor wholly parallel."""
     version: str = DEFAULT_VERSION
     """The API version the path is relative to; a $batch goes to one version's $batch, so items of
@@ -183,7 +183,7 @@ class GraphClient:
         self._pace_lock = threading.Lock()
         self._gate = 0.0  # monotonic time before which no request is sent: a throttled answer set it
         # After a throttled answer, requests go one at a time until one succeeds: Graph charges refused
-        # requests too (reference §4), so a burst of every waiting thread at the gate's opening would spend
+        # requests too (graph-behaviour §4), so a burst of every waiting thread at the gate's opening would spend
         # the refilled budget on refusals again, round after round.
         self._throttled = False
         self._single_file = threading.Lock()
@@ -347,7 +347,7 @@ class GraphClient:
         text where its nextLink was read without parsing the page, else parsed.
 
         The nextLink repeats every query option, so params go on the first call only; headers do not
-        carry over, so they go on every call (ConsistencyLevel, reference §1). The version is the first
+        carry over, so they go on every call (ConsistencyLevel, graph-behaviour §1). The version is the first
         call's: the nextLink names its own.
         """
         _check_page_size(params)
@@ -411,7 +411,7 @@ class GraphClient:
     def batch(self, items: list[BatchItem]) -> list[BatchAnswer]:
         """Answers to independent requests, sent 20 to a $batch, in the order of the items.
 
-        An outer 200 says nothing about the items (reference §3): items answered 429, 503 or 504 are sent
+        An outer 200 says nothing about the items (graph-behaviour §3): items answered 429, 503 or 504 are sent
         again, alone, after the longest Retry-After among them, within the same bounded budget as single
         calls. Other failures come back as answers; BatchAnswer.error() turns one into a GraphError.
         """
@@ -510,7 +510,7 @@ class GraphClient:
             headers = dict(item.headers or {})
             if item.body is not None:
                 entry["body"] = item.body
-                headers.setdefault("Content-Type", "application/json")  # required with a body (§3)
+                headers.setdefault("Content-Type", "application/json")  # required with a body (graph-behaviour §3)
             if headers:
                 entry["headers"] = headers
             requests_.append(entry)

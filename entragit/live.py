@@ -29,7 +29,7 @@ def _query(object_type: ObjectType, *, listing: bool) -> dict[str, str]:
     return params
 
 
-# Graph's expansions stop at 20 objects with no link to the rest (reference §1); `in` takes 15 values.
+# Graph's expansions stop at 20 objects with no link to the rest (graph-behaviour §1); `in` takes 15 values.
 EXPAND_LIMIT = 20
 _IDS_PER_FILTER = 15
 
@@ -156,7 +156,7 @@ def fetch_objects(client: GraphClient, object_type: ObjectType, ids: Iterable[st
     ids = list(ids)
     query = _query(object_type, listing=False)
     if object_type.filter_by_ids:
-        # A list call costs a resource unit or two, as one read of a single object does (reference §4).
+        # A list call costs a resource unit or two, as one read of a single object does (graph-behaviour §4).
         found = [raw for values in client.collect_many(_filtered_by_ids(object_type, ids, query)) for raw in values]
     else:
         found = _read_each(client, object_type, ids, query)
@@ -211,7 +211,7 @@ class DeltaRound:
 def _delta_query(object_type: ObjectType) -> dict[str, str]:
     select = list(object_type.read_select)
     # Selecting a single-valued relationship makes its changes reappear (manager@delta); many-valued
-    # ones are asked for with $expand (members@delta), reference §2.
+    # ones are asked for with $expand (members@delta), graph-behaviour §2.
     tracked = [r for r in object_type.relationships if r.delta_tracked and not r.within]
     select += [r.name for r in tracked if not r.many]
     params = {"$select": ",".join(select)} if object_type.select else {}

@@ -166,7 +166,7 @@ def _read_incremental(repo: BackupRepo, client: GraphClient, object_type: Object
     unreadable = [i for i, obj in fetched.items() if obj is None]
     if unreadable:
         # Delta named it as changed, not removed, yet it cannot be read: replication lag after a create
-        # (reference §5), or a delete after the round. Guessing either way could record a wrong state.
+        # (graph-behaviour §5), or a delete after the round. Guessing either way could record a wrong state.
         raise DeltaUnusable(f"{len(unreadable)} changed object(s) could not be read back yet")
     objects = {i: obj for i, obj in fetched.items() if obj is not None}
     removed = changes.removed

@@ -1,7 +1,7 @@
 """Applications and service principals: Microsoft's first-party apps and the values Graph computes on create.
 
 Kept apart from model.py's table so the table stays a table: these are the server-side rules behind
-POST /applications and POST /servicePrincipals (reference §6, §9).
+POST /applications and POST /servicePrincipals (graph-behaviour §6, §9).
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ FIRST_PARTY: dict[str, FirstPartyApp] = {
     )
 }
 
-# What Graph fills in for an application created with none of these (reference §9 shapes).
+# What Graph fills in for an application created with none of these (graph-behaviour §9 shapes).
 APPLICATION_DEFAULTS: dict[str, Any] = {
     "signInAudience": "AzureADMyOrg",
     "api": {
@@ -209,7 +209,7 @@ def complete_application(tenant: TenantView, app: dict[str, Any]) -> None:
 
 
 def complete_service_principal(tenant: TenantView, sp: dict[str, Any]) -> None:
-    """An SP is an app's instance in this tenant: its names, roles and scopes come from the app (reference §9)."""
+    """An SP is an app's instance in this tenant: its names, roles and scopes come from the app (graph-behaviour §9)."""
     app_id = sp["appId"]
     if any(other["appId"] == app_id for other in tenant.objects["servicePrincipals"].values()):
         raise GraphFault(

@@ -1,6 +1,6 @@
 """The Entra side of sign-in: openid configuration, the v2.0 token endpoint, and bearer checks for Graph.
 
-msal runs unmodified against this, so responses follow what msal reads (reference §8). Client
+msal runs unmodified against this, so responses follow what msal reads (graph-behaviour §8). Client
 authentication is a table keyed by credential kind: certificate and federated assertions are entries
 that credentials.py adds to CLIENT_AUTHENTICATORS, not changes to the token flow.
 """
@@ -35,7 +35,7 @@ class Cloud:
     instance: str  # openid configuration's cloud_instance_name
 
 
-# Reference §8, national clouds: each tenant lives in one, and only its Graph is a resource there.
+# graph-behaviour §8, national clouds: each tenant lives in one, and only its Graph is a resource there.
 CLOUDS: dict[str, Cloud] = {
     "global": Cloud(GRAPH_RESOURCE, "microsoftonline.com"),
     "usgov": Cloud("https://graph.microsoft.us", "microsoftonline.us"),
@@ -46,7 +46,7 @@ CLOUDS: dict[str, Cloud] = {
 
 @dataclass(frozen=True)
 class FederatedCredential:
-    """A federated identity credential of an app registration (reference §8, workload identity federation)."""
+    """A federated identity credential of an app registration (graph-behaviour §8, workload identity federation)."""
 
     name: str
     issuer: str
@@ -256,7 +256,8 @@ class Authority:
         if resource in (self.base_url, self.cloud.graph) and resource != scope:
             return
         if resource != scope and any(resource == cloud.graph for cloud in CLOUDS.values()):
-            # Another cloud's Graph does not exist in this tenant's cloud (reference §8: tokens do not cross clouds).
+            # Another cloud's Graph does not exist in this tenant's cloud
+            # (graph-behaviour §8: tokens do not cross clouds).
             raise TokenError(
                 400,
                 "invalid_resource",

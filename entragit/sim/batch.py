@@ -1,4 +1,4 @@
-"""JSON batching, `POST /v1.0/$batch` and `POST /beta/$batch` (reference §3).
+"""JSON batching, `POST /v1.0/$batch` and `POST /beta/$batch` (graph-behaviour §3).
 
 A batch parses as a whole or fails as a whole with an outer 400; once it parses, the outer status is 200
 whatever happens to the items. Each item goes through the same path as a direct request (same caller,
@@ -29,7 +29,7 @@ METHODS = frozenset({"GET", "POST", "PATCH", "PUT", "DELETE"})
 BODY_METHODS = frozenset({"POST", "PATCH", "PUT"})
 # Outer 400s use the generic code; which messages real Graph sends is known for one case only.
 BATCH_CODE = "BadRequest"
-# [UNCONFIRMED] (reference §3, §10): the text reported for a batch over the limit by one public issue
+# [UNCONFIRMED] (graph-behaviour §3, §10): the text reported for a batch over the limit by one public issue
 # (microsoftgraph/microsoftgraph-postman-collections#9); real Graph may word it otherwise.
 TOO_MANY_REQUESTS = "Number of requests inside batch exceeds the limit."
 # Observed wording (msgraph-sdk-dotnet#2628): a write item without Content-Type or without a body fails the
@@ -57,7 +57,7 @@ class Item:
 
     @property
     def key(self) -> str:
-        return self.id.lower()  # ids compare case-insensitively (§3)
+        return self.id.lower()  # ids compare case-insensitively (graph-behaviour §3)
 
 
 class ItemHeaders:
@@ -143,7 +143,7 @@ def _answer(item_id: str, status: int, headers: dict[str, str], body: dict[str, 
         "status": status,
         "headers": {"Cache-Control": "no-cache", "OData-Version": "4.0", **headers},
     }
-    if body is not None:  # a 204 item has no body (§3)
+    if body is not None:  # a 204 item has no body (graph-behaviour §3)
         entry["headers"]["Content-Type"] = GRAPH_CONTENT_TYPE
         entry["body"] = body
     return entry
@@ -170,7 +170,7 @@ class Batch:
         return GraphResponse(200, {"responses": responses})
 
     def _run(self, item: Item, outer: GraphRequest, send: Send) -> dict[str, Any]:
-        # url is relative to the batch's own version: '/users' and 'users' are the same (§3).
+        # url is relative to the batch's own version: '/users' and 'users' are the same (graph-behaviour §3).
         target = urlsplit(item.url)
         body = json.dumps(item.body).encode("utf-8") if item.has_body else b""
         headers = ItemHeaders(item.headers, outer.headers)

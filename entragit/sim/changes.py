@@ -17,7 +17,7 @@ LINKED = "linked"
 UNLINKED = "unlinked"
 RESTORED = "restored"
 # Delta reports a soft-deleted object with @removed reason "changed" (restorable) and a hard-deleted one with
-# "deleted" (reference §2, §7). Soft delete records SOFT_DELETED; a purge or a type without a recycle bin
+# "deleted" (graph-behaviour §2, §7). Soft delete records SOFT_DELETED; a purge or a type without a recycle bin
 # records HARD_DELETED.
 SOFT_DELETED = "soft_deleted"
 HARD_DELETED = "hard_deleted"
@@ -43,7 +43,8 @@ class ChangeLog:
     def __init__(self) -> None:
         self.entries: list[Change] = []
         self.recording = False
-        # object id -> properties ever written through the API: delta returns these even when now null (reference §2).
+        # object id -> properties ever written through the API: delta returns these even when now null
+        # (graph-behaviour §2).
         self.touched: dict[str, set[str]] = {}
 
     @property

@@ -1,4 +1,4 @@
-"""Client assertions: certificate credentials and workload identity federation (reference §8).
+"""Client assertions: certificate credentials and workload identity federation (graph-behaviour §8).
 
 Both arrive the same way, `client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer`
 plus a JWT in `client_assertion`. A JWT the app signed itself (iss = sub = client_id) is checked against the

@@ -1,4 +1,4 @@
-"""Delta queries (reference §2): /users/delta and friends, answered from the tenant's change log.
+"""Delta queries (graph-behaviour §2): /users/delta and friends, answered from the tenant's change log.
 
 A round is planned once, when its first page is asked for: the list of items it will serve (objects, their
 relationship slices, removals) is frozen and kept here under a round id that the $skiptoken names, so that
@@ -38,7 +38,7 @@ class Tracked:
     expandable: bool  # $expand=<name> turns it on
 
 
-# The collections with a delta function, and the relationships each tracks (reference §2).
+# The collections with a delta function, and the relationships each tracks (graph-behaviour §2).
 TRACKED: dict[str, tuple[Tracked, ...]] = {
     "users": (Tracked("manager", "manager", by_default=False, expandable=False),),
     "groups": (Tracked("members", "members", by_default=True, expandable=True),),
@@ -50,7 +50,7 @@ TRACKED: dict[str, tuple[Tracked, ...]] = {
     "devices": (),
 }
 MAX_FILTER_IDS = 50
-# Query options delta refuses (reference §2: users and groups; the same here for every delta collection).
+# Query options delta refuses (graph-behaviour §2: users and groups; the same here for every delta collection).
 UNSUPPORTED_OPTIONS = ("$top", "$orderby", "$skip", "$search", "$count")
 # Planned rounds kept for their $skiptokens; the oldest go first, and their page links then fail as expired.
 MAX_ROUNDS = 256
@@ -123,7 +123,7 @@ class DeltaQueries:
     # --- entry point ---------------------------------------------------------------------------------------
 
     def respond(self, spec: CollectionSpec, pairs: list[tuple[str, str]], minimal: bool, base: str) -> dict[str, Any]:
-        # Later URLs are used as given: a token stands for the initial request's options (reference §2).
+        # Later URLs are used as given: a token stands for the initial request's options (graph-behaviour §2).
         skiptoken, deltatoken = _option(pairs, "$skiptoken"), _option(pairs, "$deltatoken")
         if skiptoken is not None:
             return self._page(spec, skiptoken, minimal, base)
@@ -140,7 +140,7 @@ class DeltaQueries:
             raise bad_request("The delta token is malformed or belongs to another resource.")
         options = self._parse(spec, [(k, v) for k, v in state["p"]])
         if self.settings.delta_force_resync:
-            # 410 with the initial request's URL and an empty token: start the full sync again (reference §2).
+            # 410 with the initial request's URL and an empty token: start the full sync again (graph-behaviour §2).
             location = build_url(base, f"{spec.path}/delta", [*options.pairs, ("$deltatoken", "")])
             raise GraphFault(
                 410,
@@ -193,7 +193,7 @@ class DeltaQueries:
 
     @staticmethod
     def _filter_ids(value: str) -> frozenset[str]:
-        # Only "id eq '…'" clauses joined by "or", at most 50 (reference §2).
+        # Only "id eq '…'" clauses joined by "or", at most 50 (graph-behaviour §2).
         clauses = re.split(r"\s+or\s+", value.strip(), flags=re.IGNORECASE)
         ids = [re.fullmatch(r"\(?\s*id\s+eq\s+'([^']+)'\s*\)?", clause.strip(), flags=re.IGNORECASE) for clause in clauses]
         if not all(ids):
@@ -252,7 +252,7 @@ class DeltaQueries:
                 (target, collection, not self.tenant.is_linked(tracked.link, object_id, target))
                 for target, collection in sorted(touched.items())
             ]
-        # $select (or the default set) limits which property changes make an object reappear (reference §2).
+        # $select (or the default set) limits which property changes make an object reappear (graph-behaviour §2).
         if not (fresh or changed & watched or any(relations.values())):
             return None
         return Item(object_id, changed=None if fresh else changed, relations=relations)
@@ -262,7 +262,7 @@ class DeltaQueries:
         last = next((c for c in reversed(changes) if c.kind in DELETED_KINDS), None)
         if last is None:
             return None
-        # "changed": soft-deleted, restorable; "deleted": gone for good (reference §2, §7).
+        # "changed": soft-deleted, restorable; "deleted": gone for good (graph-behaviour §2, §7).
         return "changed" if last.kind == SOFT_DELETED else "deleted"
 
     def _replay_item(self, spec: CollectionSpec, options: DeltaOptions, since: int, planned: set[str]) -> list[Item]:
@@ -286,7 +286,7 @@ class DeltaQueries:
 
     def _split(self, planned: Iterable[Item]) -> Iterator[Item]:
         """Cut long relationship lists into slices: slice k of an object is served after k other objects,
-        so the same id repeats later with more members and other objects come between (reference §2)."""
+        so the same id repeats later with more members and other objects come between (graph-behaviour §2)."""
         size = max(1, self.settings.delta_members_per_page)
         pending: list[tuple[int, Item]] = []
         for index, item in enumerate(planned):
@@ -327,7 +327,7 @@ class DeltaQueries:
         items = round_.first(offset + size + 1)  # one more: whether another page follows
         more = offset < len(items)
         if settings.empty_pages and offset > 0 and more and not empty_served:
-            # A delta page may be empty and still carry a nextLink (reference §2).
+            # A delta page may be empty and still carry a nextLink (graph-behaviour §2).
             link = self._skip_link(spec, round_id, offset, base, now, empty_served=True)
             return self._envelope(spec, round_.options, base, [], {"@odata.nextLink": link})
         chunk = items[offset : offset + size]
@@ -343,7 +343,7 @@ class DeltaQueries:
     def _envelope(
         self, spec: CollectionSpec, options: DeltaOptions, base: str, values: list[dict[str, Any]], links: dict[str, str]
     ) -> dict[str, Any]:
-        # Never both links on one page (reference §2).
+        # Never both links on one page (graph-behaviour §2).
         if self.settings.delta_drop_link:
             links = {k: v for k, v in links.items() if k != "@odata.deltaLink"}
         return {"@odata.context": context_url(base, spec.path, options.select), **links, "value": values}
@@ -367,10 +367,11 @@ class DeltaQueries:
             names = options.select or spec.default_properties or tuple(spec.properties)
             touched = self.tenant.changes.touched.get(item.object_id, set())
             if minimal and item.changed is not None:
-                # Prefer: return=minimal on a deltaLink round: only what changed, null meaning cleared (reference §2).
+                # Prefer: return=minimal on a deltaLink round: only what changed, null meaning cleared
+                # (graph-behaviour §2).
                 shown = [n for n in names if n in item.changed]
             else:
-                # Every selected property that has ever been set; never-set ones are left out (reference §2).
+                # Every selected property that has ever been set; never-set ones are left out (graph-behaviour §2).
                 shown = [n for n in names if obj.get(n) is not None or n in touched]
             rendered.update({name: obj.get(name) for name in shown if name not in spec.write_only})
         for name, targets in item.relations.items():
@@ -383,6 +384,6 @@ def _reference(target_id: str, collection: str | None, removed: bool) -> dict[st
     odata_type = BY_NAME[collection].odata_type if collection else "#microsoft.graph.directoryObject"
     entry: dict[str, Any] = {"@odata.type": odata_type, "id": target_id}
     if removed:
-        # Whether the membership was removed or the member deleted (reference §2).
+        # Whether the membership was removed or the member deleted (graph-behaviour §2).
         entry["@removed"] = {"reason": "deleted"}
     return entry

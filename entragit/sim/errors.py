@@ -28,7 +28,8 @@ class GraphFault(Exception):
         error: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.details:
             error["details"] = self.details
-        # Graph's innerError date has neither a fraction nor a 'Z' (reference §0); clients that parse it strictly break otherwise.
+        # Graph's innerError date has neither a fraction nor a 'Z' (graph-behaviour §0); clients that parse it strictly
+        # break otherwise.
         error["innerError"] = {
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
             "request-id": request_id,

@@ -4,7 +4,7 @@ Which requests suffer is chosen by the `fault_*` selectors in Settings (path pre
 a seeded generator so runs repeat, and a count of the next N requests that counts down as they fire); what
 they suffer is `fault_status`, `fault_delay` and `fault_cut`. Replication lag is separate: a GET naming an
 object created less than `replication_lag` seconds ago answers 404, and a filtered list leaves it out, as
-Graph can right after a create (reference §5).
+Graph can right after a create (graph-behaviour §5).
 """
 
 from __future__ import annotations

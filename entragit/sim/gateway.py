@@ -101,7 +101,7 @@ class Gateway:
         return self.batch.run(request, partial(self._item, claims=claims))
 
     def _item(self, request: GraphRequest, claims: dict[str, Any]) -> GraphResponse:
-        """A $batch item: a request of its own for injected statuses and throttling (§3)."""
+        """A $batch item: a request of its own for injected statuses and throttling (graph-behaviour §3)."""
         effects = self.faults.select(request.raw_path, outer=False)
         if effects is not None:
             self.stats.add(faults=1)

@@ -63,7 +63,7 @@ from entragit.sim.tenant import Tenant
 
 # A segment naming an object by another key: collection(key='value'), quotes optional for GUIDs.
 _ALTERNATE_KEY = re.compile(r"(\w+)\((\w+)=(?:'([^']*)'|([^)']*))\)")
-# Reference §6: at most 20 '@odata.bind' references in one request.
+# graph-behaviour §6: at most 20 '@odata.bind' references in one request.
 MAX_BINDS = 20
 DIRECTORY_OBJECT_TYPE = "microsoft.graph.directoryObject"
 
@@ -140,7 +140,7 @@ def _no_extra_properties(spec: CollectionSpec) -> Mapping[str, str]:
     return {}
 
 
-# An expanded collection holds at most 20 objects and never a nextLink (reference §1): the rest are
+# An expanded collection holds at most 20 objects and never a nextLink (graph-behaviour §1): the rest are
 # silently left out, and a client must read the relationship itself to see them.
 EXPAND_LIMIT = 20
 
@@ -182,7 +182,7 @@ class GraphApi:
     def _build_routes(self) -> None:
         for spec in COLLECTIONS:
             if spec.singleton:
-                # One object at the collection's own path: GET and PATCH, anything else 405 (reference §5).
+                # One object at the collection's own path: GET and PATCH, anything else 405 (graph-behaviour §5).
                 self._route(spec.segments, **self._at_singleton(spec, GET=self.get_object, PATCH=self.update_object))
                 continue
             item = (*spec.segments, "{id}")
@@ -226,7 +226,7 @@ class GraphApi:
                     self._route((*spec.segments, "{id}", name), POST=handler)
         for name in TRACKED:
             spec = BY_NAME[name]
-            # /delta is short for /microsoft.graph.delta (reference §2); OData's function-call form with empty
+            # /delta is short for /microsoft.graph.delta (graph-behaviour §2); OData's function-call form with empty
             # parentheses, which Microsoft's generated SDKs always send, names the same function.
             for function in ("delta", "microsoft.graph.delta", "delta()", "microsoft.graph.delta()"):
                 self._route((*spec.segments, function), GET=partial(self.delta, spec))
@@ -330,7 +330,7 @@ class GraphApi:
     ) -> GraphResponse:
         body: dict[str, Any] = {"@odata.context": context_url(self.base, entity_set, query.select)}
         if query.count and query.skiptoken is None:
-            body["@odata.count"] = total  # first page only (reference §1)
+            body["@odata.count"] = total  # first page only (graph-behaviour §1)
         link = {} if token is None else {"@odata.nextLink": next_link(self.base, request.raw_path, query.pairs, token)}
         if self.settings.next_link_last:
             return GraphResponse(200, {**body, "value": values, **link})
@@ -418,7 +418,7 @@ class GraphApi:
         if rel.link != "members":
             return
         if is_synced(group):
-            # Members of a group synced from Active Directory are managed there (reference §5).
+            # Members of a group synced from Active Directory are managed there (graph-behaviour §5).
             raise bad_request(ON_PREMISES_MASTERED_MESSAGE)
         if is_dynamic(group):
             status = self.settings.dynamic_member_write_status
@@ -590,7 +590,7 @@ class GraphApi:
         if not self.tenant.is_linked(rel.link, source["id"], target_id):
             raise resource_not_found(params[1])
         if rel.keeps_last and len(self.tenant.links[rel.link].get(source["id"], ())) == 1:
-            # Once a group has owners, its last owner cannot be removed (reference §6).
+            # Once a group has owners, its last owner cannot be removed (graph-behaviour §6).
             raise bad_request("The group must have at least one owner, hence this owner cannot be removed.")
         self.tenant.unlink(rel.link, source["id"], target_id)
         return GraphResponse(NO_CONTENT)
@@ -603,7 +603,7 @@ class GraphApi:
 
     def count_objects(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
         if not request.eventual:
-            # Reference §1: /users/$count needs ConsistencyLevel: eventual.
+            # graph-behaviour §1: /users/$count needs ConsistencyLevel: eventual.
             raise bad_request("$count is not currently supported.")
         query = parse_query(request.pairs, self._target(spec), eventual=True)
         items = self.tenant.sorted_objects(spec)

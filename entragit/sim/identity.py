@@ -82,7 +82,7 @@ class IdentityApi:
     # --- permissions ---------------------------------------------------------------------------------------
 
     def check_denied(self, request: GraphRequest) -> None:
-        """Settings.denied_paths: the app was not granted the permission these paths need (reference §5)."""
+        """Settings.denied_paths: the app was not granted the permission these paths need (graph-behaviour §5)."""
         prefixes = [p.strip().strip("/").lower().split("/") for p in self.settings.denied_paths.split(",") if p.strip()]
         segments = [s.lower() for s in request.segments]
         if any(segments[: len(prefix)] == prefix for prefix in prefixes):

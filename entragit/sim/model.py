@@ -45,7 +45,8 @@ EXTENSION_ATTRIBUTES = tuple(f"extensionAttribute{i}" for i in range(1, 16))
 
 @dataclass(frozen=True)
 class ErrorCodes:
-    """Directory endpoints use Request_* codes; the Conditional Access backend uses generic ones (reference §5)."""
+    """Directory endpoints use Request_* codes; the Conditional Access backend uses generic ones
+    (graph-behaviour §5)."""
 
     not_found: str
     bad_request: str
@@ -53,7 +54,7 @@ class ErrorCodes:
 
 DIRECTORY_CODES = ErrorCodes(not_found="Request_ResourceNotFound", bad_request="Request_BadRequest")
 # Not verified against a live tenant: the CA backend is reported to answer with the generic codes of the
-# Graph errors page, so 404 uses 'itemNotFound' and 400 'BadRequest' (reference §5, [UNCONFIRMED]).
+# Graph errors page, so 404 uses 'itemNotFound' and 400 'BadRequest' (graph-behaviour §5, [UNCONFIRMED]).
 CONDITIONAL_ACCESS_CODES: ErrorCodes = ErrorCodes(not_found="itemNotFound", bad_request="BadRequest")
 
 
@@ -71,7 +72,7 @@ class Relationship:
     single: bool = False
     writable: bool = False
     target_collections: tuple[str, ...] = ("users",)
-    # Once set, the last link cannot be removed (a group's last owner, reference §6).
+    # Once set, the last link cannot be removed (a group's last owner, graph-behaviour §6).
     keeps_last: bool = False
     # Read from this property of the object instead of a link table (a role assignment's principal is the
     # directory object its principalId names); served through $expand only.
@@ -106,7 +107,7 @@ class CollectionSpec:
     nested_patch: frozenset[str] = frozenset()
     # Properties $filter accepts (Graph only filters on indexed ones).
     filterable: frozenset[str] = frozenset()
-    # Directory collections page at 100 by default; CA lists return everything without $top (reference §1).
+    # Directory collections page at 100 by default; CA lists return everything without $top (graph-behaviour §1).
     paged_by_default: bool = True
     # Polymorphic collections (named locations): @odata.type -> extra properties of that type.
     subtypes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -118,7 +119,7 @@ class CollectionSpec:
     codes: ErrorCodes = DIRECTORY_CODES
     # Collection-specific rules beyond the table (value ranges, type changes); called with (changes, existing or None).
     validate: Callable[[dict[str, Any], dict[str, Any] | None], None] | None = None
-    # Soft delete (reference §7, §7a): the segment naming this type in its recycle bin (for directory objects the
+    # Soft delete (graph-behaviour §7, §7a): the segment naming this type in its recycle bin (for directory objects the
     # OData cast of /directory/deletedItems/<cast>), or None when DELETE is permanent. recycle.py owns the bins.
     recycle: str | None = None
     recycle_bin: str = "directory"
@@ -132,7 +133,7 @@ class CollectionSpec:
     beta_only: bool = False
 
     # --- tenant policies (model_policies.py) ---
-    # One object at `path` (authorizationPolicy): GET and PATCH only, any other method 405 (reference §5, §9).
+    # One object at `path` (authorizationPolicy): GET and PATCH only, any other method 405 (graph-behaviour §5, §9).
     singleton: bool = False
     # Methods the collection and its items accept; any other is 405 (organization: no POST, no DELETE).
     collection_methods: frozenset[str] = frozenset({"GET", "POST"})
@@ -279,7 +280,7 @@ USER_DEFAULT_PROPERTIES = (
     "userPrincipalName",
 )
 
-# Reference §6, "User, read-only or not writable".
+# graph-behaviour §6, "User, read-only or not writable".
 USER_READ_ONLY = frozenset(
     {
         "id",
@@ -315,7 +316,7 @@ USER_READ_ONLY = frozenset(
 )
 
 
-# Reference §6: documented as mastered on-premises for synced users.
+# graph-behaviour §6: documented as mastered on-premises for synced users.
 USER_MASTERED_ON_PREMISES = frozenset({"businessPhones", "mobilePhone", "onPremisesExtensionAttributes"})
 # The rest of the list is not published [UNCONFIRMED]: the attributes Entra Connect syncs by default.
 USER_MASTERED_ON_PREMISES_UNCONFIRMED = frozenset(
@@ -554,7 +555,7 @@ def _validate_group(changes: dict[str, Any], existing: dict[str, Any] | None) ->
             raise bad_request("Property 'groupTypes' cannot be changed from or to 'Unified' after the group is created.")
     check_choice(changes, "visibility", ("Public", "Private", "HiddenMembership"), "Group")
     if existing is not None and "visibility" in changes:
-        # Reference §6: HiddenMembership is create-only; Public/Private may change on Microsoft 365 groups.
+        # graph-behaviour §6: HiddenMembership is create-only; Public/Private may change on Microsoft 365 groups.
         values = {changes["visibility"], existing.get("visibility")}
         if "HiddenMembership" in values and changes["visibility"] != existing.get("visibility"):
             raise bad_request("Property 'visibility' with value 'HiddenMembership' can be set only when the group is created.")
@@ -669,7 +670,7 @@ NAMED_LOCATIONS = CollectionSpec(
     recycle_bin="conditionalAccess",
 )
 
-# --- applications, service principals, administrative units (reference §6, §9) ------------------------------
+# --- applications, service principals, administrative units (graph-behaviour §6, §9) ------------------------
 
 APP_OWNERS = Relationship("owners", link="owners", writable=True, target_collections=("users", "servicePrincipals"))
 
@@ -825,7 +826,7 @@ ADMINISTRATIVE_UNITS = CollectionSpec(
     # Graph's metadata declares the units under the directory singleton only; /administrativeUnits is no path.
     path="directory/administrativeUnits",
     odata_type="#microsoft.graph.administrativeUnit",
-    # The dynamic-membership fields are [UNCONFIRMED] in v1.0 (reference §9).
+    # The dynamic-membership fields are [UNCONFIRMED] in v1.0 (graph-behaviour §9).
     properties={
         "id": STR,
         "deletedDateTime": STR,
@@ -953,7 +954,7 @@ def is_synced(obj: Mapping[str, Any]) -> bool:
 def check_on_premises_mastered(
     spec: CollectionSpec, existing: Mapping[str, Any], changes: Mapping[str, Any], include_unconfirmed: bool
 ) -> None:
-    """Refuse changes a synced object's source of authority (Active Directory) owns (reference §5, §6).
+    """Refuse changes a synced object's source of authority (Active Directory) owns (graph-behaviour §5, §6).
 
     Any mention of a mastered attribute is refused, even with its current value: the directory checks which
     attributes a request touches, not whether they change [UNCONFIRMED; the strict reading].

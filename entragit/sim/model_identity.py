@@ -45,7 +45,7 @@ def opaque_id(*guids: str, suffix: str = "") -> str:
     """Graph's non-GUID ids: the little-endian bytes of the GUIDs they join, base64url without padding.
 
     Observed in the documentation's examples: a role assignment is role definition + principal (+ scope
-    object) followed by '-1' (reference §9); an app role assignment starts with its principal; a delegated
+    object) followed by '-1' (graph-behaviour §9); an app role assignment starts with its principal; a delegated
     grant is client + resource (+ user). The format itself is undocumented [UNCONFIRMED].
     """
     raw = b"".join(_guid_bytes(g) for g in guids)
@@ -70,7 +70,7 @@ def _require_reference(tenant: TenantView, collections: tuple[str, ...], object_
         raise bad_request(f"Invalid value specified for property '{prop}'.")
     found = _find(tenant, collections, object_id)
     if found is None:
-        # A reference to an object that does not exist is a 404 naming it, as for $ref targets (reference §5).
+        # A reference to an object that does not exist is a 404 naming it, as for $ref targets (graph-behaviour §5).
         raise resource_not_found(object_id)
     return found
 

@@ -52,7 +52,7 @@ def conflict(message: str) -> GraphFault:
     return GraphFault(409, "Request_MultipleObjectsWithSameKeyValue", message)
 
 
-# --- authorizationPolicy (authorizationpolicy.md; reference §9) ----------------------------------------------
+# --- authorizationPolicy (authorizationpolicy.md; graph-behaviour §9) ----------------------------------------
 
 GUEST_USER_ROLES = (
     "a0b1b346-4d3e-4e8b-98f8-753987be4970",  # User: guests get member access

@@ -1,7 +1,7 @@
-"""addPassword and removePassword: the only way to change an app's or SP's passwordCredentials (reference §6).
+"""addPassword and removePassword: the only way to change an app's or SP's passwordCredentials (graph-behaviour §6).
 
 A secret's text is returned once, by addPassword; the stored credential keeps only a three-character hint
-and secretText null, so a backup can never read a secret back (reference §9).
+and secretText null, so a backup can never read a secret back (graph-behaviour §9).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from entragit.sim.errors import GraphFault, bad_request, unsupported_query
 from entragit.sim.model import BY_NAME, CollectionSpec
 
 MAX_TOP = 999
-# With $expand Graph caps the outer page at 100 whatever $top says (reference §1, [OBS]).
+# With $expand Graph caps the outer page at 100 whatever $top says (graph-behaviour §1, observed).
 EXPAND_PAGE_CAP = 100
 
 Predicate = Callable[[Mapping[str, Any]], bool]
@@ -76,7 +76,7 @@ def parse_query(pairs: list[tuple[str, str]], target: QueryTarget, *, eventual: 
         elif key == "$expand":
             query.expand = _parse_expand(value, target)
         elif key == "$count":
-            # Without ConsistencyLevel: eventual, $count=true is silently ignored (reference §1).
+            # Without ConsistencyLevel: eventual, $count=true is silently ignored (graph-behaviour §1).
             query.count = eventual and value.lower() == "true"
         elif key == "$search":
             if not eventual:
@@ -336,7 +336,7 @@ def project(
 
 @dataclass(frozen=True)
 class PageRules:
-    """The tenant's paging switches at the time of a request (settings.py, reference §1 and §10)."""
+    """The tenant's paging switches at the time of a request (settings.py, graph-behaviour §1 and §10)."""
 
     now: float = 0.0
     lifetime: float | None = None
@@ -404,7 +404,7 @@ def paginate(
     if token is not None:
         start = bisect.bisect_right(items, token.position, key=key)
         if rules.empty_pages and not token.empty_served and start < len(items):
-            # A page may hold nothing and still carry a nextLink (reference §1); clients must keep following.
+            # A page may hold nothing and still carry a nextLink (graph-behaviour §1); clients must keep following.
             return [], encode_skiptoken(token.position, rules.now, empty_served=True)
     if page_size is None:
         return list(items[start:]), None
@@ -421,7 +421,7 @@ def page_size_for(query: Query, default_size: int, paged_by_default: bool) -> in
 
 
 def next_link(base: str, path: str, pairs: list[tuple[str, str]], token: str) -> str:
-    """Every original query option, then the new $skiptoken (reference §1)."""
+    """Every original query option, then the new $skiptoken (graph-behaviour §1)."""
     kept = [(k, v) for k, v in pairs if k.lower() != "$skiptoken"] + [("$skiptoken", token)]
     return build_url(base, path, kept)
 

@@ -1,14 +1,14 @@
 """Soft delete: the directory recycle bin (/directory/deletedItems) and the Conditional Access one.
 
-A collection whose spec sets `recycle` goes to the bin named by `recycle_bin` on DELETE (reference §7, §7a):
+A collection whose spec sets `recycle` goes to the bin named by `recycle_bin` on DELETE (graph-behaviour §7, §7a):
 it keeps its id and every property, and the links it took part in (group memberships, ownerships, manager,
 and any link table another module adds, such as role links) are parked so that a restore brings them back.
 Items stay 30 simulated days (SimClock), then are purged the next time a bin is looked at.
 
 Each object is its own item: restoring an application does not restore its service principal, exactly as
-Entra behaves (§7); a client must restore both. Collections added later (applications, servicePrincipals,
-administrativeUnits) need only `recycle="microsoft.graph.<type>"` in their spec; the tables below already
-know that administrative units cannot be purged by hand and that multi-tenant applications never expire.
+Entra behaves (graph-behaviour §7); a client must restore both. Collections added later (applications,
+servicePrincipals, administrativeUnits) need only `recycle="microsoft.graph.<type>"` in their spec; the tables below
+already know that administrative units cannot be purged by hand and that multi-tenant applications never expire.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ Link = tuple[str, str, str]  # (link table, source id, target id)
 
 
 def _group_goes_to_bin(group: Mapping[str, Any], settings: Settings) -> bool:
-    """Reference §7a: Microsoft 365 groups and (since 2026) cloud security groups are soft-deleted;
+    """graph-behaviour §7a: Microsoft 365 groups and (since 2026) cloud security groups are soft-deleted;
     distribution groups, mail-enabled security groups and groups synced from on-premises are not."""
     if is_synced(group):
         return False
@@ -57,9 +57,9 @@ def _group_goes_to_bin(group: Mapping[str, Any], settings: Settings) -> bool:
 
 # Collections where only some objects are soft-deleted; every other collection with `recycle` set always is.
 SOFT_DELETE_WHEN: dict[str, Callable[[Mapping[str, Any], Settings], bool]] = {"groups": _group_goes_to_bin}
-# Items DELETE /directory/deletedItems/{id} refuses to purge (reference §7a).
+# Items DELETE /directory/deletedItems/{id} refuses to purge (graph-behaviour §7a).
 PURGE_REFUSED = frozenset({"microsoft.graph.administrativeUnit"})
-# Items the 30-day purge leaves alone: multi-tenant applications (reference §7a).
+# Items the 30-day purge leaves alone: multi-tenant applications (graph-behaviour §7a).
 NEVER_EXPIRES: dict[str, Callable[[Mapping[str, Any]], bool]] = {
     "microsoft.graph.application": lambda app: app.get("signInAudience") not in (None, "AzureADMyOrg"),
 }
@@ -67,7 +67,7 @@ NEVER_EXPIRES: dict[str, Callable[[Mapping[str, Any]], bool]] = {
 
 def _reset_named_location(location: dict[str, Any], settings: Settings) -> None:
     if location.get("@odata.type") == IP_NAMED_LOCATION:
-        location["isTrusted"] = False  # reference §7a: trust is not restored
+        location["isTrusted"] = False  # graph-behaviour §7a: trust is not restored
 
 
 def _reset_ca_policy(policy: dict[str, Any], settings: Settings) -> None:
@@ -121,12 +121,12 @@ class RecycleBins:
             for target in targets
             if object_id in (source, target)
         }
-        # Delta reports this as @removed "changed": restorable (reference §2).
+        # Delta reports this as @removed "changed": restorable (graph-behaviour §2).
         self.tenant.delete(spec, obj, SOFT_DELETED)
         item = DeletedItem(spec, obj, self.clock.now())
         obj["deletedDateTime"] = self.clock.utc_now()
         if spec is USERS:
-            # Frees the UPN for a new user; restore puts it back (reference §7, [OBS]).
+            # Frees the UPN for a new user; restore puts it back (graph-behaviour §7, observed).
             item.original_upn = obj["userPrincipalName"]
             obj["userPrincipalName"] = object_id.replace("-", "") + obj["userPrincipalName"]
         self.items[object_id] = item
@@ -160,7 +160,7 @@ class RecycleBins:
 
     def purge(self, item: DeletedItem) -> None:
         del self.items[item.obj["id"]]
-        # Gone for good now: delta reports @removed "deleted" from here on (reference §2).
+        # Gone for good now: delta reports @removed "deleted" from here on (graph-behaviour §2).
         self.tenant.changes.record(HARD_DELETED, item.spec.name, item.obj["id"])
         self._forget(item.obj["id"])
 
@@ -224,7 +224,7 @@ class RecycleBins:
         return project(item.obj, select, default, spec.write_only)
 
     def _list_without_cast(self, request: GraphRequest, params: list[str]) -> GraphResponse:
-        # Reference §7: the cast is required; Graph's answer is recorded in msgraph-sdk-powershell#832.
+        # graph-behaviour §7: the cast is required; Graph's answer is recorded in msgraph-sdk-powershell#832.
         raise unsupported_query("Searches against this resource are not supported. Only specific instances can be queried.")
 
     def _list(self, spec: CollectionSpec, path: str, request: GraphRequest, params: list[str]) -> GraphResponse:

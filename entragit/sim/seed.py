@@ -172,7 +172,7 @@ class _Seeder:
         seed_applications(tenant, self.seed, self.size, BASE_TIME, client_id, secret)
         seed_policies(tenant, self.seed, BASE_TIME)
         slug = re.sub(r"[^a-z]", "", organization.lower())
-        # The workflow of reference §8: GitHub Actions on the main branch of the backup repository.
+        # The workflow of graph-behaviour §8: GitHub Actions on the main branch of the backup repository.
         github = FederatedCredential(
             "entra-backup-main", "https://token.actions.githubusercontent.com", f"repo:{slug}/entra-backup:ref:refs/heads/main"
         )

@@ -131,7 +131,7 @@ class _AppSeeder:
             "endDateTime": end.isoformat(timespec="seconds") + "Z",
             "hint": hint or "".join(self.rng.choice(alphabet) for _ in range(3)),
             "keyId": self.uuid(),
-            "secretText": None,  # never readable after addPassword (reference §9)
+            "secretText": None,  # never readable after addPassword (graph-behaviour §9)
             "startDateTime": start,
         }
 

@@ -296,7 +296,7 @@ class _PolicySeeder:
             ),
         }
         for method_id, (state, include, extra) in settings.items():
-            # Break-glass accounts stay out of every method they could be locked out of by (reference §8).
+            # Break-glass accounts stay out of every method they could be locked out of by (graph-behaviour §8).
             exclude = copy.deepcopy(break_glass) if state == "enabled" and method_id != "Fido2" else []
             values = {"id": method_id, "state": state, "includeTargets": include, "excludeTargets": exclude, **extra}
             self.add(AUTHENTICATION_METHOD_CONFIGURATIONS, values, METHOD_TYPES[method_id])

@@ -25,7 +25,7 @@ log = logging.getLogger("entragit.sim")
 
 GRAPH_CONTENT_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 LOGIN_CONTENT_TYPE = "application/json; charset=utf-8"
-# /users/$count answers a bare integer; the exact content type is [UNCONFIRMED] (reference §1).
+# /users/$count answers a bare integer; the exact content type is [UNCONFIRMED] (graph-behaviour §1).
 TEXT_CONTENT_TYPE = "text/plain;charset=utf-8"
 # Graph's API versions, each the first segment of a Graph path: the same tenant under both, and some
 # resources under beta only (learn.microsoft.com/graph/versioning-and-support).

@@ -1,4 +1,4 @@
-"""Switches that change how the simulated tenant behaves, for the points the reference marks [UNCONFIRMED].
+"""Switches that change how the simulated tenant behaves, for the points graph-behaviour marks [UNCONFIRMED].
 
 Every switch can be set from Python (`sim.settings.name = value`) or from text, `Settings.apply("name=value")`
 (what `entragit sim serve --set name=value` calls). Times are simulated seconds (see clock.py).
@@ -49,6 +49,8 @@ Every switch can be set from Python (`sim.settings.name = value`) or from text, 
 | audit_delay_seconds | float | 0.0 | an audit record becomes readable this long after its change (Entra: ~120 s at the 95th percentile) |
 | audit_retention_days | float | 30.0 | audit records older than this are gone (30 days with Entra ID P1/P2, 7 without) |
 
+The sections (§N) in this table are those of docs/graph-behaviour.md.
+
 `fault_status`, `fault_cut` and `fault_delay` act together on the requests the `fault_*` selectors pick. A
 $batch request (path `$batch`) can be failed, cut or delayed as a whole; its items, matched by their own
 paths, can be failed one by one with fault_status, never cut or delayed.
@@ -70,22 +72,25 @@ class Settings:
     # Page size of directory lists when the client sends no $top (Graph: 100).
     default_page_size: int = 100
 
-    # --- writes, soft delete and sign-in (reference §5-§8) ---------------------------------------------------
+    # --- writes, soft delete and sign-in (graph-behaviour §5-§8) ---------------------------------------------
     # Synced objects (onPremisesSyncEnabled) refuse writes to on-premises-mastered attributes. For users Microsoft
     # names only businessPhones, mobilePhone and onPremisesExtensionAttributes; with this on, users and groups also
-    # refuse the plausible rest (each spec's mastered_on_premises_unconfirmed) [UNCONFIRMED, reference §6, §10].
+    # refuse the plausible rest (each spec's mastered_on_premises_unconfirmed) [UNCONFIRMED, graph-behaviour §6, §10].
     synced_refuses_unconfirmed: bool = True
-    # 2026 behaviour: cloud security groups go to the recycle bin; False is the pre-2026 hard delete (§7a).
+    # 2026 behaviour: cloud security groups go to the recycle bin; False is the pre-2026 hard delete
+    # (graph-behaviour §7a).
     security_groups_soft_delete: bool = True
-    # Base path of the Conditional Access recycle bin; documented in beta only [UNCONFIRMED in v1.0, §7a].
-    # Read when the simulator is built: pass Simulator(settings=Settings(ca_recycle_path=...)) to change it.
+    # Base path of the Conditional Access recycle bin; documented in beta only
+    # [UNCONFIRMED in v1.0, graph-behaviour §7a]. Read when the simulator is built: pass
+    # Simulator(settings=Settings(ca_recycle_path=...)) to change it.
     ca_recycle_path: str = "identity/conditionalAccess/deletedItems"
-    # A restored CA policy that was enabled comes back in report-only mode ("may", §7a).
+    # A restored CA policy that was enabled comes back in report-only mode ("may", graph-behaviour §7a).
     ca_restore_report_only: bool = True
     # A CA policy's PATCH naming one condition (conditionalaccesspolicy-update) keeps the others: "merge"; or the
     # property sent is the whole new value: "replace". Top-level properties left out always keep their values.
     nested_patch: str = "merge"
-    # HTTP status of AADSTS70021/700213/7002138 (federated credential mismatch): 400 or 401 [UNCONFIRMED, §8].
+    # HTTP status of AADSTS70021/700213/7002138 (federated credential mismatch): 400 or 401
+    # [UNCONFIRMED, graph-behaviour §8].
     federated_error_status: int = 401
     # Which national cloud the tenant lives in (auth.CLOUDS): decides the Graph resource a token can be asked for.
     cloud: str = "global"
@@ -94,7 +99,7 @@ class Settings:
     time_scale: float = 1.0
     batch_shuffle: bool = True
     throttling: bool = False
-    # "Request_ThrottledTemporarily" is often reported for the directory, unverified (reference §4, §10).
+    # "Request_ThrottledTemporarily" is often reported for the directory, unverified (graph-behaviour §4, §10).
     throttle_code: str = "TooManyRequests"
     throttle_retry_after: bool = True
     ru_quota: int | None = None
@@ -110,24 +115,25 @@ class Settings:
     fault_path: str = ""
     replication_lag: float = 0.0
 
-    # --- paging and delta queries (reference §1, §2) ---
-    # Some pages come back empty while still carrying a nextLink, as Graph's directory pages may (§1).
+    # --- paging and delta queries (graph-behaviour §1, §2) ---
+    # Some pages come back empty while still carrying a nextLink, as Graph's directory pages may (graph-behaviour §1).
     empty_pages: bool = False
     # Graph compresses its answers for a client that accepts gzip, as Microsoft's SDKs do by default.
     gzip_responses: bool = True
-    # Graph's examples write a page's nextLink before its value (§0); OData's JSON format allows it after,
-    # so a client must not depend on the order.
+    # Graph's examples write a page's nextLink before its value (graph-behaviour §0); OData's JSON format allows it
+    # after, so a client must not depend on the order.
     next_link_last: bool = False
-    # Lifetime of $skiptoken page links in simulated seconds; None: they never expire ([UNCONFIRMED], §10).
+    # Lifetime of $skiptoken page links in simulated seconds; None: they never expire
+    # ([UNCONFIRMED], graph-behaviour §10).
     skiptoken_lifetime_seconds: float | None = None
-    # Items per delta page (Graph's own size varies, §10) and member entries per members@delta slice: a
-    # group with more members repeats on later pages, each time with the next slice (§2).
+    # Items per delta page (Graph's own size varies, graph-behaviour §10) and member entries per members@delta slice: a
+    # group with more members repeats on later pages, each time with the next slice (graph-behaviour §2).
     delta_page_size: int = 100
     delta_members_per_page: int = 50
-    # Repeat already-sent objects on later pages and rounds, as Graph's delta may ("replays", §2).
+    # Repeat already-sent objects on later pages and rounds, as Graph's delta may ("replays", graph-behaviour §2).
     delta_replay: bool = False
     delta_token_lifetime_days: float = 7.0
-    # Answer every deltaLink with 410 Gone and a Location to restart from (tenant maintenance, §2).
+    # Answer every deltaLink with 410 Gone and a Location to restart from (tenant maintenance, graph-behaviour §2).
     delta_force_resync: bool = False
     # $top, $orderby and $expand (other than members) on delta: 400 as the docs say, or silently ignored as
     # users report for $top (microsoft-graph-docs issues 7160, 17516).
@@ -139,7 +145,7 @@ class Settings:
     # --- identity configuration: roles, grants, extensions (sim-identity) ---
     # Path prefixes after the version (/v1.0/, /beta/), comma-separated and matched segment by segment, that
     # the app has no permission for: 403 Authorization_RequestDenied, or AccessDenied on the Conditional
-    # Access backend (reference §5).
+    # Access backend (graph-behaviour §5).
     # E.g. "roleManagement/directory/roleEligibilitySchedules,oauth2PermissionGrants".
     denied_paths: str = ""
     # The application permissions an admin granted the app (comma-separated), which its new tokens carry and

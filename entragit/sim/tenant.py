@@ -163,7 +163,7 @@ class Tenant:
     def _apply(self, spec: CollectionSpec, obj: dict[str, Any], changes: dict[str, Any]) -> None:
         for key, value in changes.items():
             if key in spec.merged:
-                # onPremisesExtensionAttributes merges key by key; a null clears one key (reference §6).
+                # onPremisesExtensionAttributes merges key by key; a null clears one key (graph-behaviour §6).
                 merged = dict(obj.get(key) or dict.fromkeys(EXTENSION_ATTRIBUTES))
                 merged.update(value or {})
                 obj[key] = merged
@@ -201,7 +201,7 @@ class Tenant:
             for source_id, targets in table.items():
                 if source_id in holders:
                     targets.discard(object_id)
-                    # A member deleted is a member removed, for members@delta (reference §2).
+                    # A member deleted is a member removed, for members@delta (graph-behaviour §2).
                     self._record_link(UNLINKED, link, source_id, object_id, spec.name)
 
     def link(self, link: str, source_id: str, target_id: str) -> None:
@@ -288,7 +288,7 @@ class Tenant:
                 ) from None
 
     def _derive_proxy_addresses(self, user: dict[str, Any]) -> None:
-        # Changing mail makes it the primary SMTP address and keeps the old ones as secondaries (reference §6).
+        # Changing mail makes it the primary SMTP address and keeps the old ones as secondaries (graph-behaviour §6).
         others = [a for a in user["proxyAddresses"] if a.lower() != f"smtp:{(user['mail'] or '').lower()}"]
         demoted = [f"smtp:{a[5:]}" if a.startswith("SMTP:") else a for a in others]
         user["proxyAddresses"] = ([f"SMTP:{user['mail']}"] if user["mail"] else []) + demoted

@@ -1,10 +1,11 @@
-"""The identity and access throttling model of reference §4: resource units, write quota, Conditional Access.
+"""The identity and access throttling model of graph-behaviour §4: resource units, write quota, Conditional Access.
 
 Every directory request has a cost in resource units (RU), from a table of documented base costs and
 modifiers, and is answered with `x-ms-resource-unit`. With `Settings.throttling` on, the costs are drawn from
 token buckets per app+tenant (RU per 10 s by tenant size, writes per 150 s); Conditional Access has its own
-limit of 1 request per second per tenant for all apps, whose 429s carry no Retry-After (§4 [DOC]).
-A request made while throttled is still charged (§4), so a client that ignores Retry-After stays throttled.
+limit of 1 request per second per tenant for all apps, whose 429s carry no Retry-After (graph-behaviour §4, documented).
+A request made while throttled is still charged (graph-behaviour §4), so a client that ignores Retry-After stays
+throttled.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class CostRule:
     method: str
     template: tuple[str, ...]  # '*' matches any one segment
     units: int
-    # POST directoryObjects/getByIds costs 2 with $select instead of the usual −1 (§4).
+    # POST directoryObjects/getByIds costs 2 with $select instead of the usual −1 (graph-behaviour §4).
     units_with_select: int | None = None
 
 
@@ -33,7 +34,7 @@ def _rule(method: str, path: str, units: int, units_with_select: int | None = No
     return CostRule(method, tuple(path.lower().split("/")), units, units_with_select)
 
 
-# Base costs (reference §4); anything not listed costs 1. The POSTs listed are reads and cost no write.
+# Base costs (graph-behaviour §4); anything not listed costs 1. The POSTs listed are reads and cost no write.
 # `users/{id}/...` lists cost what `me/...` lists cost; a user's manager is a single object, not a list.
 COSTS: tuple[CostRule, ...] = (
     _rule("GET", "users", 2),
@@ -54,14 +55,14 @@ COSTS: tuple[CostRule, ...] = (
     _rule("POST", "*/*/checkMemberGroups", 4),
 )
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
-# Conditional Access and named locations live on the identity protection / CA backend (§4).
+# Conditional Access and named locations live on the identity protection / CA backend (graph-behaviour §4).
 CONDITIONAL_ACCESS_PREFIX = ("identity", "conditionalaccess")
 
 RU_WINDOW_SECONDS = 10.0
 WRITE_WINDOW_SECONDS = 150.0
 CA_WINDOW_SECONDS = 1.0
 WRITE_QUOTA = 3000
-# Tenant size by user count -> RU per 10 s per app+tenant (§4).
+# Tenant size by user count -> RU per 10 s per app+tenant (graph-behaviour §4).
 RU_QUOTAS: tuple[tuple[int, int], ...] = ((50, 3500), (501, 5000))
 LARGE_TENANT_RU_QUOTA = 8000
 
@@ -119,23 +120,24 @@ class Bucket:
         if self.level >= amount:
             self.level -= amount
             return 0.0
-        # Throttled requests still count (§4). The debt is capped at one window's worth, an assumption
+        # Throttled requests still count (graph-behaviour §4). The debt is capped at one window's worth, an assumption
         # that keeps a client that hammered once from being locked out for longer than a window.
         self.level = max(self.level - amount, -float(capacity))
         return (amount - self.level) / rate
 
 
 def retry_after_value(seconds: float) -> str:
-    """Retry-After in real seconds; Graph sends fractions such as '2.128' (§4 doc sample)."""
+    """Retry-After in real seconds; Graph sends fractions such as '2.128' (graph-behaviour §4 doc sample)."""
     return f"{max(seconds, 0.001):.3f}".rstrip("0").rstrip(".")
 
 
 class Throttled(GraphFault):
-    """429 with the innerError fields of the doc sample in §4 (code, message and status besides the ids)."""
+    """429 with the innerError fields of the doc sample in graph-behaviour §4 (code, message and status besides the
+    ids)."""
 
     def __init__(self, code: str, headers: dict[str, str], units: int = 0, writes: int = 0) -> None:
         super().__init__(429, code, "Please retry again later.", headers=headers)
-        # What the refused request was still charged (§4), for the statistics.
+        # What the refused request was still charged (graph-behaviour §4), for the statistics.
         self.units = units
         self.writes = writes
 
@@ -183,7 +185,7 @@ class Throttle:
                 with self._lock:
                     wait = self._take(("ca", self.tenant_id), 1, 1, CA_WINDOW_SECONDS)
                 if wait:
-                    # No Retry-After here, ever: clients must back off on their own (§4 [DOC]).
+                    # No Retry-After here, ever: clients must back off on their own (graph-behaviour §4, documented).
                     raise Throttled(settings.throttle_code, {})
             return Charge(0, 0, {})
         cost = cost_of(method, segments, pairs)

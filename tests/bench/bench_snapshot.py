@@ -9,7 +9,7 @@ floor computed from the simulator's own model: the larger of
 - resource units / the RU rate (charged units stand in for the minimal request set's, so the floor is
   generous to us by whatever we waste), and
 - the longest chain of pages read one after another x the per-page latency: the user list with the
-  manager expanded, which Graph serves 100 to a page (reference §1), is the longest chain there is.
+  manager expanded, which Graph serves 100 to a page (graph-behaviour §1), is the longest chain there is.
 
 Local work, "everything but waiting on the simulator", is printed three ways, because reading, parsing,
 serializing and git's work all overlap the waits:

@@ -1,5 +1,5 @@
 """A client-side delta replica for the conformance tests: follows a round to its deltaLink and merges per id,
-the way Graph's docs tell clients to (reference §2). Kept out of entragit proper on purpose: the tests use it to
+the way Graph's docs tell clients to (graph-behaviour §2). Kept out of entragit proper on purpose: the tests use it to
 prove the simulator's answers are mergeable, not to test entragit's own delta code."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class DeltaReplica:
             response = graph.get(next_url, headers=headers)
             assert response.status_code == 200, response.text
             page = response.json()
-            # Exactly one of the two links on every page (reference §2).
+            # Exactly one of the two links on every page (graph-behaviour §2).
             assert ("@odata.nextLink" in page) != ("@odata.deltaLink" in page), page.keys()
             self.pages.append(page)
             items += page["value"]

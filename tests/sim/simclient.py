@@ -104,7 +104,7 @@ def error_of(response: requests.Response) -> dict[str, Any]:
 
 
 def assert_error(response: requests.Response, status: int, code: str, message: str | None = None) -> dict[str, Any]:
-    """Graph's error shape: the status, the code, the message if given, and (reference §0) an innerError
+    """Graph's error shape: the status, the code, the message if given, and (graph-behaviour §0) an innerError
     with date, request-id and client-request-id."""
     assert response.status_code == status, response.text
     error = error_of(response)

@@ -1,4 +1,4 @@
-"""Conformance: certificate and federated client assertions, token expiry and national clouds (reference §8)."""
+"""Conformance: certificate and federated client assertions, token expiry and national clouds (graph-behaviour §8)."""
 
 from __future__ import annotations
 

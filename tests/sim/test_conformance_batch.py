@@ -1,4 +1,4 @@
-"""JSON batching (reference §3): shape, limits, dependsOn and 424, order, per-item 429 in an outer 200."""
+"""JSON batching (graph-behaviour §3): shape, limits, dependsOn and 424, order, per-item 429 in an outer 200."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def test_items_answer_like_direct_requests(fresh: Graph) -> None:
     assert answers["2"]["body"]["city"] != "Delft"  # items run in request order when nothing depends
 
     patched = answers["3"]
-    assert patched["status"] == 204 and "body" not in patched  # a 204 item has no body (§3)
+    assert patched["status"] == 204 and "body" not in patched  # a 204 item has no body (graph-behaviour §3)
     assert _city(fresh, user_id) == "Delft"
 
     missing = answers["4"]
@@ -130,7 +130,7 @@ def test_malformed_batches_fail_whole_and_run_nothing(fresh: Graph) -> None:
 
 
 def test_throttled_items_are_429_inside_an_outer_200() -> None:
-    # 11 RU: five 2-RU items pass, the rest find the bucket empty; each item is charged separately (§3).
+    # 11 RU: five 2-RU items pass, the rest find the bucket empty; each item is charged separately (graph-behaviour §3).
     with tuned(throttling=True, ru_quota=11, time_scale=1000.0) as (sim, graph):
         response = graph.post("$batch", batch_of(*({"method": "GET", "url": "users"} for _ in range(8)), {"method": "GET", "url": "groups"}))
         answers = by_id(response)
@@ -141,7 +141,7 @@ def test_throttled_items_are_429_inside_an_outer_200() -> None:
             assert float(throttled["headers"]["Retry-After"]) > 0
             assert throttled["headers"]["x-ms-throttle-information"] == "ResourceUnitLimitExceeded"
             assert throttled["body"]["error"]["code"] == "TooManyRequests"
-        # Later items were charged while throttled, so each waits longer than the one before (§4).
+        # Later items were charged while throttled, so each waits longer than the one before (graph-behaviour §4).
         waits = [float(answers[k]["headers"]["Retry-After"]) for k in ("6", "7", "8")]
         assert waits == sorted(waits) and waits[0] < waits[-1]
         stats = sim.stats.snapshot()

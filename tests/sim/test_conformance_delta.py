@@ -1,4 +1,4 @@
-"""Delta queries as reference §2 describes them, over real HTTPS: rounds, links, @removed, members@delta,
+"""Delta queries as graph-behaviour §2 describes them, over real HTTPS: rounds, links, @removed, members@delta,
 split groups, replays, token expiry and forced resync, and the query options delta refuses."""
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def test_initial_round_returns_every_object_once_after_merging(fresh: Graph, fre
     assert len(replica.pages) == -(-len(users) // 40)
     assert len(items) == len(users) and set(replica.objects) == set(users)
     assert all(set(user) <= USER_DEFAULTS for user in replica.objects.values())
-    # Never-set properties are left out rather than returned as null (reference §2).
+    # Never-set properties are left out rather than returned as null (graph-behaviour §2).
     glass = next(u for u in replica.objects.values() if u["displayName"] == "Break Glass 1")
     assert "jobTitle" not in glass and "mail" not in glass
     assert replica.pages[0]["@odata.context"] == f"{fresh_sim.graph_url}/v1.0/$metadata#users"
@@ -57,7 +57,7 @@ def test_next_link_and_delta_link_never_together_and_carry_only_a_token(fresh: G
     assert "@odata.deltaLink" in last and "@odata.nextLink" not in last
     for link in [p["@odata.nextLink"] for p in middle] + [last["@odata.deltaLink"]]:
         assert link.startswith(f"{fresh_sim.graph_url}/v1.0/users/delta?")
-        # Query options live in the opaque token; later URLs are used as given (reference §2).
+        # Query options live in the opaque token; later URLs are used as given (graph-behaviour §2).
         assert {k for k, _ in parse_qsl(urlsplit(link).query)} <= {"$skiptoken", "$deltatoken"}
     assert all(set(u) <= {"id", "displayName", "jobTitle"} for u in replica.objects.values())
 
@@ -75,7 +75,7 @@ def test_a_change_shows_up_with_its_new_value_merged_into_the_object(fresh: Grap
     assert fresh.patch(f"users/{user['id']}", {"jobTitle": "Deal Closer"}).status_code == 204
     items = replica.sync(fresh)
     assert [item["id"] for item in items] == [user["id"]]
-    # Every selected property that is set comes back, not only the changed one (reference §2).
+    # Every selected property that is set comes back, not only the changed one (graph-behaviour §2).
     assert items[0]["jobTitle"] == "Deal Closer" and items[0]["displayName"] and items[0]["userPrincipalName"]
     assert replica.objects[user["id"]]["jobTitle"] == "Deal Closer"
 
@@ -122,7 +122,7 @@ def test_soft_delete_is_removed_changed_restore_returns_it_and_purge_is_removed_
 
 def test_an_object_without_a_recycle_bin_is_removed_deleted(fresh: Graph) -> None:
     replica = _initial(fresh, "groups/delta")
-    synced = fresh.find("groups", "SG-FileShare-Finance")  # synced groups are deleted at once (§7a)
+    synced = fresh.find("groups", "SG-FileShare-Finance")  # synced groups are deleted at once (graph-behaviour §7a)
     assert fresh.delete(f"groups/{synced['id']}").status_code == 204
     assert replica.sync(fresh) == [{"id": synced["id"], "@removed": {"reason": "deleted"}}]
 

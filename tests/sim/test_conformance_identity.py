@@ -87,7 +87,7 @@ def test_seeded_extension_properties_on_the_own_app(graph: Graph, sim: Simulator
     app = _own_app(graph)
     response = graph.get(f"applications/{app['id']}/extensionProperties")
     assert response.status_code == 200
-    assert response.headers["x-ms-resource-unit"] == "2"  # reference §4
+    assert response.headers["x-ms-resource-unit"] == "2"  # graph-behaviour §4
     body = response.json()
     assert body["@odata.context"] == f"{sim.graph_url}/v1.0/$metadata#applications('{app['id']}')/extensionProperties"
     prefix = f"extension_{sim.client_id.replace('-', '')}_"
@@ -221,7 +221,7 @@ def test_credentials_written_through_graph_decide_federated_sign_in(fresh: Graph
 def test_own_service_principal_holds_its_graph_application_permissions(graph: Graph, sim: Simulator) -> None:
     sp = _own_sp(graph)
     response = graph.get(f"servicePrincipals/{sp['id']}/appRoleAssignments")
-    assert response.status_code == 200 and response.headers["x-ms-resource-unit"] == "2"  # reference §4
+    assert response.status_code == 200 and response.headers["x-ms-resource-unit"] == "2"  # graph-behaviour §4
     body = response.json()
     assert body["@odata.context"] == f"{sim.graph_url}/v1.0/$metadata#servicePrincipals('{sp['id']}')/appRoleAssignments"
     graph_sp = _sp(graph, MICROSOFT_GRAPH_APP_ID)
@@ -273,7 +273,7 @@ def test_assign_and_remove_an_app_role(fresh: Graph, fresh_sim: Simulator) -> No
 
 def test_seeded_grants_have_the_documented_shape(graph: Graph) -> None:
     response = graph.get("oauth2PermissionGrants")
-    assert response.status_code == 200 and response.headers["x-ms-resource-unit"] == "2"  # reference §4
+    assert response.status_code == 200 and response.headers["x-ms-resource-unit"] == "2"  # graph-behaviour §4
     grants = response.json()["value"]
     assert {g["consentType"] for g in grants} == {"AllPrincipals", "Principal"}
     for grant in grants:
@@ -346,7 +346,7 @@ def test_role_assignments_seeded_filtered_and_scoped(graph: Graph, sim: Simulato
     assert body["@odata.context"] == f"{sim.graph_url}/v1.0/$metadata#roleManagement/directory/roleAssignments"
     for assignment in body["value"]:
         assert set(assignment) == {"id", "condition", "principalId", "roleDefinitionId", "directoryScopeId", "appScopeId"}
-        assert assignment["id"].endswith("-1") and not _is_guid(assignment["id"])  # reference §9: opaque
+        assert assignment["id"].endswith("-1") and not _is_guid(assignment["id"])  # graph-behaviour §9: opaque
     admins = graph.ok(base, {"$filter": f"roleDefinitionId eq '{GLOBAL_ADMIN}'"})["value"]
     names = {graph.ok(f"users/{a['principalId']}")["displayName"] for a in admins}
     assert {"Break Glass 1", "Break Glass 2"} <= names and len(admins) == 3
@@ -418,7 +418,8 @@ def test_denied_paths_refuse_one_type_and_leave_the_rest(fresh: Graph, fresh_sim
     assert error["message"] == "Insufficient privileges to complete the operation."
     assert_error(fresh.get("oauth2PermissionGrants/delta"), 403, "Authorization_RequestDenied")
     assert_error(fresh.get("OAuth2PermissionGrants"), 403, "Authorization_RequestDenied")  # paths compare case-insensitively
-    assert_error(fresh.get("identity/conditionalAccess/policies"), 403, "AccessDenied")  # the CA backend (§5)
+    # The CA backend (graph-behaviour §5)
+    assert_error(fresh.get("identity/conditionalAccess/policies"), 403, "AccessDenied")
     assert fresh.get("roleManagement/directory/roleAssignments").status_code == 200
     batch = fresh.post("$batch", {"requests": [{"id": "1", "method": "GET", "url": "/oauth2PermissionGrants"}, {"id": "2", "method": "GET", "url": "/users?$top=1"}]})
     statuses = {r["id"]: r["status"] for r in batch.json()["responses"]}

@@ -1,5 +1,5 @@
-"""Paging as reference §1 describes it, and the application, service principal and administrative unit
-collections (reference §6, §9): $top limits, default pages, nextLinks, @odata.count, /$count, empty pages,
+"""Paging as graph-behaviour §1 describes it, and the application, service principal and administrative unit
+collections (graph-behaviour §6, §9): $top limits, default pages, nextLinks, @odata.count, /$count, empty pages,
 expiring page tokens, $select, and the app credential actions."""
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def test_count_only_on_the_first_page_and_only_with_the_header(graph: Graph, sim
     pages = _walk(graph, "users", {"$count": "true", "$top": "90"}, EVENTUAL)
     assert pages[0]["@odata.count"] == len(sim.tenant.objects["users"])
     assert len(pages) > 1 and all("@odata.count" not in page for page in pages[1:])
-    # Without ConsistencyLevel, $count=true is silently ignored (reference §1).
+    # Without ConsistencyLevel, $count=true is silently ignored (graph-behaviour §1).
     ignored = graph.get("users", {"$count": "true", "$top": "5"})
     assert ignored.status_code == 200 and "@odata.count" not in ignored.json()
 

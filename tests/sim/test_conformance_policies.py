@@ -1,4 +1,4 @@
-"""Conformance: tenant policy objects over real HTTPS (Graph v1.0 resource pages; reference §5, §6, §9).
+"""Conformance: tenant policy objects over real HTTPS (Graph v1.0 resource pages; graph-behaviour §5, §6, §9).
 
 Singletons answer GET and PATCH only; collections their documented methods; read-only properties refuse
 writes; the seeded objects have the documented shapes. Shared `graph` tests only read (or are refused).
@@ -83,7 +83,7 @@ def test_authorization_policy_is_one_object_with_the_documented_shape(sim: Simul
         "defaultUserRolePermissions",
         "guestUserRoleId",
     }
-    assert "value" not in policy  # a single object in v1.0, not a collection (reference §9)
+    assert "value" not in policy  # a single object in v1.0, not a collection (graph-behaviour §9)
     assert policy["id"] == "authorizationPolicy"
     assert set(policy["defaultUserRolePermissions"]) == {
         "allowedToCreateApps",
@@ -245,7 +245,7 @@ def test_method_configuration_patch_must_name_its_type(fresh: Graph) -> None:
         "defaultLifetimeInMinutes": 120,
         "includeTargets": [{"targetType": "group", "id": "all_users", "isRegistrationRequired": False}],
     }
-    _no_content(fresh.patch(path, body))  # reference §6
+    _no_content(fresh.patch(path, body))  # graph-behaviour §6
     inline = {c["id"]: c for c in fresh.ok(METHODS)["authenticationMethodConfigurations"]}
     assert inline["TemporaryAccessPass"]["state"] == "disabled"
     assert inline["TemporaryAccessPass"]["defaultLifetimeInMinutes"] == 120
@@ -394,7 +394,7 @@ def test_authentication_contexts_are_created_or_updated_by_patch(fresh: Graph) -
     _no_content(fresh.patch(f"{CONTEXTS}/c26", {}))  # an empty body creates one with nulls (the update page)
     assert fresh.ok(f"{CONTEXTS}/c26")["displayName"] is None
     assert fresh.ok(CONTEXTS, {"$filter": "isAvailable eq false"})["value"][0]["id"] == "c2"
-    # The Conditional Access backend answers with generic codes (reference §5).
+    # The Conditional Access backend answers with generic codes (graph-behaviour §5).
     assert_error(fresh.patch(f"{CONTEXTS}/c100", body), 400, "BadRequest")
     assert_error(fresh.patch(f"{CONTEXTS}/high", body), 400, "BadRequest")
     assert_error(fresh.patch(f"{CONTEXTS}/c1", {"id": "c3"}), 400, "BadRequest")
@@ -406,13 +406,15 @@ def test_authentication_contexts_are_created_or_updated_by_patch(fresh: Graph) -
 def test_authentication_contexts_share_the_conditional_access_limit() -> None:
     with tuned(throttling=True) as (sim, graph):
         assert graph.get(CONTEXTS).status_code == 200
-        refused = graph.get("identity/conditionalAccess/policies")  # one request per second, tenant-wide (§4)
+        # One request per second, tenant-wide (graph-behaviour §4)
+        refused = graph.get("identity/conditionalAccess/policies")
         assert refused.status_code == 429 and "Retry-After" not in refused.headers
         sim.clock.advance(2.0)
         assert graph.get("identity/conditionalAccess/policies").status_code == 200
         refused = graph.get(CONTEXTS)
         assert refused.status_code == 429 and "x-ms-resource-unit" not in refused.headers
-        # The policies under /policies are directory calls: no CA limit, one resource unit each (§4 default).
+        # The policies under /policies are directory calls: no CA limit, one resource unit each
+        # (graph-behaviour §4 default).
         for path in (AUTHORIZATION, METHODS, STRENGTHS, f"{CROSS_TENANT}/default", "organization"):
             response = graph.get(path)
             assert response.status_code == 200, path

@@ -1,4 +1,4 @@
-"""Conformance: soft delete and the recycle bins (reference §7 and §7a), over real HTTPS."""
+"""Conformance: soft delete and the recycle bins (graph-behaviour §7 and §7a), over real HTTPS."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def test_a_deleted_user_moves_to_the_bin_with_its_properties(fresh: Graph, fresh
     assert listing["@odata.context"] == f"{fresh_sim.graph_url}/v1.0/$metadata#users"
     (item,) = [i for i in listing["value"] if i["id"] == user["id"]]
     assert item["deletedDateTime"].endswith("Z")
-    # The UPN is prefixed with the id without hyphens, freeing the original (reference §7).
+    # The UPN is prefixed with the id without hyphens, freeing the original (graph-behaviour §7).
     assert item["userPrincipalName"] == user["id"].replace("-", "") + user["userPrincipalName"]
 
     single = fresh.ok(f"{BIN}/{user['id']}")
@@ -229,7 +229,7 @@ def test_conditional_access_policies_have_their_own_bin(fresh: Graph, fresh_sim:
 
     restored = _restore(fresh, f"{CA_BIN}/policies/{policy['id']}")
     assert restored["@odata.type"] == "#microsoft.graph.conditionalAccessPolicy"
-    # Reference §7a: an enabled policy comes back in report-only mode.
+    # graph-behaviour §7a: an enabled policy comes back in report-only mode.
     assert restored["state"] == "enabledForReportingButNotEnforced"
     assert set(restored) - {"@odata.context", "@odata.type"} == set(policy)  # no deletedDateTime left behind
     assert fresh.ok(f"identity/conditionalAccess/policies/{policy['id']}")["state"] == "enabledForReportingButNotEnforced"

@@ -1,4 +1,5 @@
-"""Identity throttling (reference §4): RU costs and headers, quotas, Retry-After, CA 1 rps, time scale, latency."""
+"""Identity throttling (graph-behaviour §4): RU costs and headers, quotas, Retry-After, CA 1 rps, time scale,
+latency."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def test_resource_unit_header_has_the_documented_costs(sim: Simulator, graph: Gr
         response = graph.get(path)
         assert response.status_code in (200, 404), (path, response.text)
         assert _units(response) == units, path
-    # Conditional Access sits on another backend: no directory RU header (§0, §4).
+    # Conditional Access sits on another backend: no directory RU header (graph-behaviour §0, §4).
     assert "x-ms-resource-unit" not in graph.get(CA_POLICIES).headers
 
 
@@ -126,7 +127,7 @@ def test_exhausted_bucket_gives_429_until_the_refill_time() -> None:
         assert (inner["code"], inner["status"], inner["message"]) == ("429", "429", "Please retry after")
         assert {"date", "request-id", "client-request-id"} <= set(inner) and "Z" not in inner["date"]
 
-        again = graph.get("users")  # a request made while throttled still counts (§4)
+        again = graph.get("users")  # a request made while throttled still counts (graph-behaviour §4)
         waited = float(refused.headers["Retry-After"])
         assert waited + 1.0 - (time.monotonic() - refused_at) - 0.05 <= float(again.headers["Retry-After"]) <= 3.05
         sim.clock.advance(float(again.headers["Retry-After"]))

@@ -1,4 +1,4 @@
-"""Conformance: write rules of reference §5 and §6, one test per behaviour, over real HTTPS."""
+"""Conformance: write rules of graph-behaviour §5 and §6, one test per behaviour, over real HTTPS."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def test_create_is_201_with_the_full_object(fresh: Graph, fresh_sim: Simulator) 
     user = _new_user(fresh, fresh_sim, "ada.lovelace", jobTitle="Analyst")
     assert user["@odata.context"] == f"{fresh_sim.graph_url}/v1.0/$metadata#users/$entity"
     assert user["jobTitle"] == "Analyst" and user["userPrincipalName"].startswith("ada.lovelace@")
-    assert "passwordProfile" not in user  # write-only (reference §6)
+    assert "passwordProfile" not in user  # write-only (graph-behaviour §6)
     group = fresh.post(
         "groups", {"displayName": "Analysts", "mailEnabled": False, "mailNickname": "analysts", "securityEnabled": True}
     )
@@ -111,10 +111,10 @@ def test_dynamic_groups_refuse_member_writes_with_a_switchable_status(fresh: Gra
     for method, path, body in attempts:
         response = fresh.request(method, path, json=body)
         assert_error(response, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
-    fresh_sim.settings.dynamic_member_write_status = 400  # reference §10: some tenants answer 400
+    fresh_sim.settings.dynamic_member_write_status = 400  # graph-behaviour §10: some tenants answer 400
     for method, path, body in attempts:
         assert_error(fresh.request(method, path, json=body), 400, "Request_BadRequest")
-    # The rule itself stays writable (reference §6).
+    # The rule itself stays writable (graph-behaviour §6).
     assert fresh.patch(f"groups/{group['id']}", {"membershipRule": '(user.department -eq "HR")'}).status_code == 204
 
 
@@ -139,7 +139,7 @@ def test_create_only_group_properties_are_refused_on_patch(fresh: Graph) -> None
     hidden = fresh.patch(f"groups/{leadership['id']}", {"visibility": "HiddenMembership"})
     assert_error(hidden, 400, "Request_BadRequest")
     policy = fresh.find("identity/conditionalAccess/policies", "Require MFA for all users")
-    # The Conditional Access backend answers with generic codes (reference §5).
+    # The Conditional Access backend answers with generic codes (graph-behaviour §5).
     ca = fresh.patch(f"identity/conditionalAccess/policies/{policy['id']}", {"templateId": "x"})
     assert_error(ca, 400, "BadRequest", "Property 'templateId' is read-only and cannot be set.")
 
