@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
+from entragit.printable import printable
 from entragit.registry.risks import (
     KNOWN_NAMES,
     RISK_RULES,
@@ -178,3 +179,8 @@ def find_risks(report: DiffReport, names: NameLookup = _no_names) -> list[RiskFl
     """Every change of a difference report the risk table flags, most severe first."""
     return flags(report.changes, names)
 
+
+def risk_text(risk: RiskFlag) -> str:
+    """A flag in one line, as every report and refusal shows it."""
+    return printable(f"[{risk.severity}] {risk.rule}: {risk.display_name or risk.id} ({risk.type}/{risk.id}): "
+                     f"{risk.detail}")

@@ -17,7 +17,7 @@ import requests
 
 from entragit.ci.platforms import CiError
 from entragit.report.model import DiffReport, RiskFlag
-from entragit.report.values import risk_text
+from entragit.risk import risk_text
 from entragit.session import new_session
 
 WEBHOOKS = {"teams": "ENTRAGIT_TEAMS_WEBHOOK", "slack": "ENTRAGIT_SLACK_WEBHOOK"}

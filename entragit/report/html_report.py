@@ -12,7 +12,8 @@ from typing import Any
 from entragit.report.model import DiffReport, ObjectChange, Side
 from entragit.printable import printable, printable_lines
 from entragit.report.json_report import CHANGE_KINDS, counts_by_type
-from entragit.report.values import NOT_SET, attribution_note, attribution_text, change_line, risk_text
+from entragit.report.values import NOT_SET, attribution_note, attribution_text, change_line
+from entragit.risk import risk_text
 
 _STYLE = """
 :root { --added:#1a7f37; --removed:#cf222e; --modified:#9a6700; --restored:#0969da; --line:#d0d7de; }

@@ -13,7 +13,8 @@ from typing import Any
 from entragit.report.model import DiffReport, ObjectChange, Side
 from entragit.printable import printable
 from entragit.report.json_report import CHANGE_KINDS, counts_by_type
-from entragit.report.values import attribution_note, attribution_text, change_line, risk_text, show
+from entragit.report.values import attribution_note, attribution_text, change_line, show
+from entragit.risk import risk_text
 
 GITHUB_COMMENT_LIMIT = 65_536
 _MARK = {"added": "➕", "removed": "➖", "modified": "✏️", "restored": "♻️"}

@@ -9,7 +9,8 @@ import click
 from entragit.report.model import DiffReport, HistoryEntry, ObjectChange, Side
 from entragit.printable import printable
 from entragit.report.json_report import CHANGE_KINDS, counts_by_type
-from entragit.report.values import attribution_note, attribution_text, change_line, risk_text, show
+from entragit.report.values import attribution_note, attribution_text, change_line, show
+from entragit.risk import risk_text
 
 _MARK = {"added": ("+", "green"), "removed": ("-", "red"), "modified": ("~", "yellow"), "restored": ("^", "cyan")}
 

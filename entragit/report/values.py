@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timezone
 from typing import Any
 
-from entragit.report.model import Attribution, DiffReport, ObjectChange, RecycleState, RiskFlag
+from entragit.report.model import Attribution, DiffReport, ObjectChange, RecycleState
 from entragit.printable import printable
 
 NOT_SET = "(not set)"
@@ -40,11 +40,6 @@ def recycle_text(state: RecycleState, today: date | None = None) -> str:
 
 def attribution_text(who: Attribution) -> str:
     return printable(f"changed by {who.actor} ({who.activity}) at {who.time}")
-
-
-def risk_text(risk: RiskFlag) -> str:
-    return printable(f"[{risk.severity}] {risk.rule}: {risk.display_name or risk.id} ({risk.type}/{risk.id}): "
-                     f"{risk.detail}")
 
 
 def change_line(change: ObjectChange) -> str:

@@ -24,7 +24,6 @@ from entragit.graph import GraphClient
 from entragit.live import fetch_objects
 from entragit.permissions import check_tenant, sign_in, write_refusals
 from entragit.registry import REGISTRY, ObjectType
-from entragit.report.values import risk_text
 from entragit.restore.guardrails import guard_plan, refusals
 from entragit.restore.journal import Journal, Progress, run_key
 from entragit.restore.model import (
@@ -40,6 +39,7 @@ from entragit.restore.planner import plan_restore
 from entragit.restore.risks import assess
 from entragit.restore.send import apply_plan
 from entragit.restore.verify import found_again, replan
+from entragit.risk import risk_text
 from entragit.selection import Selection
 from entragit.snapshot import take_snapshot
 from entragit.store import BackupRepo, split_path
