@@ -182,6 +182,18 @@ class CollectionSpec:
         return next((r for r in self.relationships if r.name.lower() == name.lower()), None)
 
 
+# What OData's JSON reader turns into Edm.Boolean when a string is sent for it (XmlConvert's spellings):
+# Microsoft's own fido2AuthenticationMethodConfiguration-update example sends "isAttestationEnforced": "true".
+_BOOLEAN_STRINGS = {"true": True, "1": True, "false": False, "0": False}
+
+
+def _as_declared(kind: str, value: Any) -> Any:
+    """value as Graph stores it for a property of this kind: a boolean sent as a string is converted."""
+    if kind == BOOL and isinstance(value, str) and value.strip() in _BOOLEAN_STRINGS:
+        return _BOOLEAN_STRINGS[value.strip()]
+    return value
+
+
 def check_kind(spec: CollectionSpec, name: str, kind: str, value: Any) -> None:
     if value is not None and not _KIND_CHECKS[kind](value):
         raise GraphFault(
@@ -921,6 +933,7 @@ def check_write(
             raise GraphFault(400, codes.bad_request, f"Property '{key}' is read-only and cannot be set.")
         if existing is not None and key in spec.create_only and value != existing.get(key):
             raise GraphFault(400, codes.bad_request, f"Property '{key}' can be set only when the object is created.")
+        value = _as_declared(properties[key], value)
         check_kind(spec, key, properties[key], value)
         changes[key] = value
     if existing is None:
