@@ -6,7 +6,9 @@ example says `"version": "beta"`: its request goes to /beta), the request, and w
 page's answer fixes: the status, the keys the answer shows (the shape), and the values it pins down. An id
 in a URL or body is written as a placeholder: `{collection}` is an object the seeded tenant has (the first
 of the simulator's collection of that name), `{given}` the id of what the example's last `given` request
-made (`{given.appId}` another of its properties), `{domain}` the tenant's domain.
+made (`{given.appId}` another of its properties), `{domain}` the tenant's domain; `{users[1]}` is the second
+object of that collection, for an example that names several. An example's `note` says where and why it departs
+from its page.
 A new registry type adds a file here; test_every_registry_type_has_examples holds the corpus to that.
 """
 
@@ -28,7 +30,7 @@ EXAMPLES: list[tuple[str, dict[str, Any]]] = [
     (path.stem, example) for path in sorted(CORPUS.glob("*.json"))
     for example in json.loads(path.read_text(encoding="utf-8"))
 ]
-_PLACEHOLDER = re.compile(r"\{([A-Za-z0-9.]+)\}")
+_PLACEHOLDER = re.compile(r"\{([A-Za-z0-9.]+)(?:\[(\d+)\])?\}")
 
 
 def _fill(value: Any, graph: Graph, given: list[dict[str, Any]]) -> Any:
@@ -40,7 +42,7 @@ def _fill(value: Any, graph: Graph, given: list[dict[str, Any]]) -> Any:
                 return str(given[-1][prop or "id"])
             if name == "domain":
                 return graph.sim.tenant.domain
-            return str(graph.sim.tenant.sorted_objects(BY_NAME[name])[0]["id"])
+            return str(graph.sim.tenant.sorted_objects(BY_NAME[name])[int(match.group(2) or 0)]["id"])
         return _PLACEHOLDER.sub(one, value)
     if isinstance(value, list):
         return [_fill(item, graph, given) for item in value]
