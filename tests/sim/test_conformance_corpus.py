@@ -8,7 +8,8 @@ in a URL or body is written as a placeholder: `{collection}` is an object the se
 of the simulator's collection of that name), `{given}` the id of what the example's last `given` request
 made (`{given.appId}` another of its properties, `{given[0]}` what the first made), `{domain}` the tenant's
 domain; `{users[1]}` is the second object of that collection, for an example that names several. An example's `note` says where and why it departs
-from its page.
+from its page; `"fresh": true` runs it on a tenant of its own, for one that first removes what the seeded
+tenant has.
 A new registry type adds a file here; test_every_registry_type_has_examples holds the corpus to that.
 """
 
@@ -66,7 +67,9 @@ def _kind(value: Any) -> str:
 
 
 @pytest.mark.parametrize("example", [e for _, e in EXAMPLES], ids=[f"{t}:{e['page']}:{e['name']}" for t, e in EXAMPLES])
-def test_documented_example(graph: Graph, example: dict[str, Any]) -> None:
+def test_documented_example(request: pytest.FixtureRequest, example: dict[str, Any]) -> None:
+    # Most examples share one tenant; one that removes what the seeded tenant has (`"fresh": true`) gets its own.
+    graph: Graph = request.getfixturevalue("fresh" if example.get("fresh") else "graph")
     given: list[dict[str, Any]] = []
     for setup in example.get("given", []):
         response = _send(graph, setup, given)
