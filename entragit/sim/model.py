@@ -182,15 +182,16 @@ class CollectionSpec:
         return next((r for r in self.relationships if r.name.lower() == name.lower()), None)
 
 
-# What OData's JSON reader turns into Edm.Boolean when a string is sent for it (XmlConvert's spellings):
-# Microsoft's own fido2AuthenticationMethodConfiguration-update example sends "isAttestationEnforced": "true".
-_BOOLEAN_STRINGS = {"true": True, "1": True, "false": False, "0": False}
+# What OData's JSON reader turns into Edm.Boolean when a string is sent for it (it converts a string to the
+# declared type as .NET's Boolean.Parse does: true or false in any case): Microsoft's own
+# fido2AuthenticationMethodConfiguration-update example sends "isAttestationEnforced": "true".
+_BOOLEAN_STRINGS = {"true": True, "false": False}
 
 
 def _as_declared(kind: str, value: Any) -> Any:
     """value as Graph stores it for a property of this kind: a boolean sent as a string is converted."""
-    if kind == BOOL and isinstance(value, str) and value.strip() in _BOOLEAN_STRINGS:
-        return _BOOLEAN_STRINGS[value.strip()]
+    if kind == BOOL and isinstance(value, str) and value.strip().lower() in _BOOLEAN_STRINGS:
+        return _BOOLEAN_STRINGS[value.strip().lower()]
     return value
 
 
@@ -405,9 +406,14 @@ def _validate_user(changes: dict[str, Any], existing: dict[str, Any] | None) -> 
     # user-post-users, "Create a user with social and local account identities"; the userPrincipalName
     # identity follows the user's UPN whatever the body says (tenant.py).
     check_keys(changes, "identities", {"signInType": STR, "issuer": STR, "issuerAssignedId": STR}, "User")
+    _check_attribute_sets(changes, "User")
+
+
+def _check_attribute_sets(changes: dict[str, Any], resource: str) -> None:
+    """customSecurityAttributes: attribute sets by name, each an object of attributes (or null to remove)."""
     attribute_sets = changes.get("customSecurityAttributes")
     if attribute_sets is not None and not all(isinstance(v, dict) or v is None for v in attribute_sets.values()):
-        raise bad_request("Invalid value specified for property 'customSecurityAttributes' of resource 'User'.")
+        raise bad_request(f"Invalid value specified for property 'customSecurityAttributes' of resource '{resource}'.")
 
 
 def merge_attribute_sets(current: Mapping[str, Any] | None, change: Mapping[str, Any]) -> dict[str, Any]:
@@ -761,49 +767,61 @@ APPLICATIONS = CollectionSpec(
     recycle="microsoft.graph.application",
 )
 
+def _validate_service_principal(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    validate_service_principal(changes, existing)
+    _check_attribute_sets(changes, "ServicePrincipal")
+
+
+SERVICE_PRINCIPAL_PROPERTIES: dict[str, str] = {
+    "id": STR,
+    "deletedDateTime": STR,
+    "appId": STR,
+    "displayName": STR,
+    "description": STR,
+    "notes": STR,
+    "appDisplayName": STR,
+    "appOwnerOrganizationId": STR,
+    "servicePrincipalType": STR,
+    "servicePrincipalNames": STRS,
+    "accountEnabled": BOOL,
+    "appRoleAssignmentRequired": BOOL,
+    "tags": STRS,
+    "appRoles": OBJS,
+    "oauth2PermissionScopes": OBJS,
+    "keyCredentials": OBJS,
+    "passwordCredentials": OBJS,
+    "addIns": OBJS,
+    "alternativeNames": STRS,
+    "appDescription": STR,
+    "applicationTemplateId": STR,
+    "createdByAppId": STR,
+    "disabledByMicrosoftStatus": STR,
+    "homepage": STR,
+    "info": OBJ,
+    "isDisabled": BOOL,
+    "loginUrl": STR,
+    "logoutUrl": STR,
+    "notificationEmailAddresses": STRS,
+    "preferredSingleSignOnMode": STR,
+    "preferredTokenSigningKeyThumbprint": STR,
+    "replyUrls": STRS,
+    "resourceSpecificApplicationPermissions": OBJS,
+    "samlSingleSignOnSettings": OBJ,
+    "signInAudience": STR,
+    "tokenEncryptionKeyId": STR,
+    "verifiedPublisher": OBJ,
+    # serviceprincipal-update, "Assign a custom security attribute with a string value to a service principal".
+    "customSecurityAttributes": OBJ,
+}
+
+
 SERVICE_PRINCIPALS = CollectionSpec(
     name="servicePrincipals",
     path="servicePrincipals",
     odata_type="#microsoft.graph.servicePrincipal",
-    properties={
-        "id": STR,
-        "deletedDateTime": STR,
-        "appId": STR,
-        "displayName": STR,
-        "description": STR,
-        "notes": STR,
-        "appDisplayName": STR,
-        "appOwnerOrganizationId": STR,
-        "servicePrincipalType": STR,
-        "servicePrincipalNames": STRS,
-        "accountEnabled": BOOL,
-        "appRoleAssignmentRequired": BOOL,
-        "tags": STRS,
-        "appRoles": OBJS,
-        "oauth2PermissionScopes": OBJS,
-        "keyCredentials": OBJS,
-        "passwordCredentials": OBJS,
-        "addIns": OBJS,
-        "alternativeNames": STRS,
-        "appDescription": STR,
-        "applicationTemplateId": STR,
-        "createdByAppId": STR,
-        "disabledByMicrosoftStatus": STR,
-        "homepage": STR,
-        "info": OBJ,
-        "isDisabled": BOOL,
-        "loginUrl": STR,
-        "logoutUrl": STR,
-        "notificationEmailAddresses": STRS,
-        "preferredSingleSignOnMode": STR,
-        "preferredTokenSigningKeyThumbprint": STR,
-        "replyUrls": STRS,
-        "resourceSpecificApplicationPermissions": OBJS,
-        "samlSingleSignOnSettings": OBJ,
-        "signInAudience": STR,
-        "tokenEncryptionKeyId": STR,
-        "verifiedPublisher": OBJ,
-    },
+    properties=SERVICE_PRINCIPAL_PROPERTIES,
+    # Custom security attributes are returned only on $select, as for users (serviceprincipal-get).
+    default_properties=tuple(name for name in SERVICE_PRINCIPAL_PROPERTIES if name != "customSecurityAttributes"),
     # What the service principal update does not take (serviceprincipal-update lists what it does); the exact
     # read-only list is [UNCONFIRMED].
     read_only=frozenset(
@@ -820,7 +838,7 @@ SERVICE_PRINCIPALS = CollectionSpec(
         Relationship("ownedObjects", link="owners", reverse=True, target_collections=("groups", "applications", "servicePrincipals")),
     ),
     expandable=("owners",),
-    validate=validate_service_principal,
+    validate=_validate_service_principal,
     complete=complete_service_principal,
     recycle="microsoft.graph.servicePrincipal",
 )

@@ -112,9 +112,9 @@ def test_method_configuration_ids_match_in_any_case(fresh: Graph) -> None:
     assert configuration["id"] == "Fido2" and configuration["state"] == "enabled"
     assert configuration["isAttestationEnforced"] is True
     kind = {"@odata.type": "#microsoft.graph.fido2AuthenticationMethodConfiguration"}
-    assert fresh.patch(path, {**kind, "isAttestationEnforced": "false"}).status_code == 204
+    assert fresh.patch(path, {**kind, "isAttestationEnforced": "False"}).status_code == 204
     assert fresh.ok(path)["isAttestationEnforced"] is False
-    assert fresh.patch(path, {**kind, "isAttestationEnforced": "yes"}).status_code == 400
+    assert fresh.patch(path, {**kind, "isAttestationEnforced": "1"}).status_code == 400
     assert fresh.ok(path.upper().replace("POLICIES/", "policies/"))["id"] == "Fido2"
     assert fresh.get(f"{path}x").status_code == 404
 
