@@ -195,6 +195,26 @@ def _as_declared(kind: str, value: Any) -> Any:
     return value
 
 
+# Derived complex types, which Graph names in its answers. Any other @odata.type in a nested value names the
+# declared type itself: Microsoft's generated SDKs write one into every complex value they send (their
+# PasswordProfile model sets "#microsoft.graph.passwordProfile" and serializes it), and Graph answers without it.
+_ANSWERED_TYPES = frozenset({
+    "#microsoft.graph.ipv4cidrrange", "#microsoft.graph.ipv6cidrrange",
+    # An attribute set's type, as user-update and serviceprincipal-update spell it.
+    "#microsoft.graph.customsecurityattributevalue", "#microsoft.directoryservices.customsecurityattributevalue",
+})
+
+
+def _without_declared_types(value: Any) -> Any:
+    """value with the @odata.type of every nested value dropped, except those of derived types."""
+    if isinstance(value, list):
+        return [_without_declared_types(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _without_declared_types(item) for key, item in value.items()
+                if key != "@odata.type" or str(item).lower() in _ANSWERED_TYPES}
+    return value
+
+
 def check_kind(spec: CollectionSpec, name: str, kind: str, value: Any) -> None:
     if value is not None and not _KIND_CHECKS[kind](value):
         raise GraphFault(
@@ -951,7 +971,7 @@ def check_write(
             raise GraphFault(400, codes.bad_request, f"Property '{key}' is read-only and cannot be set.")
         if existing is not None and key in spec.create_only and value != existing.get(key):
             raise GraphFault(400, codes.bad_request, f"Property '{key}' can be set only when the object is created.")
-        value = _as_declared(properties[key], value)
+        value = _as_declared(properties[key], _without_declared_types(value))
         check_kind(spec, key, properties[key], value)
         changes[key] = value
     if existing is None:
