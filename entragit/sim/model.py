@@ -8,6 +8,8 @@ This module deliberately shares nothing with entragit's registry: the two must b
 
 from __future__ import annotations
 
+import copy
+
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -643,6 +645,45 @@ def _validate_ca_policy(changes: dict[str, Any], existing: dict[str, Any] | None
         raise GraphFault(400, "BadRequest", "Policy must have grantControls or sessionControls.")
 
 
+def _lists(*names: str) -> dict[str, list[str]]:
+    return {name: [] for name in names}
+
+
+# What conditionalaccessroot-post-policies answers (untruncated) for the parts of a policy its requests leave
+# out: empty lists, and null for a condition set not given.
+_CA_DEFAULTS: dict[str, dict[str, Any]] = {
+    "conditions": {
+        **_lists("signInRiskLevels", "clientAppTypes"),
+        "platforms": None,
+        "locations": None,
+        "applications": _lists("includeApplications", "excludeApplications", "includeUserActions"),
+        "users": _lists("includeUsers", "excludeUsers", "includeGroups", "excludeGroups", "includeRoles", "excludeRoles"),
+    },
+    "grantControls": _lists("builtInControls", "customAuthenticationFactors", "termsOfUse"),
+}
+# A condition set given has both its lists.
+_CA_GIVEN_SETS = {"platforms": _lists("includePlatforms", "excludePlatforms"),
+                  "locations": _lists("includeLocations", "excludeLocations")}
+
+
+def _with_defaults(value: dict[str, Any], defaults: Mapping[str, Any]) -> None:
+    for key, default in defaults.items():
+        if key not in value:
+            value[key] = copy.deepcopy(default)
+        elif isinstance(value[key], dict) and isinstance(default, dict):
+            _with_defaults(value[key], default)
+
+
+def _fill_ca_defaults(policy: dict[str, Any]) -> None:
+    for name, defaults in _CA_DEFAULTS.items():
+        if isinstance(policy.get(name), dict):
+            _with_defaults(policy[name], defaults)
+    conditions = policy.get("conditions") or {}
+    for name, defaults in _CA_GIVEN_SETS.items():
+        if isinstance(conditions.get(name), dict):
+            _with_defaults(conditions[name], defaults)
+
+
 CA_POLICIES = CollectionSpec(
     name="conditionalAccessPolicies",
     path="identity/conditionalAccess/policies",
@@ -666,6 +707,7 @@ CA_POLICIES = CollectionSpec(
     modified_stamp="modifiedDateTime",
     codes=CONDITIONAL_ACCESS_CODES,
     validate=_validate_ca_policy,
+    after_write=_fill_ca_defaults,
     recycle="policies",
     recycle_bin="conditionalAccess",
 )
