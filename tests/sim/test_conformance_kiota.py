@@ -8,7 +8,8 @@ $expand) is joined with literal commas, and every other reserved character of a 
 as %20, a comma inside a $filter as %2C, parentheses, quotes and `=` too. The strings below were expanded with
 std-uritemplate itself. The bodies are what Kiota's models serialize: every model, nested complex values included,
 writes its "@odata.type" (the generated .NET SDK's PasswordProfile, for one, sets
-"#microsoft.graph.passwordProfile" in its constructor and Serialize writes it), which Graph takes and, for a type that is not a derived one, leaves out of its answers.
+"#microsoft.graph.passwordProfile" in its constructor and Serialize writes it), which Graph takes and, for a
+type that is not a derived one, leaves out of its answers.
 """
 
 from __future__ import annotations
