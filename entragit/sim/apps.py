@@ -253,8 +253,12 @@ def service_principal_fields(app: dict[str, Any], tenant_id: str) -> dict[str, A
         "appRoleAssignmentRequired": False,
         "appRoles": copy.deepcopy(app["appRoles"]),
         "oauth2PermissionScopes": copy.deepcopy((app.get("api") or {}).get("oauth2PermissionScopes") or []),
-        "tags": ["WindowsAzureActiveDirectoryIntegratedApp"],
     }
+
+
+# The tag the Entra admin center gives the service principal of an app registered there; one created through
+# Graph has none (serviceprincipal-post-serviceprincipals answers "tags": []).
+PORTAL_TAG = "WindowsAzureActiveDirectoryIntegratedApp"
 
 
 def first_party_fields(app: FirstPartyApp) -> dict[str, Any]:

@@ -8,6 +8,8 @@ This module deliberately shares nothing with entragit's registry: the two must b
 
 from __future__ import annotations
 
+import copy
+
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -181,6 +183,39 @@ class CollectionSpec:
 
     def relationship(self, name: str) -> Relationship | None:
         return next((r for r in self.relationships if r.name.lower() == name.lower()), None)
+
+
+# What OData's JSON reader turns into Edm.Boolean when a string is sent for it (it converts a string to the
+# declared type as .NET's Boolean.Parse does: true or false in any case): Microsoft's own
+# fido2AuthenticationMethodConfiguration-update example sends "isAttestationEnforced": "true".
+_BOOLEAN_STRINGS = {"true": True, "false": False}
+
+
+def _as_declared(kind: str, value: Any) -> Any:
+    """value as Graph stores it for a property of this kind: a boolean sent as a string is converted."""
+    if kind == BOOL and isinstance(value, str) and value.strip().lower() in _BOOLEAN_STRINGS:
+        return _BOOLEAN_STRINGS[value.strip().lower()]
+    return value
+
+
+# Derived complex types, which Graph names in its answers. Any other @odata.type in a nested value names the
+# declared type itself: Microsoft's generated SDKs write one into every complex value they send (their
+# PasswordProfile model sets "#microsoft.graph.passwordProfile" and serializes it), and Graph answers without it.
+_ANSWERED_TYPES = frozenset({
+    "#microsoft.graph.ipv4cidrrange", "#microsoft.graph.ipv6cidrrange",
+    # An attribute set's type, as user-update and serviceprincipal-update spell it.
+    "#microsoft.graph.customsecurityattributevalue", "#microsoft.directoryservices.customsecurityattributevalue",
+})
+
+
+def _without_declared_types(value: Any) -> Any:
+    """value with the @odata.type of every nested value dropped, except those of derived types."""
+    if isinstance(value, list):
+        return [_without_declared_types(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _without_declared_types(item) for key, item in value.items()
+                if key != "@odata.type" or str(item).lower() in _ANSWERED_TYPES}
+    return value
 
 
 def check_kind(spec: CollectionSpec, name: str, kind: str, value: Any) -> None:
@@ -394,9 +429,14 @@ def _validate_user(changes: dict[str, Any], existing: dict[str, Any] | None) -> 
     # user-post-users, "Create a user with social and local account identities"; the userPrincipalName
     # identity follows the user's UPN whatever the body says (tenant.py).
     check_keys(changes, "identities", {"signInType": STR, "issuer": STR, "issuerAssignedId": STR}, "User")
+    _check_attribute_sets(changes, "User")
+
+
+def _check_attribute_sets(changes: dict[str, Any], resource: str) -> None:
+    """customSecurityAttributes: attribute sets by name, each an object of attributes (or null to remove)."""
     attribute_sets = changes.get("customSecurityAttributes")
     if attribute_sets is not None and not all(isinstance(v, dict) or v is None for v in attribute_sets.values()):
-        raise bad_request("Invalid value specified for property 'customSecurityAttributes' of resource 'User'.")
+        raise bad_request(f"Invalid value specified for property 'customSecurityAttributes' of resource '{resource}'.")
 
 
 def merge_attribute_sets(current: Mapping[str, Any] | None, change: Mapping[str, Any]) -> dict[str, Any]:
@@ -606,6 +646,45 @@ def _validate_ca_policy(changes: dict[str, Any], existing: dict[str, Any] | None
         raise GraphFault(400, "BadRequest", "Policy must have grantControls or sessionControls.")
 
 
+def _lists(*names: str) -> dict[str, list[str]]:
+    return {name: [] for name in names}
+
+
+# What conditionalaccessroot-post-policies answers (untruncated) for the parts of a policy its requests leave
+# out: empty lists, and null for a condition set not given.
+_CA_DEFAULTS: dict[str, dict[str, Any]] = {
+    "conditions": {
+        **_lists("signInRiskLevels", "clientAppTypes"),
+        "platforms": None,
+        "locations": None,
+        "applications": _lists("includeApplications", "excludeApplications", "includeUserActions"),
+        "users": _lists("includeUsers", "excludeUsers", "includeGroups", "excludeGroups", "includeRoles", "excludeRoles"),
+    },
+    "grantControls": _lists("builtInControls", "customAuthenticationFactors", "termsOfUse"),
+}
+# A condition set given has both its lists.
+_CA_GIVEN_SETS = {"platforms": _lists("includePlatforms", "excludePlatforms"),
+                  "locations": _lists("includeLocations", "excludeLocations")}
+
+
+def _with_defaults(value: dict[str, Any], defaults: Mapping[str, Any]) -> None:
+    for key, default in defaults.items():
+        if key not in value:
+            value[key] = copy.deepcopy(default)
+        elif isinstance(value[key], dict) and isinstance(default, dict):
+            _with_defaults(value[key], default)
+
+
+def _fill_ca_defaults(policy: dict[str, Any]) -> None:
+    for name, defaults in _CA_DEFAULTS.items():
+        if isinstance(policy.get(name), dict):
+            _with_defaults(policy[name], defaults)
+    conditions = policy.get("conditions") or {}
+    for name, defaults in _CA_GIVEN_SETS.items():
+        if isinstance(conditions.get(name), dict):
+            _with_defaults(conditions[name], defaults)
+
+
 CA_POLICIES = CollectionSpec(
     name="conditionalAccessPolicies",
     path="identity/conditionalAccess/policies",
@@ -629,6 +708,7 @@ CA_POLICIES = CollectionSpec(
     modified_stamp="modifiedDateTime",
     codes=CONDITIONAL_ACCESS_CODES,
     validate=_validate_ca_policy,
+    after_write=_fill_ca_defaults,
     recycle="policies",
     recycle_bin="conditionalAccess",
 )
@@ -750,49 +830,61 @@ APPLICATIONS = CollectionSpec(
     recycle="microsoft.graph.application",
 )
 
+def _validate_service_principal(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    validate_service_principal(changes, existing)
+    _check_attribute_sets(changes, "ServicePrincipal")
+
+
+SERVICE_PRINCIPAL_PROPERTIES: dict[str, str] = {
+    "id": STR,
+    "deletedDateTime": STR,
+    "appId": STR,
+    "displayName": STR,
+    "description": STR,
+    "notes": STR,
+    "appDisplayName": STR,
+    "appOwnerOrganizationId": STR,
+    "servicePrincipalType": STR,
+    "servicePrincipalNames": STRS,
+    "accountEnabled": BOOL,
+    "appRoleAssignmentRequired": BOOL,
+    "tags": STRS,
+    "appRoles": OBJS,
+    "oauth2PermissionScopes": OBJS,
+    "keyCredentials": OBJS,
+    "passwordCredentials": OBJS,
+    "addIns": OBJS,
+    "alternativeNames": STRS,
+    "appDescription": STR,
+    "applicationTemplateId": STR,
+    "createdByAppId": STR,
+    "disabledByMicrosoftStatus": STR,
+    "homepage": STR,
+    "info": OBJ,
+    "isDisabled": BOOL,
+    "loginUrl": STR,
+    "logoutUrl": STR,
+    "notificationEmailAddresses": STRS,
+    "preferredSingleSignOnMode": STR,
+    "preferredTokenSigningKeyThumbprint": STR,
+    "replyUrls": STRS,
+    "resourceSpecificApplicationPermissions": OBJS,
+    "samlSingleSignOnSettings": OBJ,
+    "signInAudience": STR,
+    "tokenEncryptionKeyId": STR,
+    "verifiedPublisher": OBJ,
+    # serviceprincipal-update, "Assign a custom security attribute with a string value to a service principal".
+    "customSecurityAttributes": OBJ,
+}
+
+
 SERVICE_PRINCIPALS = CollectionSpec(
     name="servicePrincipals",
     path="servicePrincipals",
     odata_type="#microsoft.graph.servicePrincipal",
-    properties={
-        "id": STR,
-        "deletedDateTime": STR,
-        "appId": STR,
-        "displayName": STR,
-        "description": STR,
-        "notes": STR,
-        "appDisplayName": STR,
-        "appOwnerOrganizationId": STR,
-        "servicePrincipalType": STR,
-        "servicePrincipalNames": STRS,
-        "accountEnabled": BOOL,
-        "appRoleAssignmentRequired": BOOL,
-        "tags": STRS,
-        "appRoles": OBJS,
-        "oauth2PermissionScopes": OBJS,
-        "keyCredentials": OBJS,
-        "passwordCredentials": OBJS,
-        "addIns": OBJS,
-        "alternativeNames": STRS,
-        "appDescription": STR,
-        "applicationTemplateId": STR,
-        "createdByAppId": STR,
-        "disabledByMicrosoftStatus": STR,
-        "homepage": STR,
-        "info": OBJ,
-        "isDisabled": BOOL,
-        "loginUrl": STR,
-        "logoutUrl": STR,
-        "notificationEmailAddresses": STRS,
-        "preferredSingleSignOnMode": STR,
-        "preferredTokenSigningKeyThumbprint": STR,
-        "replyUrls": STRS,
-        "resourceSpecificApplicationPermissions": OBJS,
-        "samlSingleSignOnSettings": OBJ,
-        "signInAudience": STR,
-        "tokenEncryptionKeyId": STR,
-        "verifiedPublisher": OBJ,
-    },
+    properties=SERVICE_PRINCIPAL_PROPERTIES,
+    # Custom security attributes are returned only on $select, as for users (serviceprincipal-get).
+    default_properties=tuple(name for name in SERVICE_PRINCIPAL_PROPERTIES if name != "customSecurityAttributes"),
     # What the service principal update does not take (serviceprincipal-update lists what it does); the exact
     # read-only list is [UNCONFIRMED].
     read_only=frozenset(
@@ -809,7 +901,7 @@ SERVICE_PRINCIPALS = CollectionSpec(
         Relationship("ownedObjects", link="owners", reverse=True, target_collections=("groups", "applications", "servicePrincipals")),
     ),
     expandable=("owners",),
-    validate=validate_service_principal,
+    validate=_validate_service_principal,
     complete=complete_service_principal,
     recycle="microsoft.graph.servicePrincipal",
 )
@@ -922,6 +1014,7 @@ def check_write(
             raise GraphFault(400, codes.bad_request, f"Property '{key}' is read-only and cannot be set.")
         if existing is not None and key in spec.create_only and value != existing.get(key):
             raise GraphFault(400, codes.bad_request, f"Property '{key}' can be set only when the object is created.")
+        value = _as_declared(properties[key], _without_declared_types(value))
         check_kind(spec, key, properties[key], value)
         changes[key] = value
     if existing is None:

@@ -16,6 +16,7 @@ from entragit.sim.apps import (
     APPLICATION_DEFAULTS,
     FIRST_PARTY,
     MICROSOFT_GRAPH_APP_ID,
+    PORTAL_TAG,
     app_role,
     first_party_fields,
     permission_scope,
@@ -105,7 +106,8 @@ class _AppSeeder:
         self.tenant.add(APPLICATIONS, app)
         for owner in owners:
             self.tenant.link("owners", app["id"], owner["id"])
-        self._service_principal(service_principal_fields(app, self.tenant.tenant_id), owners)
+        # Seeded apps stand for apps registered in the admin center, whose service principals it tags.
+        self._service_principal({**service_principal_fields(app, self.tenant.tenant_id), "tags": [PORTAL_TAG]}, owners)
         return app
 
     def _service_principal(self, fields: dict[str, Any], owners: list[dict[str, Any]]) -> None:

@@ -271,11 +271,12 @@ class Tenant:
             obj["renewedDateTime"] = now
 
     def _derive_group_addresses(self, group: dict[str, Any]) -> None:
-        """Microsoft 365 groups get a mailbox address from their nickname and default to Public."""
+        """Microsoft 365 groups get a mailbox address from their nickname and default to Public, or to Private
+        when they can be assigned to roles (group-post-groups: the role-assignable group is answered Private)."""
         if UNIFIED in group["groupTypes"]:
             group["mail"] = f"{group['mailNickname']}@{self.domain}"
             group["proxyAddresses"] = [f"SMTP:{group['mail']}"]
-            group["visibility"] = group["visibility"] or "Public"
+            group["visibility"] = group["visibility"] or ("Private" if group.get("isAssignableToRole") else "Public")
 
     def _check_rule(self, spec: CollectionSpec, obj: dict[str, Any], changes: dict[str, Any]) -> None:
         merged = {**obj, **changes}
