@@ -256,7 +256,7 @@ def diff(rev_a: str | None, rev_b: str | None, repo_dir: Path, live: bool, since
     """
     from entragit.diff import make_report
     from entragit.progress import Progress
-    from entragit.report import render
+    from entragit.report.formats import render
     from entragit.selection import Selection
 
     progress = Progress()

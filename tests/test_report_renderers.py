@@ -7,7 +7,8 @@ import re
 
 from entragit.report.model import AttributeChange, Attribution, DiffReport, MemberChange, ObjectChange
 from entragit.report.model import RecycleState, RiskFlag, Side
-from entragit.report import html_report, markdown, render, table
+from entragit.report import html_report, markdown, table
+from entragit.report.formats import render
 
 
 def _report() -> DiffReport:

@@ -1,26 +1,7 @@
-"""Renderers of a difference report: one model, several readers (terminal, pull request, JSON, HTML)."""
+"""A difference report and a restore plan in words: the report's model (model.py), made by entragit.diff,
+and its renderers, one module per reader (table: a terminal; markdown: a pull request; json_report: a
+machine, and the report cache's schema; html_report: a browser; plan: a restore plan). formats.py chooses
+a renderer by the name `--format` takes.
 
-from __future__ import annotations
-
-from collections.abc import Callable
-
-from entragit.report.model import DiffReport
-from entragit.report import html_report, json_report, markdown, table
-
-
-def _json_summary(report: DiffReport) -> str:
-    data = json_report.as_dict(report)
-    return json_report.dumps({k: v for k, v in data.items() if k not in ("changes", "names")})
-
-
-FORMATS: dict[str, Callable[[DiffReport], str]] = {
-    "table": table.render, "markdown": markdown.render, "json": json_report.render, "html": html_report.render,
-}
-SUMMARIES: dict[str, Callable[[DiffReport], str]] = {
-    "table": table.render_summary, "markdown": markdown.render_summary, "json": _json_summary,
-    "html": lambda report: html_report.render(report, summary_only=True),
-}
-
-
-def render(report: DiffReport, fmt: str, summary: bool = False) -> str:
-    return (SUMMARIES if summary else FORMATS)[fmt](report)
+Importing the model loads no renderer: the work layer reads the model, only the commands render.
+"""

@@ -20,10 +20,17 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
+from entragit.sim.catalog import BY_NAME
 from entragit.sim.changes import CREATED, DELETED_KINDS, RESTORED, SOFT_DELETED, Change
 from entragit.sim.errors import GraphFault, bad_request, unsupported_query
-from entragit.sim.model import BY_NAME, CollectionSpec
-from entragit.sim.query import build_url, context_url, expired_page_token, parse_select, target_for
+from entragit.sim.model import CollectionSpec
+from entragit.sim.query import (
+    build_url,
+    context_url,
+    expired_page_token,
+    parse_select,
+    target_for,
+)
 from entragit.sim.settings import Settings
 from entragit.sim.tenant import Tenant
 

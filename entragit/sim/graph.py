@@ -18,9 +18,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote
 
 from entragit.sim.auth import Authority
-from entragit.sim.licenses import LICENSE_ACTIONS
-from entragit.sim.passwords import ACTIONS, Action
-from entragit.sim.policy_actions import POLICY_ACTIONS
+from entragit.sim.catalog import BY_NAME, COLLECTIONS
 from entragit.sim.delta import TRACKED, DeltaQueries
 from entragit.sim.errors import (
     GraphFault,
@@ -30,9 +28,8 @@ from entragit.sim.errors import (
     segment_not_found,
     unauthenticated,
 )
+from entragit.sim.licenses import LICENSE_ACTIONS
 from entragit.sim.model import (
-    BY_NAME,
-    COLLECTIONS,
     ON_PREMISES_MASTERED_MESSAGE,
     UNIFIED,
     CollectionSpec,
@@ -45,6 +42,8 @@ from entragit.sim.model import (
     merge_nested,
 )
 from entragit.sim.model_policies import conflict
+from entragit.sim.passwords import ACTIONS, Action
+from entragit.sim.policy_actions import POLICY_ACTIONS
 from entragit.sim.query import (
     IdFilter,
     PageRules,

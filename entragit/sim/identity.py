@@ -15,11 +15,18 @@ from functools import partial
 from typing import Any, overload
 
 from entragit.sim.auth import FederatedCredential
+from entragit.sim.catalog import BY_NAME
 from entragit.sim.directory_roles import DirectoryRoles
 from entragit.sim.errors import GraphFault, bad_request, resource_not_found
 from entragit.sim.gateway import app_id_of
-from entragit.sim.graph import NO_CONTENT, GraphApi, GraphRequest, GraphResponse, Handler
-from entragit.sim.model import BY_NAME, CollectionSpec, blank_object, check_write
+from entragit.sim.graph import (
+    NO_CONTENT,
+    GraphApi,
+    GraphRequest,
+    GraphResponse,
+    Handler,
+)
+from entragit.sim.model import CollectionSpec, blank_object, check_write
 from entragit.sim.model_identity import (
     EXTENSION_PROPERTIES,
     EXTENSION_TARGETS_SIMULATED,
@@ -38,6 +45,7 @@ from entragit.sim.model_identity import (
 from entragit.sim.permissions import refused
 from entragit.sim.query import page_size_for, paginate, parse_query, project, target_for
 from entragit.sim.tenant import Tenant
+
 
 class IdentityApi:
     def __init__(self, api: GraphApi) -> None:

@@ -2,14 +2,14 @@
 
 Everything the HTTP layer needs to know about a collection (path, properties and their kinds, which are
 returned by default, which refuse writes, which error codes its backend uses, its relationships) is data in
-COLLECTIONS. A new object type is a new entry here plus its seed data; handlers stay generic.
+its CollectionSpecs, gathered in catalog.py. A new object type is a new entry plus its seed data; handlers stay
+generic.
 This module deliberately shares nothing with entragit's registry: the two must be able to disagree.
 """
 
 from __future__ import annotations
 
 import copy
-
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -941,19 +941,6 @@ ADMINISTRATIVE_UNITS = CollectionSpec(
     recycle="microsoft.graph.administrativeUnit",
 )
 
-COLLECTIONS: tuple[CollectionSpec, ...] = (USERS, GROUPS, CA_POLICIES, NAMED_LOCATIONS)
-COLLECTIONS += (APPLICATIONS, SERVICE_PRINCIPALS, ADMINISTRATIVE_UNITS)
-from entragit.sim.model_identity import IDENTITY_COLLECTIONS  # noqa: E402  (it builds on the classes above)
-
-COLLECTIONS += IDENTITY_COLLECTIONS
-# Tenant policy objects live in their own module, which builds on the definitions above.
-from entragit.sim.model_policies import POLICY_COLLECTIONS  # noqa: E402
-
-COLLECTIONS += POLICY_COLLECTIONS
-BY_NAME: dict[str, CollectionSpec] = {spec.name: spec for spec in COLLECTIONS}
-# Collections whose objects are directoryObjects: reachable through /directoryObjects/{id} and $ref URLs.
-DIRECTORY_OBJECT_COLLECTIONS: tuple[str, ...] = ("users", "groups")
-DIRECTORY_OBJECT_COLLECTIONS += ("applications", "servicePrincipals", "administrativeUnits", "devices")
 
 
 def blank_object(spec: CollectionSpec, odata_type: str | None = None) -> dict[str, Any]:

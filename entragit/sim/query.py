@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from entragit.sim.catalog import BY_NAME
 from entragit.sim.errors import GraphFault, bad_request, unsupported_query
-from entragit.sim.model import BY_NAME, CollectionSpec
+from entragit.sim.model import CollectionSpec
 
 MAX_TOP = 999
 # With $expand Graph caps the outer page at 100 whatever $top says (graph-behaviour §1, observed).

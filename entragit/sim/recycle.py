@@ -18,12 +18,17 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
+from entragit.sim.catalog import COLLECTIONS
 from entragit.sim.changes import HARD_DELETED, RESTORED, SOFT_DELETED
 from entragit.sim.clock import SimClock
-from entragit.sim.errors import GraphFault, bad_request, resource_not_found, unsupported_query
+from entragit.sim.errors import (
+    GraphFault,
+    bad_request,
+    resource_not_found,
+    unsupported_query,
+)
 from entragit.sim.graph import NO_CONTENT, GraphApi, GraphRequest, GraphResponse
 from entragit.sim.model import (
-    COLLECTIONS,
     IP_NAMED_LOCATION,
     STR,
     UNIFIED,
@@ -32,7 +37,15 @@ from entragit.sim.model import (
     is_dynamic,
     is_synced,
 )
-from entragit.sim.query import Query, QueryTarget, page_size_for, paginate, parse_query, project, target_for
+from entragit.sim.query import (
+    Query,
+    QueryTarget,
+    page_size_for,
+    paginate,
+    parse_query,
+    project,
+    target_for,
+)
 from entragit.sim.settings import Settings
 
 RETENTION_SECONDS = 30 * 86400

@@ -12,13 +12,18 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from entragit.sim.changes import CREATED, HARD_DELETED, LINKED, UNLINKED, UPDATED, ChangeLog
+from entragit.sim.catalog import BY_NAME, COLLECTIONS, DIRECTORY_OBJECT_COLLECTIONS
+from entragit.sim.changes import (
+    CREATED,
+    HARD_DELETED,
+    LINKED,
+    UNLINKED,
+    UPDATED,
+    ChangeLog,
+)
 from entragit.sim.clock import SimClock
 from entragit.sim.errors import GraphFault, bad_request, resource_not_found
 from entragit.sim.model import (
-    BY_NAME,
-    COLLECTIONS,
-    DIRECTORY_OBJECT_COLLECTIONS,
     EXTENSION_ATTRIBUTES,
     GROUPS,
     UNIFIED,

@@ -21,7 +21,7 @@ from typing import Any
 import requests
 
 from entragit.sim import Simulator
-from entragit.sim.model import BY_NAME
+from entragit.sim.catalog import BY_NAME
 
 CORPUS = Path(__file__).parent / "corpus"
 # (registry type, example), in file order.

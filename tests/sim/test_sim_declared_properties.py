@@ -18,7 +18,7 @@ import pytest
 from simclient import Graph, error_of, path_of
 
 from entragit.sim import Simulator
-from entragit.sim.model import BY_NAME
+from entragit.sim.catalog import BY_NAME
 
 TYPES: dict[str, Any] = json.loads(
     (Path(__file__).parents[2] / "entragit" / "registry" / "graph_schema.json").read_text(encoding="utf-8"))["types"]
