@@ -215,7 +215,9 @@ def test_policies_restore_under_the_conditional_access_rate_limit(repo: BackupRe
     sim.settings.throttling = False
 
     assert "Verified" in output and "failed" not in output
-    assert sim.stats.throttled == 0  # paced, not refused and retried
+    # Paced, not refused and retried: unpaced, nearly every request is refused (54 here). The client leaves a
+    # tenth of a second of slack, which a loaded machine's scheduling delays now and then exceed.
+    assert sim.stats.throttled <= 2
     names = {p["id"]: p["displayName"] for p in admin.get("identity/conditionalAccess/policies")["value"]}
     assert names == {p["id"]: p["displayName"] for p in policies}
 
