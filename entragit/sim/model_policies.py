@@ -667,6 +667,8 @@ ORGANIZATION_PROPERTIES: dict[str, str] = {
     "marketingNotificationEmails": STRS,
     "onPremisesLastSyncDateTime": STR,
     "onPremisesSyncEnabled": BOOL,
+    # organization-get answers it (null for a tenant that is no partner's).
+    "partnerTenantType": STR,
     "postalCode": STR,
     "preferredLanguage": STR,
     "privacyProfile": OBJ,

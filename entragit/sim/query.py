@@ -57,6 +57,8 @@ class Query:
 def parse_query(pairs: list[tuple[str, str]], target: QueryTarget, *, eventual: bool) -> Query:
     seen: set[str] = set()
     query = Query(pairs=pairs)
+    # Advanced queries (user-list's guest users example): ConsistencyLevel: eventual with $count=true.
+    advanced = eventual and any(k.lower() == "$count" and v.lower() == "true" for k, v in pairs)
     for raw_key, value in pairs:
         key = raw_key.lower()
         if not key.startswith("$"):
@@ -73,7 +75,7 @@ def parse_query(pairs: list[tuple[str, str]], target: QueryTarget, *, eventual: 
         elif key == "$skiptoken":
             query.skiptoken = value
         elif key == "$filter":
-            query.where = FilterParser(value, target).parse()
+            query.where = FilterParser(value, target, advanced=advanced).parse()
         elif key == "$expand":
             query.expand = _parse_expand(value, target)
         elif key == "$count":
@@ -169,15 +171,17 @@ _TOKEN = re.compile(r"\s*(?:('(?:[^']|'')*')|(\()|(\))|(,)|([A-Za-z_][\w/.]*)|(-
 
 
 class FilterParser:
-    """The filters Graph supports without advanced query parameters: eq, in, startsWith, and/or, parentheses.
+    """The filters Graph supports without advanced query parameters: eq, in, startsWith, and/or, parentheses;
+    with them (`advanced`), endsWith too.
 
     Anything else is refused as Graph refuses it without ConsistencyLevel, rather than evaluated
     differently: a client must never get a plausible wrong answer from the simulator.
     """
 
-    def __init__(self, text: str, target: QueryTarget) -> None:
+    def __init__(self, text: str, target: QueryTarget, *, advanced: bool = False) -> None:
         self.text = text
         self.target = target
+        self.advanced = advanced
         self.tokens = self._tokenize(text)
         self.pos = 0
 
@@ -256,15 +260,18 @@ class FilterParser:
         if token[0] != "word":
             raise self._syntax_error()
         word = token[1]
-        if word.lower() == "startswith":
+        if word.lower() == "startswith" or (word.lower() == "endswith" and self.advanced):
             self._expect("punct", "(")
             prop = self._property(self._expect("word"))
             self._expect("punct", ",")
-            prefix = self._expect("lit")
+            part = self._expect("lit")
             self._expect("punct", ")")
-            if not isinstance(prefix, str):
+            if not isinstance(part, str):
                 raise self._syntax_error()
-            return lambda obj: isinstance(obj.get(prop), str) and obj[prop].lower().startswith(prefix.lower())
+            at_end = word.lower() == "endswith"
+            return lambda obj: isinstance(obj.get(prop), str) and (
+                obj[prop].lower().endswith(part.lower()) if at_end else obj[prop].lower().startswith(part.lower())
+            )
         if word.lower() in ("not", "endswith") or "/" in word:
             raise unsupported_query(
                 f"Operator '{word.split('/')[0]}' is not supported because the required parameters might be missing. "
