@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,17 @@ EXAMPLES: list[tuple[str, dict[str, Any]]] = [
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9.]+)(?:\[(\d+)\])?\}")
 
 
+_SEEDED: weakref.WeakKeyDictionary[Simulator, dict[str, list[str]]] = weakref.WeakKeyDictionary()
+
+
+def _seeded(sim: Simulator) -> dict[str, list[str]]:
+    """The ids of every collection as the tenant had them when the first example was filled in: examples
+    share a tenant, and an object one of them creates must not become what `{groups}` names for the next."""
+    if sim not in _SEEDED:
+        _SEEDED[sim] = {name: [str(o["id"]) for o in sim.tenant.sorted_objects(spec)] for name, spec in BY_NAME.items()}
+    return _SEEDED[sim]
+
+
 def fill(value: Any, sim: Simulator, given: list[dict[str, Any]]) -> Any:
     """value with its placeholders replaced (strings, and the strings inside lists and objects)."""
     if isinstance(value, str):
@@ -41,7 +53,7 @@ def fill(value: Any, sim: Simulator, given: list[dict[str, Any]]) -> Any:
                 return str(given[int(match.group(2) or -1)][prop or "id"])
             if name == "domain":
                 return sim.tenant.domain
-            return str(sim.tenant.sorted_objects(BY_NAME[name])[int(match.group(2) or 0)]["id"])
+            return _seeded(sim)[name][int(match.group(2) or 0)]
         return _PLACEHOLDER.sub(one, value)
     if isinstance(value, list):
         return [fill(item, sim, given) for item in value]
