@@ -102,10 +102,11 @@ def cli() -> None:
 @click.option("--client-id", help="Application (client) id of the app that reads the tenant.")
 @click.option("--cloud", type=click.Choice(["global", "usgov", "usgovdod", "china"]), default="global",
               show_default=True, help="National cloud: picks the Graph and sign-in hosts.")
-@click.option("--auth", type=click.Choice(["secret", "certificate", "federated"]),
+@click.option("--auth", type=click.Choice(["secret", "certificate", "federated", "managed-identity"]),
               help="How the app signs in: AZURE_CLIENT_SECRET (the default), a certificate at "
-                   "AZURE_CLIENT_CERTIFICATE_PATH, or a federated token (AZURE_FEDERATED_TOKEN_FILE or GitHub "
-                   "Actions OIDC), with no secret; federated with --ci.")
+                   "AZURE_CLIENT_CERTIFICATE_PATH, a federated token (AZURE_FEDERATED_TOKEN_FILE or GitHub "
+                   "Actions OIDC), with no secret, or the managed identity of the Azure VM it runs on "
+                   "(user-assigned: AZURE_CLIENT_ID); federated with --ci.")
 @click.option("--sim", "sim_info", type=click.Path(dir_okay=False, path_type=Path),
               help="Back up a simulated tenant described by an `entragit sim serve --info` file (kept in "
                    "the new repository's own git config, entragit.simulator, never in entragit.yaml).")
