@@ -19,7 +19,7 @@ import click
 
 from entragit.printable import printable
 
-HTTP_LOGGER = "entragit.http"
+HTTP_LOGGER = "entragit.http"  # the logger session.py writes each request to (not imported: requests is slow to load)
 
 
 @dataclass
