@@ -1,8 +1,12 @@
-"""Tokens from Microsoft Entra ID through msal, app-only: client secret, certificate or federated assertion.
+"""Tokens from Microsoft Entra ID through msal, app-only: client secret, certificate, federated assertion or
+managed identity.
 
 The federated assertion is what a CI pipeline uses to sign in without any secret (workload identity
 federation): a file projected by the platform (AZURE_FEDERATED_TOKEN_FILE), or GitHub Actions' OIDC
-token, exchanged for an Entra token whose app trusts that issuer and subject.
+token, exchanged for an Entra token whose app trusts that issuer and subject. A managed identity is what an
+Azure VM or a self-hosted runner on one uses: the machine's identity endpoint hands out the token, found as msal
+finds it (IMDS at 169.254.169.254, its host moved by AZURE_POD_IDENTITY_AUTHORITY_HOST, or App Service's
+IDENTITY_ENDPOINT and IDENTITY_HEADER).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from entragit.config import (
     CERTIFICATE_ENV,
     CERTIFICATE_PASSWORD_ENV,
     FEDERATED_TOKEN_FILE_ENV,
+    MANAGED_IDENTITY_CLIENT_ID_ENV,
     SECRET_ENV,
     Connection,
 )
@@ -93,11 +98,24 @@ def _client_credential(connection: Connection) -> Any:
     return connection.client_secret
 
 
+def _managed_identity_client(ca_bundle: str | None) -> msal.ManagedIdentityClient:
+    client_id = os.environ.get(MANAGED_IDENTITY_CLIENT_ID_ENV)
+    identity = (msal.UserAssignedManagedIdentity(client_id=client_id) if client_id
+                else msal.SystemAssignedManagedIdentity())
+    return msal.ManagedIdentityClient(identity, http_client=new_session(ca_bundle))
+
+
 class TokenProvider:
     """App-only tokens for Graph; msal caches them and asks for a new one shortly before expiry."""
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
+        self._app: msal.ConfidentialClientApplication | msal.ManagedIdentityClient
+        if connection.auth == "managed-identity":
+            self._app = _managed_identity_client(connection.ca_bundle)
+            self._where = "the managed identity endpoint"
+            return
+        self._where = connection.authority
         try:
             self._app = msal.ConfidentialClientApplication(
                 connection.client_id,
@@ -111,19 +129,28 @@ class TokenProvider:
         except (ValueError, OSError) as exc:  # msal reads the authority's metadata here, and refuses non-https
             raise AuthError(f"signing in at {connection.authority} failed: {exc}") from None
 
+    def _acquire(self) -> dict[str, Any]:
+        if isinstance(self._app, msal.ManagedIdentityClient):
+            # A managed identity asks for a resource, not a scope: Graph's root.
+            return dict(self._app.acquire_token_for_client(resource=self._connection.graph_url))
+        return dict(self._app.acquire_token_for_client(scopes=[self._connection.scope]))
+
     def token(self) -> str:
         try:
-            result = self._app.acquire_token_for_client(scopes=[self._connection.scope])
+            result = self._acquire()
         except (ValueError, OSError) as exc:  # msal raises ValueError for an unusable authority
-            raise AuthError(f"signing in at {self._connection.authority} failed: {exc}") from None
+            raise AuthError(f"signing in at {self._where} failed: {exc}") from None
         if "access_token" not in result:
             description = (result.get("error_description") or "").split("\r\n")[0].split(" Trace ID:")[0]
-            raise AuthError(
-                f"signing in as app {self._connection.client_id} at {self._connection.authority} failed: "
-                f"{result.get('error')}: {description}"
-            )
+            who = "the managed identity" if self._connection.auth == "managed-identity" else \
+                f"app {self._connection.client_id}"
+            raise AuthError(f"signing in as {who} at {self._where} failed: {result.get('error')}: {description}")
         return str(result["access_token"])
 
     def invalidate(self) -> None:
         """Forget cached tokens, after Graph said the one we sent is no longer good."""
+        if isinstance(self._app, msal.ManagedIdentityClient):
+            # Its cache has no call to empty it; a new client starts with none.
+            self._app = _managed_identity_client(self._connection.ca_bundle)
+            return
         self._app.remove_tokens_for_client()

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from entragit import __version__
+from entragit import output as ui
 from entragit.errors import EntragitError
 from entragit.printable import printable
 
@@ -19,7 +20,7 @@ EXIT_INTERRUPTED = 130  # what a shell reports for a command ended by Ctrl-C (12
 
 def _error(message: str) -> None:
     # A message may quote a name or an id from Graph or a file: printable keeps it one line.
-    click.echo(click.style("error: ", fg="red", bold=True) + printable(message), err=True)
+    click.echo(click.style("error: ", fg="red", bold=True) + printable(message), err=True, color=ui.current.color)
 
 
 class _Group(click.Group):
@@ -33,6 +34,8 @@ class _Group(click.Group):
              complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        # Before the options are read, a usage error already honours NO_COLOR.
+        ui.configure(None, quiet=False, verbose=False)
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
         except click.UsageError as exc:
@@ -70,16 +73,22 @@ def _open(repo_dir: Path) -> Any:
 
     repo = BackupRepo(repo_dir)
     for note in repo.config.notes:
-        click.echo(printable(f"note: {note}"), err=True)
+        ui.info(printable(f"note: {note}"))
     # Whatever the command, what a killed entragit run left is taken back first, and said.
     for line in repo.recover():
-        click.echo(printable(f"recovered: {line}"), err=True)
+        ui.info(printable(f"recovered: {line}"))
     return repo
 
 
 @click.group(name="entragit", cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="entragit")
-def cli() -> None:
+@click.option("--color/--no-color", default=None,
+              help="Colour the output, or not. Default: on a terminal only, and never when NO_COLOR is set.")
+@click.option("-q", "--quiet", is_flag=True, help="Print errors and the result only: no notes, hints or progress.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Also log every HTTP request on stderr: method, URL, status and time (credentials left out).")
+@click.pass_context
+def cli(ctx: click.Context, color: bool | None, quiet: bool, verbose: bool) -> None:
     """Backup, drift review and point-in-time restore for a Microsoft Entra ID tenant, on git.
 
     \b
@@ -94,6 +103,11 @@ def cli() -> None:
       2    differences found: only ever with --exit-code
       130  interrupted (Ctrl-C)
     """
+    if quiet and verbose:
+        raise click.UsageError("--quiet and --verbose contradict each other: give one")
+    # click's own colour switch: every click.echo of the run, and the contexts of subcommands, follow it.
+    ctx.color = ui.configure(color, quiet, verbose).color
+    ctx.call_on_close(ui.reset)
 
 
 @cli.command()
@@ -102,10 +116,11 @@ def cli() -> None:
 @click.option("--client-id", help="Application (client) id of the app that reads the tenant.")
 @click.option("--cloud", type=click.Choice(["global", "usgov", "usgovdod", "china"]), default="global",
               show_default=True, help="National cloud: picks the Graph and sign-in hosts.")
-@click.option("--auth", type=click.Choice(["secret", "certificate", "federated"]),
+@click.option("--auth", type=click.Choice(["secret", "certificate", "federated", "managed-identity"]),
               help="How the app signs in: AZURE_CLIENT_SECRET (the default), a certificate at "
-                   "AZURE_CLIENT_CERTIFICATE_PATH, or a federated token (AZURE_FEDERATED_TOKEN_FILE or GitHub "
-                   "Actions OIDC), with no secret; federated with --ci.")
+                   "AZURE_CLIENT_CERTIFICATE_PATH, a federated token (AZURE_FEDERATED_TOKEN_FILE or GitHub "
+                   "Actions OIDC), with no secret, or the managed identity of the Azure VM it runs on "
+                   "(user-assigned: AZURE_CLIENT_ID); federated with --ci.")
 @click.option("--sim", "sim_info", type=click.Path(dir_okay=False, path_type=Path),
               help="Back up a simulated tenant described by an `entragit sim serve --info` file (kept in "
                    "the new repository's own git config, entragit.simulator, never in entragit.yaml).")
@@ -162,7 +177,7 @@ def init(directory: Path, tenant_id: str | None, client_id: str | None, cloud: s
     if ci_platform:
         _write_pipelines(repo, ci_platform)
     else:
-        click.echo(f"Next: entragit snapshot --repo {directory}")
+        ui.info(f"Next: entragit snapshot --repo {directory}", err=False)
 
 
 def _write_pipelines(repo: Any, platform: str) -> None:
@@ -173,7 +188,8 @@ def _write_pipelines(repo: Any, platform: str) -> None:
     if repo.config.auth != "federated":
         click.echo(f"note: entragit.yaml has auth: {repo.config.auth}; the pipelines sign in with workload identity "
                    "federation only: set auth: federated", err=True)
-    click.echo("Next: commit and push them, then set up the platform as the README's Pipelines section says.")
+    ui.info("Next: commit and push them, then set up the platform as the README's Pipelines section says.",
+                err=False)
 
 
 @cli.command()
@@ -199,7 +215,7 @@ def snapshot(repo_dir: Path, types: tuple[str, ...], accept_mass_change: bool, f
     result = take_snapshot(_open(repo_dir), types, progress, accept_mass_change=accept_mass_change, full=full)
     progress.done()
     for note in result.notes:
-        click.echo(f"note: {printable(note)}", err=True)
+        ui.info(f"note: {printable(note)}")
     counts = ", ".join(f"{n} {name}" for name, n in result.counts.items())
     if result.suspicions:
         click.echo(click.style("Snapshot held back as suspect", fg="red", bold=True)
@@ -267,7 +283,7 @@ def diff(rev_a: str | None, rev_b: str | None, repo_dir: Path, live: bool, since
     text = render(report, fmt, summary)
     if output:
         output.write_text(click.unstyle(text) + "\n", encoding="utf-8")
-        click.echo(f"Wrote {output}.", err=True)
+        ui.info(f"Wrote {output}.")
     else:
         click.echo(text)
     if exit_code and not report.empty:
@@ -364,7 +380,7 @@ def _run_prepared(repo: Any, client: Any, prepared: Any, plan_only: bool, yes: b
     for refusal in prepared.refusals:
         click.echo(click.style("Refused: ", fg="red", bold=True) + printable(refusal), err=True)
     for note in prepared.notes:
-        click.echo(printable(f"note: {note}"), err=True)
+        ui.info(printable(f"note: {note}"))
     if plan_only or (not prepared.pending.steps and prepared.resumed is None):
         return
     if prepared.refusals:
@@ -496,30 +512,43 @@ def prune_command(repo_dir: Path, keep_daily: int, keep_monthly: int, yes: bool)
     click.echo(f"History rewritten: the branch now ends at {head[:10]} (same files as before).")
 
 
-def _columns(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
-    widths = [max(len(r[i]) for r in [*rows, header]) for i in range(len(header))]
-    for row in [header, *rows]:
-        click.echo("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip())
-
-
 @cli.command()
 @click.option("--properties", "of_type", metavar="TYPE",
               help="What entragit keeps of each property Graph declares for TYPE, and why.")
-def types(of_type: str | None) -> None:
-    """List the object types entragit backs up, the Graph permissions each needs, and how a deleted one comes back."""
+@click.option("--permissions", is_flag=True,
+              help="Only the application permissions to grant: the snapshot app's, then the restore app's.")
+def types(of_type: str | None, permissions: bool) -> None:
+    """List the object types entragit backs up, the Graph permissions each needs, and how a deleted one comes back.
+
+    The table fits the terminal (or COLUMNS): the columns least needed go first, then the widest wraps.
+    """
     from entragit.attribution import AUDIT_PERMISSION
     from entragit.registry import get_type, resolve_types
 
     if of_type is not None:
         from entragit.registry.decisions import rows
 
-        _columns(("PROPERTY", "DECISION", "WHY"), rows(get_type(of_type)))
+        ui.echo_table(("PROPERTY", "DECISION", "WHY"), rows(get_type(of_type)))
         return
-    _columns(("TYPE", "VERSION", "GRAPH PATH", "TO READ", "TO RESTORE", "IF DELETED"),
-             [(t.name, t.api_version, t.collection, t.read_permission, t.write_permission, t.if_deleted)
-              for t in resolve_types(())])
-    click.echo(f"\nTo name who made each change in `entragit diff`: {AUDIT_PERMISSION} (optional).")
-    click.echo("What is kept of each type's properties: entragit types --properties TYPE.")
+    known = resolve_types(())
+    if permissions:
+        click.echo("The snapshot app (read only), application permissions with admin consent:")
+        for permission in sorted({t.read_permission for t in known}):
+            click.echo(f"  {permission}")
+        click.echo(f"  {AUDIT_PERMISSION}  (optional: names who made each change in `entragit diff`)")
+        click.echo("\nThe restore app: the read permissions above (a restore reads first), and")
+        for permission in sorted({t.write_permission for t in known}):
+            click.echo(f"  {permission}")
+        for t in known:
+            if t.also_needs:
+                click.echo(printable(f"  for some {t.name}, Graph also asks for {t.also_needs}"))
+        return
+    ui.echo_table(("TYPE", "VERSION", "GRAPH PATH", "TO READ", "TO RESTORE", "IF DELETED"),
+                  [(t.name, t.api_version, t.collection, t.read_permission, t.write_permission, t.if_deleted)
+                   for t in known], droppable=("VERSION", "GRAPH PATH", "IF DELETED"))
+    ui.info(f"\nTo name who made each change in `entragit diff`: {AUDIT_PERMISSION} (optional).", err=False)
+    ui.info("What is kept of each type's properties: entragit types --properties TYPE.", err=False)
+    ui.info("The permissions to grant, without repeats: entragit types --permissions.", err=False)
 
 
 @cli.command()

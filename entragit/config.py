@@ -31,7 +31,9 @@ SECRET_ENV = "AZURE_CLIENT_SECRET"
 CERTIFICATE_ENV = "AZURE_CLIENT_CERTIFICATE_PATH"
 CERTIFICATE_PASSWORD_ENV = "AZURE_CLIENT_CERTIFICATE_PASSWORD"
 FEDERATED_TOKEN_FILE_ENV = "AZURE_FEDERATED_TOKEN_FILE"
-AUTH_KINDS = ("secret", "certificate", "federated")
+# A user-assigned managed identity's client id; without it, the machine's system-assigned identity signs in.
+MANAGED_IDENTITY_CLIENT_ID_ENV = "AZURE_CLIENT_ID"
+AUTH_KINDS = ("secret", "certificate", "federated", "managed-identity")
 # What the snapshot pipeline does with drift (`ci: {drift: ...}`): open or update one pull request for a
 # person to review, or commit it to the default branch and say so in the job summary.
 DRIFT_MODES = ("pull-request", "commit")
@@ -57,7 +59,8 @@ class Connection:
     client_secret: str | None
     ca_bundle: str | None = None
     auth: str = "secret"
-    """How the app proves itself: a secret, a certificate, or a federated (OIDC) assertion."""
+    """How the app proves itself: a secret, a certificate, a federated (OIDC) assertion, or the managed identity
+    of the Azure machine it runs on."""
     pace_scale: float = 1.0
     """Real seconds per second of the waits the client keeps to Graph's documented rates (Conditional Access
     pacing): a simulator's info file may shrink them, for a simulated tenant that enforces no such rate."""

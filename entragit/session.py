@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+import logging
+import re
+import time
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
+
+# --verbose (output.py) turns this logger on: one line per request, never a header or a body, which carry
+# the Authorization header, the token endpoint's secrets and assertions, and the tokens it answers.
+_log = logging.getLogger("entragit.http")
+# Query parameters whose value may be a credential: SAS signatures, OAuth codes and tokens, secrets.
+_SECRET_PARAMETER = re.compile(r"secret|assertion|password|access_token|id_token|refresh_token|^code$|^sig$", re.I)
+
+
+def shown_url(url: str) -> str:
+    """`url` as a log may show it: without user info, and without the value of any credential parameter."""
+    parts = urlsplit(url)
+    query = [(key, "REDACTED" if _SECRET_PARAMETER.search(key) else value)
+             for key, value in parse_qsl(parts.query, keep_blank_values=True)]
+    netloc = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query, safe="$,/:'()")))
 
 
 class _Session(requests.Session):
@@ -23,7 +41,18 @@ class _Session(requests.Session):
     def request(self, method: str, url: Any, *args: Any, **kwargs: Any) -> requests.Response:
         if self._ca_bundle and kwargs.get("verify") in (None, True):
             kwargs["verify"] = self._ca_bundle
-        return super().request(method, url, *args, **kwargs)
+        if not _log.isEnabledFor(logging.DEBUG):
+            return super().request(method, url, *args, **kwargs)
+        started = time.monotonic()
+        try:
+            response = super().request(method, url, *args, **kwargs)
+        except requests.RequestException as exc:
+            _log.debug("%s %s -> %s after %.3f s", method, shown_url(str(url)), type(exc).__name__,
+                       time.monotonic() - started)
+            raise
+        _log.debug("%s %s -> %s in %.3f s", method, shown_url(response.url), response.status_code,
+                   time.monotonic() - started)
+        return response
 
     def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> dict[str, Any]:
         # requests reads every variable of the environment for proxies on each request (~0.7 ms, on the

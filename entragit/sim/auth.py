@@ -1,4 +1,5 @@
-"""The Entra side of sign-in: openid configuration, the v2.0 token endpoint, and bearer checks for Graph.
+"""The Entra side of sign-in: openid configuration, the v2.0 token endpoint, an Azure VM's managed identity
+endpoint (IMDS), and bearer checks for Graph.
 
 msal runs unmodified against this, so responses follow what msal reads (graph-behaviour §8). Client
 authentication is a table keyed by credential kind: certificate and federated assertions are entries
@@ -90,6 +91,17 @@ class TokenError(Exception):
             "trace_id": trace_id,
             "correlation_id": correlation_id,
         }
+
+
+class ManagedIdentityError(TokenError):
+    """An error of the instance metadata service's identity endpoint: a plain OAuth2 body, no AADSTS code
+    (https://learn.microsoft.com/entra/identity/managed-identities-azure-resources/how-to-use-vm-token#error-handling)."""
+
+    def __init__(self, status: int, error: str, text: str) -> None:
+        super().__init__(status, error, 0, text)
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.error, "error_description": self.text}
 
 
 @dataclass(frozen=True)
@@ -236,6 +248,36 @@ class Authority:
             "expires_in": lifetime,
             "ext_expires_in": lifetime,
             "access_token": self._issue(app, lifetime),
+        }
+
+    def managed_identity_token(self, query: Mapping[str, str], metadata_header: str | None) -> dict[str, Any]:
+        """IMDS's GET /metadata/identity/oauth2/token, as the VM whose identity is the simulator's app sees it.
+
+        The app stands for the VM's system-assigned identity, and for a user-assigned one asked for by its
+        client id; any other client id is an identity the VM does not have.
+        """
+        if (metadata_header or "").lower() != "true":
+            raise ManagedIdentityError(400, "invalid_request", "Required metadata header not specified")
+        client_id = query.get("client_id", "").lower()
+        app = self.apps.get(client_id) if client_id else next(iter(self.apps.values()))
+        if app is None:
+            raise ManagedIdentityError(400, "invalid_request", "Identity not found")
+        resource = query.get("resource", "").rstrip("/")
+        if resource not in (self.base_url, self.cloud.graph):
+            raise ManagedIdentityError(400, "invalid_resource", f"AADSTS500011: The resource principal named "
+                                       f"{resource} was not found in the tenant named {self.domain}.")
+        lifetime = self.settings.token_lifetime_seconds
+        now = int(self.clock.now())
+        # IMDS sends its numbers as strings.
+        return {
+            "access_token": self._issue(app, lifetime),
+            "client_id": app.client_id,
+            "expires_in": str(lifetime),
+            "expires_on": str(now + lifetime),
+            "ext_expires_in": str(lifetime),
+            "not_before": str(now),
+            "resource": query.get("resource", ""),
+            "token_type": "Bearer",
         }
 
     @property

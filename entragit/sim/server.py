@@ -121,7 +121,7 @@ class _Handler(BaseHTTPRequestHandler):
             if version in GRAPH_VERSIONS:
                 self._graph(version, rest, url.query, body, envelope)
             else:
-                self._login(url.path, body, envelope)
+                self._login(url.path, url.query, body, envelope)
         except GraphFault as fault:
             headers = {**envelope, **fault.headers}
             self._send(fault.status, fault.body(request_id, client_request_id), GRAPH_CONTENT_TYPE, headers)
@@ -151,8 +151,13 @@ class _Handler(BaseHTTPRequestHandler):
         time.sleep(max(0.0, response.due - time.monotonic()))
         self._send_raw(response.status, payload, content_type, headers)
 
-    def _login(self, path: str, body: bytes, envelope: dict[str, str]) -> None:
+    def _login(self, path: str, query: str, body: bytes, envelope: dict[str, str]) -> None:
         authority = self.server.authority
+        if path == "/metadata/identity/oauth2/token" and self.command == "GET":
+            # Where an Azure VM asks for its managed identity's token: IMDS, on the same host here.
+            token = authority.managed_identity_token(dict(parse_qsl(query)), self.headers.get("Metadata"))
+            self._send(200, token, "application/json; charset=utf-8", envelope)
+            return
         parts = [unquote(p) for p in path.strip("/").split("/")]
         tenant, route = parts[0], "/".join(parts[1:]).lower()
         if route == "v2.0/.well-known/openid-configuration" and self.command == "GET":
