@@ -95,6 +95,19 @@ class Side:
     """None for the live tenant."""
     time: str | None = None
     """When the snapshot was committed (ISO 8601), or when the live tenant was read."""
+    snapshot: bool | None = None
+    """Whether the commit is a snapshot (carries the snapshot trailer); None for the live tenant."""
+    reverts: str | None = None
+    """The commit this one reverts, when `git revert` made it."""
+
+    @property
+    def kind(self) -> str:
+        """What the side is, for a report's header."""
+        if self.commit is None:
+            return "the live tenant"
+        if self.snapshot:
+            return "snapshot"
+        return f"not a snapshot: reverts {self.reverts[:10]}" if self.reverts else "not a snapshot"
 
 
 @dataclass
