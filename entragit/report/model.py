@@ -102,11 +102,11 @@ class Side:
 
     @property
     def kind(self) -> str:
-        """What the side is, for a report's header."""
+        """What the side is, for a report's header ("" when not known)."""
         if self.commit is None:
             return "the live tenant"
-        if self.snapshot:
-            return "snapshot"
+        if self.snapshot is None or self.snapshot:
+            return "snapshot" if self.snapshot else ""
         return f"not a snapshot: reverts {self.reverts[:10]}" if self.reverts else "not a snapshot"
 
 
