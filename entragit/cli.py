@@ -244,7 +244,8 @@ def diff(rev_a: str | None, rev_b: str | None, repo_dir: Path, live: bool, since
          output: Path | None, exit_code: bool, attribution: bool) -> None:
     """Attribute-level differences between two snapshots, or a snapshot and the live tenant.
 
-    With no revision: the two newest snapshots. With one: that revision and the newest snapshot.
+    With no revision: the two newest snapshots, where a `git revert` of a snapshot takes the reverted
+    snapshot's place. With one: that revision and the newest snapshot. The header names both commits.
     The formats: table (terminal), markdown (pull request comment, CI job summary), json (the
     documented schema entragit/diff/2), html (one self-contained page).
 

@@ -109,6 +109,11 @@ class Side:
             return "snapshot" if self.snapshot else ""
         return f"not a snapshot: reverts {self.reverts[:10]}" if self.reverts else "not a snapshot"
 
+    @property
+    def details(self) -> str:
+        """When and what, for a report's header: "2026-11-26T02:00:00+00:00, snapshot"."""
+        return ", ".join(part for part in (self.time, self.kind) if part)
+
 
 @dataclass
 class DiffReport:
