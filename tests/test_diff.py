@@ -235,6 +235,11 @@ def test_after_git_revert_and_apply_plain_diff_no_longer_shows_the_reverted_drif
     assert "Bad bulk edit" in run("diff", "--repo", root, "--no-attribution").output
     _git(repo, "revert", "--no-edit", bad)
     reverted = repo.resolve("HEAD")
+    # Before the apply, the tenant against the revert commit is what the apply will undo.
+    pending = _report("--live", "--repo", root, "--no-attribution")
+    assert pending["from"]["commit"] == reverted
+    assert [c["attributes"] for c in pending["changes"]] == [
+        [{"path": "jobTitle", "old": user["jobTitle"], "new": "Bad bulk edit"}]]
     run("apply", "--repo", root, "--yes")
     # The tenant is as the revert has it: the next snapshot has nothing to commit.
     run("snapshot", "--repo", root)
