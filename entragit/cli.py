@@ -260,7 +260,8 @@ def diff(rev_a: str | None, rev_b: str | None, repo_dir: Path, live: bool, since
          output: Path | None, exit_code: bool, attribution: bool) -> None:
     """Attribute-level differences between two snapshots, or a snapshot and the live tenant.
 
-    With no revision: the two newest snapshots. With one: that revision and the newest snapshot.
+    With no revision: the two newest snapshots, where a `git revert` of a snapshot takes the reverted
+    snapshot's place. With one: that revision and the newest snapshot. The header names both commits.
     The formats: table (terminal), markdown (pull request comment, CI job summary), json (the
     documented schema entragit/diff/2), html (one self-contained page).
 
@@ -317,8 +318,17 @@ def log(object_id: str, repo_dir: Path, max_count: int | None) -> None:
 
 
 def _write_options(command: Any) -> Any:
-    """Options every command that writes to the tenant takes."""
+    """Options every command that writes to the tenant takes: restore and apply write alike, so a plan
+    that tells the user to pass one of them is right whichever command made it."""
     for option in reversed([
+        click.option("--delete-extra", is_flag=True,
+                     help="Also delete objects the revision does not have (never users): restore, those of "
+                          "the --type(s); apply, those whose files REV deleted."),
+        click.option("--remove-new-credentials", is_flag=True,
+                     help="Remove app and service principal secrets added since the revision."),
+        click.option("--no-follow-references", "follow_references", is_flag=True, flag_value=False, default=True,
+                     help="Leave live references to an object made again under a new id (a CA policy "
+                          "excluding a recreated group) as they are; by default they are rewritten to the new id."),
         click.option("--paths", "paths", multiple=True, metavar="PATHSPEC",
                      help="Only objects whose files match, e.g. groups/<id>.yaml or conditionalAccessPolicies/ "
                           "(repeatable; * and ? match too)."),
@@ -410,13 +420,6 @@ def _run_prepared(repo: Any, client: Any, prepared: Any, plan_only: bool, yes: b
 @click.option("--id", "ids", multiple=True, metavar="ID", help="Restore this object (repeatable).")
 @click.option("--attribute", "attributes", multiple=True, metavar="A",
               help="Only this attribute or dotted path, e.g. jobTitle or members (repeatable).")
-@click.option("--delete-extra", is_flag=True,
-              help="Also delete objects of the --type(s) that the snapshot does not have (never users).")
-@click.option("--remove-new-credentials", is_flag=True,
-              help="Remove app and service principal secrets added since the snapshot.")
-@click.option("--no-follow-references", "follow_references", is_flag=True, flag_value=False, default=True,
-              help="Leave live references to an object made again under a new id (a CA policy excluding a "
-                   "recreated group) as they are; by default they are rewritten to the new id.")
 @_write_options
 def restore(repo_dir: Path, at: str, types: tuple[str, ...], ids: tuple[str, ...], attributes: tuple[str, ...],
             delete_extra: bool, remove_new_credentials: bool, follow_references: bool, paths: tuple[str, ...],
@@ -457,13 +460,15 @@ def restore(repo_dir: Path, at: str, types: tuple[str, ...], ids: tuple[str, ...
 @click.option("--plan-file", type=click.Path(dir_okay=False, path_type=Path),
               help="Apply exactly this saved plan, if the objects it was made against have not changed since.")
 @_write_options
-def apply_command(rev: str | None, repo_dir: Path, plan_file: Path | None, paths: tuple[str, ...], plan_only: bool,
+def apply_command(rev: str | None, repo_dir: Path, plan_file: Path | None, delete_extra: bool,
+                  remove_new_credentials: bool, follow_references: bool, paths: tuple[str, ...], plan_only: bool,
                   fmt: str, output: Path | None, max_writes: int | None, yes: bool, accept_risk: bool) -> None:
     """Make the tenant match the files that commit REV (default HEAD) changed.
 
     The objects whose files REV changed against its first parent are put back as REV has them, so after
-    `git revert <bad snapshot>` this undoes the bad change in the tenant. A file REV deleted is listed:
-    apply does not delete objects. Writes only after --yes or a confirmation (and --accept-risk for a plan
+    `git revert <bad snapshot>` this undoes the bad change in the tenant. A file REV deleted is listed
+    (its object is deleted only with --delete-extra), and so is a secret added since (removed only with
+    --remove-new-credentials). Writes only after --yes or a confirmation (and --accept-risk for a plan
     with high-risk writes), then verifies.
 
     \b
@@ -472,15 +477,19 @@ def apply_command(rev: str | None, repo_dir: Path, plan_file: Path | None, paths
     entragit apply --plan-file plan.json --yes
     """
     from entragit.connect import graph_client
-    from entragit.restore import Request, prepare
+    from entragit.restore import Request, RestoreOptions, prepare
     from entragit.selection import Selection
 
     _check_write_options(plan_only, yes, output, fmt)
-    if plan_file is not None and (rev is not None or paths):
-        raise click.UsageError("--plan-file applies the saved plan as it is: give no REV or --paths")
+    options = RestoreOptions(delete_extra=delete_extra, remove_new_credentials=remove_new_credentials,
+                             follow_references=follow_references)
+    if plan_file is not None and (rev is not None or paths or options != RestoreOptions()):
+        raise click.UsageError("--plan-file applies the saved plan as it is: give no REV, --paths or options "
+                               "that change the plan")
     repo = _open(repo_dir)
     client = graph_client(repo.config.connection())
-    request = Request("apply", rev or "HEAD", Selection(paths=paths), plan_file=plan_file, max_writes=max_writes)
+    request = Request("apply", rev or "HEAD", Selection(paths=paths), options, plan_file=plan_file,
+                      max_writes=max_writes)
     _run_prepared(repo, client, prepare(repo, client, request), plan_only, yes, output, fmt, accept_risk)
 
 

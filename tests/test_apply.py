@@ -91,7 +91,7 @@ def test_apply_of_a_commit_that_deleted_a_file_lists_the_live_object_and_deletes
 
     result = run("apply", "--repo", str(repo.root), "--yes")
 
-    assert created["id"] in result.output and "does not delete" in result.output
+    assert created["id"] in result.output and "only with --delete-extra" in result.output
     assert admin.get(f"groups/{created['id']}")["id"] == created["id"]
 
 
@@ -242,3 +242,48 @@ def test_saved_plan_keeps_restore_options_and_recreates_under_a_new_id(repo: Bac
     made = admin.group("Marketing Team")
     assert made["id"] != group["id"] and admin.members(made["id"]) == members
     assert admin.get("groups", **{"$filter": "displayName eq 'Shadow admins'"})["value"] == []
+
+
+def test_apply_after_reverting_a_snapshot_that_added_an_app_secret_removes_it_when_asked(
+        repo: BackupRepo, admin: Admin) -> None:
+    app = next(a for a in admin.get("applications")["value"] if a["passwordCredentials"])
+    kept = {c["keyId"] for c in app["passwordCredentials"]}
+    _snapshot(repo)
+    added = admin.call("POST", f"applications/{app['id']}/addPassword",
+                       json={"passwordCredential": {"displayName": "backdoor"}}).json()
+    bad = _snapshot(repo)
+    _git(repo, "revert", "--no-edit", bad)
+
+    plain = run("apply", "--repo", str(repo.root), "--plan").output
+    assert f"backdoor ({added['keyId']})" in plain and "--remove-new-credentials" in plain
+
+    output = run("apply", "--repo", str(repo.root), "--remove-new-credentials", "--yes").output
+
+    assert "REVOKE" in output and "Verified" in output
+    assert {c["keyId"] for c in admin.get(f"applications/{app['id']}")["passwordCredentials"]} == kept
+
+
+def test_apply_delete_extra_deletes_the_objects_whose_files_the_commit_deleted(
+        repo: BackupRepo, admin: Admin) -> None:
+    _snapshot(repo)
+    created = admin.call("POST", "groups", json={"displayName": "Temporary project", "mailEnabled": False,
+                                                 "mailNickname": "tmp-project", "securityEnabled": True}).json()
+    bystander = admin.call("POST", "groups", json={"displayName": "Made since", "mailEnabled": False,
+                                                   "mailNickname": "made-since", "securityEnabled": True}).json()
+    added = _snapshot(repo)
+    _git(repo, "revert", "--no-edit", added)
+    # --paths narrows the deletions as it narrows everything apply writes.
+
+    output = run("apply", "--repo", str(repo.root), "--paths", f"groups/{created['id']}.yaml", "--delete-extra",
+                 "--yes").output
+
+    assert f"DELETE  groups/{created['id']}" in output and "Verified" in output
+    assert admin.session.get(admin.base + f"groups/{created['id']}").status_code == 404
+    assert admin.get(f"groups/{bystander['id']}")["id"] == bystander["id"]
+
+
+def test_a_saved_plan_is_applied_as_it_is_without_options_that_would_change_it(repo: BackupRepo) -> None:
+    result = run("apply", "--repo", str(repo.root), "--plan-file", "plan.json", "--remove-new-credentials",
+                 ok=False)
+
+    assert result.exit_code == 1 and "--plan-file applies the saved plan as it is" in result.output

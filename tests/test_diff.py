@@ -8,6 +8,7 @@ from pathlib import Path
 
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run
+from tests.test_apply import _git
 
 
 def _report(*args: str) -> dict:  # type: ignore[type-arg]
@@ -220,3 +221,59 @@ def test_the_report_cache_answers_the_same_selection_only(tmp_path: Path) -> Non
     for other in others:
         ask(other)
     assert built[1:] == others
+
+
+def test_after_git_revert_and_apply_plain_diff_no_longer_shows_the_reverted_drift(
+        repo: BackupRepo, admin: Admin) -> None:
+    root = str(repo.root)
+    run("snapshot", "--repo", root)
+    good = repo.resolve("HEAD")
+    user = admin.users("Engineering")[0]
+    admin.call("PATCH", f"users/{user['id']}", json={"jobTitle": "Bad bulk edit"})
+    run("snapshot", "--repo", root)
+    bad = repo.resolve("HEAD")
+    assert "Bad bulk edit" in run("diff", "--repo", root, "--no-attribution").output
+    _git(repo, "revert", "--no-edit", bad)
+    reverted = repo.resolve("HEAD")
+    # Before the apply, the tenant against the revert commit is what the apply will undo.
+    pending = _report("--live", "--repo", root, "--no-attribution")
+    assert pending["from"]["commit"] == reverted
+    assert [c["attributes"] for c in pending["changes"]] == [
+        [{"path": "jobTitle", "old": user["jobTitle"], "new": "Bad bulk edit"}]]
+    run("apply", "--repo", root, "--yes")
+    # The tenant is as the revert has it: the next snapshot has nothing to commit.
+    run("snapshot", "--repo", root)
+    assert repo.resolve("HEAD") == reverted
+
+    table = run("diff", "--repo", root, "--no-attribution").output
+    assert "Bad bulk edit" not in table and "No differences" in table
+    assert f"{good[:10]}" in table and f"{reverted[:10]}" in table
+    assert "snapshot" in table and f"not a snapshot: reverts {bad[:10]}" in table
+    report = _report("--repo", root, "--no-attribution")
+    assert (report["from"]["commit"], report["from"]["snapshot"], report["from"]["reverts"]) == (good, True, None)
+    assert (report["to"]["commit"], report["to"]["snapshot"], report["to"]["reverts"]) == (reverted, False, bad)
+
+    # A change made after the revert is reported against the revert commit, not the undone snapshot.
+    admin.call("PATCH", f"users/{user['id']}", json={"jobTitle": "Changed since"})
+    run("snapshot", "--repo", root)
+    since = _report("--repo", root, "--no-attribution")
+    assert (since["from"]["commit"], since["to"]["snapshot"]) == (reverted, True)
+    [change] = since["changes"]
+    assert change["attributes"] == [{"path": "jobTitle", "old": user["jobTitle"], "new": "Changed since"}]
+
+
+def test_a_revert_of_the_revert_brings_the_reverted_snapshot_back(repo: BackupRepo, admin: Admin) -> None:
+    root = str(repo.root)
+    run("snapshot", "--repo", root)
+    user = admin.users("Engineering")[0]
+    admin.call("PATCH", f"users/{user['id']}", json={"jobTitle": "Wanted after all"})
+    run("snapshot", "--repo", root)
+    changed = repo.resolve("HEAD")
+    _git(repo, "revert", "--no-edit", changed)
+    reverted = repo.resolve("HEAD")
+    _git(repo, "revert", "--no-edit", reverted)
+
+    report = _report("--repo", root, "--no-attribution")
+
+    assert (report["from"]["commit"], report["to"]["commit"]) == (changed, repo.resolve("HEAD"))
+    assert report["changes"] == [] and report["to"]["reverts"] == reverted

@@ -3,6 +3,10 @@ rest; a restore checks, from its plan, that the app holds every write permission
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+from entragit.attribution import AUDIT_PERMISSION
 from entragit.graph import GraphClient
 from entragit.registry import REGISTRY
 from entragit.restore import Request, prepare
@@ -83,3 +87,19 @@ def test_a_token_that_names_no_roles_is_said_not_to_be_checked(repo: BackupRepo,
 
     assert prepared.pending.steps and prepared.refusals == []
     assert [note.split(" (")[0] for note in prepared.notes] == ["the app's permissions could not be checked before writing"]
+
+
+def test_the_readme_registers_the_apps_with_exactly_the_permissions_the_registry_needs() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+
+    def listed(name: str) -> set[str]:
+        found = re.search(rf'^{name}="([^"]*)"', readme, re.MULTILINE)
+        assert found, f"no {name}= list in the README's registration script"
+        return set(found[1].split())
+
+    assert listed("READ") == {t.read_permission for t in REGISTRY.values()} | {AUDIT_PERMISSION}
+    assert listed("WRITE") == {t.write_permission for t in REGISTRY.values()}
+    # The table above the script names the same permissions.
+    rows = {line.split("|")[1].strip(): set(re.findall(r"`([A-Za-z]+\.[A-Za-z.]+)`", line))
+            for line in readme.splitlines() if line.startswith(("| read-only | `snapshot`", "| restore | `restore`"))}
+    assert rows == {"read-only": listed("READ"), "restore": listed("WRITE")}

@@ -31,7 +31,8 @@ def _report() -> DiffReport:
         AttributeChange("conditions.users.excludeGroups", None, ["g-glass", "g-unknown"]),
     ])
     return DiffReport(
-        Side("HEAD~1", "a" * 40, "2099-01-01T02:00:00+00:00"), Side("HEAD", "b" * 40, "2099-01-02T02:00:00+00:00"),
+        Side("HEAD~1", "a" * 40, "2099-01-01T02:00:00+00:00", snapshot=True),
+        Side("HEAD", "b" * 40, "2099-01-02T02:00:00+00:00", snapshot=False, reverts="c" * 40),
         [adele, lee, sales, project, archive, mfa],
         risks=[RiskFlag("ca-exclusion-added", "high", "conditionalAccessPolicies", "p-mfa", "Require MFA",
                         "excludeGroups gained Break Glass")],
@@ -52,7 +53,8 @@ def _plain(text: str) -> str:
 def test_table_puts_risks_first_and_shows_names_beside_ids_and_where_removed_objects_are() -> None:
     lines = _plain(table.render(_report())).splitlines()
 
-    assert lines[0] == "Differences from HEAD~1 (aaaaaaaaaa), 2099-01-01T02:00:00+00:00 to HEAD (bbbbbbbbbb), 2099-01-02T02:00:00+00:00"
+    assert lines[0] == ("Differences from HEAD~1 (aaaaaaaaaa), 2099-01-01T02:00:00+00:00, snapshot to HEAD (bbbbbbbbbb), "
+                        "2099-01-02T02:00:00+00:00, not a snapshot: reverts cccccccccc")
     assert lines[2] == "Risk highlights (1):"
     assert lines[3] == "  ! [high] ca-exclusion-added: Require MFA (conditionalAccessPolicies/p-mfa): excludeGroups gained Break Glass"
     assert "attribution unavailable: no AuditLog.Read.All permission" in lines
@@ -89,7 +91,8 @@ def test_table_summary_counts_per_type_and_kind() -> None:
 def test_markdown_opens_with_counts_then_one_collapsed_block_per_object() -> None:
     text = markdown.render(_report())
 
-    assert text.startswith("### entragit: differences from `aaaaaaaaaa` (2099-01-01T02:00:00+00:00) to `bbbbbbbbbb`")
+    assert text.startswith("### entragit: differences from `aaaaaaaaaa` (2099-01-01T02:00:00+00:00, snapshot) to "
+                           "`bbbbbbbbbb` (2099-01-02T02:00:00+00:00, not a snapshot: reverts cccccccccc)\n")
     assert "> - [high] ca-exclusion-added: Require MFA (conditionalAccessPolicies/p-mfa): excludeGroups gained Break Glass" in text
     assert _missing(text, [
         "_attribution unavailable: no AuditLog.Read.All permission_",
@@ -143,7 +146,9 @@ def test_json_is_the_documented_schema_2() -> None:
     data = json.loads(render(_report(), "json"))
 
     assert data["schema"] == "entragit/diff/2"
-    assert data["from"] == {"label": "HEAD~1", "commit": "a" * 40, "time": "2099-01-01T02:00:00+00:00"}
+    assert data["from"] == {"label": "HEAD~1", "commit": "a" * 40, "time": "2099-01-01T02:00:00+00:00",
+                            "snapshot": True, "reverts": None}
+    assert (data["to"]["snapshot"], data["to"]["reverts"]) == (False, "c" * 40)
     assert data["summary"] == {
         "objects": 6, "added": 0, "removed": 2, "modified": 3, "restored": 1, "attributeChanges": 5,
         "memberChanges": 1,
@@ -170,6 +175,8 @@ def test_html_is_one_self_contained_page_with_filters_and_side_by_side_values() 
     page = html_report.render(_report())
 
     assert page.startswith("<!DOCTYPE html>")
+    assert ("differences from <code>aaaaaaaaaa</code> (2099-01-01T02:00:00+00:00, snapshot) to <code>bbbbbbbbbb</code> "
+            "(2099-01-02T02:00:00+00:00, not a snapshot: reverts cccccccccc)</h1>") in page
     assert "src=" not in page and "href=" not in page and "@import" not in page and "url(" not in page
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
     assert '<input type="checkbox" name="type" value="users" checked> users (2)' in page

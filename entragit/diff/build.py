@@ -16,7 +16,7 @@ from entragit.diff.compare import Pair, compare, moves, split_relations
 from entragit.diff.entries import Entries
 from entragit.diff.names import Names, member_folders
 from entragit.diff.recycle import removed_from_history, removed_from_tenant, restored
-from entragit.diff.revisions import default_revisions, revision_by_time
+from entragit.diff.revisions import default_revisions, recorded, revision_by_time
 from entragit.diffcache import DiffCache
 from entragit.errors import StoreError
 from entragit.graph import GraphClient
@@ -223,6 +223,11 @@ def make_report(repo: BackupRepo, rev_a: str | None, rev_b: str | None, *, live:
     else:
         report = DiffCache(repo).report(old, new, selection, lambda: _with_risks(
             repo, diff_revisions(repo, old, new, selection, progress)))
+    # Said on every report, cached or not: a revert commit compared is easily taken for a snapshot.
+    kinds = recorded(repo, *(side.commit for side in (report.old, report.new) if side.commit))
+    report.old, report.new = (replace(side, snapshot=kinds[side.commit].snapshot,
+                                      reverts=kinds[side.commit].reverts) if side.commit else side
+                              for side in (report.old, report.new))
     if attribution:
         attribute(report, repo, client_factory)
     return report

@@ -99,7 +99,7 @@ def _value(value: Any) -> str:
 def _side(side: Side) -> str:
     if side.commit is None:
         return "the live tenant" + (f" ({_e(side.time)})" if side.time else "")
-    return f"<code>{_e(side.commit[:10])}</code>" + (f" ({_e(side.time)})" if side.time else "")
+    return f"<code>{_e(side.commit[:10])}</code>" + (f" ({_e(side.details)})" if side.details else "")
 
 
 def _object(report: DiffReport, change: ObjectChange) -> str:

@@ -27,7 +27,8 @@ CHANGE_KINDS = ("added", "removed", "modified", "restored")
 
 
 def _side(side: Side) -> dict[str, Any]:
-    return {"label": side.label, "commit": side.commit, "time": side.time}
+    return {"label": side.label, "commit": side.commit, "time": side.time, "snapshot": side.snapshot,
+            "reverts": side.reverts}
 
 
 def _recycle(state: RecycleState | None) -> dict[str, Any] | None:
@@ -98,7 +99,7 @@ def from_dict(data: dict[str, Any]) -> DiffReport:
         raise ValueError(f"not an {SCHEMA} report")
 
     def side(d: dict[str, Any]) -> Side:
-        return Side(d["label"], d["commit"], d.get("time"))
+        return Side(d["label"], d["commit"], d.get("time"), d.get("snapshot"), d.get("reverts"))
 
     def recycle(d: dict[str, Any] | None) -> RecycleState | None:
         return None if d is None else RecycleState(d["inRecycleBin"], d["restorableUntil"], d["observed"], d["note"])

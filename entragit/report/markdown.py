@@ -36,7 +36,7 @@ def _value(value: Any) -> str:
 def _side(side: Side) -> str:
     if side.commit is None:
         return f"the live tenant ({side.time})" if side.time else "the live tenant"
-    return f"`{side.commit[:10]}` ({side.time})" if side.time else f"`{side.commit[:10]}`"
+    return f"`{side.commit[:10]}`" + (f" ({side.details})" if side.details else "")
 
 
 def _head(report: DiffReport) -> list[str]:

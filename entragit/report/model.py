@@ -95,6 +95,24 @@ class Side:
     """None for the live tenant."""
     time: str | None = None
     """When the snapshot was committed (ISO 8601), or when the live tenant was read."""
+    snapshot: bool | None = None
+    """Whether the commit is a snapshot (carries the snapshot trailer); None for the live tenant."""
+    reverts: str | None = None
+    """The commit this one reverts, when `git revert` made it."""
+
+    @property
+    def kind(self) -> str:
+        """What the side is, for a report's header ("" when not known)."""
+        if self.commit is None:
+            return "the live tenant"
+        if self.snapshot is None or self.snapshot:
+            return "snapshot" if self.snapshot else ""
+        return f"not a snapshot: reverts {self.reverts[:10]}" if self.reverts else "not a snapshot"
+
+    @property
+    def details(self) -> str:
+        """When and what, for a report's header: "2026-11-26T02:00:00+00:00, snapshot"."""
+        return ", ".join(part for part in (self.time, self.kind) if part)
 
 
 @dataclass

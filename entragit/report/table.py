@@ -19,7 +19,7 @@ def _short(side: Side) -> str:
     if side.commit is None:
         return "the live tenant"
     name = side.commit[:10] if side.label.startswith(side.commit[:7]) else f"{side.label} ({side.commit[:10]})"
-    return printable(f"{name}, {side.time}" if side.time else name)
+    return printable(f"{name}, {side.details}" if side.details else name)
 
 
 def summary(report: DiffReport) -> str:

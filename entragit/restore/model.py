@@ -130,6 +130,9 @@ class Plan:
     """"type/id/holder type.relationship" -> holding_fingerprint() of what held the object then: a group
     that gained a selected user since is noticed, though the plan never read that group."""
     held_at: HeldAt = field(default_factory=HeldAt, repr=False, compare=False, metadata={"saved": False})
+    unwanted: dict[str, list[str]] = field(default_factory=dict)
+    """Type name -> ids of objects the plan deletes where they exist (apply --delete-extra: those whose
+    files the commit deleted)."""
 
     @property
     def object_count(self) -> int:

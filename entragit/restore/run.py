@@ -65,13 +65,18 @@ class Request:
 def run_name(request: Request, commit: str) -> dict[str, object]:
     """What names a run in its journal (run_key): the same command of the same commit, selection and
     options resumes the same run. The names are those runs had before the Selection was one value, so an
-    interrupted run still resumes; apply takes only --paths."""
+    interrupted run still resumes; apply names only --paths and the options it is given, since it had no
+    options before."""
+    options = request.options
     if request.command == "apply":
-        return {"command": "apply", "commit": commit, "paths": request.selection.as_dict()["paths"]}
-    named: dict[str, object] = {"command": "restore", "commit": commit, **request.selection.as_dict(),
-                                "delete_extra": request.options.delete_extra,
-                                "remove_new_credentials": request.options.remove_new_credentials}
-    if not request.options.follow_references:
+        named: dict[str, object] = {"command": "apply", "commit": commit,
+                                    "paths": request.selection.as_dict()["paths"]}
+        named.update({k: v for k, v in dataclasses.asdict(options).items()
+                      if v != getattr(RestoreOptions(), k)})
+        return named
+    named = {"command": "restore", "commit": commit, **request.selection.as_dict(),
+             "delete_extra": options.delete_extra, "remove_new_credentials": options.remove_new_credentials}
+    if not options.follow_references:
         named["follow_references"] = False
     return named
 
@@ -103,10 +108,11 @@ class RunResult:
     resumed: bool
 
 
-def plan_commit(repo: BackupRepo, client: GraphClient, rev: str, selection: Selection = Selection()) -> Plan:
+def plan_commit(repo: BackupRepo, client: GraphClient, rev: str, selection: Selection = Selection(),
+                options: RestoreOptions = RestoreOptions()) -> Plan:
     """entragit apply: the objects whose files commit `rev` changed (against its first parent) and the
-    selection's --paths match, as `rev` has them. A file `rev` deleted says the object should not exist;
-    apply never deletes, so a live one is listed as not restorable."""
+    selection's --paths match, as `rev` has them. A file `rev` deleted says the object should not exist:
+    with options.delete_extra a live one is deleted, else it is listed as not restorable."""
     commit = repo.resolve(rev)
     parents = repo.git.commit(commit).parents
     if not parents:
@@ -125,17 +131,23 @@ def plan_commit(repo: BackupRepo, client: GraphClient, rev: str, selection: Sele
             deleted.setdefault(object_type, []).append(object_id)
         else:
             kept.setdefault(object_type.name, []).append(object_id)
-    if kept:
-        plan = plan_restore(repo, client, rev, Selection(tuple(kept), tuple(i for ids in kept.values() for i in ids)))
+    unwanted = {object_type.name: ids for object_type, ids in deleted.items()} if options.delete_extra else None
+    if kept or unwanted:
+        # The planner's --delete-extra deletes every object of a type that the revision lacks: apply
+        # deletes only those whose files `rev` deleted, as `unwanted`.
+        plan = plan_restore(repo, client, rev, Selection(tuple(kept), tuple(i for ids in kept.values() for i in ids)),
+                            dataclasses.replace(options, delete_extra=False), unwanted=unwanted)
     else:
         plan = Plan(rev, commit, {})
+    if unwanted:
+        return plan
     for object_type, ids in deleted.items():
         for object_id, live in fetch_objects(client, object_type, ids).items():
             if live is not None:
                 plan.blocked.append(Blocked(
                     object_type.name, object_id, live.get(object_type.display_key), "the whole object",
-                    f"{rev} deleted its file, so it should not exist; entragit apply does not delete objects "
-                    "(delete it in the tenant, or with entragit restore --delete-extra)"))
+                    f"{rev} deleted its file, so it should not exist; entragit apply deletes it only with "
+                    "--delete-extra"))
     return plan
 
 
@@ -146,7 +158,7 @@ def prepare(repo: BackupRepo, client: GraphClient, request: Request) -> Prepared
         return _prepare_saved(repo, client, request.plan_file, request.max_writes)
     commit = repo.resolve(request.at)
     if request.command == "apply":
-        make_plan = functools.partial(plan_commit, repo, client, request.at, request.selection)
+        make_plan = functools.partial(plan_commit, repo, client, request.at, request.selection, request.options)
     else:
         make_plan = functools.partial(plan_restore, repo, client, request.at, request.selection, request.options)
     return _prepare(repo, client, run_name(request, commit), make_plan, request.max_writes, commit)

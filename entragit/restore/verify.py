@@ -58,6 +58,6 @@ def replan(repo: BackupRepo, client: GraphClient, plan: Plan, created: dict[str,
     """The same request planned afresh against the live tenant, through the ids of the objects created
     since the plan was made."""
     fresh = plan_restore(repo, client, plan.commit, plan.selection, plan.options, {**plan.id_map, **created},
-                         plan.held_at)
+                         plan.held_at, plan.unwanted)
     fresh.at = plan.at
     return fresh

@@ -15,12 +15,13 @@ other objects (references.py).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from urllib.parse import quote
 
 from entragit.canonical import Obj
 from entragit.errors import PlanError
 from entragit.graph import GraphClient
-from entragit.live import fetch_type
+from entragit.live import fetch_objects, fetch_type
 from entragit.registry import REGISTRY, ObjectType
 from entragit.restore.kinds import StepKind
 from entragit.restore.model import HeldAt, Plan, RestoreOptions, fingerprint
@@ -154,16 +155,18 @@ def _plan_matched(planner: _Planner, object_type: ObjectType, object_ids: list[s
 
 def plan_restore(repo: BackupRepo, client: GraphClient, at: str, selection: Selection,
                  options: RestoreOptions = RestoreOptions(), id_map: dict[str, str] | None = None,
-                 held_at: HeldAt | None = None) -> Plan:
+                 held_at: HeldAt | None = None, unwanted: Mapping[str, Sequence[str]] | None = None) -> Plan:
     """The writes that would make the selected objects as the snapshot at `at` has them.
 
     id_map: objects an earlier apply recreated (old id -> new id), so that a re-plan after it (the
     verification) finds them under their new ids. held_at: the index of who held what at the commit, when
-    an earlier plan of it made one."""
+    an earlier plan of it made one. unwanted: type name -> ids of objects to delete where they exist
+    (apply --delete-extra: those whose files the commit deleted)."""
     id_map = dict(id_map or {})
     commit = repo.resolve(at)
     planner = _Planner(repo, client, commit, selection, options, id_map, held_at)
-    selected = _select(selection, at, planner)
+    # apply --delete-extra of a commit that only deleted files restores nothing: it only deletes.
+    selected = {} if unwanted and selection == Selection() else _select(selection, at, planner)
     _check_request(selected, selection, planner, options)
     for object_type, object_ids in selected.items():
         if object_type.match_on:
@@ -185,6 +188,13 @@ def plan_restore(repo: BackupRepo, client: GraphClient, at: str, selection: Sele
             for live_id, obj in live_listing(client, object_type).items():
                 if live_id not in snapshot:
                     planner.plan_extra(object_type, live_id, obj)
+    for type_name, ids in (unwanted or {}).items():
+        object_type = REGISTRY[type_name]
+        if object_type.never_delete:
+            raise PlanError(f"--delete-extra refuses {type_name}: {object_type.never_delete}")
+        for live_id, found in fetch_objects(client, object_type, ids).items():
+            if found is not None:
+                planner.plan_extra(object_type, live_id, found)
     planner.check_references()
     if options.follow_references:
         planner.follow_references(selected)
@@ -196,6 +206,7 @@ def plan_restore(repo: BackupRepo, client: GraphClient, at: str, selection: Sele
     fingerprints = {f"{type_name}/{object_id}": fingerprint(obj)
                     for (type_name, object_id), obj in planner._live_cache.items()}
     return Plan(at, commit, {t.name: ids_ for t, ids_ in selected.items()}, selection, steps, planner.blocked,
-                options, id_map, fingerprints, planner.holdings, planner.held_at)
+                options, id_map, fingerprints, planner.holdings, planner.held_at,
+                {name: list(ids) for name, ids in (unwanted or {}).items()})
 
 

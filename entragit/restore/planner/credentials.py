@@ -36,7 +36,7 @@ class Credentials(PlanState):
                 label = f"{prop}: {_credential_label(have[key_id])}"
                 if not self.options.remove_new_credentials:
                     self.block(object_type, object_id, name, label,
-                               "added since the snapshot; restore with --remove-new-credentials to remove it")
+                               "added since the snapshot; run again with --remove-new-credentials to remove it")
                 elif action is None:
                     self.block(object_type, object_id, name, label,
                                "added since the snapshot, but Graph removes a key only with a proof signed by "
