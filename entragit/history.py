@@ -10,13 +10,13 @@ from entragit.diff import Names, compare
 from entragit.errors import StoreError
 from entragit.registry import REGISTRY, ObjectType
 from entragit.report.model import HistoryEntry, ObjectChange
-from entragit.store import BackupRepo, object_path, split_path
+from entragit.store import NO_DRIVERS, BackupRepo, object_path, split_path
 
 
 def _locate(repo: BackupRepo, object_id: str) -> ObjectType:
     """The type whose folder ever held this id, found by git without reading any file."""
     for object_type in REGISTRY.values():
-        if repo.git.git.log("-1", "--format=%H", "--all", "--", object_path(object_type, object_id)):
+        if repo.git.git.log(*NO_DRIVERS, "-1", "--format=%H", "--all", "--", object_path(object_type, object_id)):
             return object_type
     raise StoreError(f"no object with id {object_id} in any snapshot of {repo.root}")
 
@@ -27,7 +27,7 @@ _FORMAT = "--format=%x1e%H%x1f%ct%x1f%cI%x1f%s"
 def _commits(repo: BackupRepo, args: list[str], limit: int | None) -> dict[str, tuple[int, str, str, list[str]]]:
     """commit -> (timestamp, time, subject, the files listed) from one git log on the current branch."""
     found = {}
-    for block in repo.git.git.log(*([f"-{limit}"] if limit else []), _FORMAT, "--no-renames",
+    for block in repo.git.git.log(*NO_DRIVERS, *([f"-{limit}"] if limit else []), _FORMAT, "--no-renames",
                                   *args).split("\x1e")[1:]:
         head, _, files = block.partition("\n")
         commit, stamp, time, subject = head.split("\x1f", 3)
