@@ -138,8 +138,8 @@ def init(directory: Path, tenant_id: str | None, client_id: str | None, cloud: s
         return
     if refresh:
         repo = _open(directory)
-        install(repo.root)
-        click.echo(f"git diff in {directory} now shows display names beside ids.")
+        click.echo(f"git diff in {directory} now shows display names beside ids (diff driver updated)."
+                   if install(repo.root) else f"git diff in {directory} already shows display names beside ids.")
         trusted = trust_remote_default(repo.git)
         click.echo(f"Guardrails loosen only by a commit on {trusted}." if trusted else
                    "No remote default branch is known: until ENTRAGIT_TRUSTED_REF or `git config entragit.trustedRef "

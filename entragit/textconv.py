@@ -19,14 +19,15 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from entragit import canonical
+# Git starts this module once per file it shows: the registry and the YAML reader (most of its start-up)
+# are imported only when HEAD's name index has to be built, not for every file once it is cached.
 from entragit.errors import GitFailed, StoreError
 from entragit.printable import printable
-from entragit.registry import REGISTRY
 
 DRIVER = "entragit"
 # A snapshot file is <type>/<id>.yaml, one level down; entragit.yaml at the root is not one.
@@ -43,21 +44,38 @@ def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
     return done.stdout
 
 
-def install(root: Path) -> None:
-    """Register the diff driver in the repository at root (idempotent)."""
+def _command() -> str:
+    """How git runs the textconv: the console script found through the PATH, so the setting outlives a venv
+    that moves or is rebuilt; the interpreter running now where no script is on the PATH."""
+    if shutil.which("entragit"):
+        return "entragit textconv"
+    return f"{shlex.quote(sys.executable)} -m entragit textconv"
+
+
+def install(root: Path) -> bool:
+    """Register the diff driver in the repository at root (idempotent); True if anything had to change."""
     git_dir = Path(_git(root, "rev-parse", "--absolute-git-dir").decode().strip())
     attributes = git_dir / "info" / "attributes"
     attributes.parent.mkdir(parents=True, exist_ok=True)
     lines = attributes.read_text().splitlines() if attributes.exists() else []
-    if ATTRIBUTE_LINE not in lines:
+    changed = ATTRIBUTE_LINE not in lines
+    if changed:
         attributes.write_text("\n".join([*lines, ATTRIBUTE_LINE]) + "\n")
-    # The interpreter that runs entragit now, so git finds it whatever PATH a later shell has.
-    command = f"{shlex.quote(sys.executable)} -m entragit textconv"
-    _git(root, "config", f"diff.{DRIVER}.textconv", command)
+    # Not diff.entragit.cachetextconv: git would keep each file's first conversion in a notes commit, so
+    # names would stay as they were when the file was first shown, and git diff would fail wherever no
+    # committer identity is set. entragit's own git calls never run the driver (store.NO_DRIVERS).
+    key, command = f"diff.{DRIVER}.textconv", _command()
+    current = subprocess.run(["git", "config", "--local", "--get", key], cwd=root, capture_output=True)
+    if current.stdout.decode().strip() != command:
+        _git(root, "config", "--local", key, command)
+        changed = True
+    return changed
 
 
 def _display_name(head: bytes, display_key: str) -> str | None:
     """The display name from a canonical file's first lines (it comes right after the id)."""
+    from entragit import canonical
+
     prefix = f"{display_key}: ".encode()
     for line in head.splitlines(keepends=True)[:4]:
         if line.startswith(prefix):
@@ -70,6 +88,8 @@ def _display_name(head: bytes, display_key: str) -> str | None:
 
 
 def _build_index(root: Path) -> dict[str, str]:
+    from entragit.registry import REGISTRY
+
     listing = _git(root, "ls-tree", "-r", "-z", "HEAD", "--", *[f"{name}/" for name in REGISTRY])
     blobs: list[tuple[str, str, str]] = []  # (blob id, object id, display key)
     for entry in filter(None, listing.split(b"\0")):
