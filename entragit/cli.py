@@ -280,7 +280,15 @@ def textconv(path: Path) -> None:
     """Print a snapshot file with display names beside ids: the git diff driver `entragit init` sets up."""
     from entragit.textconv import textconv as show
 
-    click.echo(show(path, Path.cwd()), nl=False)
+    click.echo(show(path, Path.cwd(), _name_index), nl=False)
+
+
+def _name_index(root: Path) -> dict[str, str]:
+    # Only when HEAD has moved since the index was cached: the registry and the YAML reader it loads are
+    # most of the start-up of a process git runs once per file.
+    from entragit.textconv.index import build_index
+
+    return build_index(root)
 
 
 @cli.command()
