@@ -4,6 +4,7 @@ changes elsewhere that were about it (added to a group, given a role, excluded f
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from entragit.diff import Names, compare
@@ -14,11 +15,14 @@ from entragit.store import NO_DRIVERS, BackupRepo, object_path, split_path
 
 
 def _locate(repo: BackupRepo, object_id: str) -> ObjectType:
-    """The type whose folder ever held this id, found by git without reading any file."""
-    for object_type in REGISTRY.values():
-        if repo.git.git.log(*NO_DRIVERS, "-1", "--format=%H", "--all", "--", object_path(object_type, object_id)):
-            return object_type
-    raise StoreError(f"no object with id {object_id} in any snapshot of {repo.root}")
+    """The type whose folder ever held this id, found by git without reading any file: one walk for every
+    type's path (a walk per type would read the whole history once per type the id is not)."""
+    paths = {object_path(object_type, object_id): object_type for object_type in REGISTRY.values()}
+    listed = repo.git.git.log(*NO_DRIVERS, "-1", "--format=", "--name-only", "--no-renames", "--all", "--", *paths)
+    found = [paths[path] for path in listed.splitlines() if path in paths]
+    if not found:
+        raise StoreError(f"no object with id {object_id} in any snapshot of {repo.root}")
+    return min(found, key=list(REGISTRY.values()).index)
 
 
 _FORMAT = "--format=%x1e%H%x1f%ct%x1f%cI%x1f%s"
@@ -49,9 +53,12 @@ def object_history(repo: BackupRepo, object_id: str, limit: int | None = None) -
     many times another object's file names it (git's pickaxe finds those without reading every file)."""
     object_type = _locate(repo, object_id)
     path = object_path(object_type, object_id)
-    own = _commits(repo, ["HEAD", "--", path], limit)
-    mentions = _commits(repo, [f"-S{object_id}", "--name-only", "HEAD", "--",
-                               *(f"{t.name}/" for t in REGISTRY.values())], limit)
+    # Both walks diff every snapshot's trees, the pickaxe reads every changed file too: side by side.
+    with ThreadPoolExecutor(2) as pool:
+        owning = pool.submit(_commits, repo, ["HEAD", "--", path], limit)
+        mentions = _commits(repo, [f"-S{object_id}", "--name-only", "HEAD", "--",
+                                   *(f"{t.name}/" for t in REGISTRY.values())], limit)
+        own = owning.result()
     # The branch's own order, not commit times: snapshots taken within one second share a timestamp.
     newest_first = {commit: n for n, commit in enumerate(repo.git.git.rev_list("--topo-order", "HEAD").split())}
     entries = []
