@@ -153,8 +153,8 @@ def init(directory: Path, tenant_id: str | None, client_id: str | None, cloud: s
         return
     if refresh:
         repo = _open(directory)
-        install(repo.root)
-        click.echo(f"git diff in {directory} now shows display names beside ids.")
+        click.echo(f"git diff in {directory} now shows display names beside ids (diff driver updated)."
+                   if install(repo.root) else f"git diff in {directory} already shows display names beside ids.")
         trusted = trust_remote_default(repo.git)
         click.echo(f"Guardrails loosen only by a commit on {trusted}." if trusted else
                    "No remote default branch is known: until ENTRAGIT_TRUSTED_REF or `git config entragit.trustedRef "
@@ -297,7 +297,15 @@ def textconv(path: Path) -> None:
     """Print a snapshot file with display names beside ids: the git diff driver `entragit init` sets up."""
     from entragit.textconv import textconv as show
 
-    click.echo(show(path, Path.cwd()), nl=False)
+    click.echo(show(path, Path.cwd(), _name_index), nl=False)
+
+
+def _name_index(root: Path) -> dict[str, str]:
+    # Only when HEAD has moved since the index was cached: the registry and the YAML reader it loads are
+    # most of the start-up of a process git runs once per file.
+    from entragit.textconv.index import build_index
+
+    return build_index(root)
 
 
 @cli.command()

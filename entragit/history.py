@@ -4,34 +4,56 @@ changes elsewhere that were about it (added to a group, given a role, excluded f
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 
+from entragit import canonical
+from entragit.canonical import Obj
 from entragit.diff import Names, compare
 from entragit.errors import StoreError
 from entragit.registry import REGISTRY, ObjectType
 from entragit.report.model import HistoryEntry, ObjectChange
-from entragit.store import BackupRepo, object_path, split_path
+from entragit.store import NO_DRIVERS, BackupRepo, object_path, split_path
 
 
 def _locate(repo: BackupRepo, object_id: str) -> ObjectType:
-    """The type whose folder ever held this id, found by git without reading any file."""
-    for object_type in REGISTRY.values():
-        if repo.git.git.log("-1", "--format=%H", "--all", "--", object_path(object_type, object_id)):
-            return object_type
-    raise StoreError(f"no object with id {object_id} in any snapshot of {repo.root}")
+    """The type whose folder ever held this id, found by git without reading any file: one walk for every
+    type's path (a walk per type would read the whole history once per type the id is not)."""
+    paths = {object_path(object_type, object_id): object_type for object_type in REGISTRY.values()}
+    listed = repo.git.git.log(*NO_DRIVERS, "-1", "--format=", "--name-only", "--no-renames", "--all", "--", *paths)
+    found = [paths[path] for path in listed.splitlines() if path in paths]
+    if not found:
+        raise StoreError(f"no object with id {object_id} in any snapshot of {repo.root}")
+    return min(found, key=list(REGISTRY.values()).index)
 
 
-_FORMAT = "--format=%x1e%H%x1f%ct%x1f%cI%x1f%s"
+_FORMAT = "--format=%x1e%H%x1f%P%x1f%cI%x1f%s"
+_NO_BLOB = "0" * 40
 
 
-def _commits(repo: BackupRepo, args: list[str], limit: int | None) -> dict[str, tuple[int, str, str, list[str]]]:
-    """commit -> (timestamp, time, subject, the files listed) from one git log on the current branch."""
+@dataclass(frozen=True)
+class _Commit:
+    parent: str | None
+    time: str
+    subject: str
+    files: dict[str, tuple[str | None, str | None]]  # path -> (blob before, blob after); None: no file
+
+
+def _commits(repo: BackupRepo, args: list[str], limit: int | None) -> dict[str, _Commit]:
+    """The commits one git log on the current branch lists, each with the blobs of the files it changed:
+    reading them by blob id spares git a search of a large folder's tree per file."""
     found = {}
-    for block in repo.git.git.log(*([f"-{limit}"] if limit else []), _FORMAT, "--no-renames",
-                                  *args).split("\x1e")[1:]:
-        head, _, files = block.partition("\n")
-        commit, stamp, time, subject = head.split("\x1f", 3)
-        found[commit] = (int(stamp), time, subject, [f for f in files.splitlines() if f])
+    for block in repo.git.git.log(*NO_DRIVERS, *([f"-{limit}"] if limit else []), _FORMAT, "--raw", "--no-abbrev",
+                                  "--no-renames", *args).split("\x1e")[1:]:
+        head, _, listing = block.partition("\n")
+        commit, parents, time, subject = head.split("\x1f", 3)
+        files = {}
+        for line in listing.splitlines():
+            if line.startswith(":"):
+                meta, _, path = line.partition("\t")
+                before, after = meta.split()[2:4]
+                files[path] = (None if before == _NO_BLOB else before, None if after == _NO_BLOB else after)
+        found[commit] = _Commit(parents.split()[0] if parents else None, time, subject, files)
     return found
 
 
@@ -49,31 +71,44 @@ def object_history(repo: BackupRepo, object_id: str, limit: int | None = None) -
     many times another object's file names it (git's pickaxe finds those without reading every file)."""
     object_type = _locate(repo, object_id)
     path = object_path(object_type, object_id)
-    own = _commits(repo, ["HEAD", "--", path], limit)
-    mentions = _commits(repo, [f"-S{object_id}", "--name-only", "HEAD", "--",
-                               *(f"{t.name}/" for t in REGISTRY.values())], limit)
     # The branch's own order, not commit times: snapshots taken within one second share a timestamp.
-    newest_first = {commit: n for n, commit in enumerate(repo.git.git.rev_list("--topo-order", "HEAD").split())}
+    order = repo.git.git.rev_list("--topo-order", "HEAD").split()
+    newest_first = {commit: n for n, commit in enumerate(order)}
+    # Every walk diffs each snapshot's trees, the pickaxe reads each changed file too (most of the time on
+    # a large tenant): the object's own walk and the pickaxe over the newer and the older half of the
+    # branch run side by side.
+    halves = [["HEAD", f"^{order[len(order) // 2]}"], [order[len(order) // 2]]] if len(order) > 1 else [["HEAD"]]
+    folders = [f"{t.name}/" for t in REGISTRY.values()]
+    with ThreadPoolExecutor(1 + len(halves)) as pool:
+        owning = pool.submit(_commits, repo, ["HEAD", "--", path], limit)
+        searches = [pool.submit(_commits, repo, [f"-S{object_id}", *half, "--", *folders], limit) for half in halves]
+        own = owning.result()
+        mentions = {commit: found for search in searches for commit, found in search.result().items()}
+    listed = [c.files for c in [*own.values(), *mentions.values()]]
+    blobs = repo.read_blobs(sorted({b for files in listed for pair in files.values() for b in pair if b}))
+
+    def load(commit: str | None, file: str, blob: str | None, of_type: ObjectType) -> Obj | None:
+        return None if blob is None else canonical.load(blobs[blob], file, commit, of_type)
+
     entries = []
     for commit in sorted(own.keys() | mentions.keys(), key=newest_first.__getitem__):
-        _, time, subject, _ = own.get(commit) or mentions[commit]
-        parents = repo.git.commit(commit).parents
-        before = parents[0].hexsha if parents else None
-        names = Names(repo, [commit] + ([before] if before else []))
+        found = own.get(commit) or mentions[commit]
+        names = Names(repo, [commit] + ([found.parent] if found.parent else []))
         change = None
         if commit in own:
-            old = repo.read_object(before, object_type, object_id) if before else None
-            change = compare(object_type, object_id, old, repo.read_object(commit, object_type, object_id), names)
+            old, new = own[commit].files[path]
+            change = compare(object_type, object_id, load(found.parent, path, old, object_type),
+                             load(commit, path, new, object_type), names)
         elsewhere = []
-        for other_path in mentions[commit][3] if commit in mentions else []:
+        for other_path, (old, new) in mentions[commit].files.items() if commit in mentions else []:
             located = split_path(other_path)
             if located is None or other_path == path:
                 continue
             other_type, other_id = located
-            old = repo.read_object(before, other_type, other_id) if before else None
-            other = compare(other_type, other_id, old, repo.read_object(commit, other_type, other_id), names)
+            other = compare(other_type, other_id, load(found.parent, other_path, old, other_type),
+                            load(commit, other_path, new, other_type), names)
             if other is not None and (narrowed := _about(other, object_id)) is not None:
                 elsewhere.append(narrowed)
         if change is not None or elsewhere:
-            entries.append(HistoryEntry(commit, time, subject, change, elsewhere))
+            entries.append(HistoryEntry(commit, found.time, found.subject, change, elsewhere))
     return entries[:limit] if limit else entries

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from entragit.errors import TenantMismatch
 from entragit.graph import GraphClient
 from entragit.registry import REGISTRY
-from entragit.store import SNAPSHOT_TRAILER, BackupRepo
+from entragit.store import NO_DRIVERS, SNAPSHOT_TRAILER, BackupRepo
 
 if TYPE_CHECKING:
     from entragit.restore import Step
@@ -72,7 +72,7 @@ def snapshot_tenant(repo: BackupRepo, rev: str) -> tuple[str, str] | None:
     repository with no snapshot yet."""
     if not repo.git.head.is_valid():
         return None
-    out = repo.git.git.log("-1", f"--grep=^{SNAPSHOT_TRAILER}:", f"--format=%H%x1f%(trailers:key={TENANT_TRAILER},"
+    out = repo.git.git.log(*NO_DRIVERS, "-1", f"--grep=^{SNAPSHOT_TRAILER}:", f"--format=%H%x1f%(trailers:key={TENANT_TRAILER},"
                            "valueonly,separator=%x1f)", repo.resolve(rev), "--")
     commit, _, tenant = out.strip().partition("\x1f")
     tenant = tenant.split("\x1f")[0].strip()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from entragit.registry import REGISTRY
-from entragit.store import SNAPSHOT_TRAILER, BackupRepo
+from entragit.store import NO_DRIVERS, SNAPSHOT_TRAILER, BackupRepo
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class PrunePlan:
 def plan_prune(repo: BackupRepo, keep_daily: int, keep_monthly: int) -> PrunePlan:
     if keep_daily < 1 and keep_monthly < 1:
         raise ValueError("keep at least one daily or monthly snapshot")
-    chain = repo.git.git.log("--first-parent", "--reverse", "--format=%H%x1f%cI%x1f%B%x1e", "HEAD")
+    chain = repo.git.git.log(*NO_DRIVERS, "--first-parent", "--reverse", "--format=%H%x1f%cI%x1f%B%x1e", "HEAD")
     commits = []
     for record in filter(str.strip, chain.split("\x1e")):
         sha, when, body = record.strip().split("\x1f", 2)

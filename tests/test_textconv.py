@@ -7,6 +7,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Admin, run
 
 from entragit.sim import Simulator
@@ -73,3 +75,42 @@ def test_a_clone_gets_names_after_init_refresh(tmp_path: Path, sim_info: Path, s
     run("init", "--refresh", str(clone))
 
     assert f"+- {member['id']}  # {member['displayName']}" in _git(clone, "diff", "HEAD~1", "HEAD").splitlines()
+
+
+def test_entragit_never_runs_the_diff_driver_itself(tmp_path: Path, sim_info: Path, sim: Simulator,
+                                                    admin: Admin) -> None:
+    """git runs the driver once per file it converts: a `git log -S` over a large history through it takes
+    minutes. The driver is the one `entragit init` configures, wrapped to record each time git runs it."""
+    root, member = _backup_with_new_member(tmp_path, sim_info, sim, admin)
+    calls = tmp_path / "driver-calls"
+    wrapper = tmp_path / "counting-driver.sh"
+    wrapper.write_text(f'printf "%s\\n" "$1" >> "{calls}"\nexec {_git(root, "config", "diff.entragit.textconv").strip()} "$@"\n')
+    _git(root, "config", "diff.entragit.textconv", f"sh {wrapper}")
+    admin.call("PATCH", f"users/{member['id']}", json={"jobTitle": "Counted"})
+    run("snapshot", "--repo", str(root))
+
+    output = run("log", member["id"], "--repo", str(root)).output
+    run("diff", "--repo", str(root))
+    run("prune", "--keep-daily", "1", "--keep-monthly", "1", "--repo", str(root))
+
+    assert "Counted" in output and "members + " in output  # its own change, and the group that took it in
+    assert not calls.exists()
+    # The same driver, run by a plain git command, is recorded and shows names: the check above can fail.
+    assert f"+- {member['id']}  # {member['displayName']}" in _git(root, "log", "-p", "--format=", "HEAD~2..HEAD~1")
+    assert calls.read_text().count("\n") >= 2
+
+
+def test_init_refresh_mends_a_driver_that_names_a_moved_interpreter(tmp_path: Path, sim_info: Path, sim: Simulator,
+                                                                    admin: Admin) -> None:
+    root, member = _backup_with_new_member(tmp_path, sim_info, sim, admin)
+    _git(root, "config", "diff.entragit.textconv", f"{tmp_path}/moved-venv/bin/python3 -m entragit textconv")
+    with pytest.raises(subprocess.CalledProcessError):
+        _git(root, "diff", "HEAD~1", "HEAD")  # what a moved venv did to every git diff
+
+    first = run("init", "--refresh", str(root)).output.splitlines()
+    second = run("init", "--refresh", str(root)).output.splitlines()
+
+    assert f"git diff in {root} now shows display names beside ids (diff driver updated)." in first
+    assert f"git diff in {root} already shows display names beside ids." in second
+    assert "moved-venv" not in _git(root, "config", "diff.entragit.textconv")
+    assert f"+- {member['id']}  # {member['displayName']}" in _git(root, "diff", "HEAD~1", "HEAD").splitlines()

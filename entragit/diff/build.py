@@ -26,7 +26,7 @@ from entragit.registry import REGISTRY, ObjectType
 from entragit.report.model import DiffReport, ObjectChange, Side, reference_paths
 from entragit.risk import find_risks
 from entragit.selection import Selection
-from entragit.store import BackupRepo, split_path
+from entragit.store import NO_DRIVERS, BackupRepo, split_path
 
 
 def _sort(changes: list[ObjectChange]) -> list[ObjectChange]:
@@ -112,7 +112,7 @@ def _changes(pairs: list[Pair], names: Names, selection: Selection) -> list[Obje
 
 def _commit_times(repo: BackupRepo, *commits: str) -> dict[str, str]:
     # Not `git show -s`: it computes each commit's diff before throwing it away.
-    out = str(repo.git.git.log("--no-walk", "--format=%H %cI", *commits))
+    out = str(repo.git.git.log(*NO_DRIVERS, "--no-walk", "--format=%H %cI", *commits))
     return dict(line.split(" ", 1) for line in out.splitlines())
 
 

@@ -14,7 +14,7 @@ from entragit.errors import GraphError
 from entragit.graph import BatchItem, GraphClient
 from entragit.registry import RECYCLE_BIN_DAYS, ObjectType
 from entragit.report.model import RecycleState
-from entragit.store import BackupRepo, object_path
+from entragit.store import NO_DRIVERS, BackupRepo, object_path
 
 
 # git matches every tree entry against every pathspec: above this many paths, naming their folders
@@ -31,7 +31,7 @@ def _deletions(repo: BackupRepo, revisions: list[str], paths: list[str]) -> dict
     if not paths:
         return {}
     out = repo.git.git(c="core.quotePath=false").log(
-        "--diff-filter=D", "--no-renames", "--name-only", "--format=%x1e%H%x1f%cI", *revisions, "--",
+        *NO_DRIVERS, "--diff-filter=D", "--no-renames", "--name-only", "--format=%x1e%H%x1f%cI", *revisions, "--",
         *_pathspec(paths))
     wanted, found = set(paths), {}
     for block in out.split("\x1e")[1:]:

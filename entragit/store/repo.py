@@ -25,7 +25,7 @@ from entragit.recovery import (RUN_VARIABLE, Claim, DeadClaim, Moving, claims_di
                                run_env, started_before, wait_for_children)
 from entragit.registry import ObjectType
 from entragit.store.paths import OBJECT_FILES, object_path, split_path
-from entragit.store.plumbing.commands import GitRepo, listed_blobs, mktree, read_blobs, stdin, tree_entries
+from entragit.store.plumbing.commands import NO_DRIVERS, GitRepo, listed_blobs, mktree, read_blobs, stdin, tree_entries
 from entragit.store.plumbing.index import bring_in, index_after_commit, move_in
 from entragit.store.plumbing.stager import FolderContent, Staged, Stager
 from entragit.store.sidefiles import SideFiles
@@ -89,7 +89,7 @@ class BackupRepo:
         """Snapshot commits on the current branch, newest first."""
         if not self.git.head.is_valid():
             return []
-        args = ["--format=%H%x1f%cI%x1f%s", f"--grep=^{SNAPSHOT_TRAILER}:", "HEAD"]
+        args = [*NO_DRIVERS, "--format=%H%x1f%cI%x1f%s", f"--grep=^{SNAPSHOT_TRAILER}:", "HEAD"]
         if limit:
             args.insert(0, f"-{limit}")
         out = self.git.git.log(*args)
@@ -127,7 +127,7 @@ class BackupRepo:
     def changed_paths(self, rev_a: str, rev_b: str, types: Iterable[ObjectType]) -> list[PathChange]:
         """Object files that differ between two commits, as git lists them (no file is read)."""
         folders = [f"{t.name}/" for t in types]
-        out = self.git.git.diff("--raw", "--no-abbrev", "--no-renames", "-z", rev_a, rev_b, "--", *folders)
+        out = self.git.git.diff(*NO_DRIVERS, "--raw", "--no-abbrev", "--no-renames", "-z", rev_a, rev_b, "--", *folders)
         fields = [f for f in out.split("\0") if f]
         changes = []
         for meta, path in zip(fields[::2], fields[1::2]):
@@ -335,7 +335,7 @@ class BackupRepo:
             return []
         if at != moving.new or self._head_ref() != moving.ref:
             return []  # it never moved, or has moved on since: the working tree is not the snapshot's to fix
-        listing = self.git.git.diff_tree("-r", "-z", "--no-renames", moving.old, moving.new)
+        listing = self.git.git.diff_tree(*NO_DRIVERS, "-r", "-z", "--no-renames", moving.old, moving.new)
         fields = [f for f in listing.split("\0") if f]
         changed: dict[str, tuple[str | None, str | None, str]] = {}
         for meta, path in zip(fields[::2], fields[1::2]):

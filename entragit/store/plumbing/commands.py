@@ -15,6 +15,11 @@ import git
 
 from entragit.errors import GitFailed, StoreError
 
+# For every git command that compares revisions and wants no names: a backup repository's diff driver
+# (`entragit init`) runs a process per file it converts, which would make a `log -S` over many files crawl,
+# and a user's own external diff tool has no place in a command whose output entragit parses.
+NO_DRIVERS = ("--no-textconv", "--no-ext-diff")
+
 # What a failed git command cannot have changed, by what the command does; for the rest git's words say it.
 _LEFT_AS_IT_WAS = {
     **dict.fromkeys(("cat-file", "diff", "log", "ls-tree", "rev-list", "rev-parse", "show", "status"),

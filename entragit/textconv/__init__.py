@@ -7,7 +7,7 @@ which prints the file with `# <display name>` after every line naming a known ob
     members:
     - 3f2a9c1e-...  # Finance Admins
 
-Names come from the files at HEAD. The id -> name index is built once per HEAD tree with two git commands
+Names come from the files at HEAD. The id -> name index (textconv.index) is built once per HEAD tree with two git commands
 (ls-tree, then one cat-file --batch over the blobs) and cached in .git/entragit/names/<tree>.json, so a
 `git log -p` over many commits reads it, not the tree, for every file. Both settings are local to a clone:
 `entragit init --refresh DIR` puts them in place in a clone or a repository made before them.
@@ -19,14 +19,20 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from entragit import canonical
+from collections.abc import Callable
+
+# Git starts entragit once per file it shows: this module loads only what showing a file needs once HEAD's
+# name index is cached; building the index (the registry, the YAML reader: most of the start-up) is
+# textconv.index, which `entragit textconv` imports only when HEAD has moved.
 from entragit.errors import GitFailed, StoreError
 from entragit.printable import printable
-from entragit.registry import REGISTRY
+
+Builder = Callable[[Path], dict[str, str]]
 
 DRIVER = "entragit"
 # A snapshot file is <type>/<id>.yaml, one level down; entragit.yaml at the root is not one.
@@ -36,67 +42,45 @@ _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 _ID_LINE = re.compile(r"^id:")
 
 
-def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
+def git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
     done = subprocess.run(["git", *args], cwd=root, input=stdin, capture_output=True)
     if done.returncode != 0:
         raise GitFailed(args[0], done.stderr.decode(errors="replace"), root)
     return done.stdout
 
 
-def install(root: Path) -> None:
-    """Register the diff driver in the repository at root (idempotent)."""
-    git_dir = Path(_git(root, "rev-parse", "--absolute-git-dir").decode().strip())
+def _command() -> str:
+    """How git runs the textconv: the console script found through the PATH, so the setting outlives a venv
+    that moves or is rebuilt; the interpreter running now where no script is on the PATH."""
+    if shutil.which("entragit"):
+        return "entragit textconv"
+    return f"{shlex.quote(sys.executable)} -m entragit textconv"
+
+
+def install(root: Path) -> bool:
+    """Register the diff driver in the repository at root (idempotent); True if anything had to change."""
+    git_dir = Path(git(root, "rev-parse", "--absolute-git-dir").decode().strip())
     attributes = git_dir / "info" / "attributes"
     attributes.parent.mkdir(parents=True, exist_ok=True)
     lines = attributes.read_text().splitlines() if attributes.exists() else []
-    if ATTRIBUTE_LINE not in lines:
+    changed = ATTRIBUTE_LINE not in lines
+    if changed:
         attributes.write_text("\n".join([*lines, ATTRIBUTE_LINE]) + "\n")
-    # The interpreter that runs entragit now, so git finds it whatever PATH a later shell has.
-    command = f"{shlex.quote(sys.executable)} -m entragit textconv"
-    _git(root, "config", f"diff.{DRIVER}.textconv", command)
+    # Not diff.entragit.cachetextconv: git would keep each file's first conversion in a notes commit, so
+    # names would stay as they were when the file was first shown, and git diff would fail wherever no
+    # committer identity is set. entragit's own git calls never run the driver (store.NO_DRIVERS).
+    key, command = f"diff.{DRIVER}.textconv", _command()
+    current = subprocess.run(["git", "config", "--local", "--get", key], cwd=root, capture_output=True)
+    if current.stdout.decode().strip() != command:
+        git(root, "config", "--local", key, command)
+        changed = True
+    return changed
 
 
-def _display_name(head: bytes, display_key: str) -> str | None:
-    """The display name from a canonical file's first lines (it comes right after the id)."""
-    prefix = f"{display_key}: ".encode()
-    for line in head.splitlines(keepends=True)[:4]:
-        if line.startswith(prefix):
-            try:
-                value = canonical.load(line, display_key).get(display_key)
-            except StoreError:
-                return None
-            return str(value) if value is not None else None
-    return None
-
-
-def _build_index(root: Path) -> dict[str, str]:
-    listing = _git(root, "ls-tree", "-r", "-z", "HEAD", "--", *[f"{name}/" for name in REGISTRY])
-    blobs: list[tuple[str, str, str]] = []  # (blob id, object id, display key)
-    for entry in filter(None, listing.split(b"\0")):
-        meta, _, path = entry.decode("utf-8").partition("\t")
-        folder, _, file_name = path.partition("/")
-        if folder in REGISTRY and file_name.endswith(".yaml") and "/" not in file_name:
-            blobs.append((meta.split()[2], file_name[: -len(".yaml")], REGISTRY[folder].display_key))
-    if not blobs:
-        return {}
-    out = _git(root, "cat-file", "--batch", stdin="".join(f"{blob}\n" for blob, _, _ in blobs).encode())
-    index: dict[str, str] = {}
-    position = 0
-    for _, object_id, display_key in blobs:
-        header_end = out.index(b"\n", position)
-        size = int(out[position:header_end].split()[2])
-        content = out[header_end + 1 : header_end + 1 + size]
-        position = header_end + 1 + size + 1  # the content is followed by a newline
-        name = _display_name(content[:2048], display_key)
-        if name:
-            index[object_id.lower()] = name
-    return index
-
-
-def name_index(root: Path) -> dict[str, str]:
+def name_index(root: Path, build: Builder) -> dict[str, str]:
     """id -> display name of every object at HEAD, from the cache when HEAD's tree has not changed."""
     try:
-        git_dir_text, top, tree = _git(root, "rev-parse", "--absolute-git-dir", "--show-toplevel",
+        git_dir_text, top, tree = git(root, "rev-parse", "--absolute-git-dir", "--show-toplevel",
                                        "HEAD^{tree}").decode().splitlines()
     except GitFailed:
         return {}  # no commit yet: nothing to name
@@ -107,7 +91,7 @@ def name_index(root: Path) -> dict[str, str]:
         return dict(json.loads(cached.read_text()))
     except (OSError, ValueError):
         pass
-    index = _build_index(Path(top))
+    index = build(Path(top))
     cache_dir.mkdir(parents=True, exist_ok=True)
     for stale in cache_dir.glob("*.json"):
         stale.unlink(missing_ok=True)
@@ -129,12 +113,13 @@ def annotate(text: str, names: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def textconv(path: Path, cwd: Path) -> str:
-    """What git shows for a snapshot file; cwd is anywhere in the repository's working tree."""
+def textconv(path: Path, cwd: Path, build: Builder) -> str:
+    """What git shows for a snapshot file; cwd is anywhere in the repository's working tree; build makes
+    HEAD's name index when the cache has none for its tree."""
     # A file that is not UTF-8 (a hand edit gone wrong) is still shown: git diff must not fail over it.
     text = path.read_bytes().decode("utf-8", errors="replace")
     try:
-        names = name_index(cwd)
+        names = name_index(cwd, build)
     except (OSError, StoreError, ValueError):
         names = {}  # a broken index must never break git diff: show the file as it is
     return annotate(text, names)
