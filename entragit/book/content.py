@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timezone
 from typing import Any
 
 from entragit.canonical import Obj
@@ -54,11 +55,12 @@ Block = Heading | Paragraph | Bullets | Table
 
 @dataclass(frozen=True)
 class Page:
-    name: str  # the file name without its extension: letters, digits, '-' and '.' only
+    name: str  # the file name without its extension: letters, digits, '-', '_' and '.' only
     title: str
     blocks: tuple[Block, ...]
 
 
+_ROLE_HOLDINGS = (("roleAssignments", "active"), ("roleEligibilitySchedules", "eligible"))
 POLICY_STATES = {"enabled": "on", "disabled": "off", "enabledForReportingButNotEnforced": "report-only"}
 # The parts of conditions shown under their own headings; the rest are "Conditions".
 _WHO, _APPS = "users", "applications"
@@ -78,7 +80,7 @@ def _page_name(prefix: str, object_id: str) -> str:
     return f"{prefix}-" + re.sub(r"[^A-Za-z0-9.-]", "_", object_id)
 
 
-class Snapshot:
+class Configuration:
     """The objects of one snapshot that the book reads, and the names of everything an id can point at."""
 
     def __init__(self, repo: BackupRepo, commit: str) -> None:
@@ -103,7 +105,7 @@ class Snapshot:
         return sorted(self.objects[type_name].items(), key=lambda item: (self.name(item[0]), item[0]))
 
 
-def _flatten(snap: Snapshot, value: Any, label: str = "") -> list[Line]:
+def _flatten(snap: Configuration, value: Any, label: str = "") -> list[Line]:
     """A nested setting as lines of "what: value", ids shown by name."""
     if isinstance(value, dict):
         return [line for key, inner in sorted(value.items()) if not key.startswith("@odata")
@@ -115,12 +117,12 @@ def _flatten(snap: Snapshot, value: Any, label: str = "") -> list[Line]:
     return [(f"{label}: {snap.name(value) if value is not None else 'not set'}",)]
 
 
-def _section(snap: Snapshot, title: str, value: Any) -> tuple[Block, ...]:
+def _section(snap: Configuration, title: str, value: Any) -> tuple[Block, ...]:
     lines = _flatten(snap, value) if value else []
     return (Heading(title), Bullets(tuple(lines)) if lines else Paragraph(("none",)))
 
 
-def _policy_page(snap: Snapshot, policy_id: str, policy: Obj) -> Page:
+def _policy_page(snap: Configuration, policy_id: str, policy: Obj) -> Page:
     conditions = dict(policy.get("conditions") or {})
     who, apps = conditions.pop(_WHO, None), conditions.pop(_APPS, None)
     state = str(policy.get("state", "not set"))
@@ -132,11 +134,11 @@ def _policy_page(snap: Snapshot, policy_id: str, policy: Obj) -> Page:
     ))
 
 
-def _role_rows(snap: Snapshot) -> list[tuple[str, str, str, str, str]]:
+def _role_rows(snap: Configuration) -> list[tuple[str, str, str, str, str]]:
     """(role, holder, active or eligible, scope, until) of every role assignment and eligibility."""
     rows = []
-    for type_name, how in (("roleAssignments", "active"), ("roleEligibilitySchedules", "eligible")):
-        for _, item in sorted(snap.objects[type_name].items()):
+    for type_name, how in _ROLE_HOLDINGS:
+        for _, item in snap.sorted(type_name):
             end = ((item.get("scheduleInfo") or {}).get("expiration") or {}).get("endDateTime")
             holder = str(item.get("principalId", ""))
             rows.append((snap.name(item.get("roleDefinitionId", "")), f"{snap.name(holder)} ({snap.kind(holder)})",
@@ -144,7 +146,7 @@ def _role_rows(snap: Snapshot) -> list[tuple[str, str, str, str, str]]:
     return sorted(rows)
 
 
-def _roles_page(snap: Snapshot) -> Page:
+def _roles_page(snap: Configuration) -> Page:
     rows = _role_rows(snap)
     return Page("roles", "Role holders", (
         Paragraph((f"{len(rows)} role assignment(s) and eligibility(ies); eligible holders activate the role "
@@ -153,7 +155,7 @@ def _roles_page(snap: Snapshot) -> Page:
     ))
 
 
-def _credentials_page(snap: Snapshot, at: str) -> Page:
+def _credentials_page(snap: Configuration, at: str) -> Page:
     rows = []
     for type_name in ("applications", "servicePrincipals"):
         for object_id, obj in snap.sorted(type_name):
@@ -172,7 +174,7 @@ def _credentials_page(snap: Snapshot, at: str) -> Page:
     ))
 
 
-def _assignments_page(snap: Snapshot, pages: dict[str, str]) -> Page:
+def _assignments_page(snap: Configuration, pages: dict[str, str]) -> Page:
     """For each user and group that something targets, what targets it and how."""
     targets: dict[str, set[tuple[str, str | Link, str]]] = defaultdict(set)
     for policy_id, policy in snap.sorted("conditionalAccessPolicies"):
@@ -183,9 +185,7 @@ def _assignments_page(snap: Snapshot, pages: dict[str, str]) -> Page:
                 how = "included" if key.startswith("include") else "excluded"
                 targets[str(principal)].add(("Conditional Access", link, how))
     for role, holder_id, how in ((r.get("roleDefinitionId", ""), str(r.get("principalId", "")), how)
-                                 for type_name, how in (("roleAssignments", "active"),
-                                                        ("roleEligibilitySchedules", "eligible"))
-                                 for _, r in snap.sorted(type_name)):
+                                 for type_name, how in _ROLE_HOLDINGS for _, r in snap.sorted(type_name)):
         targets[holder_id].add(("role", snap.name(role), how))
     for type_name in ("applications", "servicePrincipals"):
         for object_id, obj in snap.sorted(type_name):
@@ -211,8 +211,9 @@ def book_pages(repo: BackupRepo, rev: str | None) -> list[Page]:
             raise StoreError(f"{repo.root} has no snapshot yet; take one with `entragit snapshot`")
         rev = newest[0].commit
     commit = repo.resolve(rev)
-    at = repo.git.commit(commit).committed_datetime.isoformat()
-    snap = Snapshot(repo, commit)
+    # In UTC, as Graph writes times, so that an expiry and the snapshot's time compare as text.
+    at = repo.git.commit(commit).committed_datetime.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    snap = Configuration(repo, commit)
     policies = snap.sorted("conditionalAccessPolicies")
     names = {policy_id: _page_name("policy", policy_id) for policy_id, _ in policies}
     pages = [_policy_page(snap, policy_id, policy) for policy_id, policy in policies]
