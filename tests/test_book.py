@@ -128,3 +128,10 @@ def test_the_book_reads_in_a_real_browser(browser: object, book: Path, hostile_b
     assert driver.execute_script("return document.scripts.length") == 0  # type: ignore[attr-defined]
     errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]  # type: ignore[attr-defined]
     assert errors == []
+
+
+def test_a_revision_that_does_not_exist_is_one_line_and_writes_nothing(demo: Path, tmp_path: Path) -> None:
+    result = run("docs", "no-such-rev", "--repo", str(demo), "-o", str(tmp_path / "book"), ok=False)
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [f"error: revision 'no-such-rev' does not exist in {demo}"]
+    assert not (tmp_path / "book").exists()
