@@ -325,6 +325,26 @@ def log(object_id: str, repo_dir: Path, max_count: int | None) -> None:
     click.echo(render_history(object_history(_open(repo_dir), object_id, max_count), object_id))
 
 
+@cli.command()
+@click.argument("rev", required=False)
+@repo_option
+@click.option("-o", "--output", "folder", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The folder to write the book into (made if missing; its pages are overwritten).")
+def docs(rev: str | None, repo_dir: Path, folder: Path) -> None:
+    """Write a book of the tenant's configuration at REV (default: the newest snapshot), in markdown and
+    HTML: each Conditional Access policy in words, the role holders, app credentials by expiry and what
+    targets each user and group. Names, not ids; the same snapshot gives the same files, to commit and diff.
+
+    \b
+    entragit docs -o book                # then open book/index.html
+    entragit docs HEAD~7 -o book-last-week
+    """
+    from entragit.book import write_book
+
+    written = write_book(_open(repo_dir), rev, folder)
+    ui.info(f"Wrote {len(written) // 2} page(s) as markdown and HTML to {printable(str(folder))}; "
+            f"start at {printable(str(folder / 'index.html'))}.")
+
 def _write_options(command: Any) -> Any:
     """Options every command that writes to the tenant takes: restore and apply write alike, so a plan
     that tells the user to pass one of them is right whichever command made it."""
