@@ -25,7 +25,7 @@ def _short(side: Side) -> str:
 
 
 # Values longer than this go on lines of their own, wrapped at WIDTH, never cut.
-_INLINE = 60
+_INLINE = 70
 WIDTH = 100
 
 
