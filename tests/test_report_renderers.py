@@ -302,3 +302,13 @@ def test_a_long_scalar_value_is_wrapped_in_the_table_and_whole_in_markdown() -> 
 
     assert _elements(lines[lines.index("    aboutMe") + 1:]) == [("-", "short"), ("+", note)]
     assert note in markdown.render(report) and note in html_report.render(report)
+
+
+def test_the_cache_keeps_a_list_change_as_elements() -> None:
+    from entragit.report import json_report
+
+    report, _ = _credential_report()
+    again = json_report.from_dict(json.loads(render(report, "json")))
+
+    assert again.changes[0].attributes == report.changes[0].attributes
+    assert table.render(again) == table.render(report)
