@@ -151,7 +151,10 @@ def test_list_item_added_to_a_policy_is_shown_with_the_user_name(story: Story) -
     assert _rows(policy) == {"conditions.users.excludeUsers": (None, [story.elena["id"]])}
     table = run("diff", story.commits[0], story.commits[1], "--repo", story.root, "--type",
                 "conditionalAccessPolicies").output
-    assert f'conditions.users.excludeUsers  (not set)  ->  ["{story.elena["displayName"]} ({story.elena["id"]})"]' in table
+    # The element added, named, on a line of its own: not the whole list before and after.
+    assert (f'conditions.users.excludeUsers\n      + {story.elena["displayName"]} ({story.elena["id"]})\n'
+            in table)
+    assert _change(report, story.policy["id"])["attributes"][0]["added"] == [story.elena["id"]]
     assert "\x1b[" not in table  # colour only on a terminal
 
 

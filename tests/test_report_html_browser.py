@@ -87,3 +87,30 @@ def test_on_a_phone_wide_screen_old_and_new_values_stack_inside_the_page(browser
         "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert cell.rect["width"] > width * 0.8  # type: ignore[attr-defined]  # a stacked card, not a narrow column
     assert overflow <= 0
+
+
+def test_on_a_phone_a_changed_credential_list_shows_its_elements_whole_inside_the_page(
+        browser: object, tmp_path: Path) -> None:
+    from entragit.diff.compare import compare
+    from entragit.registry import REGISTRY
+    from entragit.report import html_report
+    from entragit.report.model import DiffReport, Side
+
+    long_name = "rotated-by-the-release-pipeline-" + "-".join(f"stage{n:02}" for n in range(30))
+    secret = {"keyId": "k-1", "displayName": "old", "endDateTime": "2099-01-01T00:00:00Z"}
+    old = {"displayName": "Payroll", "passwordCredentials": [secret]}
+    new = {"displayName": "Payroll", "passwordCredentials": [{**secret, "keyId": "k-2", "displayName": long_name}]}
+    change = compare(REGISTRY["applications"], "app-1", old, new, None)
+    assert change is not None
+    page = tmp_path / "report.html"
+    page.write_text(html_report.render(DiffReport(Side("A", "a" * 40), Side("B", "b" * 40), [change])))
+    driver = browser
+    driver.set_window_size(390, 844)  # type: ignore[attr-defined]
+    driver.get(page.as_uri())  # type: ignore[attr-defined]
+
+    removed, added = _visible(driver, ".elements li.removed"), _visible(driver, ".elements li.added")
+    assert len(removed) == len(added) == 1
+    assert long_name in added[0].text.replace("\n", "")  # type: ignore[attr-defined]
+    overflow = driver.execute_script(  # type: ignore[attr-defined]
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0

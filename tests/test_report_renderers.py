@@ -150,7 +150,8 @@ def test_json_is_the_documented_schema_2() -> None:
                             "snapshot": True, "reverts": None}
     assert (data["to"]["snapshot"], data["to"]["reverts"]) == (False, "c" * 40)
     assert data["summary"] == {
-        "objects": 6, "added": 0, "removed": 2, "modified": 3, "restored": 1, "attributeChanges": 5,
+        # A removed object's attributes are its state, not changes: no format shows or counts them.
+        "objects": 6, "added": 0, "removed": 2, "modified": 3, "restored": 1, "attributeChanges": 4,
         "memberChanges": 1,
         "byType": {"users": {"added": 0, "removed": 0, "modified": 1, "restored": 1},
                    "groups": {"added": 0, "removed": 2, "modified": 1, "restored": 0},
@@ -205,3 +206,109 @@ def test_an_empty_report_says_so_in_every_format() -> None:
     assert "No differences." in markdown.render(empty)
     assert "<p>No differences.</p>" in html_report.render(empty)
     assert json.loads(render(empty, "json"))["summary"]["objects"] == 0
+
+
+def test_every_format_gives_the_same_numbers_for_one_report() -> None:
+    report = _report()
+    numbers = json.loads(render(report, "json"))["summary"]
+    sentence = (f"{numbers['objects']} object(s) differ: 1 conditionalAccessPolicies modified, 1 groups modified, "
+                f"2 groups removed, 1 users modified, 1 users restored; {numbers['attributeChanges']} attribute "
+                f"change(s), {numbers['memberChanges']} membership change(s).")
+    page, text = html_report.render(report), markdown.render(report)
+
+    assert (numbers["attributeChanges"], numbers["memberChanges"]) == (4, 1)
+    assert _plain(table.render(report)).splitlines()[-1] == sentence
+    assert sentence in text and sentence in page
+    # Per object too: a block's "N change(s)" counts the rows it shows, and a removed group shows none.
+    titles = re.findall(r": (?:modified|restored|removed)(?:, (\d+) change\(s\))?</summary>", text)
+    assert sum(int(n) for n in titles if n) == numbers["attributeChanges"] + numbers["memberChanges"]
+    assert "Old Project</b> <code>g-project</code>: removed</summary>" in text
+    assert page.count('<tr><td data-label="Attribute">') == numbers["attributeChanges"]
+
+
+def _elements(lines: list[str]) -> list[tuple[str, str]]:
+    """(sign, text) of each element a table row lists, its wrapped lines joined."""
+    found: list[tuple[str, str]] = []
+    for line in lines:
+        if line[:8] in ("      - ", "      + "):
+            found.append((line[6], line[8:]))
+        elif line.startswith("        ") and found:
+            found[-1] = (found[-1][0], found[-1][1] + line[8:])
+        else:
+            break
+    return found
+
+
+def _credential(key: str, hint: str) -> dict[str, object]:
+    return {"keyId": key, "displayName": hint, "hint": key[:3], "endDateTime": "2099-01-01T00:00:00Z"}
+
+
+def _credential_report() -> tuple[DiffReport, str]:
+    """An app whose secret k-2 is replaced by k-3, a credential with a long name; k-1 stays as it was."""
+    from entragit.diff.compare import compare
+    from entragit.registry import REGISTRY
+
+    long_name = "rotated by the release pipeline of " + " ".join(f"stage-{n:02}" for n in range(30))
+    old = {"displayName": "Payroll", "passwordCredentials": [_credential("k-1", "first"), _credential("k-2", "old")]}
+    new = {"displayName": "Payroll", "passwordCredentials": [_credential("k-1", "first"), _credential("k-3", long_name)]}
+    change = compare(REGISTRY["applications"], "app-1", old, new, None)
+    assert change is not None
+    return DiffReport(Side("A", "a" * 40), Side("B", "b" * 40), [change]), long_name
+
+
+def test_a_credential_change_shows_the_element_removed_and_added_never_cut() -> None:
+    report, long_name = _credential_report()
+    lines = _plain(table.render(report)).splitlines()
+
+    start = lines.index("    passwordCredentials")
+    # Wrapped, not cut: continuation lines carry the rest of each element, and nothing reads "…".
+    assert _elements(lines[start + 1:]) == [
+        ("-", json.dumps(_credential("k-2", "old"), sort_keys=True)),
+        ("+", json.dumps(_credential("k-3", long_name), sort_keys=True))]
+    assert max(len(line) for line in lines[start:]) <= table.WIDTH
+    assert "…" not in "".join(lines)
+    assert lines[-1].endswith("1 attribute change(s), 0 membership change(s).")
+
+    text = markdown.render(report)
+    assert "| <code>passwordCredentials</code> | ➖ <code>{&quot;" not in text  # quotes stay quotes in code
+    assert '| <code>passwordCredentials</code> | ➖ <code>{"displayName": "old", ' in text
+    assert long_name in text and "…" not in text and text.count('"keyId": "k-1"') == 0
+
+    data = json.loads(render(report, "json"))["changes"][0]["attributes"][0]
+    assert [c["keyId"] for c in data["removed"]] == ["k-2"] and [c["keyId"] for c in data["added"]] == ["k-3"]
+    assert data["added"][0]["displayName"] == long_name  # JSON never cuts
+    assert [c["keyId"] for c in data["old"]] == ["k-1", "k-2"]  # the whole lists stay, for existing readers
+
+    page = html_report.render(report)
+    assert '<td class="old" data-label="Removed elements"><ul class="elements"><li class="removed">' in page
+    assert long_name in page and "…" not in page and "k-1" not in page
+
+
+def test_a_list_without_keys_is_compared_by_value() -> None:
+    from entragit.diff.compare import attribute_changes
+
+    (row,) = attribute_changes({"identifierUris": ["api://a", "api://b"]}, {"identifierUris": ["api://b", "api://c"]})
+    assert (row.removed, row.added) == (("api://a",), ("api://c",))
+    text = _plain(table.render(DiffReport(Side("A", "a" * 40), Side("B", "b" * 40),
+                                          [ObjectChange("applications", "app-1", "Payroll", "modified", [row])])))
+    assert "    identifierUris\n      - api://a\n      + api://c\n" in text
+
+
+def test_a_long_scalar_value_is_wrapped_in_the_table_and_whole_in_markdown() -> None:
+    note = "x" * 250
+    change = ObjectChange("users", "u-1", "Adele", "modified", [AttributeChange("aboutMe", "short", note)])
+    report = DiffReport(Side("A", "a" * 40), Side("B", "b" * 40), [change])
+    lines = _plain(table.render(report)).splitlines()
+
+    assert _elements(lines[lines.index("    aboutMe") + 1:]) == [("-", "short"), ("+", note)]
+    assert note in markdown.render(report) and note in html_report.render(report)
+
+
+def test_the_cache_keeps_a_list_change_as_elements() -> None:
+    from entragit.report import json_report
+
+    report, _ = _credential_report()
+    again = json_report.from_dict(json.loads(render(report, "json")))
+
+    assert again.changes[0].attributes == report.changes[0].attributes
+    assert table.render(again) == table.render(report)

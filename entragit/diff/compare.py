@@ -36,9 +36,39 @@ def _collapse(parts: list[str], old: Obj, new: Obj) -> tuple[str, ...]:
     return tuple(kept)
 
 
+# Graph's key of a list's elements, where they have one: a credential's keyId, an app role's or a
+# permission scope's id (https://learn.microsoft.com/graph/api/resources/passwordcredential,
+# .../resources/approle).
+_ELEMENT_KEYS = ("keyId", "id")
+
+
+def _element_key(old: list[Any], new: list[Any]) -> str | None:
+    """The key every element of both lists has, or None: the lists are then compared by value."""
+    elements = old + new
+    return next((key for key in _ELEMENT_KEYS
+                 if elements and all(isinstance(e, dict) and e.get(key) is not None for e in elements)), None)
+
+
+def _elements_moved(old: list[Any], new: list[Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """(added, removed) elements. Keyed elements are matched by key, so a changed credential shows as its
+    old form removed and its new form added, side by side, not as two whole lists."""
+    key = _element_key(old, new)
+    if key is None:
+        return tuple(e for e in new if e not in old), tuple(e for e in old if e not in new)
+    before = {e[key]: e for e in old}
+    after = {e[key]: e for e in new}
+    return (tuple(e for k, e in after.items() if before.get(k) != e),
+            tuple(e for k, e in before.items() if after.get(k) != e))
+
+
 def _leaf_rows(path: tuple[str, ...], old: Any, new: Any) -> Iterable[AttributeChange]:
-    """A change to a nested object becomes one row per changed leaf, so the row names what changed."""
+    """A change to a nested object becomes one row per changed leaf, so the row names what changed; a
+    changed list also says which elements it gained and lost."""
     if old == new:
+        return
+    if isinstance(old, list | None) and isinstance(new, list | None):
+        added, removed = _elements_moved(old or [], new or [])
+        yield AttributeChange(".".join(path), old, new, added, removed)
         return
     if isinstance(old, dict) or isinstance(new, dict):
         if (old is None or isinstance(old, dict)) and (new is None or isinstance(new, dict)):

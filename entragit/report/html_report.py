@@ -9,10 +9,9 @@ import html
 import json
 from typing import Any
 
-from entragit.report.model import DiffReport, ObjectChange, Side
+from entragit.report.model import CHANGE_KINDS, AttributeChange, DiffReport, ObjectChange, Side
 from entragit.printable import printable, printable_lines
-from entragit.report.json_report import CHANGE_KINDS, counts_by_type
-from entragit.report.values import NOT_SET, attribution_note, attribution_text, change_line
+from entragit.report.values import NOT_SET, attribution_note, attribution_text, change_line, row_sides, summary
 from entragit.risk import risk_text
 
 _STYLE = """
@@ -47,8 +46,9 @@ th, td { border: 1px solid var(--line); padding: .3rem .5rem; text-align: left; 
 .restored .kind { background: var(--restored); }
 .value { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; }
 .old { background: #ffebe9; } .new { background: #dafbe1; }
-.members li.added::marker { content: "+ "; color: var(--added); }
-.members li.removed::marker { content: "- "; color: var(--removed); }
+.elements { margin: 0; padding-left: 1.2rem; }
+.members li.added::marker, .elements li.added::marker { content: "+ "; color: var(--added); }
+.members li.removed::marker, .elements li.removed::marker { content: "- "; color: var(--removed); }
 [hidden] { display: none !important; }
 @media (max-width: 640px) {
   body { padding: .5rem; font-size: 14px; }
@@ -96,6 +96,18 @@ def _value(value: Any) -> str:
     return f'<pre class="value">{html.escape(printable_lines(text), quote=True)}</pre>'
 
 
+def _cells(report: DiffReport, change: ObjectChange, row: AttributeChange) -> str:
+    """A row's Old and New cells, values whole; for a list, the elements it lost and gained."""
+    old, new = row_sides(report, change.type, row)
+    if row.added is None or row.removed is None:
+        return (f'<td class="old" data-label="Old">{_value(old)}</td>'
+                f'<td class="new" data-label="New">{_value(new)}</td>')
+    removed = "".join(f'<li class="removed">{_value(e)}</li>' for e in old)
+    added = "".join(f'<li class="added">{_value(e)}</li>' for e in new)
+    return (f'<td class="old" data-label="Removed elements"><ul class="elements">{removed}</ul></td>'
+            f'<td class="new" data-label="Added elements"><ul class="elements">{added}</ul></td>')
+
+
 def _side(side: Side) -> str:
     if side.commit is None:
         return "the live tenant" + (f" ({_e(side.time)})" if side.time else "")
@@ -110,12 +122,9 @@ def _object(report: DiffReport, change: ObjectChange) -> str:
     if change.change in ("removed", "restored") and what:
         parts.append(f"<p>{_e(what)}</p>")
     parts += [f'<p class="who">{_e(attribution_text(who))}</p>' for who in change.changed_by]
-    if change.attributes and change.change != "removed":
-        rows = "".join(
-            f'<tr><td data-label="Attribute"><code>{_e(a.path)}</code></td>'
-            f'<td class="old" data-label="Old">{_value(report.named(change.type, a.path, a.old))}</td>'
-            f'<td class="new" data-label="New">{_value(report.named(change.type, a.path, a.new))}</td></tr>'
-            for a in change.attributes)
+    if change.shown_attributes:
+        rows = "".join(f'<tr><td data-label="Attribute"><code>{_e(a.path)}</code></td>{_cells(report, change, a)}</tr>'
+                       for a in change.shown_attributes)
         parts.append('<table class="changes"><thead><tr><th>Attribute</th><th>Old</th><th>New</th></tr></thead>'
                      f"<tbody>{rows}</tbody></table>")
     if change.members:
@@ -132,7 +141,7 @@ def _checkboxes(name: str, counts: dict[str, int]) -> str:
 
 
 def render(report: DiffReport, summary_only: bool = False) -> str:
-    counts = counts_by_type(report)
+    counts = report.counts_by_type()
     body = [f"<h1>entragit: differences from {_side(report.old)} to {_side(report.new)}</h1>"]
     if report.risks:
         body.append(f'<div class="risks"><h2>{len(report.risks)} change(s) weaken security</h2><ul>'
@@ -148,6 +157,7 @@ def render(report: DiffReport, summary_only: bool = False) -> str:
                        for t, kinds in counts.items())
         body.append(f'<div class="scroll"><table class="counts"><thead><tr><th>Type</th>{head}</tr></thead>'
                     f"<tbody>{rows}</tbody></table></div>")
+        body.append(f'<p class="summary">{_e(summary(report))}</p>')
     if report.changes and not summary_only:
         by_kind = {k: sum(kinds[k] for kinds in counts.values()) for k in CHANGE_KINDS}
         body.append('<form class="filters" onsubmit="return false">'

@@ -1,14 +1,14 @@
 """The machine-readable report. Its schema is a contract: see README "Difference report JSON".
 
 entragit/diff/2 added, over /1: "restored" changes, each side's time, per-type counts, the recycle-bin
-state of removed objects, the names of ids inside values, risk flags and attribution.
+state of removed objects, the names of ids inside values, risk flags and attribution. Later additions, kept
+additive so that /2 readers keep working: a list attribute's "added" and "removed" elements.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from typing import Any
 
 from entragit.report.model import (
@@ -23,7 +23,6 @@ from entragit.report.model import (
 )
 
 SCHEMA = "entragit/diff/2"
-CHANGE_KINDS = ("added", "removed", "modified", "restored")
 
 
 def _side(side: Side) -> dict[str, Any]:
@@ -38,13 +37,20 @@ def _recycle(state: RecycleState | None) -> dict[str, Any] | None:
             "observed": state.observed, "note": state.note}
 
 
+def _attribute(a: AttributeChange) -> dict[str, Any]:
+    row = {"path": a.path, "old": a.old, "new": a.new}
+    if a.added is not None and a.removed is not None:
+        row |= {"added": list(a.added), "removed": list(a.removed)}
+    return row
+
+
 def _change(c: ObjectChange) -> dict[str, Any]:
     return {
         "type": c.type,
         "id": c.id,
         "displayName": c.display_name,
         "change": c.change,
-        "attributes": [{"path": a.path, "old": a.old, "new": a.new} for a in c.attributes],
+        "attributes": [_attribute(a) for a in c.attributes],
         "members": [
             {"relationship": m.relationship, "action": m.action, "id": m.id,
              "displayName": m.display_name, "type": m.type}
@@ -60,27 +66,18 @@ def _change(c: ObjectChange) -> dict[str, Any]:
     }
 
 
-def counts_by_type(report: DiffReport) -> dict[str, dict[str, int]]:
-    """type -> change kind -> number of objects, types in report order."""
-    counts: dict[str, dict[str, int]] = {}
-    for change in report.changes:
-        row = counts.setdefault(change.type, dict.fromkeys(CHANGE_KINDS, 0))
-        row[change.change] += 1
-    return counts
-
-
 def as_dict(report: DiffReport) -> dict[str, Any]:
-    kinds = Counter(c.change for c in report.changes)
+    counts = report.counts
     return {
         "schema": SCHEMA,
         "from": _side(report.old),
         "to": _side(report.new),
         "summary": {
             "objects": len(report.changes),
-            **{kind: kinds[kind] for kind in CHANGE_KINDS},
-            "attributeChanges": sum(len(c.attributes) for c in report.changes),
-            "memberChanges": sum(len(c.members) for c in report.changes),
-            "byType": counts_by_type(report),
+            **counts.objects,
+            "attributeChanges": counts.attribute_changes,
+            "memberChanges": counts.member_changes,
+            "byType": report.counts_by_type(),
         },
         "attribution": report.attribution,
         "risks": [
@@ -91,6 +88,10 @@ def as_dict(report: DiffReport) -> dict[str, Any]:
         "changes": [_change(c) for c in report.changes],
         "names": {i: {"type": t, "displayName": n} for i, (t, n) in sorted(report.names.items())},
     }
+
+
+def _elements(value: list[Any] | None) -> tuple[Any, ...] | None:
+    return None if value is None else tuple(value)
 
 
 def from_dict(data: dict[str, Any]) -> DiffReport:
@@ -107,7 +108,8 @@ def from_dict(data: dict[str, Any]) -> DiffReport:
     changes = [
         ObjectChange(
             c["type"], c["id"], c["displayName"], c["change"],
-            [AttributeChange(a["path"], a["old"], a["new"]) for a in c["attributes"]],
+            [AttributeChange(a["path"], a["old"], a["new"], _elements(a.get("added")), _elements(a.get("removed")))
+             for a in c["attributes"]],
             [MemberChange(m["relationship"], m["action"], m["id"], m["displayName"], m["type"]) for m in c["members"]],
             recycle(c["recycleBin"]),
             [Attribution(a["actor"], a["actorKind"], a["actorId"], a["activity"], a["time"]) for a in c["changedBy"]],

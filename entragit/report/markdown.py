@@ -10,10 +10,9 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from entragit.report.model import DiffReport, ObjectChange, Side
+from entragit.report.model import CHANGE_KINDS, AttributeChange, DiffReport, ObjectChange, Side
 from entragit.printable import printable
-from entragit.report.json_report import CHANGE_KINDS, counts_by_type
-from entragit.report.values import attribution_note, attribution_text, change_line, show
+from entragit.report.values import attribution_note, attribution_text, change_line, row_sides, show, summary
 from entragit.risk import risk_text
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -30,7 +29,18 @@ def _cell(text: str) -> str:
 
 
 def _value(value: Any) -> str:
-    return f"<code>{show(value, limit=300, escape=_cell)}</code>"
+    # Whole: a cut value hides the change; a comment too long for GitHub loses whole objects instead, and
+    # says so (see render).
+    return f"<code>{show(value, limit=None, escape=_cell)}</code>"
+
+
+def _sides(report: DiffReport, change: ObjectChange, row: AttributeChange) -> tuple[str, str]:
+    """A row's Old and New cells; for a list, the elements it lost and gained, one a line."""
+    old, new = row_sides(report, change.type, row)
+    if row.added is None or row.removed is None:
+        return _value(old), _value(new)
+    return ("<br>".join(f"➖ {_value(e)}" for e in old) or "(none removed)",
+            "<br>".join(f"➕ {_value(e)}" for e in new) or "(none added)")
 
 
 def _side(side: Side) -> str:
@@ -52,17 +62,17 @@ def _head(report: DiffReport) -> list[str]:
         lines += [f"_{_cell(note)}_", ""]
     if report.empty:
         return lines + ["No differences."]
-    counts = counts_by_type(report)
+    counts = report.counts_by_type()
     lines += ["| Type | " + " | ".join(k.capitalize() for k in CHANGE_KINDS) + " |",
               "|---|" + "---:|" * len(CHANGE_KINDS)]
     lines += [f"| {t} | " + " | ".join(str(n) for n in kinds.values()) + " |" for t, kinds in counts.items()]
     totals = [sum(kinds[k] for kinds in counts.values()) for k in CHANGE_KINDS]
     lines.append("| **Total** | " + " | ".join(f"**{n}**" for n in totals) + " |")
-    return lines
+    return lines + ["", _cell(summary(report))]
 
 
 def _block(report: DiffReport, change: ObjectChange) -> str:
-    rows = len(change.attributes) + len(change.members)
+    rows = len(change.shown_attributes) + len(change.members)
     title = (f"{_MARK[change.change]} {change.type} / <b>{_cell(change.display_name or '(no name)')}</b> "
              f"<code>{_cell(change.id)}</code>: {change.change}" + (f", {rows} change(s)" if rows else ""))
     lines = ["<details>", f"<summary>{title}</summary>", ""]
@@ -72,10 +82,10 @@ def _block(report: DiffReport, change: ObjectChange) -> str:
     lines += [f"- {_cell(attribution_text(who))}" for who in change.changed_by]
     if change.changed_by:
         lines.append("")
-    if change.attributes and change.change != "removed":
+    if change.shown_attributes:
         lines += ["| Attribute | Old | New |", "|---|---|---|"]
-        lines += [f"| <code>{_cell(a.path)}</code> | {_value(report.named(change.type, a.path, a.old))} | "
-                  f"{_value(report.named(change.type, a.path, a.new))} |" for a in change.attributes]
+        lines += ["| <code>{}</code> | {} | {} |".format(_cell(a.path), *_sides(report, change, a))
+                  for a in change.shown_attributes]
         lines.append("")
     for member in change.members:
         sign = "➕ added" if member.action == "added" else "➖ removed"

@@ -13,6 +13,8 @@ from typing import Any
 
 from entragit.registry import REGISTRY, ObjectType
 
+CHANGE_KINDS = ("added", "removed", "modified", "restored")
+
 
 @dataclass(frozen=True)
 class AttributeChange:
@@ -20,6 +22,11 @@ class AttributeChange:
     """Dotted attribute path, e.g. onPremisesExtensionAttributes.extensionAttribute3."""
     old: Any
     new: Any
+    added: tuple[Any, ...] | None = None
+    """For a list: the elements only the new value has (an element whose key stays but whose content
+    changed is both removed, as it was, and added, as it is); None for a value that is not a list."""
+    removed: tuple[Any, ...] | None = None
+    """For a list: the elements only the old value has."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,23 @@ class ObjectChange:
     deleted_at: str | None = None
     """For a restored object: the time of the snapshot that recorded its deletion."""
 
+    @property
+    def shown_attributes(self) -> list[AttributeChange]:
+        """The attribute rows a report shows: an added or removed object's attributes are its whole state,
+        not changes, so reports show (and count) none of them."""
+        return self.attributes if self.change in ("modified", "restored") else []
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The one definition of a report's numbers, which every format shows."""
+
+    objects: dict[str, int]
+    """Change kind -> number of objects, every kind present."""
+    attribute_changes: int
+    """Attribute rows shown (ObjectChange.shown_attributes)."""
+    member_changes: int
+
 
 @dataclass(frozen=True)
 class Side:
@@ -130,6 +154,22 @@ class DiffReport:
     @property
     def empty(self) -> bool:
         return not self.changes
+
+    @property
+    def counts(self) -> Counts:
+        objects = dict.fromkeys(CHANGE_KINDS, 0)
+        for change in self.changes:
+            objects[change.change] += 1
+        return Counts(objects, sum(len(c.shown_attributes) for c in self.changes),
+                      sum(len(c.members) for c in self.changes))
+
+    def counts_by_type(self) -> dict[str, dict[str, int]]:
+        """type -> change kind -> number of objects, types in report order."""
+        counts: dict[str, dict[str, int]] = {}
+        for change in self.changes:
+            row = counts.setdefault(change.type, dict.fromkeys(CHANGE_KINDS, 0))
+            row[change.change] += 1
+        return counts
 
     def named(self, type_name: str, path: str, value: Any) -> Any:
         """value with each id it refers to shown as "name (id)" (ids of no known object stay as they are)."""

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections import Counter
+import textwrap
+from typing import Any
 
 import click
 
-from entragit.report.model import DiffReport, HistoryEntry, ObjectChange, Side
+from entragit.report.model import CHANGE_KINDS, AttributeChange, DiffReport, HistoryEntry, ObjectChange, Side
 from entragit.printable import printable
-from entragit.report.json_report import CHANGE_KINDS, counts_by_type
-from entragit.report.values import attribution_note, attribution_text, change_line, show
+from entragit.report.values import attribution_note, attribution_text, change_line, row_sides, show
+# The demo and the CLI print the one summary line from here.
+from entragit.report.values import summary as summary
 from entragit.risk import risk_text
 
 _MARK = {"added": ("+", "green"), "removed": ("-", "red"), "modified": ("~", "yellow"), "restored": ("^", "cyan")}
@@ -22,18 +24,35 @@ def _short(side: Side) -> str:
     return printable(f"{name}, {side.details}" if side.details else name)
 
 
-def summary(report: DiffReport) -> str:
-    if report.empty:
-        return "No differences."
-    kinds = Counter((c.type, c.change) for c in report.changes)
-    parts = ", ".join(f"{n} {t} {kind}" for (t, kind), n in sorted(kinds.items()))
-    attributes = sum(len(c.attributes) for c in report.changes if c.change in ("modified", "restored"))
-    members = sum(len(c.members) for c in report.changes)
-    return (f"{len(report.changes)} object(s) differ: {parts}; "
-            f"{attributes} attribute change(s), {members} membership change(s).")
+# Values longer than this go on lines of their own, wrapped at WIDTH, never cut.
+_INLINE = 70
+WIDTH = 100
+
+
+def _wrapped(sign: str, value: Any) -> list[str]:
+    text = show(value, limit=None)
+    return textwrap.wrap(text, WIDTH - 8, initial_indent=f"      {sign} ", subsequent_indent="        ",
+                         drop_whitespace=False, replace_whitespace=False) or [f"      {sign} "]
+
+
+def _attribute_lines(change: ObjectChange, attr: AttributeChange, width: int, report: DiffReport | None) -> list[str]:
+    """One line old -> new when it fits; else the path, then each side (or each list element lost and
+    gained) whole, wrapped."""
+    old, new = row_sides(report, change.type, attr)
+    path = printable(attr.path).ljust(width)
+    if attr.added is None or attr.removed is None:
+        if len(show(old, limit=None)) <= _INLINE and len(show(new, limit=None)) <= _INLINE:
+            return [f"    {path}  {show(old, limit=None)}  ->  {show(new, limit=None)}"]
+        return [f"    {path}"] + _wrapped("-", old) + _wrapped("+", new)
+    moved = [("-", "red", e) for e in old] + [("+", "green", e) for e in new]
+    if not moved:
+        return [f"    {path}  (same elements, new order)"]
+    return [f"    {path}"] + [click.style(line, fg=colour) for sign, colour, e in moved for line in _wrapped(sign, e)]
 
 
 def _object_lines(change: ObjectChange, limit: int | None, report: DiffReport | None = None) -> list[str]:
+    """The object's heading, then its rows (an attribute row may take several lines); past limit rows, a
+    line says how many more there are."""
     mark, colour = _MARK[change.change]
     name = change.display_name or "(no name)"
     lines = [click.style(printable(f"{mark} {change.type}/{change.id}  {name}"), fg=colour, bold=True)
@@ -42,26 +61,21 @@ def _object_lines(change: ObjectChange, limit: int | None, report: DiffReport | 
     if change.change in ("removed", "restored") and what:
         lines.append(f"    {what}")
     lines += [f"    {attribution_text(who)}" for who in change.changed_by]
-    if change.change in ("modified", "restored"):
-        width = max((len(printable(a.path)) for a in change.attributes), default=0)
-        for attr in change.attributes:
-            old, new = (attr.old, attr.new) if report is None else (
-                report.named(change.type, attr.path, attr.old), report.named(change.type, attr.path, attr.new))
-            lines.append(f"    {printable(attr.path).ljust(width)}  {show(old)}  ->  {show(new)}")
+    width = max((len(printable(a.path)) for a in change.shown_attributes), default=0)
+    rows = [_attribute_lines(change, attr, width, report) for attr in change.shown_attributes]
     for member in change.members:
         sign, member_colour = ("+", "green") if member.action == "added" else ("-", "red")
         who = f"{member.display_name or '(unknown)'} ({member.type or 'object'}/{member.id})"
-        lines.append(click.style(printable(f"    {member.relationship} {sign} {who}"), fg=member_colour))
-    if limit is not None and len(lines) > limit + 1:
-        hidden = len(lines) - 1 - limit
-        lines = lines[: limit + 1] + [f"    ... and {hidden} more change(s) of this object"]
-    return lines
+        rows.append([click.style(printable(f"    {member.relationship} {sign} {who}"), fg=member_colour)])
+    if limit is not None and len(rows) > limit:
+        rows = rows[:limit] + [[f"    ... and {len(rows) - limit} more change(s) of this object"]]
+    return lines + [line for row in rows for line in row]
 
 
 def counts_table(report: DiffReport) -> list[str]:
     """Objects per type and kind of change, aligned."""
     rows = [("TYPE", *(k.upper() for k in CHANGE_KINDS))]
-    rows += [(t, *(str(n) for n in kinds.values())) for t, kinds in counts_by_type(report).items()]
+    rows += [(t, *(str(n) for n in kinds.values())) for t, kinds in report.counts_by_type().items()]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return ["  " + "  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(row, widths)))
             for row in rows]

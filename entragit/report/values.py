@@ -3,25 +3,48 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime, timezone
 from typing import Any
 
-from entragit.report.model import Attribution, DiffReport, ObjectChange, RecycleState
+from entragit.report.model import AttributeChange, Attribution, DiffReport, ObjectChange, RecycleState
 from entragit.printable import printable
 
 NOT_SET = "(not set)"
 
 
-def show(value: Any, limit: int = 70, escape: Callable[[str], str] = printable) -> str:
-    """A value cut at limit characters, then escaped for where it is shown (a terminal: see printable)."""
+def show(value: Any, limit: int | None = 70, escape: Callable[[str], str] = printable) -> str:
+    """A value, cut at limit characters unless limit is None, then escaped for where it is shown (a terminal:
+    see printable)."""
     if value is None:
         return NOT_SET
     if isinstance(value, str):
         text = value if value.strip() == value and value else json.dumps(value, ensure_ascii=False)
     else:
         text = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return escape(text if len(text) <= limit else text[: limit - 1] + "…")
+    return escape(text if limit is None or len(text) <= limit else text[: limit - 1] + "…")
+
+
+def row_sides(report: DiffReport | None, type_name: str, row: AttributeChange) -> tuple[Any, Any]:
+    """What a report shows as a row's old and new sides, with names beside ids: for a list, the elements it
+    lost and gained (each a list), not the whole list twice."""
+    old, new = (row.old, row.new) if row.added is None or row.removed is None else (
+        list(row.removed), list(row.added))
+    if report is None:
+        return old, new
+    return report.named(type_name, row.path, old), report.named(type_name, row.path, new)
+
+
+def summary(report: DiffReport) -> str:
+    """The report's numbers in one sentence, the same in every format (see DiffReport.counts)."""
+    if report.empty:
+        return "No differences."
+    counts = report.counts
+    kinds = Counter((c.type, c.change) for c in report.changes)
+    parts = ", ".join(f"{n} {t} {kind}" for (t, kind), n in sorted(kinds.items()))
+    return (f"{len(report.changes)} object(s) differ: {parts}; "
+            f"{counts.attribute_changes} attribute change(s), {counts.member_changes} membership change(s).")
 
 
 def recycle_text(state: RecycleState, today: date | None = None) -> str:
