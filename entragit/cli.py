@@ -271,7 +271,7 @@ def diff(rev_a: str | None, rev_b: str | None, repo_dir: Path, live: bool, since
     entragit diff HEAD --live --exit-code
     entragit diff --at 2026-11-20 --attribute conditions.users --type conditionalAccessPolicies
     """
-    from entragit.diff import make_report
+    from entragit.diff.build import make_report
     from entragit.progress import Progress
     from entragit.report.formats import render
     from entragit.selection import Selection

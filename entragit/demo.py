@@ -18,7 +18,7 @@ import click
 
 from entragit.config import Config
 from entragit.connect import graph_client
-from entragit.diff import diff_live, diff_revisions
+from entragit.diff.build import diff_live, diff_revisions
 from entragit.graph import BatchItem, GraphClient
 from entragit.registry import get_type
 from entragit.report import table

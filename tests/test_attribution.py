@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from tests.conftest import Admin, run
 
-from entragit.diff import make_report
+from entragit.diff.build import make_report
 from entragit.report.model import DiffReport, ObjectChange
 from entragit.graph import GraphClient
 from entragit.sim import Simulator

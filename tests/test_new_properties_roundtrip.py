@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from entragit.canonical import Obj
-from entragit.diff import diff_revisions, make_report
+from entragit.diff.build import diff_revisions, make_report
 from entragit.graph import GraphClient
 from entragit.restore import apply_plan, plan_restore
 from entragit.selection import Selection

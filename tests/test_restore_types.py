@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from entragit.canonical import Obj, dump
-from entragit.diff import diff_revisions
+from entragit.diff.build import diff_revisions
 from entragit.graph import GraphClient
 from entragit.registry import REGISTRY, get_type
 from entragit.restore import ApplyResult, apply_plan, plan_restore

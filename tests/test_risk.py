@@ -18,7 +18,7 @@ from tests.conftest import Admin, connection_of
 
 from entragit.config import Config
 from entragit.connect import graph_client
-from entragit.diff import make_report
+from entragit.diff.build import make_report
 from entragit.report.model import DiffReport
 from entragit.registry.risks import RISK_RULES
 from entragit.sim import Simulator

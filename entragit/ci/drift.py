@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from entragit.ci.alerts import send_alerts
 from entragit.ci.job import Job
 from entragit.ci.platforms import LABEL_PREFIX, CiError, PullRequest
-from entragit.diff import make_report
+from entragit.diff.build import make_report
 from entragit.report.model import DiffReport
 from entragit.report import markdown
 from entragit.snapshot import take_snapshot

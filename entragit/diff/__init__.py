@@ -2,13 +2,14 @@
 
 By role: compare (one object's two states into rows), entries (the partial reader of canonical files),
 names (display names for ids), recycle (restored and removed objects), revisions (which states to compare)
-and build (a whole report, start to end). The report itself is entragit/report/model.py.
+and build (a whole report, start to end: imported from entragit.diff.build, so that comparing objects, as
+`entragit log` does, does not load the Graph client and its sign-in). The report itself is
+entragit/report/model.py.
 """
 
 from __future__ import annotations
 
-from entragit.diff.build import diff_live, diff_revisions, make_report
 from entragit.diff.compare import attribute_changes, compare, split_relations
 from entragit.diff.names import Names
 
-__all__ = ["Names", "attribute_changes", "compare", "diff_live", "diff_revisions", "make_report", "split_relations"]
+__all__ = ["Names", "attribute_changes", "compare", "split_relations"]

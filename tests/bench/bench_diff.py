@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from entragit import canonical  # noqa: E402
 from entragit.config import Config  # noqa: E402
-from entragit.diff import diff_revisions  # noqa: E402
+from entragit.diff.build import diff_revisions  # noqa: E402
 from entragit.diffcache import DiffCache  # noqa: E402
 from entragit.registry import get_type  # noqa: E402
 from entragit.report import json_report  # noqa: E402
