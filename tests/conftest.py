@@ -26,7 +26,8 @@ def isolated_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
-    for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "AZURE_CLIENT_SECRET"):
+    # pytest-xdist's workers get COLUMNS=80 from their runner; output in tests is read as a pipe's would be.
+    for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "AZURE_CLIENT_SECRET", "COLUMNS", "LINES"):
         monkeypatch.delenv(var, raising=False)
 
 
