@@ -5,6 +5,7 @@ from typing import Any
 from entragit.demo import _bulk_mistake
 from entragit.graph import GraphClient
 from entragit.sim import Simulator
+from entragit.report.plan import render_plan
 from entragit.restore import Journal, Outcome, RestoreOptions, apply_plan, plan_restore
 from entragit.selection import Selection
 from entragit.store import BackupRepo
@@ -227,6 +228,27 @@ def test_a_deleted_user_comes_back_from_the_recycle_bin_with_its_id_memberships_
     after = admin.get(f"users/{user['id']}", **{"$select": "id,userPrincipalName,jobTitle", "$expand": "manager"})
     assert (after["userPrincipalName"], after["manager"]["id"]) == (before["userPrincipalName"], before["manager"]["id"])
     assert {g["id"] for g in admin.get(f"users/{user['id']}/memberOf")["value"]} == groups
+
+
+def test_a_plan_for_a_user_in_the_bin_holds_the_restore_and_no_property_the_restore_brings_back(
+        repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
+    good = _snapshot(repo)
+    user = next(u for u in admin.users("Finance") if u["jobTitle"] == "Accountant")
+    city = admin.get(f"users/{user['id']}", **{"$select": "city"})["city"]
+    admin.call("PATCH", f"users/{user['id']}", json={"city": "Lisbon"})
+    changed = _snapshot(repo)
+    admin.call("DELETE", f"users/{user['id']}")
+
+    # The bin keeps every property (department, employeeId... outside Graph's default set): nothing to re-send.
+    plan = plan_restore(repo, client, changed, Selection(("users",), (user["id"],)))
+    assert [s.kind for s in plan.steps if s.member is None] == ["restore"] and plan.blocked == []
+
+    # What still differs from an older snapshot is planned after the restore, and only that.
+    plan = plan_restore(repo, client, good, Selection(("users",), (user["id"],)))
+    assert [s.kind for s in plan.steps if s.member is None] == ["restore", "patch"]
+    [patch] = [s for s in plan.steps if s.kind == "patch"]
+    assert [(c.path, c.old, c.new) for c in patch.changes] == [("city", "Lisbon", city)]
+    assert "(not set)" not in render_plan(plan)
 
 
 def test_writes_on_a_user_back_from_the_bin_ride_with_its_restore_and_fail_with_it_as_not_done(

@@ -121,7 +121,10 @@ class PlanState:
         """The objects among ids that wait in the type's recycle bin, as the bin shows them."""
         if object_type.recycle_bin is None or not ids:
             return {}
-        items = [BatchItem("GET", f"{object_type.recycle_bin}/{quote(i)}") for i in ids]
+        # The bin answers with a default set of properties, yet keeps and brings back every one: read them all,
+        # or the plan would write again what the restore puts back by itself.
+        query = {"$select": ",".join(object_type.read_select)} if object_type.read_select else None
+        items = [BatchItem("GET", f"{object_type.recycle_bin}/{quote(i)}", query) for i in ids]
         found: dict[str, Obj] = {}
         for object_id, answer in zip(ids, self.client.get_many(items)):
             if isinstance(answer, GraphError):
