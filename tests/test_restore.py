@@ -53,6 +53,26 @@ def test_plan_lists_dynamic_membership_as_not_restorable_and_it_follows_the_attr
     assert member_id in admin.members(dynamic["id"])
 
 
+def test_a_refusal_seen_from_both_ends_of_a_link_is_listed_and_counted_once(
+        repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
+    good = _snapshot(repo)
+    dynamic = admin.group("Sales EMEA (dynamic)")
+    member_id = sorted(admin.members(dynamic["id"]))[0]
+    admin.call("PATCH", f"users/{member_id}", json={"onPremisesExtensionAttributes": {"extensionAttribute1": None}})
+
+    # The group's members and the user's memberships both name the one link the directory computes.
+    plan = plan_restore(repo, client, good, Selection(ids=(member_id, dynamic["id"])))
+
+    [blocked] = plan.blocked
+    assert blocked.id == dynamic["id"] and "membershipRule" in blocked.reason
+    shown = render_plan(plan)
+    assert "Cannot restore (1):" in shown and "1 difference(s) cannot be restored" in shown
+    assert shown.count(f"groups/{dynamic['id']} ") == 1
+    # A plan saved with a repeat reads the same.
+    plan.blocked.append(blocked)
+    assert render_plan(plan) == shown
+
+
 def _ref(object_id: str) -> dict[str, str]:
     return {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{object_id}"}
 

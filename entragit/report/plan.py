@@ -27,7 +27,7 @@ def plan_summary(plan: Plan) -> str:
     kinds = Counter(str(step.kind) for step in plan.steps)
     parts = [f"{kinds[k]} {label}" for k, label in _COUNTS if kinds[k]]
     writes = ", ".join(parts) if parts else "nothing to write"
-    line = f"{len(plan.steps)} write(s): {writes}; {len(plan.blocked)} difference(s) cannot be restored."
+    line = f"{len(plan.steps)} write(s): {writes}; {len(_refused(plan))} difference(s) cannot be restored."
     risky = Counter(max((f.severity for f in step.risks), key=_SEVERITY.index) for step in plan.steps if step.risks)
     if risky["high"]:
         line += (f" {risky['high']} high-risk write(s), marked above: writing the plan needs --accept-risk"
@@ -42,6 +42,12 @@ _SEVERITY = ("medium", "high")
 
 def _revision(label: str, commit: str) -> str:
     return commit[:10] if commit.startswith(label) or label.startswith(commit[:7]) else f"{label} ({commit[:10]})"
+
+
+def _refused(plan: Plan) -> list[Blocked]:
+    """What the plan lists as not restorable, each once, whatever added it (the planner, guardrails, apply,
+    a plan saved by an older version): every count shown is of this list."""
+    return list(dict.fromkeys(plan.blocked))
 
 
 def _blocked_lines(blocked: list[Blocked]) -> list[str]:
@@ -132,9 +138,9 @@ def render_plan(plan: Plan, limit: int | None = None) -> str:
                               bold=True) for flag in step.risks]
     if limit is not None and len(plan.steps) > limit:
         lines.append(f"  ... and {len(plan.steps) - limit} more write(s)")
-    if plan.blocked:
-        lines += ["", click.style(f"Cannot restore ({len(plan.blocked)}):", fg="yellow", bold=True)]
-        lines += _blocked_lines(plan.blocked)
+    if refused := _refused(plan):
+        lines += ["", click.style(f"Cannot restore ({len(refused)}):", fg="yellow", bold=True)]
+        lines += _blocked_lines(refused)
     lines += ["", plan_summary(plan)]
     return "\n".join(lines)
 
@@ -156,9 +162,9 @@ def render_plan_markdown(plan: Plan) -> str:
             risks = "<br>".join(f"**{f.severity}** `{f.rule}`: {_cell(f.detail)}" for f in step.risks)
             lines.append(f"| {_VERBS[step.kind]} | {_cell(_what(step))} | {notes} | {risks} |")
         lines.append("")
-    if plan.blocked:
-        lines += [f"**Cannot restore ({len(plan.blocked)}):**", ""]
-        lines += [f"- {_cell(line.strip())}" for line in _blocked_lines(plan.blocked)]
+    if refused := _refused(plan):
+        lines += [f"**Cannot restore ({len(refused)}):**", ""]
+        lines += [f"- {_cell(line.strip())}" for line in _blocked_lines(refused)]
         lines.append("")
     lines.append(_cell(plan_summary(plan)))
     return "\n".join(lines)
@@ -180,7 +186,7 @@ def render_result(result: ApplyResult) -> str:
                                  f"{_revision(residue.at, residue.commit)}.",
                                  fg="green", bold=True))
     if residue.blocked:
-        lines.append(f"Still not restorable: {len(residue.blocked)} difference(s), listed in the plan above.")
+        lines.append(f"Still not restorable: {len(_refused(residue))} difference(s), listed in the plan above.")
     return "\n".join(lines)
 
 
