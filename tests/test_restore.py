@@ -390,6 +390,29 @@ def test_a_custom_role_made_again_takes_its_assignments_along(repo: BackupRepo, 
     assert now == {(a["principalId"], a["directoryScopeId"]) for a in assignments}
 
 
+def test_a_plan_shows_names_beside_the_ids_its_writes_name(repo: BackupRepo, client: GraphClient,
+                                                             admin: Admin) -> None:
+    group = admin.group("CA Exclusion - Break Glass")
+    # A name from the files reaches the terminal escaped, as every other name does.
+    admin.call("PATCH", f"groups/{group['id']}", json={"displayName": "Break Glass\x1b[2J"})
+    good = _snapshot(repo)
+    policy = next(p for p in _ca_policies(admin) if group["id"] in p["conditions"]["users"]["excludeGroups"])
+    admin.call("PATCH", f"identity/conditionalAccess/policies/{policy['id']}",
+               json={"conditions": {"users": {**policy["conditions"]["users"], "excludeGroups": []}}})
+    assignment = admin.get("roleManagement/directory/roleAssignments")["value"][0]
+    admin.call("DELETE", f"roleManagement/directory/roleAssignments/{assignment['id']}")
+    principal = admin.get(f"directoryObjects/{assignment['principalId']}")["displayName"]
+    role = admin.get(f"roleManagement/directory/roleDefinitions/{assignment['roleDefinitionId']}")["displayName"]
+
+    plan = plan_restore(repo, client, good, Selection(ids=(policy["id"], assignment["id"])))
+    shown = render_plan(plan)
+
+    excluded = next(line for line in shown.splitlines() if "conditions.users.excludeGroups" in line)
+    assert excluded.endswith(f"->  Break Glass\\x1b[2J ({group['id']})")
+    assert f"principalId: {principal} ({assignment['principalId']})" in shown
+    assert f"roleDefinitionId: {role} ({assignment['roleDefinitionId']})" in shown
+
+
 def test_an_application_and_its_service_principal_made_again_get_a_new_app_id_and_uri(
         repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
     good = _snapshot(repo)
