@@ -35,12 +35,18 @@ def test_restoring_the_demo_scenario_leaves_zero_residue(repo: BackupRepo, clien
     assert "No differences." in run("diff", good, "--live", "--repo", str(repo.root)).output
 
 
-def test_plan_lists_dynamic_membership_as_not_restorable_and_it_follows_the_attributes(
-        repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
-    good = _snapshot(repo)
+def _out_of_dynamic_group(admin: Admin) -> tuple[dict[str, Any], str]:
+    """A dynamic group, and a member it loses as the attribute its rule reads is cleared."""
     dynamic = admin.group("Sales EMEA (dynamic)")
     member_id = sorted(admin.members(dynamic["id"]))[0]
     admin.call("PATCH", f"users/{member_id}", json={"onPremisesExtensionAttributes": {"extensionAttribute1": None}})
+    return dynamic, member_id
+
+
+def test_plan_lists_dynamic_membership_as_not_restorable_and_it_follows_the_attributes(
+        repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
+    good = _snapshot(repo)
+    dynamic, member_id = _out_of_dynamic_group(admin)
     assert member_id not in admin.members(dynamic["id"])
 
     plan = plan_restore(repo, client, good, Selection(ids=(member_id,)))
@@ -56,9 +62,7 @@ def test_plan_lists_dynamic_membership_as_not_restorable_and_it_follows_the_attr
 def test_a_refusal_seen_from_both_ends_of_a_link_is_listed_and_counted_once(
         repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
     good = _snapshot(repo)
-    dynamic = admin.group("Sales EMEA (dynamic)")
-    member_id = sorted(admin.members(dynamic["id"]))[0]
-    admin.call("PATCH", f"users/{member_id}", json={"onPremisesExtensionAttributes": {"extensionAttribute1": None}})
+    dynamic, member_id = _out_of_dynamic_group(admin)
 
     # The group's members and the user's memberships both name the one link the directory computes.
     plan = plan_restore(repo, client, good, Selection(ids=(member_id, dynamic["id"])))

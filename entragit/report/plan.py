@@ -89,8 +89,9 @@ def _step_notes(plan: Plan, step: Step, made: dict[str, str | None]) -> list[str
     """made: old id -> name of each object the plan makes again under a new id."""
     pad = " " * 11
     if step.kind == "rewrite":
-        return [f"{pad}rewrite reference {c.path}: {_value(plan, step, c.path, c.old)} -> {_new_id(c.old, c.new, made)}"
-                for c in step.changes]
+        # Until Graph gives the new id, what follows the arrow names the object already.
+        return [f"{pad}rewrite reference {c.path}: {c.old if c.new is None else _value(plan, step, c.path, c.old)} "
+                f"-> {_new_id(c.old, c.new, made)}" for c in step.changes]
     if step.kind == "restore":
         return [f"{pad}same id; Graph brings back its properties and links as they were when deleted"]
     if step.kind == "create":
