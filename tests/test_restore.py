@@ -5,6 +5,7 @@ from typing import Any
 from entragit.demo import _bulk_mistake
 from entragit.graph import GraphClient
 from entragit.sim import Simulator
+from entragit.report.plan import render_plan
 from entragit.restore import Journal, Outcome, RestoreOptions, apply_plan, plan_restore
 from entragit.selection import Selection
 from entragit.store import BackupRepo
@@ -34,12 +35,18 @@ def test_restoring_the_demo_scenario_leaves_zero_residue(repo: BackupRepo, clien
     assert "No differences." in run("diff", good, "--live", "--repo", str(repo.root)).output
 
 
-def test_plan_lists_dynamic_membership_as_not_restorable_and_it_follows_the_attributes(
-        repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
-    good = _snapshot(repo)
+def _out_of_dynamic_group(admin: Admin) -> tuple[dict[str, Any], str]:
+    """A dynamic group, and a member it loses as the attribute its rule reads is cleared."""
     dynamic = admin.group("Sales EMEA (dynamic)")
     member_id = sorted(admin.members(dynamic["id"]))[0]
     admin.call("PATCH", f"users/{member_id}", json={"onPremisesExtensionAttributes": {"extensionAttribute1": None}})
+    return dynamic, member_id
+
+
+def test_plan_lists_dynamic_membership_as_not_restorable_and_it_follows_the_attributes(
+        repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
+    good = _snapshot(repo)
+    dynamic, member_id = _out_of_dynamic_group(admin)
     assert member_id not in admin.members(dynamic["id"])
 
     plan = plan_restore(repo, client, good, Selection(ids=(member_id,)))
@@ -50,6 +57,24 @@ def test_plan_lists_dynamic_membership_as_not_restorable_and_it_follows_the_attr
     result = apply_plan(repo, client, plan)
     assert result.residue.steps == [] and result.residue.blocked == []
     assert member_id in admin.members(dynamic["id"])
+
+
+def test_a_refusal_seen_from_both_ends_of_a_link_is_listed_and_counted_once(
+        repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
+    good = _snapshot(repo)
+    dynamic, member_id = _out_of_dynamic_group(admin)
+
+    # The group's members and the user's memberships both name the one link the directory computes.
+    plan = plan_restore(repo, client, good, Selection(ids=(member_id, dynamic["id"])))
+
+    [blocked] = plan.blocked
+    assert blocked.id == dynamic["id"] and "membershipRule" in blocked.reason
+    shown = render_plan(plan)
+    assert "Cannot restore (1):" in shown and "1 difference(s) cannot be restored" in shown
+    assert shown.count(f"groups/{dynamic['id']} ") == 1
+    # A plan saved with a repeat reads the same.
+    plan.blocked.append(blocked)
+    assert render_plan(plan) == shown
 
 
 def _ref(object_id: str) -> dict[str, str]:
@@ -229,6 +254,27 @@ def test_a_deleted_user_comes_back_from_the_recycle_bin_with_its_id_memberships_
     assert {g["id"] for g in admin.get(f"users/{user['id']}/memberOf")["value"]} == groups
 
 
+def test_a_plan_for_a_user_in_the_bin_holds_the_restore_and_no_property_the_restore_brings_back(
+        repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
+    good = _snapshot(repo)
+    user = next(u for u in admin.users("Finance") if u["jobTitle"] == "Accountant")
+    city = admin.get(f"users/{user['id']}", **{"$select": "city"})["city"]
+    admin.call("PATCH", f"users/{user['id']}", json={"city": "Lisbon"})
+    changed = _snapshot(repo)
+    admin.call("DELETE", f"users/{user['id']}")
+
+    # The bin keeps every property (department, employeeId... outside Graph's default set): nothing to re-send.
+    plan = plan_restore(repo, client, changed, Selection(("users",), (user["id"],)))
+    assert [s.kind for s in plan.steps if s.member is None] == ["restore"] and plan.blocked == []
+
+    # What still differs from an older snapshot is planned after the restore, and only that.
+    plan = plan_restore(repo, client, good, Selection(("users",), (user["id"],)))
+    assert [s.kind for s in plan.steps if s.member is None] == ["restore", "patch"]
+    [patch] = [s for s in plan.steps if s.kind == "patch"]
+    assert [(c.path, c.old, c.new) for c in patch.changes] == [("city", "Lisbon", city)]
+    assert "(not set)" not in render_plan(plan)
+
+
 def test_writes_on_a_user_back_from_the_bin_ride_with_its_restore_and_fail_with_it_as_not_done(
         repo: BackupRepo, client: GraphClient, admin: Admin, sim: Simulator) -> None:
     good = _snapshot(repo)
@@ -346,6 +392,29 @@ def test_a_custom_role_made_again_takes_its_assignments_along(repo: BackupRepo, 
     now = {(a["principalId"], a["directoryScopeId"]) for a in admin.get("roleManagement/directory/roleAssignments")["value"]
            if a["roleDefinitionId"] == new_role["id"]}
     assert now == {(a["principalId"], a["directoryScopeId"]) for a in assignments}
+
+
+def test_a_plan_shows_names_beside_the_ids_its_writes_name(repo: BackupRepo, client: GraphClient,
+                                                             admin: Admin) -> None:
+    group = admin.group("CA Exclusion - Break Glass")
+    # A name from the files reaches the terminal escaped, as every other name does.
+    admin.call("PATCH", f"groups/{group['id']}", json={"displayName": "Break Glass\x1b[2J"})
+    good = _snapshot(repo)
+    policy = next(p for p in _ca_policies(admin) if group["id"] in p["conditions"]["users"]["excludeGroups"])
+    admin.call("PATCH", f"identity/conditionalAccess/policies/{policy['id']}",
+               json={"conditions": {"users": {**policy["conditions"]["users"], "excludeGroups": []}}})
+    assignment = admin.get("roleManagement/directory/roleAssignments")["value"][0]
+    admin.call("DELETE", f"roleManagement/directory/roleAssignments/{assignment['id']}")
+    principal = admin.get(f"directoryObjects/{assignment['principalId']}")["displayName"]
+    role = admin.get(f"roleManagement/directory/roleDefinitions/{assignment['roleDefinitionId']}")["displayName"]
+
+    plan = plan_restore(repo, client, good, Selection(ids=(policy["id"], assignment["id"])))
+    shown = render_plan(plan)
+
+    excluded = next(line for line in shown.splitlines() if "conditions.users.excludeGroups" in line)
+    assert excluded.endswith(f"->  Break Glass\\x1b[2J ({group['id']})")
+    assert f"principalId: {principal} ({assignment['principalId']})" in shown
+    assert f"roleDefinitionId: {role} ({assignment['roleDefinitionId']})" in shown
 
 
 def test_an_application_and_its_service_principal_made_again_get_a_new_app_id_and_uri(

@@ -173,14 +173,20 @@ class DiffReport:
 
     def named(self, type_name: str, path: str, value: Any) -> Any:
         """value with each id it refers to shown as "name (id)" (ids of no known object stay as they are)."""
-        if path not in reference_paths(REGISTRY[type_name]):
-            return value
-        if isinstance(value, str):
-            found = self.names.get(value)
-            return f"{found[1] or '(no name)'} ({value})" if found else value
-        if isinstance(value, list):
-            return [self.named(type_name, path, item) for item in value]
+        return named(self.names, type_name, path, value)
+
+
+def named(names: dict[str, tuple[str, str | None]], type_name: str, path: str, value: Any) -> Any:
+    """value with each id it refers to shown as "name (id)", names being id -> (type, display name); ids of no
+    known object, and values of paths that hold no reference, stay as they are."""
+    if path not in reference_paths(REGISTRY[type_name]):
         return value
+    if isinstance(value, str):
+        found = names.get(value)
+        return f"{found[1] or '(no name)'} ({value})" if found else value
+    if isinstance(value, list):
+        return [named(names, type_name, path, item) for item in value]
+    return value
 
 
 def reference_paths(object_type: ObjectType) -> frozenset[str]:

@@ -8,9 +8,11 @@ import click
 
 from entragit.printable import printable
 from entragit.report.markdown import _cell
-from entragit.report.model import RiskFlag
+from entragit.registry import REGISTRY
+from entragit.report.model import AttributeChange, RiskFlag, named
 from entragit.report.values import show
 from entragit.restore import AS_RESTORED, ApplyResult, Blocked, Plan, RunResult, Step
+from entragit.restore.planner.state import get_path, listed
 
 _VERBS = {"restore": "RESTORE", "create": "CREATE", "disable": "DISABLE", "reset": "RESET", "patch": "PATCH",
           "rewrite": "REWRITE", "remove-credential": "REVOKE", "set-ref": "SET",
@@ -27,7 +29,7 @@ def plan_summary(plan: Plan) -> str:
     kinds = Counter(str(step.kind) for step in plan.steps)
     parts = [f"{kinds[k]} {label}" for k, label in _COUNTS if kinds[k]]
     writes = ", ".join(parts) if parts else "nothing to write"
-    line = f"{len(plan.steps)} write(s): {writes}; {len(plan.blocked)} difference(s) cannot be restored."
+    line = f"{len(plan.steps)} write(s): {writes}; {len(_refused(plan))} difference(s) cannot be restored."
     risky = Counter(max((f.severity for f in step.risks), key=_SEVERITY.index) for step in plan.steps if step.risks)
     if risky["high"]:
         line += (f" {risky['high']} high-risk write(s), marked above: writing the plan needs --accept-risk"
@@ -42,6 +44,12 @@ _SEVERITY = ("medium", "high")
 
 def _revision(label: str, commit: str) -> str:
     return commit[:10] if commit.startswith(label) or label.startswith(commit[:7]) else f"{label} ({commit[:10]})"
+
+
+def _refused(plan: Plan) -> list[Blocked]:
+    """What the plan lists as not restorable, each once, whatever added it (the planner, guardrails, apply,
+    a plan saved by an older version): every count shown is of this list."""
+    return list(dict.fromkeys(plan.blocked))
 
 
 def _blocked_lines(blocked: list[Blocked]) -> list[str]:
@@ -62,19 +70,37 @@ def _new_id(old: str, new: str | None, made: dict[str, str | None]) -> str:
     return f"the new id of {made.get(old) or old} (assigned when applied)"
 
 
-def _step_notes(step: Step, made: dict[str, str | None]) -> list[str]:
+def _value(plan: Plan, step: Step, path: str, value: object) -> str:
+    """A value as a plan shows it: each id of another object with its name beside it, as diff does; a
+    list of them whole (cut, it would hide whom a write names)."""
+    shown = named(plan.names, step.type, path, value)
+    if shown is value:
+        return show(value)
+    return printable(", ".join(map(str, listed(shown))) if shown else "[]")
+
+
+def _references(plan: Plan, step: Step) -> list[str]:
+    """The objects a new object names: whom a role assignment is for and which role, a policy's groups."""
+    found = ((path, get_path(step.body, path.split("."))) for path in REGISTRY[step.type].references)
+    return [f"{path}: {_value(plan, step, path, value)}" for path, value in found if value not in (None, [])]
+
+
+def _step_notes(plan: Plan, step: Step, made: dict[str, str | None]) -> list[str]:
     """made: old id -> name of each object the plan makes again under a new id."""
     pad = " " * 11
     if step.kind == "rewrite":
-        return [f"{pad}rewrite reference {c.path}: {c.old} -> {_new_id(c.old, c.new, made)}" for c in step.changes]
+        # Until Graph gives the new id, what follows the arrow names the object already.
+        return [f"{pad}rewrite reference {c.path}: {c.old if c.new is None else _value(plan, step, c.path, c.old)} "
+                f"-> {_new_id(c.old, c.new, made)}" for c in step.changes]
     if step.kind == "restore":
         return [f"{pad}same id; Graph brings back its properties and links as they were when deleted"]
     if step.kind == "create":
+        references = [f"{pad}{line}" for line in _references(plan, step)]
         if not step.assigns:
-            return [f"{pad}gone for good; made again under the same key"]
+            return [f"{pad}gone for good; made again under the same key", *references]
         # The ids are Graph's to give: the plan can only say that every reference follows.
         return [f"{pad}gone for good; made again: {prop} {old} -> new {prop} (assigned when applied); "
-                "references to it in this plan follow" for prop, old in step.assigns]
+                "references to it in this plan follow" for prop, old in step.assigns] + references
     if step.kind == "disable":
         return [f"{pad}{step.detail}: Graph removes an app role or scope only once it is disabled"]
     if step.kind == "reset":
@@ -84,15 +110,16 @@ def _step_notes(step: Step, made: dict[str, str | None]) -> list[str]:
     if step.kind == "delete":
         return [f"{pad}not in the snapshot (--delete-extra)"]
     width = max(len(printable(c.path)) for c in step.changes) if step.changes else 0
-    return [f"{pad}{printable(change.path).ljust(width)}  {_change(change.old, change.new)}" for change in step.changes]
+    return [f"{pad}{printable(change.path).ljust(width)}  {_change(plan, step, change)}" for change in step.changes]
 
 
-def _change(old: object, new: object) -> str:
-    if old == AS_RESTORED:
-        return f"{old}  ->  {show(new)}"
-    if old == new:
-        return f"{show(old)}: names an object made again; rewritten to its new id"
-    return f"{show(old)}  ->  {show(new)}"
+def _change(plan: Plan, step: Step, change: AttributeChange) -> str:
+    new = _value(plan, step, change.path, change.new)
+    if change.old == AS_RESTORED:
+        return f"{change.old}  ->  {new}"
+    if change.old == change.new:
+        return f"{new}: names an object made again; rewritten to its new id"
+    return f"{_value(plan, step, change.path, change.old)}  ->  {new}"
 
 
 def _made(plan: Plan) -> dict[str, str | None]:
@@ -127,14 +154,14 @@ def render_plan(plan: Plan, limit: int | None = None) -> str:
         verb = click.style(_VERBS[step.kind].ljust(7), fg="red" if step.kind == "delete" else "cyan", bold=True)
         lines.append(f"  {verb} {_what(step)}")
         if step.member is None:
-            lines += [printable(note) for note in _step_notes(step, made)]
+            lines += [printable(note) for note in _step_notes(plan, step, made)]
         lines += [click.style(f"{' ' * 11}{_risk_line(flag)}", fg="red" if flag.severity == "high" else "yellow",
                               bold=True) for flag in step.risks]
     if limit is not None and len(plan.steps) > limit:
         lines.append(f"  ... and {len(plan.steps) - limit} more write(s)")
-    if plan.blocked:
-        lines += ["", click.style(f"Cannot restore ({len(plan.blocked)}):", fg="yellow", bold=True)]
-        lines += _blocked_lines(plan.blocked)
+    if refused := _refused(plan):
+        lines += ["", click.style(f"Cannot restore ({len(refused)}):", fg="yellow", bold=True)]
+        lines += _blocked_lines(refused)
     lines += ["", plan_summary(plan)]
     return "\n".join(lines)
 
@@ -152,13 +179,13 @@ def render_plan_markdown(plan: Plan) -> str:
     if plan.steps:
         lines += ["| Write | Object | Details | Risk |", "|---|---|---|---|"]
         for step in plan.steps:
-            notes = "<br>".join(_cell(n.strip()) for n in _step_notes(step, made)) if step.member is None else ""
+            notes = "<br>".join(_cell(n.strip()) for n in _step_notes(plan, step, made)) if step.member is None else ""
             risks = "<br>".join(f"**{f.severity}** `{f.rule}`: {_cell(f.detail)}" for f in step.risks)
             lines.append(f"| {_VERBS[step.kind]} | {_cell(_what(step))} | {notes} | {risks} |")
         lines.append("")
-    if plan.blocked:
-        lines += [f"**Cannot restore ({len(plan.blocked)}):**", ""]
-        lines += [f"- {_cell(line.strip())}" for line in _blocked_lines(plan.blocked)]
+    if refused := _refused(plan):
+        lines += [f"**Cannot restore ({len(refused)}):**", ""]
+        lines += [f"- {_cell(line.strip())}" for line in _blocked_lines(refused)]
         lines.append("")
     lines.append(_cell(plan_summary(plan)))
     return "\n".join(lines)
@@ -180,7 +207,7 @@ def render_result(result: ApplyResult) -> str:
                                  f"{_revision(residue.at, residue.commit)}.",
                                  fg="green", bold=True))
     if residue.blocked:
-        lines.append(f"Still not restorable: {len(residue.blocked)} difference(s), listed in the plan above.")
+        lines.append(f"Still not restorable: {len(_refused(residue))} difference(s), listed in the plan above.")
     return "\n".join(lines)
 
 

@@ -133,6 +133,9 @@ class Plan:
     unwanted: dict[str, list[str]] = field(default_factory=dict)
     """Type name -> ids of objects the plan deletes where they exist (apply --delete-extra: those whose
     files the commit deleted)."""
+    names: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    """Id -> (type, display name) of the other objects its writes name by id (a CA policy's excluded
+    groups, a role's principal), as the commit has them, so that a plan shows names beside ids as diff does."""
 
     @property
     def object_count(self) -> int:

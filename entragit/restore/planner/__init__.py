@@ -16,6 +16,7 @@ other objects (references.py).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 from urllib.parse import quote
 
 from entragit.canonical import Obj
@@ -24,11 +25,11 @@ from entragit.graph import GraphClient
 from entragit.live import fetch_objects, fetch_type
 from entragit.registry import REGISTRY, ObjectType
 from entragit.restore.kinds import StepKind
-from entragit.restore.model import HeldAt, Plan, RestoreOptions, fingerprint
+from entragit.restore.model import GUID, HeldAt, Plan, RestoreOptions, Step, fingerprint
 from entragit.restore.planner.credentials import Credentials
 from entragit.restore.planner.links import Links
 from entragit.restore.planner.references import References
-from entragit.restore.planner.state import live_listing, match_key
+from entragit.restore.planner.state import get_path, listed, live_listing, match_key
 from entragit.restore.risks import assess
 from entragit.selection import Selection
 from entragit.store import BackupRepo
@@ -203,10 +204,30 @@ def plan_restore(repo: BackupRepo, client: GraphClient, at: str, selection: Sele
     order = {name: t.restore_order for name, t in REGISTRY.items()}
     steps = assess(sorted(planner.steps.values(), key=lambda s: (s.stage, order[s.type], s.type, s.id)), client,
                    planner.names, planner._live_cache)
+    names = _named_ids(planner, steps)
     fingerprints = {f"{type_name}/{object_id}": fingerprint(obj)
                     for (type_name, object_id), obj in planner._live_cache.items()}
     return Plan(at, commit, {t.name: ids_ for t, ids_ in selected.items()}, selection, steps, planner.blocked,
                 options, id_map, fingerprints, planner.holdings, planner.held_at,
-                {name: list(ids) for name, ids in (unwanted or {}).items()})
+                {name: list(ids) for name, ids in (unwanted or {}).items()}, names)
+
+
+def _ids_in(value: Any) -> list[str]:
+    return [v for v in listed(value) if isinstance(v, str) and GUID.fullmatch(v)]
+
+
+def _named_ids(planner: _Planner, steps: list[Step]) -> dict[str, tuple[str, str | None]]:
+    """Id -> (type, display name) of each object the steps name by id in a reference: what a write puts
+    in or takes out, and what a rewrite replaces; looked up at once in the commit's files."""
+    wanted: dict[str, tuple[str, ...]] = {}
+    for step in steps:
+        references = REGISTRY[step.type].references
+        for path, likely in references.items():
+            wanted.update(dict.fromkeys(_ids_in(get_path(step.body, path.split("."))), likely))
+        for change in step.changes:
+            if change.path in references:
+                wanted.update(dict.fromkeys(_ids_in(change.old) + _ids_in(change.new), references[change.path]))
+    planner.names.prefetch(wanted)
+    return {i: found for i in wanted if (found := planner.names(i)) is not None}
 
 

@@ -79,6 +79,7 @@ class PlanState:
         self._snapshot_ids = {new: old for old, new in id_map.items()}
         self.steps: dict[StepKey, Step] = {}
         self.blocked: list[Blocked] = []
+        self._refused: set[Blocked] = set()
         self.created: set[str] = set()
         """Ids of the objects this plan makes again; planned before anything that names them (restore order)."""
         self._snapshot_cache: dict[str, dict[str, Obj]] = {}
@@ -121,7 +122,10 @@ class PlanState:
         """The objects among ids that wait in the type's recycle bin, as the bin shows them."""
         if object_type.recycle_bin is None or not ids:
             return {}
-        items = [BatchItem("GET", f"{object_type.recycle_bin}/{quote(i)}") for i in ids]
+        # The bin answers with a default set of properties, yet keeps and brings back every one: read them all,
+        # or the plan would write again what the restore puts back by itself.
+        query = {"$select": ",".join(object_type.read_select)} if object_type.read_select else None
+        items = [BatchItem("GET", f"{object_type.recycle_bin}/{quote(i)}", query) for i in ids]
         found: dict[str, Obj] = {}
         for object_id, answer in zip(ids, self.client.get_many(items)):
             if isinstance(answer, GraphError):
@@ -141,7 +145,11 @@ class PlanState:
         self.add(Step(kind, object_type.name, object_id, name, method, path, body, kind.stage(object_type), **details))
 
     def block(self, object_type: ObjectType, object_id: str, name: str | None, what: str, reason: str) -> None:
-        self.blocked.append(Blocked(object_type.name, object_id, name, what, reason))
+        # A link is planned from both of its ends (a dynamic group and its member): refused once.
+        item = Blocked(object_type.name, object_id, name, what, reason)
+        if item not in self._refused:
+            self._refused.add(item)
+            self.blocked.append(item)
 
     def _name_of(self, object_id: str) -> str | None:
         found = self.names(object_id)
