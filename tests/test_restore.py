@@ -158,6 +158,17 @@ def test_plan_writes_nothing(repo: BackupRepo, admin: Admin) -> None:
     assert admin.get(f"users/{user['id']}")["jobTitle"] == "Changed"
 
 
+def test_a_plan_shows_a_long_value_whole(repo: BackupRepo, admin: Admin) -> None:
+    good = _snapshot(repo)
+    group = admin.group("Marketing Team")
+    long = "Campaign owners for the spring and autumn launches, " * 4 + "end."
+    admin.call("PATCH", f"groups/{group['id']}", json={"description": long})
+
+    output = run("restore", "--repo", str(repo.root), "--at", good, "--id", group["id"], "--plan").output
+
+    assert long in output and "…" not in output
+
+
 def test_restore_without_yes_and_without_a_terminal_writes_nothing(repo: BackupRepo, admin: Admin) -> None:
     good = _snapshot(repo)
     user = admin.users("Support")[0]

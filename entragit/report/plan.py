@@ -71,11 +71,11 @@ def _new_id(old: str, new: str | None, made: dict[str, str | None]) -> str:
 
 
 def _value(plan: Plan, step: Step, path: str, value: object) -> str:
-    """A value as a plan shows it: each id of another object with its name beside it, as diff does; a
-    list of them whole (cut, it would hide whom a write names)."""
+    """A value as a plan shows it, whole: a person approves what it writes (a cut credential list or rule
+    would hide part of it). Each id of another object has its name beside it, as diff does."""
     shown = named(plan.names, step.type, path, value)
     if shown is value:
-        return show(value)
+        return show(value, limit=None)
     return printable(", ".join(map(str, listed(shown))) if shown else "[]")
 
 
