@@ -120,6 +120,11 @@ class BackupRepo:
         blobs = self.read_blobs([found[i][1] for i in wanted])
         return {i: canonical.load(blobs[found[i][1]], found[i][0], rev, object_type) for i in wanted}
 
+    def existing(self, rev: str, paths: list[str]) -> list[str]:
+        """The paths that name a file at rev, asked of git in one `cat-file --batch-check`."""
+        answers = self.git.git.cat_file("--batch-check", istream=stdin("".join(f"{rev}:{p}\n" for p in paths)))
+        return [path for path, answer in zip(paths, answers.splitlines()) if not answer.endswith(" missing")]
+
     def read_blobs(self, blob_ids: list[str]) -> dict[str, bytes]:
         """The bytes of many blobs by id (see plumbing.commands.read_blobs)."""
         return read_blobs(self.root, blob_ids)
