@@ -294,18 +294,11 @@ def diff(rev_a: str | None, rev_b: str | None, repo_dir: Path, live: bool, since
 @cli.command(hidden=True)
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def textconv(path: Path) -> None:
-    """Print a snapshot file with display names beside ids: the git diff driver `entragit init` sets up."""
-    from entragit.textconv import textconv as show
+    """Print a snapshot file with display names beside ids: the diff driver of repositories set up before
+    `entragit-textconv` (`entragit init --refresh` moves them to it)."""
+    from entragit.textconv.__main__ import main as driver
 
-    click.echo(show(path, Path.cwd(), _name_index), nl=False)
-
-
-def _name_index(root: Path) -> dict[str, str]:
-    # Only when HEAD has moved since the index was cached: the registry and the YAML reader it loads are
-    # most of the start-up of a process git runs once per file.
-    from entragit.textconv.index import build_index
-
-    return build_index(root)
+    driver([str(path)])
 
 
 @cli.command()

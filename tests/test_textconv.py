@@ -52,11 +52,12 @@ def test_names_come_from_an_index_cached_per_head_tree(tmp_path: Path, sim_info:
     root, member = _backup_with_new_member(tmp_path, sim_info, sim, admin)
     _git(root, "diff", "HEAD~1", "HEAD")
     tree = _git(root, "rev-parse", "HEAD^{tree}").strip()
-    cache = root / ".git" / "entragit" / "names" / f"{tree}.json"
-    index = json.loads(cache.read_text())
-    assert index[member["id"]] == member["displayName"]
+    cache = root / ".git" / "entragit" / "names" / f"{tree}.tsv"
+    lines = cache.read_text().splitlines()
+    index = {key: json.loads(name) for key, name in (line.split("\t") for line in lines)}
+    assert index[member["id"]] == member["displayName"] and lines == sorted(lines)
 
-    cache.write_text(json.dumps({**index, member["id"]: "Read From The Cache"}))
+    cache.write_text(cache.read_text().replace(json.dumps(member["displayName"]), '"Read From The Cache"'))
     assert f"+- {member['id']}  # Read From The Cache" in _git(root, "diff", "HEAD~1", "HEAD").splitlines()
 
     # A name YAML must quote (a colon, an apostrophe) is read back as the name itself.
@@ -114,3 +115,31 @@ def test_init_refresh_mends_a_driver_that_names_a_moved_interpreter(tmp_path: Pa
     assert f"git diff in {root} already shows display names beside ids." in second
     assert "moved-venv" not in _git(root, "config", "diff.entragit.textconv")
     assert f"+- {member['id']}  # {member['displayName']}" in _git(root, "diff", "HEAD~1", "HEAD").splitlines()
+
+
+def test_the_driver_starts_without_the_command_line_once_names_are_cached(tmp_path: Path, sim_info: Path,
+                                                                          sim: Simulator, admin: Admin) -> None:
+    """Git starts the driver once per file it shows: with HEAD's names cached it loads neither click nor
+    the registry and its YAML reader, which were most of a run's start-up."""
+    root, member = _backup_with_new_member(tmp_path, sim_info, sim, admin)
+    assert _git(root, "config", "diff.entragit.textconv").strip() == "entragit-textconv"
+    _git(root, "diff", "HEAD~1", "HEAD")  # builds HEAD's index
+    group_file = next((root / "groups").glob("*.yaml"))
+
+    traced = subprocess.run(["python3", "-X", "importtime", "-m", "entragit.textconv", str(group_file)], cwd=root,
+                            capture_output=True, text=True, check=True)
+
+    loaded = {line.rsplit("|", 1)[-1].strip() for line in traced.stderr.splitlines() if line.startswith("import time:")}
+    assert "entragit.textconv" in loaded
+    assert {"click", "entragit.registry", "ruamel.yaml", "entragit.cli"} & loaded == set()
+    assert traced.stdout == _git(root, "show", "--textconv", f"HEAD:groups/{group_file.name}")
+
+
+def test_a_repository_set_up_before_the_driver_had_its_own_script_still_shows_names(
+        tmp_path: Path, sim_info: Path, sim: Simulator, admin: Admin) -> None:
+    root, member = _backup_with_new_member(tmp_path, sim_info, sim, admin)
+    _git(root, "config", "diff.entragit.textconv", "entragit textconv")
+
+    assert f"+- {member['id']}  # {member['displayName']}" in _git(root, "diff", "HEAD~1", "HEAD").splitlines()
+    assert "diff driver updated" in run("init", "--refresh", str(root)).output
+    assert _git(root, "config", "diff.entragit.textconv").strip() == "entragit-textconv"
