@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import click
+
 from entragit.demo import _bulk_mistake
 from entragit.graph import GraphClient
 from entragit.sim import Simulator
@@ -467,6 +469,10 @@ def test_delete_extra_matches_role_assignments_by_principal_role_and_scope(
     plan = plan_restore(repo, client, good, Selection(("roleAssignments",)), options=RestoreOptions(delete_extra=True))
 
     assert [(s.kind, s.id) for s in plan.steps] == [("delete", granted["id"])]
+    # The plan says whose assignment of which role it deletes, by name, not by bare ids.
+    shown = click.unstyle(render_plan(plan))
+    assert f"principalId: {user['displayName']} ({user['id']})" in shown
+    assert f"roleDefinitionId: Global Reader ({global_reader})" in shown
     result = apply_plan(repo, client, plan)
     assert result.failed == [] and result.residue.steps == []
     left = admin.get("roleManagement/directory/roleAssignments")["value"]

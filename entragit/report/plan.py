@@ -108,7 +108,8 @@ def _step_notes(plan: Plan, step: Step, made: dict[str, str | None]) -> list[str
     if step.kind == "remove-credential":
         return [f"{pad}{step.detail}: added since the snapshot"]
     if step.kind == "delete":
-        return [f"{pad}not in the snapshot (--delete-extra)"]
+        return [f"{pad}not in the snapshot (--delete-extra)",
+                *(f"{pad}{c.path}: {_value(plan, step, c.path, c.old)}" for c in step.changes)]
     width = max(len(printable(c.path)) for c in step.changes) if step.changes else 0
     return [f"{pad}{printable(change.path).ljust(width)}  {_change(plan, step, change)}" for change in step.changes]
 

@@ -197,8 +197,14 @@ class Objects(PlanState):
 
     def plan_extra(self, object_type: ObjectType, live_id: str, live: Obj) -> None:
         name = live.get(object_type.display_key)
+        # What the object names (a role assignment's principal and role) is shown with the deletion, with
+        # names beside the ids: often it is all that says what is deleted.
+        named = tuple(AttributeChange(path, value, None) for path in object_type.references
+                      if (value := get_path(live, path.split("."))) not in (None, []))
         if object_type.hooks.delete is not None:
             request = object_type.hooks.delete(object_type, live)
-            self.step(StepKind.DELETE, object_type, live_id, name, request.method, request.path, request.body)
+            self.step(StepKind.DELETE, object_type, live_id, name, request.method, request.path, request.body,
+                      changes=named)
         else:
-            self.step(StepKind.DELETE, object_type, live_id, name, "DELETE", object_type.item_path(live_id), None)
+            self.step(StepKind.DELETE, object_type, live_id, name, "DELETE", object_type.item_path(live_id), None,
+                      changes=named)
