@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run
+from entragit.sim import Simulator
+from entragit.store import BackupRepo
+from tests.conftest import Admin, run
 from tests.test_report_html_browser import _visible, browser  # noqa: F401  (browser is a fixture)
 
 POLICY = "Require compliant device for Sales"
@@ -135,3 +137,30 @@ def test_a_revision_that_does_not_exist_is_one_line_and_writes_nothing(demo: Pat
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [f"error: revision 'no-such-rev' does not exist in {demo}"]
     assert not (tmp_path / "book").exists()
+
+
+def test_the_assignments_view_follows_nested_groups_and_roles_separate_the_privileged(
+        repo: BackupRepo, admin: Admin, sim: Simulator, tmp_path: Path) -> None:
+    """A user in a group nested in the break-glass exclusion group is excluded from the policies too: the
+    view says so, naming the groups between; the roles page puts privileged roles first, apart."""
+    outer = admin.group("CA Exclusion - Break Glass")
+    inner = admin.call("POST", "groups", json={"displayName": "Emergency Operators", "mailEnabled": False,
+                                               "mailNickname": "emergency-ops", "securityEnabled": True}).json()
+    user = admin.users("Finance")[0]
+    for holder, member in ((outer["id"], inner["id"]), (inner["id"], user["id"])):
+        admin.call("POST", f"groups/{holder}/members/$ref",
+                   json={"@odata.id": f"{sim.graph_url}/v1.0/directoryObjects/{member}"})
+    run("snapshot", "--repo", str(repo.root))
+
+    run("docs", "--repo", str(repo.root), "-o", str(tmp_path / "book"))
+
+    rows = [line for line in (tmp_path / "book" / "assignments.md").read_text().splitlines()
+            if line.startswith(f"| {user['displayName']} (user) | Conditional Access |")]
+    assert rows and all(line.endswith("| excluded through group Emergency Operators → CA Exclusion - Break Glass |")
+                        for line in rows), rows
+    assert any(line.startswith("| Emergency Operators (group) |") and line.endswith(
+        "| excluded through group CA Exclusion - Break Glass |")
+        for line in (tmp_path / "book" / "assignments.md").read_text().splitlines())
+    roles = (tmp_path / "book" / "roles.md").read_text()
+    privileged, others = roles.split("## Privileged roles", 1)[1].split("## Other roles", 1)
+    assert "| Global Administrator |" in privileged and "| Global Administrator |" not in others

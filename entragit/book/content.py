@@ -16,6 +16,7 @@ from typing import Any
 from entragit.canonical import Obj
 from entragit.errors import StoreError
 from entragit.registry import get_type
+from entragit.registry.risks import PRIVILEGED_ROLES
 from entragit.store import BackupRepo
 
 
@@ -134,24 +135,37 @@ def _policy_page(snap: Configuration, policy_id: str, policy: Obj) -> Page:
     ))
 
 
-def _role_rows(snap: Configuration) -> list[tuple[str, str, str, str, str]]:
-    """(role, holder, active or eligible, scope, until) of every role assignment and eligibility."""
+def _role_rows(snap: Configuration) -> list[tuple[bool, tuple[str, str, str, str, str]]]:
+    """(privileged, (role, holder, active or eligible, scope, until)) of every role assignment and
+    eligibility; a built-in role's roleDefinitionId is its template id, which says whether it is privileged."""
     rows = []
     for type_name, how in _ROLE_HOLDINGS:
         for _, item in snap.sorted(type_name):
             end = ((item.get("scheduleInfo") or {}).get("expiration") or {}).get("endDateTime")
             holder = str(item.get("principalId", ""))
-            rows.append((snap.name(item.get("roleDefinitionId", "")), f"{snap.name(holder)} ({snap.kind(holder)})",
-                         how, str(item.get("directoryScopeId", "/")), str(end or "no end")))
+            role = str(item.get("roleDefinitionId", ""))
+            rows.append((role in PRIVILEGED_ROLES, (snap.name(role), f"{snap.name(holder)} ({snap.kind(holder)})",
+                                                     how, str(item.get("directoryScopeId", "/")), str(end or "no end"))))
     return sorted(rows)
 
 
 def _roles_page(snap: Configuration) -> Page:
     rows = _role_rows(snap)
+    head = ("role", "holder", "how", "scope", "until")
+    privileged = tuple(tuple((cell,) for cell in row) for is_privileged, row in rows if is_privileged)
+    others = tuple(tuple((cell,) for cell in row) for is_privileged, row in rows if not is_privileged)
     return Page("roles", "Role holders", (
         Paragraph((f"{len(rows)} role assignment(s) and eligibility(ies); eligible holders activate the role "
                    "when they need it.",)),
-        Table(("role", "holder", "how", "scope", "until"), tuple(tuple((cell,) for cell in row) for row in rows)),
+        Heading("Privileged roles"),
+        Paragraph((f"{len(privileged)} holding(s) of the built-in roles Microsoft labels privileged (they can "
+                   "manage the directory's security, its identities or its apps: learn.microsoft.com/entra/"
+                   "identity/role-based-access-control/privileged-roles-permissions).",)),
+        Table(head, privileged),
+        Heading("Other roles"),
+        Paragraph((f"{len(others)} holding(s) of the other roles, custom roles among them: a custom role is as "
+                   "privileged as the permissions it grants.",)),
+        Table(head, others),
     ))
 
 
@@ -191,16 +205,43 @@ def _assignments_page(snap: Configuration, pages: dict[str, str]) -> Page:
         for object_id, obj in snap.sorted(type_name):
             for owner in obj.get("owners") or []:
                 targets[str(owner)].add((_KINDS[type_name], snap.name(object_id), "owner"))
+    inherited = _through_groups(snap, targets)
     rows = []
-    for principal in sorted((p for p in targets if snap.kind(p) in ("user", "group")),
+    for principal in sorted((p for p in targets.keys() | inherited.keys() if snap.kind(p) in ("user", "group")),
                             key=lambda p: (snap.kind(p), snap.name(p), p)):
-        for what, item, how in sorted(targets[principal], key=lambda t: (t[0], str(t[1]), t[2])):
+        found = {*targets.get(principal, ()), *inherited.get(principal, ())}
+        for what, item, how in sorted(found, key=lambda t: (t[0], str(t[1]), t[2])):
             rows.append(((f"{snap.name(principal)} ({snap.kind(principal)})",), (what,), (item,), (how,)))
     return Page("assignments", "Assignments: what targets each user and group", (
-        Paragraph(("Conditional Access policies that include or exclude the user or group by name (not through "
-                   "a group it is in), the roles it holds and the apps it owns.",)),
+        Paragraph(("Conditional Access policies that include or exclude the user or group, the roles it holds "
+                   "and the apps it owns: by name, or through a group it is in, directly or nested (the groups "
+                   "between are named, nearest first).",)),
         Table(("user or group", "what", "name", "how"), tuple(rows)),
     ))
+
+
+def _through_groups(snap: Configuration, targets: dict[str, set[tuple[str, str | Link, str]]]
+                    ) -> dict[str, set[tuple[str, str | Link, str]]]:
+    """For each member of a group that something targets, what reaches it through that group, with the
+    chain of groups it is in on the way (a member of a member of an excluded group is excluded too)."""
+    member_of: dict[str, list[str]] = defaultdict(list)
+    for group_id, group in snap.sorted("groups"):
+        for member in group.get("members") or []:
+            member_of[str(member)].append(group_id)
+    reached: dict[str, set[tuple[str, str | Link, str]]] = defaultdict(set)
+    for principal in list(member_of):
+        # Breadth first, each group once: a nesting cycle (which Entra refuses, but a file may hold) ends.
+        queue, seen = [(group, (group,)) for group in member_of[principal]], {principal}
+        while queue:
+            group, chain = queue.pop(0)
+            if group in seen:
+                continue
+            seen.add(group)
+            via = " → ".join(snap.name(g) for g in chain)
+            for what, item, how in targets.get(group, ()):
+                reached[principal].add((what, item, f"{how} through group {via}"))
+            queue += [(parent, (*chain, parent)) for parent in member_of.get(group, ())]
+    return reached
 
 
 def book_pages(repo: BackupRepo, rev: str | None) -> list[Page]:
