@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from entragit import canonical
 from entragit.canonical import Obj
 from entragit.diff import Names, compare
+from entragit.diff.names import referenced_names
 from entragit.errors import StoreError
 from entragit.registry import REGISTRY, ObjectType
 from entragit.report.model import HistoryEntry, ObjectChange
@@ -141,5 +142,6 @@ def object_history(repo: BackupRepo, object_id: str, limit: int | None = None) -
             if other is not None and (narrowed := _about(other, object_id)) is not None:
                 elsewhere.append(narrowed)
         if change is not None or elsewhere:
-            entries.append(HistoryEntry(commit, found.time, found.subject, change, elsewhere))
+            named = referenced_names([c for c in (change, *elsewhere) if c is not None], names)
+            entries.append(HistoryEntry(commit, found.time, found.subject, change, elsewhere, named))
     return entries[:limit] if limit else entries

@@ -65,6 +65,8 @@ def test_log_shows_what_other_objects_did_about_the_object(repo: BackupRepo, adm
     assert f"members + {user['displayName']} (users/{user['id']})" in output
     assert f"members - {user['displayName']} (users/{user['id']})" in output
     assert "conditions.users.excludeUsers" in output and team["displayName"] in output
+    # An id in another object's value has its name beside it, as in `entragit diff`.
+    assert f"+ {user['displayName']} ({user['id']})" in output
 
 
 def test_log_of_an_unknown_id_says_so(repo: BackupRepo) -> None:

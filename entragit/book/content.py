@@ -225,13 +225,14 @@ def _through_groups(snap: Configuration, targets: dict[str, set[tuple[str, str |
     """For each member of a group that something targets, what reaches it through that group, with the
     chain of groups it is in on the way (a member of a member of an excluded group is excluded too)."""
     member_of: dict[str, list[str]] = defaultdict(list)
-    for group_id, group in snap.sorted("groups"):
-        for member in group.get("members") or []:
+    for group_id, obj in snap.sorted("groups"):
+        for member in obj.get("members") or []:
             member_of[str(member)].append(group_id)
     reached: dict[str, set[tuple[str, str | Link, str]]] = defaultdict(set)
     for principal in list(member_of):
         # Breadth first, each group once: a nesting cycle (which Entra refuses, but a file may hold) ends.
-        queue, seen = [(group, (group,)) for group in member_of[principal]], {principal}
+        queue: list[tuple[str, tuple[str, ...]]] = [(group, (group,)) for group in member_of[principal]]
+        seen = {principal}
         while queue:
             group, chain = queue.pop(0)
             if group in seen:

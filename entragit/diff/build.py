@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
-from typing import Any
 
 from entragit import canonical
 from entragit.attribution import attribute
@@ -14,7 +13,7 @@ from entragit.canonical import Obj
 from entragit.connect import graph_client
 from entragit.diff.compare import Pair, compare, moves, split_relations
 from entragit.diff.entries import Entries
-from entragit.diff.names import Names, member_folders
+from entragit.diff.names import Names, member_folders, referenced_names
 from entragit.diff.recycle import removed_from_history, removed_from_tenant, restored
 from entragit.diff.revisions import default_revisions, recorded, revision_by_time
 from entragit.diffcache import DiffCache
@@ -22,8 +21,8 @@ from entragit.errors import StoreError
 from entragit.graph import GraphClient
 from entragit.live import fetch_objects, fetch_type
 from entragit.permissions import check_tenant, sign_in
-from entragit.registry import REGISTRY, ObjectType
-from entragit.report.model import DiffReport, ObjectChange, Side, reference_paths
+from entragit.registry import REGISTRY
+from entragit.report.model import DiffReport, ObjectChange, Side
 from entragit.risk import find_risks
 from entragit.selection import Selection
 from entragit.store import NO_DRIVERS, BackupRepo, split_path
@@ -50,25 +49,6 @@ def _narrowed(change: ObjectChange, selection: Selection) -> ObjectChange | None
     return replace(change, attributes=rows, members=members)
 
 
-def _ids_in(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-
-def _referenced_names(changes: list[ObjectChange], names: Names) -> dict[str, tuple[str, str | None]]:
-    wanted: dict[str, tuple[str, ...]] = {}
-    for change in changes:
-        object_type = REGISTRY[change.type]
-        paths = reference_paths(object_type)
-        for row in change.attributes:
-            if row.path in paths:
-                likely = object_type.references.get(row.path) or _single_target(object_type, row.path)
-                wanted.update(dict.fromkeys(_ids_in(row.old) + _ids_in(row.new), likely))
-    names.prefetch(wanted)
-    return {i: found for i in wanted if (found := names(i)) is not None}
-
-
 def _moved_members(pairs: list[Pair]) -> dict[str, tuple[str, ...]]:
     """Every member that joins or leaves a relationship in these pairs -> the types it may be."""
     wanted: dict[str, tuple[str, ...]] = {}
@@ -85,11 +65,6 @@ def _name_members(changes: list[ObjectChange], names: Names) -> None:
     for change in changes:
         change.members = [replace(m, display_name=found[1], type=found[0]) if (found := names(m.id)) else m
                           for m in change.members]
-
-
-def _single_target(object_type: ObjectType, name: str) -> tuple[str, ...]:
-    rel = object_type.relationship(name)
-    return (rel.ref_collection,) if rel is not None else ()
 
 
 def _changes(pairs: list[Pair], names: Names, selection: Selection) -> list[ObjectChange]:
@@ -152,7 +127,7 @@ def diff_revisions(repo: BackupRepo, rev_a: str, rev_b: str, selection: Selectio
     restored(repo, commit_a, pairs)
     removed_from_history(repo, commit_a, commit_b, str(new_side.time), pairs)
     changes = _changes(pairs, names, selection)
-    return DiffReport(old_side, new_side, changes, names=_referenced_names(changes, names))
+    return DiffReport(old_side, new_side, changes, names=referenced_names(changes, names))
 
 
 def diff_live(repo: BackupRepo, client: GraphClient, rev: str, selection: Selection = Selection(),
@@ -188,7 +163,7 @@ def diff_live(repo: BackupRepo, client: GraphClient, rev: str, selection: Select
     removed_from_tenant(client, pairs)
     changes = _changes(pairs, names, selection)
     return DiffReport(Side(rev, commit, _commit_times(repo, commit)[commit]), Side("live", None, read_at), changes,
-                      names=_referenced_names(changes, names))
+                      names=referenced_names(changes, names))
 
 
 def _with_risks(repo: BackupRepo, report: DiffReport) -> DiffReport:

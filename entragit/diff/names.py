@@ -4,11 +4,13 @@ thread of their own while the report is compared."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from entragit.canonical import Obj
 from entragit.diff.entries import Entries
 from entragit.registry import REGISTRY, ObjectType
+from entragit.report.model import ObjectChange, reference_paths
 from entragit.store import BackupRepo, listed_blobs, object_path, split_path
 
 
@@ -173,3 +175,29 @@ def member_folders(changed_types: list[ObjectType]) -> set[str]:
         return set()
     return {f"{rel.member_types[0]}/" for t in set(holders) for rel in t.relationships
             if rel.many and rel.member_types and rel.member_types[0] in REGISTRY}
+
+
+def _ids_in(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _single_target(object_type: ObjectType, name: str) -> tuple[str, ...]:
+    rel = object_type.relationship(name)
+    return (rel.ref_collection,) if rel is not None else ()
+
+
+def referenced_names(changes: list[ObjectChange], names: Names) -> dict[str, tuple[str, str | None]]:
+    """id -> (type, display name) of every object the changes' attribute values name (a manager, a CA
+    policy's excluded users), looked up at once: what a report shows beside those ids."""
+    wanted: dict[str, tuple[str, ...]] = {}
+    for change in changes:
+        object_type = REGISTRY[change.type]
+        paths = reference_paths(object_type)
+        for row in change.attributes:
+            if row.path in paths:
+                likely = object_type.references.get(row.path) or _single_target(object_type, row.path)
+                wanted.update(dict.fromkeys(_ids_in(row.old) + _ids_in(row.new), likely))
+    names.prefetch(wanted)
+    return {i: found for i in wanted if (found := names(i)) is not None}

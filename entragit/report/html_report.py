@@ -98,7 +98,7 @@ def _value(value: Any) -> str:
 
 def _cells(report: DiffReport, change: ObjectChange, row: AttributeChange) -> str:
     """A row's Old and New cells, values whole; for a list, the elements it lost and gained."""
-    old, new = row_sides(report, change.type, row)
+    old, new = row_sides(report.names, change.type, row)
     if row.added is None or row.removed is None:
         return (f'<td class="old" data-label="Old">{_value(old)}</td>'
                 f'<td class="new" data-label="New">{_value(new)}</td>')

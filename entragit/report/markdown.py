@@ -36,7 +36,7 @@ def _value(value: Any) -> str:
 
 def _sides(report: DiffReport, change: ObjectChange, row: AttributeChange) -> tuple[str, str]:
     """A row's Old and New cells; for a list, the elements it lost and gained, one a line."""
-    old, new = row_sides(report, change.type, row)
+    old, new = row_sides(report.names, change.type, row)
     if row.added is None or row.removed is None:
         return _value(old), _value(new)
     return ("<br>".join(f"➖ {_value(e)}" for e in old) or "(none removed)",

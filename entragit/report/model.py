@@ -139,6 +139,10 @@ class Side:
         return ", ".join(part for part in (self.time, self.kind) if part)
 
 
+# id -> (type, display name) of the objects a report's values name.
+IdNames = dict[str, tuple[str, str | None]]
+
+
 @dataclass
 class DiffReport:
     old: Side
@@ -207,3 +211,5 @@ class HistoryEntry:
     """The change of the object's own file, if that changed in this snapshot."""
     elsewhere: list[ObjectChange] = field(default_factory=list)
     """Other objects' changes that added or removed a reference to the object, narrowed to those rows."""
+    names: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    """id -> (type, display name) of the objects the rows' values name, as in DiffReport.names."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from entragit.report.model import CHANGE_KINDS, AttributeChange, DiffReport, HistoryEntry, ObjectChange, Side
+from entragit.report.model import CHANGE_KINDS, AttributeChange, DiffReport, HistoryEntry, IdNames, ObjectChange, Side
 from entragit.printable import printable
 from entragit.report.values import attribution_note, attribution_text, change_line, row_sides, show
 # The demo and the CLI print the one summary line from here.
@@ -35,10 +35,10 @@ def _wrapped(sign: str, value: Any) -> list[str]:
                          drop_whitespace=False, replace_whitespace=False) or [f"      {sign} "]
 
 
-def _attribute_lines(change: ObjectChange, attr: AttributeChange, width: int, report: DiffReport | None) -> list[str]:
+def _attribute_lines(change: ObjectChange, attr: AttributeChange, width: int, names: IdNames) -> list[str]:
     """One line old -> new when it fits; else the path, then each side (or each list element lost and
     gained) whole, wrapped."""
-    old, new = row_sides(report, change.type, attr)
+    old, new = row_sides(names, change.type, attr)
     path = printable(attr.path).ljust(width)
     if attr.added is None or attr.removed is None:
         if len(show(old, limit=None)) <= _INLINE and len(show(new, limit=None)) <= _INLINE:
@@ -50,7 +50,7 @@ def _attribute_lines(change: ObjectChange, attr: AttributeChange, width: int, re
     return [f"    {path}"] + [click.style(line, fg=colour) for sign, colour, e in moved for line in _wrapped(sign, e)]
 
 
-def _object_lines(change: ObjectChange, limit: int | None, report: DiffReport | None = None) -> list[str]:
+def _object_lines(change: ObjectChange, limit: int | None, names: IdNames) -> list[str]:
     """The object's heading, then its rows (an attribute row may take several lines); past limit rows, a
     line says how many more there are."""
     mark, colour = _MARK[change.change]
@@ -62,7 +62,7 @@ def _object_lines(change: ObjectChange, limit: int | None, report: DiffReport | 
         lines.append(f"    {what}")
     lines += [f"    {attribution_text(who)}" for who in change.changed_by]
     width = max((len(printable(a.path)) for a in change.shown_attributes), default=0)
-    rows = [_attribute_lines(change, attr, width, report) for attr in change.shown_attributes]
+    rows = [_attribute_lines(change, attr, width, names) for attr in change.shown_attributes]
     for member in change.members:
         sign, member_colour = ("+", "green") if member.action == "added" else ("-", "red")
         who = f"{member.display_name or '(unknown)'} ({member.type or 'object'}/{member.id})"
@@ -100,7 +100,7 @@ def render(report: DiffReport, limit_per_object: int | None = None) -> str:
         if change.type != current_type:
             current_type = change.type
             lines.append(click.style(f"{current_type}", underline=True))
-        lines.extend(_object_lines(change, limit_per_object, report))
+        lines.extend(_object_lines(change, limit_per_object, report.names))
     if report.changes:
         lines.append("")
     lines.append(summary(report))
@@ -123,7 +123,7 @@ def render_history(entries: list[HistoryEntry], object_id: str) -> str:
     for entry in entries:
         lines += ["", click.style(printable(f"{entry.commit[:10]}  {entry.time}  {entry.subject}"), fg="cyan")]
         if entry.change is not None:
-            lines += _object_lines(entry.change, None)[1:] or [f"    ({entry.change.change})"]
+            lines += _object_lines(entry.change, None, entry.names)[1:] or [f"    ({entry.change.change})"]
         for other in entry.elsewhere:
-            lines += ["    " + line for line in _object_lines(other, None)]
+            lines += ["    " + line for line in _object_lines(other, None, entry.names)]
     return "\n".join(lines)

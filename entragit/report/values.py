@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timezone
 from typing import Any
 
-from entragit.report.model import AttributeChange, Attribution, DiffReport, ObjectChange, RecycleState
+from entragit.report.model import AttributeChange, Attribution, DiffReport, IdNames, ObjectChange, RecycleState, named
 from entragit.printable import printable
 
 NOT_SET = "(not set)"
@@ -26,14 +26,12 @@ def show(value: Any, limit: int | None = 70, escape: Callable[[str], str] = prin
     return escape(text if limit is None or len(text) <= limit else text[: limit - 1] + "…")
 
 
-def row_sides(report: DiffReport | None, type_name: str, row: AttributeChange) -> tuple[Any, Any]:
-    """What a report shows as a row's old and new sides, with names beside ids: for a list, the elements it
-    lost and gained (each a list), not the whole list twice."""
+def row_sides(names: IdNames, type_name: str, row: AttributeChange) -> tuple[Any, Any]:
+    """What a report shows as a row's old and new sides, with names beside ids (names: id -> (type, name),
+    DiffReport.names): for a list, the elements it lost and gained (each a list), not the whole list twice."""
     old, new = (row.old, row.new) if row.added is None or row.removed is None else (
         list(row.removed), list(row.added))
-    if report is None:
-        return old, new
-    return report.named(type_name, row.path, old), report.named(type_name, row.path, new)
+    return named(names, type_name, row.path, old), named(names, type_name, row.path, new)
 
 
 def summary(report: DiffReport) -> str:
