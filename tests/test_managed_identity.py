@@ -10,6 +10,7 @@ import pytest
 from entragit.auth import TokenProvider
 from entragit.errors import AuthError
 from entragit.sim import Simulator
+from entragit.sim.auth import APP_SERVICE_IDENTITY_HEADER, APP_SERVICE_IDENTITY_PATH
 from tests.conftest import connection_of, run
 
 
@@ -54,3 +55,26 @@ def test_no_identity_endpoint_is_one_auth_error(sim: Simulator, on_a_vm: None,
     monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", "https://127.0.0.1:9")
     with pytest.raises(AuthError, match="signing in at the managed identity endpoint failed"):
         _token(sim)
+
+
+@pytest.fixture
+def on_app_service(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process as an App Service or Functions app: the platform gives it its identity endpoint and the
+    header to send it in IDENTITY_ENDPOINT and IDENTITY_HEADER (the simulator serves that endpoint)."""
+    for name in ("AZURE_CLIENT_SECRET", "AZURE_CLIENT_ID", "AZURE_POD_IDENTITY_AUTHORITY_HOST", "MSI_ENDPOINT",
+                 "MSI_SECRET", "IMDS_ENDPOINT", "IDENTITY_SERVER_THUMBPRINT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("IDENTITY_ENDPOINT", f"{sim.graph_url}{APP_SERVICE_IDENTITY_PATH}")
+    monkeypatch.setenv("IDENTITY_HEADER", APP_SERVICE_IDENTITY_HEADER)
+
+
+def test_on_app_service_a_snapshot_signs_in_with_the_apps_identity(
+        sim: Simulator, sim_info: Path, tmp_path: Path, on_app_service: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    backup = tmp_path / "backup"
+    run("init", str(backup), "--sim", str(sim_info), "--auth", "managed-identity")
+    assert run("snapshot", "--repo", str(backup)).output.startswith("Snapshot ")
+    # A header the platform did not give is refused: one auth error.
+    monkeypatch.setenv("IDENTITY_HEADER", "not-the-platforms")
+    result = run("snapshot", "--repo", str(backup), ok=False)
+    assert result.exit_code == 1 and "managed identity endpoint" in result.output
+    assert "X-IDENTITY-HEADER is missing or wrong" in result.output

@@ -104,6 +104,18 @@ class ManagedIdentityError(TokenError):
         return {"error": self.error, "error_description": self.text}
 
 
+class AppServiceIdentityError(ManagedIdentityError):
+    """An error of App Service's identity endpoint, in the shape msal reads from it: statusCode and message."""
+
+    def body(self) -> dict[str, Any]:
+        return {"statusCode": self.status, "message": f"{self.error}: {self.text}"}
+
+
+# What App Service gives an app in IDENTITY_HEADER, to send back as X-IDENTITY-HEADER; a constant here.
+APP_SERVICE_IDENTITY_HEADER = "entragit-sim-app-service-identity"
+APP_SERVICE_IDENTITY_PATH = "/msi/token"
+
+
 @dataclass(frozen=True)
 class IssuedToken:
     client_id: str
@@ -258,16 +270,7 @@ class Authority:
         """
         if (metadata_header or "").lower() != "true":
             raise ManagedIdentityError(400, "invalid_request", "Required metadata header not specified")
-        client_id = query.get("client_id", "").lower()
-        app = self.apps.get(client_id) if client_id else next(iter(self.apps.values()))
-        if app is None:
-            raise ManagedIdentityError(400, "invalid_request", "Identity not found")
-        resource = query.get("resource", "").rstrip("/")
-        if resource not in (self.base_url, self.cloud.graph):
-            raise ManagedIdentityError(400, "invalid_resource", f"AADSTS500011: The resource principal named "
-                                       f"{resource} was not found in the tenant named {self.domain}.")
-        lifetime = self.settings.token_lifetime_seconds
-        now = int(self.clock.now())
+        app, lifetime, now = self._identity(query, ManagedIdentityError)
         # IMDS sends its numbers as strings.
         return {
             "access_token": self._issue(app, lifetime),
@@ -279,6 +282,36 @@ class Authority:
             "resource": query.get("resource", ""),
             "token_type": "Bearer",
         }
+
+    def app_service_token(self, query: Mapping[str, str], identity_header: str | None) -> dict[str, Any]:
+        """App Service's (and Azure Functions') identity endpoint, GET {IDENTITY_ENDPOINT}?resource=...
+        &api-version=2019-08-01 with the X-IDENTITY-HEADER the platform gives the app in IDENTITY_HEADER
+        (learn.microsoft.com/azure/app-service/overview-managed-identity#rest-endpoint-reference): its answer
+        has expires_on, epoch seconds as a string, and no expires_in."""
+        if identity_header != APP_SERVICE_IDENTITY_HEADER:
+            # The status and body of this refusal are not documented [UNCONFIRMED].
+            raise AppServiceIdentityError(401, "unauthorized", "The X-IDENTITY-HEADER is missing or wrong.")
+        app, lifetime, now = self._identity(query, AppServiceIdentityError)
+        return {
+            "access_token": self._issue(app, lifetime),
+            "client_id": app.client_id,
+            "expires_on": str(now + lifetime),
+            "resource": query.get("resource", ""),
+            "token_type": "Bearer",
+        }
+
+    def _identity(self, query: Mapping[str, str], error: type[ManagedIdentityError]) -> tuple[Any, int, int]:
+        """The app a managed identity request stands for (system-assigned, or user-assigned by client id),
+        the token's lifetime and now, checked as both endpoints check them."""
+        client_id = query.get("client_id", "").lower()
+        app = self.apps.get(client_id) if client_id else next(iter(self.apps.values()))
+        if app is None:
+            raise error(400, "invalid_request", "Identity not found")
+        resource = query.get("resource", "").rstrip("/")
+        if resource not in (self.base_url, self.cloud.graph):
+            raise error(400, "invalid_resource", f"AADSTS500011: The resource principal named "
+                        f"{resource} was not found in the tenant named {self.domain}.")
+        return app, self.settings.token_lifetime_seconds, int(self.clock.now())
 
     @property
     def cloud(self) -> Cloud:

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from entragit.sim.auth import Authority, TokenError
+from entragit.sim.auth import APP_SERVICE_IDENTITY_PATH, Authority, TokenError
 from entragit.sim.errors import GraphFault
 from entragit.sim.faults import CutWriter
 from entragit.sim.graph import GraphRequest, GraphResponse, build_request
@@ -156,6 +156,11 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/metadata/identity/oauth2/token" and self.command == "GET":
             # Where an Azure VM asks for its managed identity's token: IMDS, on the same host here.
             token = authority.managed_identity_token(dict(parse_qsl(query)), self.headers.get("Metadata"))
+            self._send(200, token, "application/json; charset=utf-8", envelope)
+            return
+        if path == APP_SERVICE_IDENTITY_PATH and self.command == "GET":
+            # Where an App Service or Functions app asks for its managed identity's token (IDENTITY_ENDPOINT).
+            token = authority.app_service_token(dict(parse_qsl(query)), self.headers.get("X-IDENTITY-HEADER"))
             self._send(200, token, "application/json; charset=utf-8", envelope)
             return
         parts = [unquote(p) for p in path.strip("/").split("/")]
