@@ -138,6 +138,10 @@ class ObjectType:
     recycled_when: Callable[[dict[str, Any]], bool] | None = None
     """For a type only some of whose objects go to the recycle bin: which ones (given the object's file)."""
 
+    kept_when: Callable[[dict[str, Any]], bool] | None = None
+    """For a collection only some of whose objects are configuration, which ones a snapshot keeps (given the
+    object as Graph lists it), where Graph's $filter cannot pick them: the rest are never read into files."""
+
     def goes_to_recycle_bin(self, obj: dict[str, Any] | None) -> bool:
         if self.recycle_bin is None:
             return False
@@ -300,4 +304,4 @@ def type_for_odata(odata_type: str | None) -> ObjectType | None:
 
 
 # Importing the entry modules registers their types; the order here is only the order of `entragit types`.
-from entragit.registry import applications, beta, conditional_access, directory, policies, roles  # noqa: E402,F401
+from entragit.registry import applications, beta, conditional_access, directory, policies, protected_actions, roles  # noqa: E402,F401
