@@ -85,6 +85,9 @@ CASES: dict[str, Case] = {
     "oauth2PermissionGrants": Case(_anything, {"scope": "Directory.ReadWrite.All"}, delete="DELETE"),
     "roleAssignments": Case(_anything, None, delete="DELETE"),
     "roleEligibilitySchedules": Case(_anything, None, delete="adminRemove"),
+    # Microsoft's own actions: none is deleted or made; losing its authentication context is the change.
+    "protectedActions": Case(lambda o: o["name"] == "microsoft.directory/deletedItems/delete",
+                             {"authenticationContextId": None}),
 }
 
 
