@@ -595,6 +595,7 @@ def types(of_type: str | None, permissions: bool) -> None:
     """
     from entragit.attribution import AUDIT_PERMISSION
     from entragit.registry import get_type, resolve_types
+    from entragit.registry.beta import BETA
 
     if of_type is not None:
         from entragit.registry.decisions import rows
@@ -614,9 +615,18 @@ def types(of_type: str | None, permissions: bool) -> None:
             if t.also_needs:
                 click.echo(printable(f"  for some {t.name}, Graph also asks for {t.also_needs}"))
         return
-    ui.echo_table(("TYPE", "VERSION", "GRAPH PATH", "TO READ", "TO RESTORE", "IF DELETED"),
-                  [(t.name, t.api_version, t.collection, t.read_permission, t.write_permission, t.if_deleted)
-                   for t in known], droppable=("VERSION", "GRAPH PATH", "IF DELETED"))
+    ui.echo_table(("TYPE", "VERSION", "GRAPH PATH", "TO READ", "TO RESTORE", "IF CHANGED", "IF DELETED"),
+                  [(t.name + (" (beta)" if t.api_version == BETA else ""), t.api_version, t.collection,
+                    t.read_permission, t.write_permission, t.if_changed, t.if_deleted) for t in known],
+                  droppable=("VERSION", "GRAPH PATH"))
+    if any(t.api_version == BETA for t in known):
+        ui.info("\n(beta): read and written through Graph's beta API, which Microsoft may change without notice.",
+                err=False)
+    ui.info("\nWhy a restore does not make or delete some:", err=False)
+    for t in known:
+        if t.why_not:
+            ui.info(click.wrap_text(printable(f"{t.name}: {t.why_not}"), ui.table_width() or 10**6,
+                                    initial_indent="  ", subsequent_indent="    "), err=False)
     ui.info(f"\nTo name who made each change in `entragit diff`: {AUDIT_PERMISSION} (optional).", err=False)
     ui.info("What is kept of each type's properties: entragit types --properties TYPE.", err=False)
     ui.info("The permissions to grant, without repeats: entragit types --permissions.", err=False)

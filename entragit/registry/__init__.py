@@ -245,6 +245,23 @@ class ObjectType:
             made = "cannot be made again"
         return f"recycle bin, else {made}" if self.recycle_bin else made
 
+    @property
+    def if_changed(self) -> str:
+        """How a restore puts back an object of this type whose settings changed, in a few words."""
+        if self.match_on:
+            return "made anew"  # what it grants to whom is what it is: a change is another object
+        writable = self.stored - self.read_only - self.create_only - {self.key}
+        if writable or self.relationships or self.hooks.write_property or self.written_per_item:
+            return "in place"
+        return "not possible"
+
+    @property
+    def why_not(self) -> str:
+        """The registry's reasons a restore does not make an object of this type again, or never deletes one."""
+        reasons = [f"{label}: {why}" for label, why in (("not made again", self.cannot_create),
+                                                         ("never deleted", self.never_delete)) if why]
+        return "; ".join(reasons)
+
     def item_path(self, object_id: str) -> str:
         return self.collection if self.singleton else f"{self.collection}/{quote(object_id)}"
 
