@@ -618,7 +618,7 @@ def types(of_type: str | None, permissions: bool) -> None:
     ui.echo_table(("TYPE", "VERSION", "GRAPH PATH", "TO READ", "TO RESTORE", "IF CHANGED", "IF DELETED"),
                   [(t.name + (" (beta)" if t.api_version == BETA else ""), t.api_version, t.collection,
                     t.read_permission, t.write_permission, t.if_changed, t.if_deleted) for t in known],
-                  droppable=("VERSION", "GRAPH PATH"))
+                  droppable=("VERSION", "GRAPH PATH", "IF CHANGED", "IF DELETED"))
     if any(t.api_version == BETA for t in known):
         ui.info("\n(beta): read and written through Graph's beta API, which Microsoft may change without notice.",
                 err=False)
