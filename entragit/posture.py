@@ -87,9 +87,8 @@ def _when(text: str) -> datetime:
 def bin_listing(object_type: ObjectType) -> str:
     """Where a type's deleted objects are listed: the directory's bin per type (its OData cast), or the
     type's own bin (Conditional Access)."""
-    assert object_type.recycle_bin is not None
     if object_type.recycle_bin != DIRECTORY_RECYCLE_BIN:
-        return object_type.recycle_bin
+        return str(object_type.recycle_bin)
     return f"{DIRECTORY_RECYCLE_BIN}/{object_type.odata_types[0].removeprefix('#')}"
 
 

@@ -111,3 +111,14 @@ def test_an_account_a_blocking_policy_holds_is_no_break_glass(repo: BackupRepo, 
                                f"{PROTECTING}, Require MFA for all users"), figures
     status, _, figures = _pillar(repo, client, name, break_glass=("nobody@example.com",))
     assert status == FAIL and figures == ["nobody@example.com: not found (404 Request_ResourceNotFound)"]
+
+
+def test_markdown_for_a_pull_request_and_names_from_graph_escaped(repo: BackupRepo, admin: Admin) -> None:
+    policy = next(p for p in admin.get(CA)["value"] if p["displayName"] == PROTECTING)
+    admin.call("PATCH", f"{CA}/{policy['id']}", json={"displayName": "MFA | \x1b[2Jsensitive"})
+    run("snapshot", "--repo", str(repo.root))
+    table = run("posture", "--repo", str(repo.root), ok=False).output
+    assert "enforced by MFA | \\x1b[2Jsensitive" in table and "\x1b" not in table
+    markdown = run("posture", "--repo", str(repo.root), "--format", "markdown", ok=False).output
+    assert "| soft delete usable | **PASS** |" in markdown
+    assert "enforced by MFA \\| \\x1b[2Jsensitive" in markdown

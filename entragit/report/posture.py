@@ -31,7 +31,8 @@ def _markdown(posture: Posture) -> str:
 
 
 def _json(posture: Posture) -> str:
-    return json.dumps({"status": posture.status, "exitCode": posture.exit_code, **asdict(posture)}, indent=2) + "\n"
+    return json.dumps({"tenant": posture.tenant, "checkedAt": posture.checked_at, "status": posture.status,
+                       "exitCode": posture.exit_code, "pillars": [asdict(p) for p in posture.pillars]}, indent=2) + "\n"
 
 
 def render_posture(posture: Posture, fmt: str) -> str:
