@@ -181,7 +181,7 @@ def backups_fresh(repo: BackupRepo, options: PostureOptions, now: datetime) -> P
     snapshot = newest[0]
     hours = (now - _when(snapshot.time)).total_seconds() / 3600
     age = f"the newest snapshot ({snapshot.commit[:10]}, {snapshot.time}) is {hours:.1f} h old"
-    figures = [f"{age}: warn after {options.warn_after_hours:g} h, fail after {options.fail_after_hours:g} h"]
+    figures = [f"warn after {options.warn_after_hours:g} h, fail after {options.fail_after_hours:g} h"]
     status = FAIL if hours > options.fail_after_hours else WARN if hours > options.warn_after_hours else PASS
     skipped = skipped_types(repo, snapshot.commit)
     if skipped:
@@ -214,13 +214,14 @@ def break_glass(client: GraphClient, policies: dict[str, Obj], accounts: tuple[s
     if not accounts:
         return Pillar(name, WARN, "no break-glass account named (--break-glass, or break_glass in entragit.yaml)")
     blocking = sorted((p for p in policies.values() if _blocking(p)), key=lambda p: str(p.get("displayName")))
-    figures, statuses = [], []
+    figures, statuses, missing = [], [], 0
     for account in accounts:
         try:
             user = client.get(f"users/{quote(account)}", {"$select": "id,userPrincipalName"})
             groups = {str(g["id"]) for g in client.iter_collection(f"users/{user['id']}/memberOf", {"$select": "id"})}
         except GraphError as error:
             statuses.append(FAIL)
+            missing += 1
             figures.append(f"{account}: not found ({error.status} {error.code})")
             continue
         caught = [str(p.get("displayName") or p["id"]) for p in blocking
@@ -230,9 +231,13 @@ def break_glass(client: GraphClient, policies: dict[str, Obj], accounts: tuple[s
         figures.append(f"{shown}: caught by {', '.join(caught)}" if caught else
                        f"{shown}: excluded from all {len(blocking)} blocking or MFA policies")
     status = _worst(statuses)
-    summary = {FAIL: "a break-glass account is held by a blocking or MFA policy",
-               PASS: f"{len(accounts)} break-glass account(s) excluded from every blocking or MFA policy"}
-    return Pillar(name, status, summary.get(status, ""), figures)
+    if status == PASS:
+        summary = f"{len(accounts)} break-glass account(s) excluded from every blocking or MFA policy"
+    elif missing == len(statuses) - statuses.count(PASS):
+        summary = f"{missing} named break-glass account(s) not found"
+    else:
+        summary = "a break-glass account is held by a blocking or MFA policy"
+    return Pillar(name, status, summary, figures)
 
 
 def assess(repo: BackupRepo, client: GraphClient, options: PostureOptions) -> Posture:

@@ -41,6 +41,10 @@ def test_a_well_kept_tenant_passes_every_pillar(repo: BackupRepo, admin: Admin) 
     assert lines[0].endswith(": PASS")
     assert [line.split()[0] for line in lines if line[:1].isupper() and not line.startswith("Posture")] == ["PASS"] * 4
     assert "microsoft.directory/deletedItems/delete: c1, enforced by " + PROTECTING in result.output
+    # Of the directory's actions, only those that can carry an authentication context are kept.
+    kept = sorted(p.stem for p in (repo.root / "protectedActions").glob("*.yaml"))
+    assert "microsoft.directory-deletedItems-delete-delete" in kept
+    assert [k for k in kept if "-users-" in k or "-groups-" in k or "deletedItems-restore" in k] == []
 
 
 def test_no_snapshot_fails_and_no_break_glass_warns(repo: BackupRepo) -> None:
@@ -109,8 +113,9 @@ def test_an_account_a_blocking_policy_holds_is_no_break_glass(repo: BackupRepo, 
     assert figures[0].startswith("breakglass1@") and "excluded from all" in figures[0]
     assert figures[1].endswith(": caught by Block access from blocked countries, Block legacy authentication, "
                                f"{PROTECTING}, Require MFA for all users"), figures
-    status, _, figures = _pillar(repo, client, name, break_glass=("nobody@example.com",))
+    status, summary, figures = _pillar(repo, client, name, break_glass=("nobody@example.com",))
     assert status == FAIL and figures == ["nobody@example.com: not found (404 Request_ResourceNotFound)"]
+    assert summary == "1 named break-glass account(s) not found"
 
 
 def test_markdown_for_a_pull_request_and_names_from_graph_escaped(repo: BackupRepo, admin: Admin) -> None:
