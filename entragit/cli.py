@@ -291,6 +291,40 @@ def diff(rev_a: str | None, rev_b: str | None, repo_dir: Path, live: bool, since
         sys.exit(2)
 
 
+@cli.command()
+@repo_option
+@click.option("--break-glass", "break_glass", multiple=True, metavar="UPN|ID",
+              help="An emergency account (repeatable); default: break_glass in entragit.yaml.")
+@click.option("--warn-after", type=float, default=26, show_default=True, metavar="HOURS",
+              help="Warn when the newest snapshot is older than this.")
+@click.option("--fail-after", type=float, default=50, show_default=True, metavar="HOURS",
+              help="Fail when the newest snapshot is older than this.")
+@click.option("--format", "fmt", type=click.Choice(("table", "markdown", "json")), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the page here.")
+def posture(repo_dir: Path, break_glass: tuple[str, ...], warn_after: float, fail_after: float, fmt: str,
+            output: Path | None) -> None:
+    """Whether the tenant can be brought back, one page: soft delete usable, the recycle bin's purge
+    protected by Conditional Access, backups fresh, break-glass accounts excluded from blocking policies.
+
+    Reads the live tenant (as `diff --live`) and the repository. Each pillar passes, warns or fails with
+    the figures behind it. Exit code: 0 when every pillar passes, 1 when one fails, 3 when some only warn.
+    """
+    from entragit.connect import graph_client
+    from entragit.posture import PostureOptions, assess
+    from entragit.report.posture import render_posture
+
+    repo = _open(repo_dir)
+    options = PostureOptions(break_glass=break_glass, warn_after_hours=warn_after, fail_after_hours=fail_after)
+    found = assess(repo, graph_client(repo.config.connection()), options)
+    text = render_posture(found, fmt)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        ui.info(f"Wrote {output}.")
+    else:
+        click.echo(text, nl=False)
+    sys.exit(found.exit_code)
+
+
 @cli.command(hidden=True)
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def textconv(path: Path) -> None:
@@ -554,6 +588,7 @@ def types(of_type: str | None, permissions: bool) -> None:
     """
     from entragit.attribution import AUDIT_PERMISSION
     from entragit.registry import get_type, resolve_types
+    from entragit.registry.beta import BETA
 
     if of_type is not None:
         from entragit.registry.decisions import rows
@@ -573,9 +608,18 @@ def types(of_type: str | None, permissions: bool) -> None:
             if t.also_needs:
                 click.echo(printable(f"  for some {t.name}, Graph also asks for {t.also_needs}"))
         return
-    ui.echo_table(("TYPE", "VERSION", "GRAPH PATH", "TO READ", "TO RESTORE", "IF DELETED"),
-                  [(t.name, t.api_version, t.collection, t.read_permission, t.write_permission, t.if_deleted)
-                   for t in known], droppable=("VERSION", "GRAPH PATH", "IF DELETED"))
+    ui.echo_table(("TYPE", "VERSION", "GRAPH PATH", "TO READ", "TO RESTORE", "IF CHANGED", "IF DELETED"),
+                  [(t.name + (" (beta)" if t.api_version == BETA else ""), t.api_version, t.collection,
+                    t.read_permission, t.write_permission, t.if_changed, t.if_deleted) for t in known],
+                  droppable=("VERSION", "GRAPH PATH", "IF CHANGED", "IF DELETED"))
+    if any(t.api_version == BETA for t in known):
+        ui.info("\n(beta): read and written through Graph's beta API, which Microsoft may change without notice.",
+                err=False)
+    ui.info("\nWhy a restore does not make or delete some:", err=False)
+    for t in known:
+        if t.why_not:
+            ui.info(click.wrap_text(printable(f"{t.name}: {t.why_not}"), ui.table_width() or 10**6,
+                                    initial_indent="  ", subsequent_indent="    "), err=False)
     ui.info(f"\nTo name who made each change in `entragit diff`: {AUDIT_PERMISSION} (optional).", err=False)
     ui.info("What is kept of each type's properties: entragit types --properties TYPE.", err=False)
     ui.info("The permissions to grant, without repeats: entragit types --permissions.", err=False)

@@ -133,6 +133,8 @@ class Config:
     """`ci: {drift: ...}`: one of DRIFT_MODES."""
     notes: tuple[str, ...] = ()
     """What the working tree's entragit.yaml asked for and did not get: looser guardrails."""
+    break_glass: tuple[str, ...] = ()
+    """`break_glass: [upn or id, ...]`: the emergency accounts `entragit posture` checks."""
 
     def to_yaml_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"tenant_id": self.tenant_id, "client_id": self.client_id, "cloud": self.cloud,
@@ -223,7 +225,7 @@ def load_config(repo_root: Path, repo: git.Repo | None = None) -> Config:
             "where a pull request could send the credential to another host; remove "
             f"{'it' if len(moved) == 1 else 'them'} and set " + "; ".join(map(str, (OUTSIDE[k] for k in moved)))
             + " instead")
-    known = {"tenant_id", "client_id", "cloud", "types", "auth", "guard", "restore", "ci"}
+    known = {"tenant_id", "client_id", "cloud", "types", "auth", "guard", "restore", "ci", "break_glass"}
     unknown = set(data) - known
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
@@ -250,6 +252,7 @@ def load_config(repo_root: Path, repo: git.Repo | None = None) -> Config:
         restore=restore,
         drift=_drift(data.get("ci"), str(path)),
         notes=tuple(notes),
+        break_glass=_strings(data.get("break_glass", []), f"{path}: break_glass"),
     )
 
 

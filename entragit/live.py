@@ -99,7 +99,13 @@ def _pages(client: GraphClient, object_type: ObjectType, progress: ProgressFn | 
         read += len(page)
         if progress:
             progress(object_type.name, read)
-        yield page
+        yield _kept(object_type, page)
+
+
+def _kept(object_type: ObjectType, raws: list[Obj]) -> list[Obj]:
+    """The objects of a listing that the type keeps (kept_when), in order."""
+    keep = object_type.kept_when
+    return raws if keep is None else [raw for raw in raws if keep(raw)]
 
 
 def _list(client: GraphClient, object_type: ObjectType, progress: ProgressFn | None) -> list[Obj]:
@@ -161,7 +167,7 @@ def fetch_objects(client: GraphClient, object_type: ObjectType, ids: Iterable[st
     else:
         found = _read_each(client, object_type, ids, query)
     objects: dict[str, Obj | None] = dict.fromkeys(ids)
-    objects.update(_canonical_all(client, object_type, found, known))
+    objects.update(_canonical_all(client, object_type, _kept(object_type, found), known))
     return objects
 
 

@@ -150,9 +150,12 @@ def test_the_generated_schema_holds_every_declared_property() -> None:
 def test_a_beta_only_type_is_decided_from_its_documented_beta_properties_not_the_v1_metadata() -> None:
     v1 = json.loads((ROOT / "entragit" / "registry" / "graph_schema.json").read_text(encoding="utf-8"))["types"]
     beta = [t for t in REGISTRY.values() if t.api_version == "beta"]
-    assert [t.name for t in beta] == ["externalIdentitiesPolicy"]
+    # A type read from beta whose entity v1.0's metadata declares (protected actions) is decided against that.
+    in_v1 = [t for t in beta if any(entity in v1 for entity in t.entity_types)]
+    assert [entity for t in in_v1 for entity in t.entity_types if entity in DOCUMENTED] == []
+    beta = [t for t in beta if t not in in_v1]
+    assert "externalIdentitiesPolicy" in [t.name for t in beta]
     for object_type in beta:
-        assert [entity for entity in object_type.entity_types if entity in v1] == []
         assert declared(object_type) == [name for entity in object_type.entity_types for name in DOCUMENTED[entity]]
         assert undecided(object_type) == []
     documented = {entity for t in beta for entity in t.entity_types}

@@ -85,6 +85,9 @@ CASES: dict[str, Case] = {
     "oauth2PermissionGrants": Case(_anything, {"scope": "Directory.ReadWrite.All"}, delete="DELETE"),
     "roleAssignments": Case(_anything, None, delete="DELETE"),
     "roleEligibilitySchedules": Case(_anything, None, delete="adminRemove"),
+    # Microsoft's own actions: none is deleted or made; losing its authentication context is the change.
+    "protectedActions": Case(lambda o: o["name"] == "microsoft.directory/deletedItems/delete",
+                             {"authenticationContextId": None}),
 }
 
 
@@ -182,3 +185,21 @@ def test_types_says_how_a_deleted_object_of_each_type_comes_back() -> None:
     assert rows["groups"].endswith("recycle bin, else made again, new id")
     assert rows["authenticationContexts"].endswith("made again, same key")
     assert rows["authorizationPolicy"].endswith("cannot be deleted")
+
+
+def test_types_says_how_a_restore_brings_each_type_back_and_marks_beta(monkeypatch: pytest.MonkeyPatch) -> None:
+    said = run("types").output
+    rows = {line.split()[0]: line for line in said.split("\n\n")[0].splitlines()[1:]}
+    assert rows["protectedActions"].split()[1:3] == ["(beta)", "beta"]
+    assert rows["protectedActions"].endswith(" in place    cannot be made again")
+    assert " in place " in rows["protectedActions"] and " in place " in rows["groups"]
+    assert " made anew " in rows["roleAssignments"] and " in place " not in rows["roleAssignments"]
+    assert "(beta): read and written through Graph's beta API" in said
+    why = said[said.index("Why a restore does not make or delete some:"):]
+    assert "  users: not made again: a user cannot be recreated faithfully" in why
+    assert "; never deleted: the directory's own actions" in why
+    # On a narrow terminal the table still fits, and still marks the beta types.
+    monkeypatch.setenv("COLUMNS", "80")
+    narrow = run("types").output
+    table = [line for line in narrow.split("\n\n")[0].splitlines() if not line.startswith("(left out")]
+    assert max(len(line) for line in table) <= 80 and "(beta)" in "\n".join(table)

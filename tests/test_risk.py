@@ -30,6 +30,8 @@ BILLING_ADMINISTRATOR = "b0f54661-2d74-4c50-afa3-1ec803f12efe"
 CA = "identity/conditionalAccess/policies"
 SMS = "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/Sms"
 SMS_TYPE = "#microsoft.graph.smsAuthenticationMethodConfiguration"
+ACTIONS = "roleManagement/directory/resourceNamespaces/microsoft.directory/resourceActions"
+PURGE, CA_DELETE = "microsoft.directory-deletedItems-delete-delete", "microsoft.directory-conditionalAccessPolicies-delete-delete"
 GUEST_AS_MEMBER, RESTRICTED_GUEST = "a0b1b346-4d3e-4e8b-98f8-753987be4970", "2af84b1e-32c8-42b7-82bc-daa82404023b"
 
 
@@ -86,6 +88,9 @@ def _weaken(admin: Admin, sim: Simulator, ids: dict[str, str]) -> None:
     _tenant_policies(admin, sms="enabled", invites="everyone", guest_role=GUEST_AS_MEMBER, inbound="allowed",
                      trust_mfa=True)
     _weaken_sign_in(admin, apps[2]["id"], user["id"], ids)
+    # Anyone holding the role may purge the recycle bin; deleting a CA policy asks for a context nothing enforces.
+    admin.call("PATCH", f"{ACTIONS}/{PURGE}", json={"authenticationContextId": None})
+    admin.call("PATCH", f"{ACTIONS}/{CA_DELETE}", json={"authenticationContextId": "c2"})
 
 
 def _weaken_sign_in(admin: Admin, app_id: str, user_id: str, ids: dict[str, str]) -> None:
@@ -121,6 +126,7 @@ def _near_misses(admin: Admin, ids: dict[str, str]) -> None:
                json={"servicePrincipalLockConfiguration": {"isEnabled": True, "allProperties": True},
                      "description": "reviewed"})
     admin.call("PATCH", f"users/{ids['weak_user']}", json={"passwordPolicies": None})
+    admin.call("PATCH", f"{ACTIONS}/{PURGE}", json={"authenticationContextId": "c1"})  # protected again
 
 
 @pytest.fixture(scope="module")
@@ -172,6 +178,8 @@ CASES = {
     "service-principal-lock-loosened": ("claims_app", "servicePrincipalLockConfiguration.isEnabled true -> false",
                                         "claims_app"),
     "password-policy-weakened": ("weak_user", "not set -> DisableStrongPassword", "weak_user"),
+    "protected-action-unprotected": (PURGE, "c1 -> not set", PURGE),
+    "protected-action-context-changed": (CA_DELETE, "c1 -> c2", PURGE),
 }
 
 

@@ -138,6 +138,10 @@ class ObjectType:
     recycled_when: Callable[[dict[str, Any]], bool] | None = None
     """For a type only some of whose objects go to the recycle bin: which ones (given the object's file)."""
 
+    kept_when: Callable[[dict[str, Any]], bool] | None = None
+    """For a collection only some of whose objects are configuration, which ones a snapshot keeps (given the
+    object as Graph lists it), where Graph's $filter cannot pick them: the rest are never read into files."""
+
     def goes_to_recycle_bin(self, obj: dict[str, Any] | None) -> bool:
         if self.recycle_bin is None:
             return False
@@ -241,6 +245,23 @@ class ObjectType:
             made = "cannot be made again"
         return f"recycle bin, else {made}" if self.recycle_bin else made
 
+    @property
+    def if_changed(self) -> str:
+        """How a restore puts back an object of this type whose settings changed, in a few words."""
+        if self.match_on:
+            return "made anew"  # what it grants to whom is what it is: a change is another object
+        writable = self.stored - self.read_only - self.create_only - {self.key}
+        if writable or self.relationships or self.hooks.write_property or self.written_per_item:
+            return "in place"
+        return "not possible"
+
+    @property
+    def why_not(self) -> str:
+        """The registry's reasons a restore does not make an object of this type again, or never deletes one."""
+        reasons = [f"{label}: {why}" for label, why in (("not made again", self.cannot_create),
+                                                         ("never deleted", self.never_delete)) if why]
+        return "; ".join(reasons)
+
     def item_path(self, object_id: str) -> str:
         return self.collection if self.singleton else f"{self.collection}/{quote(object_id)}"
 
@@ -300,4 +321,4 @@ def type_for_odata(odata_type: str | None) -> ObjectType | None:
 
 
 # Importing the entry modules registers their types; the order here is only the order of `entragit types`.
-from entragit.registry import applications, beta, conditional_access, directory, policies, roles  # noqa: E402,F401
+from entragit.registry import applications, beta, conditional_access, directory, policies, protected_actions, roles  # noqa: E402,F401

@@ -215,4 +215,19 @@ RISK_RULES: tuple[RiskRule, ...] = (
         BecomesOneOf(("inboundTrust.*", "automaticUserConsentSettings.inboundAllowed"), _ON, _OFF),
         "Other tenants trusted more: {path} {old} -> {new}",
     ),
+    RiskRule(
+        # Without its context, Conditional Access no longer stands between a role holder and the action
+        # (purging the recycle bin, changing Conditional Access itself).
+        "protected-action-unprotected", "high", ("protectedActions",),
+        BecomesOneOf(("authenticationContextId",), frozenset({None})),
+        "Protected action no longer asks for an authentication context: {old} -> {new}",
+    ),
+    RiskRule(
+        # A context protects only if an enabled Conditional Access policy targets it: `entragit posture` checks.
+        "protected-action-context-changed", "medium", ("protectedActions",),
+        BecomesOneOf(("authenticationContextId",), frozenset({f"c{n}" for n in range(1, 100)}),
+                     frozenset({f"c{n}" for n in range(1, 100)})),
+        "Protected action asks for another authentication context: {old} -> {new}; is {new} enforced by an "
+        "enabled Conditional Access policy?",
+    ),
 )
