@@ -1,0 +1,156 @@
+"""Identity governance as Graph v1.0 serves it: PIM role settings, access review definitions, terms of use.
+
+Shapes from the resource pages (learn.microsoft.com/graph/api/resources/unifiedrolemanagementpolicy,
+unifiedrolemanagementpolicyrule and its five kinds, unifiedrolemanagementpolicyassignment,
+accessreviewscheduledefinition, agreement); where a page is silent the choice is marked [UNCONFIRMED].
+The routes that are more than the generic table (the $filter PIM requires, rules under a policy, an
+access review's PUT) are in pim.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from entragit.sim.errors import bad_request
+from entragit.sim.model import BOOL, OBJ, OBJS, STR, STRS, CollectionSpec
+
+READ_ONLY = frozenset({"GET"})
+_POLICY_PROPERTIES = {"id": STR, "displayName": STR, "description": STR, "isOrganizationDefault": BOOL,
+                      "scopeId": STR, "scopeType": STR, "lastModifiedDateTime": STR, "lastModifiedBy": OBJ}
+# Where a policy keeps its rules in the simulator: never returned but through $expand=rules or /rules.
+RULES = "@sim.rules"
+
+# policyroot-list-rolemanagementpolicies: no policy is created, updated or deleted through Graph; the list
+# needs a $filter on scopeId and scopeType.
+ROLE_MANAGEMENT_POLICIES = CollectionSpec(
+    name="roleManagementPolicies",
+    path="policies/roleManagementPolicies",
+    odata_type="#microsoft.graph.unifiedRoleManagementPolicy",
+    properties=_POLICY_PROPERTIES,
+    default_properties=tuple(_POLICY_PROPERTIES),
+    read_only=frozenset(_POLICY_PROPERTIES),
+    filterable=frozenset({"scopeId", "scopeType"}),
+    paged_by_default=False,
+    modified_stamp="lastModifiedDateTime",
+    collection_methods=READ_ONLY,
+    item_methods=READ_ONLY,
+)
+
+RULE_TYPE = "#microsoft.graph.unifiedRoleManagementPolicy{}Rule"
+# The five kinds of rule and what each adds to id and target (unifiedrolemanagementpolicyrule-update
+# lists what each kind takes).
+RULE_KINDS = {
+    RULE_TYPE.format("Approval"): {"setting": OBJ},
+    RULE_TYPE.format("AuthenticationContext"): {"isEnabled": BOOL, "claimValue": STR},
+    RULE_TYPE.format("Enablement"): {"enabledRules": STRS},
+    RULE_TYPE.format("Expiration"): {"isExpirationRequired": BOOL, "maximumDuration": STR},
+    RULE_TYPE.format("Notification"): {"notificationType": STR, "recipientType": STR, "notificationLevel": STR,
+                                       "isDefaultRecipientsEnabled": BOOL, "notificationRecipients": STRS},
+}
+ENABLED_RULES = ("MultiFactorAuthentication", "Justification", "Ticketing")
+
+
+def _validate_rule(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    unknown = set(changes.get("enabledRules") or []) - set(ENABLED_RULES)
+    if unknown:
+        raise bad_request(f"Invalid value specified for property 'enabledRules': {', '.join(sorted(unknown))}.")
+    if changes.get("notificationLevel") not in (None, "None", "Critical", "All"):
+        raise bad_request("Invalid value specified for property 'notificationLevel'.")
+    merged = {**(existing or {}), **changes}
+    if merged.get("isExpirationRequired") and not merged.get("maximumDuration"):
+        # "Required when isExpirationRequired is true" (unifiedrolemanagementpolicyrule-update).
+        raise bad_request("maximumDuration is required when isExpirationRequired is true.")
+
+
+# Not a collection of the catalog: rules live in their policy (RULES) and pim.py serves them; this table
+# checks what a PATCH of one sends.
+ROLE_MANAGEMENT_POLICY_RULES = CollectionSpec(
+    name="roleManagementPolicyRules",
+    path="policies/roleManagementPolicies/rules",
+    odata_type="#microsoft.graph.unifiedRoleManagementPolicyRule",
+    properties={"id": STR, "target": OBJ},
+    subtypes=RULE_KINDS,
+    read_only=frozenset({"id"}),
+    paged_by_default=False,
+    validate=_validate_rule,
+)
+
+_POLICY_ASSIGNMENT_PROPERTIES = {"id": STR, "policyId": STR, "roleDefinitionId": STR, "scopeId": STR, "scopeType": STR}
+
+# policyroot-list-rolemanagementpolicyassignments: read only, and listed per scope as the policies are.
+ROLE_MANAGEMENT_POLICY_ASSIGNMENTS = CollectionSpec(
+    name="roleManagementPolicyAssignments",
+    path="policies/roleManagementPolicyAssignments",
+    odata_type="#microsoft.graph.unifiedRoleManagementPolicyAssignment",
+    properties=_POLICY_ASSIGNMENT_PROPERTIES,
+    read_only=frozenset(_POLICY_ASSIGNMENT_PROPERTIES),
+    filterable=frozenset({"scopeId", "scopeType"}),
+    paged_by_default=False,
+    collection_methods=READ_ONLY,
+    item_methods=READ_ONLY,
+)
+
+# --- access reviews (accessreviewscheduledefinition.md) --------------------------------------------------------
+
+# What accessreviewscheduledefinition-update takes; the rest is set when the series is made.
+REVIEW_UPDATABLE = ("displayName", "descriptionForAdmins", "descriptionForReviewers", "fallbackReviewers", "reviewers",
+                    "settings")
+REVIEW_STATUSES = ("NotStarted", "InProgress", "Completed", "Applying", "Applied", "Initializing", "Starting",
+                   "Auto-Reviewing", "Auto-Reviewed", "Completing")
+
+
+def _validate_review(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    for name in ("scope", "instanceEnumerationScope"):
+        scope = changes.get(name)
+        if scope is not None and not (isinstance(scope, dict) and scope.get("@odata.type")):
+            # Every example names the scope's kind (accessReviewQueryScope, principalResourceMembershipsScope).
+            raise bad_request(f"Invalid value specified for property '{name}': its '@odata.type' is required.")
+
+
+ACCESS_REVIEW_DEFINITIONS = CollectionSpec(
+    name="accessReviewDefinitions",
+    path="identityGovernance/accessReviews/definitions",
+    odata_type="#microsoft.graph.accessReviewScheduleDefinition",
+    properties={
+        "id": STR, "displayName": STR, "descriptionForAdmins": STR, "descriptionForReviewers": STR,
+        "createdBy": OBJ, "createdDateTime": STR, "lastModifiedDateTime": STR, "status": STR,
+        "scope": OBJ, "instanceEnumerationScope": OBJ, "reviewers": OBJS, "fallbackReviewers": OBJS,
+        "additionalNotificationRecipients": OBJS, "settings": OBJ, "stageSettings": OBJS,
+    },
+    read_only=frozenset({"id", "createdBy", "createdDateTime", "lastModifiedDateTime", "status"}),
+    create_only=frozenset({"scope", "instanceEnumerationScope", "additionalNotificationRecipients", "stageSettings"}),
+    # The create page's examples all carry these two [UNCONFIRMED that Graph refuses a body without them].
+    required_on_create=("displayName", "scope"),
+    filterable=frozenset({"displayName"}),
+    paged_by_default=False,
+    modified_stamp="lastModifiedDateTime",
+    validate=_validate_review,
+    # PATCH is no update of a definition: pim.py serves its PUT.
+    item_methods=frozenset({"GET", "DELETE"}),
+)
+
+# --- terms of use (agreement.md) ----------------------------------------------------------------------------
+
+TERMS_OF_USE = CollectionSpec(
+    name="termsOfUse",
+    path="identityGovernance/termsOfUse/agreements",
+    odata_type="#microsoft.graph.agreement",
+    properties={
+        "id": STR, "displayName": STR, "isPerDeviceAcceptanceRequired": BOOL,
+        "isViewingBeforeAcceptanceRequired": BOOL, "termsExpiration": OBJ, "userReacceptRequiredFrequency": STR,
+        # The PDFs, written on create (termsofusecontainer-post-agreements) and read at /files, never inline.
+        "files": OBJS,
+    },
+    read_only=frozenset({"id"}),
+    # agreement-update takes displayName and isViewingBeforeAcceptanceRequired alone.
+    create_only=frozenset({"isPerDeviceAcceptanceRequired", "termsExpiration", "userReacceptRequiredFrequency", "files"}),
+    required_on_create=("displayName", "isViewingBeforeAcceptanceRequired", "files"),
+    write_only=frozenset({"files"}),
+    paged_by_default=False,
+    # agreement-update: "200 OK" and the agreement in the body.
+    patch_returns_object=True,
+)
+
+PIM_COLLECTIONS: tuple[CollectionSpec, ...] = (
+    ROLE_MANAGEMENT_POLICIES, ROLE_MANAGEMENT_POLICY_ASSIGNMENTS, ACCESS_REVIEW_DEFINITIONS, TERMS_OF_USE,
+)
