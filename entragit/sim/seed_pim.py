@@ -25,8 +25,12 @@ from entragit.sim.model_pim import (
 )
 from entragit.sim.tenant import Tenant
 
-# Global Administrator and Privileged Role Administrator: activation needs approval, and lasts 2 hours.
-STRICT_ROLES = ("62e90394-69f5-4237-9190-012177145e10", "e8611ab8-c189-46e8-94e1-60213ab1f814")
+# Global Administrator and Privileged Role Administrator: activation needs approval, and lasts 2 hours; the
+# second asks for an authentication context (its Conditional Access policy) instead of MFA, which the
+# portal offers as alternatives.
+GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10", "e8611ab8-c189-46e8-94e1-60213ab1f814"
+STRICT_ROLES = (GLOBAL_ADMINISTRATOR, PRIVILEGED_ROLE_ADMINISTRATOR)
+CONTEXT_ROLES = {PRIVILEGED_ROLE_ADMINISTRATOR: "c1"}
 
 
 def _target(caller: str, level: str) -> dict[str, Any]:
@@ -44,8 +48,8 @@ def _rule(kind: str, rule_id: str, caller: str, level: str, **values: Any) -> di
     return {"@odata.type": RULE_TYPE.format(kind), "id": rule_id, **values, "target": _target(caller, level)}
 
 
-def role_rules(strict: bool, approver: str | None) -> list[dict[str, Any]]:
-    """The seventeen rules of a directory role's policy."""
+def role_rules(strict: bool, approver: str | None, context: str | None = None) -> list[dict[str, Any]]:
+    """The seventeen rules of a directory role's policy; `context`: the authentication context activation asks for."""
     stage = {"approvalStageTimeOutInDays": 1, "isApproverJustificationRequired": True, "escalationTimeInMinutes": 0,
              "isEscalationEnabled": False, "escalationApprovers": [],
              "primaryApprovers": [{"@odata.type": "#microsoft.graph.singleUser", "userId": approver}]
@@ -62,12 +66,12 @@ def role_rules(strict: bool, approver: str | None) -> list[dict[str, Any]]:
         _rule("Expiration", "Expiration_EndUser_Assignment", "EndUser", "Assignment", isExpirationRequired=True,
               maximumDuration="PT2H" if strict else "PT8H"),
         _rule("Enablement", "Enablement_EndUser_Assignment", "EndUser", "Assignment",
-              enabledRules=["MultiFactorAuthentication", "Justification"]),
+              enabledRules=["Justification"] if context else ["MultiFactorAuthentication", "Justification"]),
         _rule("Approval", "Approval_EndUser_Assignment", "EndUser", "Assignment", setting={
             "isApprovalRequired": strict, "isApprovalRequiredForExtension": False,
             "isRequestorJustificationRequired": True, "approvalMode": "SingleStage", "approvalStages": [stage]}),
         _rule("AuthenticationContext", "AuthenticationContext_EndUser_Assignment", "EndUser", "Assignment",
-              isEnabled=False, claimValue=None),
+              isEnabled=context is not None, claimValue=context),
         *_notifications("EndUser", "Assignment"),
     ]
 
@@ -95,7 +99,7 @@ class _PimSeeder:
                 "id": policy_id, "displayName": "DirectoryRole", "description": "DirectoryRole",
                 "isOrganizationDefault": False, "scopeId": "/", "scopeType": "DirectoryRole",
                 "lastModifiedBy": {"displayName": None, "id": None},
-                RULES: role_rules(role["id"] in STRICT_ROLES, approver),
+                RULES: role_rules(role["id"] in STRICT_ROLES, approver, CONTEXT_ROLES.get(role["id"])),
             })
             self.add(ROLE_MANAGEMENT_POLICY_ASSIGNMENTS, {
                 "id": f"{policy_id}_{role['id']}", "policyId": policy_id, "roleDefinitionId": role["id"],
