@@ -77,7 +77,7 @@ def _gains(condition: ListGains, change: ObjectChange) -> Iterator[Hit]:
             yield Hit(row.path, row.old, row.new, gained)
 
 
-def _field(item: dict[str, Any], path: str) -> Any:
+def _field(item: Any, path: str) -> Any:
     for part in path.split("."):
         item = item.get(part) if isinstance(item, dict) else None
     return item
