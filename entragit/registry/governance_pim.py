@@ -19,6 +19,10 @@ DIRECTORY_ROLE_SCOPE = "scopeId eq '/' and scopeType eq 'DirectoryRole'"
 _BY_MICROSOFT = ("made by Microsoft with the role it governs; Graph offers no update of a policy, only of its "
                  "rules")
 _MADE_BY_MICROSOFT = "Microsoft makes one for every role and never lets one be made or deleted"
+# Graph reads and writes these with RoleManagementPolicy.*.Directory or the wider RoleManagement.*.Directory
+# (policyroot-list-rolemanagementpolicies, unifiedrolemanagementpolicyrule-update): the apps hold the wider
+# ones for roles anyway, so asking for the narrower ones too would grant nothing and cost a consent.
+_READ, _WRITE = "RoleManagement.Read.Directory", "RoleManagement.ReadWrite.Directory"
 
 register(ObjectType(
     name="roleManagementPolicies", entity="unifiedRoleManagementPolicy", singular="PIM role setting",
@@ -31,7 +35,7 @@ register(ObjectType(
                                 _BY_MICROSOFT),
     # Each rule is PATCHed at rules/{id} (unifiedrolemanagementpolicyrule-update); none is added or removed.
     written_per_item=frozenset({"rules"}),
-    read_permission="RoleManagementPolicy.Read.Directory", write_permission="RoleManagementPolicy.ReadWrite.Directory",
+    read_permission=_READ, write_permission=_WRITE,
     restore_order=45, never_delete=_MADE_BY_MICROSOFT, cannot_create=_MADE_BY_MICROSOFT,
 ))
 
@@ -45,7 +49,7 @@ register(ObjectType(
                                 "which policy governs which role is Microsoft's: Graph offers no write of it"),
     # policyId names a policy by its own kind of id (DirectoryRole_<tenant>_<guid>), which is no object id.
     references={"roleDefinitionId": ("roleDefinitions",)},
-    read_permission="RoleManagementPolicy.Read.Directory", write_permission="RoleManagementPolicy.ReadWrite.Directory",
+    read_permission=_READ, write_permission=_WRITE,
     restore_order=45, never_delete=_MADE_BY_MICROSOFT, cannot_create=_MADE_BY_MICROSOFT,
 ))
 
