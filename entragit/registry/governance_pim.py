@@ -76,9 +76,14 @@ register(ObjectType(
 register(ObjectType(
     name="termsOfUse", entity="agreement", singular="terms of use agreement",
     collection="identityGovernance/termsOfUse/agreements", odata_types=(), select=(), page_size=None,
-    keeps=("id", "displayName", "isPerDeviceAcceptanceRequired", "isViewingBeforeAcceptanceRequired",
+    # agreement-list-files: $expand=files lists the PDFs, each by id, name and language, its fileData empty.
+    expand=("files",),
+    keeps=("id", "displayName", "files", "isPerDeviceAcceptanceRequired", "isViewingBeforeAcceptanceRequired",
            "termsExpiration", "userReacceptRequiredFrequency"),
-    read_only=frozenset({"id"}),
+    read_only=frozenset({"id", "files"}),
+    why_read_only={"files": "the PDFs uploaded when the agreement was made: a new upload is a new file id, so "
+                            "a changed document shows, but Graph serves no bytes to keep and takes no file in an "
+                            "update"},
     # agreement-update takes displayName and isViewingBeforeAcceptanceRequired alone.
     create_only=frozenset({"isPerDeviceAcceptanceRequired", "termsExpiration", "userReacceptRequiredFrequency"}),
     read_permission="Agreement.Read.All", write_permission="Agreement.ReadWrite.All",

@@ -9,8 +9,11 @@ access review's PUT) are in pim.py.
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime, timezone
 from typing import Any
 
+from entragit.sim.apps import TenantView
 from entragit.sim.errors import bad_request
 from entragit.sim.model import BOOL, OBJ, OBJS, STR, STRS, CollectionSpec
 
@@ -131,24 +134,43 @@ ACCESS_REVIEW_DEFINITIONS = CollectionSpec(
 
 # --- terms of use (agreement.md) ----------------------------------------------------------------------------
 
+# agreementfilelocalization.md; agreement-list-files shows fileData null in what $expand=files returns.
+AGREEMENT_FILE_PROPERTIES = {"id": STR, "fileName": STR, "displayName": STR, "language": STR, "isDefault": BOOL,
+                             "isMajorVersion": BOOL, "createdDateTime": STR, "fileData": OBJ}
+
+
+def _complete_agreement(tenant: TenantView, agreement: dict[str, Any]) -> None:
+    """Each uploaded file gets an id and a time, and the agreement's name where it has none of its own."""
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
+    agreement["files"] = [{"id": str(uuid.uuid4()), "displayName": agreement["displayName"], "isMajorVersion": False,
+                           "createdDateTime": stamp, **file} for file in agreement["files"] or []]
+
+
+def _validate_agreement(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    for file in changes.get("files") or []:
+        if not isinstance(file, dict) or not file.get("fileName") or not (file.get("fileData") or {}).get("data"):
+            raise bad_request("Each file of an agreement needs a fileName and its fileData.")
+
+_AGREEMENT_PROPERTIES = {"id": STR, "displayName": STR, "isPerDeviceAcceptanceRequired": BOOL,
+                         "isViewingBeforeAcceptanceRequired": BOOL, "termsExpiration": OBJ,
+                         "userReacceptRequiredFrequency": STR}
+
 TERMS_OF_USE = CollectionSpec(
     name="termsOfUse",
     path="identityGovernance/termsOfUse/agreements",
     odata_type="#microsoft.graph.agreement",
-    properties={
-        "id": STR, "displayName": STR, "isPerDeviceAcceptanceRequired": BOOL,
-        "isViewingBeforeAcceptanceRequired": BOOL, "termsExpiration": OBJ, "userReacceptRequiredFrequency": STR,
-        # The PDFs, written on create (termsofusecontainer-post-agreements) and read at /files, never inline.
-        "files": OBJS,
-    },
+    # The PDFs, written on create (termsofusecontainer-post-agreements), returned on $expand=files only.
+    properties={**_AGREEMENT_PROPERTIES, "files": OBJS},
+    default_properties=tuple(_AGREEMENT_PROPERTIES),
     read_only=frozenset({"id"}),
     # agreement-update takes displayName and isViewingBeforeAcceptanceRequired alone.
     create_only=frozenset({"isPerDeviceAcceptanceRequired", "termsExpiration", "userReacceptRequiredFrequency", "files"}),
     required_on_create=("displayName", "isViewingBeforeAcceptanceRequired", "files"),
-    write_only=frozenset({"files"}),
     paged_by_default=False,
     # agreement-update: "200 OK" and the agreement in the body.
     patch_returns_object=True,
+    validate=_validate_agreement,
+    complete=_complete_agreement,
 )
 
 PIM_COLLECTIONS: tuple[CollectionSpec, ...] = (

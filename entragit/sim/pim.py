@@ -16,11 +16,13 @@ from entragit.sim.graph import NO_CONTENT, GraphApi, GraphRequest, GraphResponse
 from entragit.sim.model import OBJS, STRS, CollectionSpec, check_write
 from entragit.sim.model_pim import (
     ACCESS_REVIEW_DEFINITIONS,
+    AGREEMENT_FILE_PROPERTIES,
     REVIEW_UPDATABLE,
     ROLE_MANAGEMENT_POLICIES,
     ROLE_MANAGEMENT_POLICY_ASSIGNMENTS,
     ROLE_MANAGEMENT_POLICY_RULES,
     RULES,
+    TERMS_OF_USE,
 )
 from entragit.sim.query import QueryTarget, context_url, page_size_for, paginate, parse_query, project, target_for
 
@@ -41,6 +43,8 @@ class PimApi:
         api._route((*policies, "{id}", "rules"), GET=self.list_rules)
         api._route((*policies, "{id}", "rules", "{rule}"), GET=self.get_rule, PATCH=self.update_rule)
         self._methods((*ACCESS_REVIEW_DEFINITIONS.segments, "{id}"))["PUT"] = self.replace_review
+        self._methods(TERMS_OF_USE.segments)["GET"] = self.list_agreements
+        self._methods((*TERMS_OF_USE.segments, "{id}"))["GET"] = self.get_agreement
 
     def _methods(self, template: tuple[str, ...]) -> dict[str, Handler]:
         return next(methods for route, methods in self.api.routes if route == template)
@@ -119,6 +123,35 @@ class PimApi:
             # The policy records the change (its lastModifiedDateTime), as the list page's example shows.
             self.tenant.update(ROLE_MANAGEMENT_POLICIES, policy, {})
         return GraphResponse(NO_CONTENT)
+
+    # --- terms of use ----------------------------------------------------------------------------------------
+
+    def _agreement_target(self) -> QueryTarget:
+        plain = target_for(TERMS_OF_USE, with_expand=False)
+        files = QueryTarget("microsoft.graph.agreementFileLocalization", "AgreementFileLocalization",
+                            AGREEMENT_FILE_PROPERTIES)
+        return QueryTarget(plain.type_name, plain.resource_name, plain.properties, plain.filterable, {"files": files})
+
+    def _render_agreement(self, agreement: Mapping[str, Any], select: tuple[str, ...] | None,
+                          expand: Mapping[str, tuple[str, ...] | None]) -> dict[str, Any]:
+        rendered = project(agreement, select, TERMS_OF_USE.default_properties, ("files",))
+        if "files" in expand:
+            # The bytes are not in the answer: fileData null (agreement-list-files).
+            rendered["files"] = [project({**file, "fileData": None}, expand["files"], None) for file in agreement["files"]]
+        return rendered
+
+    def list_agreements(self, request: GraphRequest, params: list[str]) -> GraphResponse:
+        # That the list takes $expand=files as a single agreement's read does is [UNCONFIRMED].
+        query = parse_query(request.pairs, self._agreement_target(), eventual=request.eventual)
+        items = [obj for obj in self.tenant.sorted_objects(TERMS_OF_USE) if query.where is None or query.where(obj)]
+        page, token = paginate(items, query, page_size_for(query, 0, False), rules=self.api._page_rules())
+        values = [self._render_agreement(obj, query.select, query.expand) for obj in page]
+        return self.api._collection(request, TERMS_OF_USE.path, query, values, token, len(items))
+
+    def get_agreement(self, request: GraphRequest, params: list[str]) -> GraphResponse:
+        query = parse_query(request.pairs, self._agreement_target(), eventual=request.eventual)
+        agreement = self.tenant.require(TERMS_OF_USE, params[0])
+        return self.api._entity(TERMS_OF_USE.path, query.select, self._render_agreement(agreement, query.select, query.expand))
 
     # --- access reviews ------------------------------------------------------------------------------------
 

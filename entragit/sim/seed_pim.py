@@ -13,7 +13,7 @@ import random
 import uuid
 from typing import Any
 
-from entragit.sim.model import GROUPS, CollectionSpec, blank_object
+from entragit.sim.model import GROUPS, USERS, CollectionSpec, blank_object
 from entragit.sim.model_identity import ROLE_DEFINITIONS
 from entragit.sim.model_pim import (
     ACCESS_REVIEW_DEFINITIONS,
@@ -48,12 +48,11 @@ def _rule(kind: str, rule_id: str, caller: str, level: str, **values: Any) -> di
     return {"@odata.type": RULE_TYPE.format(kind), "id": rule_id, **values, "target": _target(caller, level)}
 
 
-def role_rules(strict: bool, approver: str | None, context: str | None = None) -> list[dict[str, Any]]:
+def role_rules(strict: bool, approver: str, context: str | None = None) -> list[dict[str, Any]]:
     """The seventeen rules of a directory role's policy; `context`: the authentication context activation asks for."""
     stage = {"approvalStageTimeOutInDays": 1, "isApproverJustificationRequired": True, "escalationTimeInMinutes": 0,
              "isEscalationEnabled": False, "escalationApprovers": [],
-             "primaryApprovers": [{"@odata.type": "#microsoft.graph.singleUser", "userId": approver}]
-             if strict and approver else []}
+             "primaryApprovers": [{"@odata.type": "#microsoft.graph.singleUser", "userId": approver}] if strict else []}
     return [
         _rule("Expiration", "Expiration_Admin_Eligibility", "Admin", "Eligibility", isExpirationRequired=False,
               maximumDuration="P365D"),
@@ -91,8 +90,7 @@ class _PimSeeder:
         return obj
 
     def build(self) -> None:
-        admins = [u["id"] for u in self.tenant.objects["users"].values() if u.get("jobTitle") == "IT Administrator"]
-        approver = admins[0] if admins else None
+        approver = self.tenant.sorted_objects(USERS)[0]["id"]
         for role in self.tenant.sorted_objects(ROLE_DEFINITIONS):
             policy_id = f"DirectoryRole_{self.tenant.tenant_id}_{self.uuid()}"
             self.add(ROLE_MANAGEMENT_POLICIES, {
@@ -138,7 +136,8 @@ class _PimSeeder:
                 "termsExpiration": {"startDateTime": "2021-04-01T00:00:00Z", "frequency": "P365D"},
                 "userReacceptRequiredFrequency": "P90D",
                 "files": [{"id": self.uuid(), "fileName": f"{name}.pdf", "language": "en", "isDefault": True,
-                           "displayName": name, "fileData": {"data": base64.b64encode(pdf).decode()}}],
+                           "displayName": name, "isMajorVersion": False, "createdDateTime": "2021-03-15T09:30:00.0000000Z",
+                           "fileData": {"data": base64.b64encode(pdf).decode()}}],
             })
 
 
