@@ -23,20 +23,20 @@ _POLICY_PROPERTIES = {"id": STR, "displayName": STR, "description": STR, "isOrga
 # Where a policy keeps its rules in the simulator: never returned but through $expand=rules or /rules.
 RULES = "@sim.rules"
 
-# policyroot-list-rolemanagementpolicies: no policy is created, updated or deleted through Graph; the list
-# needs a $filter on scopeId and scopeType.
-ROLE_MANAGEMENT_POLICIES = CollectionSpec(
-    name="roleManagementPolicies",
-    path="policies/roleManagementPolicies",
-    odata_type="#microsoft.graph.unifiedRoleManagementPolicy",
-    properties=_POLICY_PROPERTIES,
-    default_properties=tuple(_POLICY_PROPERTIES),
-    read_only=frozenset(_POLICY_PROPERTIES),
-    filterable=frozenset({"scopeId", "scopeType"}),
-    paged_by_default=False,
+
+def _pim_scoped(name: str, entity: str, properties: dict[str, str], **details: Any) -> CollectionSpec:
+    """PIM's policies and policy assignments: Microsoft's, never created, updated or deleted through Graph, and
+    listed per scope, with a $filter on scopeId and scopeType (policyroot-list-rolemanagementpolicies,
+    policyroot-list-rolemanagementpolicyassignments)."""
+    return CollectionSpec(name=name, path=f"policies/{name}", odata_type=f"#microsoft.graph.{entity}",
+                          properties=properties, read_only=frozenset(properties), paged_by_default=False,
+                          collection_methods=READ_ONLY, item_methods=READ_ONLY, **details)
+
+
+ROLE_MANAGEMENT_POLICIES = _pim_scoped(
+    "roleManagementPolicies", "unifiedRoleManagementPolicy", _POLICY_PROPERTIES,
+    default_properties=tuple(_POLICY_PROPERTIES), filterable=frozenset({"scopeId", "scopeType"}),
     modified_stamp="lastModifiedDateTime",
-    collection_methods=READ_ONLY,
-    item_methods=READ_ONLY,
 )
 
 RULE_TYPE = "#microsoft.graph.unifiedRoleManagementPolicy{}Rule"
@@ -80,17 +80,10 @@ ROLE_MANAGEMENT_POLICY_RULES = CollectionSpec(
 
 _POLICY_ASSIGNMENT_PROPERTIES = {"id": STR, "policyId": STR, "roleDefinitionId": STR, "scopeId": STR, "scopeType": STR}
 
-# policyroot-list-rolemanagementpolicyassignments: read only, and listed per scope as the policies are.
-ROLE_MANAGEMENT_POLICY_ASSIGNMENTS = CollectionSpec(
-    name="roleManagementPolicyAssignments",
-    path="policies/roleManagementPolicyAssignments",
-    odata_type="#microsoft.graph.unifiedRoleManagementPolicyAssignment",
-    properties=_POLICY_ASSIGNMENT_PROPERTIES,
-    read_only=frozenset(_POLICY_ASSIGNMENT_PROPERTIES),
-    filterable=frozenset({"scopeId", "scopeType"}),
-    paged_by_default=False,
-    collection_methods=READ_ONLY,
-    item_methods=READ_ONLY,
+# The list page also filters on roleDefinitionId.
+ROLE_MANAGEMENT_POLICY_ASSIGNMENTS = _pim_scoped(
+    "roleManagementPolicyAssignments", "unifiedRoleManagementPolicyAssignment", _POLICY_ASSIGNMENT_PROPERTIES,
+    filterable=frozenset({"scopeId", "scopeType", "roleDefinitionId"}),
 )
 
 # --- access reviews (accessreviewscheduledefinition.md) --------------------------------------------------------
