@@ -59,6 +59,12 @@ def _validate_rule(changes: dict[str, Any], existing: dict[str, Any] | None) -> 
         raise bad_request(f"Invalid value specified for property 'enabledRules': {', '.join(sorted(unknown))}.")
     if changes.get("notificationLevel") not in (None, "None", "Critical", "All"):
         raise bad_request("Invalid value specified for property 'notificationLevel'.")
+    target = changes.get("target")
+    if "target" in changes and not (isinstance(target, dict) and {"caller", "level", "operations"} <= set(target)):
+        # A target is replaced whole: one sent without its caller, level and operations left a rule that Graph
+        # no longer found (microsoftgraph/microsoft-graph-docs issue 16689). The simulator refuses it instead
+        # [UNCONFIRMED], so that a client never sends it.
+        raise bad_request("Invalid value specified for property 'target': it needs caller, level and operations.")
     merged = {**(existing or {}), **changes}
     if merged.get("isExpirationRequired") and not merged.get("maximumDuration"):
         # "Required when isExpirationRequired is true" (unifiedrolemanagementpolicyrule-update).
