@@ -27,8 +27,8 @@ def _query(object_type: ObjectType, *, listing: bool) -> dict[str, str]:
         params["$expand"] = ",".join(expands)
     if listing and object_type.page_size:
         params["$top"] = str(object_type.page_size)
-    if listing and object_type.list_filter:
-        params["$filter"] = object_type.list_filter
+    if listing:
+        params.update(object_type.list_params)
     return params
 
 

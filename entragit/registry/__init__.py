@@ -246,6 +246,11 @@ class ObjectType:
             made = "cannot be made again"
         return f"recycle bin, else {made}" if self.recycle_bin else made
 
+    @property
+    def list_params(self) -> dict[str, str]:
+        """What every list call of the type carries besides its own options: the $filter Graph requires."""
+        return {"$filter": self.list_filter} if self.list_filter else {}
+
     def item_path(self, object_id: str) -> str:
         return self.collection if self.singleton else f"{self.collection}/{quote(object_id)}"
 

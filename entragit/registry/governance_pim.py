@@ -47,8 +47,8 @@ register(ObjectType(
     read_only=frozenset({"id", "policyId", "roleDefinitionId", "scopeId", "scopeType"}),
     why_read_only=dict.fromkeys(("policyId", "roleDefinitionId", "scopeId", "scopeType"),
                                 "which policy governs which role is Microsoft's: Graph offers no write of it"),
-    # policyId names a policy by its own kind of id (DirectoryRole_<tenant>_<guid>), which is no object id.
-    references={"roleDefinitionId": ("roleDefinitions",)},
+    # No references: a role made again under a new id gets a policy and an assignment of Microsoft's own, so
+    # a restore has nothing of these to rewrite (and policyId is no object id, DirectoryRole_<tenant>_<guid>).
     read_permission=_READ, write_permission=_WRITE,
     restore_order=45, never_delete=_MADE_BY_MICROSOFT, cannot_create=_MADE_BY_MICROSOFT,
 ))
