@@ -89,8 +89,8 @@ def _graph(repo: BackupRepo, types: list[ObjectType], write: bool) -> Iterator[F
         f"carrying {len(signed.roles)} application permission(s)"
     yield Finding(OK, "sign-in", f"a token for app {connection.client_id} in tenant {signed.tenant}, {held}")
     yield _tenant(repo, signed)
-    probes = [BatchItem("GET", t.collection, {"$top": "1"} if t.page_size and not t.singleton else None,
-                        version=t.api_version)
+    probes = [BatchItem("GET", t.collection, {**({"$top": "1"} if t.page_size and not t.singleton else {}),
+                                             **t.list_params} or None, version=t.api_version)
               for t in types]
     for object_type, answer in zip(types, client.get_many(probes)):
         yield _read(object_type, answer, signed)

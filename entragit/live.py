@@ -22,10 +22,13 @@ def _query(object_type: ObjectType, *, listing: bool) -> dict[str, str]:
     if object_type.read_select:
         params["$select"] = ",".join(object_type.read_select)
     expands = [f"{r.name}($select=id)" for r in object_type.relationships if r.fetch == "expand" and not r.within]
+    expands += object_type.expand
     if expands:
         params["$expand"] = ",".join(expands)
     if listing and object_type.page_size:
         params["$top"] = str(object_type.page_size)
+    if listing:
+        params.update(object_type.list_params)
     return params
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
@@ -19,6 +19,8 @@ from entragit.registry.risks import (
     Condition,
     GainsWord,
     ItemBecomes,
+    ItemLengthens,
+    ItemLoses,
     ListGains,
     RelationshipGains,
     RiskRule,
@@ -75,17 +77,60 @@ def _gains(condition: ListGains, change: ObjectChange) -> Iterator[Hit]:
             yield Hit(row.path, row.old, row.new, gained)
 
 
+def _field(item: Any, path: str) -> Any:
+    for part in path.split("."):
+        item = item.get(part) if isinstance(item, dict) else None
+    return item
+
+
+def _item_pairs(path: str, key: str, change: ObjectChange) -> Iterator[tuple[AttributeChange, Any, Any]]:
+    """(row, item before, item after) of each item a list of objects holds on both sides, found by key."""
+    for row in _rows(change, (path,)):
+        before = {_identity(item, key): item for item in row.old or [] if isinstance(item, dict)}
+        for item in row.new or []:
+            if isinstance(item, dict) and _identity(item, key) in before:
+                yield row, before[_identity(item, key)], item
+
+
+def _item_hits(path: str, key: str, change: ObjectChange, turned: Callable[[Any, Any], bool]) -> Iterator[Hit]:
+    found: dict[str, tuple[AttributeChange, list[Any]]] = {}
+    for row, old, new in _item_pairs(path, key, change):
+        if turned(old, new):
+            found.setdefault(row.path, (row, []))[1].append(new.get(key))
+    for row, items in found.values():
+        yield Hit(row.path, row.old, row.new, items)
+
+
 def _item_becomes(condition: ItemBecomes, change: ObjectChange) -> Iterator[Hit]:
-    for row in _rows(change, (condition.path,)):
-        before = {_identity(item, condition.key): item for item in row.old or [] if isinstance(item, dict)}
-        turned = [
-            item.get(condition.key) for item in row.new or []
-            if isinstance(item, dict) and _identity(item, condition.key) in before
-            and _member(item.get(condition.field), condition.after)
-            and _member(before[_identity(item, condition.key)].get(condition.field), condition.before)
-        ]
-        if turned:
-            yield Hit(row.path, row.old, row.new, turned)
+    return _item_hits(condition.path, condition.key, change, lambda old, new: (
+        _member(_field(new, condition.field), condition.after)
+        and _member(_field(old, condition.field), condition.before)))
+
+
+def _item_loses(condition: ItemLoses, change: ObjectChange) -> Iterator[Hit]:
+    def lost(old: Any, new: Any) -> bool:
+        return bool((set(_field(old, condition.field) or []) - set(_field(new, condition.field) or [])) & condition.words)
+    return _item_hits(condition.path, condition.key, change, lost)
+
+
+_DURATION = re.compile(r"^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+
+
+def duration_seconds(value: Any) -> float | None:
+    """An ISO 8601 duration of weeks, days, hours, minutes and seconds (P365D, PT8H30M) in seconds; None for
+    anything else (years and months have no fixed length)."""
+    match = _DURATION.match(value) if isinstance(value, str) and value not in ("P", "PT") else None
+    if match is None:
+        return None
+    weeks, days, hours, minutes, seconds = (float(part or 0) for part in match.groups())
+    return (((weeks * 7 + days) * 24 + hours) * 60 + minutes) * 60 + seconds
+
+
+def _item_lengthens(condition: ItemLengthens, change: ObjectChange) -> Iterator[Hit]:
+    def longer(old: Any, new: Any) -> bool:
+        before, after = duration_seconds(_field(old, condition.field)), duration_seconds(_field(new, condition.field))
+        return before is not None and after is not None and after > before
+    return _item_hits(condition.path, condition.key, change, longer)
 
 
 def _widens(condition: Widens, change: ObjectChange) -> Iterator[Hit]:
@@ -125,6 +170,10 @@ def hits(condition: Condition, change: ObjectChange) -> Iterator[Hit]:
         return _gains(condition, change)
     if isinstance(condition, ItemBecomes):
         return _item_becomes(condition, change)
+    if isinstance(condition, ItemLoses):
+        return _item_loses(condition, change)
+    if isinstance(condition, ItemLengthens):
+        return _item_lengthens(condition, change)
     if isinstance(condition, Widens):
         return _widens(condition, change)
     if isinstance(condition, Changes):

@@ -27,6 +27,7 @@ from entragit.store import init_repo
 
 GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"
 BILLING_ADMINISTRATOR = "b0f54661-2d74-4c50-afa3-1ec803f12efe"
+PRIVILEGED_ROLE_ADMINISTRATOR = "e8611ab8-c189-46e8-94e1-60213ab1f814"
 CA = "identity/conditionalAccess/policies"
 SMS = "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/Sms"
 SMS_TYPE = "#microsoft.graph.smsAuthenticationMethodConfiguration"
@@ -91,6 +92,7 @@ def _weaken(admin: Admin, sim: Simulator, ids: dict[str, str]) -> None:
     # Anyone holding the role may purge the recycle bin; deleting a CA policy asks for a context nothing enforces.
     admin.call("PATCH", f"{ACTIONS}/{PURGE}", json={"authenticationContextId": None})
     admin.call("PATCH", f"{ACTIONS}/{CA_DELETE}", json={"authenticationContextId": "c2"})
+    _weaken_pim(admin, ids)
 
 
 def _weaken_sign_in(admin: Admin, app_id: str, user_id: str, ids: dict[str, str]) -> None:
@@ -105,6 +107,37 @@ def _weaken_sign_in(admin: Admin, app_id: str, user_id: str, ids: dict[str, str]
         "optionalClaims": {"idToken": [{"name": "email", "essential": True}]},
         "servicePrincipalLockConfiguration": {"isEnabled": False}})
     admin.call("PATCH", f"users/{user_id}", json={"passwordPolicies": "DisableStrongPassword"})
+
+
+PIM_POLICIES = "policies/roleManagementPolicies"
+PIM_RULE = "#microsoft.graph.unifiedRoleManagementPolicy{}Rule"
+
+
+def _pim_policy(admin: Admin, role_id: str) -> str:
+    assignments = admin.get("policies/roleManagementPolicyAssignments",
+                            **{"$filter": "scopeId eq '/' and scopeType eq 'DirectoryRole'"})["value"]
+    return str(next(a["policyId"] for a in assignments if a["roleDefinitionId"] == role_id))
+
+
+def _pim_rules(admin: Admin, policy_id: str, *, approval: bool, mfa: bool, context: bool, hours: int) -> None:
+    """Activation of the role behind policy_id: with or without approval, MFA, authentication context, for so long."""
+    def patch(rule: str, kind: str, **values: Any) -> None:
+        admin.call("PATCH", f"{PIM_POLICIES}/{policy_id}/rules/{rule}", json={"@odata.type": PIM_RULE.format(kind), **values})
+    approval_rule = admin.get(f"{PIM_POLICIES}/{policy_id}/rules/Approval_EndUser_Assignment")
+    patch("Approval_EndUser_Assignment", "Approval", setting={**approval_rule["setting"], "isApprovalRequired": approval})
+    patch("Enablement_EndUser_Assignment", "Enablement",
+          enabledRules=["MultiFactorAuthentication", "Justification"] if mfa else ["Justification"])
+    patch("AuthenticationContext_EndUser_Assignment", "AuthenticationContext", isEnabled=context,
+          claimValue="c1" if context else None)
+    patch("Expiration_EndUser_Assignment", "Expiration", maximumDuration=f"PT{hours}H")
+
+
+def _weaken_pim(admin: Admin, ids: dict[str, str]) -> None:
+    # Global Administrator: approval, MFA and 2 hours in the seed; Privileged Role Administrator: approval,
+    # an authentication context and 2 hours.
+    ids.update(pim_ga=_pim_policy(admin, GLOBAL_ADMINISTRATOR), pim_pra=_pim_policy(admin, PRIVILEGED_ROLE_ADMINISTRATOR))
+    _pim_rules(admin, ids["pim_ga"], approval=False, mfa=False, context=False, hours=12)
+    _pim_rules(admin, ids["pim_pra"], approval=True, mfa=False, context=False, hours=2)
 
 
 def _near_misses(admin: Admin, ids: dict[str, str]) -> None:
@@ -127,6 +160,8 @@ def _near_misses(admin: Admin, ids: dict[str, str]) -> None:
                      "description": "reviewed"})
     admin.call("PATCH", f"users/{ids['weak_user']}", json={"passwordPolicies": None})
     admin.call("PATCH", f"{ACTIONS}/{PURGE}", json={"authenticationContextId": "c1"})  # protected again
+    # Approval, MFA and a context all turned on, and a shorter activation: all stronger.
+    _pim_rules(admin, ids["pim_ga"], approval=True, mfa=True, context=True, hours=1)
 
 
 @pytest.fixture(scope="module")
@@ -180,6 +215,10 @@ CASES = {
     "password-policy-weakened": ("weak_user", "not set -> DisableStrongPassword", "weak_user"),
     "protected-action-unprotected": (PURGE, "c1 -> not set", PURGE),
     "protected-action-context-changed": (CA_DELETE, "c1 -> c2", PURGE),
+    "pim-activation-approval-removed": ("pim_ga", "Approval_EndUser_Assignment", "pim_ga"),
+    "pim-activation-mfa-removed": ("pim_ga", "Enablement_EndUser_Assignment", "pim_ga"),
+    "pim-activation-authentication-context-removed": ("pim_pra", "AuthenticationContext_EndUser_Assignment", "pim_ga"),
+    "pim-duration-widened": ("pim_ga", "Expiration_EndUser_Assignment", "pim_ga"),
 }
 
 

@@ -119,6 +119,11 @@ class ObjectType:
     filter_by_ids: bool = False
     """Graph filters the collection by `id in (...)`: objects named by id (an incremental snapshot's changed
     ones) are read 15 to a request instead of one request each."""
+    list_filter: str | None = None
+    """The `$filter` Graph requires on every list call of the type (role management policies are listed
+    per scope only: `scopeId eq '/' and scopeType eq 'DirectoryRole'`)."""
+    expand: tuple[str, ...] = ()
+    """Contained lists Graph returns only on `$expand`, read with the object (a PIM policy's rules)."""
     api_version: str = "v1.0"
     """The Graph API version its requests go to (collection is relative to it): "v1.0", or "beta" for a
     type Graph serves there only, whose API Microsoft may change without notice."""
@@ -262,6 +267,11 @@ class ObjectType:
                                                          ("never deleted", self.never_delete)) if why]
         return "; ".join(reasons)
 
+    @property
+    def list_params(self) -> dict[str, str]:
+        """What every list call of the type carries besides its own options: the $filter Graph requires."""
+        return {"$filter": self.list_filter} if self.list_filter else {}
+
     def item_path(self, object_id: str) -> str:
         return self.collection if self.singleton else f"{self.collection}/{quote(object_id)}"
 
@@ -321,4 +331,4 @@ def type_for_odata(odata_type: str | None) -> ObjectType | None:
 
 
 # Importing the entry modules registers their types; the order here is only the order of `entragit types`.
-from entragit.registry import applications, beta, conditional_access, directory, policies, protected_actions, roles  # noqa: E402,F401
+from entragit.registry import applications, beta, conditional_access, directory, governance_pim, policies, protected_actions, roles  # noqa: E402,F401

@@ -34,13 +34,33 @@ class ListGains:
 
 @dataclass(frozen=True)
 class ItemBecomes:
-    """An item of a list of objects (found by `key`) has `field` go from a value in `before` to one in `after`."""
+    """An item of a list of objects (found by `key`) has `field` (dotted: a value inside the item) go from a
+    value in `before` to one in `after`."""
 
     path: str
     key: str
     field: str
     before: frozenset[object]
     after: frozenset[object]
+
+
+@dataclass(frozen=True)
+class ItemLoses:
+    """An item of a list of objects (found by `key`) has its list `field` lose one of `words`."""
+
+    path: str
+    key: str
+    field: str
+    words: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ItemLengthens:
+    """An item of a list of objects (found by `key`) has `field`, an ISO 8601 duration (PT8H), grow."""
+
+    path: str
+    key: str
+    field: str
 
 
 @dataclass(frozen=True)
@@ -73,7 +93,8 @@ class RelationshipGains:
     relationship: str
 
 
-Condition = BecomesOneOf | ListGains | ItemBecomes | Widens | Changes | GainsWord | RelationshipGains
+Condition = (BecomesOneOf | ListGains | ItemBecomes | ItemLoses | ItemLengthens | Widens | Changes | GainsWord
+             | RelationshipGains)
 
 
 @dataclass(frozen=True)
@@ -229,5 +250,27 @@ RISK_RULES: tuple[RiskRule, ...] = (
                      frozenset({f"c{n}" for n in range(1, 100)})),
         "Protected action asks for another authentication context: {old} -> {new}; is {new} enforced by an "
         "enabled Conditional Access policy?",
+    ),
+    RiskRule(
+        # A PIM policy's rules (learn.microsoft.com/graph/identity-governance-pim-rules-overview): who activates
+        # a role without an approver, without MFA or without the authentication context's Conditional Access.
+        "pim-activation-approval-removed", "high", ("roleManagementPolicies",),
+        ItemBecomes("rules", "id", "setting.isApprovalRequired", _ON, _OFF),
+        "PIM role activation no longer needs approval: {items}",
+    ),
+    RiskRule(
+        "pim-activation-mfa-removed", "high", ("roleManagementPolicies",),
+        ItemLoses("rules", "id", "enabledRules", frozenset({"MultiFactorAuthentication"})),
+        "PIM role activation no longer needs MFA: {items}",
+    ),
+    RiskRule(
+        "pim-activation-authentication-context-removed", "high", ("roleManagementPolicies",),
+        ItemBecomes("rules", "id", "isEnabled", _ON, _OFF),
+        "PIM role activation no longer needs its authentication context: {items}",
+    ),
+    RiskRule(
+        "pim-duration-widened", "medium", ("roleManagementPolicies",),
+        ItemLengthens("rules", "id", "maximumDuration"),
+        "PIM allows a role for longer: maximumDuration grew in {items}",
     ),
 )

@@ -175,6 +175,18 @@ class Hooks:
     that is no POST to the collection."""
     delete: Callable[[ObjectType, Obj], Request] | None = None
     """The request that ends a live object the snapshot does not have, where that is no DELETE of it."""
+    update: Callable[[ObjectType, str, Obj, Obj], Request] | None = None
+    """The request that writes changed properties (given the item path, the live object and the changes),
+    where that is no PATCH of them."""
+
+
+def put_whole() -> Hooks:
+    """An object Graph updates only by a PUT of every writable property (an access review definition,
+    accessreviewscheduledefinition-update): the live object with the changes, its read-only ones left out."""
+    def update(object_type: ObjectType, item_path: str, live: Obj, changes: Obj) -> Request:
+        body = {k: v for k, v in live.items() if k not in object_type.read_only}
+        return Request("PUT", item_path, {**body, **changes})
+    return Hooks(update=update)
 
 
 _JUSTIFICATION = {"adminAssign": "Restored by entragit", "adminRemove": "Not in the snapshot; removed by entragit restore"}

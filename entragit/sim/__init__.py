@@ -34,6 +34,7 @@ from entragit.sim.gateway import Gateway
 from entragit.sim.graph import GraphApi
 from entragit.sim.identity import FederatedCredentials, IdentityApi
 from entragit.sim.model import USERS
+from entragit.sim.pim import PimApi
 from entragit.sim.recycle import RecycleBins
 from entragit.sim.seed import build_tenant
 from entragit.sim.server import SimServer
@@ -84,6 +85,7 @@ class Simulator:
         self.graph = GraphApi(self.tenant, self.settings, self.login)
         self.recycle = RecycleBins(self.graph, self.clock)
         self.identity = IdentityApi(self.graph)
+        PimApi(self.graph)
         CombinationConfigurations(self.graph)
         self.audit = AuditLog(self.graph, self.settings, self.clock, self._binned)
         self.stats = Stats()

@@ -15,6 +15,7 @@ from entragit.sim.model import (
     CollectionSpec,
 )
 from entragit.sim.model_identity import IDENTITY_COLLECTIONS
+from entragit.sim.model_pim import PIM_COLLECTIONS
 from entragit.sim.model_policies import POLICY_COLLECTIONS
 from entragit.sim.model_protected_actions import PROTECTED_ACTION_COLLECTIONS
 
@@ -25,6 +26,7 @@ COLLECTIONS += IDENTITY_COLLECTIONS
 
 COLLECTIONS += POLICY_COLLECTIONS
 COLLECTIONS += PROTECTED_ACTION_COLLECTIONS
+COLLECTIONS += PIM_COLLECTIONS
 BY_NAME: dict[str, CollectionSpec] = {spec.name: spec for spec in COLLECTIONS}
 # Collections whose objects are directoryObjects: reachable through /directoryObjects/{id} and $ref URLs.
 DIRECTORY_OBJECT_COLLECTIONS: tuple[str, ...] = ("users", "groups")

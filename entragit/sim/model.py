@@ -205,6 +205,9 @@ _ANSWERED_TYPES = frozenset({
     "#microsoft.graph.ipv4cidrrange", "#microsoft.graph.ipv6cidrrange",
     # An attribute set's type, as user-update and serviceprincipal-update spell it.
     "#microsoft.graph.customsecurityattributevalue", "#microsoft.directoryservices.customsecurityattributevalue",
+    # An access review's scope and a PIM approval stage's approvers (accessreviewscope, subjectset).
+    "#microsoft.graph.accessreviewqueryscope", "#microsoft.graph.accessreviewinactiveusersqueryscope",
+    "#microsoft.graph.principalresourcemembershipsscope", "#microsoft.graph.singleuser", "#microsoft.graph.groupmembers",
 })
 
 

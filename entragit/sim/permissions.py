@@ -35,6 +35,7 @@ DEFAULT_APP_ROLES = (
     "Policy.ReadWrite.ApplicationConfiguration", "Policy.ReadWrite.ExternalIdentities",
     "RoleManagement.ReadWrite.Directory",
     "RoleEligibilitySchedule.ReadWrite.Directory", "DelegatedPermissionGrant.ReadWrite.All", "AuditLog.Read.All",
+    "RoleManagementPolicy.ReadWrite.Directory", "AccessReview.ReadWrite.All", "Agreement.ReadWrite.All",
 )
 
 
@@ -72,6 +73,10 @@ _ROLES = Needs(("RoleManagement.Read.Directory", "RoleManagement.Read.All", "Rol
 _ELIGIBILITY = Needs(("RoleEligibilitySchedule.Read.Directory", "RoleEligibilitySchedule.ReadWrite.Directory",
                       "RoleManagement.Read.Directory", "RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory"),
                      ("RoleEligibilitySchedule.ReadWrite.Directory", "RoleManagement.ReadWrite.Directory"))
+# policyroot-list-rolemanagementpolicies and unifiedrolemanagementpolicyrule-update.
+_ROLE_POLICIES = Needs(("RoleManagementPolicy.Read.Directory", "RoleManagement.Read.Directory", "RoleManagement.Read.All",
+                        "RoleManagementPolicy.ReadWrite.Directory", "RoleManagement.ReadWrite.Directory"),
+                       ("RoleManagementPolicy.ReadWrite.Directory", "RoleManagement.ReadWrite.Directory"))
 _CONDITIONAL_ACCESS = Needs(("Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"),
                             ("Policy.ReadWrite.ConditionalAccess",))
 _ANY_DIRECTORY = Needs(tuple(dict.fromkeys(p for n in (_USERS, _GROUPS, _APPS, _UNITS) for p in n.read)),
@@ -124,6 +129,12 @@ RULES: dict[tuple[str, ...], Needs] = {
                                         *_DIRECTORY_READ),
                                        ("DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All")),
     ("auditLogs",): Needs(("AuditLog.Read.All",), ("AuditLog.Read.All",)),
+    ("policies", "roleManagementPolicies"): _ROLE_POLICIES,
+    ("policies", "roleManagementPolicyAssignments"): _ROLE_POLICIES,
+    ("identityGovernance", "accessReviews"): Needs(("AccessReview.Read.All", "AccessReview.ReadWrite.All"),
+                                                   ("AccessReview.ReadWrite.All",)),
+    ("identityGovernance", "termsOfUse"): Needs(("Agreement.Read.All", "Agreement.ReadWrite.All"),
+                                                ("Agreement.ReadWrite.All",)),
 }
 # A path no rule names: what Graph asks for most of the directory.
 FALLBACK = _DIRECTORY_SETTINGS

@@ -31,6 +31,7 @@ from entragit.sim.model import (
 from entragit.sim.seed_apps import seed_applications
 from entragit.sim.seed_declared import seed_declared
 from entragit.sim.seed_identity import seed_identity
+from entragit.sim.seed_pim import seed_pim
 from entragit.sim.seed_policies import seed_policies
 from entragit.sim.seed_protected_actions import seed_protected_actions
 from entragit.sim.tenant import Tenant, security_identifier
@@ -180,6 +181,7 @@ class _Seeder:
         seed_identity(tenant, self.seed, self.size, BASE_TIME, client_id, (github,))
         seed_declared(tenant, self.seed)
         seed_protected_actions(tenant, self.timestamp(BASE_TIME, 300, fraction=True))
+        seed_pim(tenant, self.seed)
         tenant.changes.recording = True  # from here on, writes are changes that delta queries report
         return SeededTenant(tenant, client_id, secret, (github,))
 

@@ -11,6 +11,7 @@ from urllib.parse import quote
 from entragit.canonical import Obj
 from entragit.diff import attribute_changes, split_relations
 from entragit.registry import ObjectType
+from entragit.registry.writes import Request
 from entragit.report.model import AttributeChange
 from entragit.restore.kinds import StepKind
 from entragit.restore.model import AS_RESTORED
@@ -120,7 +121,10 @@ class Objects(PlanState):
                         # As the snapshot has it, even where --attribute left it out: Graph needs it.
                         body.setdefault(key, _wire(object_type, key, desired_attrs.get(key), live_attrs.get(key)))
             self._disable_first(object_type, object_id, name, live_attrs, target, path_id)
-            self.step(StepKind.PATCH, object_type, object_id, name, "PATCH", object_type.item_path(path_id), body,
+            write = Request("PATCH", object_type.item_path(path_id), body)
+            if object_type.hooks.update is not None:
+                write = object_type.hooks.update(object_type, write.path, live_attrs, body)
+            self.step(StepKind.PATCH, object_type, object_id, name, write.method, write.path, write.body,
                       changes=tuple(shown))
 
     def _plan_items(self, object_type: ObjectType, object_id: str, name: str | None, desired: Obj, live: Obj) -> None:

@@ -53,7 +53,7 @@ def match_key(object_type: ObjectType, obj: Obj) -> tuple[Any, ...]:
 def live_listing(client: GraphClient, object_type: ObjectType, whole: bool = False) -> dict[str, Obj]:
     """Every object of a type now, by id, as Graph returns it: whole, or with just enough to name it
     (for --delete-extra)."""
-    params: dict[str, str] = {}
+    params = dict(object_type.list_params)
     if object_type.select:
         params["$select"] = ",".join(object_type.select) if whole else f"{object_type.key},{object_type.display_key}"
     if object_type.page_size:
