@@ -175,6 +175,18 @@ class Hooks:
     that is no POST to the collection."""
     delete: Callable[[ObjectType, Obj], Request] | None = None
     """The request that ends a live object the snapshot does not have, where that is no DELETE of it."""
+    update: Callable[[ObjectType, str, Obj, Obj], Request] | None = None
+    """The request that writes changed properties where Graph's update is no PATCH, from the type, the item
+    path, the object as it should be and the properties that differ."""
+
+
+def replaced_whole(object_type: ObjectType, item_path: str, desired: Obj, changed: Obj) -> Request:
+    """A PUT of every writable property, where Graph's update replaces the object and requires them all
+    (adminconsentrequestpolicy-update)."""
+    fixed = object_type.read_only | object_type.create_only | {"@odata.type"}
+    # A file leaves an empty value out; the PUT still names it, as not set.
+    whole = {k: desired.get(k) for k in sorted(object_type.stored - fixed)}
+    return Request("PUT", item_path, {**whole, **changed})
 
 
 _JUSTIFICATION = {"adminAssign": "Restored by entragit", "adminRemove": "Not in the snapshot; removed by entragit restore"}

@@ -182,7 +182,8 @@ class GraphApi:
         for spec in COLLECTIONS:
             if spec.singleton:
                 # One object at the collection's own path: GET and PATCH, anything else 405 (graph-behaviour §5).
-                self._route(spec.segments, **self._at_singleton(spec, GET=self.get_object, PATCH=self.update_object))
+                update = {"PUT": self.replace_object} if spec.replaced_by_put else {"PATCH": self.update_object}
+                self._route(spec.segments, **self._at_singleton(spec, GET=self.get_object, **update))
                 continue
             item = (*spec.segments, "{id}")
             lists = {"GET": partial(self.list_objects, spec), "POST": partial(self.create_object, spec)}
@@ -494,6 +495,13 @@ class GraphApi:
         if spec.patch_returns_object:
             return self._entity_of(spec, None, self._render(spec, obj, Query(pairs=[])))
         return GraphResponse(NO_CONTENT)
+
+    def replace_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
+        body = request.json(spec.codes.bad_request)
+        missing = [name for name in spec.required_on_create if name not in body]
+        if missing:
+            raise bad_request(f"Property '{missing[0]}' is required to update resource '{spec.resource_name}'.")
+        return self.update_object(spec, request, params)
 
     def delete_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
         obj = self.tenant.require(spec, params[0])

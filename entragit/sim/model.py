@@ -137,6 +137,9 @@ class CollectionSpec:
     # --- tenant policies (model_policies.py) ---
     # One object at `path` (authorizationPolicy): GET and PATCH only, any other method 405 (graph-behaviour §5, §9).
     singleton: bool = False
+    # A singleton Graph updates by PUT instead of PATCH (adminConsentRequestPolicy): the body replaces the
+    # object, and every property of required_on_create must be in it.
+    replaced_by_put: bool = False
     # Methods the collection and its items accept; any other is 405 (organization: no POST, no DELETE).
     collection_methods: frozenset[str] = frozenset({"GET", "POST"})
     item_methods: frozenset[str] = frozenset({"GET", "PATCH", "DELETE"})
@@ -205,6 +208,8 @@ _ANSWERED_TYPES = frozenset({
     "#microsoft.graph.ipv4cidrrange", "#microsoft.graph.ipv6cidrrange",
     # An attribute set's type, as user-update and serviceprincipal-update spell it.
     "#microsoft.graph.customsecurityattributevalue", "#microsoft.directoryservices.customsecurityattributevalue",
+    # How a custom authentication extension reaches its endpoint (identitycontainer-post-customauthenticationextensions).
+    "#microsoft.graph.httprequestendpoint", "#microsoft.graph.azureadtokenauthentication",
 })
 
 

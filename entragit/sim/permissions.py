@@ -35,6 +35,7 @@ DEFAULT_APP_ROLES = (
     "Policy.ReadWrite.ApplicationConfiguration", "Policy.ReadWrite.ExternalIdentities",
     "RoleManagement.ReadWrite.Directory",
     "RoleEligibilitySchedule.ReadWrite.Directory", "DelegatedPermissionGrant.ReadWrite.All", "AuditLog.Read.All",
+    "Policy.ReadWrite.PermissionGrant", "Policy.ReadWrite.ConsentRequest", "CustomAuthenticationExtension.ReadWrite.All",
 )
 
 
@@ -124,6 +125,19 @@ RULES: dict[tuple[str, ...], Needs] = {
                                         *_DIRECTORY_READ),
                                        ("DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All")),
     ("auditLogs",): Needs(("AuditLog.Read.All",), ("AuditLog.Read.All",)),
+    ("policies", "permissionGrantPolicies"): Needs(("Policy.Read.PermissionGrant", "Policy.Read.All",
+                                                    "Policy.ReadWrite.PermissionGrant"),
+                                                   ("Policy.ReadWrite.PermissionGrant",)),
+    ("policies", "adminConsentRequestPolicy"): _policy("Policy.ReadWrite.ConsentRequest"),
+    ("policies", "appManagementPolicies"): _policy("Policy.ReadWrite.ApplicationConfiguration"),
+    ("policies", "defaultAppManagementPolicy"): _policy("Policy.ReadWrite.ApplicationConfiguration"),
+    ("policies", "claimsMappingPolicies"): _policy("Policy.ReadWrite.ApplicationConfiguration"),
+    ("policies", "homeRealmDiscoveryPolicies"): _policy("Policy.ReadWrite.ApplicationConfiguration"),
+    ("policies", "tokenIssuancePolicies"): _policy("Policy.ReadWrite.ApplicationConfiguration"),
+    ("policies", "activityBasedTimeoutPolicies"): _policy("Policy.ReadWrite.ApplicationConfiguration"),
+    ("identity", "customAuthenticationExtensions"): Needs(("CustomAuthenticationExtension.Read.All",
+                                                           "CustomAuthenticationExtension.ReadWrite.All"),
+                                                          ("CustomAuthenticationExtension.ReadWrite.All",)),
 }
 # A path no rule names: what Graph asks for most of the directory.
 FALLBACK = _DIRECTORY_SETTINGS

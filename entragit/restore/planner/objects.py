@@ -120,6 +120,11 @@ class Objects(PlanState):
                         # As the snapshot has it, even where --attribute left it out: Graph needs it.
                         body.setdefault(key, _wire(object_type, key, desired_attrs.get(key), live_attrs.get(key)))
             self._disable_first(object_type, object_id, name, live_attrs, target, path_id)
+            if object_type.hooks.update is not None:
+                request = object_type.hooks.update(object_type, object_type.item_path(path_id), target, body)
+                self.step(StepKind.PATCH, object_type, object_id, name, request.method, request.path, request.body,
+                          changes=tuple(shown))
+                return
             self.step(StepKind.PATCH, object_type, object_id, name, "PATCH", object_type.item_path(path_id), body,
                       changes=tuple(shown))
 

@@ -1,0 +1,62 @@
+"""Policies on applications and consent: who may consent to what, how apps may hold credentials, what their
+tokens carry, and the extensions sign-in calls out to."""
+
+from __future__ import annotations
+
+from entragit.registry import ObjectType, register
+from entragit.registry.policies import _policy
+from entragit.registry.writes import Hooks, replaced_whole
+
+_APP_CONFIGURATION = "Policy.ReadWrite.ApplicationConfiguration"
+# Graph's own permission grant policies carry ids starting "microsoft-" (permissiongrantpolicy resource page):
+# no one changes or deletes them, so a difference in one is Microsoft's, and a restore that tried to put it
+# back would be refused.
+BUILT_IN_GRANT_POLICY_PREFIX = "microsoft-"
+
+_policy("permissionGrantPolicies", "permissionGrantPolicy", "policies/permissionGrantPolicies",
+        "Policy.ReadWrite.PermissionGrant", read_permission="Policy.Read.PermissionGrant",
+        keeps=("id", "displayName", "description"),
+        # The id is the creator's choice (letters, digits, - and _), so a recreated policy keeps it.
+        create="post", create_with=frozenset({"id"}))
+# One object at a fixed path, replaced whole by PUT: its update page has no PATCH and requires every property.
+_policy("adminConsentRequestPolicy", "adminConsentRequestPolicy", "policies/adminConsentRequestPolicy",
+        "Policy.ReadWrite.ConsentRequest", singleton="adminConsentRequestPolicy",
+        keeps=("id", "isEnabled", "notifyReviewers", "remindersEnabled", "requestDurationInDays", "reviewers"),
+        volatile=frozenset({"version"}), hooks=Hooks(update=replaced_whole))
+_policy("appManagementPolicies", "appManagementPolicy", "policies/appManagementPolicies", _APP_CONFIGURATION,
+        keeps=("id", "displayName", "description", "isEnabled", "restrictions"), create="post",
+        found_again_by=("displayName",))
+_policy("defaultAppManagementPolicy", "tenantAppManagementPolicy", "policies/defaultAppManagementPolicy",
+        _APP_CONFIGURATION, singleton="defaultAppManagementPolicy",
+        keeps=("id", "displayName", "description", "isEnabled", "applicationRestrictions",
+               "servicePrincipalRestrictions"))
+# Like tokenLifetimePolicies: a definition of JSON strings, made by POST under a new id.
+for _name, _entity in (("claimsMappingPolicies", "claimsMappingPolicy"),
+                       ("homeRealmDiscoveryPolicies", "homeRealmDiscoveryPolicy"),
+                       ("tokenIssuancePolicies", "tokenIssuancePolicy"),
+                       ("activityBasedTimeoutPolicies", "activityBasedTimeoutPolicy")):
+    _policy(_name, _entity, f"policies/{_name}", _APP_CONFIGURATION,
+            keeps=("id", "displayName", "definition", "description", "isOrganizationDefault"), create="post",
+            found_again_by=("displayName",))
+
+# Each kind is its own @odata.type in one collection; Graph refuses a change of kind.
+CUSTOM_AUTHENTICATION_EXTENSION_TYPES = (
+    "#microsoft.graph.onTokenIssuanceStartCustomExtension",
+    "#microsoft.graph.onAttributeCollectionStartCustomExtension",
+    "#microsoft.graph.onAttributeCollectionSubmitCustomExtension",
+    "#microsoft.graph.onOtpSendCustomExtension",
+)
+register(ObjectType(
+    name="customAuthenticationExtensions", singular="custom authentication extension",
+    collection="identity/customAuthenticationExtensions", odata_types=CUSTOM_AUTHENTICATION_EXTENSION_TYPES,
+    # The kinds differ in their properties, which a $select would have to name all of.
+    select=(), page_size=None,
+    # In v1.0 an extension authenticates to its endpoint with an Entra token for a resource (no secret): the
+    # configuration holds the resource's id only, so there is nothing secret to leave out.
+    keeps=("id", "displayName", "description", "authenticationConfiguration", "behaviorOnError",
+           "clientConfiguration", "endpointConfiguration", "claimsForTokenConfiguration"),
+    read_only=frozenset({"id", "@odata.type"}), always_send=("@odata.type",),
+    read_permission="CustomAuthenticationExtension.Read.All",
+    write_permission="CustomAuthenticationExtension.ReadWrite.All",
+    restore_order=5, create="post", found_again_by=("displayName",),
+))
