@@ -164,6 +164,11 @@ def _definition_of(root: str) -> Any:
     return validate
 
 
+def _default_unless_said(tenant: TenantView, policy: dict[str, Any]) -> None:
+    # claimsmappingpolicy-post: a policy made without isOrganizationDefault is answered with false.
+    policy["isOrganizationDefault"] = bool(policy.get("isOrganizationDefault"))
+
+
 def _sts_policy(name: str, entity: str) -> CollectionSpec:
     return CollectionSpec(
         name=name,
@@ -175,6 +180,7 @@ def _sts_policy(name: str, entity: str) -> CollectionSpec:
         required_on_create=("displayName", "definition"),
         filterable=frozenset({"id", "displayName"}),
         validate=_definition_of(entity[:1].upper() + entity[1:]),
+        complete=_default_unless_said,
     )
 
 
