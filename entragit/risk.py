@@ -20,6 +20,7 @@ from entragit.registry.risks import (
     GainsWord,
     ItemBecomes,
     ListGains,
+    ListLoses,
     RelationshipGains,
     RiskRule,
     Widens,
@@ -67,12 +68,24 @@ def _becomes(condition: BecomesOneOf, change: ObjectChange) -> Iterator[Hit]:
             yield Hit(row.path, row.old, row.new)
 
 
+def _not_in(items: Any, others: Any, key: str | None) -> list[Any]:
+    """The items of one list whose identity the other list lacks."""
+    known = {_identity(item, key) for item in others or []}
+    return [item for item in items or [] if _identity(item, key) not in known]
+
+
 def _gains(condition: ListGains, change: ObjectChange) -> Iterator[Hit]:
     for row in _rows(change, condition.paths):
-        before = {_identity(item, condition.key) for item in row.old or []}
-        gained = [item for item in row.new or [] if _identity(item, condition.key) not in before]
+        gained = _not_in(row.new, row.old, condition.key)
         if gained:
             yield Hit(row.path, row.old, row.new, gained)
+
+
+def _loses(condition: ListLoses, change: ObjectChange) -> Iterator[Hit]:
+    for row in _rows(change, condition.paths):
+        lost = _not_in(row.old, row.new, condition.key)
+        if lost:
+            yield Hit(row.path, row.old, row.new, [_identity(item, condition.key) for item in lost])
 
 
 def _item_becomes(condition: ItemBecomes, change: ObjectChange) -> Iterator[Hit]:
@@ -123,6 +136,8 @@ def hits(condition: Condition, change: ObjectChange) -> Iterator[Hit]:
         return _becomes(condition, change)
     if isinstance(condition, ListGains):
         return _gains(condition, change)
+    if isinstance(condition, ListLoses):
+        return _loses(condition, change)
     if isinstance(condition, ItemBecomes):
         return _item_becomes(condition, change)
     if isinstance(condition, Widens):

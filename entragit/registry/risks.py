@@ -33,6 +33,15 @@ class ListGains:
 
 
 @dataclass(frozen=True)
+class ListLoses:
+    """A list attribute loses items; `key` names the field that identifies an item that is an object (the
+    message's {items} are then the lost items' keys)."""
+
+    paths: tuple[str, ...]
+    key: str | None = None
+
+
+@dataclass(frozen=True)
 class ItemBecomes:
     """An item of a list of objects (found by `key`) has `field` go from a value in `before` to one in `after`."""
 
@@ -73,7 +82,7 @@ class RelationshipGains:
     relationship: str
 
 
-Condition = BecomesOneOf | ListGains | ItemBecomes | Widens | Changes | GainsWord | RelationshipGains
+Condition = BecomesOneOf | ListGains | ListLoses | ItemBecomes | Widens | Changes | GainsWord | RelationshipGains
 
 
 @dataclass(frozen=True)
@@ -122,6 +131,8 @@ KNOWN_NAMES: dict[str, str] = {**PRIVILEGED_ROLES, **GUEST_ROLES}
 # None among the "off" values: a partner that inherited the default and now trusts on its own.
 _ON, _OFF = frozenset({True}), frozenset({False, None})
 _CROSS_TENANT = ("crossTenantAccessDefault", "crossTenantAccessPartners")
+# The restriction lists of the default app management policy (applicationRestrictions.passwordCredentials, ...).
+_APP_RESTRICTIONS = "*Restrictions.*Credentials"
 
 RISK_RULES: tuple[RiskRule, ...] = (
     RiskRule(
@@ -214,5 +225,21 @@ RISK_RULES: tuple[RiskRule, ...] = (
         "cross-tenant-inbound-trust-added", "medium", _CROSS_TENANT,
         BecomesOneOf(("inboundTrust.*", "automaticUserConsentSettings.inboundAllowed"), _ON, _OFF),
         "Other tenants trusted more: {path} {old} -> {new}",
+    ),
+    RiskRule(
+        # The tenant's default app management policy is what stops apps from getting passwords and long-lived keys.
+        "app-management-default-disabled", "high", ("defaultAppManagementPolicy",),
+        BecomesOneOf(("isEnabled",), _OFF, _ON),
+        "Tenant's app credential restrictions turned off: isEnabled {old} -> {new}",
+    ),
+    RiskRule(
+        "app-management-restriction-removed", "high", ("defaultAppManagementPolicy",),
+        ListLoses((_APP_RESTRICTIONS,), key="restrictionType"),
+        "App credential restriction removed: {path} lost {items}",
+    ),
+    RiskRule(
+        "app-management-restriction-disabled", "high", ("defaultAppManagementPolicy",),
+        ItemBecomes(_APP_RESTRICTIONS, "restrictionType", "state", frozenset({"enabled"}), frozenset({"disabled", None})),
+        "App credential restriction turned off: {items}",
     ),
 )
