@@ -14,8 +14,8 @@ _APP_CONFIGURATION = "Policy.ReadWrite.ApplicationConfiguration"
 BUILT_IN_GRANT_POLICY_PREFIX = "microsoft-"
 
 _policy("permissionGrantPolicies", "permissionGrantPolicy", "policies/permissionGrantPolicies",
-        "Policy.ReadWrite.PermissionGrant", read_permission="Policy.Read.PermissionGrant",
-        keeps=("id", "displayName", "description"),
+        # Policy.Read.PermissionGrant would do, but Policy.Read.All, which reads every other policy, does too.
+        "Policy.ReadWrite.PermissionGrant", keeps=("id", "displayName", "description"),
         # The id is the creator's choice (letters, digits, - and _), so a recreated policy keeps it.
         create="post", create_with=frozenset({"id"}))
 # One object at a fixed path, replaced whole by PUT: its update page has no PATCH and requires every property.
@@ -56,7 +56,8 @@ register(ObjectType(
     keeps=("id", "displayName", "description", "authenticationConfiguration", "behaviorOnError",
            "clientConfiguration", "endpointConfiguration", "claimsForTokenConfiguration"),
     read_only=frozenset({"id", "@odata.type"}), always_send=("@odata.type",),
-    read_permission="CustomAuthenticationExtension.Read.All",
+    # CustomAuthenticationExtension.Read.All would do; Application.Read.All, which the snapshot holds anyway, does too.
+    read_permission="Application.Read.All",
     write_permission="CustomAuthenticationExtension.ReadWrite.All",
     restore_order=5, create="post", found_again_by=("displayName",),
 ))

@@ -135,8 +135,9 @@ RULES: dict[tuple[str, ...], Needs] = {
     ("policies", "homeRealmDiscoveryPolicies"): _policy("Policy.ReadWrite.ApplicationConfiguration"),
     ("policies", "tokenIssuancePolicies"): _policy("Policy.ReadWrite.ApplicationConfiguration"),
     ("policies", "activityBasedTimeoutPolicies"): _policy("Policy.ReadWrite.ApplicationConfiguration"),
-    ("identity", "customAuthenticationExtensions"): Needs(("CustomAuthenticationExtension.Read.All",
-                                                           "CustomAuthenticationExtension.ReadWrite.All"),
+    ("identity", "customAuthenticationExtensions"): Needs(("CustomAuthenticationExtension.Read.All", "Application.Read.All",
+                                                           "CustomAuthenticationExtension.ReadWrite.All",
+                                                           "Application.ReadWrite.All"),
                                                           ("CustomAuthenticationExtension.ReadWrite.All",)),
 }
 # A path no rule names: what Graph asks for most of the directory.
