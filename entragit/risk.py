@@ -19,6 +19,7 @@ from entragit.registry.risks import (
     Condition,
     GainsWord,
     ItemBecomes,
+    ItemsUncovered,
     ListGains,
     ListLoses,
     RelationshipGains,
@@ -88,6 +89,32 @@ def _loses(condition: ListLoses, change: ObjectChange) -> Iterator[Hit]:
             yield Hit(row.path, row.old, row.new, [_identity(item, condition.key) for item in lost])
 
 
+def _covers(condition: ItemsUncovered, wide: Any, narrow: Any) -> bool:
+    if not isinstance(wide, dict) or not isinstance(narrow, dict):
+        return bool(wide == narrow)
+    for name in (set(wide) | set(narrow)) - condition.ignored:
+        have, want = wide.get(name), narrow.get(name)
+        if have == want or (isinstance(have, list) and isinstance(want, list) and set(want) <= set(have)):
+            continue
+        if name in condition.wildcards and _matches_anything(have, condition.wildcards[name]):
+            continue
+        return False
+    return True
+
+
+def _matches_anything(value: Any, wildcard: object) -> bool:
+    return value == wildcard or (isinstance(value, list) and wildcard in value)
+
+
+def _uncovered(condition: ItemsUncovered, change: ObjectChange) -> Iterator[Hit]:
+    for row in _rows(change, (condition.path,)):
+        fresh, other = (row.new, row.old) if condition.gained else (row.old, row.new)
+        found = [{k: v for k, v in item.items() if k not in condition.ignored} if isinstance(item, dict) else item
+                 for item in fresh or [] if not any(_covers(condition, o, item) for o in other or [])]
+        if found:
+            yield Hit(row.path, row.old, row.new, found)
+
+
 def _item_becomes(condition: ItemBecomes, change: ObjectChange) -> Iterator[Hit]:
     for row in _rows(change, (condition.path,)):
         before = {_identity(item, condition.key): item for item in row.old or [] if isinstance(item, dict)}
@@ -140,6 +167,8 @@ def hits(condition: Condition, change: ObjectChange) -> Iterator[Hit]:
         return _loses(condition, change)
     if isinstance(condition, ItemBecomes):
         return _item_becomes(condition, change)
+    if isinstance(condition, ItemsUncovered):
+        return _uncovered(condition, change)
     if isinstance(condition, Widens):
         return _widens(condition, change)
     if isinstance(condition, Changes):

@@ -21,6 +21,7 @@ from entragit.snapshot import take_snapshot
 from entragit.store import init_repo
 
 DEFAULT = "policies/defaultAppManagementPolicy"
+CONSENT = "policies/permissionGrantPolicies/verified-publishers-low-risk"
 TYPES = ("defaultAppManagementPolicy", "permissionGrantPolicies")
 
 
@@ -40,6 +41,21 @@ def _weaken(admin: Admin) -> None:
     admin.call("PATCH", DEFAULT, json={"isEnabled": False, "applicationRestrictions": {
         "passwordCredentials": [_restriction("passwordLifetime", "enabled", "P90D")],
         "keyCredentials": [_restriction("asymmetricKeyLifetime", "disabled", "P365D")]}})
+    # Users may consent to any delegated permission of any app, and Graph's Mail.Read is no longer held back.
+    admin.call("POST", f"{CONSENT}/includes", json={"permissionType": "delegated", "permissionClassification": "all"})
+    for exclusion in admin.get(f"{CONSENT}/excludes")["value"]:
+        admin.call("DELETE", f"{CONSENT}/excludes/{exclusion['id']}")
+
+
+def _narrow_consent(admin: Admin) -> None:
+    """The wide inclusion made narrow again (removed, and one app's low permissions included), one more exclusion."""
+    for inclusion in admin.get(f"{CONSENT}/includes")["value"]:
+        if inclusion["permissionClassification"] == "all":
+            admin.call("DELETE", f"{CONSENT}/includes/{inclusion['id']}")
+    admin.call("POST", f"{CONSENT}/includes", json={
+        "permissionType": "delegated", "permissionClassification": "low", "clientApplicationsFromVerifiedPublisherOnly": True,
+        "clientApplicationIds": ["d3590ed6-52b3-4102-aeff-aad2292ab01c"]})
+    admin.call("POST", f"{CONSENT}/excludes", json={"permissionType": "application"})
 
 
 def _near_misses(admin: Admin) -> None:
@@ -48,6 +64,7 @@ def _near_misses(admin: Admin) -> None:
         "passwordCredentials": [_restriction("passwordLifetime", "enabled", "P30D"),
                                 _restriction("passwordAddition", "enabled")],
         "keyCredentials": [_restriction("asymmetricKeyLifetime", "enabled", "P365D")]}})
+    _narrow_consent(admin)
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +96,8 @@ CASES = {
     "app-management-restriction-removed": ("defaultAppManagementPolicy",
                                            "applicationRestrictions.passwordCredentials lost passwordAddition"),
     "app-management-restriction-disabled": ("defaultAppManagementPolicy", "turned off: asymmetricKeyLifetime"),
+    "permission-grant-policy-loosened": ("verified-publishers-low-risk", '"permissionClassification": "all"'),
+    "permission-grant-exclusion-removed": ("verified-publishers-low-risk", "00000003-0000-0000-c000-000000000000"),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from entragit.registry import ObjectType, register
 from entragit.registry.policies import _policy
-from entragit.registry.writes import Hooks, replaced_whole
+from entragit.registry.writes import Hooks, SubCollection, replaced_whole
 
 _APP_CONFIGURATION = "Policy.ReadWrite.ApplicationConfiguration"
 # Graph's own permission grant policies carry ids starting "microsoft-" (permissiongrantpolicy resource page):
@@ -13,9 +13,19 @@ _APP_CONFIGURATION = "Policy.ReadWrite.ApplicationConfiguration"
 # back would be refused.
 BUILT_IN_GRANT_POLICY_PREFIX = "microsoft-"
 
+# A condition set is all of its conditions: Graph adds and removes one, never changes it, and gives one made
+# again a new id; so a set is known by its conditions, and its id is kept only to remove it by.
+_CONDITIONS = ("permissionType", "permissionClassification", "permissions", "resourceApplication",
+               "clientApplicationIds", "clientApplicationTenantIds", "clientApplicationPublisherIds",
+               "clientApplicationsFromVerifiedPublisherOnly")
+_CONDITION_SETS = tuple(
+    SubCollection(property=name, entity="permissionGrantConditionSet", key=_CONDITIONS, keeps=("id", *_CONDITIONS),
+                  update=False, why_not="a condition set is added or removed whole, never changed")
+    for name in ("includes", "excludes"))
+
 _policy("permissionGrantPolicies", "permissionGrantPolicy", "policies/permissionGrantPolicies",
         # Policy.Read.PermissionGrant would do, but Policy.Read.All, which reads every other policy, does too.
-        "Policy.ReadWrite.PermissionGrant", keeps=("id", "displayName", "description"),
+        "Policy.ReadWrite.PermissionGrant", keeps=("id", "displayName", "description"), sub_collections=_CONDITION_SETS,
         # The id is the creator's choice (letters, digits, - and _), so a recreated policy keeps it.
         create="post", create_with=frozenset({"id"}))
 # One object at a fixed path, replaced whole by PUT: its update page has no PATCH and requires every property.

@@ -11,7 +11,7 @@ object); ids in them are shown with display names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,19 @@ class ListLoses:
 
     paths: tuple[str, ...]
     key: str | None = None
+
+
+@dataclass(frozen=True)
+class ItemsUncovered:
+    """A list of condition objects matches more: an item it gained (or, with `gained` False, lost) that no item
+    on the other side covers. An item covers another where each field is equal, or holds the field's wildcard
+    (`wildcards`: the value, or for a list field the element, that matches anything), or, for a list, holds
+    every element of the other's; `ignored` fields (an id Graph gives) do not count."""
+
+    path: str
+    wildcards: dict[str, object] = field(default_factory=dict, hash=False)
+    ignored: frozenset[str] = frozenset({"id"})
+    gained: bool = True
 
 
 @dataclass(frozen=True)
@@ -82,7 +95,8 @@ class RelationshipGains:
     relationship: str
 
 
-Condition = BecomesOneOf | ListGains | ListLoses | ItemBecomes | Widens | Changes | GainsWord | RelationshipGains
+Condition = (BecomesOneOf | ListGains | ListLoses | ItemsUncovered | ItemBecomes | Widens | Changes | GainsWord
+             | RelationshipGains)
 
 
 @dataclass(frozen=True)
@@ -131,6 +145,13 @@ KNOWN_NAMES: dict[str, str] = {**PRIVILEGED_ROLES, **GUEST_ROLES}
 # None among the "off" values: a partner that inherited the default and now trusts on its own.
 _ON, _OFF = frozenset({True}), frozenset({False, None})
 _CROSS_TENANT = ("crossTenantAccessDefault", "crossTenantAccessPartners")
+# What a permission grant condition set matches when a condition holds its wildcard (permissiongrantconditionset
+# resource page): any classification, any API, any client app, verified publisher or not.
+_ANY_CONSENT: dict[str, object] = {
+    "permissionClassification": "all", "permissions": "all", "resourceApplication": "any",
+    "clientApplicationIds": "all", "clientApplicationTenantIds": "all", "clientApplicationPublisherIds": "all",
+    "clientApplicationsFromVerifiedPublisherOnly": False,
+}
 # The restriction lists of the default app management policy (applicationRestrictions.passwordCredentials, ...).
 _APP_RESTRICTIONS = "*Restrictions.*Credentials"
 
@@ -225,6 +246,17 @@ RISK_RULES: tuple[RiskRule, ...] = (
         "cross-tenant-inbound-trust-added", "medium", _CROSS_TENANT,
         BecomesOneOf(("inboundTrust.*", "automaticUserConsentSettings.inboundAllowed"), _ON, _OFF),
         "Other tenants trusted more: {path} {old} -> {new}",
+    ),
+    RiskRule(
+        # A condition set included, or made wider, lets users or admins consent to more for every app.
+        "permission-grant-policy-loosened", "high", ("permissionGrantPolicies",),
+        ItemsUncovered("includes", _ANY_CONSENT),
+        "Permission grant policy allows more consent: includes gained {items}",
+    ),
+    RiskRule(
+        "permission-grant-exclusion-removed", "high", ("permissionGrantPolicies",),
+        ItemsUncovered("excludes", _ANY_CONSENT, gained=False),
+        "Permission grant policy excludes less: excludes lost {items}",
     ),
     RiskRule(
         # The tenant's default app management policy is what stops apps from getting passwords and long-lived keys.

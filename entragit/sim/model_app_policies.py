@@ -16,6 +16,7 @@ from typing import Any
 from entragit.sim.apps import TenantView
 from entragit.sim.errors import GraphFault, bad_request
 from entragit.sim.model import BOOL, INT, OBJ, OBJS, STR, STRS, CollectionSpec, check_choice
+from entragit.sim.model_identity import PARENT, Nested
 
 # --- permission grant policies (permissiongrantpolicy.md) ----------------------------------------------------
 
@@ -60,6 +61,63 @@ PERMISSION_GRANT_POLICIES = CollectionSpec(
     complete=_unique_grant_policy,
     check_delete=_refuse_built_in,
 )
+
+# A condition set of a policy's includes or excludes (permissiongrantconditionset.md): added and removed, never
+# changed (the policy's page lists no update of one). Each default is "all" (or "any"), so a set names
+# only what it narrows.
+CONDITION_SET_DEFAULTS: dict[str, Any] = {
+    "permissionClassification": "all",
+    "permissions": ["all"],
+    "resourceApplication": "any",
+    "clientApplicationIds": ["all"],
+    "clientApplicationTenantIds": ["all"],
+    "clientApplicationPublisherIds": ["all"],
+    "clientApplicationsFromVerifiedPublisherOnly": False,
+}
+PERMISSION_TYPES = ("application", "delegated", "delegatedUserConsentable")
+CLASSIFICATIONS = ("low", "medium", "high", "all")
+
+
+def _validate_condition_set(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    check_choice(changes, "permissionType", PERMISSION_TYPES, "PermissionGrantConditionSet")
+    check_choice(changes, "permissionClassification", CLASSIFICATIONS, "PermissionGrantConditionSet")
+    if changes.get("permissionType") == "delegatedUserConsentable":
+        # "may be used in built-in permission grant policies, but can't be used in custom" ones.
+        raise bad_request("The permission type 'delegatedUserConsentable' can't be used in a custom permission grant policy.")
+
+
+def _complete_condition_set(tenant: TenantView, condition_set: dict[str, Any]) -> None:
+    if str(condition_set[PARENT]).startswith(BUILT_IN_PREFIX):
+        raise bad_request("Built-in permission grant policies cannot be modified or deleted.")
+    for name, default in CONDITION_SET_DEFAULTS.items():
+        if condition_set.get(name) in (None, []):
+            condition_set[name] = list(default) if isinstance(default, list) else default
+
+
+CONDITION_SET_PROPERTIES = {
+    "id": STR, "permissionType": STR, "permissionClassification": STR, "permissions": STRS, "resourceApplication": STR,
+    "clientApplicationIds": STRS, "clientApplicationTenantIds": STRS, "clientApplicationPublisherIds": STRS,
+    "clientApplicationsFromVerifiedPublisherOnly": BOOL,
+}
+
+
+def _condition_sets(segment: str) -> CollectionSpec:
+    return CollectionSpec(
+        name=f"permissionGrantPolicy{segment.capitalize()}",
+        path=f"policies/permissionGrantPolicies/{{id}}/{segment}",
+        odata_type="#microsoft.graph.permissionGrantConditionSet",
+        properties=CONDITION_SET_PROPERTIES,
+        default_properties=tuple(CONDITION_SET_PROPERTIES),  # every property, and never PARENT
+        read_only=frozenset({"id"}),
+        required_on_create=("permissionType",),
+        paged_by_default=False,
+        validate=_validate_condition_set,
+        complete=_complete_condition_set,
+    )
+
+
+PERMISSION_GRANT_INCLUDES = _condition_sets("includes")
+PERMISSION_GRANT_EXCLUDES = _condition_sets("excludes")
 
 # --- admin consent request policy (adminconsentrequestpolicy.md) ---------------------------------------------
 
@@ -230,6 +288,8 @@ CUSTOM_AUTHENTICATION_EXTENSIONS = CollectionSpec(
 
 APP_POLICY_COLLECTIONS: tuple[CollectionSpec, ...] = (
     PERMISSION_GRANT_POLICIES,
+    PERMISSION_GRANT_INCLUDES,
+    PERMISSION_GRANT_EXCLUDES,
     ADMIN_CONSENT_REQUEST_POLICY,
     APP_MANAGEMENT_POLICIES,
     DEFAULT_APP_MANAGEMENT_POLICY,
@@ -238,4 +298,10 @@ APP_POLICY_COLLECTIONS: tuple[CollectionSpec, ...] = (
     TOKEN_ISSUANCE_POLICIES,
     ACTIVITY_BASED_TIMEOUT_POLICIES,
     CUSTOM_AUTHENTICATION_EXTENSIONS,
+)
+
+# Served under their policy (identity.py routes them): list, add, get and remove; no update.
+APP_POLICY_NESTED: tuple[Nested, ...] = (
+    Nested(PERMISSION_GRANT_INCLUDES, PERMISSION_GRANT_POLICIES.name, "includes", PARENT, frozenset({"GET", "DELETE"})),
+    Nested(PERMISSION_GRANT_EXCLUDES, PERMISSION_GRANT_POLICIES.name, "excludes", PARENT, frozenset({"GET", "DELETE"})),
 )

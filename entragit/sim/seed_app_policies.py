@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from entragit.sim.model import SERVICE_PRINCIPALS, USERS, CollectionSpec, blank_object
+from entragit.sim.model_identity import PARENT
 from entragit.sim.model_app_policies import (
     ACTIVITY_BASED_TIMEOUT_POLICIES,
     ADMIN_CONSENT_REQUEST_POLICY,
@@ -22,21 +23,32 @@ from entragit.sim.model_app_policies import (
     DEFAULT_APP_MANAGEMENT_POLICY,
     EXTENSION_TYPES,
     HOME_REALM_DISCOVERY_POLICIES,
+    CONDITION_SET_DEFAULTS,
+    PERMISSION_GRANT_EXCLUDES,
+    PERMISSION_GRANT_INCLUDES,
     PERMISSION_GRANT_POLICIES,
     TOKEN_ISSUANCE_POLICIES,
 )
 from entragit.sim.tenant import Tenant
 
-# A few of the built-in policies every tenant has (permissiongrantpolicy-list shows these ids and names).
+# A few of the built-in policies every tenant has (permissiongrantpolicy-list shows these ids and names), each
+# with the condition set it includes.
 BUILT_IN_GRANT_POLICIES = (
     ("microsoft-all-application-permissions", "All application permissions, for any client app",
-     "Includes all application permissions (app roles), for all APIs, for any client application."),
+     "Includes all application permissions (app roles), for all APIs, for any client application.",
+     {"permissionType": "application"}),
     ("microsoft-user-default-low", "Default policy for user consent to apps",
      "Includes delegated permissions classified as low, for client apps registered in your organization or from "
-     "verified publishers."),
+     "verified publishers.",
+     {"permissionType": "delegatedUserConsentable", "permissionClassification": "low",
+      "clientApplicationsFromVerifiedPublisherOnly": True}),
     ("microsoft-user-default-legacy", "Legacy default policy for user consent to apps",
-     "Includes all delegated permissions for all client apps except those requiring admin consent."),
+     "Includes all delegated permissions for all client apps except those requiring admin consent.",
+     {"permissionType": "delegatedUserConsentable"}),
 )
+# Microsoft Graph's appId, and the id of its delegated Mail.Read permission, which the tenant keeps from users' consent.
+GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+MAIL_READ = "570282fd-fa5c-430d-a7fd-fc8dc98a9dca"
 
 
 class _AppPolicySeeder:
@@ -53,10 +65,19 @@ class _AppPolicySeeder:
         self.tenant.add(spec, obj)
 
     def build(self) -> None:
-        for policy_id, name, description in BUILT_IN_GRANT_POLICIES:
+        for policy_id, name, description, included in BUILT_IN_GRANT_POLICIES:
             self.add(PERMISSION_GRANT_POLICIES, {"id": policy_id, "displayName": name, "description": description})
-        self.add(PERMISSION_GRANT_POLICIES, {"id": "verified-publishers-low-risk", "displayName": "Verified publishers, low risk",
+            self._condition_set(PERMISSION_GRANT_INCLUDES, policy_id, included)
+        custom = "verified-publishers-low-risk"
+        self.add(PERMISSION_GRANT_POLICIES, {"id": custom, "displayName": "Verified publishers, low risk",
                                              "description": "What users may consent to themselves."})
+        self._condition_set(PERMISSION_GRANT_INCLUDES, custom, {
+            "permissionType": "delegated", "permissionClassification": "low", "clientApplicationsFromVerifiedPublisherOnly": True})
+        self._condition_set(PERMISSION_GRANT_EXCLUDES, custom, {
+            "permissionType": "delegated", "resourceApplication": GRAPH_APP_ID, "permissions": [MAIL_READ]})
+        # One the tenant made and never filled: it grants nothing until a condition set is added.
+        self.add(PERMISSION_GRANT_POLICIES, {"id": "partner-apps-pilot", "displayName": "Partner apps (pilot)",
+                                             "description": "Consent for the partner pilot, not in use yet."})
         reviewers = [u["id"] for u in self.tenant.sorted_objects(USERS)[:2]]
         self.add(ADMIN_CONSENT_REQUEST_POLICY, {
             "id": "adminConsentRequestPolicy", "isEnabled": True, "notifyReviewers": True, "remindersEnabled": False,
@@ -67,6 +88,9 @@ class _AppPolicySeeder:
         self._app_management()
         self._token_policies()
         self._extensions()
+
+    def _condition_set(self, spec: CollectionSpec, policy_id: str, values: dict[str, Any]) -> None:
+        self.add(spec, {**CONDITION_SET_DEFAULTS, "id": self.uuid(), PARENT: policy_id, **values})
 
     def _app_management(self) -> None:
         # Graph's own example (tenantappmanagementpolicy-update): no new passwords on apps made after 2021.
