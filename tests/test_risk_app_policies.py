@@ -1,34 +1,23 @@
-"""Risk highlights of the application and consent policies, held as tests/test_risk.py holds the rest: one
-simulated tenant, three snapshots of these types only; S0..S1 weakens and must be flagged, S1..S2 holds the
-near misses (the same objects changed in ways that do not weaken) and must not.
+"""Risk highlights of the application and consent policies, held as tests/test_risk.py holds the rest: three
+snapshots of these types only; S0..S1 weakens and must be flagged, S1..S2 holds the near misses (the same
+objects changed in ways that do not weaken) and must not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
-import pytest
-from tests.conftest import Admin, connection_of
+from tests.conftest import Admin
 
-from entragit.config import Config
-from entragit.connect import graph_client
 from entragit.diff.build import make_report
+from entragit.graph import GraphClient
 from entragit.report.model import DiffReport
-from entragit.sim import Simulator
 from entragit.snapshot import take_snapshot
-from entragit.store import init_repo
+from entragit.store import BackupRepo
 
 DEFAULT = "policies/defaultAppManagementPolicy"
 CONSENT = "policies/permissionGrantPolicies/verified-publishers-low-risk"
 TYPES = ("defaultAppManagementPolicy", "permissionGrantPolicies")
-
-
-@dataclass
-class Scenario:
-    weakened: DiffReport
-    near_misses: DiffReport
 
 
 def _restriction(kind: str, state: str, lifetime: str | None = None) -> dict[str, Any]:
@@ -67,25 +56,6 @@ def _near_misses(admin: Admin) -> None:
     _narrow_consent(admin)
 
 
-@pytest.fixture(scope="module")
-def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
-    root = tmp_path_factory.mktemp("risk-app-policies")
-    with pytest.MonkeyPatch.context() as env, Simulator(seed=42, size="small", state_dir=str(root / "sim")) as sim:
-        env.setenv("HOME", str(root))
-        env.setenv("GIT_CONFIG_NOSYSTEM", "1")
-        env.setenv("GIT_CONFIG_GLOBAL", str(root / ".gitconfig"))
-        repo = init_repo(root / "backup", Config(tenant_id=sim.tenant_id, client_id=sim.client_id))
-        client = graph_client(connection_of(sim), sleep=lambda seconds: None)
-        admin = Admin(sim)
-        take_snapshot(repo, TYPES, client=client)
-        _weaken(admin)
-        take_snapshot(repo, TYPES, client=client)
-        _near_misses(admin)
-        take_snapshot(repo, TYPES, client=client)
-        yield Scenario(make_report(repo, "HEAD~2", "HEAD~1", live=False, attribution=False),
-                       make_report(repo, "HEAD~1", "HEAD", live=False, attribution=False))
-
-
 def _flags(report: DiffReport, rule: str, object_id: str) -> list[str]:
     return [f.detail for f in report.risks if f.rule == rule and f.id == object_id]
 
@@ -101,10 +71,16 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("rule", sorted(CASES))
-def test_rule_flags_the_weakening_and_not_its_near_miss(scenario: Scenario, rule: str) -> None:
-    object_id, words = CASES[rule]
-    details = _flags(scenario.weakened, rule, object_id)
-    assert any(words in d for d in details), scenario.weakened.risks
-    assert any(c.id == object_id for c in scenario.near_misses.changes)
-    assert _flags(scenario.near_misses, rule, object_id) == []
+def test_each_rule_flags_the_weakening_and_not_its_near_miss(repo: BackupRepo, client: GraphClient,
+                                                              admin: Admin) -> None:
+    take_snapshot(repo, TYPES, client=client)
+    _weaken(admin)
+    take_snapshot(repo, TYPES, client=client)
+    _near_misses(admin)
+    take_snapshot(repo, TYPES, client=client)
+    weakened = make_report(repo, "HEAD~2", "HEAD~1", live=False, attribution=False)
+    near_misses = make_report(repo, "HEAD~1", "HEAD", live=False, attribution=False)
+    for rule, (object_id, words) in CASES.items():
+        assert any(words in d for d in _flags(weakened, rule, object_id)), (rule, weakened.risks)
+        assert any(c.id == object_id for c in near_misses.changes), rule
+        assert _flags(near_misses, rule, object_id) == [], rule
