@@ -62,3 +62,28 @@ def test_a_built_in_policy_is_kept_but_graph_refuses_to_change_it(repo: BackupRe
     refused = admin.session.post(admin.base + "policies/permissionGrantPolicies/microsoft-user-default-low/includes",
                                  json=WIDE_OPEN)
     assert refused.status_code == 400
+
+
+def test_the_apps_a_policy_applies_to_are_kept_and_written_at_each_app(repo: BackupRepo, client: GraphClient,
+                                                                       admin: Admin) -> None:
+    policy = admin.get("policies/appManagementPolicies")["value"][0]
+    take_snapshot(repo, ("appManagementPolicies",))
+    good = repo.resolve("HEAD")
+    kept = load((repo.root / "appManagementPolicies" / f"{policy['id']}.yaml").read_bytes(), "policy")["appliesTo"]
+    app = admin.get("applications", **{"$filter": "displayName eq 'Backup Agent'"})["value"][0]
+    assert app["id"] in kept and len(kept) == 2
+
+    # The app freed from its policy, another app put under it.
+    other = admin.get("applications", **{"$filter": "displayName eq 'Travel Booking'"})["value"][0]
+    admin.call("DELETE", f"applications/{app['id']}/appManagementPolicies/{policy['id']}/$ref")
+    admin.call("POST", f"applications/{other['id']}/appManagementPolicies/$ref",
+               json={"@odata.id": f"{admin.base}policies/appManagementPolicies/{policy['id']}"})
+    plan = plan_restore(repo, client, good, Selection(("appManagementPolicies",), (policy["id"],)))
+    assert sorted((s.method, s.path) for s in plan.steps) == [
+        ("DELETE", f"applications/{other['id']}/appManagementPolicies/{policy['id']}/$ref"),
+        ("POST", f"applications/{app['id']}/appManagementPolicies/$ref"),
+    ]
+    result = apply_plan(repo, client, plan)
+    assert result.failed == [] and result.residue.steps == [] and result.residue.blocked == []
+    now = admin.get(f"policies/appManagementPolicies/{policy['id']}/appliesTo")["value"]
+    assert sorted(o["id"] for o in now) == sorted(kept)

@@ -3,9 +3,9 @@ tokens carry, and the extensions sign-in calls out to."""
 
 from __future__ import annotations
 
-from entragit.registry import ObjectType, register
+from entragit.registry import ObjectType, Relationship, register
 from entragit.registry.policies import _policy
-from entragit.registry.writes import Hooks, SubCollection, replaced_whole
+from entragit.registry.writes import Hooks, RefFromMember, SubCollection, replaced_whole
 
 _APP_CONFIGURATION = "Policy.ReadWrite.ApplicationConfiguration"
 # Graph's own permission grant policies carry ids starting "microsoft-" (permissiongrantpolicy resource page):
@@ -33,9 +33,14 @@ _policy("adminConsentRequestPolicy", "adminConsentRequestPolicy", "policies/admi
         "Policy.ReadWrite.ConsentRequest", singleton="adminConsentRequestPolicy",
         keeps=("id", "isEnabled", "notifyReviewers", "remindersEnabled", "requestDurationInDays", "reviewers"),
         volatile=frozenset({"version"}), hooks=Hooks(update=replaced_whole))
+# Which applications and service principals a policy applies to: read at the policy, written at each app.
+_APPLIES_TO = Relationship(
+    name="appliesTo", many=True, ref_collection="policies/appManagementPolicies",
+    write=RefFromMember(segment="appManagementPolicies", members=("applications", "servicePrincipals")),
+    member_types=("applications", "servicePrincipals"))
 _policy("appManagementPolicies", "appManagementPolicy", "policies/appManagementPolicies", _APP_CONFIGURATION,
         keeps=("id", "displayName", "description", "isEnabled", "restrictions"), create="post",
-        found_again_by=("displayName",))
+        found_again_by=("displayName",), relationships=(_APPLIES_TO,))
 _policy("defaultAppManagementPolicy", "tenantAppManagementPolicy", "policies/defaultAppManagementPolicy",
         _APP_CONFIGURATION, singleton="defaultAppManagementPolicy",
         keeps=("id", "displayName", "description", "isEnabled", "applicationRestrictions",

@@ -218,6 +218,29 @@ class SubCollection:
         return sorted(items, key=lambda item: tuple(str(item.get(k, "")) for k in self.keys))
 
 
+@dataclass(frozen=True, kw_only=True)
+class RefFromMember(LinkWrite):
+    """Links written from the far end: POST {member}/{segment}/$ref naming the holder, DELETE
+    {member}/{segment}/{holder id}/$ref (an app management policy's appliesTo is written at the application
+    or service principal it applies to; appmanagementpolicy-post-appliesto). The member's collection is
+    looked up, as the link names only its id."""
+
+    segment: str
+    members: tuple[str, ...]
+    """The collections a member may be in, looked up in this order."""
+
+    def _member_path(self, link: Link) -> str:
+        found = next((c for c in self.members
+                      if link.read(c, {"$filter": f"id eq '{link.member_id}'", "$select": "id"})), self.members[0])
+        return f"{found}/{quote(link.member_id)}/{self.segment}"
+
+    def add(self, link: Link) -> Request:
+        return Request("POST", f"{self._member_path(link)}/$ref", {"@odata.id": link.ref_url(link.holder_id)})
+
+    def remove(self, link: Link) -> Request:
+        return Request("DELETE", f"{self._member_path(link)}/{quote(link.holder_id)}/$ref")
+
+
 # (item path, property, value) -> the request that writes it.
 PropertyWrite = Callable[[str, str, Any], Request]
 

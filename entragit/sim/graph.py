@@ -404,7 +404,7 @@ class GraphApi:
         return last
 
     def _resolve_target(self, rel: Relationship, target_id: str, source_id: str) -> tuple[CollectionSpec, dict[str, Any]]:
-        found = self.tenant.directory_object(target_id)
+        found = self.tenant.directory_object(target_id) or self.tenant.linked_object(rel, target_id)
         if found is None:
             raise resource_not_found(target_id)
         target_spec, target = found
@@ -587,6 +587,9 @@ class GraphApi:
         self._check_member_write(source, rel, target_spec)
         if self.tenant.is_linked(rel.link, source["id"], target["id"]):
             raise self._already_there(rel)
+        if rel.link == "appManagementPolicies" and self.tenant.links[rel.link].get(source["id"]):
+            # "Only one policy object can be assigned to an application or service principal" [message UNCONFIRMED].
+            raise bad_request("An app management policy is already assigned to this object.")
         self.tenant.link(rel.link, source["id"], target["id"])
         return GraphResponse(NO_CONTENT)
 

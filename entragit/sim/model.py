@@ -758,6 +758,9 @@ NAMED_LOCATIONS = CollectionSpec(
 # --- applications, service principals, administrative units (graph-behaviour §6, §9) ------------------------
 
 APP_OWNERS = Relationship("owners", link="owners", writable=True, target_collections=("users", "servicePrincipals"))
+# The app management policy an app or service principal has, at most one (appmanagementpolicy-post-appliesto).
+APP_MANAGEMENT_POLICY = Relationship("appManagementPolicies", link="appManagementPolicies", writable=True,
+                                     target_collections=("appManagementPolicies",))
 
 APPLICATIONS = CollectionSpec(
     name="applications",
@@ -828,7 +831,7 @@ APPLICATIONS = CollectionSpec(
     added_on_create={"passwordCredentials": ("addPassword", "passwordCredential")},
     required_on_create=("displayName",),
     filterable=frozenset({"id", "appId", "displayName", "publisherDomain", "signInAudience"}),
-    relationships=(APP_OWNERS,),
+    relationships=(APP_OWNERS, APP_MANAGEMENT_POLICY),
     expandable=("owners",),
     validate=validate_application,
     complete=complete_application,
@@ -904,6 +907,7 @@ SERVICE_PRINCIPALS = CollectionSpec(
         APP_OWNERS,
         # A service principal can own groups, applications and other service principals (serviceprincipal-list-ownedobjects).
         Relationship("ownedObjects", link="owners", reverse=True, target_collections=("groups", "applications", "servicePrincipals")),
+        APP_MANAGEMENT_POLICY,
     ),
     expandable=("owners",),
     validate=_validate_service_principal,

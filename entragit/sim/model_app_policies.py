@@ -15,7 +15,7 @@ from typing import Any
 
 from entragit.sim.apps import TenantView
 from entragit.sim.errors import GraphFault, bad_request
-from entragit.sim.model import BOOL, INT, OBJ, OBJS, STR, STRS, CollectionSpec, check_choice
+from entragit.sim.model import BOOL, INT, OBJ, OBJS, STR, STRS, CollectionSpec, Relationship, check_choice
 from entragit.sim.model_identity import PARENT, Nested
 
 # --- permission grant policies (permissiongrantpolicy.md) ----------------------------------------------------
@@ -188,6 +188,9 @@ APP_MANAGEMENT_POLICIES = CollectionSpec(
     properties={"id": STR, "deletedDateTime": STR, "displayName": STR, "description": STR, "isEnabled": BOOL,
                 "restrictions": OBJ},
     read_only=frozenset({"id", "deletedDateTime"}),
+    # Assigned at each application or service principal (APP_MANAGEMENT_POLICY in model.py), listed here.
+    relationships=(Relationship("appliesTo", link="appManagementPolicies", reverse=True,
+                                target_collections=("applications", "servicePrincipals")),),
     # appmanagementpolicy-post names displayName, description and restrictions "Required" [isEnabled: optional].
     required_on_create=("displayName", "description"),
     paged_by_default=False,

@@ -135,6 +135,10 @@ RULES: dict[tuple[str, ...], Needs] = {
     ("policies", "homeRealmDiscoveryPolicies"): _policy("Policy.ReadWrite.ApplicationConfiguration"),
     ("policies", "tokenIssuancePolicies"): _policy("Policy.ReadWrite.ApplicationConfiguration"),
     ("policies", "activityBasedTimeoutPolicies"): _policy("Policy.ReadWrite.ApplicationConfiguration"),
+    # Assigning a policy takes Application.Read.All and Policy.ReadWrite.ApplicationConfiguration, both
+    # (appmanagementpolicy-post-appliesto); the table holds one, the policy permission.
+    ("applications", "*", "appManagementPolicies"): Needs(_APPS.read, ("Policy.ReadWrite.ApplicationConfiguration",)),
+    ("servicePrincipals", "*", "appManagementPolicies"): Needs(_APPS.read, ("Policy.ReadWrite.ApplicationConfiguration",)),
     ("identity", "customAuthenticationExtensions"): Needs(("CustomAuthenticationExtension.Read.All", "Application.Read.All",
                                                            "CustomAuthenticationExtension.ReadWrite.All",
                                                            "Application.ReadWrite.All"),

@@ -12,7 +12,7 @@ import random
 import uuid
 from typing import Any
 
-from entragit.sim.model import SERVICE_PRINCIPALS, USERS, CollectionSpec, blank_object
+from entragit.sim.model import APPLICATIONS, SERVICE_PRINCIPALS, USERS, CollectionSpec, blank_object
 from entragit.sim.model_identity import PARENT
 from entragit.sim.model_app_policies import (
     ACTIVITY_BASED_TIMEOUT_POLICIES,
@@ -113,13 +113,18 @@ class _AppPolicySeeder:
             },
             "servicePrincipalRestrictions": {"passwordCredentials": [], "keyCredentials": []},
         })
+        legacy = self.uuid()
         self.add(APP_MANAGEMENT_POLICIES, {
-            "id": self.uuid(), "displayName": "Legacy integrations: passwords allowed for a year",
+            "id": legacy, "displayName": "Legacy integrations: passwords allowed for a year",
             "description": "For the apps that cannot use certificates yet.", "isEnabled": True,
             "restrictions": {"passwordCredentials": [
                 {"restrictionType": "passwordLifetime", "state": "enabled", "maxLifetime": "P365D",
                  "restrictForAppsCreatedAfterDateTime": "2019-01-01T00:00:00Z"}], "keyCredentials": []},
         })
+        # Applied to the backup agent's registration and to the monitoring collector's enterprise app.
+        for spec, name in ((APPLICATIONS, "Backup Agent"), (SERVICE_PRINCIPALS, "Monitoring Collector")):
+            holder = next(o for o in self.tenant.sorted_objects(spec) if o.get("displayName") == name)
+            self.tenant.link("appManagementPolicies", holder["id"], legacy)
 
     def _token_policies(self) -> None:
         claims = {"ClaimsMappingPolicy": {"Version": 1, "IncludeBasicClaimSet": "true", "ClaimsSchema": [
