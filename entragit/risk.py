@@ -21,7 +21,9 @@ from entragit.registry.risks import (
     ItemBecomes,
     ItemLengthens,
     ItemLoses,
+    ItemsUncovered,
     ListGains,
+    ListLoses,
     RelationshipGains,
     RiskRule,
     Widens,
@@ -69,10 +71,15 @@ def _becomes(condition: BecomesOneOf, change: ObjectChange) -> Iterator[Hit]:
             yield Hit(row.path, row.old, row.new)
 
 
+def _not_in(items: Any, others: Any, key: str | None) -> list[Any]:
+    """The items of one list whose identity the other list lacks."""
+    known = {_identity(item, key) for item in others or []}
+    return [item for item in items or [] if _identity(item, key) not in known]
+
+
 def _gains(condition: ListGains, change: ObjectChange) -> Iterator[Hit]:
     for row in _rows(change, condition.paths):
-        before = {_identity(item, condition.key) for item in row.old or []}
-        gained = [item for item in row.new or [] if _identity(item, condition.key) not in before]
+        gained = _not_in(row.new, row.old, condition.key)
         if gained:
             yield Hit(row.path, row.old, row.new, gained)
 
@@ -99,6 +106,39 @@ def _item_hits(path: str, key: str, change: ObjectChange, turned: Callable[[Any,
             found.setdefault(row.path, (row, []))[1].append(new.get(key))
     for row, items in found.values():
         yield Hit(row.path, row.old, row.new, items)
+
+
+def _loses(condition: ListLoses, change: ObjectChange) -> Iterator[Hit]:
+    for row in _rows(change, condition.paths):
+        lost = _not_in(row.old, row.new, condition.key)
+        if lost:
+            yield Hit(row.path, row.old, row.new, [_identity(item, condition.key) for item in lost])
+
+
+def _covers(condition: ItemsUncovered, wide: Any, narrow: Any) -> bool:
+    if not isinstance(wide, dict) or not isinstance(narrow, dict):
+        return bool(wide == narrow)
+    for name in (set(wide) | set(narrow)) - condition.ignored:
+        have, want = wide.get(name), narrow.get(name)
+        if have == want or (isinstance(have, list) and isinstance(want, list) and set(want) <= set(have)):
+            continue
+        if name in condition.wildcards and _matches_anything(have, condition.wildcards[name]):
+            continue
+        return False
+    return True
+
+
+def _matches_anything(value: Any, wildcard: object) -> bool:
+    return value == wildcard or (isinstance(value, list) and wildcard in value)
+
+
+def _uncovered(condition: ItemsUncovered, change: ObjectChange) -> Iterator[Hit]:
+    for row in _rows(change, (condition.path,)):
+        fresh, other = (row.new, row.old) if condition.gained else (row.old, row.new)
+        found = [{k: v for k, v in item.items() if k not in condition.ignored} if isinstance(item, dict) else item
+                 for item in fresh or [] if not any(_covers(condition, o, item) for o in other or [])]
+        if found:
+            yield Hit(row.path, row.old, row.new, found)
 
 
 def _item_becomes(condition: ItemBecomes, change: ObjectChange) -> Iterator[Hit]:
@@ -168,12 +208,16 @@ def hits(condition: Condition, change: ObjectChange) -> Iterator[Hit]:
         return _becomes(condition, change)
     if isinstance(condition, ListGains):
         return _gains(condition, change)
+    if isinstance(condition, ListLoses):
+        return _loses(condition, change)
     if isinstance(condition, ItemBecomes):
         return _item_becomes(condition, change)
     if isinstance(condition, ItemLoses):
         return _item_loses(condition, change)
     if isinstance(condition, ItemLengthens):
         return _item_lengthens(condition, change)
+    if isinstance(condition, ItemsUncovered):
+        return _uncovered(condition, change)
     if isinstance(condition, Widens):
         return _widens(condition, change)
     if isinstance(condition, Changes):

@@ -42,8 +42,9 @@ class Case:
     """Types restored together with it, because they name it (a CA policy naming a named location)."""
     at: str = ""
     """Where under the object the change is sent, when not at the object itself (a PIM policy's rule)."""
-    put: bool = False
-    """The change is a PUT of the whole object with these values in it (an access review definition)."""
+    update: str = "PATCH"
+    """How the admin sends the change: "PUT" where Graph replaces the object whole (admin consent requests,
+    access review definitions), with the change over the object as its file has it."""
 
 
 def _named(name: str) -> Callable[[Obj], bool]:
@@ -96,9 +97,28 @@ CASES: dict[str, Case] = {
                                                "maximumDuration": "PT10H"}, at="rules/Expiration_EndUser_Assignment"),
     # Microsoft's own: no write of any kind (test_governance_pim.py holds what a restore says of it).
     "roleManagementPolicyAssignments": Case(_anything, None),
-    "accessReviewDefinitions": Case(_anything, {"displayName": "Changed"}, delete="DELETE", put=True),
+    "accessReviewDefinitions": Case(_anything, {"displayName": "Changed"}, delete="DELETE", update="PUT"),
     # A deleted agreement cannot be made again without its PDF (test_governance_pim.py).
     "termsOfUse": Case(_anything, {"displayName": "Changed", "isViewingBeforeAcceptanceRequired": False}),
+    # One without condition sets: sets made again get new ids (tests/test_app_policies.py).
+    "permissionGrantPolicies": Case(lambda o: o["id"] == "partner-apps-pilot", {"description": "Changed"},
+                                    delete="DELETE"),
+    "adminConsentRequestPolicy": Case(_anything, {"isEnabled": False, "notifyReviewers": False, "remindersEnabled": True,
+                                                  "requestDurationInDays": 7, "reviewers": []}, update="PUT"),
+    "appManagementPolicies": Case(_anything, {"isEnabled": False, "restrictions": {"passwordCredentials": []}},
+                                  delete="DELETE"),
+    "defaultAppManagementPolicy": Case(_anything, {"isEnabled": False,
+                                                   "applicationRestrictions": {"passwordCredentials": []}}),
+    "claimsMappingPolicies": Case(_anything, {"displayName": "Changed"}, delete="DELETE"),
+    "homeRealmDiscoveryPolicies": Case(_anything, {"isOrganizationDefault": True}, delete="DELETE"),
+    "tokenIssuancePolicies": Case(_anything, {"description": "Changed"}, delete="DELETE"),
+    "activityBasedTimeoutPolicies": Case(_anything, {"definition": [
+        '{"ActivityBasedTimeoutPolicy":{"Version":1,"ApplicationPolicies":[{"ApplicationId":"default",'
+        '"WebSessionIdleTimeout":"08:00:00"}]}}']}, delete="DELETE"),
+    "customAuthenticationExtensions": Case(_anything, {
+        "@odata.type": "#microsoft.graph.onTokenIssuanceStartCustomExtension",
+        "endpointConfiguration": {"@odata.type": "#microsoft.graph.httpRequestEndpoint",
+                                  "targetUrl": "https://collector.example.net/token"}}, delete="DELETE"),
 }
 
 
@@ -171,10 +191,7 @@ def test_round_trip(type_name: str, repo: BackupRepo, client: GraphClient, admin
 
     if case.change is not None:
         path = f"{_admin_path(type_name, obj)}/{case.at}" if case.at else _admin_path(type_name, obj)
-        if case.put:
-            admin.call("PUT", path, json={**obj, **case.change})
-        else:
-            admin.call("PATCH", path, json=case.change)
+        admin.call(case.update, path, json={**obj, **case.change} if case.update == "PUT" else case.change)
         assert _snapshot(repo, type_name) != good, "the change should show in a snapshot"
         _restore(repo, client, good, (object_id,))
         _assert_as_in(repo, good, type_name, object_id)

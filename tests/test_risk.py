@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from tests.conftest import Admin, connection_of
+from tests.test_risk_app_policies import CASES as APP_POLICY_CASES
 
 from entragit.config import Config
 from entragit.connect import graph_client
@@ -223,7 +224,7 @@ CASES = {
 
 
 def test_every_rule_has_a_case() -> None:
-    assert set(CASES) | {"conditional-access-policy-deleted"} == {rule.name for rule in RISK_RULES}
+    assert set(CASES) | set(APP_POLICY_CASES) | {"conditional-access-policy-deleted"} == {rule.name for rule in RISK_RULES}
 
 
 @pytest.mark.parametrize("rule", sorted(CASES))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from entragit.registry import ObjectType, register
 from entragit.registry.directory import COMMON_VOLATILE
-from entragit.registry.writes import put_whole
+from entragit.registry.writes import Hooks, put_whole
 
 # policyroot-list-rolemanagementpolicies: Graph lists policies of one scope only, and this is the scope of
 # the directory's roles (scopeType Directory names the same policies under other ids).
@@ -70,7 +70,7 @@ register(ObjectType(
     create_only=frozenset({"additionalNotificationRecipients", "instanceEnumerationScope", "scope", "stageSettings"}),
     read_permission="AccessReview.Read.All", write_permission="AccessReview.ReadWrite.All",
     restore_order=60, create="post", found_again_by=("displayName",),
-    hooks=put_whole(),
+    hooks=Hooks(update=put_whole),
 ))
 
 register(ObjectType(

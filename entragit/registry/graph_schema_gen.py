@@ -84,6 +84,10 @@ def generate(xml_path: Path, commit: str) -> dict[str, Any]:
     # sub-objects Graph returns inline that the registry writes item by item or reads with $expand.
     pending: list[tuple[str, frozenset[str] | None]] = [
         (name, t.written_per_item | frozenset(t.expand)) for t in REGISTRY.values() for name in t.entity_types]
+    # The items of sub-collections are decided as a type's own properties are. A type Graph serves in beta
+    # only is not in this metadata: its entry documents its properties (registry/beta.py).
+    pending += [(s.entity, None) for t in REGISTRY.values() for s in t.sub_collections
+                if (s.api_version or t.api_version) == "v1.0"]
     while pending:
         name, inline = pending.pop()
         # A type Graph serves in beta only is not in this metadata; its entry module documents it.

@@ -11,7 +11,7 @@ object); ids in them are shown with display names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,28 @@ class ListGains:
 
     paths: tuple[str, ...]
     key: str | None = None
+
+
+@dataclass(frozen=True)
+class ListLoses:
+    """A list attribute loses items; `key` names the field that identifies an item that is an object (the
+    message's {items} are then the lost items' keys)."""
+
+    paths: tuple[str, ...]
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class ItemsUncovered:
+    """A list of condition objects matches more: an item it gained (or, with `gained` False, lost) that no item
+    on the other side covers. An item covers another where each field is equal, or holds the field's wildcard
+    (`wildcards`: the value, or for a list field the element, that matches anything), or, for a list, holds
+    every element of the other's; `ignored` fields (an id Graph gives) do not count."""
+
+    path: str
+    wildcards: dict[str, object] = field(default_factory=dict, hash=False)
+    ignored: frozenset[str] = frozenset({"id"})
+    gained: bool = True
 
 
 @dataclass(frozen=True)
@@ -93,7 +115,8 @@ class RelationshipGains:
     relationship: str
 
 
-Condition = (BecomesOneOf | ListGains | ItemBecomes | ItemLoses | ItemLengthens | Widens | Changes | GainsWord
+Condition = (BecomesOneOf | ListGains | ListLoses | ItemsUncovered | ItemBecomes | ItemLoses | ItemLengthens | Widens
+             | Changes | GainsWord
              | RelationshipGains)
 
 
@@ -143,6 +166,15 @@ KNOWN_NAMES: dict[str, str] = {**PRIVILEGED_ROLES, **GUEST_ROLES}
 # None among the "off" values: a partner that inherited the default and now trusts on its own.
 _ON, _OFF = frozenset({True}), frozenset({False, None})
 _CROSS_TENANT = ("crossTenantAccessDefault", "crossTenantAccessPartners")
+# What a permission grant condition set matches when a condition holds its wildcard (permissiongrantconditionset
+# resource page): any classification, any API, any client app, verified publisher or not.
+_ANY_CONSENT: dict[str, object] = {
+    "permissionClassification": "all", "permissions": "all", "resourceApplication": "any",
+    "clientApplicationIds": "all", "clientApplicationTenantIds": "all", "clientApplicationPublisherIds": "all",
+    "clientApplicationsFromVerifiedPublisherOnly": False,
+}
+# The restriction lists of the default app management policy (applicationRestrictions.passwordCredentials, ...).
+_APP_RESTRICTIONS = "*Restrictions.*Credentials"
 
 RISK_RULES: tuple[RiskRule, ...] = (
     RiskRule(
@@ -272,5 +304,32 @@ RISK_RULES: tuple[RiskRule, ...] = (
         "pim-duration-widened", "medium", ("roleManagementPolicies",),
         ItemLengthens("rules", "id", "maximumDuration"),
         "PIM allows a role for longer: maximumDuration grew in {items}",
+    ),
+    RiskRule(
+        # A condition set included, or made wider, lets users or admins consent to more for every app.
+        "permission-grant-policy-loosened", "high", ("permissionGrantPolicies",),
+        ItemsUncovered("includes", _ANY_CONSENT),
+        "Permission grant policy allows more consent: includes gained {items}",
+    ),
+    RiskRule(
+        "permission-grant-exclusion-removed", "high", ("permissionGrantPolicies",),
+        ItemsUncovered("excludes", _ANY_CONSENT, gained=False),
+        "Permission grant policy excludes less: excludes lost {items}",
+    ),
+    RiskRule(
+        # The tenant's default app management policy is what stops apps from getting passwords and long-lived keys.
+        "app-management-default-disabled", "high", ("defaultAppManagementPolicy",),
+        BecomesOneOf(("isEnabled",), _OFF, _ON),
+        "Tenant's app credential restrictions turned off: isEnabled {old} -> {new}",
+    ),
+    RiskRule(
+        "app-management-restriction-removed", "high", ("defaultAppManagementPolicy",),
+        ListLoses((_APP_RESTRICTIONS,), key="restrictionType"),
+        "App credential restriction removed: {path} lost {items}",
+    ),
+    RiskRule(
+        "app-management-restriction-disabled", "high", ("defaultAppManagementPolicy",),
+        ItemBecomes(_APP_RESTRICTIONS, "restrictionType", "state", frozenset({"enabled"}), frozenset({"disabled", None})),
+        "App credential restriction turned off: {items}",
     ),
 )

@@ -13,11 +13,16 @@ A type that needs code of its own at a few named points carries `Hooks` (`Object
 field per special case: a property written by a request of its own, and how an object is made and ended
 where Graph wants that in a shape of its own.
 
+Objects Graph keeps in a collection under another one (an application's federatedIdentityCredentials)
+are no links: they are `SubCollection`s of the holder, kept as a list in the holder's file and written
+item by item at {holder}/{segment}.
+
 Nothing here speaks to Graph: a strategy or hook describes a request, the restore sends it.
 """
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -152,6 +157,90 @@ class SubResource(LinkWrite):
         return Request("DELETE", f"{at}/{quote(str(found[0]['id']) if found else link.member_id)}")
 
 
+@dataclass(frozen=True)
+class SubCollection:
+    """Objects Graph keeps in a collection under each object of a type (GET {holder}/{segment}), stored as
+    a list in the holder's file, compared item by item by their key, and restored item by item: POST
+    {holder}/{segment} adds one, PATCH {holder}/{segment}/{item id} changes it, DELETE removes it, each
+    where Graph allows it (else a plan says it cannot, and why)."""
+
+    property: str
+    """The list's name in the holder's file (the field hides the builtin in this class: hence builtins.property)."""
+    entity: str
+    """Graph's metadata type of an item: its properties are decided as a type's are."""
+    segment: str | None = None
+    """The path under the holder, where it differs from property."""
+    key: str | tuple[str, ...] = "id"
+    """What identifies an item between snapshot and tenant: a property, or several (an app role assignment
+    is who holds which role, as Graph gives a remade one a new id)."""
+    keeps: tuple[str, ...] = ()
+    """The properties kept of each item (its id among them)."""
+    read_only: frozenset[str] = frozenset()
+    """Kept, never written; the item's id always is."""
+    why_read_only: dict[str, str] = field(default_factory=dict, hash=False)
+    create_only: frozenset[str] = frozenset()
+    """Taken when the item is made, never changed: a difference is a removal and an addition, where both are allowed."""
+    volatile: frozenset[str] = frozenset()
+    not_kept: dict[str, str] = field(default_factory=dict, hash=False)
+    """Declared properties no file holds, each with why."""
+    add: bool = True
+    update: bool = True
+    remove: bool = True
+    why_not: str = ""
+    """Why Graph will not add, update or remove items where one of those is False."""
+    api_version: str | None = None
+    """The API version of its requests, where it differs from the holder's."""
+    delta_tracked: bool = False
+    """Whether the holder's delta query reports a change of these items; an incremental snapshot re-reads
+    the ones it does not for every holder (a request each)."""
+
+    @builtins.property
+    def path(self) -> str:
+        return self.segment or self.property
+
+    @builtins.property
+    def keys(self) -> tuple[str, ...]:
+        return (self.key,) if isinstance(self.key, str) else self.key
+
+    @builtins.property
+    def stored(self) -> frozenset[str]:
+        return frozenset(self.keeps) - self.volatile - set(self.not_kept)
+
+    @builtins.property
+    def never_written(self) -> frozenset[str]:
+        return self.read_only | {"id"}
+
+    def key_of(self, item: Obj) -> str:
+        """The item's key as one string (several properties joined by "/"): how plans and reports name it."""
+        return "/".join(str(item.get(k)) for k in self.keys)
+
+    def sorted_items(self, items: list[Obj]) -> list[Obj]:
+        return sorted(items, key=lambda item: tuple(str(item.get(k, "")) for k in self.keys))
+
+
+@dataclass(frozen=True, kw_only=True)
+class RefFromMember(LinkWrite):
+    """Links written from the far end: POST {member}/{segment}/$ref naming the holder, DELETE
+    {member}/{segment}/{holder id}/$ref (an app management policy's appliesTo is written at the application
+    or service principal it applies to; appmanagementpolicy-post-appliesto). The member's collection is
+    looked up, as the link names only its id."""
+
+    segment: str
+    members: tuple[str, ...]
+    """The collections a member may be in, looked up in this order."""
+
+    def _member_path(self, link: Link) -> str:
+        found = next((c for c in self.members
+                      if link.read(c, {"$filter": f"id eq '{link.member_id}'", "$select": "id"})), self.members[0])
+        return f"{found}/{quote(link.member_id)}/{self.segment}"
+
+    def add(self, link: Link) -> Request:
+        return Request("POST", f"{self._member_path(link)}/$ref", {"@odata.id": link.ref_url(link.holder_id)})
+
+    def remove(self, link: Link) -> Request:
+        return Request("DELETE", f"{self._member_path(link)}/{quote(link.holder_id)}/$ref")
+
+
 # (item path, property, value) -> the request that writes it.
 PropertyWrite = Callable[[str, str, Any], Request]
 
@@ -176,17 +265,18 @@ class Hooks:
     delete: Callable[[ObjectType, Obj], Request] | None = None
     """The request that ends a live object the snapshot does not have, where that is no DELETE of it."""
     update: Callable[[ObjectType, str, Obj, Obj], Request] | None = None
-    """The request that writes changed properties (given the item path, the live object and the changes),
-    where that is no PATCH of them."""
+    """The request that writes changed properties where Graph's update is no PATCH, from the type, the item
+    path, the object as it should be (the live one with the plan's changes) and the properties that differ."""
 
 
-def put_whole() -> Hooks:
-    """An object Graph updates only by a PUT of every writable property (an access review definition,
-    accessreviewscheduledefinition-update): the live object with the changes, its read-only ones left out."""
-    def update(object_type: ObjectType, item_path: str, live: Obj, changes: Obj) -> Request:
-        body = {k: v for k, v in live.items() if k not in object_type.read_only}
-        return Request("PUT", item_path, {**body, **changes})
-    return Hooks(update=update)
+def put_whole(object_type: ObjectType, item_path: str, target: Obj, changed: Obj) -> Request:
+    """A PUT of every writable property, where Graph's update replaces the object and requires them all
+    (adminconsentrequestpolicy-update, accessreviewscheduledefinition-update): the object as it should be,
+    its read-only properties left out; one a file leaves out for being empty is still named, as not set,
+    unless it is set only on creation (Graph refuses to be told those again, even as not set)."""
+    whole = {k: target.get(k) for k in sorted(object_type.stored - object_type.read_only - {"@odata.type"})
+             if k not in object_type.create_only or target.get(k) is not None}
+    return Request("PUT", item_path, {**whole, **changed})
 
 
 _JUSTIFICATION = {"adminAssign": "Restored by entragit", "adminRemove": "Not in the snapshot; removed by entragit restore"}

@@ -14,6 +14,7 @@ from entragit.sim.model import (
     USERS,
     CollectionSpec,
 )
+from entragit.sim.model_app_policies import APP_POLICY_COLLECTIONS
 from entragit.sim.model_identity import IDENTITY_COLLECTIONS
 from entragit.sim.model_pim import PIM_COLLECTIONS
 from entragit.sim.model_policies import POLICY_COLLECTIONS
@@ -27,6 +28,7 @@ COLLECTIONS += IDENTITY_COLLECTIONS
 COLLECTIONS += POLICY_COLLECTIONS
 COLLECTIONS += PROTECTED_ACTION_COLLECTIONS
 COLLECTIONS += PIM_COLLECTIONS
+COLLECTIONS += APP_POLICY_COLLECTIONS
 BY_NAME: dict[str, CollectionSpec] = {spec.name: spec for spec in COLLECTIONS}
 # Collections whose objects are directoryObjects: reachable through /directoryObjects/{id} and $ref URLs.
 DIRECTORY_OBJECT_COLLECTIONS: tuple[str, ...] = ("users", "groups")

@@ -182,7 +182,8 @@ class GraphApi:
         for spec in COLLECTIONS:
             if spec.singleton:
                 # One object at the collection's own path: GET and PATCH, anything else 405 (graph-behaviour §5).
-                self._route(spec.segments, **self._at_singleton(spec, GET=self.get_object, PATCH=self.update_object))
+                update = {"PUT": self.replace_object} if spec.replaced_by_put else {"PATCH": self.update_object}
+                self._route(spec.segments, **self._at_singleton(spec, GET=self.get_object, **update))
                 continue
             item = (*spec.segments, "{id}")
             lists = {"GET": partial(self.list_objects, spec), "POST": partial(self.create_object, spec)}
@@ -403,7 +404,7 @@ class GraphApi:
         return last
 
     def _resolve_target(self, rel: Relationship, target_id: str, source_id: str) -> tuple[CollectionSpec, dict[str, Any]]:
-        found = self.tenant.directory_object(target_id)
+        found = self.tenant.directory_object(target_id) or self.tenant.linked_object(rel, target_id)
         if found is None:
             raise resource_not_found(target_id)
         target_spec, target = found
@@ -495,6 +496,13 @@ class GraphApi:
             return self._entity_of(spec, None, self._render(spec, obj, Query(pairs=[])))
         return GraphResponse(NO_CONTENT)
 
+    def replace_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
+        body = request.json(spec.codes.bad_request)
+        missing = [name for name in spec.required_on_create if name not in body]
+        if missing:
+            raise bad_request(f"Property '{missing[0]}' is required to update resource '{spec.resource_name}'.")
+        return self.update_object(spec, request, params)
+
     def delete_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
         obj = self.tenant.require(spec, params[0])
         if spec.check_delete is not None:
@@ -579,6 +587,9 @@ class GraphApi:
         self._check_member_write(source, rel, target_spec)
         if self.tenant.is_linked(rel.link, source["id"], target["id"]):
             raise self._already_there(rel)
+        if rel.link == "appManagementPolicies" and self.tenant.links[rel.link].get(source["id"]):
+            # "Only one policy object can be assigned to an application or service principal" [message UNCONFIRMED].
+            raise bad_request("An app management policy is already assigned to this object.")
         self.tenant.link(rel.link, source["id"], target["id"])
         return GraphResponse(NO_CONTENT)
 

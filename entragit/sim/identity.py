@@ -27,6 +27,7 @@ from entragit.sim.graph import (
     Handler,
 )
 from entragit.sim.model import CollectionSpec, blank_object, check_write
+from entragit.sim.model_app_policies import APP_POLICY_NESTED
 from entragit.sim.model_identity import (
     EXTENSION_PROPERTIES,
     EXTENSION_TARGETS_SIMULATED,
@@ -45,6 +46,10 @@ from entragit.sim.model_identity import (
 from entragit.sim.permissions import refused
 from entragit.sim.query import page_size_for, paginate, parse_query, project, target_for
 from entragit.sim.tenant import Tenant
+
+
+# The collections served under a parent, of every model module.
+ALL_NESTED: tuple[Nested, ...] = (*NESTED, *APP_POLICY_NESTED)
 
 
 class IdentityApi:
@@ -79,13 +84,26 @@ class IdentityApi:
 
     def _route_nested(self) -> None:
         # The generic routes of a nested spec sit at its template path, which is where its parent's view goes.
-        templates = {n.spec.segments for n in NESTED}
+        templates = {n.spec.segments for n in ALL_NESTED}
         self.api.routes = [(t, m) for t, m in self.api.routes if not any(t[: len(s)] == s for s in templates)]
-        for nested in NESTED:
-            base = (nested.parent, "{id}", nested.segment)
+        for nested in ALL_NESTED:
+            base = (*BY_NAME[nested.parent].segments, "{id}", nested.segment)
             self.api._route(base, GET=partial(self.list_nested, nested), POST=partial(self.create_nested, nested))
             handlers = {"GET": self.get_nested, "PATCH": self.update_nested, "DELETE": self.delete_nested}
             self.api._route((*base, "{item}"), **{m: partial(handlers[m], nested) for m in nested.item_methods})
+        for parent in {n.parent for n in ALL_NESTED if n.key == PARENT and BY_NAME[n.parent].recycle is None}:
+            # A container deleted for good takes what it contains with it (a policy's condition sets).
+            methods = self._methods((*BY_NAME[parent].segments, "{id}"))
+            methods["DELETE"] = partial(self.delete_container, BY_NAME[parent], methods["DELETE"])
+
+    def delete_container(self, spec: CollectionSpec, delete: Handler, request: GraphRequest, params: list[str]) -> GraphResponse:
+        parent = self.tenant.require(spec, params[0])
+        response = delete(request, params)
+        for nested in ALL_NESTED:
+            if nested.parent == spec.name:
+                for child in self._children(nested, parent):
+                    self.tenant.delete(nested.spec, child)
+        return response
 
     # --- permissions ---------------------------------------------------------------------------------------
 
@@ -102,7 +120,7 @@ class IdentityApi:
         return self.tenant.require(BY_NAME[nested.parent], key)
 
     def _entity_set(self, nested: Nested, parent: Mapping[str, Any]) -> str:
-        return f"{nested.parent}('{parent['id']}')/{nested.segment}"
+        return f"{BY_NAME[nested.parent].path}('{parent['id']}')/{nested.segment}"
 
     def _children(self, nested: Nested, parent: Mapping[str, Any]) -> list[dict[str, Any]]:
         return [obj for obj in self.tenant.sorted_objects(nested.spec) if obj[nested.key] == parent["id"]]

@@ -137,6 +137,9 @@ class CollectionSpec:
     # --- tenant policies (model_policies.py) ---
     # One object at `path` (authorizationPolicy): GET and PATCH only, any other method 405 (graph-behaviour §5, §9).
     singleton: bool = False
+    # A singleton Graph updates by PUT instead of PATCH (adminConsentRequestPolicy): the body replaces the
+    # object, and every property of required_on_create must be in it.
+    replaced_by_put: bool = False
     # Methods the collection and its items accept; any other is 405 (organization: no POST, no DELETE).
     collection_methods: frozenset[str] = frozenset({"GET", "POST"})
     item_methods: frozenset[str] = frozenset({"GET", "PATCH", "DELETE"})
@@ -208,6 +211,8 @@ _ANSWERED_TYPES = frozenset({
     # An access review's scope and a PIM approval stage's approvers (accessreviewscope, subjectset).
     "#microsoft.graph.accessreviewqueryscope", "#microsoft.graph.accessreviewinactiveusersqueryscope",
     "#microsoft.graph.principalresourcemembershipsscope", "#microsoft.graph.singleuser", "#microsoft.graph.groupmembers",
+    # How a custom authentication extension reaches its endpoint (identitycontainer-post-customauthenticationextensions).
+    "#microsoft.graph.httprequestendpoint", "#microsoft.graph.azureadtokenauthentication",
 })
 
 
@@ -756,6 +761,9 @@ NAMED_LOCATIONS = CollectionSpec(
 # --- applications, service principals, administrative units (graph-behaviour §6, §9) ------------------------
 
 APP_OWNERS = Relationship("owners", link="owners", writable=True, target_collections=("users", "servicePrincipals"))
+# The app management policy an app or service principal has, at most one (appmanagementpolicy-post-appliesto).
+APP_MANAGEMENT_POLICY = Relationship("appManagementPolicies", link="appManagementPolicies", writable=True,
+                                     target_collections=("appManagementPolicies",))
 
 APPLICATIONS = CollectionSpec(
     name="applications",
@@ -826,7 +834,7 @@ APPLICATIONS = CollectionSpec(
     added_on_create={"passwordCredentials": ("addPassword", "passwordCredential")},
     required_on_create=("displayName",),
     filterable=frozenset({"id", "appId", "displayName", "publisherDomain", "signInAudience"}),
-    relationships=(APP_OWNERS,),
+    relationships=(APP_OWNERS, APP_MANAGEMENT_POLICY),
     expandable=("owners",),
     validate=validate_application,
     complete=complete_application,
@@ -902,6 +910,7 @@ SERVICE_PRINCIPALS = CollectionSpec(
         APP_OWNERS,
         # A service principal can own groups, applications and other service principals (serviceprincipal-list-ownedobjects).
         Relationship("ownedObjects", link="owners", reverse=True, target_collections=("groups", "applications", "servicePrincipals")),
+        APP_MANAGEMENT_POLICY,
     ),
     expandable=("owners",),
     validate=_validate_service_principal,

@@ -36,6 +36,7 @@ DEFAULT_APP_ROLES = (
     "RoleManagement.ReadWrite.Directory",
     "RoleEligibilitySchedule.ReadWrite.Directory", "DelegatedPermissionGrant.ReadWrite.All", "AuditLog.Read.All",
     "RoleManagementPolicy.ReadWrite.Directory", "AccessReview.ReadWrite.All", "Agreement.ReadWrite.All",
+    "Policy.ReadWrite.PermissionGrant", "Policy.ReadWrite.ConsentRequest", "CustomAuthenticationExtension.ReadWrite.All",
 )
 
 
@@ -135,6 +136,24 @@ RULES: dict[tuple[str, ...], Needs] = {
                                                    ("AccessReview.ReadWrite.All",)),
     ("identityGovernance", "termsOfUse"): Needs(("Agreement.Read.All", "Agreement.ReadWrite.All"),
                                                 ("Agreement.ReadWrite.All",)),
+    ("policies", "permissionGrantPolicies"): Needs(("Policy.Read.PermissionGrant", "Policy.Read.All",
+                                                    "Policy.ReadWrite.PermissionGrant"),
+                                                   ("Policy.ReadWrite.PermissionGrant",)),
+    ("policies", "adminConsentRequestPolicy"): _policy("Policy.ReadWrite.ConsentRequest"),
+    ("policies", "appManagementPolicies"): _policy("Policy.ReadWrite.ApplicationConfiguration"),
+    ("policies", "defaultAppManagementPolicy"): _policy("Policy.ReadWrite.ApplicationConfiguration"),
+    ("policies", "claimsMappingPolicies"): _policy("Policy.ReadWrite.ApplicationConfiguration"),
+    ("policies", "homeRealmDiscoveryPolicies"): _policy("Policy.ReadWrite.ApplicationConfiguration"),
+    ("policies", "tokenIssuancePolicies"): _policy("Policy.ReadWrite.ApplicationConfiguration"),
+    ("policies", "activityBasedTimeoutPolicies"): _policy("Policy.ReadWrite.ApplicationConfiguration"),
+    # Assigning a policy takes Application.Read.All and Policy.ReadWrite.ApplicationConfiguration, both
+    # (appmanagementpolicy-post-appliesto); the table holds one, the policy permission.
+    ("applications", "*", "appManagementPolicies"): Needs(_APPS.read, ("Policy.ReadWrite.ApplicationConfiguration",)),
+    ("servicePrincipals", "*", "appManagementPolicies"): Needs(_APPS.read, ("Policy.ReadWrite.ApplicationConfiguration",)),
+    ("identity", "customAuthenticationExtensions"): Needs(("CustomAuthenticationExtension.Read.All", "Application.Read.All",
+                                                           "CustomAuthenticationExtension.ReadWrite.All",
+                                                           "Application.ReadWrite.All"),
+                                                          ("CustomAuthenticationExtension.ReadWrite.All",)),
 }
 # A path no rule names: what Graph asks for most of the directory.
 FALLBACK = _DIRECTORY_SETTINGS

@@ -28,6 +28,7 @@ from entragit.sim.model import (
     USERS,
     blank_object,
 )
+from entragit.sim.seed_app_policies import seed_app_policies
 from entragit.sim.seed_apps import seed_applications
 from entragit.sim.seed_declared import seed_declared
 from entragit.sim.seed_identity import seed_identity
@@ -182,6 +183,7 @@ class _Seeder:
         seed_declared(tenant, self.seed)
         seed_protected_actions(tenant, self.timestamp(BASE_TIME, 300, fraction=True))
         seed_pim(tenant, self.seed)
+        seed_app_policies(tenant, self.seed)
         tenant.changes.recording = True  # from here on, writes are changes that delta queries report
         return SeededTenant(tenant, client_id, secret, (github,))
 

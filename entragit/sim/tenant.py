@@ -37,7 +37,7 @@ from entragit.sim.model import (
 from entragit.sim.model_identity import is_directory_extension
 from entragit.sim.rules import RuleError, UserPredicate, parse_rule
 
-LINKS = ("members", "owners", "manager")
+LINKS = ("members", "owners", "manager", "appManagementPolicies")
 
 
 def utc_now() -> str:
@@ -113,8 +113,16 @@ class Tenant:
             ids = list(self._sources[relationship.link].get(source_id, ()))
         else:
             ids = list(table.get(source_id, ()))
-        found = (self.directory_object(object_id) for object_id in sorted(ids))
+        found = (self.directory_object(object_id) or self.linked_object(relationship, object_id) for object_id in sorted(ids))
         return [item for item in found if item is not None]
+
+    def linked_object(self, relationship: Relationship, object_id: str) -> tuple[CollectionSpec, dict[str, Any]] | None:
+        """A linked object that is no directory object (an app management policy an app has)."""
+        for name in relationship.target_collections:
+            found = self.objects[name].get(object_id) if name not in DIRECTORY_OBJECT_COLLECTIONS else None
+            if found is not None:
+                return BY_NAME[name], found
+        return None
 
     # --- writing -----------------------------------------------------------------------------------------
 

@@ -11,7 +11,6 @@ from urllib.parse import quote
 from entragit.canonical import Obj
 from entragit.diff import attribute_changes, split_relations
 from entragit.registry import ObjectType
-from entragit.registry.writes import Request
 from entragit.report.model import AttributeChange
 from entragit.restore.kinds import StepKind
 from entragit.restore.model import AS_RESTORED
@@ -76,7 +75,7 @@ class Objects(PlanState):
         live_attrs, _ = split_relations(object_type, live)
         desired_attrs, _ = split_relations(object_type, desired)
         left_out = ({r.name for r in object_type.relationships if not r.many} | set(object_type.credentials)
-                    | object_type.written_per_item)
+                    | object_type.written_per_item | object_type.sub_collection_names)
         live_attrs = {k: v for k, v in live_attrs.items() if k not in left_out}
         desired_attrs = {k: v for k, v in desired_attrs.items() if k not in left_out}
         target = _target(live_attrs, desired_attrs, self.attributes)
@@ -121,10 +120,12 @@ class Objects(PlanState):
                         # As the snapshot has it, even where --attribute left it out: Graph needs it.
                         body.setdefault(key, _wire(object_type, key, desired_attrs.get(key), live_attrs.get(key)))
             self._disable_first(object_type, object_id, name, live_attrs, target, path_id)
-            write = Request("PATCH", object_type.item_path(path_id), body)
             if object_type.hooks.update is not None:
-                write = object_type.hooks.update(object_type, write.path, live_attrs, body)
-            self.step(StepKind.PATCH, object_type, object_id, name, write.method, write.path, write.body,
+                request = object_type.hooks.update(object_type, object_type.item_path(path_id), target, body)
+                self.step(StepKind.PATCH, object_type, object_id, name, request.method, request.path, request.body,
+                          changes=tuple(shown))
+                return
+            self.step(StepKind.PATCH, object_type, object_id, name, "PATCH", object_type.item_path(path_id), body,
                       changes=tuple(shown))
 
     def _plan_items(self, object_type: ObjectType, object_id: str, name: str | None, desired: Obj, live: Obj) -> None:
@@ -183,8 +184,8 @@ class Objects(PlanState):
             return
         singles = {r.name for r in object_type.relationships if not r.many}
         writable_anyway = object_type.create_with | set(object_type.always_send)
-        body = {k: v for k, v in attrs.items()
-                if k not in singles and (k not in object_type.read_only or k in writable_anyway)}
+        body = {k: v for k, v in attrs.items() if k not in singles and k not in object_type.sub_collection_names
+                and (k not in object_type.read_only or k in writable_anyway)}
         assigns: tuple[tuple[str, str], ...] = ((object_type.key, object_id),) if object_type.key == "id" else ()
         assigns += tuple((p, str(attrs[p])) for p in object_type.assigned_on_create if p in attrs)
         if object_type.create == "patch":
