@@ -175,6 +175,9 @@ class Hooks:
     that is no POST to the collection."""
     delete: Callable[[ObjectType, Obj], Request] | None = None
     """The request that ends a live object the snapshot does not have, where that is no DELETE of it."""
+    replaced_whole: bool = False
+    """Graph updates the object by a PUT of all its writable properties, resetting any left out, and takes
+    no PATCH (a device registration policy): a change is written as the whole object as the snapshot has it."""
 
 
 _JUSTIFICATION = {"adminAssign": "Restored by entragit", "adminRemove": "Not in the snapshot; removed by entragit restore"}

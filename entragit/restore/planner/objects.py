@@ -89,6 +89,8 @@ class Objects(PlanState):
                 continue
             if key in object_type.read_only or key in object_type.create_only:
                 kind = "read-only" if key in object_type.read_only else "set only when the object is created"
+                why = object_type.why_read_only.get(key)
+                kind = f"{kind} ({why})" if why else kind
                 self.block(object_type, object_id, name, row.path,
                            f"{kind}; Graph refuses to change it ({row.old!r} now, {row.new!r} in the snapshot)")
                 continue
@@ -120,7 +122,13 @@ class Objects(PlanState):
                         # As the snapshot has it, even where --attribute left it out: Graph needs it.
                         body.setdefault(key, _wire(object_type, key, desired_attrs.get(key), live_attrs.get(key)))
             self._disable_first(object_type, object_id, name, live_attrs, target, path_id)
-            self.step(StepKind.PATCH, object_type, object_id, name, "PATCH", object_type.item_path(path_id), body,
+            method = "PATCH"
+            if object_type.hooks.replaced_whole:
+                # What the body leaves out Graph resets: every writable property goes, as it is to be.
+                method = "PUT"
+                body = {k: v for k, v in target.items()
+                        if k not in object_type.read_only and k not in object_type.create_only and k != "@odata.type"}
+            self.step(StepKind.PATCH, object_type, object_id, name, method, object_type.item_path(path_id), body,
                       changes=tuple(shown))
 
     def _plan_items(self, object_type: ObjectType, object_id: str, name: str | None, desired: Obj, live: Obj) -> None:
