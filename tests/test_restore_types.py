@@ -85,6 +85,15 @@ CASES: dict[str, Case] = {
     "oauth2PermissionGrants": Case(_anything, {"scope": "Directory.ReadWrite.All"}, delete="DELETE"),
     "roleAssignments": Case(_anything, None, delete="DELETE"),
     "roleEligibilitySchedules": Case(_anything, None, delete="adminRemove"),
+    # A deleted domain comes back unverified, a deleted social provider not at all, and the device
+    # registration policy is changed by PUT: each in tests/test_tenant_signin.py.
+    "domains": Case(lambda o: o.get("isDefault") is True, {"supportedServices": ["Email"],
+                                                          "passwordValidityPeriodInDays": 90}),
+    "identityProviders": Case(lambda o: o["id"] == "Google-OAUTH",
+                              {"@odata.type": "#microsoft.graph.socialIdentityProvider", "displayName": "Changed"}),
+    "authenticationFlowsPolicy": Case(_anything, {"selfServiceSignUp": {"isEnabled": True}}),
+    "deviceRegistrationPolicy": Case(_anything, None),
+    "featureRolloutPolicies": Case(_anything, {"isEnabled": False, "description": "Changed"}, delete="DELETE"),
 }
 
 

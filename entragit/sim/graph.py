@@ -182,7 +182,8 @@ class GraphApi:
         for spec in COLLECTIONS:
             if spec.singleton:
                 # One object at the collection's own path: GET and PATCH, anything else 405 (graph-behaviour §5).
-                self._route(spec.segments, **self._at_singleton(spec, GET=self.get_object, PATCH=self.update_object))
+                write = {"PUT": self.replace_object} if spec.replaced_by_put is not None else {"PATCH": self.update_object}
+                self._route(spec.segments, **self._at_singleton(spec, GET=self.get_object, **write))
                 continue
             item = (*spec.segments, "{id}")
             lists = {"GET": partial(self.list_objects, spec), "POST": partial(self.create_object, spec)}
@@ -494,6 +495,18 @@ class GraphApi:
         if spec.patch_returns_object:
             return self._entity_of(spec, None, self._render(spec, obj, Query(pairs=[])))
         return GraphResponse(NO_CONTENT)
+
+    def replace_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
+        """PUT of a whole singleton: what the body leaves out is reset, or, with no value to reset it to, refused."""
+        assert spec.replaced_by_put is not None
+        obj = self.tenant.require(spec, params[0])
+        body = {**spec.replaced_by_put, **request.json(spec.codes.bad_request)}
+        missing = sorted(set(spec.properties) - spec.read_only - set(body))
+        if missing:
+            raise bad_request(f"The property '{missing[0]}' is required when updating '{spec.resource_name}'.")
+        changes, _ = check_write(spec, body, obj, self.extra_properties(spec))
+        self.tenant.update(spec, obj, changes)
+        return self._entity_of(spec, None, self._render(spec, obj, Query(pairs=[])))
 
     def delete_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
         obj = self.tenant.require(spec, params[0])

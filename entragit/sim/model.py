@@ -155,6 +155,9 @@ class CollectionSpec:
     after_write: Callable[[dict[str, Any]], None] | None = None
     # Refuses a DELETE the table cannot express (built-in authentication strengths).
     check_delete: Callable[[dict[str, Any]], None] | None = None
+    # A singleton updated by PUT of the whole object instead of PATCH (deviceRegistrationPolicy): the values
+    # a PUT gives the writable properties it leaves out; any other it leaves out is required.
+    replaced_by_put: Mapping[str, Any] | None = None
 
     @property
     def type_name(self) -> str:
@@ -965,6 +968,9 @@ def check_write(
     properties beyond the table (directory extensions), with their kinds.
     """
     codes = spec.codes
+    if isinstance(body.get("@odata.type"), str) and not body["@odata.type"].startswith("#"):
+        # OData takes a type named without its '#', as some of Microsoft's examples send it.
+        body["@odata.type"] = "#" + body["@odata.type"]
     odata_type = body.get("@odata.type")
     if spec.subtypes:
         current = existing.get("@odata.type") if existing else None

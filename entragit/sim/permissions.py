@@ -36,6 +36,8 @@ DEFAULT_APP_ROLES = (
     "RoleManagement.ReadWrite.Directory",
     "RoleEligibilitySchedule.ReadWrite.Directory", "DelegatedPermissionGrant.ReadWrite.All", "AuditLog.Read.All",
 )
+DEFAULT_APP_ROLES += ("Domain.ReadWrite.All", "IdentityProvider.ReadWrite.All", "Policy.ReadWrite.AuthenticationFlows",
+                      "Policy.ReadWrite.DeviceConfiguration", "Policy.ReadWrite.FeatureRollout")
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,17 @@ RULES: dict[tuple[str, ...], Needs] = {
                                        ("DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All")),
     ("auditLogs",): Needs(("AuditLog.Read.All",), ("AuditLog.Read.All",)),
 }
+# The tenant and its sign-in (domain-get and -update, identitycontainer-list-identityproviders,
+# authenticationflowspolicy-get, deviceregistrationpolicy-get and -update, featurerolloutpolicies-list).
+RULES.update({
+    ("domains",): Needs(("Domain.Read.All", "Domain.ReadWrite.All", *_DIRECTORY_READ), ("Domain.ReadWrite.All",)),
+    ("identity", "identityProviders"): Needs(("IdentityProvider.Read.All", "IdentityProvider.ReadWrite.All"),
+                                             ("IdentityProvider.ReadWrite.All",)),
+    ("policies", "authenticationFlowsPolicy"): _policy("Policy.ReadWrite.AuthenticationFlows"),
+    ("policies", "deviceRegistrationPolicy"): _policy("Policy.ReadWrite.DeviceConfiguration"),
+    ("policies", "featureRolloutPolicies"): Needs(("Policy.Read.All", "Policy.ReadWrite.FeatureRollout", *_DIRECTORY_READ),
+                                                  ("Policy.ReadWrite.FeatureRollout", "Directory.ReadWrite.All")),
+})
 # A path no rule names: what Graph asks for most of the directory.
 FALLBACK = _DIRECTORY_SETTINGS
 
