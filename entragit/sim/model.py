@@ -209,6 +209,8 @@ _ANSWERED_TYPES = frozenset({
     # An attribute set's type, as user-update and serviceprincipal-update spell it.
     "#microsoft.graph.customsecurityattributevalue", "#microsoft.directoryservices.customsecurityattributevalue",
 })
+# Who may register or join devices, and be their local admins (deviceregistrationpolicy.md's examples).
+_ANSWERED_TYPES |= {f"#microsoft.graph.{kind}deviceregistrationmembership" for kind in ("all", "enumerated", "no")}
 
 
 def _without_declared_types(value: Any) -> Any:
