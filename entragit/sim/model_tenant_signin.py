@@ -86,14 +86,9 @@ SOCIAL_KINDS = ("Google", "Facebook", "Microsoft", "Amazon", "LinkedIn", "GitHub
 
 
 def _validate_identity_provider(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
-    kind = (existing or {}).get("@odata.type") or changes.get("@odata.type")
     if existing is not None and existing.get("@odata.type") == BUILT_IN:
         raise bad_request(f"The built-in identity provider '{existing['id']}' cannot be changed.")
     check_choice(changes, "identityProviderType", SOCIAL_KINDS, "SocialIdentityProvider")
-    if existing is None:
-        missing = [name for name in _REQUIRED.get(str(kind), ()) if changes.get(name) in (None, "")]
-        if kind not in _REQUIRED or missing:
-            raise bad_request(f"A new identity provider of type '{kind}' needs {', '.join(missing) or 'another type'}.")
 
 
 def _mask_secrets(provider: dict[str, Any]) -> None:
@@ -104,9 +99,13 @@ def _mask_secrets(provider: dict[str, Any]) -> None:
 
 
 def _name_provider(tenant: TenantView, provider: dict[str, Any]) -> None:
-    """Graph names a provider by its kind: Amazon-OAUTH, Apple-Managed-OIDC (the create page's answers)."""
-    kind = provider.get("identityProviderType")
-    provider["id"] = f"{kind}-OAUTH" if provider["@odata.type"] == SOCIAL else "Apple-Managed-OIDC"
+    """A new provider of a kind Graph makes, with what that kind needs, named by its kind: Amazon-OAUTH,
+    Apple-Managed-OIDC (the create page's answers)."""
+    kind = provider["@odata.type"]
+    missing = [name for name in _REQUIRED.get(kind, ()) if provider.get(name) in (None, "")]
+    if kind not in _REQUIRED or missing:
+        raise bad_request(f"A new identity provider of type '{kind}' needs {', '.join(missing) or 'another type'}.")
+    provider["id"] = f"{provider['identityProviderType']}-OAUTH" if kind == SOCIAL else "Apple-Managed-OIDC"
     if provider["id"] in tenant.objects["identityProviders"]:
         raise conflict(f"An identity provider '{provider['id']}' already exists.")
 
