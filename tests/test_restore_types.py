@@ -94,6 +94,7 @@ CASES: dict[str, Case] = {
     "authenticationFlowsPolicy": Case(_anything, {"selfServiceSignUp": {"isEnabled": True}}),
     "deviceRegistrationPolicy": Case(_anything, None),
     "featureRolloutPolicies": Case(_anything, {"isEnabled": False, "description": "Changed"}, delete="DELETE"),
+    "b2bManagementPolicies": Case(_anything, {"definition": ['{"B2BManagementPolicy":{}}']}, delete="DELETE"),
 }
 
 

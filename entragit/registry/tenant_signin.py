@@ -4,12 +4,15 @@ self-service sign-up, device registration and the staged rollout of cloud authen
 Where the invitation and collaboration settings of B2B are kept: who may invite guests and what guests may
 see (authorizationPolicy: allowInvitesFrom, guestUserRoleId, allowEmailVerifiedUsersToJoinOrganization),
 whether guests may leave (externalIdentitiesPolicy), self-service sign-up (authenticationFlowsPolicy, here),
-and which organizations collaborate inbound and outbound (crossTenantAccessDefault and -Partners).
+which organizations collaborate inbound and outbound (crossTenantAccessDefault and -Partners), and the
+domains invitations may or may not go to, with automatic redemption (b2bManagementPolicies, beta, here).
 """
 
 from __future__ import annotations
 
 from entragit.registry import ObjectType, Relationship, register
+from entragit.registry.beta import BETA, DOCUMENTED
+from entragit.registry.directory import COMMON_VOLATILE
 from entragit.registry.policies import _policy
 from entragit.registry.writes import Hooks, Obj, RefLink, Request
 
@@ -93,3 +96,18 @@ register(ObjectType(
     read_only=frozenset({"id"}), create_only=frozenset({"feature"}), create="post", found_again_by=("feature",),
     relationships=(Relationship(name="appliesTo", many=True, write=RefLink(), member_types=("groups",)),),
 ))
+
+# learn.microsoft.com/graph/api/resources/b2bmanagementpolicy?view=graph-rest-beta, with what it inherits from
+# stsPolicy, policyBase and directoryObject: the allowed or blocked domains of invitations, in its definition.
+DOCUMENTED["b2bManagementPolicy"] = {
+    "id": ("Edm.String", 0, 0),
+    "deletedDateTime": ("Edm.DateTimeOffset", 0, 1),
+    "description": ("Edm.String", 0, 1),
+    "displayName": ("Edm.String", 0, 1),
+    "definition": ("Edm.String", 1, 0),
+    "isOrganizationDefault": ("Edm.Boolean", 0, 1),
+}
+_policy("b2bManagementPolicies", "b2bManagementPolicy", "policies/b2bManagementPolicies",
+        "Policy.ReadWrite.B2BManagementPolicy", read_permission="Policy.Read.B2BManagementPolicy", api_version=BETA,
+        keeps=("id", "displayName", "description", "definition", "isOrganizationDefault"), volatile=COMMON_VOLATILE,
+        create="post")

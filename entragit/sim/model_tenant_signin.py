@@ -212,6 +212,24 @@ FEATURE_ROLLOUT_POLICIES = CollectionSpec(
     relationships=(Relationship("appliesTo", link="appliesTo", writable=True, target_collections=("groups",)),),
 )
 
+# --- B2B management policies (beta b2bmanagementpolicy.md; v1.0 has no such resource) ------------------------
+
+B2B_MANAGEMENT_POLICIES = CollectionSpec(
+    name="b2bManagementPolicies",
+    path="policies/b2bManagementPolicies",
+    odata_type="#microsoft.graph.b2bManagementPolicy",
+    properties={"id": STR, "deletedDateTime": STR, "displayName": STR, "description": STR, "definition": STRS,
+                "isOrganizationDefault": BOOL},
+    read_only=frozenset({"id", "deletedDateTime"}),
+    # "Required" on the update page; that a create refuses without them is [UNCONFIRMED].
+    required_on_create=("displayName", "description", "definition"),
+    paged_by_default=False,
+    # The update page answers 200 with the policy.
+    patch_returns_object=True,
+    beta_only=True,
+)
+
 TENANT_SIGNIN_COLLECTIONS: tuple[CollectionSpec, ...] = (
     DOMAINS, IDENTITY_PROVIDERS, AUTHENTICATION_FLOWS_POLICY, DEVICE_REGISTRATION_POLICY, FEATURE_ROLLOUT_POLICIES,
+    B2B_MANAGEMENT_POLICIES,
 )

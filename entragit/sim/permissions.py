@@ -37,7 +37,8 @@ DEFAULT_APP_ROLES = (
     "RoleEligibilitySchedule.ReadWrite.Directory", "DelegatedPermissionGrant.ReadWrite.All", "AuditLog.Read.All",
 )
 DEFAULT_APP_ROLES += ("Domain.ReadWrite.All", "IdentityProvider.ReadWrite.All", "Policy.ReadWrite.AuthenticationFlows",
-                      "Policy.ReadWrite.DeviceConfiguration", "Policy.ReadWrite.FeatureRollout")
+                      "Policy.ReadWrite.DeviceConfiguration", "Policy.ReadWrite.FeatureRollout",
+                      "Policy.ReadWrite.B2BManagementPolicy")
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,8 @@ RULES.update({
     ("policies", "deviceRegistrationPolicy"): _policy("Policy.ReadWrite.DeviceConfiguration"),
     ("policies", "featureRolloutPolicies"): Needs(("Policy.Read.All", "Policy.ReadWrite.FeatureRollout", *_DIRECTORY_READ),
                                                   ("Policy.ReadWrite.FeatureRollout", "Directory.ReadWrite.All")),
+    ("policies", "b2bManagementPolicies"): Needs(("Policy.Read.B2BManagementPolicy", "Policy.ReadWrite.B2BManagementPolicy"),
+                                                 ("Policy.ReadWrite.B2BManagementPolicy",)),
 })
 # A path no rule names: what Graph asks for most of the directory.
 FALLBACK = _DIRECTORY_SETTINGS

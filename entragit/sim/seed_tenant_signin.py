@@ -6,11 +6,13 @@ numbers, so every object a seed produced before stays byte-identical.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from entragit.sim.model import GROUPS, CollectionSpec, blank_object
 from entragit.sim.model_tenant_signin import (
     AUTHENTICATION_FLOWS_POLICY,
+    B2B_MANAGEMENT_POLICIES,
     BUILT_IN,
     DEVICE_REGISTRATION_POLICY,
     DOMAINS,
@@ -88,7 +90,19 @@ def _policies(tenant: Tenant) -> None:
     tenant.link("appliesTo", rollout["id"], groups["Operations Team"])
 
 
+def _b2b_management(tenant: Tenant) -> None:
+    # Invitations to personal mail domains blocked, as the allow-deny list guide's example does.
+    definition = {"B2BManagementPolicy": {
+        "InvitationsAllowedAndBlockedDomainsPolicy": {"BlockedDomains": ["gmail.com", "outlook.com"]},
+        "AutoRedeemPolicy": {"AdminConsentedForUsersIntoTenantIds": [], "NoAADConsentForUsersFromTenantsIds": []}}}
+    _add(tenant, B2B_MANAGEMENT_POLICIES, {
+        "id": "f596ef0d-42f9-0359-1aaa-12d02b38802a", "displayName": "B2BManagementPolicy",
+        "description": "Domains invitations may not go to", "isOrganizationDefault": True,
+        "definition": [json.dumps(definition, separators=(",", ":"))]})
+
+
 def seed_tenant_signin(tenant: Tenant) -> None:
     _domains(tenant)
     _identity_providers(tenant)
     _policies(tenant)
+    _b2b_management(tenant)
