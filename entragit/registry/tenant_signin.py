@@ -14,7 +14,7 @@ from entragit.registry import ObjectType, Relationship, register
 from entragit.registry.beta import BETA, DOCUMENTED
 from entragit.registry.directory import COMMON_VOLATILE
 from entragit.registry.policies import _policy
-from entragit.registry.writes import Hooks, Obj, RefLink, Request
+from entragit.registry.writes import Hooks, Obj, RefLink, Request, SubCollection
 
 _VERIFY = ("set by Graph's verify action once the domain's DNS zone holds the verification record; a domain a "
            "restore adds again stays unverified, and Graph updates no unverified domain, until its owner "
@@ -27,6 +27,20 @@ def _add_domain(object_type: ObjectType, obj: Obj) -> Request:
     # The create takes the id alone (domain-post-domains); the domain is unverified until DNS proves it.
     return Request("POST", object_type.collection, {"id": obj["id"]})
 
+
+# How a federated domain's users sign in: the identity provider Entra trusts for them, by its issuer and the
+# certificate that signs its tokens (internaldomainfederation; one configuration per domain). Whoever changes
+# these can sign in as any of the domain's users ("golden SAML"): a risk rule watches them. Items are matched
+# by their name, so a remade one (Graph gives it a new id) is the same configuration.
+FEDERATION_CONFIGURATION = SubCollection(
+    property="federationConfiguration", entity="internalDomainFederation", key="displayName",
+    keeps=("id", "displayName", "issuerUri", "metadataExchangeUri", "passiveSignInUri", "activeSignInUri",
+           "signOutUri", "passwordResetUri", "preferredAuthenticationProtocol", "promptLoginBehavior",
+           "signingCertificate", "nextSigningCertificate", "isSignedAuthenticationRequestRequired",
+           "federatedIdpMfaBehavior"),
+    # The result and time of Entra's own certificate rollover.
+    volatile=frozenset({"signingCertificateUpdateStatus"}),
+)
 
 # learn.microsoft.com/graph/api/resources/domain: a domain is named by its id, its fully qualified name.
 # Its update takes a verified domain only (domain-update).
@@ -48,6 +62,7 @@ register(ObjectType(
     volatile=frozenset({"availabilityStatus", "state"}),
     not_kept={"manufacturer": _NOT_DOCUMENTED, "model": _NOT_DOCUMENTED},
     create="post", create_with=frozenset({"id"}), hooks=Hooks(create=_add_domain),
+    sub_collections=(FEDERATION_CONFIGURATION,),
 ))
 
 # identityproviderbase (v1.0): a workforce tenant has social and built-in providers, a B2C tenant social and

@@ -70,6 +70,46 @@ DOMAINS = CollectionSpec(
     check_delete=_refuse_initial,
 )
 
+# --- a federated domain's federation configuration (internaldomainfederation.md, domain-post-federationconfiguration)
+
+PROMPT_LOGIN_BEHAVIOURS = ("translateToFreshPasswordAuthentication", "nativeSupport", "disabled")
+MFA_BEHAVIOURS = ("acceptIfMfaDoneByFederatedIdp", "enforceMfaByFederatedIdp", "rejectMfaByFederatedIdp")
+# The simulator's own key of the domain a configuration belongs to, never returned (model_identity.PARENT).
+DOMAIN_OF = "@sim.parent"
+
+
+def _validate_federation(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    check_choice(changes, "preferredAuthenticationProtocol", ("wsFed", "saml"), "InternalDomainFederation")
+    check_choice(changes, "promptLoginBehavior", PROMPT_LOGIN_BEHAVIOURS, "InternalDomainFederation")
+    check_choice(changes, "federatedIdpMfaBehavior", MFA_BEHAVIOURS, "InternalDomainFederation")
+
+
+def _federate(tenant: TenantView, configuration: dict[str, Any]) -> None:
+    """One configuration per domain, which makes the domain federated [UNCONFIRMED: the error of a second]."""
+    domain_id = configuration[DOMAIN_OF]
+    if any(c[DOMAIN_OF] == domain_id for c in tenant.objects["domainFederationConfigurations"].values()):
+        raise conflict(f"Domain '{domain_id}' already has a federation configuration.")
+    tenant.objects["domains"][domain_id]["authenticationType"] = "Federated"
+
+
+FEDERATION_PROPERTIES = {
+    "id": STR, "displayName": STR, "issuerUri": STR, "metadataExchangeUri": STR, "passiveSignInUri": STR,
+    "activeSignInUri": STR, "signOutUri": STR, "passwordResetUri": STR, "preferredAuthenticationProtocol": STR,
+    "promptLoginBehavior": STR, "signingCertificate": STR, "nextSigningCertificate": STR,
+    "isSignedAuthenticationRequestRequired": BOOL, "federatedIdpMfaBehavior": STR, "signingCertificateUpdateStatus": OBJ,
+}
+DOMAIN_FEDERATION = CollectionSpec(
+    name="domainFederationConfigurations",
+    path="domains/{id}/federationConfiguration",
+    odata_type="#microsoft.graph.internalDomainFederation",
+    properties=FEDERATION_PROPERTIES,
+    default_properties=tuple(FEDERATION_PROPERTIES),  # every property, and never DOMAIN_OF
+    read_only=frozenset({"id", "signingCertificateUpdateStatus"}),
+    paged_by_default=False,
+    validate=_validate_federation,
+    complete=_federate,
+)
+
 # --- identity providers (identityproviderbase.md, identitycontainer-post-identityproviders.md) --------------
 
 SOCIAL = "#microsoft.graph.socialIdentityProvider"
@@ -230,6 +270,6 @@ B2B_MANAGEMENT_POLICIES = CollectionSpec(
 )
 
 TENANT_SIGNIN_COLLECTIONS: tuple[CollectionSpec, ...] = (
-    DOMAINS, IDENTITY_PROVIDERS, AUTHENTICATION_FLOWS_POLICY, DEVICE_REGISTRATION_POLICY, FEATURE_ROLLOUT_POLICIES,
-    B2B_MANAGEMENT_POLICIES,
+    DOMAINS, DOMAIN_FEDERATION, IDENTITY_PROVIDERS, AUTHENTICATION_FLOWS_POLICY, DEVICE_REGISTRATION_POLICY,
+    FEATURE_ROLLOUT_POLICIES, B2B_MANAGEMENT_POLICIES,
 )

@@ -132,6 +132,9 @@ RULES: dict[tuple[str, ...], Needs] = {
 # authenticationflowspolicy-get, deviceregistrationpolicy-get and -update, featurerolloutpolicies-list).
 RULES.update({
     ("domains",): Needs(("Domain.Read.All", "Domain.ReadWrite.All", *_DIRECTORY_READ), ("Domain.ReadWrite.All",)),
+    # domain-list-federationconfiguration; its writes take Domain-InternalFederation.ReadWrite.All or the above.
+    ("domains", "*", "federationConfiguration"): Needs(("Domain.Read.All", "Domain.ReadWrite.All"),
+                                                       ("Domain-InternalFederation.ReadWrite.All", "Domain.ReadWrite.All")),
     ("identity", "identityProviders"): Needs(("IdentityProvider.Read.All", "IdentityProvider.ReadWrite.All"),
                                              ("IdentityProvider.ReadWrite.All",)),
     ("policies", "authenticationFlowsPolicy"): _policy("Policy.ReadWrite.AuthenticationFlows"),
