@@ -51,7 +51,9 @@ def _member(value: Any, choices: frozenset[object] | None) -> bool:
         return False
 
 
-def _identity(item: Any, key: str | None) -> Any:
+def _identity(item: Any, key: str | tuple[str, ...] | None) -> Any:
+    if isinstance(key, tuple) and isinstance(item, dict):
+        return tuple(item.get(k) for k in key)
     if key is not None and isinstance(item, dict):
         return item.get(key)
     return json.dumps(item, sort_keys=True, default=str)

@@ -86,6 +86,7 @@ def _weaken(admin: Admin, sim: Simulator, ids: dict[str, str]) -> None:
     _tenant_policies(admin, sms="enabled", invites="everyone", guest_role=GUEST_AS_MEMBER, inbound="allowed",
                      trust_mfa=True)
     _weaken_sign_in(admin, apps[2]["id"], user["id"], ids)
+    _federation(admin, ids, signingCertificate="MIIC8DCCAdigAwIBAgIQbackdoor")
 
 
 def _weaken_sign_in(admin: Admin, app_id: str, user_id: str, ids: dict[str, str]) -> None:
@@ -100,6 +101,14 @@ def _weaken_sign_in(admin: Admin, app_id: str, user_id: str, ids: dict[str, str]
         "optionalClaims": {"idToken": [{"name": "email", "essential": True}]},
         "servicePrincipalLockConfiguration": {"isEnabled": False}})
     admin.call("PATCH", f"users/{user_id}", json={"passwordPolicies": "DisableStrongPassword"})
+
+
+def _federation(admin: Admin, ids: dict[str, str], **changes: str) -> None:
+    """A change to the federation configuration of the tenant's federated domain."""
+    [domain] = [d for d in admin.get("domains")["value"] if d["authenticationType"] == "Federated"]
+    [configuration] = admin.get(f"domains/{domain['id']}/federationConfiguration")["value"]
+    ids["federated"] = domain["id"]
+    admin.call("PATCH", f"domains/{domain['id']}/federationConfiguration/{configuration['id']}", json=changes)
 
 
 def _near_misses(admin: Admin, ids: dict[str, str]) -> None:
@@ -121,6 +130,8 @@ def _near_misses(admin: Admin, ids: dict[str, str]) -> None:
                json={"servicePrincipalLockConfiguration": {"isEnabled": True, "allProperties": True},
                      "description": "reviewed"})
     admin.call("PATCH", f"users/{ids['weak_user']}", json={"passwordPolicies": None})
+    # Where federated users reset their password: no new trust.
+    _federation(admin, ids, passwordResetUri="https://sts.example.com/adfs/portal/updatepassword")
 
 
 @pytest.fixture(scope="module")
@@ -172,6 +183,7 @@ CASES = {
     "service-principal-lock-loosened": ("claims_app", "servicePrincipalLockConfiguration.isEnabled true -> false",
                                         "claims_app"),
     "password-policy-weakened": ("weak_user", "not set -> DisableStrongPassword", "weak_user"),
+    "domain-federation-trust-changed": ("federated", "federationConfiguration gained", "federated"),
 }
 
 
