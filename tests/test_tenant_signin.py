@@ -80,3 +80,23 @@ def test_the_device_registration_policy_is_restored_by_a_put_of_the_whole_policy
     assert apply_plan(repo, client, plan).failed == []
     policy_type = get_type("deviceRegistrationPolicy")
     assert repo.read_objects(_snapshot(repo, policy_type.name), policy_type) == repo.read_objects(good, policy_type)
+
+
+def test_a_changed_federation_trust_is_flagged_and_put_back(repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
+    good = _snapshot(repo, "domains")
+    [domain] = [d for d in admin.get("domains")["value"] if d["authenticationType"] == "Federated"]
+    at = f"domains/{domain['id']}/federationConfiguration"
+    [before] = admin.get(at)["value"]
+    admin.call("PATCH", f"{at}/{before['id']}", json={"issuerUri": "http://evil.example.net/adfs/services/trust",
+                                                      "signingCertificate": "MIIC8DCCAdigAwIBAgIQbackdoor"})
+    changed = _snapshot(repo, "domains")
+    report = run("diff", "--repo", str(repo.root), good, changed).output
+    assert "domain-federation-trust-changed" in report and "evil.example.net" in report
+
+    plan = plan_restore(repo, client, good, Selection(("domains",), (domain["id"],)))
+    [step] = plan.steps
+    assert (step.method, step.path) == ("PATCH", f"{at}/{before['id']}")
+    assert step.body == {"issuerUri": before["issuerUri"], "signingCertificate": before["signingCertificate"]}
+    assert apply_plan(repo, client, plan).failed == []
+    [after] = admin.get(at)["value"]
+    assert {k: after[k] for k in ("issuerUri", "signingCertificate")} == {k: before[k] for k in ("issuerUri", "signingCertificate")}

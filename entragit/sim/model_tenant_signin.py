@@ -108,6 +108,8 @@ DOMAIN_FEDERATION = CollectionSpec(
     paged_by_default=False,
     validate=_validate_federation,
     complete=_federate,
+    # internaldomainfederation-update: "200 OK" and the configuration.
+    patch_returns_object=True,
 )
 
 # --- identity providers (identityproviderbase.md, identitycontainer-post-identityproviders.md) --------------

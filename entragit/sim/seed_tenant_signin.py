@@ -50,12 +50,12 @@ def _domains(tenant: Tenant) -> None:
     _add(tenant, DOMAINS, {**verified, "id": f"{slug}.example.com", "isDefault": True,
                            "passwordValidityPeriodInDays": 180, "passwordNotificationWindowInDays": 14,
                            "supportedServices": ["Email", "OfficeCommunicationsOnline", "Intune"]})
-    corp = _add(tenant, DOMAINS, {**verified, "id": f"corp.{slug}.example.com", "authenticationType": "Federated",
+    federated = _add(tenant, DOMAINS, {**verified, "id": f"ad.{slug}.example.com", "authenticationType": "Federated",
                                   "isRoot": False, "supportedServices": ["Email"]})
     # Its users sign in at the company's AD FS (domain-post-federationconfiguration's example, for this company).
     sts = f"https://sts.{slug}.example.com/adfs"
     _add(tenant, DOMAIN_FEDERATION, {
-        "id": "6601d14b-d113-8f64-fda2-9b5ddda18ecc", DOMAIN_OF: corp["id"], "displayName": f"{slug} AD FS",
+        "id": "6601d14b-d113-8f64-fda2-9b5ddda18ecc", DOMAIN_OF: federated["id"], "displayName": f"{slug} AD FS",
         "issuerUri": f"http://{slug}.example.com/adfs/services/trust", "metadataExchangeUri": f"{sts}/services/trust/mex",
         "passiveSignInUri": f"{sts}/ls", "activeSignInUri": f"{sts}/services/trust/2005/usernamemixed",
         "signOutUri": f"{sts}/ls", "preferredAuthenticationProtocol": "wsFed", "promptLoginBehavior": "nativeSupport",
