@@ -27,7 +27,7 @@ INSUFFICIENT_PRIVILEGES = "Insufficient privileges to complete the operation."
 
 # What the simulated app holds unless Settings.app_roles says otherwise: every permission entragit and the
 # tests use, so that only a test that restricts the app meets a refusal.
-DEFAULT_APP_ROLES = (
+DEFAULT_APP_ROLES: tuple[str, ...] = (
     "Directory.ReadWrite.All", "User.ReadWrite.All", "Group.ReadWrite.All", "Application.ReadWrite.All",
     "AdministrativeUnit.ReadWrite.All", "AppRoleAssignment.ReadWrite.All", "Organization.ReadWrite.All",
     "Policy.Read.All", "Policy.ReadWrite.ConditionalAccess", "Policy.ReadWrite.Authorization",
