@@ -42,8 +42,8 @@ FEDERATION_CONFIGURATION = SubCollection(
     volatile=frozenset({"signingCertificateUpdateStatus"}),
 )
 
-# learn.microsoft.com/graph/api/resources/domain: a domain is named by its id, its fully qualified name.
-# Its update takes a verified domain only (domain-update).
+# A domain is named by its id, its fully qualified name; its create takes the id alone, and its update a
+# verified domain only (graph-behaviour §6).
 register(ObjectType(
     name="domains", singular="domain", entity="domain", collection="domains", odata_types=(), select=(),
     # A tenant has a handful of domains, and Graph documents no $top for their list.
@@ -66,7 +66,7 @@ register(ObjectType(
 ))
 
 # identityproviderbase (v1.0): a workforce tenant has social and built-in providers, a B2C tenant social and
-# Apple ones. Secrets are write-only: Graph answers them as asterisks, and no file keeps them.
+# Apple ones. Secrets are write-only: Graph answers them as asterisks (graph-behaviour §6), and no file keeps them.
 _SECRET = "write-only: Graph answers it as asterisks, and a secret is never stored"
 register(ObjectType(
     name="identityProviders", singular="identityProvider", collection="identity/identityProviders",
@@ -91,8 +91,8 @@ _policy("authenticationFlowsPolicy", "authenticationFlowsPolicy", "policies/auth
         why_read_only=dict.fromkeys(("displayName", "description"),
                                     "named by Microsoft; the policy's update takes selfServiceSignUp alone"))
 
-# deviceregistrationpolicy-update (v1.0): a PUT of every writable property; one left out is reset
-# (userDeviceQuota to 0), so a restore sends them all.
+# Updated by a PUT of every writable property; one left out is reset (graph-behaviour §6), so a restore
+# sends them all.
 _policy("deviceRegistrationPolicy", "deviceRegistrationPolicy", "policies/deviceRegistrationPolicy",
         "Policy.ReadWrite.DeviceConfiguration", singleton="deviceRegistrationPolicy",
         keeps=("id", "displayName", "description", "azureADJoin", "azureADRegistration", "localAdminPassword",
