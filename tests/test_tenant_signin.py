@@ -77,6 +77,7 @@ def test_the_device_registration_policy_is_restored_by_a_put_of_the_whole_policy
     plan = plan_restore(repo, client, good, Selection(("deviceRegistrationPolicy",)))
     [step] = plan.steps
     assert step.method == "PUT" and set(step.body or {}) == set(writable) | {"userDeviceQuota"}
+    assert step.describe().startswith("PUT deviceRegistrationPolicy/")
     assert apply_plan(repo, client, plan).failed == []
     policy_type = get_type("deviceRegistrationPolicy")
     assert repo.read_objects(_snapshot(repo, policy_type.name), policy_type) == repo.read_objects(good, policy_type)
