@@ -85,8 +85,11 @@ def _validate_federation(changes: dict[str, Any], existing: dict[str, Any] | Non
 
 
 def _federate(tenant: TenantView, configuration: dict[str, Any]) -> None:
-    """One configuration per domain, which makes the domain federated [UNCONFIRMED: the error of a second]."""
+    """One configuration per verified domain, which makes the domain federated [UNCONFIRMED: the error of a second]."""
     domain_id = configuration[DOMAIN_OF]
+    if not tenant.objects["domains"][domain_id]["isVerified"]:
+        # Only a domain whose ownership is proven can be federated [UNCONFIRMED: status and text].
+        raise bad_request(f"Domain '{domain_id}' is not verified; only a verified domain can be federated.")
     if any(c[DOMAIN_OF] == domain_id for c in tenant.objects["domainFederationConfigurations"].values()):
         raise conflict(f"Domain '{domain_id}' already has a federation configuration.")
     tenant.objects["domains"][domain_id]["authenticationType"] = "Federated"
