@@ -181,7 +181,8 @@ class GraphApi:
     def _build_routes(self) -> None:
         for spec in COLLECTIONS:
             if spec.singleton:
-                # One object at the collection's own path: GET and PATCH, anything else 405 (graph-behaviour §5).
+                # One object at the collection's own path: GET and PATCH (PUT where Graph replaces it whole,
+                # graph-behaviour §6), anything else 405 (graph-behaviour §5).
                 write = {"PUT": self.replace_object} if spec.replaced_by_put is not None else {"PATCH": self.update_object}
                 self._route(spec.segments, **self._at_singleton(spec, GET=self.get_object, **write))
                 continue
