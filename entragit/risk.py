@@ -55,7 +55,9 @@ def _member(value: Any, choices: frozenset[object] | None) -> bool:
         return False
 
 
-def _identity(item: Any, key: str | None) -> Any:
+def _identity(item: Any, key: str | tuple[str, ...] | None) -> Any:
+    if isinstance(key, tuple) and isinstance(item, dict):
+        return tuple(item.get(k) for k in key)
     if key is not None and isinstance(item, dict):
         return item.get(key)
     return json.dumps(item, sort_keys=True, default=str)
@@ -71,7 +73,7 @@ def _becomes(condition: BecomesOneOf, change: ObjectChange) -> Iterator[Hit]:
             yield Hit(row.path, row.old, row.new)
 
 
-def _not_in(items: Any, others: Any, key: str | None) -> list[Any]:
+def _not_in(items: Any, others: Any, key: str | tuple[str, ...] | None) -> list[Any]:
     """The items of one list whose identity the other list lacks."""
     known = {_identity(item, key) for item in others or []}
     return [item for item in items or [] if _identity(item, key) not in known]

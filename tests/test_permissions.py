@@ -100,6 +100,6 @@ def test_the_readme_registers_the_apps_with_exactly_the_permissions_the_registry
     assert listed("READ") == {t.read_permission for t in REGISTRY.values()} | {AUDIT_PERMISSION}
     assert listed("WRITE") == {t.write_permission for t in REGISTRY.values()}
     # The table above the script names the same permissions.
-    rows = {line.split("|")[1].strip(): set(re.findall(r"`([A-Za-z]+\.[A-Za-z.]+)`", line))
+    rows = {line.split("|")[1].strip(): set(re.findall(r"`([A-Za-z]+\.[A-Za-z0-9.]+)`", line))
             for line in readme.splitlines() if line.startswith(("| read-only | `snapshot`", "| restore | `restore`"))}
     assert rows == {"read-only": listed("READ"), "restore": listed("WRITE")}

@@ -119,6 +119,16 @@ CASES: dict[str, Case] = {
         "@odata.type": "#microsoft.graph.onTokenIssuanceStartCustomExtension",
         "endpointConfiguration": {"@odata.type": "#microsoft.graph.httpRequestEndpoint",
                                   "targetUrl": "https://collector.example.net/token"}}, delete="DELETE"),
+    # A deleted domain comes back unverified, a deleted social provider not at all, and the device
+    # registration policy is changed by PUT: each in tests/test_tenant_signin.py.
+    "domains": Case(lambda o: o.get("isDefault") is True, {"supportedServices": ["Email"],
+                                                          "passwordValidityPeriodInDays": 90}),
+    "identityProviders": Case(lambda o: o["id"] == "Google-OAUTH",
+                              {"@odata.type": "#microsoft.graph.socialIdentityProvider", "displayName": "Changed"}),
+    "authenticationFlowsPolicy": Case(_anything, {"selfServiceSignUp": {"isEnabled": True}}),
+    "deviceRegistrationPolicy": Case(_anything, None),
+    "featureRolloutPolicies": Case(_anything, {"isEnabled": False, "description": "Changed"}, delete="DELETE"),
+    "b2bManagementPolicies": Case(_anything, {"definition": ['{"B2BManagementPolicy":{}}']}, delete="DELETE"),
 }
 
 

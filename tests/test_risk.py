@@ -94,6 +94,7 @@ def _weaken(admin: Admin, sim: Simulator, ids: dict[str, str]) -> None:
     admin.call("PATCH", f"{ACTIONS}/{PURGE}", json={"authenticationContextId": None})
     admin.call("PATCH", f"{ACTIONS}/{CA_DELETE}", json={"authenticationContextId": "c2"})
     _weaken_pim(admin, ids)
+    _federation(admin, ids, signingCertificate="MIIC8DCCAdigAwIBAgIQbackdoor")
 
 
 def _weaken_sign_in(admin: Admin, app_id: str, user_id: str, ids: dict[str, str]) -> None:
@@ -141,6 +142,14 @@ def _weaken_pim(admin: Admin, ids: dict[str, str]) -> None:
     _pim_rules(admin, ids["pim_pra"], approval=True, mfa=False, context=False, hours=2)
 
 
+def _federation(admin: Admin, ids: dict[str, str], **changes: str) -> None:
+    """A change to the federation configuration of the tenant's federated domain."""
+    [domain] = [d for d in admin.get("domains")["value"] if d["authenticationType"] == "Federated"]
+    [configuration] = admin.get(f"domains/{domain['id']}/federationConfiguration")["value"]
+    ids["federated"] = domain["id"]
+    admin.call("PATCH", f"domains/{domain['id']}/federationConfiguration/{configuration['id']}", json=changes)
+
+
 def _near_misses(admin: Admin, ids: dict[str, str]) -> None:
     admin.call("PATCH", f"{CA}/{ids['sales']}", json={"state": "enabled"})  # report-only -> enforced: stronger
     admin.call("DELETE", f"{CA}/{ids['disabled']}")  # deleting a policy that enforced nothing
@@ -163,6 +172,10 @@ def _near_misses(admin: Admin, ids: dict[str, str]) -> None:
     admin.call("PATCH", f"{ACTIONS}/{PURGE}", json={"authenticationContextId": "c1"})  # protected again
     # Approval, MFA and a context all turned on, and a shorter activation: all stronger.
     _pim_rules(admin, ids["pim_ga"], approval=True, mfa=True, context=True, hours=1)
+
+
+    # Where federated users reset their password: no new trust.
+    _federation(admin, ids, passwordResetUri="https://sts.example.com/adfs/portal/updatepassword")
 
 
 @pytest.fixture(scope="module")
@@ -220,6 +233,9 @@ CASES = {
     "pim-activation-mfa-removed": ("pim_ga", "Enablement_EndUser_Assignment", "pim_ga"),
     "pim-activation-authentication-context-removed": ("pim_pra", "AuthenticationContext_EndUser_Assignment", "pim_ga"),
     "pim-duration-widened": ("pim_ga", "Expiration_EndUser_Assignment", "pim_ga"),
+
+
+    "domain-federation-trust-changed": ("federated", "federationConfiguration gained", "federated"),
 }
 
 

@@ -252,7 +252,7 @@ class ObjectType:
         """How a restore brings back an object of this type that was deleted, in a few words."""
         if self.singleton:
             return "cannot be deleted"
-        if self.create == "patch" or (self.create and self.key != "id"):
+        if self.create == "patch" or (self.create and (self.key != "id" or "id" in self.create_with)):
             made = "made again, same key"
         elif self.create or self.hooks.create:
             made = "made again, new id"
@@ -343,4 +343,5 @@ def type_for_odata(odata_type: str | None) -> ObjectType | None:
 # Importing the entry modules registers their types; the order here is only the order of `entragit types`.
 from entragit.registry import (  # noqa: E402,F401
     app_policies, applications, beta, conditional_access, directory, governance_pim, policies, protected_actions, roles,
+    tenant_signin,
 )

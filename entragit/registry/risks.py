@@ -26,10 +26,11 @@ class BecomesOneOf:
 
 @dataclass(frozen=True)
 class ListGains:
-    """A list attribute gains items; `key` names the field that identifies an item that is an object."""
+    """A list attribute gains items; `key` names the field (or fields) that identifies an item that is an
+    object: an item whose key another item of the list held before is no gain."""
 
     paths: tuple[str, ...]
-    key: str | None = None
+    key: str | tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -331,5 +332,15 @@ RISK_RULES: tuple[RiskRule, ...] = (
         "app-management-restriction-disabled", "high", ("defaultAppManagementPolicy",),
         ItemBecomes(_APP_RESTRICTIONS, "restrictionType", "state", frozenset({"enabled"}), frozenset({"disabled", None})),
         "App credential restriction turned off: {items}",
+    ),
+)
+RISK_RULES += (
+    RiskRule(
+        # Tokens signed by the key a federated domain trusts sign in as any of its users, MFA claims included
+        # ("golden SAML"): a new issuer or signing certificate, or a domain newly federated, is that door.
+        "domain-federation-trust-changed", "high", ("domains",),
+        ListGains(("federationConfiguration",), key=("issuerUri", "signingCertificate", "nextSigningCertificate")),
+        "Federated sign-in trusts another issuer or signing certificate: {path} gained {items}",
+        changes=("modified", "added"),
     ),
 )

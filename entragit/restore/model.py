@@ -65,7 +65,9 @@ class Step:
         if self.member is not None:
             rel, member_id, member_name = self.member
             return f"{self.kind.verb()} {rel}: {member_name or member_id} ({member_id}) on {who}"
-        return f"{self.kind.verb(self.detail)} {who}"
+        # A type written whole says PUT, as the request it sends (a device registration policy).
+        verb = self.method if self.kind is StepKind.PATCH else self.kind.verb(self.detail)
+        return f"{verb} {who}"
 
 
 @dataclass(frozen=True)

@@ -181,9 +181,10 @@ class GraphApi:
     def _build_routes(self) -> None:
         for spec in COLLECTIONS:
             if spec.singleton:
-                # One object at the collection's own path: GET and PATCH, anything else 405 (graph-behaviour §5).
-                update = {"PUT": self.replace_object} if spec.replaced_by_put else {"PATCH": self.update_object}
-                self._route(spec.segments, **self._at_singleton(spec, GET=self.get_object, **update))
+                # One object at the collection's own path: GET and PATCH (PUT where Graph replaces it whole,
+                # graph-behaviour §6), anything else 405 (graph-behaviour §5).
+                write = {"PUT": self.replace_object} if spec.replaced_by_put is not None else {"PATCH": self.update_object}
+                self._route(spec.segments, **self._at_singleton(spec, GET=self.get_object, **write))
                 continue
             item = (*spec.segments, "{id}")
             lists = {"GET": partial(self.list_objects, spec), "POST": partial(self.create_object, spec)}
@@ -497,11 +498,16 @@ class GraphApi:
         return GraphResponse(NO_CONTENT)
 
     def replace_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
-        body = request.json(spec.codes.bad_request)
-        missing = [name for name in spec.required_on_create if name not in body]
+        """PUT of a whole singleton: what the body leaves out is reset, or, with no value to reset it to, refused."""
+        assert spec.replaced_by_put is not None
+        obj = self.tenant.require(spec, params[0])
+        body = {**spec.replaced_by_put, **request.json(spec.codes.bad_request)}
+        missing = sorted(set(spec.properties) - spec.read_only - set(body))
         if missing:
-            raise bad_request(f"Property '{missing[0]}' is required to update resource '{spec.resource_name}'.")
-        return self.update_object(spec, request, params)
+            raise bad_request(f"The property '{missing[0]}' is required when updating '{spec.resource_name}'.")
+        changes, _ = check_write(spec, body, obj, self.extra_properties(spec))
+        self.tenant.update(spec, obj, changes)
+        return self._entity_of(spec, None, self._render(spec, obj, Query(pairs=[])))
 
     def delete_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
         obj = self.tenant.require(spec, params[0])

@@ -170,6 +170,9 @@ class IdentityApi:
         if nested.check_update is not None:
             nested.check_update(self.tenant, {**obj, **changes})
         self.tenant.update(nested.spec, obj, changes)
+        if nested.spec.patch_returns_object:
+            parent = self._parent(nested, params[0])
+            return self.api._entity(self._entity_set(nested, parent), None, self._render(nested.spec, obj, None))
         return GraphResponse(NO_CONTENT)
 
     def delete_nested(self, nested: Nested, request: GraphRequest, params: list[str]) -> GraphResponse:

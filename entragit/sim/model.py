@@ -139,7 +139,6 @@ class CollectionSpec:
     singleton: bool = False
     # A singleton Graph updates by PUT instead of PATCH (adminConsentRequestPolicy): the body replaces the
     # object, and every property of required_on_create must be in it.
-    replaced_by_put: bool = False
     # Methods the collection and its items accept; any other is 405 (organization: no POST, no DELETE).
     collection_methods: frozenset[str] = frozenset({"GET", "POST"})
     item_methods: frozenset[str] = frozenset({"GET", "PATCH", "DELETE"})
@@ -158,6 +157,9 @@ class CollectionSpec:
     after_write: Callable[[dict[str, Any]], None] | None = None
     # Refuses a DELETE the table cannot express (built-in authentication strengths).
     check_delete: Callable[[dict[str, Any]], None] | None = None
+    # A singleton updated by PUT of the whole object instead of PATCH (deviceRegistrationPolicy): the values
+    # a PUT gives the writable properties it leaves out; any other it leaves out is required.
+    replaced_by_put: Mapping[str, Any] | None = None
 
     @property
     def type_name(self) -> str:
@@ -214,6 +216,8 @@ _ANSWERED_TYPES = frozenset({
     # How a custom authentication extension reaches its endpoint (identitycontainer-post-customauthenticationextensions).
     "#microsoft.graph.httprequestendpoint", "#microsoft.graph.azureadtokenauthentication",
 })
+# Who may register or join devices, and be their local admins (deviceregistrationpolicy.md's examples).
+_ANSWERED_TYPES |= {f"#microsoft.graph.{kind}deviceregistrationmembership" for kind in ("all", "enumerated", "no")}
 
 
 def _without_declared_types(value: Any) -> Any:
@@ -977,6 +981,9 @@ def check_write(
     properties beyond the table (directory extensions), with their kinds.
     """
     codes = spec.codes
+    if isinstance(body.get("@odata.type"), str) and not body["@odata.type"].startswith("#"):
+        # OData takes a type named without its '#', as some of Microsoft's examples send it.
+        body["@odata.type"] = "#" + body["@odata.type"]
     odata_type = body.get("@odata.type")
     if spec.subtypes:
         current = existing.get("@odata.type") if existing else None

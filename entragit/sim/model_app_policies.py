@@ -153,7 +153,7 @@ ADMIN_CONSENT_REQUEST_POLICY = CollectionSpec(
     validate=_validate_consent_request_policy,
     after_write=_next_version,
     singleton=True,
-    replaced_by_put=True,
+    replaced_by_put={},
 )
 
 # --- app management policies (appmanagementpolicy.md, tenantappmanagementpolicy.md) --------------------------

@@ -21,6 +21,7 @@ from typing import Any
 from entragit.sim.apps import TenantView
 from entragit.sim.errors import GraphFault, bad_request, resource_not_found
 from entragit.sim.model import CollectionSpec, Relationship
+from entragit.sim.model_tenant_signin import DOMAIN_FEDERATION
 
 # model.py's property kinds, spelled out here: model.py imports this module, and across that cycle mypy cannot
 # type the constants it unpacks from a tuple. tests/sim/test_conformance_identity.py checks they agree.
@@ -720,6 +721,7 @@ NESTED: tuple[Nested, ...] = (
     Nested(APP_ROLE_ASSIGNMENTS, "users", "appRoleAssignments", "principalId", frozenset({"GET", "DELETE"})),
     Nested(APP_ROLE_ASSIGNMENTS, "groups", "appRoleAssignments", "principalId", frozenset({"GET", "DELETE"})),
 )
+NESTED += (Nested(DOMAIN_FEDERATION, "domains", "federationConfiguration", PARENT, frozenset({"GET", "PATCH", "DELETE"})),)
 
 # Top-level collections and the methods Graph offers on them: (on the collection, on an item).
 TOP_LEVEL_METHODS: dict[str, tuple[frozenset[str], frozenset[str]]] = {

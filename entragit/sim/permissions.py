@@ -27,7 +27,7 @@ INSUFFICIENT_PRIVILEGES = "Insufficient privileges to complete the operation."
 
 # What the simulated app holds unless Settings.app_roles says otherwise: every permission entragit and the
 # tests use, so that only a test that restricts the app meets a refusal.
-DEFAULT_APP_ROLES = (
+DEFAULT_APP_ROLES: tuple[str, ...] = (
     "Directory.ReadWrite.All", "User.ReadWrite.All", "Group.ReadWrite.All", "Application.ReadWrite.All",
     "AdministrativeUnit.ReadWrite.All", "AppRoleAssignment.ReadWrite.All", "Organization.ReadWrite.All",
     "Policy.Read.All", "Policy.ReadWrite.ConditionalAccess", "Policy.ReadWrite.Authorization",
@@ -38,6 +38,9 @@ DEFAULT_APP_ROLES = (
     "RoleManagementPolicy.ReadWrite.Directory", "AccessReview.ReadWrite.All", "Agreement.ReadWrite.All",
     "Policy.ReadWrite.PermissionGrant", "Policy.ReadWrite.ConsentRequest", "CustomAuthenticationExtension.ReadWrite.All",
 )
+DEFAULT_APP_ROLES += ("Domain.ReadWrite.All", "IdentityProvider.ReadWrite.All", "Policy.ReadWrite.AuthenticationFlows",
+                      "Policy.ReadWrite.DeviceConfiguration", "Policy.ReadWrite.FeatureRollout",
+                      "Policy.ReadWrite.B2BManagementPolicy")
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,22 @@ RULES: dict[tuple[str, ...], Needs] = {
                                                            "Application.ReadWrite.All"),
                                                           ("CustomAuthenticationExtension.ReadWrite.All",)),
 }
+# The tenant and its sign-in (domain-get and -update, identitycontainer-list-identityproviders,
+# authenticationflowspolicy-get, deviceregistrationpolicy-get and -update, featurerolloutpolicies-list).
+RULES.update({
+    ("domains",): Needs(("Domain.Read.All", "Domain.ReadWrite.All", *_DIRECTORY_READ), ("Domain.ReadWrite.All",)),
+    # domain-list-federationconfiguration; its writes take Domain-InternalFederation.ReadWrite.All or the above.
+    ("domains", "*", "federationConfiguration"): Needs(("Domain.Read.All", "Domain.ReadWrite.All"),
+                                                       ("Domain-InternalFederation.ReadWrite.All", "Domain.ReadWrite.All")),
+    ("identity", "identityProviders"): Needs(("IdentityProvider.Read.All", "IdentityProvider.ReadWrite.All"),
+                                             ("IdentityProvider.ReadWrite.All",)),
+    ("policies", "authenticationFlowsPolicy"): _policy("Policy.ReadWrite.AuthenticationFlows"),
+    ("policies", "deviceRegistrationPolicy"): _policy("Policy.ReadWrite.DeviceConfiguration"),
+    ("policies", "featureRolloutPolicies"): Needs(("Policy.Read.All", "Policy.ReadWrite.FeatureRollout", *_DIRECTORY_READ),
+                                                  ("Policy.ReadWrite.FeatureRollout", "Directory.ReadWrite.All")),
+    ("policies", "b2bManagementPolicies"): Needs(("Policy.Read.B2BManagementPolicy", "Policy.ReadWrite.B2BManagementPolicy"),
+                                                 ("Policy.ReadWrite.B2BManagementPolicy",)),
+})
 # A path no rule names: what Graph asks for most of the directory.
 FALLBACK = _DIRECTORY_SETTINGS
 

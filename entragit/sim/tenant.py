@@ -37,7 +37,8 @@ from entragit.sim.model import (
 from entragit.sim.model_identity import is_directory_extension
 from entragit.sim.rules import RuleError, UserPredicate, parse_rule
 
-LINKS = ("members", "owners", "manager", "appManagementPolicies")
+LINKS: tuple[str, ...] = ("members", "owners", "manager", "appManagementPolicies")
+LINKS += ("appliesTo",)  # the groups a feature rollout policy applies to
 
 
 def utc_now() -> str:

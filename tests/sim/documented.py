@@ -72,11 +72,11 @@ def send(session: requests.Session, sim: Simulator, request: dict[str, Any], giv
 
 
 def run_given(session: requests.Session, sim: Simulator, example: dict[str, Any]) -> list[dict[str, Any]]:
-    """What the example's `given` requests made, in order; one answered 204 (a $ref) sets up the object
-    before it and is not listed, so that {given} stays that object."""
+    """What the example's `given` requests made, in order, at the example's version; one answered 204 (a
+    $ref) sets up the object before it and is not listed, so that {given} stays that object."""
     given: list[dict[str, Any]] = []
     for setup in example.get("given", []):
-        response = send(session, sim, setup, given)
+        response = send(session, sim, setup, given, example.get("version", "v1.0"))
         assert response.status_code in (200, 201, 204), response.text
         if response.content:
             given.append(response.json())

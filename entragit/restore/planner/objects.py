@@ -89,6 +89,8 @@ class Objects(PlanState):
                 continue
             if key in object_type.read_only or key in object_type.create_only:
                 kind = "read-only" if key in object_type.read_only else "set only when the object is created"
+                why = object_type.why_read_only.get(key)
+                kind = f"{kind} ({why})" if why else kind
                 self.block(object_type, object_id, name, row.path,
                            f"{kind}; Graph refuses to change it ({row.old!r} now, {row.new!r} in the snapshot)")
                 continue
