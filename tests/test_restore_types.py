@@ -85,6 +85,9 @@ CASES: dict[str, Case] = {
     "oauth2PermissionGrants": Case(_anything, {"scope": "Directory.ReadWrite.All"}, delete="DELETE"),
     "roleAssignments": Case(_anything, None, delete="DELETE"),
     "roleEligibilitySchedules": Case(_anything, None, delete="adminRemove"),
+    "authenticationMethodConfigurations": Case(
+        lambda o: o["id"] == "Sms", {"@odata.type": "#microsoft.graph.smsAuthenticationMethodConfiguration",
+                                     "state": "enabled", "includeTargets": []}),
 }
 
 

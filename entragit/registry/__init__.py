@@ -155,9 +155,10 @@ class ObjectType:
     written_after_create: frozenset[str] = frozenset()
     """Properties whose values may name what Graph assigns on creation (identifierUris: api://<appId>), so
     they are PATCHed once the object exists and the new values are known."""
-    written_per_item: frozenset[str] = frozenset()
-    """Lists of sub-objects, each written at {item path}/{list}/{its id} (authentication method
-    configurations), never through the object's own PATCH; items are neither added nor removed."""
+    moved: dict[str, str] = field(default_factory=dict, hash=False)
+    """Properties that files written by an older entragit hold and that files of another type now keep
+    (property -> that type): such a file is still read, and a diff shows the property go, but a restore
+    never writes it (it writes the other type's files)."""
     disable_before_removal: dict[str, str] = field(default_factory=dict, hash=False)
     """Lists whose items Graph deletes only once disabled (app roles, delegated scopes): path -> the flag
     that a first PATCH turns false on the items the restore removes."""
@@ -300,4 +301,4 @@ def type_for_odata(odata_type: str | None) -> ObjectType | None:
 
 
 # Importing the entry modules registers their types; the order here is only the order of `entragit types`.
-from entragit.registry import applications, beta, conditional_access, directory, policies, roles  # noqa: E402,F401
+from entragit.registry import applications, beta, conditional_access, directory, policies, roles, tenant_config  # noqa: E402,F401

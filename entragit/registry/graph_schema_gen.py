@@ -79,10 +79,12 @@ def generate(xml_path: Path, commit: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     # (type, the navigation properties kept inline (None: every contained one)). Every structural property
     # of a registry type is kept, whether the registry stores it or not: the registry's decision for each is
-    # held against this list. Navigation properties are relationships, stored as ids, except the lists of
-    # sub-objects Graph returns inline that the registry writes item by item.
+    # held against this list. Navigation properties are relationships, stored as ids, except those Graph
+    # returns in the object's own body, which the type keeps (a method configuration's includeTargets). A
+    # beta-only type is not in v1.0's metadata: its properties are written from its beta page (registry/beta.py).
     pending: list[tuple[str, frozenset[str] | None]] = [
-        (name, t.written_per_item) for t in REGISTRY.values() for name in t.entity_types]
+        (name, frozenset(t.select or t.keeps)) for t in REGISTRY.values() if t.api_version == "v1.0"
+        for name in t.entity_types]
     while pending:
         name, inline = pending.pop()
         if name in out or name.startswith("Edm."):

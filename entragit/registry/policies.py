@@ -38,11 +38,11 @@ _policy("authorizationPolicy", "authorizationPolicy", "policies/authorizationPol
         merge_properties=frozenset({"defaultUserRolePermissions"}))
 _policy("authenticationMethodsPolicy", "authenticationMethodsPolicy", "policies/authenticationMethodsPolicy", "Policy.ReadWrite.AuthenticationMethod",
         singleton="authenticationMethodsPolicy",
-        keeps=("id", "displayName", "authenticationMethodConfigurations", "description", "policyVersion",
-               "reconfirmationInDays", "registrationEnforcement"),
+        # Each method's configuration is a file of its own (registry/tenant_config.py).
+        keeps=("id", "displayName", "description", "policyVersion", "reconfirmationInDays",
+               "registrationEnforcement"),
         volatile=COMMON_VOLATILE | {"policyMigrationState"},
-        # Each method's configuration is written at its own path, not through this object's PATCH.
-        written_per_item=frozenset({"authenticationMethodConfigurations"}))
+        moved={"authenticationMethodConfigurations": "authenticationMethodConfigurations"})
 _policy("securityDefaults", "identitySecurityDefaultsEnforcementPolicy", "policies/identitySecurityDefaultsEnforcementPolicy", "Policy.ReadWrite.SecurityDefaults",
         singleton="identitySecurityDefaultsEnforcementPolicy", keeps=("id", "displayName", "description", "isEnabled"))
 _policy("crossTenantAccessPolicy", "crossTenantAccessPolicy", "policies/crossTenantAccessPolicy", "Policy.ReadWrite.CrossTenantAccess",

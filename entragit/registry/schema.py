@@ -134,7 +134,7 @@ def _kept(object_type: ObjectType, type_name: str) -> dict[str, Spec]:
     declared = _declared(type_name)
     # A polymorphic type keeps the properties of all its kinds; a file of one kind holds only its own.
     names = [n for n in sorted(object_type.stored) if n in declared or not object_type.polymorphic]
-    kept = {name: declared.get(name, (ANY, False, True)) for name in names}
+    kept = {name: declared.get(name, (ANY, False, True)) for name in [*names, *object_type.moved]}
     for rel in object_type.relationships:
         kept[rel.name] = (_OBJECT_ID, rel.many, False)
     if object_type.polymorphic:

@@ -11,7 +11,6 @@ import copy
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 from entragit.canonical import Obj
 from entragit.errors import GraphError
@@ -142,12 +141,6 @@ def effect(step: Step, before: Obj | None) -> Obj | None:
         for prop in object_type.credentials:
             after[prop] = [c for c in after.get(prop) or [] if c.get("keyId") != body.get("keyId")]
         return after
-    for prop in object_type.written_per_item:
-        prefix = f"{object_type.item_path(step.id)}/{prop}/"
-        if step.path.startswith(prefix):
-            item_id = unquote(step.path[len(prefix):])
-            after[prop] = [{**item, **body} if item.get("id") == item_id else item for item in after.get(prop) or []]
-            return after
     for key, value in body.items():
         if key in object_type.merge_properties and isinstance(value, dict):
             value = {k: v for k, v in {**(after.get(key) or {}), **value}.items() if v is not None}

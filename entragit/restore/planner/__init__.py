@@ -42,7 +42,6 @@ class _Planner(References, Credentials, Links):
                       live_id: str | None = None) -> None:
         name = desired.get(object_type.display_key)
         self._plan_properties(object_type, object_id, name, desired, live, live_id or object_id)
-        self._plan_items(object_type, object_id, name, desired, live)
         self._plan_credentials(object_type, object_id, name, desired, live)
         for rel in object_type.relationships:
             if self.selection.writes_attribute(rel.name):

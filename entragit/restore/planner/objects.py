@@ -1,12 +1,11 @@
-"""Planning the writes to an object itself: its properties (PATCH, or the action that writes one), the items
-written one by one at their own path, app roles disabled before removal, its creation and its deletion.
+"""Planning the writes to an object itself: its properties (PATCH, or the action that writes one), app roles
+disabled before removal, its creation and its deletion.
 """
 
 from __future__ import annotations
 
 import copy
 from typing import Any
-from urllib.parse import quote
 
 from entragit.canonical import Obj
 from entragit.diff import attribute_changes, split_relations
@@ -75,7 +74,7 @@ class Objects(PlanState):
         live_attrs, _ = split_relations(object_type, live)
         desired_attrs, _ = split_relations(object_type, desired)
         left_out = ({r.name for r in object_type.relationships if not r.many} | set(object_type.credentials)
-                    | object_type.written_per_item)
+                    | set(object_type.moved))
         live_attrs = {k: v for k, v in live_attrs.items() if k not in left_out}
         desired_attrs = {k: v for k, v in desired_attrs.items() if k not in left_out}
         target = _target(live_attrs, desired_attrs, self.attributes)
@@ -122,27 +121,6 @@ class Objects(PlanState):
             self._disable_first(object_type, object_id, name, live_attrs, target, path_id)
             self.step(StepKind.PATCH, object_type, object_id, name, "PATCH", object_type.item_path(path_id), body,
                       changes=tuple(shown))
-
-    def _plan_items(self, object_type: ObjectType, object_id: str, name: str | None, desired: Obj, live: Obj) -> None:
-        """Sub-objects written one by one at their own path (an authentication method's configuration)."""
-        for prop in sorted(object_type.written_per_item):
-            want = {item.get("id"): item for item in desired.get(prop, [])}
-            have = {item.get("id"): item for item in live.get(prop, [])}
-            for item_id in sorted(set(want) ^ set(have), key=str):
-                self.block(object_type, object_id, name, f"{prop}: {item_id}",
-                           "Graph offers a fixed set of these; one cannot be added or removed, only changed")
-            for item_id in sorted(set(want) & set(have), key=str):
-                target = _target(have[item_id], want[item_id], tuple(
-                    f.removeprefix(f"{prop}.") for f in self.attributes if f.startswith(f"{prop}.")))
-                rows = attribute_changes(have[item_id], target)
-                if not rows or not self.selection.writes_attribute(prop):
-                    continue
-                keys = sorted({row.path.split(".")[0] for row in rows})
-                body = {"@odata.type": want[item_id].get("@odata.type"),
-                        **{k: _wire(object_type, k, target.get(k), have[item_id].get(k)) for k in keys}}
-                changes = tuple(AttributeChange(f"{prop}.{item_id}.{row.path}", row.old, row.new) for row in rows)
-                self.step(StepKind.PATCH, object_type, object_id, name, "PATCH",
-                          f"{object_type.item_path(object_id)}/{prop}/{quote(str(item_id))}", body, changes=changes)
 
     def _disable_first(self, object_type: ObjectType, object_id: str, name: str | None, live: Obj, target: Obj,
                        path_id: str) -> None:
