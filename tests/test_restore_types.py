@@ -88,6 +88,9 @@ CASES: dict[str, Case] = {
     "authenticationMethodConfigurations": Case(
         lambda o: o["id"] == "Sms", {"@odata.type": "#microsoft.graph.smsAuthenticationMethodConfiguration",
                                      "state": "enabled", "includeTargets": []}),
+    "attributeSets": Case(lambda o: o["id"] == "Engineering", {"description": "Changed", "maxAttributesPerSet": 10}),
+    "customSecurityAttributeDefinitions": Case(lambda o: o["id"] == "Engineering_Project",
+                                               {"status": "Deprecated", "description": "Changed"}),
 }
 
 

@@ -53,3 +53,17 @@ def test_a_repository_from_before_reads_as_the_list_gone_and_a_file_per_method(
     assert METHODS in output and "Sms" in output
     plan = plan_restore(repo, client, old, Selection((POLICY,)))
     assert [s for s in plan.steps if METHODS in (s.body or {})] == []
+
+
+def test_predefined_values_once_given_up_are_not_asked_back_of_graph(repo: BackupRepo, client: GraphClient,
+                                                                     admin: Admin) -> None:
+    good = _snapshot(repo)
+    admin.call("PATCH", "directory/customSecurityAttributeDefinitions/Engineering_Project",
+               json={"usePreDefinedValuesOnly": False, "description": "Loosened"})
+
+    plan = plan_restore(repo, client, good, Selection((), ("Engineering_Project",)))
+
+    [patch] = plan.steps
+    assert patch.body == {"description": "Active projects for user"}
+    [refused] = plan.blocked
+    assert refused.what == "usePreDefinedValuesOnly" and "never back" in refused.reason

@@ -155,6 +155,10 @@ class ObjectType:
     written_after_create: frozenset[str] = frozenset()
     """Properties whose values may name what Graph assigns on creation (identifierUris: api://<appId>), so
     they are PATCHed once the object exists and the new values are known."""
+    one_way: dict[str, object] = field(default_factory=dict, hash=False)
+    """Properties Graph changes in one direction only: property -> the one value a change may bring (a custom
+    security attribute's usePreDefinedValuesOnly goes from true to false, never back). A restore that needs
+    any other change of one is refused, with why."""
     moved: dict[str, str] = field(default_factory=dict, hash=False)
     """Properties that files written by an older entragit hold and that files of another type now keep
     (property -> that type): such a file is still read, and a diff shows the property go, but a restore

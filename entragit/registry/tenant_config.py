@@ -38,3 +38,35 @@ register(ObjectType(
     never_delete=("Graph keeps one configuration per built-in method: a method is turned off by its state, "
                   "not deleted"),
 ))
+
+# Custom security attributes have permissions of their own, which Directory.* do not include
+# (learn.microsoft.com/graph/api/directory-list-attributesets); neither object can be deleted.
+_ATTRIBUTES_READ, _ATTRIBUTES_WRITE = "CustomSecAttributeDefinition.Read.All", "CustomSecAttributeDefinition.ReadWrite.All"
+_NEVER_GONE = "Graph cannot delete one, so it is never missing from the tenant it was read from"
+
+register(ObjectType(
+    name="attributeSets", singular="attribute set", entity="attributeSet", collection="directory/attributeSets",
+    odata_types=(), select=(), page_size=None, restore_order=15,
+    read_permission=_ATTRIBUTES_READ, write_permission=_ATTRIBUTES_WRITE,
+    keeps=("id", "description", "maxAttributesPerSet"), read_only=frozenset({"id"}),
+    display_key="id",
+    cannot_create=_NEVER_GONE,
+    never_delete="Graph offers no delete of an attribute set (attributeset resource page)",
+))
+register(ObjectType(
+    name="customSecurityAttributeDefinitions", singular="custom security attribute definition",
+    entity="customSecurityAttributeDefinition", collection="directory/customSecurityAttributeDefinitions",
+    odata_types=(), select=(), page_size=None, restore_order=16,
+    read_permission=_ATTRIBUTES_READ, write_permission=_ATTRIBUTES_WRITE,
+    keeps=("id", "attributeSet", "description", "isCollection", "isSearchable", "name", "status", "type",
+           "usePreDefinedValuesOnly"),
+    display_key="name", read_only=frozenset({"id"}),
+    # "Cannot be changed later" (customsecurityattributedefinition resource page); the id is made of the set and
+    # the name.
+    create_only=frozenset({"attributeSet", "isCollection", "isSearchable", "name", "type"}),
+    # Free-form values, once allowed, stay allowed: values assigned since may not be among the predefined ones.
+    one_way={"usePreDefinedValuesOnly": False},
+    cannot_create=_NEVER_GONE,
+    never_delete=("Graph cannot delete a definition, only deactivate it: a restore sets the status the snapshot "
+                  "has, and a definition made since stays (set its status to Deprecated to retire it)"),
+))

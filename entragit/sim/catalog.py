@@ -16,6 +16,7 @@ from entragit.sim.model import (
 )
 from entragit.sim.model_identity import IDENTITY_COLLECTIONS
 from entragit.sim.model_policies import POLICY_COLLECTIONS
+from entragit.sim.model_tenant_config import TENANT_CONFIG_COLLECTIONS
 
 COLLECTIONS: tuple[CollectionSpec, ...] = (USERS, GROUPS, CA_POLICIES, NAMED_LOCATIONS)
 COLLECTIONS += (APPLICATIONS, SERVICE_PRINCIPALS, ADMINISTRATIVE_UNITS)
@@ -23,6 +24,7 @@ COLLECTIONS += (APPLICATIONS, SERVICE_PRINCIPALS, ADMINISTRATIVE_UNITS)
 COLLECTIONS += IDENTITY_COLLECTIONS
 
 COLLECTIONS += POLICY_COLLECTIONS
+COLLECTIONS += TENANT_CONFIG_COLLECTIONS
 BY_NAME: dict[str, CollectionSpec] = {spec.name: spec for spec in COLLECTIONS}
 # Collections whose objects are directoryObjects: reachable through /directoryObjects/{id} and $ref URLs.
 DIRECTORY_OBJECT_COLLECTIONS: tuple[str, ...] = ("users", "groups")

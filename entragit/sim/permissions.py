@@ -35,6 +35,7 @@ DEFAULT_APP_ROLES = (
     "Policy.ReadWrite.ApplicationConfiguration", "Policy.ReadWrite.ExternalIdentities",
     "RoleManagement.ReadWrite.Directory",
     "RoleEligibilitySchedule.ReadWrite.Directory", "DelegatedPermissionGrant.ReadWrite.All", "AuditLog.Read.All",
+    "CustomSecAttributeDefinition.ReadWrite.All",
 )
 
 
@@ -77,6 +78,9 @@ _CONDITIONAL_ACCESS = Needs(("Policy.Read.All", "Policy.ReadWrite.ConditionalAcc
 _ANY_DIRECTORY = Needs(tuple(dict.fromkeys(p for n in (_USERS, _GROUPS, _APPS, _UNITS) for p in n.read)),
                        tuple(dict.fromkeys(p for n in (_USERS, _GROUPS, _APPS, _UNITS) for p in n.write)))
 _DIRECTORY_SETTINGS = Needs(_DIRECTORY_READ, ("Directory.ReadWrite.All",))
+# Not Directory.*: custom security attributes have permissions of their own (directory-list-attributesets).
+_CUSTOM_SECURITY_ATTRIBUTES = Needs(("CustomSecAttributeDefinition.Read.All", "CustomSecAttributeDefinition.ReadWrite.All"),
+                                    ("CustomSecAttributeDefinition.ReadWrite.All",))
 
 # Path prefix (segments after the version, "*" for any one) -> what it takes; the longest matching prefix wins.
 RULES: dict[tuple[str, ...], Needs] = {
@@ -124,6 +128,8 @@ RULES: dict[tuple[str, ...], Needs] = {
                                         *_DIRECTORY_READ),
                                        ("DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All")),
     ("auditLogs",): Needs(("AuditLog.Read.All",), ("AuditLog.Read.All",)),
+    ("directory", "attributeSets"): _CUSTOM_SECURITY_ATTRIBUTES,
+    ("directory", "customSecurityAttributeDefinitions"): _CUSTOM_SECURITY_ATTRIBUTES,
 }
 # A path no rule names: what Graph asks for most of the directory.
 FALLBACK = _DIRECTORY_SETTINGS

@@ -32,6 +32,7 @@ from entragit.sim.seed_apps import seed_applications
 from entragit.sim.seed_declared import seed_declared
 from entragit.sim.seed_identity import seed_identity
 from entragit.sim.seed_policies import seed_policies
+from entragit.sim.seed_tenant_config import seed_tenant_config
 from entragit.sim.tenant import Tenant, security_identifier
 
 BASE_TIME = datetime(2021, 3, 1, 8, 0, 0, tzinfo=timezone.utc)
@@ -178,6 +179,7 @@ class _Seeder:
         )
         seed_identity(tenant, self.seed, self.size, BASE_TIME, client_id, (github,))
         seed_declared(tenant, self.seed)
+        seed_tenant_config(tenant)
         tenant.changes.recording = True  # from here on, writes are changes that delta queries report
         return SeededTenant(tenant, client_id, secret, (github,))
 

@@ -91,6 +91,11 @@ class Objects(PlanState):
                 self.block(object_type, object_id, name, row.path,
                            f"{kind}; Graph refuses to change it ({row.old!r} now, {row.new!r} in the snapshot)")
                 continue
+            if key in object_type.one_way and target.get(key) != object_type.one_way[key]:
+                self.block(object_type, object_id, name, row.path,
+                           f"Graph changes it only to {object_type.one_way[key]!r}, never back "
+                           f"({row.old!r} now, {row.new!r} in the snapshot)")
+                continue
             body[key] = _wire(object_type, key, target.get(key), live_attrs.get(key))
             shown.append(row)
         for key, rows in actions.items():
