@@ -85,6 +85,9 @@ def generate(xml_path: Path, commit: str) -> dict[str, Any]:
     pending: list[tuple[str, frozenset[str] | None]] = [
         (name, frozenset(t.select or t.keeps)) for t in REGISTRY.values() if t.api_version == "v1.0"
         for name in t.entity_types]
+    # The items of sub-collections are decided as a type's own properties are.
+    pending += [(s.entity, None) for t in REGISTRY.values() for s in t.sub_collections
+                if (s.api_version or t.api_version) == "v1.0"]
     while pending:
         name, inline = pending.pop()
         if name in out or name.startswith("Edm."):

@@ -74,7 +74,7 @@ class Objects(PlanState):
         live_attrs, _ = split_relations(object_type, live)
         desired_attrs, _ = split_relations(object_type, desired)
         left_out = ({r.name for r in object_type.relationships if not r.many} | set(object_type.credentials)
-                    | set(object_type.moved))
+                    | set(object_type.moved) | object_type.sub_collection_names)
         live_attrs = {k: v for k, v in live_attrs.items() if k not in left_out}
         desired_attrs = {k: v for k, v in desired_attrs.items() if k not in left_out}
         target = _target(live_attrs, desired_attrs, self.attributes)
@@ -162,8 +162,8 @@ class Objects(PlanState):
             return
         singles = {r.name for r in object_type.relationships if not r.many}
         writable_anyway = object_type.create_with | set(object_type.always_send)
-        body = {k: v for k, v in attrs.items()
-                if k not in singles and (k not in object_type.read_only or k in writable_anyway)}
+        body = {k: v for k, v in attrs.items() if k not in singles and k not in object_type.sub_collection_names
+                and (k not in object_type.read_only or k in writable_anyway)}
         assigns: tuple[tuple[str, str], ...] = ((object_type.key, object_id),) if object_type.key == "id" else ()
         assigns += tuple((p, str(attrs[p])) for p in object_type.assigned_on_create if p in attrs)
         if object_type.create == "patch":
