@@ -6,7 +6,8 @@ from __future__ import annotations
 from entragit.canonical import dump
 from entragit.graph import GraphClient
 from entragit.registry import get_type
-from entragit.restore import plan_restore
+from entragit.restore import apply_plan, plan_restore
+from entragit.restore.model import Plan
 from entragit.selection import Selection
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run
@@ -67,3 +68,70 @@ def test_predefined_values_once_given_up_are_not_asked_back_of_graph(repo: Backu
     assert patch.body == {"description": "Active projects for user"}
     [refused] = plan.blocked
     assert refused.what == "usePreDefinedValuesOnly" and "never back" in refused.reason
+
+
+def _organization(admin: Admin) -> str:
+    return str(admin.get("organization")["value"][0]["id"])
+
+
+def _restored(repo: BackupRepo, client: GraphClient, good: str, ids: tuple[str, ...]) -> Plan:
+    plan = plan_restore(repo, client, good, Selection((), ids))
+    result = apply_plan(repo, client, plan)
+    assert [(s.describe(), str(e)) for s, e in result.failed] == []
+    return plan
+
+
+def test_allowed_values_are_added_and_reactivated_but_never_deleted(repo: BackupRepo, client: GraphClient,
+                                                                   admin: Admin) -> None:
+    values = "directory/customSecurityAttributeDefinitions/Engineering_Project/allowedValues"
+    good = _snapshot(repo)
+    kept = repo.read_objects(good, get_type("customSecurityAttributeDefinitions"))["Engineering_Project"]
+    assert kept["allowedValues"] == [{"id": "Alpine", "isActive": True}, {"id": "Baker", "isActive": True},
+                                     {"id": "Cascade", "isActive": False}]
+    admin.call("PATCH", f"{values}/Alpine", json={"isActive": False})
+    admin.call("POST", values, json={"id": "Denali", "isActive": True})
+
+    plan = _restored(repo, client, good, ("Engineering_Project",))
+
+    assert {v["id"]: v["isActive"] for v in admin.get(values)["value"]} == {
+        "Alpine": True, "Baker": True, "Cascade": False, "Denali": True}
+    [refused] = plan.blocked
+    assert refused.what == "allowedValues: Denali" and "never deleted" in refused.reason
+
+
+def test_a_certificate_authority_changed_is_its_configuration_made_again(repo: BackupRepo, client: GraphClient,
+                                                                         admin: Admin) -> None:
+    organization = _organization(admin)
+    at = f"organization/{organization}/certificateBasedAuthConfiguration"
+    good = _snapshot(repo)
+    [before] = admin.get(at)["value"]
+    admin.call("DELETE", f"{at}/{before['id']}")
+    rogue = {**before["certificateAuthorities"][0], "certificate": "RXZpbENB", "issuer": "CN=Evil CA"}
+    admin.call("POST", at, json={"certificateAuthorities": [rogue]})
+
+    plan = _restored(repo, client, good, (organization,))
+
+    assert [s.method for s in plan.steps] == ["DELETE", "POST"]
+    [after] = admin.get(at)["value"]
+    # The backup leaves out what is not set (the delta revocation list's URL).
+    assert after["certificateAuthorities"] == [{k: v for k, v in ca.items() if v is not None}
+                                               for ca in before["certificateAuthorities"]]
+
+
+def test_branding_texts_are_restored_and_a_new_locale_removed(repo: BackupRepo, client: GraphClient,
+                                                              admin: Admin) -> None:
+    organization = _organization(admin)
+    at = f"organization/{organization}/branding/localizations"
+    good = _snapshot(repo)
+    stored = repo.read_objects(good, get_type("organization"))[organization]["brandingLocalizations"]
+    assert [b["id"] for b in stored] == ["0", "fr-FR"] and stored[0]["signInPageText"] == "Authorised use only."
+    admin.call("PATCH", f"{at}/0", json={"signInPageText": "Phishing welcome"})
+    admin.call("DELETE", f"{at}/fr-FR")
+    admin.call("POST", at, json={"id": "de-DE", "signInPageText": "Willkommen"})
+
+    _restored(repo, client, good, (organization,))
+
+    now = {b["id"]: b for b in admin.get(at)["value"]}
+    assert sorted(now) == ["0", "fr-FR"]
+    assert now["0"]["signInPageText"] == "Authorised use only."
+    assert now["fr-FR"]["usernameHintText"] == "nom@entreprise"

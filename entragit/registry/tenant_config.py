@@ -1,10 +1,12 @@
 """Tenant and sign-in configuration (issue 19, part 2): the authentication methods' own configurations,
-attribute sets and custom security attribute definitions.
+attribute sets and custom security attribute definitions with their allowed values, and what the organization
+holds of sign-in: its certificate-based authentication configuration and its branding's text settings.
 """
 
 from __future__ import annotations
 
 from entragit.registry import ObjectType, register
+from entragit.registry.writes import SubCollection
 
 # The subtypes of authenticationMethodConfiguration Graph v1.0 declares: one configuration per method.
 _METHODS = ("email", "external", "fido2", "microsoftAuthenticator", "qrCodePin", "sms",
@@ -53,6 +55,12 @@ register(ObjectType(
     cannot_create=_NEVER_GONE,
     never_delete="Graph offers no delete of an attribute set (attributeset resource page)",
 ))
+# An allowed value is its own id; Graph deactivates one (isActive false), never deletes it (allowedvalue).
+ALLOWED_VALUES = SubCollection(
+    property="allowedValues", entity="allowedValue", keeps=("id", "isActive"), id_given=True, remove=False,
+    why_not="an allowed value is deactivated (isActive false), never deleted",
+)
+
 register(ObjectType(
     name="customSecurityAttributeDefinitions", singular="custom security attribute definition",
     entity="customSecurityAttributeDefinition", collection="directory/customSecurityAttributeDefinitions",
@@ -66,7 +74,39 @@ register(ObjectType(
     create_only=frozenset({"attributeSet", "isCollection", "isSearchable", "name", "type"}),
     # Free-form values, once allowed, stay allowed: values assigned since may not be among the predefined ones.
     one_way={"usePreDefinedValuesOnly": False},
+    sub_collections=(ALLOWED_VALUES,),
     cannot_create=_NEVER_GONE,
     never_delete=("Graph cannot delete a definition, only deactivate it: a restore sets the status the snapshot "
                   "has, and a definition made since stays (set its status to Deprecated to retire it)"),
 ))
+
+# Under the organization (registry/policies.py): the certificate authorities trusted for certificate-based
+# sign-in, the older half of it beside the X509Certificate method's configuration above. Graph has no update
+# of one: "first delete and then create a new one" (certificatebasedauthconfiguration resource page).
+CERTIFICATE_BASED_AUTH = SubCollection(
+    property="certificateBasedAuthConfiguration", entity="certificateBasedAuthConfiguration",
+    keeps=("id", "certificateAuthorities"), update=False,
+    why_not="a configuration is changed by deleting it and creating a new one",
+)
+
+_IMAGES = ("backgroundImage", "bannerLogo", "customCSS", "favicon", "headerLogo", "squareLogo", "squareLogoDark")
+_IMAGE_NOT_KEPT = ("an image (or style sheet) read and written as bytes at its own path; its …RelativeUrl, kept, "
+                   "changes when it is replaced, and a restore cannot put it back")
+# The sign-in page's branding, the default (id "0") and one per locale: its text settings; of its images only
+# where the CDN serves them (organizationalbrandinglocalization, organizationalbranding-list-localizations).
+BRANDING_LOCALIZATIONS = SubCollection(
+    property="brandingLocalizations", segment="branding/localizations", entity="organizationalBrandingLocalization",
+    keeps=("id", "backgroundColor", "contentCustomization", "customAccountResetCredentialsUrl",
+           "customCannotAccessYourAccountText", "customCannotAccessYourAccountUrl", "customForgotMyPasswordText",
+           "customPrivacyAndCookiesText", "customPrivacyAndCookiesUrl", "customResetItNowText",
+           "customTermsOfUseText", "customTermsOfUseUrl", "headerBackgroundColor", "loginPageLayoutConfiguration",
+           "loginPageTextVisibilitySettings", "signInPageText", "usernameHintText",
+           *(f"{image}RelativeUrl" for image in _IMAGES)),
+    read_only=frozenset(f"{image}RelativeUrl" for image in _IMAGES),
+    why_read_only=dict.fromkeys((f"{image}RelativeUrl" for image in _IMAGES),
+                                "where the CDN serves the image, set by Graph when the image is uploaded: a restore "
+                                "cannot upload an image it never read"),
+    volatile=frozenset({"cdnList"}),
+    not_kept=dict.fromkeys(_IMAGES, _IMAGE_NOT_KEPT),
+    id_given=True,
+)

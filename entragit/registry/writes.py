@@ -186,6 +186,9 @@ class SubCollection:
     add: bool = True
     update: bool = True
     remove: bool = True
+    id_given: bool = False
+    """The item's id is chosen by whoever makes it (an allowed value is its own id, a branding localization
+    is its locale): an addition sends it, where Graph otherwise assigns one."""
     why_not: str = ""
     """Why Graph will not add, update or remove items where one of those is False."""
     api_version: str | None = None

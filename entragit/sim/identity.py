@@ -82,7 +82,7 @@ class IdentityApi:
         templates = {n.spec.segments for n in NESTED}
         self.api.routes = [(t, m) for t, m in self.api.routes if not any(t[: len(s)] == s for s in templates)]
         for nested in NESTED:
-            base = (nested.parent, "{id}", nested.segment)
+            base = (*BY_NAME[nested.parent].segments, "{id}", *nested.segment.split("/"))
             self.api._route(base, GET=partial(self.list_nested, nested), POST=partial(self.create_nested, nested))
             handlers = {"GET": self.get_nested, "PATCH": self.update_nested, "DELETE": self.delete_nested}
             self.api._route((*base, "{item}"), **{m: partial(handlers[m], nested) for m in nested.item_methods})
@@ -102,7 +102,7 @@ class IdentityApi:
         return self.tenant.require(BY_NAME[nested.parent], key)
 
     def _entity_set(self, nested: Nested, parent: Mapping[str, Any]) -> str:
-        return f"{nested.parent}('{parent['id']}')/{nested.segment}"
+        return f"{BY_NAME[nested.parent].path}('{parent['id']}')/{nested.segment}"
 
     def _children(self, nested: Nested, parent: Mapping[str, Any]) -> list[dict[str, Any]]:
         return [obj for obj in self.tenant.sorted_objects(nested.spec) if obj[nested.key] == parent["id"]]

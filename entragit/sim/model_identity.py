@@ -21,6 +21,7 @@ from typing import Any
 from entragit.sim.apps import TenantView
 from entragit.sim.errors import GraphFault, bad_request, resource_not_found
 from entragit.sim.model import CollectionSpec, Relationship
+from entragit.sim.model_tenant_config import ALLOWED_VALUES, BRANDING_LOCALIZATIONS, CERTIFICATE_BASED_AUTH
 
 # model.py's property kinds, spelled out here: model.py imports this module, and across that cycle mypy cannot
 # type the constants it unpacks from a tuple. tests/sim/test_conformance_identity.py checks they agree.
@@ -719,6 +720,10 @@ NESTED: tuple[Nested, ...] = (
     Nested(APP_ROLE_ASSIGNMENTS, "servicePrincipals", "appRoleAssignments", "principalId", frozenset({"GET", "DELETE"})),
     Nested(APP_ROLE_ASSIGNMENTS, "users", "appRoleAssignments", "principalId", frozenset({"GET", "DELETE"})),
     Nested(APP_ROLE_ASSIGNMENTS, "groups", "appRoleAssignments", "principalId", frozenset({"GET", "DELETE"})),
+    Nested(ALLOWED_VALUES, "customSecurityAttributeDefinitions", "allowedValues", PARENT, frozenset({"GET", "PATCH"})),
+    Nested(CERTIFICATE_BASED_AUTH, "organization", "certificateBasedAuthConfiguration", PARENT,
+           frozenset({"GET", "DELETE"})),
+    Nested(BRANDING_LOCALIZATIONS, "organization", "branding/localizations", PARENT, frozenset({"GET", "PATCH", "DELETE"})),
 )
 
 # Top-level collections and the methods Graph offers on them: (on the collection, on an item).

@@ -1,8 +1,12 @@
-"""Tenant and sign-in configuration the simulated tenant serves: attribute sets and custom security attribute
-definitions (learn.microsoft.com/graph/api/resources/attributeset, .../customsecurityattributedefinition).
+"""Tenant and sign-in configuration the simulated tenant serves: attribute sets, custom security attribute
+definitions and their allowed values (learn.microsoft.com/graph/api/resources/attributeset,
+.../customsecurityattributedefinition, .../allowedvalue), and under the organization its certificate-based
+authentication configuration (.../certificatebasedauthconfiguration) and its branding's localizations
+(.../organizationalbrandinglocalization). The collections under another object are served under it
+(model_identity.NESTED).
 
-Neither can be deleted: a set is kept for good, a definition is deactivated by its status. Where a page is
-silent the choice is marked [UNCONFIRMED].
+Sets, definitions and allowed values cannot be deleted: a set is kept for good, a definition or a value is
+deactivated. Where a page is silent the choice is marked [UNCONFIRMED].
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from typing import Any
 
 from entragit.sim.apps import TenantView
 from entragit.sim.errors import GraphFault, bad_request
-from entragit.sim.model import BOOL, INT, STR, CollectionSpec, check_choice
+from entragit.sim.model import BOOL, INT, OBJ, OBJS, STR, STRS, CollectionSpec, check_choice
 
 # Created and updated, never deleted (attributeset resource page: "can't be renamed or deleted").
 NO_DELETE = frozenset({"GET", "PATCH"})
@@ -98,4 +102,76 @@ CUSTOM_SECURITY_ATTRIBUTE_DEFINITIONS = CollectionSpec(
     item_methods=NO_DELETE,
 )
 
-TENANT_CONFIG_COLLECTIONS: tuple[CollectionSpec, ...] = (ATTRIBUTE_SETS, CUSTOM_SECURITY_ATTRIBUTE_DEFINITIONS)
+# An allowed value is its own id ("Alpine"), deactivated by isActive, never deleted (allowedvalue resource page).
+ALLOWED_VALUES = CollectionSpec(
+    name="allowedValues",
+    path="directory/customSecurityAttributeDefinitions/{id}/allowedValues",
+    odata_type="#microsoft.graph.allowedValue",
+    properties={"id": STR, "isActive": BOOL},
+    default_properties=("id", "isActive"),
+    create_only=frozenset({"id"}),
+    required_on_create=("id", "isActive"),
+)
+
+
+def _validate_certificate_authorities(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    for authority in changes.get("certificateAuthorities") or []:
+        # "Required" on the certificateAuthority page: the certificate and whether it is a root.
+        if not isinstance(authority.get("certificate"), str) or not isinstance(authority.get("isRootAuthority"), bool):
+            raise bad_request("Each certificate authority needs its certificate and isRootAuthority.")
+
+
+# Created and deleted, never updated: "to change one, first delete and then create a new one" (resource page).
+CERTIFICATE_BASED_AUTH = CollectionSpec(
+    name="certificateBasedAuthConfiguration",
+    path="organization/{id}/certificateBasedAuthConfiguration",
+    odata_type="#microsoft.graph.certificateBasedAuthConfiguration",
+    properties={"id": STR, "certificateAuthorities": OBJS},
+    default_properties=("id", "certificateAuthorities"),
+    read_only=frozenset({"id"}),
+    required_on_create=("certificateAuthorities",),
+    validate=_validate_certificate_authorities,
+)
+
+# The text settings of a branding (organizationalbrandingproperties); the images are streams of their own,
+# which this simulator does not serve, and their CDN addresses (…RelativeUrl) stay unset here.
+BRANDING_TEXTS = ("backgroundColor", "customAccountResetCredentialsUrl", "customCannotAccessYourAccountText",
+                  "customCannotAccessYourAccountUrl", "customForgotMyPasswordText", "customPrivacyAndCookiesText",
+                  "customPrivacyAndCookiesUrl", "customResetItNowText", "customTermsOfUseText", "customTermsOfUseUrl",
+                  "headerBackgroundColor", "signInPageText", "usernameHintText")
+BRANDING_IMAGE_URLS = ("backgroundImageRelativeUrl", "bannerLogoRelativeUrl", "customCSSRelativeUrl",
+                       "faviconRelativeUrl", "headerLogoRelativeUrl", "squareLogoRelativeUrl",
+                       "squareLogoDarkRelativeUrl")
+# The default branding is listed among the localizations as id "0" (organizationalbranding-list-localizations).
+DEFAULT_BRANDING = "0"
+
+
+def _validate_branding(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    text = changes.get("signInPageText")
+    if isinstance(text, str) and len(text) > 1024:
+        raise bad_request("signInPageText must not exceed 1024 characters.")
+    hint = changes.get("usernameHintText")
+    if isinstance(hint, str) and len(hint) > 64:
+        raise bad_request("usernameHintText must not exceed 64 characters.")
+
+
+BRANDING_LOCALIZATIONS = CollectionSpec(
+    name="brandingLocalizations",
+    path="organization/{id}/branding/localizations",
+    odata_type="#microsoft.graph.organizationalBrandingLocalization",
+    properties={"id": STR, **dict.fromkeys(BRANDING_TEXTS, STR), **dict.fromkeys(BRANDING_IMAGE_URLS, STR),
+                "cdnList": STRS, "contentCustomization": OBJ, "loginPageLayoutConfiguration": OBJ,
+                "loginPageTextVisibilitySettings": OBJ},
+    default_properties=("id", *BRANDING_TEXTS, *BRANDING_IMAGE_URLS, "cdnList", "contentCustomization",
+                        "loginPageLayoutConfiguration", "loginPageTextVisibilitySettings"),
+    read_only=frozenset({*BRANDING_IMAGE_URLS, "cdnList"}),
+    # A localization is named by its locale ("fr-FR") when it is made.
+    create_only=frozenset({"id"}),
+    required_on_create=("id",),
+    validate=_validate_branding,
+    # One localization per locale ("multiple branding for a single locale are currently not supported").
+    complete=lambda tenant, obj: _refuse_second(tenant, obj, "brandingLocalizations"),
+)
+
+TENANT_CONFIG_COLLECTIONS: tuple[CollectionSpec, ...] = (ATTRIBUTE_SETS, CUSTOM_SECURITY_ATTRIBUTE_DEFINITIONS,
+                                                         ALLOWED_VALUES, CERTIFICATE_BASED_AUTH, BRANDING_LOCALIZATIONS)

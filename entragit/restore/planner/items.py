@@ -62,8 +62,9 @@ class _ItemPlan:
         if not self.sub.add:
             self._refuse(key, what, "add")
             return
+        body = {"id": item.get("id"), **_writable(self.sub, item)} if self.sub.id_given else _writable(self.sub, item)
         self.state.step(StepKind.ADD_ITEM, self.object_type, self.object_id, self.name, "POST", self.at,
-                        _writable(self.sub, item), detail=self._label(key),
+                        body, detail=self._label(key),
                         changes=(AttributeChange(f"{self.sub.property}.{key}", None, item),))
 
     def remove(self, key: str, item: Obj, what: str) -> None:
