@@ -9,6 +9,7 @@ from entragit.registry import get_type
 from entragit.restore import apply_plan, plan_restore
 from entragit.restore.model import Plan
 from entragit.selection import Selection
+from entragit.sim import Simulator
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run
 
@@ -135,3 +136,17 @@ def test_branding_texts_are_restored_and_a_new_locale_removed(repo: BackupRepo, 
     assert sorted(now) == ["0", "fr-FR"]
     assert now["0"]["signInPageText"] == "Authorised use only."
     assert now["fr-FR"]["usernameHintText"] == "nom@entreprise"
+
+
+def test_a_branding_image_replaced_is_refused_with_why(repo: BackupRepo, client: GraphClient, admin: Admin,
+                                                       sim: Simulator) -> None:
+    organization = _organization(admin)
+    good = _snapshot(repo)
+    # An upload (PUT .../bannerLogo) gives the image a new CDN address; the simulator serves no image bytes.
+    sim.tenant.objects["brandingLocalizations"]["0"]["bannerLogoRelativeUrl"] = "tenant/logintenantbranding/0/bannerlogo?ts=2"
+
+    plan = plan_restore(repo, client, good, Selection((), (organization,)))
+
+    [refused] = plan.blocked
+    assert refused.what == "brandingLocalizations: 0.bannerLogoRelativeUrl"
+    assert "cannot upload one again" in refused.reason

@@ -92,6 +92,8 @@ CERTIFICATE_BASED_AUTH = SubCollection(
 _IMAGES = ("backgroundImage", "bannerLogo", "customCSS", "favicon", "headerLogo", "squareLogo", "squareLogoDark")
 _IMAGE_NOT_KEPT = ("an image (or style sheet) read and written as bytes at its own path; its …RelativeUrl, kept, "
                    "changes when it is replaced, and a restore cannot put it back")
+_IMAGE_URL = ("where the CDN serves the image, set by Graph when the image is uploaded: the backup holds no "
+              "image, so a restore cannot upload one again")
 # The sign-in page's branding, the default (id "0") and one per locale: its text settings; of its images only
 # where the CDN serves them (organizationalbrandinglocalization, organizationalbranding-list-localizations).
 BRANDING_LOCALIZATIONS = SubCollection(
@@ -103,9 +105,8 @@ BRANDING_LOCALIZATIONS = SubCollection(
            "loginPageTextVisibilitySettings", "signInPageText", "usernameHintText",
            *(f"{image}RelativeUrl" for image in _IMAGES)),
     read_only=frozenset(f"{image}RelativeUrl" for image in _IMAGES),
-    why_read_only=dict.fromkeys((f"{image}RelativeUrl" for image in _IMAGES),
-                                "where the CDN serves the image, set by Graph when the image is uploaded: a restore "
-                                "cannot upload an image it never read"),
+    why_read_only=dict.fromkeys((f"{image}RelativeUrl" for image in _IMAGES), _IMAGE_URL),
+    cannot_restore=dict.fromkeys((f"{image}RelativeUrl" for image in _IMAGES), _IMAGE_URL),
     volatile=frozenset({"cdnList"}),
     not_kept=dict.fromkeys(_IMAGES, _IMAGE_NOT_KEPT),
     id_given=True,

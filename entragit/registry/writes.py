@@ -186,6 +186,9 @@ class SubCollection:
     add: bool = True
     update: bool = True
     remove: bool = True
+    cannot_restore: dict[str, str] = field(default_factory=dict, hash=False)
+    """Kept read-only properties that no request puts back, each with why (a branding image's CDN address:
+    the image's bytes are not in the backup): a difference in one is refused in the plan."""
     id_given: bool = False
     """The item's id is chosen by whoever makes it (an allowed value is its own id, a branding localization
     is its locale): an addition sends it, where Graph otherwise assigns one."""

@@ -59,8 +59,10 @@ def seed_tenant_config(tenant: Tenant) -> None:
         for value, active in values:
             tenant.add(ALLOWED_VALUES, {**blank_object(ALLOWED_VALUES), "id": value, "isActive": active,
                                         PARENT: definition_id})
-    organization = tenant.sorted_objects(ORGANIZATION)[0]["id"]
-    tenant.add(CERTIFICATE_BASED_AUTH, {**blank_object(CERTIFICATE_BASED_AUTH), "id": "29f270bb-4d23-4f68-8a57-dc73dc0d37fd",
-                                        "certificateAuthorities": [_ROOT_CA], PARENT: organization})
-    for branding in _BRANDINGS:
-        tenant.add(BRANDING_LOCALIZATIONS, {**blank_object(BRANDING_LOCALIZATIONS), **branding, PARENT: organization})
+    # Held by the organization, which the policy seed makes (a tenant seeded without policies has none).
+    for organization in tenant.sorted_objects(ORGANIZATION)[:1]:
+        tenant.add(CERTIFICATE_BASED_AUTH, {**blank_object(CERTIFICATE_BASED_AUTH), "id": "29f270bb-4d23-4f68-8a57-dc73dc0d37fd",
+                                            "certificateAuthorities": [_ROOT_CA], PARENT: organization["id"]})
+        for branding in _BRANDINGS:
+            tenant.add(BRANDING_LOCALIZATIONS, {**blank_object(BRANDING_LOCALIZATIONS), **branding,
+                                                PARENT: organization["id"]})

@@ -76,6 +76,10 @@ class _ItemPlan:
                         changes=(AttributeChange(f"{self.sub.property}.{key}", item, None),))
 
     def change(self, key: str, want: Obj, have: Obj) -> None:
+        for prop, why in sorted(self.sub.cannot_restore.items()):
+            if want.get(prop) != have.get(prop):
+                self.state.block(self.object_type, self.object_id, self.name, f"{self.sub.property}: {key}.{prop}",
+                                 f"changed since the snapshot, and no request puts it back: {why}")
         # What Graph keeps of its own (the item's id, a principal's name) is no difference to write.
         target, now = _writable(self.sub, want), _writable(self.sub, have)
         rows = attribute_changes(now, target)
