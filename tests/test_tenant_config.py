@@ -3,13 +3,14 @@ what a repository written before that change reads as."""
 
 from __future__ import annotations
 
+import hashlib
+
 from entragit.canonical import dump
 from entragit.graph import GraphClient
 from entragit.registry import get_type
 from entragit.restore import apply_plan, plan_restore
 from entragit.restore.model import Plan
 from entragit.selection import Selection
-from entragit.sim import Simulator
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run
 
@@ -138,15 +139,18 @@ def test_branding_texts_are_restored_and_a_new_locale_removed(repo: BackupRepo, 
     assert now["fr-FR"]["usernameHintText"] == "nom@entreprise"
 
 
-def test_a_branding_image_replaced_is_refused_with_why(repo: BackupRepo, client: GraphClient, admin: Admin,
-                                                       sim: Simulator) -> None:
+def test_a_branding_image_is_kept_by_hash_and_one_replaced_is_refused_with_why(
+        repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
     organization = _organization(admin)
+    logo = f"organization/{organization}/branding/localizations/0/bannerLogo"
     good = _snapshot(repo)
-    # An upload (PUT .../bannerLogo) gives the image a new CDN address; the simulator serves no image bytes.
-    sim.tenant.objects["brandingLocalizations"]["0"]["bannerLogoRelativeUrl"] = "tenant/logintenantbranding/0/bannerlogo?ts=2"
+    [default, french] = repo.read_objects(good, get_type("organization"))[organization]["brandingLocalizations"]
+    assert default["bannerLogo"] == f"sha256:{hashlib.sha256(b'Contoso banner logo').hexdigest()}"
+    assert "bannerLogo" not in french and "bannerLogoRelativeUrl" not in default
+    admin.call("PUT", logo, data=b"Phishing banner", headers={"Content-Type": "image/png"})
 
     plan = plan_restore(repo, client, good, Selection((), (organization,)))
 
     [refused] = plan.blocked
-    assert refused.what == "brandingLocalizations: 0.bannerLogoRelativeUrl"
-    assert "cannot upload one again" in refused.reason
+    assert refused.what == "brandingLocalizations: 0.bannerLogo"
+    assert "cannot upload it again" in refused.reason

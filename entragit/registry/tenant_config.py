@@ -90,24 +90,23 @@ CERTIFICATE_BASED_AUTH = SubCollection(
 )
 
 _IMAGES = ("backgroundImage", "bannerLogo", "customCSS", "favicon", "headerLogo", "squareLogo", "squareLogoDark")
-_IMAGE_NOT_KEPT = ("an image (or style sheet) read and written as bytes at its own path; its …RelativeUrl, kept, "
-                   "changes when it is replaced, and a restore cannot put it back")
-_IMAGE_URL = ("where the CDN serves the image, set by Graph when the image is uploaded: the backup holds no "
-              "image, so a restore cannot upload one again")
-# The sign-in page's branding, the default (id "0") and one per locale: its text settings; of its images only
-# where the CDN serves them (organizationalbrandinglocalization, organizationalbranding-list-localizations).
+_IMAGE = ("kept as the sha256 of its bytes, which Graph serves apart (PUT to upload one): the backup holds no "
+          "image, so a restore cannot upload it again")
+# The sign-in page's branding, the default (id "0") and one per locale: its text settings, and its images
+# (and style sheet) by hash (organizationalbrandinglocalization, organizationalbranding-list-localizations).
 BRANDING_LOCALIZATIONS = SubCollection(
     property="brandingLocalizations", segment="branding/localizations", entity="organizationalBrandingLocalization",
     keeps=("id", "backgroundColor", "contentCustomization", "customAccountResetCredentialsUrl",
            "customCannotAccessYourAccountText", "customCannotAccessYourAccountUrl", "customForgotMyPasswordText",
            "customPrivacyAndCookiesText", "customPrivacyAndCookiesUrl", "customResetItNowText",
            "customTermsOfUseText", "customTermsOfUseUrl", "headerBackgroundColor", "loginPageLayoutConfiguration",
-           "loginPageTextVisibilitySettings", "signInPageText", "usernameHintText",
-           *(f"{image}RelativeUrl" for image in _IMAGES)),
-    read_only=frozenset(f"{image}RelativeUrl" for image in _IMAGES),
-    why_read_only=dict.fromkeys((f"{image}RelativeUrl" for image in _IMAGES), _IMAGE_URL),
-    cannot_restore=dict.fromkeys((f"{image}RelativeUrl" for image in _IMAGES), _IMAGE_URL),
-    volatile=frozenset({"cdnList"}),
-    not_kept=dict.fromkeys(_IMAGES, _IMAGE_NOT_KEPT),
+           "loginPageTextVisibilitySettings", "signInPageText", "usernameHintText", *_IMAGES),
+    streams=_IMAGES,
+    read_only=frozenset(_IMAGES),
+    why_read_only=dict.fromkeys(_IMAGES, _IMAGE),
+    cannot_restore=dict.fromkeys(_IMAGES, _IMAGE),
+    # Where the CDN serves each image and from which hosts: Graph's, changed with each upload, which the
+    # image's hash already shows.
+    volatile=frozenset({"cdnList", *(f"{image}RelativeUrl" for image in _IMAGES)}),
     id_given=True,
 )

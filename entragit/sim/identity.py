@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any, overload
 
 from entragit.sim.auth import FederatedCredential
+from entragit.sim.branding import BrandingImages
 from entragit.sim.catalog import BY_NAME
 from entragit.sim.directory_roles import DirectoryRoles
 from entragit.sim.errors import GraphFault, bad_request, resource_not_found
@@ -60,6 +61,7 @@ class IdentityApi:
         self._methods(ROLE_ELIGIBILITY_REQUESTS.segments)["POST"] = self.request_eligibility
         self._methods((*ROLE_DEFINITIONS.segments, "{id}"))["DELETE"] = self.delete_role_definition
         DirectoryRoles(api)
+        BrandingImages(api)
 
     # --- the route table -----------------------------------------------------------------------------------
 

@@ -133,15 +133,14 @@ CERTIFICATE_BASED_AUTH = CollectionSpec(
     validate=_validate_certificate_authorities,
 )
 
-# The text settings of a branding (organizationalbrandingproperties); the images are streams of their own,
-# which this simulator does not serve, and their CDN addresses (…RelativeUrl) stay unset here.
+# The text settings of a branding (organizationalbrandingproperties); the images are streams of their own
+# (branding.py), and their CDN addresses (…RelativeUrl) are set when one is uploaded.
 BRANDING_TEXTS = ("backgroundColor", "customAccountResetCredentialsUrl", "customCannotAccessYourAccountText",
                   "customCannotAccessYourAccountUrl", "customForgotMyPasswordText", "customPrivacyAndCookiesText",
                   "customPrivacyAndCookiesUrl", "customResetItNowText", "customTermsOfUseText", "customTermsOfUseUrl",
                   "headerBackgroundColor", "signInPageText", "usernameHintText")
-BRANDING_IMAGE_URLS = ("backgroundImageRelativeUrl", "bannerLogoRelativeUrl", "customCSSRelativeUrl",
-                       "faviconRelativeUrl", "headerLogoRelativeUrl", "squareLogoRelativeUrl",
-                       "squareLogoDarkRelativeUrl")
+BRANDING_IMAGES = ("backgroundImage", "bannerLogo", "customCSS", "favicon", "headerLogo", "squareLogo", "squareLogoDark")
+BRANDING_IMAGE_URLS = tuple(f"{image}RelativeUrl" for image in BRANDING_IMAGES)
 # The default branding is listed among the localizations as id "0" (organizationalbranding-list-localizations).
 DEFAULT_BRANDING = "0"
 

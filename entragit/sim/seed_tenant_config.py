@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from entragit.sim.branding import image_url, stored_image
 from entragit.sim.model import blank_object
 from entragit.sim.model_identity import PARENT
 from entragit.sim.model_policies import ORGANIZATION
@@ -41,7 +42,8 @@ _ROOT_CA = {"certificate": "TUlJQ2FrQ0NBZE9nQXdJQkFnSVFSb290", "isRootAuthority"
             "deltaCertificateRevocationListUrl": None, "issuer": "CN=Example Root CA", "issuerSki": "A1B2C3D4E5F6"}
 _BRANDINGS = (
     {"id": DEFAULT_BRANDING, "backgroundColor": "#0078D4", "signInPageText": "Authorised use only.",
-     "usernameHintText": "name@company"},
+     "usernameHintText": "name@company", **stored_image("bannerLogo", "Contoso banner logo"),
+     "bannerLogoRelativeUrl": image_url("c1c6b6c8", DEFAULT_BRANDING, "bannerLogo", 637635061773126717)},
     {"id": "fr-FR", "backgroundColor": "#0078D4", "signInPageText": "Usage autorisé uniquement.",
      "usernameHintText": "nom@entreprise"},
 )
