@@ -341,6 +341,16 @@ class GraphClient:
     def get(self, path: str, params: dict[str, str] | None = None, version: str = DEFAULT_VERSION) -> JSON:
         return self.request("GET", path, params=params, version=version) or {}
 
+    def content(self, path: str, version: str = DEFAULT_VERSION) -> bytes | None:
+        """The bytes Graph serves at path (an image), or None where it has none (404, or an empty answer)."""
+        try:
+            answer = self._answer("GET", path, version=version)
+        except GraphError as error:
+            if error.not_found:
+                return None
+            raise
+        return answer.content if answer is not None else None
+
     def _chain(self, path: str, params: dict[str, str] | None = None,
                headers: dict[str, str] | None = None, version: str = DEFAULT_VERSION) -> Iterator[str | JSON]:
         """Each page of a collection as read, following @odata.nextLink until Graph stops giving one: as

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -108,8 +109,20 @@ def _with_sub_collections(client: GraphClient, object_type: ObjectType, raws: li
         items = [BatchItem("GET", f"{object_type.item_path(object_type.object_id(raw))}/{sub.path}",
                            version=sub.api_version or object_type.api_version) for raw in raws]
         for raw, found in zip(raws, client.collect_many(items)):
-            raw[sub.property] = found
+            raw[sub.property] = [_with_streams(client, object_type, raw, sub, item) for item in found]
     return raws
+
+
+def _with_streams(client: GraphClient, object_type: ObjectType, raw: Obj, sub: SubCollection, item: Obj) -> Obj:
+    """The item with the hash of each of its streams that Graph has (a request each: Graph serves the bytes
+    of one stream at a time, and there are few such items: a tenant's branding localizations)."""
+    at = f"{object_type.item_path(object_type.object_id(raw))}/{sub.path}/{quote(str(item.get('id')))}"
+    hashes = {}
+    for stream in sub.streams:
+        data = client.content(f"{at}/{stream}", sub.api_version or object_type.api_version)
+        if data:
+            hashes[stream] = f"sha256:{hashlib.sha256(data).hexdigest()}"
+    return {**item, **hashes}
 
 
 def read_sub_collections(client: GraphClient, object_type: ObjectType, ids: list[str],

@@ -539,10 +539,10 @@ def test_an_authentication_method_turned_off_is_put_back_at_its_own_path(repo: B
     assert before["state"] == "enabled" and before["excludeTargets"]
     admin.call("PATCH", path, json={"@odata.type": before["@odata.type"], "state": "disabled", "excludeTargets": []})
 
-    output = run("restore", "--repo", str(repo.root), "--at", good, "--type", "authenticationMethodsPolicy",
+    output = run("restore", "--repo", str(repo.root), "--at", good, "--type", "authenticationMethodConfigurations",
                  "--yes").output
 
-    assert "authenticationMethodConfigurations.Email.state" in output and "Verified" in output
+    assert "Email" in output and "state" in output and "Verified" in output
     assert admin.get(path) == before
 
 

@@ -129,6 +129,12 @@ CASES: dict[str, Case] = {
     "deviceRegistrationPolicy": Case(_anything, None),
     "featureRolloutPolicies": Case(_anything, {"isEnabled": False, "description": "Changed"}, delete="DELETE"),
     "b2bManagementPolicies": Case(_anything, {"definition": ['{"B2BManagementPolicy":{}}']}, delete="DELETE"),
+    "authenticationMethodConfigurations": Case(
+        lambda o: o["id"] == "Sms", {"@odata.type": "#microsoft.graph.smsAuthenticationMethodConfiguration",
+                                     "state": "enabled", "includeTargets": []}),
+    "attributeSets": Case(lambda o: o["id"] == "Engineering", {"description": "Changed", "maxAttributesPerSet": 10}),
+    "customSecurityAttributeDefinitions": Case(lambda o: o["id"] == "Engineering_Project",
+                                               {"status": "Deprecated", "description": "Changed"}),
 }
 
 

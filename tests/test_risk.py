@@ -214,7 +214,7 @@ CASES = {
     "credential-added": ("credential_app", "not a backdoor, honest", "credential_app"),
     "owner-added": ("owner_app", "New owner:", "owner_app"),
     "privileged-role-assigned": ("privileged", "Global Administrator", "ordinary"),
-    "authentication-method-enabled": ("authenticationMethodsPolicy", "Sms", "authenticationMethodsPolicy"),
+    "authentication-method-enabled": ("Sms", "disabled -> enabled", "Sms"),
     "guest-invitations-widened": ("authorizationPolicy", "adminsAndGuestInviters -> everyone", "authorizationPolicy"),
     "guest-role-widened": ("authorizationPolicy", "Guest User (10dae51f-b6af-4016-8d66-8c2a99b929b3) -> User (same",
                            "authorizationPolicy"),

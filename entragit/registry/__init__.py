@@ -167,8 +167,16 @@ class ObjectType:
     """Properties whose values may name what Graph assigns on creation (identifierUris: api://<appId>), so
     they are PATCHed once the object exists and the new values are known."""
     written_per_item: frozenset[str] = frozenset()
-    """Lists of sub-objects, each written at {item path}/{list}/{its id} (authentication method
-    configurations), never through the object's own PATCH; items are neither added nor removed."""
+    """Lists of sub-objects Graph returns with the object ($expand), each written at {item path}/{list}/{its
+    id} (a PIM policy's rules), never through the object's own PATCH; items are neither added nor removed."""
+    one_way: dict[str, object] = field(default_factory=dict, hash=False)
+    """Properties Graph changes in one direction only: property -> the one value a change may bring (a custom
+    security attribute's usePreDefinedValuesOnly goes from true to false, never back). A restore that needs
+    any other change of one is refused, with why."""
+    moved: dict[str, str] = field(default_factory=dict, hash=False)
+    """Properties that files written by an older entragit hold and that files of another type now keep
+    (property -> that type): such a file is still read, and a diff shows the property go, but a restore
+    never writes it (it writes the other type's files)."""
     disable_before_removal: dict[str, str] = field(default_factory=dict, hash=False)
     """Lists whose items Graph deletes only once disabled (app roles, delegated scopes): path -> the flag
     that a first PATCH turns false on the items the restore removes."""
@@ -343,5 +351,5 @@ def type_for_odata(odata_type: str | None) -> ObjectType | None:
 # Importing the entry modules registers their types; the order here is only the order of `entragit types`.
 from entragit.registry import (  # noqa: E402,F401
     app_policies, applications, beta, conditional_access, directory, governance_pim, policies, protected_actions, roles,
-    tenant_signin,
+    tenant_config, tenant_signin,
 )

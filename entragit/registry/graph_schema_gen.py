@@ -80,12 +80,14 @@ def generate(xml_path: Path, commit: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     # (type, the navigation properties kept inline (None: every contained one)). Every structural property
     # of a registry type is kept, whether the registry stores it or not: the registry's decision for each is
-    # held against this list. Navigation properties are relationships, stored as ids, except the lists of
-    # sub-objects Graph returns inline that the registry writes item by item or reads with $expand.
+    # held against this list. Navigation properties are relationships, stored as ids, except those Graph
+    # returns in the object's own body, which the type keeps (a method configuration's includeTargets), the
+    # lists it writes item by item and those it reads with $expand. A beta-only type is not in v1.0's
+    # metadata: its properties are written from its beta page (registry/beta.py).
     pending: list[tuple[str, frozenset[str] | None]] = [
-        (name, t.written_per_item | frozenset(t.expand)) for t in REGISTRY.values() for name in t.entity_types]
-    # The items of sub-collections are decided as a type's own properties are. A type Graph serves in beta
-    # only is not in this metadata: its entry documents its properties (registry/beta.py).
+        (name, frozenset(t.select or t.keeps) | t.written_per_item | frozenset(t.expand)) for t in REGISTRY.values()
+        for name in t.entity_types]
+    # The items of sub-collections are decided as a type's own properties are.
     pending += [(s.entity, None) for t in REGISTRY.values() for s in t.sub_collections
                 if (s.api_version or t.api_version) == "v1.0"]
     while pending:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from entragit.registry import ObjectType, register
 from entragit.registry.conditional_access import CONDITIONAL_ACCESS_RATE
 from entragit.registry.directory import COMMON_VOLATILE
+from entragit.registry.tenant_config import BRANDING_LOCALIZATIONS, CERTIFICATE_BASED_AUTH
 from entragit.registry.writes import Hooks, by_action
 
 
@@ -38,11 +39,11 @@ _policy("authorizationPolicy", "authorizationPolicy", "policies/authorizationPol
         merge_properties=frozenset({"defaultUserRolePermissions"}))
 _policy("authenticationMethodsPolicy", "authenticationMethodsPolicy", "policies/authenticationMethodsPolicy", "Policy.ReadWrite.AuthenticationMethod",
         singleton="authenticationMethodsPolicy",
-        keeps=("id", "displayName", "authenticationMethodConfigurations", "description", "policyVersion",
-               "reconfirmationInDays", "registrationEnforcement"),
+        # Each method's configuration is a file of its own (registry/tenant_config.py).
+        keeps=("id", "displayName", "description", "policyVersion", "reconfirmationInDays",
+               "registrationEnforcement"),
         volatile=COMMON_VOLATILE | {"policyMigrationState"},
-        # Each method's configuration is written at its own path, not through this object's PATCH.
-        written_per_item=frozenset({"authenticationMethodConfigurations"}))
+        moved={"authenticationMethodConfigurations": "authenticationMethodConfigurations"})
 _policy("securityDefaults", "identitySecurityDefaultsEnforcementPolicy", "policies/identitySecurityDefaultsEnforcementPolicy", "Policy.ReadWrite.SecurityDefaults",
         singleton="identitySecurityDefaultsEnforcementPolicy", keeps=("id", "displayName", "description", "isEnabled"))
 _policy("crossTenantAccessPolicy", "crossTenantAccessPolicy", "policies/crossTenantAccessPolicy", "Policy.ReadWrite.CrossTenantAccess",
@@ -92,6 +93,7 @@ _policy("organization", "organization", "organization", "Organization.ReadWrite.
                "securityComplianceNotificationMails", "securityComplianceNotificationPhones", "state", "street",
                "technicalNotificationMails", "tenantType", "verifiedDomains"),
         read_only=_ORGANIZATION_READ_ONLY,
+        sub_collections=(CERTIFICATE_BASED_AUTH, BRANDING_LOCALIZATIONS),
         why_read_only=dict.fromkeys(_ORGANIZATION_READ_ONLY - {"id", "onPremisesSyncEnabled"},
                                     "the tenant's sign-up and billing details, changed in the Microsoft 365 admin "
                                     "center; Graph's update takes only the contacts and the privacy profile"))

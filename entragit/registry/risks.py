@@ -244,9 +244,9 @@ RISK_RULES: tuple[RiskRule, ...] = (
         changes=("added", "restored"),
     ),
     RiskRule(
-        "authentication-method-enabled", "medium", ("authenticationMethodsPolicy",),
-        ItemBecomes("authenticationMethodConfigurations", "id", "state", frozenset({"disabled"}), frozenset({"enabled"})),
-        "Authentication method enabled: {items}",
+        "authentication-method-enabled", "medium", ("authenticationMethodConfigurations",),
+        BecomesOneOf(("state",), frozenset({"enabled"}), frozenset({"disabled"})),
+        "Authentication method enabled: state {old} -> {new}",
     ),
     RiskRule(
         "guest-invitations-widened", "medium", ("authorizationPolicy",),

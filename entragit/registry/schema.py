@@ -26,6 +26,7 @@ ANY = "Edm.Untyped"
 # A relationship's value: the id of another directory object.
 _OBJECT_ID = "objectId"
 GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+STREAM_HASH = re.compile(r"sha256:[0-9a-f]{64}")
 _ODATA_PREFIX = "#microsoft.graph."
 
 Where = tuple[str | int, ...]
@@ -66,6 +67,8 @@ _PRIMITIVES: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "Edm.TimeOfDay": ("a time in quotes ('09:00:00')", lambda v: type(v) is str),
     "Edm.Duration": ("a duration in quotes ('PT1H')", lambda v: type(v) is str),
     "Edm.Binary": ("base64 text", lambda v: type(v) is str),
+    # Kept as the hash of its bytes (SubCollection.streams).
+    "Edm.Stream": ("a sha256 hash ('sha256:…')", lambda v: type(v) is str and STREAM_HASH.fullmatch(v) is not None),
     "Edm.Boolean": ("true or false", lambda v: type(v) is bool),
     "Edm.Int32": ("a whole number", lambda v: type(v) is int),
     "Edm.Int64": ("a whole number", lambda v: type(v) is int),
@@ -134,7 +137,7 @@ def _kept(object_type: ObjectType, type_name: str) -> dict[str, Spec]:
     declared = _declared(type_name)
     # A polymorphic type keeps the properties of all its kinds; a file of one kind holds only its own.
     names = [n for n in sorted(object_type.stored) if n in declared or not object_type.polymorphic]
-    kept = {name: declared.get(name, (ANY, False, True)) for name in names}
+    kept = {name: declared.get(name, (ANY, False, True)) for name in [*names, *object_type.moved]}
     for rel in object_type.relationships:
         kept[rel.name] = (_OBJECT_ID, rel.many, False)
     for sub in object_type.sub_collections:

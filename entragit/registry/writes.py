@@ -186,6 +186,15 @@ class SubCollection:
     add: bool = True
     update: bool = True
     remove: bool = True
+    streams: tuple[str, ...] = ()
+    """Properties Graph serves as bytes at {item}/{property} (a branding's images): kept as the sha256 of the
+    bytes ("sha256:<hex>", left out where Graph has none), read with a request each, never written."""
+    cannot_restore: dict[str, str] = field(default_factory=dict, hash=False)
+    """Kept read-only properties that no request puts back, each with why (a branding image's CDN address:
+    the image's bytes are not in the backup): a difference in one is refused in the plan."""
+    id_given: bool = False
+    """The item's id is chosen by whoever makes it (an allowed value is its own id, a branding localization
+    is its locale): an addition sends it, where Graph otherwise assigns one."""
     why_not: str = ""
     """Why Graph will not add, update or remove items where one of those is False."""
     api_version: str | None = None

@@ -20,6 +20,7 @@ from entragit.sim.model_pim import PIM_COLLECTIONS
 from entragit.sim.model_policies import POLICY_COLLECTIONS
 from entragit.sim.model_protected_actions import PROTECTED_ACTION_COLLECTIONS
 from entragit.sim.model_tenant_signin import TENANT_SIGNIN_COLLECTIONS
+from entragit.sim.model_tenant_config import TENANT_CONFIG_COLLECTIONS
 
 COLLECTIONS: tuple[CollectionSpec, ...] = (USERS, GROUPS, CA_POLICIES, NAMED_LOCATIONS)
 COLLECTIONS += (APPLICATIONS, SERVICE_PRINCIPALS, ADMINISTRATIVE_UNITS)
@@ -31,6 +32,7 @@ COLLECTIONS += PROTECTED_ACTION_COLLECTIONS
 COLLECTIONS += PIM_COLLECTIONS
 COLLECTIONS += APP_POLICY_COLLECTIONS
 COLLECTIONS += TENANT_SIGNIN_COLLECTIONS
+COLLECTIONS += TENANT_CONFIG_COLLECTIONS
 BY_NAME: dict[str, CollectionSpec] = {spec.name: spec for spec in COLLECTIONS}
 # Collections whose objects are directoryObjects: reachable through /directoryObjects/{id} and $ref URLs.
 DIRECTORY_OBJECT_COLLECTIONS: tuple[str, ...] = ("users", "groups")

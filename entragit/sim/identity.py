@@ -15,6 +15,7 @@ from functools import partial
 from typing import Any, overload
 
 from entragit.sim.auth import FederatedCredential
+from entragit.sim.branding import BrandingImages
 from entragit.sim.catalog import BY_NAME
 from entragit.sim.directory_roles import DirectoryRoles
 from entragit.sim.errors import GraphFault, bad_request, resource_not_found
@@ -65,6 +66,7 @@ class IdentityApi:
         self._methods(ROLE_ELIGIBILITY_REQUESTS.segments)["POST"] = self.request_eligibility
         self._methods((*ROLE_DEFINITIONS.segments, "{id}"))["DELETE"] = self.delete_role_definition
         DirectoryRoles(api)
+        BrandingImages(api)
 
     # --- the route table -----------------------------------------------------------------------------------
 
@@ -87,14 +89,15 @@ class IdentityApi:
         templates = {n.spec.segments for n in ALL_NESTED}
         self.api.routes = [(t, m) for t, m in self.api.routes if not any(t[: len(s)] == s for s in templates)]
         for nested in ALL_NESTED:
-            base = (*BY_NAME[nested.parent].segments, "{id}", nested.segment)
+            base = (*BY_NAME[nested.parent].segments, "{id}", *nested.segment.split("/"))
             self.api._route(base, GET=partial(self.list_nested, nested), POST=partial(self.create_nested, nested))
             handlers = {"GET": self.get_nested, "PATCH": self.update_nested, "DELETE": self.delete_nested}
             self.api._route((*base, "{item}"), **{m: partial(handlers[m], nested) for m in nested.item_methods})
         for parent in {n.parent for n in ALL_NESTED if n.key == PARENT and BY_NAME[n.parent].recycle is None}:
             # A container deleted for good takes what it contains with it (a policy's condition sets).
             methods = self._methods((*BY_NAME[parent].segments, "{id}"))
-            methods["DELETE"] = partial(self.delete_container, BY_NAME[parent], methods["DELETE"])
+            if "DELETE" in methods:  # the organization holds some, and is never deleted
+                methods["DELETE"] = partial(self.delete_container, BY_NAME[parent], methods["DELETE"])
 
     def delete_container(self, spec: CollectionSpec, delete: Handler, request: GraphRequest, params: list[str]) -> GraphResponse:
         parent = self.tenant.require(spec, params[0])

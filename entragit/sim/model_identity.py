@@ -22,6 +22,7 @@ from entragit.sim.apps import TenantView
 from entragit.sim.errors import GraphFault, bad_request, resource_not_found
 from entragit.sim.model import CollectionSpec, Relationship
 from entragit.sim.model_tenant_signin import DOMAIN_FEDERATION
+from entragit.sim.model_tenant_config import ALLOWED_VALUES, BRANDING_LOCALIZATIONS, CERTIFICATE_BASED_AUTH
 
 # model.py's property kinds, spelled out here: model.py imports this module, and across that cycle mypy cannot
 # type the constants it unpacks from a tuple. tests/sim/test_conformance_identity.py checks they agree.
@@ -720,6 +721,10 @@ NESTED: tuple[Nested, ...] = (
     Nested(APP_ROLE_ASSIGNMENTS, "servicePrincipals", "appRoleAssignments", "principalId", frozenset({"GET", "DELETE"})),
     Nested(APP_ROLE_ASSIGNMENTS, "users", "appRoleAssignments", "principalId", frozenset({"GET", "DELETE"})),
     Nested(APP_ROLE_ASSIGNMENTS, "groups", "appRoleAssignments", "principalId", frozenset({"GET", "DELETE"})),
+    Nested(ALLOWED_VALUES, "customSecurityAttributeDefinitions", "allowedValues", PARENT, frozenset({"GET", "PATCH"})),
+    Nested(CERTIFICATE_BASED_AUTH, "organization", "certificateBasedAuthConfiguration", PARENT,
+           frozenset({"GET", "DELETE"})),
+    Nested(BRANDING_LOCALIZATIONS, "organization", "branding/localizations", PARENT, frozenset({"GET", "PATCH", "DELETE"})),
 )
 NESTED += (Nested(DOMAIN_FEDERATION, "domains", "federationConfiguration", PARENT, frozenset({"GET", "PATCH", "DELETE"})),)
 

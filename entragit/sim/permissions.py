@@ -37,6 +37,7 @@ DEFAULT_APP_ROLES: tuple[str, ...] = (
     "RoleEligibilitySchedule.ReadWrite.Directory", "DelegatedPermissionGrant.ReadWrite.All", "AuditLog.Read.All",
     "RoleManagementPolicy.ReadWrite.Directory", "AccessReview.ReadWrite.All", "Agreement.ReadWrite.All",
     "Policy.ReadWrite.PermissionGrant", "Policy.ReadWrite.ConsentRequest", "CustomAuthenticationExtension.ReadWrite.All",
+    "CustomSecAttributeDefinition.ReadWrite.All",
 )
 DEFAULT_APP_ROLES += ("Domain.ReadWrite.All", "IdentityProvider.ReadWrite.All", "Policy.ReadWrite.AuthenticationFlows",
                       "Policy.ReadWrite.DeviceConfiguration", "Policy.ReadWrite.FeatureRollout",
@@ -86,6 +87,9 @@ _CONDITIONAL_ACCESS = Needs(("Policy.Read.All", "Policy.ReadWrite.ConditionalAcc
 _ANY_DIRECTORY = Needs(tuple(dict.fromkeys(p for n in (_USERS, _GROUPS, _APPS, _UNITS) for p in n.read)),
                        tuple(dict.fromkeys(p for n in (_USERS, _GROUPS, _APPS, _UNITS) for p in n.write)))
 _DIRECTORY_SETTINGS = Needs(_DIRECTORY_READ, ("Directory.ReadWrite.All",))
+# Not Directory.*: custom security attributes have permissions of their own (directory-list-attributesets).
+_CUSTOM_SECURITY_ATTRIBUTES = Needs(("CustomSecAttributeDefinition.Read.All", "CustomSecAttributeDefinition.ReadWrite.All"),
+                                    ("CustomSecAttributeDefinition.ReadWrite.All",))
 
 # Path prefix (segments after the version, "*" for any one) -> what it takes; the longest matching prefix wins.
 RULES: dict[tuple[str, ...], Needs] = {
@@ -157,6 +161,8 @@ RULES: dict[tuple[str, ...], Needs] = {
                                                            "CustomAuthenticationExtension.ReadWrite.All",
                                                            "Application.ReadWrite.All"),
                                                           ("CustomAuthenticationExtension.ReadWrite.All",)),
+    ("directory", "attributeSets"): _CUSTOM_SECURITY_ATTRIBUTES,
+    ("directory", "customSecurityAttributeDefinitions"): _CUSTOM_SECURITY_ATTRIBUTES,
 }
 # The tenant and its sign-in (domain-get and -update, identitycontainer-list-identityproviders,
 # authenticationflowspolicy-get, deviceregistrationpolicy-get and -update, featurerolloutpolicies-list).

@@ -36,6 +36,7 @@ from entragit.sim.seed_pim import seed_pim
 from entragit.sim.seed_policies import seed_policies
 from entragit.sim.seed_protected_actions import seed_protected_actions
 from entragit.sim.seed_tenant_signin import seed_tenant_signin
+from entragit.sim.seed_tenant_config import seed_tenant_config
 from entragit.sim.tenant import Tenant, security_identifier
 
 BASE_TIME = datetime(2021, 3, 1, 8, 0, 0, tzinfo=timezone.utc)
@@ -186,6 +187,7 @@ class _Seeder:
         seed_pim(tenant, self.seed)
         seed_app_policies(tenant, self.seed)
         seed_tenant_signin(tenant)
+        seed_tenant_config(tenant)
         tenant.changes.recording = True  # from here on, writes are changes that delta queries report
         return SeededTenant(tenant, client_id, secret, (github,))
 

@@ -58,12 +58,20 @@ class _ItemPlan:
     def _label(self, key: str) -> str:
         return f"{self.sub.property} {key}"
 
+    def _unrestorable(self, key: str, want: Obj, have: Obj) -> None:
+        for prop, why in sorted(self.sub.cannot_restore.items()):
+            if want.get(prop) != have.get(prop):
+                self.state.block(self.object_type, self.object_id, self.name, f"{self.sub.property}: {key}.{prop}",
+                                 f"changed since the snapshot, and no request puts it back: {why}")
+
     def add(self, key: str, item: Obj, what: str) -> None:
         if not self.sub.add:
             self._refuse(key, what, "add")
             return
+        self._unrestorable(key, item, {})
+        body = {"id": item.get("id"), **_writable(self.sub, item)} if self.sub.id_given else _writable(self.sub, item)
         self.state.step(StepKind.ADD_ITEM, self.object_type, self.object_id, self.name, "POST", self.at,
-                        _writable(self.sub, item), detail=self._label(key),
+                        body, detail=self._label(key),
                         changes=(AttributeChange(f"{self.sub.property}.{key}", None, item),))
 
     def remove(self, key: str, item: Obj, what: str) -> None:
@@ -75,6 +83,7 @@ class _ItemPlan:
                         changes=(AttributeChange(f"{self.sub.property}.{key}", item, None),))
 
     def change(self, key: str, want: Obj, have: Obj) -> None:
+        self._unrestorable(key, want, have)
         # What Graph keeps of its own (the item's id, a principal's name) is no difference to write.
         target, now = _writable(self.sub, want), _writable(self.sub, have)
         rows = attribute_changes(now, target)

@@ -75,7 +75,7 @@ class Objects(PlanState):
         live_attrs, _ = split_relations(object_type, live)
         desired_attrs, _ = split_relations(object_type, desired)
         left_out = ({r.name for r in object_type.relationships if not r.many} | set(object_type.credentials)
-                    | object_type.written_per_item | object_type.sub_collection_names)
+                    | object_type.written_per_item | set(object_type.moved) | object_type.sub_collection_names)
         live_attrs = {k: v for k, v in live_attrs.items() if k not in left_out}
         desired_attrs = {k: v for k, v in desired_attrs.items() if k not in left_out}
         target = _target(live_attrs, desired_attrs, self.attributes)
@@ -93,6 +93,11 @@ class Objects(PlanState):
                 kind = f"{kind} ({why})" if why else kind
                 self.block(object_type, object_id, name, row.path,
                            f"{kind}; Graph refuses to change it ({row.old!r} now, {row.new!r} in the snapshot)")
+                continue
+            if key in object_type.one_way and target.get(key) != object_type.one_way[key]:
+                self.block(object_type, object_id, name, row.path,
+                           f"Graph changes it only to {object_type.one_way[key]!r}, never back "
+                           f"({row.old!r} now, {row.new!r} in the snapshot)")
                 continue
             body[key] = _wire(object_type, key, target.get(key), live_attrs.get(key))
             shown.append(row)
@@ -131,7 +136,7 @@ class Objects(PlanState):
                       changes=tuple(shown))
 
     def _plan_items(self, object_type: ObjectType, object_id: str, name: str | None, desired: Obj, live: Obj) -> None:
-        """Sub-objects written one by one at their own path (an authentication method's configuration)."""
+        """Sub-objects written one by one at their own path (a PIM policy's rules)."""
         for prop in sorted(object_type.written_per_item):
             want = {item.get("id"): item for item in desired.get(prop, [])}
             have = {item.get("id"): item for item in live.get(prop, [])}
