@@ -574,14 +574,14 @@ def types(of_type: str | None, permissions: bool) -> None:
             click.echo(f"  {permission}")
         click.echo(f"  {AUDIT_PERMISSION}  (optional: names who made each change in `entragit diff`)")
         click.echo("\nThe restore app: the read permissions above (a restore reads first), and")
-        for permission in sorted({t.write_permission for t in known}):
+        for permission in sorted({p for t in known for p in t.write_permissions}):
             click.echo(f"  {permission}")
         for t in known:
             if t.also_needs:
                 click.echo(printable(f"  for some {t.name}, Graph also asks for {t.also_needs}"))
         return
     ui.echo_table(("TYPE", "VERSION", "GRAPH PATH", "TO READ", "TO RESTORE", "IF DELETED"),
-                  [(t.name, t.api_version, t.collection, t.read_permission, t.write_permission, t.if_deleted)
+                  [(t.name, t.api_version, t.collection, t.read_permission, ", ".join(t.write_permissions), t.if_deleted)
                    for t in known], droppable=("VERSION", "GRAPH PATH", "IF DELETED"))
     ui.info(f"\nTo name who made each change in `entragit diff`: {AUDIT_PERMISSION} (optional).", err=False)
     ui.info("What is kept of each type's properties: entragit types --properties TYPE.", err=False)

@@ -36,8 +36,8 @@ def _app(admin: Admin) -> dict[str, Any]:
     return admin.get("applications", **{"$filter": "displayName eq 'Expense Portal'"})["value"][0]
 
 
-def _file(repo: BackupRepo, app_id: str) -> dict[str, Any]:
-    return load((repo.root / "applications" / f"{app_id}.yaml").read_bytes(), "app")
+def _file(repo: BackupRepo, object_id: str, folder: str = "applications") -> dict[str, Any]:
+    return load((repo.root / folder / f"{object_id}.yaml").read_bytes(), folder)
 
 
 def test_an_apps_federated_credentials_are_kept_in_its_file_diffed_by_name_and_restored(
@@ -132,3 +132,45 @@ def test_every_kept_item_property_is_one_graph_declares() -> None:
         for sub in object_type.sub_collections:
             assert sorted(set(sub.keeps) - set(declared_properties(sub.entity))) == [], sub.property
             assert set(sub.keys) <= set(sub.keeps), sub.property
+
+
+GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+
+
+def _sp(admin: Admin, app_id: str) -> dict[str, Any]:
+    return admin.get("servicePrincipals", **{"$filter": f"appId eq '{app_id}'"})["value"][0]
+
+
+def test_who_holds_which_app_role_is_kept_with_names_and_restored_by_remove_and_add(
+        repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
+    graph = _sp(admin, GRAPH_APP_ID)
+    portal = _sp(admin, _app(admin)["appId"])
+    base = f"servicePrincipals/{graph['id']}/appRoleAssignedTo"
+    held = admin.get(base)["value"]
+    role = next(r for r in graph["appRoles"] if (portal["id"], r["id"]) not in
+                {(a["principalId"], a["appRoleId"]) for a in held})
+    assert held, "the seeded tenant's apps hold Graph permissions"
+    take_snapshot(repo, ("servicePrincipals",))
+    good = repo.resolve("HEAD")
+    stored = _file(repo, graph["id"], "servicePrincipals")["appRoleAssignedTo"]
+    assert {(a["principalId"], a["principalDisplayName"]) for a in stored} == {
+        (a["principalId"], a["principalDisplayName"]) for a in held}
+    assert all("resourceDisplayName" not in a and "createdDateTime" not in a for a in stored)
+
+    # An attacker gives an app another Graph permission, and drops another app's grant.
+    added = admin.call("POST", base, json={"principalId": portal["id"], "resourceId": graph["id"],
+                                           "appRoleId": role["id"]}).json()
+    dropped = held[0]
+    admin.call("DELETE", f"{base}/{dropped['id']}")
+
+    plan = plan_restore(repo, client, good, Selection(("servicePrincipals",), (graph["id"],)))
+    assert sorted((s.kind, s.method, s.path.rsplit("/", 1)[-1], s.detail) for s in plan.steps) == sorted([
+        ("remove-item", "DELETE", added["id"], f"appRoleAssignedTo {portal['id']}/{role['id']}"),
+        ("add-item", "POST", "appRoleAssignedTo", f"appRoleAssignedTo {dropped['principalId']}/{dropped['appRoleId']}"),
+    ])
+    [add] = [s for s in plan.steps if s.kind == "add-item"]
+    assert add.body == {"principalId": dropped["principalId"], "resourceId": graph["id"], "appRoleId": dropped["appRoleId"]}
+    result = apply_plan(repo, client, plan)
+    assert result.failed == [] and result.residue.steps == [] and result.residue.blocked == []
+    now = {(a["principalId"], a["appRoleId"]) for a in admin.get(base)["value"]}
+    assert now == {(a["principalId"], a["appRoleId"]) for a in held}

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import functools
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from entragit.errors import ConfigError
 from entragit.registry.writes import Hooks, LinkWrite, SubCollection, Within
@@ -213,8 +213,27 @@ class ObjectType:
     def sub_collection_names(self) -> frozenset[str]:
         return frozenset(s.property for s in self.sub_collections)
 
-    def sub_collection(self, name: str) -> SubCollection | None:
-        return next((s for s in self.sub_collections if s.property == name), None)
+    @functools.cached_property
+    def write_permissions(self) -> tuple[str, ...]:
+        """What a restore of every part of it needs: its own write permission, and its sub-collections'."""
+        extra = [s.write_permission for s in self.sub_collections if s.write_permission]
+        return tuple(dict.fromkeys([self.write_permission, *extra]))
+
+    def sub_collection_at(self, path: str, object_id: str) -> tuple[SubCollection, str | None] | None:
+        """The sub-collection of the object that a request's path writes, and the id of the item it names
+        (None: the collection itself, where an item is added); None when the path is no sub-collection's."""
+        for sub in self.sub_collections:
+            at = f"{self.item_path(object_id)}/{sub.path}"
+            if path == at:
+                return sub, None
+            if path.startswith(f"{at}/"):
+                return sub, unquote(path[len(at) + 1:])
+        return None
+
+    def write_permission_at(self, path: str, object_id: str) -> str:
+        """The permission a write of the object at path needs: the type's, or its sub-collection's."""
+        found = self.sub_collection_at(path, object_id)
+        return (found[0].write_permission if found else None) or self.write_permission
 
     @functools.cached_property
     def relationship_names(self) -> frozenset[str]:

@@ -29,6 +29,23 @@ FEDERATED_IDENTITY_CREDENTIALS = SubCollection(
     keeps=("id", "name", "issuer", "subject", "audiences", "description"), create_only=frozenset({"name"}),
 )
 
+# Who holds which app role of a service principal: users, groups and other service principals (an app
+# granted an application permission of Microsoft Graph is one), read once per resource. Graph gives an
+# assignment made again a new id and has no update for one (serviceprincipal-post-approleassignedto,
+# serviceprincipal-delete-approleassignedto): who holds which role is its key, and a change is a removal
+# and an addition. The principal's name is kept beside its id, so that files and plans name it.
+APP_ROLE_ASSIGNED_TO = SubCollection(
+    property="appRoleAssignedTo", entity="appRoleAssignment", key=("principalId", "appRoleId"),
+    keeps=("id", "appRoleId", "principalId", "principalDisplayName", "principalType", "resourceId"),
+    read_only=frozenset({"principalDisplayName", "principalType"}),
+    why_read_only={"principalDisplayName": "the principal's own displayName, as Graph repeats it; changed there",
+                   "principalType": "User, Group or ServicePrincipal: what principalId names, set by Graph"},
+    volatile=frozenset({"createdDateTime", "deletedDateTime"}),
+    not_kept={"resourceDisplayName": "the service principal's own displayName, which its file holds"},
+    update=False, why_not="an app role assignment is only made and deleted, never updated",
+    write_permission="AppRoleAssignment.ReadWrite.All",
+)
+
 _OWNERS = Relationship(name="owners", many=True, expandable=True, write=RefLink(),
                        reverse_path="ownedObjects", member_types=("users", "servicePrincipals"))
 
@@ -123,6 +140,7 @@ SERVICE_PRINCIPALS = register(
         written_together=(("preferredSingleSignOnMode", "samlSingleSignOnSettings"),),
         secret_fields=_CREDENTIAL_SECRETS,
         relationships=(_OWNERS,),
+        sub_collections=(APP_ROLE_ASSIGNED_TO,),
         delta=True,
         read_permission="Application.Read.All",
         write_permission="Application.ReadWrite.All",

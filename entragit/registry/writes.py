@@ -190,6 +190,8 @@ class SubCollection:
     """Why Graph will not add, update or remove items where one of those is False."""
     api_version: str | None = None
     """The API version of its requests, where it differs from the holder's."""
+    write_permission: str | None = None
+    """The permission its writes need, where it differs from the holder's."""
     delta_tracked: bool = False
     """Whether the holder's delta query reports a change of these items; an incremental snapshot re-reads
     the ones it does not for every holder (a request each)."""
