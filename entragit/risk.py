@@ -20,6 +20,7 @@ from entragit.registry.risks import (
     GainsWord,
     ItemBecomes,
     ListGains,
+    ListGainsItem,
     RelationshipGains,
     RiskRule,
     Widens,
@@ -75,6 +76,16 @@ def _gains(condition: ListGains, change: ObjectChange) -> Iterator[Hit]:
             yield Hit(row.path, row.old, row.new, gained)
 
 
+def _gains_item(condition: ListGainsItem, change: ObjectChange) -> Iterator[Hit]:
+    for row in _rows(change, (condition.path,)):
+        before = {tuple(item.get(k) for k in condition.key) for item in row.old or [] if isinstance(item, dict)}
+        gained = [item for item in row.new or [] if isinstance(item, dict)
+                  and tuple(item.get(k) for k in condition.key) not in before
+                  and all(_member(item.get(field), values) for field, values in condition.where)]
+        if gained:
+            yield Hit(row.path, row.old, row.new, gained)
+
+
 def _item_becomes(condition: ItemBecomes, change: ObjectChange) -> Iterator[Hit]:
     for row in _rows(change, (condition.path,)):
         before = {_identity(item, condition.key): item for item in row.old or [] if isinstance(item, dict)}
@@ -125,6 +136,8 @@ def hits(condition: Condition, change: ObjectChange) -> Iterator[Hit]:
         return _gains(condition, change)
     if isinstance(condition, ItemBecomes):
         return _item_becomes(condition, change)
+    if isinstance(condition, ListGainsItem):
+        return _gains_item(condition, change)
     if isinstance(condition, Widens):
         return _widens(condition, change)
     if isinstance(condition, Changes):
@@ -148,7 +161,10 @@ class _Shown:
         if isinstance(value, list):
             return ", ".join(self(item) for item in value) or "nothing"
         if isinstance(value, dict):
-            return str(value.get("displayName") or value.get("keyId") or value.get("id") or json.dumps(value, sort_keys=True))
+            if "appRoleId" in value:  # an app role assignment: who, and which role
+                return f"{self(value.get('principalId'))} holds {self(value.get('appRoleId'))}"
+            return str(value.get("displayName") or value.get("name") or value.get("keyId") or value.get("id")
+                       or json.dumps(value, sort_keys=True))
         text = str(value)
         found = self.names(text, ()) if _GUID.match(text) else None
         name = found[1] if found and found[1] else KNOWN_NAMES.get(text.lower())

@@ -29,6 +29,7 @@ from entragit.sim.model import (
     blank_object,
 )
 from entragit.sim.seed_apps import seed_applications
+from entragit.sim.seed_apps_access import seed_apps_access
 from entragit.sim.seed_declared import seed_declared
 from entragit.sim.seed_identity import seed_identity
 from entragit.sim.seed_policies import seed_policies
@@ -178,6 +179,7 @@ class _Seeder:
         )
         seed_identity(tenant, self.seed, self.size, BASE_TIME, client_id, (github,))
         seed_declared(tenant, self.seed)
+        seed_apps_access(tenant)
         tenant.changes.recording = True  # from here on, writes are changes that delta queries report
         return SeededTenant(tenant, client_id, secret, (github,))
 

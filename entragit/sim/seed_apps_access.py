@@ -1,0 +1,28 @@
+"""Seeded apps-and-access data beyond what the identity seed makes: the application permissions of
+Microsoft Graph that let an app take over a tenant, offered by the simulated Microsoft Graph service
+principal as Graph's own offers them (learn.microsoft.com/graph/permissions-reference gives their ids), so
+that granting one can be simulated and flagged. Granted to no app here: a tenant's seeded state is what
+a careful admin left, and the risk rule's tests grant one as an attacker would. It draws no random numbers,
+so every value an earlier seed produced stays as it was.
+"""
+
+from __future__ import annotations
+
+from entragit.sim.apps import MICROSOFT_GRAPH_APP_ID, app_role
+from entragit.sim.model import SERVICE_PRINCIPALS
+from entragit.sim.tenant import Tenant
+
+# (app role id, value): Graph's application permissions of the highest privilege.
+HIGH_PRIVILEGE_ROLES = (
+    ("9e3f62cf-ca93-4989-b6ce-bf83c28f9fe8", "RoleManagement.ReadWrite.Directory"),
+    ("06b708a9-e830-4db3-a914-8e69da51d44f", "AppRoleAssignment.ReadWrite.All"),
+    ("1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9", "Application.ReadWrite.All"),
+    ("19dbc75e-c2e2-444c-a770-ec69d8559fc7", "Directory.ReadWrite.All"),
+)
+
+
+def seed_apps_access(tenant: Tenant) -> None:
+    graph = next(sp for sp in tenant.objects[SERVICE_PRINCIPALS.name].values() if sp["appId"] == MICROSOFT_GRAPH_APP_ID)
+    offered = {role["id"] for role in graph["appRoles"]}
+    graph["appRoles"] += [app_role(role_id, value, ["Application"]) for role_id, value in HIGH_PRIVILEGE_ROLES
+                          if role_id not in offered]
