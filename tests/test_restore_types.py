@@ -85,6 +85,8 @@ CASES: dict[str, Case] = {
     "oauth2PermissionGrants": Case(_anything, {"scope": "Directory.ReadWrite.All"}, delete="DELETE"),
     "roleAssignments": Case(_anything, None, delete="DELETE"),
     "roleEligibilitySchedules": Case(_anything, None, delete="adminRemove"),
+    "agentIdentities": Case(_named("Service Desk Agent"), {"displayName": "Changed", "accountEnabled": False},
+                            delete="DELETE"),
 }
 
 

@@ -134,6 +134,9 @@ class ObjectType:
     """The property that names an object (cross-tenant partners are named by tenantId)."""
     singleton: str | None = None
     """For a resource that is one object at the collection path (GET and PATCH only): its file name."""
+    item_at: str | None = None
+    """Graph path of one object where it is not {collection}/{id}, "{id}" standing for its id (an agent
+    identity: servicePrincipals/{id}/microsoft.graph.agentIdentity)."""
     recycle_bin: str | None = None
     """Graph path of the recycle bin that keeps a deleted object RECYCLE_BIN_DAYS (directory/deletedItems),
     as {recycle_bin}/{id}, with POST .../restore; None where a delete is final."""
@@ -271,6 +274,8 @@ class ObjectType:
         return f"recycle bin, else {made}" if self.recycle_bin else made
 
     def item_path(self, object_id: str) -> str:
+        if self.item_at:
+            return self.item_at.replace("{id}", quote(object_id))
         return self.collection if self.singleton else f"{self.collection}/{quote(object_id)}"
 
     def object_id(self, raw: dict[str, object]) -> str:
@@ -329,4 +334,4 @@ def type_for_odata(odata_type: str | None) -> ObjectType | None:
 
 
 # Importing the entry modules registers their types; the order here is only the order of `entragit types`.
-from entragit.registry import applications, beta, conditional_access, directory, policies, roles  # noqa: E402,F401
+from entragit.registry import applications, apps_access, beta, conditional_access, directory, policies, roles  # noqa: E402,F401

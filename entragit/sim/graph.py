@@ -184,7 +184,7 @@ class GraphApi:
                 # One object at the collection's own path: GET and PATCH, anything else 405 (graph-behaviour §5).
                 self._route(spec.segments, **self._at_singleton(spec, GET=self.get_object, PATCH=self.update_object))
                 continue
-            item = (*spec.segments, "{id}")
+            item = spec.item_segments
             lists = {"GET": partial(self.list_objects, spec), "POST": partial(self.create_object, spec)}
             self._route(spec.segments, **{m: h for m, h in lists.items() if m in spec.collection_methods})
             items = {

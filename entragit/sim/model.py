@@ -155,6 +155,8 @@ class CollectionSpec:
     after_write: Callable[[dict[str, Any]], None] | None = None
     # Refuses a DELETE the table cannot express (built-in authentication strengths).
     check_delete: Callable[[dict[str, Any]], None] | None = None
+    # Where an item is addressed when it is not '<path>/{id}' (an agent identity: servicePrincipals/{id}/<cast>).
+    item_path: str | None = None
 
     @property
     def type_name(self) -> str:
@@ -169,6 +171,10 @@ class CollectionSpec:
     @property
     def segments(self) -> tuple[str, ...]:
         return tuple(self.path.split("/"))
+
+    @property
+    def item_segments(self) -> tuple[str, ...]:
+        return tuple(self.item_path.split("/")) if self.item_path else (*self.segments, "{id}")
 
     def all_properties(self) -> dict[str, str]:
         merged = dict(self.properties)

@@ -35,6 +35,7 @@ DEFAULT_APP_ROLES = (
     "Policy.ReadWrite.ApplicationConfiguration", "Policy.ReadWrite.ExternalIdentities",
     "RoleManagement.ReadWrite.Directory",
     "RoleEligibilitySchedule.ReadWrite.Directory", "DelegatedPermissionGrant.ReadWrite.All", "AuditLog.Read.All",
+    "AgentIdentity.ReadWrite.All", "AgentIdentity.Create.All",
 )
 
 
@@ -124,6 +125,14 @@ RULES: dict[tuple[str, ...], Needs] = {
                                         *_DIRECTORY_READ),
                                        ("DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All")),
     ("auditLogs",): Needs(("AuditLog.Read.All",), ("AuditLog.Read.All",)),
+    # agentidentity-list, -get, -update, -delete: AgentIdentity.Read.All to read, AgentIdentity.ReadWrite.All to
+    # write; agentidentity-post: AgentIdentity.CreateAsManager or AgentIdentity.Create.All.
+    ("servicePrincipals", "microsoft.graph.agentIdentity"): Needs(
+        ("AgentIdentity.Read.All", "AgentIdentity.ReadWrite.All"), ("AgentIdentity.CreateAsManager", "AgentIdentity.Create.All")),
+    ("servicePrincipals", "*", "microsoft.graph.agentIdentity"): Needs(
+        ("AgentIdentity.Read.All", "AgentIdentity.ReadWrite.All"), ("AgentIdentity.ReadWrite.All",)),
+    ("directory", "deletedItems", "microsoft.graph.agentIdentity"): Needs(
+        ("AgentIdentity.Read.All", "AgentIdentity.ReadWrite.All"), ("AgentIdentity.ReadWrite.All",)),
 }
 # A path no rule names: what Graph asks for most of the directory.
 FALLBACK = _DIRECTORY_SETTINGS

@@ -1,15 +1,18 @@
-"""Seeded apps-and-access data beyond what the identity seed makes: the application permissions of
+"""Seeded apps-and-access data beyond what the identity seed makes. The application permissions of
 Microsoft Graph that let an app take over a tenant, offered by the simulated Microsoft Graph service
 principal as Graph's own offers them (learn.microsoft.com/graph/permissions-reference gives their ids), so
-that granting one can be simulated and flagged. Granted to no app here: a tenant's seeded state is what
-a careful admin left, and the risk rule's tests grant one as an attacker would. It draws no random numbers,
-so every value an earlier seed produced stays as it was.
+that granting one can be simulated and flagged (granted to no app here: the risk rule's tests grant one as
+an attacker would). Two agent identities of one blueprint, as the agentIdentity page shows them. It draws
+no random numbers, so every value an earlier seed produced stays as it was.
 """
 
 from __future__ import annotations
 
+import uuid
+
 from entragit.sim.apps import MICROSOFT_GRAPH_APP_ID, app_role
-from entragit.sim.model import SERVICE_PRINCIPALS
+from entragit.sim.model import APPLICATIONS, SERVICE_PRINCIPALS
+from entragit.sim.model_apps_access import AGENT_IDENTITIES
 from entragit.sim.tenant import Tenant
 
 # (app role id, value): Graph's application permissions of the highest privilege.
@@ -21,8 +24,18 @@ HIGH_PRIVILEGE_ROLES = (
 )
 
 
+AGENTS = ("Invoice Triage Agent", "Service Desk Agent")
+
+
 def seed_apps_access(tenant: Tenant) -> None:
     graph = next(sp for sp in tenant.objects[SERVICE_PRINCIPALS.name].values() if sp["appId"] == MICROSOFT_GRAPH_APP_ID)
     offered = {role["id"] for role in graph["appRoles"]}
     graph["appRoles"] += [app_role(role_id, value, ["Application"]) for role_id, value in HIGH_PRIVILEGE_ROLES
                           if role_id not in offered]
+    blueprint = tenant.sorted_objects(APPLICATIONS)[0]["appId"]
+    for name in AGENTS:
+        tenant.add(AGENT_IDENTITIES, {
+            "id": str(uuid.uuid5(uuid.UUID(blueprint), name)), "deletedDateTime": None, "displayName": name,
+            "accountEnabled": True, "agentIdentityBlueprintId": blueprint, "createdByAppId": blueprint,
+            "createdDateTime": "2026-09-17T19:10:35Z", "disabledByMicrosoftStatus": None,
+            "servicePrincipalType": "ServiceIdentity", "tags": []})
