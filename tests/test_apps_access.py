@@ -33,3 +33,22 @@ def test_types_lists_agent_identities_with_their_permissions() -> None:
     [row] = [line for line in table.splitlines() if line.startswith("agentIdentities ")]
     assert "AgentIdentity.Read.All" in row and "AgentIdentity.ReadWrite.All" in row
     assert row.endswith("recycle bin, else cannot be made again")
+
+
+def test_an_app_made_from_a_template_and_gone_for_good_is_refused_with_why(repo: BackupRepo, client: GraphClient,
+                                                                          admin: Admin) -> None:
+    take_snapshot(repo, ("applications",))
+    good = repo.resolve("HEAD")
+    apps = repo.read_objects(good, get_type("applications")).values()
+    [made] = [a for a in apps if a.get("applicationTemplateId")]
+    plain = next(a for a in apps if a["displayName"] == "Expense Portal")
+    for app in (made, plain):
+        admin.call("DELETE", f"applications/{app['id']}")
+        admin.call("DELETE", f"directory/deletedItems/{app['id']}")
+
+    plan = plan_restore(repo, client, good, Selection(("applications",), (made["id"], plain["id"])))
+    # The plain app is made again; the templated one is refused, naming the request that would make it.
+    assert [(s.kind, s.name) for s in plan.steps if s.kind == "create"] == [("create", "Expense Portal")]
+    [blocked] = plan.blocked
+    assert blocked.id == made["id"]
+    assert f"POST applicationTemplates/{made['applicationTemplateId']}/instantiate" in blocked.reason

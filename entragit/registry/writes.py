@@ -243,6 +243,9 @@ class Hooks:
     that is no POST to the collection."""
     delete: Callable[[ObjectType, Obj], Request] | None = None
     """The request that ends a live object the snapshot does not have, where that is no DELETE of it."""
+    cannot_create: Callable[[Obj], str | None] | None = None
+    """Why this object (given its file), once gone for good, is not made again, where only some objects of
+    the type cannot be (an application made from a gallery template); None for one that can."""
 
 
 _JUSTIFICATION = {"adminAssign": "Restored by entragit", "adminRemove": "Not in the snapshot; removed by entragit restore"}

@@ -2,8 +2,10 @@
 Microsoft Graph that let an app take over a tenant, offered by the simulated Microsoft Graph service
 principal as Graph's own offers them (learn.microsoft.com/graph/permissions-reference gives their ids), so
 that granting one can be simulated and flagged (granted to no app here: the risk rule's tests grant one as
-an attacker would). Two agent identities of one blueprint, as the agentIdentity page shows them. It draws
-no random numbers, so every value an earlier seed produced stays as it was.
+an attacker would). Two agent identities of one blueprint, as the agentIdentity page shows them. One app
+made in the portal, which instantiates its non-gallery template (applicationtemplate-instantiate) and so
+records it on the app and its service principal. It draws no random numbers, so every value an earlier
+seed produced stays as it was.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ HIGH_PRIVILEGE_ROLES = (
 
 
 AGENTS = ("Invoice Triage Agent", "Service Desk Agent")
+# The template the portal instantiates for an app that is not in the gallery (applicationtemplate-instantiate).
+NON_GALLERY_TEMPLATE = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621"
+FROM_TEMPLATE = "Contract Signing"
 
 
 def seed_apps_access(tenant: Tenant) -> None:
@@ -32,6 +37,12 @@ def seed_apps_access(tenant: Tenant) -> None:
     offered = {role["id"] for role in graph["appRoles"]}
     graph["appRoles"] += [app_role(role_id, value, ["Application"]) for role_id, value in HIGH_PRIVILEGE_ROLES
                           if role_id not in offered]
+    for app in tenant.objects[APPLICATIONS.name].values():
+        if app["displayName"] == FROM_TEMPLATE:
+            app["applicationTemplateId"] = NON_GALLERY_TEMPLATE
+            for sp in tenant.objects[SERVICE_PRINCIPALS.name].values():
+                if sp["appId"] == app["appId"]:
+                    sp["applicationTemplateId"] = NON_GALLERY_TEMPLATE
     blueprint = tenant.sorted_objects(APPLICATIONS)[0]["appId"]
     for name in AGENTS:
         tenant.add(AGENT_IDENTITIES, {
