@@ -1,11 +1,12 @@
 """Agent identities (learn.microsoft.com/graph/api/resources/agentidentity): kept, restored in place and from
-the recycle bin, and, once gone for good, refused with why rather than made again as another identity."""
+the recycle bin, and, once gone for good, refused with why rather than made again as another identity.
+Applications made from an application template, made again from it once gone for good."""
 
 from __future__ import annotations
 
 from entragit.graph import GraphClient
 from entragit.registry import get_type
-from entragit.restore import plan_restore
+from entragit.restore import apply_plan, plan_restore
 from entragit.selection import Selection
 from entragit.snapshot import take_snapshot
 from entragit.store import BackupRepo
@@ -35,20 +36,35 @@ def test_types_lists_agent_identities_with_their_permissions() -> None:
     assert row.endswith("recycle bin, else cannot be made again")
 
 
-def test_an_app_made_from_a_template_and_gone_for_good_is_refused_with_why(repo: BackupRepo, client: GraphClient,
-                                                                          admin: Admin) -> None:
-    take_snapshot(repo, ("applications",))
+def test_an_app_made_from_a_template_and_gone_for_good_is_instantiated_again_with_its_service_principal(
+        repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
+    take_snapshot(repo, ("applications", "servicePrincipals"))
     good = repo.resolve("HEAD")
-    apps = repo.read_objects(good, get_type("applications")).values()
-    [made] = [a for a in apps if a.get("applicationTemplateId")]
-    plain = next(a for a in apps if a["displayName"] == "Expense Portal")
-    for app in (made, plain):
-        admin.call("DELETE", f"applications/{app['id']}")
-        admin.call("DELETE", f"directory/deletedItems/{app['id']}")
+    [app] = [a for a in repo.read_objects(good, get_type("applications")).values() if a.get("applicationTemplateId")]
+    [sp] = [s for s in repo.read_objects(good, get_type("servicePrincipals")).values() if s["appId"] == app["appId"]]
+    template = app["applicationTemplateId"]
+    for kind, obj in (("servicePrincipals", sp), ("applications", app)):
+        admin.call("PATCH", f"{kind}/{obj['id']}", json={"notes": "set before the deletion"})
+    take_snapshot(repo, ("applications", "servicePrincipals"))
+    good = repo.resolve("HEAD")
+    for kind, obj in (("servicePrincipals", sp), ("applications", app)):
+        admin.call("DELETE", f"{kind}/{obj['id']}")
+        admin.call("DELETE", f"directory/deletedItems/{obj['id']}")
 
-    plan = plan_restore(repo, client, good, Selection(("applications",), (made["id"], plain["id"])))
-    # The plain app is made again; the templated one is refused, naming the request that would make it.
-    assert [(s.kind, s.name) for s in plan.steps if s.kind == "create"] == [("create", "Expense Portal")]
-    [blocked] = plan.blocked
-    assert blocked.id == made["id"]
-    assert f"POST applicationTemplates/{made['applicationTemplateId']}/instantiate" in blocked.reason
+    plan = plan_restore(repo, client, good, Selection(("applications", "servicePrincipals"), (app["id"], sp["id"])))
+    [create] = [s for s in plan.steps if s.kind == "create"]
+    # One request makes both, as the portal's gallery does; the rest of each is written once they exist.
+    assert (create.method, create.path, create.body) == (
+        "POST", f"applicationTemplates/{template}/instantiate", {"displayName": app["displayName"]})
+    assert {s.type for s in plan.steps if s.kind == "patch"} == {"applications", "servicePrincipals"}
+    result = apply_plan(repo, client, plan)
+    assert result.failed == [] and result.residue.steps == []
+    # Left: the app's keys, which no restore brings back, and its service principal's copy of the app's
+    # info, which Graph took from the app as the template made it, before the app's own was written back.
+    assert {(b.type, b.what.split(":")[0].split(".")[0]) for b in result.residue.blocked} == {
+        ("applications", "keyCredentials"), ("servicePrincipals", "info")}, result.residue.blocked
+    new_app = admin.get(f"applications/{result.created[app['id']]}")
+    new_sp = admin.get(f"servicePrincipals/{result.created[sp['id']]}")
+    assert new_app["applicationTemplateId"] == new_sp["applicationTemplateId"] == template
+    assert new_app["notes"] == new_sp["notes"] == "set before the deletion"
+    assert new_sp["appId"] == new_app["appId"] == result.created[app["appId"]]

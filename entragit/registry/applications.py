@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from entragit.registry import DIRECTORY_RECYCLE_BIN, ObjectType, Relationship, register
 from entragit.registry.directory import COMMON_VOLATILE
-from entragit.registry.writes import Hooks, RefLink, SubCollection
+from entragit.registry.writes import Hooks, RefLink, Request, SubCollection
 
 # Graph never returns secret values; what it does return in their place (a hint, a key blob only on
 # $select) must not reach a file either.
@@ -46,17 +48,14 @@ APP_ROLE_ASSIGNED_TO = SubCollection(
     write_permission="AppRoleAssignment.ReadWrite.All",
 )
 
-def _made_from_template(app: dict[str, object]) -> str | None:
+def _instantiated(app: dict[str, object]) -> Request | None:
     """An application made from an application template (the gallery's, or the portal's own for apps it
-    makes, 8adf8e6e-67b2-4cf2-a259-e3dc5476c621) keeps its applicationTemplateId, which only instantiating
-    the template sets (applicationtemplate-instantiate): a plain creation would make another kind of app."""
+    makes, 8adf8e6e-67b2-4cf2-a259-e3dc5476c621) records the template, which only instantiating it sets: one
+    gone for good is made again that way, with its service principal (applicationtemplate-instantiate)."""
     template = app.get("applicationTemplateId")
-    if not template:
+    if not isinstance(template, str):
         return None
-    return (f"it was made from the application template {template}, which a plain creation does not "
-            f"record: instantiate the template again (POST applicationTemplates/{template}/instantiate, or "
-            "the portal's gallery) and restore the settings onto the new app by hand, as `entragit diff` "
-            "lists them")
+    return Request("POST", f"applicationTemplates/{quote(template)}/instantiate", {"displayName": app.get("displayName")})
 
 
 _OWNERS = Relationship(name="owners", many=True, expandable=True, write=RefLink(),
@@ -112,7 +111,8 @@ APPLICATIONS = register(
         disable_before_removal={"appRoles": "isEnabled", "api.oauth2PermissionScopes": "isEnabled"},
         recycle_bin=DIRECTORY_RECYCLE_BIN,
         credentials=_CREDENTIAL_REMOVAL,
-        hooks=Hooks(cannot_create=_made_from_template),
+        hooks=Hooks(made_by=_instantiated, answer_at="application",
+                    makes_too=(("servicePrincipal", "servicePrincipals", "appId"),)),
     )
 )
 

@@ -243,9 +243,15 @@ class Hooks:
     that is no POST to the collection."""
     delete: Callable[[ObjectType, Obj], Request] | None = None
     """The request that ends a live object the snapshot does not have, where that is no DELETE of it."""
-    cannot_create: Callable[[Obj], str | None] | None = None
-    """Why this object (given its file), once gone for good, is not made again, where only some objects of
-    the type cannot be (an application made from a gallery template); None for one that can."""
+    made_by: Callable[[Obj], Request | None] | None = None
+    """For some objects of the type (given their file), the request that makes one gone for good again in
+    place of a POST to the collection: an action that makes others with it, and answers with each under a
+    key of its own (applicationTemplates/{id}/instantiate: application, servicePrincipal)."""
+    answer_at: str | None = None
+    """The key of made_by's answer that holds the object made."""
+    makes_too: tuple[tuple[str, str, str], ...] = ()
+    """What else made_by's request makes: (its key in the answer, its type, the property it shares with the
+    object made, by which the snapshot's is found): an instantiated app's service principal."""
 
 
 _JUSTIFICATION = {"adminAssign": "Restored by entragit", "adminRemove": "Not in the snapshot; removed by entragit restore"}

@@ -1,10 +1,17 @@
-"""Agent identities: the service principals AI agents sign in as, made from an agent identity blueprint.
+"""Agent identities, and the application templates apps are instantiated from.
+
+Agent identities are the service principals AI agents sign in as, made from an agent identity blueprint.
 
 Graph serves them at /servicePrincipals/microsoft.graph.agentIdentity (list, create) and addresses one at
 /servicePrincipals/{id}/microsoft.graph.agentIdentity (get, update, delete), with the properties the
 agentIdentity resource page lists (learn.microsoft.com/graph/api/resources/agentidentity); a deleted one
 waits in the directory recycle bin. The simulator keeps them apart from other service principals, and takes
 as a blueprint the appId of any application in the tenant: it has no blueprints of its own.
+
+Application templates (learn.microsoft.com/graph/api/resources/applicationtemplate) are the gallery's apps;
+POST applicationTemplates/{id}/instantiate makes an application and its service principal from one, both
+recording the template's id (applicationtemplate-instantiate). The simulator's gallery holds the template
+the portal uses for an app of its own and two others.
 """
 
 from __future__ import annotations
@@ -56,4 +63,32 @@ AGENT_IDENTITIES = CollectionSpec(
     recycle=AGENT_IDENTITY_CAST,
 )
 
-APPS_ACCESS_COLLECTIONS: tuple[CollectionSpec, ...] = (AGENT_IDENTITIES,)
+APPLICATION_TEMPLATES = CollectionSpec(
+    name="applicationTemplates",
+    path="applicationTemplates",
+    odata_type="#microsoft.graph.applicationTemplate",
+    properties={"id": STR, "displayName": STR, "categories": STRS, "description": STR, "homePageUrl": STR,
+                "logoUrl": STR, "publisher": STR, "supportedProvisioningTypes": STRS, "supportedSingleSignOnModes": STRS},
+    read_only=frozenset({"id", "displayName", "categories", "description", "homePageUrl", "logoUrl", "publisher",
+                         "supportedProvisioningTypes", "supportedSingleSignOnModes"}),
+    filterable=frozenset({"id", "displayName"}),
+    collection_methods=frozenset({"GET"}),
+    item_methods=frozenset({"GET"}),
+)
+
+# (id, name, publisher, single sign-on modes): the portal's template for an app of one's own
+# (applicationtemplate-instantiate names its id), and two gallery apps.
+GALLERY = (
+    ("8adf8e6e-67b2-4cf2-a259-e3dc5476c621", "Custom", "Microsoft Corporation", ["saml", "password"]),
+    ("229946b9-a9fb-45b8-9531-efa47453ac9e", "Contoso Contracts", "Contoso", ["saml"]),
+    ("4b5fd5d3-cf8d-4f6f-8c3a-64e0e4c5a4d2", "Fabrikam Travel", "Fabrikam", ["oidc"]),
+)
+
+
+def gallery() -> list[dict[str, Any]]:
+    return [{"id": template_id, "displayName": name, "categories": ["business"], "description": None,
+             "homePageUrl": None, "logoUrl": None, "publisher": publisher, "supportedProvisioningTypes": [],
+             "supportedSingleSignOnModes": modes} for template_id, name, publisher, modes in GALLERY]
+
+
+APPS_ACCESS_COLLECTIONS: tuple[CollectionSpec, ...] = (AGENT_IDENTITIES, APPLICATION_TEMPLATES)

@@ -127,6 +127,8 @@ RULES: dict[tuple[str, ...], Needs] = {
     ("auditLogs",): Needs(("AuditLog.Read.All",), ("AuditLog.Read.All",)),
     # agentidentity-list, -get, -update, -delete: AgentIdentity.Read.All to read, AgentIdentity.ReadWrite.All to
     # write; agentidentity-post: AgentIdentity.CreateAsManager or AgentIdentity.Create.All.
+    # applicationtemplate-instantiate: Application.ReadWrite.All or Directory.ReadWrite.All (OwnedBy left out).
+    ("applicationTemplates",): Needs(_APPS.read, ("Application.ReadWrite.All", "Directory.ReadWrite.All")),
     ("servicePrincipals", "microsoft.graph.agentIdentity"): Needs(
         ("AgentIdentity.Read.All", "AgentIdentity.ReadWrite.All"), ("AgentIdentity.CreateAsManager", "AgentIdentity.Create.All")),
     ("servicePrincipals", "*", "microsoft.graph.agentIdentity"): Needs(

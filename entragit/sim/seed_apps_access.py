@@ -14,7 +14,7 @@ import uuid
 
 from entragit.sim.apps import MICROSOFT_GRAPH_APP_ID, app_role
 from entragit.sim.model import APPLICATIONS, SERVICE_PRINCIPALS
-from entragit.sim.model_apps_access import AGENT_IDENTITIES
+from entragit.sim.model_apps_access import AGENT_IDENTITIES, APPLICATION_TEMPLATES, gallery
 from entragit.sim.tenant import Tenant
 
 # (app role id, value): Graph's application permissions of the highest privilege.
@@ -43,6 +43,8 @@ def seed_apps_access(tenant: Tenant) -> None:
             for sp in tenant.objects[SERVICE_PRINCIPALS.name].values():
                 if sp["appId"] == app["appId"]:
                     sp["applicationTemplateId"] = NON_GALLERY_TEMPLATE
+    for template in gallery():
+        tenant.add(APPLICATION_TEMPLATES, template)
     blueprint = tenant.sorted_objects(APPLICATIONS)[0]["appId"]
     for name in AGENTS:
         tenant.add(AGENT_IDENTITIES, {

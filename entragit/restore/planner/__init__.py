@@ -65,10 +65,12 @@ class _Planner(References, Credentials, Links, Items):
             base = {**binned, **{k: desired[k] for k in object_type.renamed_in_bin if k in desired}}
             self._plan_properties(object_type, object_id, name, desired, base, object_id,
                                   resend=object_type.reset_by_restore)
-        elif (object_type.create or object_type.hooks.create) and _cannot_create(object_type, desired) is None:
+        elif object_id in self.made_along:
+            self.plan_made_along(object_type, object_id, name, desired)
+        elif (object_type.create or object_type.hooks.create) and object_type.cannot_create is None:
             self._plan_create(object_type, object_id, name, desired)
         else:
-            reason = _cannot_create(object_type, desired) or f"Graph cannot create a {object_type.singular}"
+            reason = object_type.cannot_create or f"Graph cannot create a {object_type.singular}"
             where = " nor in its recycle bin" if object_type.recycle_bin else ""
             self.block(object_type, object_id, name, "the whole object",
                        f"it is no longer in the tenant{where}, and {reason}")
@@ -82,12 +84,6 @@ class _Planner(References, Credentials, Links, Items):
         for rel in object_type.relationships:
             self._plan_relationship(object_type, object_id, name, rel, desired, empty)
         self._plan_reverse(object_type, object_id, name)
-
-
-def _cannot_create(object_type: ObjectType, desired: Obj) -> str | None:
-    """Why an object gone for good is not made again: for its whole type, or for it alone."""
-    hook = object_type.hooks.cannot_create
-    return object_type.cannot_create or (hook(desired) if hook else None)
 
 
 def _select(selection: Selection, at: str, planner: _Planner) -> dict[ObjectType, list[str]]:
