@@ -85,7 +85,7 @@ def _writable(object_type: ObjectType, kind: str) -> dict[str, Any]:
     kept = shape(object_type).properties[kind]
     skipped = (object_type.read_only | object_type.create_only | object_type.volatile | set(object_type.credentials)
                | set(object_type.hooks.write_property) | object_type.written_per_item | object_type.relationship_names
-               | {"@odata.type", "id"})
+               | object_type.sub_collection_names | {"@odata.type", "id"})
     return {key: spec for key, spec in kept.items() if key not in skipped and spec[0] != ANY}
 
 
