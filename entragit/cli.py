@@ -602,7 +602,7 @@ def types(of_type: str | None, permissions: bool) -> None:
             click.echo(f"  {permission}")
         click.echo(f"  {AUDIT_PERMISSION}  (optional: names who made each change in `entragit diff`)")
         click.echo("\nThe restore app: the read permissions above (a restore reads first), and")
-        for permission in sorted({t.write_permission for t in known}):
+        for permission in sorted({p for t in known for p in t.write_permissions}):
             click.echo(f"  {permission}")
         for t in known:
             if t.also_needs:
@@ -610,8 +610,8 @@ def types(of_type: str | None, permissions: bool) -> None:
         return
     ui.echo_table(("TYPE", "VERSION", "GRAPH PATH", "TO READ", "TO RESTORE", "IF CHANGED", "IF DELETED"),
                   [(t.name + (" (beta)" if t.api_version == BETA else ""), t.api_version, t.collection,
-                    t.read_permission, t.write_permission, t.if_changed, t.if_deleted) for t in known],
-                  droppable=("VERSION", "GRAPH PATH", "IF CHANGED", "IF DELETED"))
+                    t.read_permission, ", ".join(t.write_permissions), t.if_changed, t.if_deleted) for t in known],
+                  droppable=("VERSION", "GRAPH PATH", "IF CHANGED", "IF DELETED"), whole=("TYPE",))
     if any(t.api_version == BETA for t in known):
         ui.info("\n(beta): read and written through Graph's beta API, which Microsoft may change without notice.",
                 err=False)

@@ -132,13 +132,14 @@ def _writes(types: list[ObjectType], signed: SignIn) -> Iterator[Finding]:
                                      "restore permissions cannot be checked before a restore")
         return
     for object_type in types:
-        permission = object_type.write_permission
+        permission = ", ".join(object_type.write_permissions)
         besides = f"; for some objects Graph also asks for {object_type.also_needs}" if object_type.also_needs else ""
-        if holds(signed.roles, permission):
+        lacking = [p for p in object_type.write_permissions if not holds(signed.roles, p)]
+        if not lacking:
             yield Finding(OK, f"write {object_type.name}", permission + besides)
         else:
             yield Finding(MISSING, f"write {object_type.name}",
-                          f"grant the restore app the application permission {permission}{besides}")
+                          f"grant the restore app the application permission {', '.join(lacking)}{besides}")
 
 
 def _shown_url(url: str) -> str:

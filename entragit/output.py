@@ -117,9 +117,10 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]], width: int | None,
-          droppable: Sequence[str] = ()) -> tuple[list[str], list[str]]:
+          droppable: Sequence[str] = (), whole: Sequence[str] = ()) -> tuple[list[str], list[str]]:
     """The lines of a table within `width`: the `droppable` columns go first, in that order, then the widest
-    column wraps, at spaces, dots, slashes and commas while it can. Returns the lines and the columns left out."""
+    column wraps, at spaces, dots, slashes and commas while it can, then anywhere (but within the words of
+    the `whole` columns: a name cut in two reads as two). Returns the lines and the columns left out."""
     dropped: list[str] = []
 
     def fits(widths: dict[int, int]) -> bool:
@@ -135,8 +136,9 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]], width: int | Non
         del widths[list(header).index(name)]
         dropped.append(name)
     # Shrink the widest column first, to its longest unbreakable part, then to a floor still readable.
-    for floor in ({c: longest(c, lambda text: [t.rstrip() for t in _BREAK_AFTER.split(text)]) for c in widths},
-                  {c: max(len(header[c]), 12) for c in widths}):
+    unbreakable = {c: longest(c, lambda text: [t.rstrip() for t in _BREAK_AFTER.split(text)]) for c in widths}
+    kept = {list(header).index(name) for name in whole}
+    for floor in (unbreakable, {c: unbreakable[c] if c in kept else max(len(header[c]), 12) for c in widths}):
         while not fits(widths):
             roomy = [c for c in widths if widths[c] > floor[c]]
             if not roomy:
@@ -152,8 +154,9 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]], width: int | Non
     return lines, dropped
 
 
-def echo_table(header: Sequence[str], rows: Sequence[Sequence[str]], droppable: Sequence[str] = ()) -> None:
-    lines, dropped = table(header, rows, table_width(), droppable)
+def echo_table(header: Sequence[str], rows: Sequence[Sequence[str]], droppable: Sequence[str] = (),
+               whole: Sequence[str] = ()) -> None:
+    lines, dropped = table(header, rows, table_width(), droppable, whole)
     for line in lines:
         click.echo(line)
     if dropped:

@@ -113,7 +113,7 @@ def write_refusals(steps: Iterable[Step], signed: SignIn) -> tuple[list[str], li
     needed: dict[str, set[str]] = {}
     for step in steps:
         if step.type in REGISTRY:
-            needed.setdefault(REGISTRY[step.type].write_permission, set()).add(step.type)
+            needed.setdefault(REGISTRY[step.type].write_permission_at(step.path, step.id), set()).add(step.type)
     if not needed:
         return [], []
     if signed.roles is None:

@@ -23,6 +23,7 @@ from entragit.registry.risks import (
     ItemLoses,
     ItemsUncovered,
     ListGains,
+    ListGainsItem,
     ListLoses,
     RelationshipGains,
     RiskRule,
@@ -134,6 +135,16 @@ def _matches_anything(value: Any, wildcard: object) -> bool:
     return value == wildcard or (isinstance(value, list) and wildcard in value)
 
 
+def _gains_item(condition: ListGainsItem, change: ObjectChange) -> Iterator[Hit]:
+    for row in _rows(change, (condition.path,)):
+        before = {tuple(item.get(k) for k in condition.key) for item in row.old or [] if isinstance(item, dict)}
+        gained = [item for item in row.new or [] if isinstance(item, dict)
+                  and tuple(item.get(k) for k in condition.key) not in before
+                  and all(_member(item.get(field), values) for field, values in condition.where)]
+        if gained:
+            yield Hit(row.path, row.old, row.new, gained)
+
+
 def _uncovered(condition: ItemsUncovered, change: ObjectChange) -> Iterator[Hit]:
     for row in _rows(change, (condition.path,)):
         fresh, other = (row.new, row.old) if condition.gained else (row.old, row.new)
@@ -220,6 +231,8 @@ def hits(condition: Condition, change: ObjectChange) -> Iterator[Hit]:
         return _item_lengthens(condition, change)
     if isinstance(condition, ItemsUncovered):
         return _uncovered(condition, change)
+    if isinstance(condition, ListGainsItem):
+        return _gains_item(condition, change)
     if isinstance(condition, Widens):
         return _widens(condition, change)
     if isinstance(condition, Changes):
@@ -243,7 +256,10 @@ class _Shown:
         if isinstance(value, list):
             return ", ".join(self(item) for item in value) or "nothing"
         if isinstance(value, dict):
-            return str(value.get("displayName") or value.get("keyId") or value.get("id") or json.dumps(value, sort_keys=True))
+            if "appRoleId" in value:  # an app role assignment: who, and which role
+                return f"{self(value.get('principalId'))} holds {self(value.get('appRoleId'))}"
+            return str(value.get("displayName") or value.get("name") or value.get("keyId") or value.get("id")
+                       or json.dumps(value, sort_keys=True))
         text = str(value)
         found = self.names(text, ()) if _GUID.match(text) else None
         name = found[1] if found and found[1] else KNOWN_NAMES.get(text.lower())

@@ -76,7 +76,7 @@ def test_types_permissions_lists_each_permission_once_read_and_restore_apart() -
     said = run("types", "--permissions").output
     read, restore = said.split("\n\n")
     reads = {t.read_permission for t in resolve_types(())}
-    writes = {t.write_permission for t in resolve_types(())}
+    writes = {p for t in resolve_types(()) for p in t.write_permissions}
     read_lines = [line.split()[0] for line in read.splitlines()[1:]]
     assert sorted(read_lines) == sorted(reads | {"AuditLog.Read.All"})
     restore_lines = [line.split()[0] for line in restore.splitlines()[1:] if not line.startswith("  for some")]

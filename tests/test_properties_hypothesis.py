@@ -84,8 +84,8 @@ def _writable(object_type: ObjectType, kind: str) -> dict[str, Any]:
     """The properties a restore PATCHes, with their types: not the ones written some other way."""
     kept = shape(object_type).properties[kind]
     skipped = (object_type.read_only | object_type.create_only | object_type.volatile | set(object_type.credentials)
-               | set(object_type.hooks.write_property) | object_type.relationship_names | object_type.sub_collection_names
-               | {"@odata.type", "id"})
+               | set(object_type.hooks.write_property) | object_type.written_per_item | object_type.relationship_names
+               | object_type.sub_collection_names | {"@odata.type", "id"})
     return {key: spec for key, spec in kept.items() if key not in skipped and spec[0] != ANY}
 
 

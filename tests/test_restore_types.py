@@ -135,6 +135,8 @@ CASES: dict[str, Case] = {
     "attributeSets": Case(lambda o: o["id"] == "Engineering", {"description": "Changed", "maxAttributesPerSet": 10}),
     "customSecurityAttributeDefinitions": Case(lambda o: o["id"] == "Engineering_Project",
                                                {"status": "Deprecated", "description": "Changed"}),
+    "agentIdentities": Case(_named("Service Desk Agent"), {"displayName": "Changed", "accountEnabled": False},
+                            delete="DELETE"),
 }
 
 

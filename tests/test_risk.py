@@ -95,6 +95,7 @@ def _weaken(admin: Admin, sim: Simulator, ids: dict[str, str]) -> None:
     admin.call("PATCH", f"{ACTIONS}/{CA_DELETE}", json={"authenticationContextId": "c2"})
     _weaken_pim(admin, ids)
     _federation(admin, ids, signingCertificate="MIIC8DCCAdigAwIBAgIQbackdoor")
+    _weaken_apps_access(admin, apps[3]["id"], ids)
 
 
 def _weaken_sign_in(admin: Admin, app_id: str, user_id: str, ids: dict[str, str]) -> None:
@@ -150,6 +151,37 @@ def _federation(admin: Admin, ids: dict[str, str], **changes: str) -> None:
     admin.call("PATCH", f"domains/{domain['id']}/federationConfiguration/{configuration['id']}", json=changes)
 
 
+GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+ROLE_MANAGEMENT_WRITE, POLICY_READ = "9e3f62cf-ca93-4989-b6ce-bf83c28f9fe8", "246dd0d5-5bd0-4def-940b-0421030a5b68"
+
+
+def _grant(admin: Admin, ids: dict[str, str], principal: str, role_id: str) -> None:
+    body = {"principalId": ids[principal], "resourceId": ids["graph_sp"], "appRoleId": role_id}
+    admin.call("POST", f"servicePrincipals/{ids['graph_sp']}/appRoleAssignedTo", json=body)
+
+
+def _weaken_apps_access(admin: Admin, app_id: str, ids: dict[str, str]) -> None:
+    """A federated identity credential added to an app; Graph's RoleManagement.ReadWrite.Directory granted
+    to an enterprise app that did not hold it."""
+    admin.call("POST", f"applications/{app_id}/federatedIdentityCredentials", json={
+        "name": "deploy-prod", "issuer": "https://token.actions.githubusercontent.com",
+        "subject": "repo:outsider/tools:ref:refs/heads/main", "audiences": ["api://AzureADTokenExchange"]})
+    sps = admin.get("servicePrincipals", **{"$top": "999", "$select": "id,appId"})["value"]
+    graph = next(sp["id"] for sp in sps if sp["appId"] == GRAPH_APP_ID)
+    held = {(a["principalId"], a["appRoleId"]) for a in admin.get(f"servicePrincipals/{graph}/appRoleAssignedTo")["value"]}
+    grantee = next(sp["id"] for sp in sps if sp["id"] != graph and (sp["id"], POLICY_READ) not in held)
+    ids.update(fic_app=app_id, graph_sp=graph, grantee=grantee)
+    _grant(admin, ids, "grantee", ROLE_MANAGEMENT_WRITE)
+
+
+def _near_misses_apps_access(admin: Admin, ids: dict[str, str]) -> None:
+    """The credential's description edited; a read-only Graph permission granted."""
+    base = f"applications/{ids['fic_app']}/federatedIdentityCredentials"
+    [credential] = [c for c in admin.get(base)["value"] if c["name"] == "deploy-prod"]
+    admin.call("PATCH", f"{base}/{credential['id']}", json={"description": "the release pipeline"})
+    _grant(admin, ids, "grantee", POLICY_READ)
+
+
 def _near_misses(admin: Admin, ids: dict[str, str]) -> None:
     admin.call("PATCH", f"{CA}/{ids['sales']}", json={"state": "enabled"})  # report-only -> enforced: stronger
     admin.call("DELETE", f"{CA}/{ids['disabled']}")  # deleting a policy that enforced nothing
@@ -172,10 +204,9 @@ def _near_misses(admin: Admin, ids: dict[str, str]) -> None:
     admin.call("PATCH", f"{ACTIONS}/{PURGE}", json={"authenticationContextId": "c1"})  # protected again
     # Approval, MFA and a context all turned on, and a shorter activation: all stronger.
     _pim_rules(admin, ids["pim_ga"], approval=True, mfa=True, context=True, hours=1)
-
-
     # Where federated users reset their password: no new trust.
     _federation(admin, ids, passwordResetUri="https://sts.example.com/adfs/portal/updatepassword")
+    _near_misses_apps_access(admin, ids)
 
 
 @pytest.fixture(scope="module")
@@ -233,9 +264,9 @@ CASES = {
     "pim-activation-mfa-removed": ("pim_ga", "Enablement_EndUser_Assignment", "pim_ga"),
     "pim-activation-authentication-context-removed": ("pim_pra", "AuthenticationContext_EndUser_Assignment", "pim_ga"),
     "pim-duration-widened": ("pim_ga", "Expiration_EndUser_Assignment", "pim_ga"),
-
-
     "domain-federation-trust-changed": ("federated", "federationConfiguration gained", "federated"),
+    "federated-credential-added": ("fic_app", "deploy-prod", "fic_app"),
+    "high-privilege-graph-permission-granted": ("graph_sp", "holds RoleManagement.ReadWrite.Directory", "graph_sp"),
 }
 
 

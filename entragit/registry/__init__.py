@@ -12,7 +12,7 @@ from collections.abc import Callable
 import functools
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from entragit.errors import ConfigError
 from entragit.registry.writes import Hooks, LinkWrite, SubCollection, Within
@@ -139,6 +139,9 @@ class ObjectType:
     """The property that names an object (cross-tenant partners are named by tenantId)."""
     singleton: str | None = None
     """For a resource that is one object at the collection path (GET and PATCH only): its file name."""
+    item_at: str | None = None
+    """Graph path of one object where it is not {collection}/{id}, "{id}" standing for its id (an agent
+    identity: servicePrincipals/{id}/microsoft.graph.agentIdentity)."""
     recycle_bin: str | None = None
     """Graph path of the recycle bin that keeps a deleted object RECYCLE_BIN_DAYS (directory/deletedItems),
     as {recycle_bin}/{id}, with POST .../restore; None where a delete is final."""
@@ -230,8 +233,27 @@ class ObjectType:
     def sub_collection_names(self) -> frozenset[str]:
         return frozenset(s.property for s in self.sub_collections)
 
-    def sub_collection(self, name: str) -> SubCollection | None:
-        return next((s for s in self.sub_collections if s.property == name), None)
+    @functools.cached_property
+    def write_permissions(self) -> tuple[str, ...]:
+        """What a restore of every part of it needs: its own write permission, and its sub-collections'."""
+        extra = [s.write_permission for s in self.sub_collections if s.write_permission]
+        return tuple(dict.fromkeys([self.write_permission, *extra]))
+
+    def sub_collection_at(self, path: str, object_id: str) -> tuple[SubCollection, str | None] | None:
+        """The sub-collection of the object that a request's path writes, and the id of the item it names
+        (None: the collection itself, where an item is added); None when the path is no sub-collection's."""
+        for sub in self.sub_collections:
+            at = f"{self.item_path(object_id)}/{sub.path}"
+            if path == at:
+                return sub, None
+            if path.startswith(f"{at}/"):
+                return sub, unquote(path[len(at) + 1:])
+        return None
+
+    def write_permission_at(self, path: str, object_id: str) -> str:
+        """The permission a write of the object at path needs: the type's, or its sub-collection's."""
+        found = self.sub_collection_at(path, object_id)
+        return (found[0].write_permission if found else None) or self.write_permission
 
     @functools.cached_property
     def relationship_names(self) -> frozenset[str]:
@@ -291,6 +313,8 @@ class ObjectType:
         return {"$filter": self.list_filter} if self.list_filter else {}
 
     def item_path(self, object_id: str) -> str:
+        if self.item_at:
+            return self.item_at.replace("{id}", quote(object_id))
         return self.collection if self.singleton else f"{self.collection}/{quote(object_id)}"
 
     def object_id(self, raw: dict[str, object]) -> str:
@@ -350,6 +374,6 @@ def type_for_odata(odata_type: str | None) -> ObjectType | None:
 
 # Importing the entry modules registers their types; the order here is only the order of `entragit types`.
 from entragit.registry import (  # noqa: E402,F401
-    app_policies, applications, beta, conditional_access, directory, governance_pim, policies, protected_actions, roles,
-    tenant_config, tenant_signin,
+    app_policies, applications, apps_access, beta, conditional_access, directory, governance_pim, policies,
+    protected_actions, roles, tenant_config, tenant_signin,
 )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from entragit.registry import DIRECTORY_RECYCLE_BIN, ObjectType, Relationship, register
 from entragit.registry.directory import COMMON_VOLATILE
-from entragit.registry.writes import RefLink, SubCollection
+from entragit.registry.writes import Hooks, RefLink, Request, SubCollection
 
 # Graph never returns secret values; what it does return in their place (a hint, a key blob only on
 # $select) must not reach a file either.
@@ -28,6 +30,33 @@ FEDERATED_IDENTITY_CREDENTIALS = SubCollection(
     property="federatedIdentityCredentials", entity="federatedIdentityCredential", key="name",
     keeps=("id", "name", "issuer", "subject", "audiences", "description"), create_only=frozenset({"name"}),
 )
+
+# Who holds which app role of a service principal: users, groups and other service principals (an app
+# granted an application permission of Microsoft Graph is one), read once per resource. Graph gives an
+# assignment made again a new id and has no update for one (serviceprincipal-post-approleassignedto,
+# serviceprincipal-delete-approleassignedto): who holds which role is its key, and a change is a removal
+# and an addition. The principal's name is kept beside its id, so that files and plans name it.
+APP_ROLE_ASSIGNED_TO = SubCollection(
+    property="appRoleAssignedTo", entity="appRoleAssignment", key=("principalId", "appRoleId"),
+    keeps=("id", "appRoleId", "principalId", "principalDisplayName", "principalType", "resourceId"),
+    read_only=frozenset({"principalDisplayName", "principalType"}),
+    why_read_only={"principalDisplayName": "the principal's own displayName, as Graph repeats it; changed there",
+                   "principalType": "User, Group or ServicePrincipal: what principalId names, set by Graph"},
+    volatile=frozenset({"createdDateTime", "deletedDateTime"}),
+    not_kept={"resourceDisplayName": "the service principal's own displayName, which its file holds"},
+    update=False, why_not="an app role assignment is only made and deleted, never updated",
+    write_permission="AppRoleAssignment.ReadWrite.All",
+)
+
+def _instantiated(app: dict[str, object]) -> Request | None:
+    """An application made from an application template (the gallery's, or the portal's own for apps it
+    makes, 8adf8e6e-67b2-4cf2-a259-e3dc5476c621) records the template, which only instantiating it sets: one
+    gone for good is made again that way, with its service principal (applicationtemplate-instantiate)."""
+    template = app.get("applicationTemplateId")
+    if not isinstance(template, str):
+        return None
+    return Request("POST", f"applicationTemplates/{quote(template)}/instantiate", {"displayName": app.get("displayName")})
+
 
 _OWNERS = Relationship(name="owners", many=True, expandable=True, write=RefLink(),
                        reverse_path="ownedObjects", member_types=("users", "servicePrincipals"))
@@ -82,6 +111,8 @@ APPLICATIONS = register(
         disable_before_removal={"appRoles": "isEnabled", "api.oauth2PermissionScopes": "isEnabled"},
         recycle_bin=DIRECTORY_RECYCLE_BIN,
         credentials=_CREDENTIAL_REMOVAL,
+        hooks=Hooks(made_by=_instantiated, answer_at="application",
+                    makes_too=(("servicePrincipal", "servicePrincipals", "appId"),)),
     )
 )
 
@@ -123,6 +154,7 @@ SERVICE_PRINCIPALS = register(
         written_together=(("preferredSingleSignOnMode", "samlSingleSignOnSettings"),),
         secret_fields=_CREDENTIAL_SECRETS,
         relationships=(_OWNERS,),
+        sub_collections=(APP_ROLE_ASSIGNED_TO,),
         delta=True,
         read_permission="Application.Read.All",
         write_permission="Application.ReadWrite.All",

@@ -64,44 +64,37 @@ def declared(object_type: ObjectType) -> list[str]:
     return list(names)
 
 
-def decide(object_type: ObjectType, name: str) -> Decision | None:
-    """The decision recorded for one property; None when the registry has none."""
+def _decision(name: str, *, volatile: frozenset[str], not_kept: dict[str, str], kept: tuple[str, ...],
+              read_only: frozenset[str], why_read_only: str | None, create_only: frozenset[str]) -> Decision | None:
     found = [kind for kind, present in (
-        (VOLATILE, name in object_type.volatile),
-        (NOT_KEPT, name in object_type.not_kept),
-        (KEPT, name in (object_type.select or object_type.keeps)),
+        (VOLATILE, name in volatile), (NOT_KEPT, name in not_kept), (KEPT, name in kept),
     ) if present]
     if len(found) != 1:
         return None
     if found[0] == VOLATILE:
         return Decision(VOLATILE, VOLATILE_REASONS.get(name, _VOLATILE_WHY))
     if found[0] == NOT_KEPT:
-        return Decision(NOT_KEPT, object_type.not_kept[name])
-    if name in object_type.read_only:
-        why = object_type.why_read_only.get(name) or READ_ONLY_REASONS.get(name)
-        return Decision(READ_ONLY, why) if why else None
-    if name in object_type.create_only:
+        return Decision(NOT_KEPT, not_kept[name])
+    if name in read_only:
+        return Decision(READ_ONLY, why_read_only) if why_read_only else None
+    if name in create_only:
         return Decision(CREATE_ONLY, _CREATE_ONLY_WHY)
     return Decision(KEPT)
+
+
+def decide(object_type: ObjectType, name: str) -> Decision | None:
+    """The decision recorded for one property; None when the registry has none."""
+    return _decision(name, volatile=object_type.volatile, not_kept=object_type.not_kept,
+                     kept=object_type.select or object_type.keeps, read_only=object_type.read_only,
+                     why_read_only=object_type.why_read_only.get(name) or READ_ONLY_REASONS.get(name),
+                     create_only=object_type.create_only)
 
 
 def decide_item(sub: SubCollection, name: str) -> Decision | None:
     """The decision recorded for one property of a sub-collection's items; None when there is none."""
-    found = [kind for kind, present in (
-        (VOLATILE, name in sub.volatile), (NOT_KEPT, name in sub.not_kept), (KEPT, name in sub.keeps),
-    ) if present]
-    if len(found) != 1:
-        return None
-    if found[0] == VOLATILE:
-        return Decision(VOLATILE, VOLATILE_REASONS.get(name, _VOLATILE_WHY))
-    if found[0] == NOT_KEPT:
-        return Decision(NOT_KEPT, sub.not_kept[name])
-    if name in sub.never_written:
-        why = sub.why_read_only.get(name) or (_ITEM_ID if name == "id" else None)
-        return Decision(READ_ONLY, why) if why else None
-    if name in sub.create_only:
-        return Decision(CREATE_ONLY, _CREATE_ONLY_WHY)
-    return Decision(KEPT)
+    return _decision(name, volatile=sub.volatile, not_kept=sub.not_kept, kept=sub.keeps, read_only=sub.never_written,
+                     why_read_only=sub.why_read_only.get(name) or (_ITEM_ID if name == "id" else None),
+                     create_only=sub.create_only)
 
 
 _ITEM_ID = "the item's key in Graph, given when it is made; items are matched by their key property instead"

@@ -116,9 +116,18 @@ class RelationshipGains:
     relationship: str
 
 
-Condition = (BecomesOneOf | ListGains | ListLoses | ItemsUncovered | ItemBecomes | ItemLoses | ItemLengthens | Widens
-             | Changes | GainsWord
-             | RelationshipGains)
+@dataclass(frozen=True)
+class ListGainsItem:
+    """A list of objects gains an item (told from the others by `key`) whose fields hold one of the values
+    `where` gives for each."""
+
+    path: str
+    key: tuple[str, ...]
+    where: tuple[tuple[str, frozenset[object]], ...]
+
+
+Condition = (BecomesOneOf | ListGains | ListGainsItem | ListLoses | ItemsUncovered | ItemBecomes | ItemLoses
+             | ItemLengthens | Widens | Changes | GainsWord | RelationshipGains)
 
 
 @dataclass(frozen=True)
@@ -161,8 +170,22 @@ GUEST_ROLES: dict[str, str] = {
     "10dae51f-b6af-4016-8d66-8c2a99b929b3": "Guest User",
     "a0b1b346-4d3e-4e8b-98f8-753987be4970": "User (same access as members)",
 }
+# Microsoft Graph's application permissions that let an app take over the tenant (make itself a Global
+# Administrator, grant itself any permission, add a credential to any app, write any directory object, turn
+# off Conditional Access or add a sign-in method to any user), by
+# the app role id Graph's service principal (appId 00000003-0000-0000-c000-000000000000) gives each
+# (learn.microsoft.com/graph/permissions-reference).
+HIGH_PRIVILEGE_GRAPH_PERMISSIONS: dict[str, str] = {
+    "9e3f62cf-ca93-4989-b6ce-bf83c28f9fe8": "RoleManagement.ReadWrite.Directory",
+    "06b708a9-e830-4db3-a914-8e69da51d44f": "AppRoleAssignment.ReadWrite.All",
+    "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9": "Application.ReadWrite.All",
+    "19dbc75e-c2e2-444c-a770-ec69d8559fc7": "Directory.ReadWrite.All",
+    "01c0a623-fc9b-48e9-b794-0756f8e8f067": "Policy.ReadWrite.ConditionalAccess",
+    "50483e42-d915-4231-9639-7fdb7fd190e5": "UserAuthenticationMethod.ReadWrite.All",
+}
+
 # Ids the messages name although no snapshot file holds them (guest roles are not role definitions).
-KNOWN_NAMES: dict[str, str] = {**PRIVILEGED_ROLES, **GUEST_ROLES}
+KNOWN_NAMES: dict[str, str] = {**PRIVILEGED_ROLES, **GUEST_ROLES, **HIGH_PRIVILEGE_GRAPH_PERMISSIONS}
 
 # None among the "off" values: a partner that inherited the default and now trusts on its own.
 _ON, _OFF = frozenset({True}), frozenset({False, None})
@@ -202,6 +225,22 @@ RISK_RULES: tuple[RiskRule, ...] = (
         "credential-added", "high", ("applications", "servicePrincipals"),
         ListGains(("keyCredentials", "passwordCredentials"), key="keyId"),
         "New credential: {path} gained {items}",
+    ),
+    RiskRule(
+        # Tokens of an outside issuer (a pipeline, another cloud) act as the app, with no secret to find:
+        # the persistence attackers favour.
+        "federated-credential-added", "high", ("applications",),
+        ListGains(("federatedIdentityCredentials",), key="name"),
+        "New federated identity credential (an outside issuer's tokens act as the app): {items}",
+        changes=("modified", "added"),
+    ),
+    RiskRule(
+        "high-privilege-graph-permission-granted", "high", ("servicePrincipals",),
+        ListGainsItem("appRoleAssignedTo", ("principalId", "appRoleId"),
+                      (("appRoleId", frozenset(HIGH_PRIVILEGE_GRAPH_PERMISSIONS)),
+                       ("principalType", frozenset({"ServicePrincipal"})))),
+        "High-privilege Microsoft Graph permission granted to an app: {items}",
+        changes=("modified", "added", "restored"),
     ),
     RiskRule(
         # Where Entra sends an enterprise app's tokens: a new reply URL can hand them to someone else.

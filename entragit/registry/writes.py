@@ -199,6 +199,8 @@ class SubCollection:
     """Why Graph will not add, update or remove items where one of those is False."""
     api_version: str | None = None
     """The API version of its requests, where it differs from the holder's."""
+    write_permission: str | None = None
+    """The permission its writes need, where it differs from the holder's."""
     delta_tracked: bool = False
     """Whether the holder's delta query reports a change of these items; an incremental snapshot re-reads
     the ones it does not for every holder (a request each)."""
@@ -276,6 +278,15 @@ class Hooks:
     update: Callable[[ObjectType, str, Obj, Obj], Request] | None = None
     """The request that writes changed properties where Graph's update is no PATCH, from the type, the item
     path, the object as it should be (the live one with the plan's changes) and the properties that differ."""
+    made_by: Callable[[Obj], Request | None] | None = None
+    """For some objects of the type (given their file), the request that makes one gone for good again in
+    place of a POST to the collection: an action that makes others with it, and answers with each under a
+    key of its own (applicationTemplates/{id}/instantiate: application, servicePrincipal)."""
+    answer_at: str | None = None
+    """The key of made_by's answer that holds the object made."""
+    makes_too: tuple[tuple[str, str, str], ...] = ()
+    """What else made_by's request makes: (its key in the answer, its type, the property it shares with the
+    object made, by which the snapshot's is found): an instantiated app's service principal."""
 
 
 def put_whole(object_type: ObjectType, item_path: str, target: Obj, changed: Obj) -> Request:

@@ -17,7 +17,7 @@ from entragit.canonical import Obj
 from entragit.errors import GraphError
 from entragit.graph import GraphClient
 from entragit.registry import REGISTRY, ObjectType, Relationship
-from entragit.registry.writes import Link, SubCollection
+from entragit.registry.writes import Link
 
 if TYPE_CHECKING:
     from entragit.restore.model import Step
@@ -150,7 +150,7 @@ def effect(step: Step, before: Obj | None) -> Obj | None:
         for prop in object_type.credentials:
             after[prop] = [c for c in after.get(prop) or [] if c.get("keyId") != body.get("keyId")]
         return after
-    if (found := _in_sub_collection(object_type, step)) is not None:
+    if (found := object_type.sub_collection_at(step.path, step.id)) is not None:
         sub, item_id = found
         items = after.get(sub.property) or []
         if step.kind is StepKind.ADD_ITEM:
@@ -176,19 +176,8 @@ def effect(step: Step, before: Obj | None) -> Obj | None:
     return after
 
 
-def _in_sub_collection(object_type: ObjectType, step: Step) -> tuple[SubCollection, str | None] | None:
-    """The sub-collection a step writes, and the id of the item it names (None: it adds one)."""
-    for sub in object_type.sub_collections:
-        at = f"{object_type.item_path(step.id)}/{sub.path}"
-        if step.path == at:
-            return sub, None
-        if step.path.startswith(f"{at}/"):
-            return sub, unquote(step.path[len(at) + 1:])
-    return None
-
-
 def version_of(step: Step) -> str:
     """The API version a step's request goes to: its type's, or its sub-collection's where that differs."""
     object_type = REGISTRY[step.type]
-    found = _in_sub_collection(object_type, step)
+    found = object_type.sub_collection_at(step.path, step.id)
     return (found[0].api_version if found else None) or object_type.api_version

@@ -16,7 +16,7 @@ from typing import Any
 
 from entragit.canonical import Obj
 from entragit.errors import GraphError
-from entragit.registry import ObjectType, Relationship
+from entragit.registry import REGISTRY, ObjectType, Relationship
 from entragit.report.model import AttributeChange, RiskFlag
 from entragit.restore.kinds import StepKind
 from entragit.selection import Selection
@@ -174,8 +174,16 @@ class Outcome:
         if self.error is not None:
             return {}
         made = self.body or {}
-        return {old: new for prop, old in self.step.assigns
-                if isinstance(new := made.get(prop), str) and new != old}
+        # Made by an action that answers with the object under a key (an instantiated template's application),
+        # and what it made too under keys of their own ("servicePrincipal.id").
+        at = REGISTRY[self.step.type].hooks.answer_at if self.step.type in REGISTRY else None
+        own = made[at] if at and isinstance(made.get(at), dict) else made
+
+        def value(prop: str) -> Any:
+            key, _, inner = prop.partition(".")
+            return (made.get(key) or {}).get(inner) if inner else own.get(prop)
+
+        return {old: new for prop, old in self.step.assigns if isinstance(new := value(prop), str) and new != old}
 
 
 @dataclass

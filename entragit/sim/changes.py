@@ -22,6 +22,8 @@ RESTORED = "restored"
 SOFT_DELETED = "soft_deleted"
 HARD_DELETED = "hard_deleted"
 DELETED_KINDS = (SOFT_DELETED, HARD_DELETED)
+# The "property" an UPDATED change names when a collection under the object changed (Settings.delta_reports_children).
+UNDER = "@sim.under/"
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from itertools import islice
 from typing import Any
 
 from entragit.sim.catalog import BY_NAME
-from entragit.sim.changes import CREATED, DELETED_KINDS, RESTORED, SOFT_DELETED, Change
+from entragit.sim.changes import CREATED, DELETED_KINDS, RESTORED, SOFT_DELETED, UNDER, Change
 from entragit.sim.errors import GraphFault, bad_request, unsupported_query
 from entragit.sim.model import CollectionSpec
 from entragit.sim.query import (
@@ -260,7 +260,9 @@ class DeltaQueries:
                 for target, collection in sorted(touched.items())
             ]
         # $select (or the default set) limits which property changes make an object reappear (graph-behaviour §2).
-        if not (fresh or changed & watched or any(relations.values())):
+        # A write to a collection under the object (Settings.delta_reports_children).
+        under = any(p.startswith(UNDER) for p in changed)
+        if not (fresh or under or changed & watched or any(relations.values())):
             return None
         return Item(object_id, changed=None if fresh else changed, relations=relations)
 

@@ -42,6 +42,7 @@ from entragit.sim.model import (
     merge_nested,
 )
 from entragit.sim.model_policies import conflict
+from entragit.sim.apps_access_actions import APPS_ACCESS_ACTIONS
 from entragit.sim.passwords import ACTIONS, Action
 from entragit.sim.policy_actions import POLICY_ACTIONS
 from entragit.sim.query import (
@@ -186,7 +187,7 @@ class GraphApi:
                 write = {"PUT": self.replace_object} if spec.replaced_by_put is not None else {"PATCH": self.update_object}
                 self._route(spec.segments, **self._at_singleton(spec, GET=self.get_object, **write))
                 continue
-            item = (*spec.segments, "{id}")
+            item = spec.item_segments
             lists = {"GET": partial(self.list_objects, spec), "POST": partial(self.create_object, spec)}
             self._route(spec.segments, **{m: h for m, h in lists.items() if m in spec.collection_methods})
             items = {
@@ -218,7 +219,8 @@ class GraphApi:
         for spec in COLLECTIONS:
             if spec.paged_by_default and "GET" in spec.collection_methods and not spec.singleton:
                 self._route((*spec.segments, "$count"), GET=partial(self.count_objects, spec))
-            for name, (action, result_type) in {**ACTIONS, **POLICY_ACTIONS, **LICENSE_ACTIONS}.get(spec.name, {}).items():
+            for name, (action, result_type) in {**ACTIONS, **POLICY_ACTIONS, **LICENSE_ACTIONS,
+                                                **APPS_ACCESS_ACTIONS}.get(spec.name, {}).items():
                 handler = partial(self.run_action, spec, action, result_type)
                 if spec.singleton:
                     # A singleton's action sits right under its path (…/default/resetToSystemDefault).

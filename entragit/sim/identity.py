@@ -17,6 +17,7 @@ from typing import Any, overload
 from entragit.sim.auth import FederatedCredential
 from entragit.sim.branding import BrandingImages
 from entragit.sim.catalog import BY_NAME
+from entragit.sim.changes import UNDER, UPDATED
 from entragit.sim.directory_roles import DirectoryRoles
 from entragit.sim.errors import GraphFault, bad_request, resource_not_found
 from entragit.sim.gateway import app_id_of
@@ -159,6 +160,7 @@ class IdentityApi:
             raise bad_request(f"Property '{nested.key}' must be the id of the {BY_NAME[nested.parent].resource_name} in the request URL.")
         changes[nested.key] = parent["id"]
         obj = self.tenant.create(spec, changes)
+        self._touch_holders(spec, obj)
         return self.api._entity(self._entity_set(nested, parent), None, self._render(spec, obj, None), status=201)
 
     def get_nested(self, nested: Nested, request: GraphRequest, params: list[str]) -> GraphResponse:
@@ -173,6 +175,7 @@ class IdentityApi:
         if nested.check_update is not None:
             nested.check_update(self.tenant, {**obj, **changes})
         self.tenant.update(nested.spec, obj, changes)
+        self._touch_holders(nested.spec, obj)
         if nested.spec.patch_returns_object:
             parent = self._parent(nested, params[0])
             return self.api._entity(self._entity_set(nested, parent), None, self._render(nested.spec, obj, None))
@@ -183,7 +186,18 @@ class IdentityApi:
         if nested.spec is EXTENSION_PROPERTIES:
             self._drop_extension_values(obj)
         self.api.remove(nested.spec, obj)
+        self._touch_holders(nested.spec, obj)
         return GraphResponse(NO_CONTENT)
+
+    def _touch_holders(self, spec: CollectionSpec, obj: Mapping[str, Any]) -> None:
+        """With delta_reports_children, the objects an item is listed under (an assignment: its resource and its
+        principal) show in their types' next delta round as changed."""
+        if not self.settings.delta_reports_children:
+            return
+        for nested in NESTED:
+            holder = obj.get(nested.key)
+            if nested.spec is spec and isinstance(holder, str) and holder in self.tenant.objects[nested.parent]:
+                self.tenant.changes.record(UPDATED, nested.parent, holder, (f"{UNDER}{nested.segment}",))
 
     # --- directory extensions ------------------------------------------------------------------------------
 

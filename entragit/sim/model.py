@@ -160,6 +160,8 @@ class CollectionSpec:
     # A singleton updated by PUT of the whole object instead of PATCH (deviceRegistrationPolicy): the values
     # a PUT gives the writable properties it leaves out; any other it leaves out is required.
     replaced_by_put: Mapping[str, Any] | None = None
+    # Where an item is addressed when it is not '<path>/{id}' (an agent identity: servicePrincipals/{id}/<cast>).
+    item_path: str | None = None
 
     @property
     def type_name(self) -> str:
@@ -174,6 +176,10 @@ class CollectionSpec:
     @property
     def segments(self) -> tuple[str, ...]:
         return tuple(self.path.split("/"))
+
+    @property
+    def item_segments(self) -> tuple[str, ...]:
+        return tuple(self.item_path.split("/")) if self.item_path else (*self.segments, "{id}")
 
     def all_properties(self) -> dict[str, str]:
         merged = dict(self.properties)

@@ -38,6 +38,7 @@ DEFAULT_APP_ROLES: tuple[str, ...] = (
     "RoleManagementPolicy.ReadWrite.Directory", "AccessReview.ReadWrite.All", "Agreement.ReadWrite.All",
     "Policy.ReadWrite.PermissionGrant", "Policy.ReadWrite.ConsentRequest", "CustomAuthenticationExtension.ReadWrite.All",
     "CustomSecAttributeDefinition.ReadWrite.All",
+    "AgentIdentity.ReadWrite.All", "AgentIdentity.Create.All",
 )
 DEFAULT_APP_ROLES += ("Domain.ReadWrite.All", "IdentityProvider.ReadWrite.All", "Policy.ReadWrite.AuthenticationFlows",
                       "Policy.ReadWrite.DeviceConfiguration", "Policy.ReadWrite.FeatureRollout",
@@ -163,6 +164,16 @@ RULES: dict[tuple[str, ...], Needs] = {
                                                           ("CustomAuthenticationExtension.ReadWrite.All",)),
     ("directory", "attributeSets"): _CUSTOM_SECURITY_ATTRIBUTES,
     ("directory", "customSecurityAttributeDefinitions"): _CUSTOM_SECURITY_ATTRIBUTES,
+    # agentidentity-list, -get, -update, -delete: AgentIdentity.Read.All to read, AgentIdentity.ReadWrite.All to
+    # write; agentidentity-post: AgentIdentity.CreateAsManager or AgentIdentity.Create.All.
+    # applicationtemplate-instantiate: Application.ReadWrite.All or Directory.ReadWrite.All (OwnedBy left out).
+    ("applicationTemplates",): Needs(_APPS.read, ("Application.ReadWrite.All", "Directory.ReadWrite.All")),
+    ("servicePrincipals", "microsoft.graph.agentIdentity"): Needs(
+        ("AgentIdentity.Read.All", "AgentIdentity.ReadWrite.All"), ("AgentIdentity.CreateAsManager", "AgentIdentity.Create.All")),
+    ("servicePrincipals", "*", "microsoft.graph.agentIdentity"): Needs(
+        ("AgentIdentity.Read.All", "AgentIdentity.ReadWrite.All"), ("AgentIdentity.ReadWrite.All",)),
+    ("directory", "deletedItems", "microsoft.graph.agentIdentity"): Needs(
+        ("AgentIdentity.Read.All", "AgentIdentity.ReadWrite.All"), ("AgentIdentity.ReadWrite.All",)),
 }
 # The tenant and its sign-in (domain-get and -update, identitycontainer-list-identityproviders,
 # authenticationflowspolicy-get, deviceregistrationpolicy-get and -update, featurerolloutpolicies-list).

@@ -30,6 +30,7 @@ from entragit.sim.model import (
 )
 from entragit.sim.seed_app_policies import seed_app_policies
 from entragit.sim.seed_apps import seed_applications
+from entragit.sim.seed_apps_access import seed_apps_access
 from entragit.sim.seed_declared import seed_declared
 from entragit.sim.seed_identity import seed_identity
 from entragit.sim.seed_pim import seed_pim
@@ -188,6 +189,7 @@ class _Seeder:
         seed_app_policies(tenant, self.seed)
         seed_tenant_signin(tenant)
         seed_tenant_config(tenant)
+        seed_apps_access(tenant)
         tenant.changes.recording = True  # from here on, writes are changes that delta queries report
         return SeededTenant(tenant, client_id, secret, (github,))
 

@@ -39,6 +39,7 @@ Every switch can be set from Python (`sim.settings.name = value`) or from text, 
 | delta_page_size | int | 100 | items per delta page |
 | delta_members_per_page | int | 50 | members@delta entries per slice; larger groups repeat on later pages (§2) |
 | delta_replay | bool | false | repeat already-sent objects on later pages and rounds (§2 "replays") |
+| delta_reports_children | bool | false | a write to a collection under an object (an app's federatedIdentityCredentials, a service principal's appRoleAssignedTo) makes that object reappear in its type's delta ([UNCONFIRMED]: the delta pages do not say) |
 | delta_token_lifetime_days | float | 7.0 | lifetime of deltaLinks; then 400 syncStateNotFound (§2) |
 | delta_force_resync | bool | false | answer deltaLinks with 410 Gone and a Location (§2) |
 | delta_refuse_unsupported_options | bool | true | $top/$orderby/$expand on delta: 400, or ignored when false |
@@ -132,6 +133,9 @@ class Settings:
     delta_members_per_page: int = 50
     # Repeat already-sent objects on later pages and rounds, as Graph's delta may ("replays", graph-behaviour §2).
     delta_replay: bool = False
+    # Whether a write to a collection under an object (an app's federatedIdentityCredentials) makes the object
+    # reappear in its type's delta: the application and servicePrincipal delta pages are silent [UNCONFIRMED].
+    delta_reports_children: bool = False
     delta_token_lifetime_days: float = 7.0
     # Answer every deltaLink with 410 Gone and a Location to restart from (tenant maintenance, graph-behaviour §2).
     delta_force_resync: bool = False

@@ -25,9 +25,10 @@ from entragit.sim import Simulator
 from entragit.sim.catalog import BY_NAME
 
 CORPUS = Path(__file__).parent / "corpus"
-# (registry type, example), in file order.
+# (registry type, example), in file order. A file named <type>.<list>.json holds the examples of a collection
+# Graph keeps under each object of the type (applications.federatedIdentityCredentials.json).
 EXAMPLES: list[tuple[str, dict[str, Any]]] = [
-    (path.stem, example) for path in sorted(CORPUS.glob("*.json"))
+    (path.stem.split(".")[0], example) for path in sorted(CORPUS.glob("*.json"))
     for example in json.loads(path.read_text(encoding="utf-8"))
 ]
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9.]+)(?:\[(\d+)\])?\}")

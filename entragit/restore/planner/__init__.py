@@ -65,6 +65,8 @@ class _Planner(References, Credentials, Links, Items):
             base = {**binned, **{k: desired[k] for k in object_type.renamed_in_bin if k in desired}}
             self._plan_properties(object_type, object_id, name, desired, base, object_id,
                                   resend=object_type.reset_by_restore)
+        elif object_id in self.made_along:
+            self.plan_made_along(object_type, object_id, name, desired)
         elif (object_type.create or object_type.hooks.create) and object_type.cannot_create is None:
             self._plan_create(object_type, object_id, name, desired)
         else:

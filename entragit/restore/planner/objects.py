@@ -10,7 +10,8 @@ from urllib.parse import quote
 
 from entragit.canonical import Obj
 from entragit.diff import attribute_changes, split_relations
-from entragit.registry import ObjectType
+from entragit.registry import REGISTRY, ObjectType
+from entragit.registry.writes import Request
 from entragit.report.model import AttributeChange
 from entragit.restore.kinds import StepKind
 from entragit.restore.model import AS_RESTORED
@@ -195,6 +196,10 @@ class Objects(PlanState):
                 and (k not in object_type.read_only or k in writable_anyway)}
         assigns: tuple[tuple[str, str], ...] = ((object_type.key, object_id),) if object_type.key == "id" else ()
         assigns += tuple((p, str(attrs[p])) for p in object_type.assigned_on_create if p in attrs)
+        made_by = object_type.hooks.made_by(attrs) if object_type.hooks.made_by else None
+        if made_by is not None:
+            self._plan_made_by(object_type, object_id, name, attrs, body, assigns, made_by)
+            return
         if object_type.create == "patch":
             self.step(StepKind.CREATE, object_type, object_id, name, "PATCH", object_type.item_path(object_id), body)
             return
@@ -204,6 +209,28 @@ class Objects(PlanState):
             # Values naming what Graph assigns on creation (api://<appId>) are written once it has.
             self.step(StepKind.PATCH, object_type, object_id, name, "PATCH", object_type.item_path(object_id), later,
                       changes=tuple(AttributeChange(k, None, v) for k, v in later.items()))
+
+    def _plan_made_by(self, object_type: ObjectType, object_id: str, name: str | None, attrs: Obj, body: Obj,
+                      assigns: tuple[tuple[str, str], ...], made_by: Request) -> None:
+        """An object made by an action that makes others with it (an app instantiated from its template, with
+        its service principal): the action, then a PATCH of what the action does not take."""
+        for key, type_name, shared in object_type.hooks.makes_too:
+            for other_id, other in self.snapshot_of(REGISTRY[type_name]).items():
+                if shared in attrs and other.get(shared) == attrs[shared]:
+                    assigns += ((f"{key}.id", other_id),)
+                    self.made_along[other_id] = object_id
+        self.step(StepKind.CREATE, object_type, object_id, name, made_by.method, made_by.path, made_by.body,
+                  assigns=assigns)
+        rest = {k: v for k, v in body.items() if k not in (made_by.body or {})}
+        if rest:
+            self.step(StepKind.PATCH, object_type, object_id, name, "PATCH", object_type.item_path(object_id), rest,
+                      changes=tuple(AttributeChange(k, None, v) for k, v in rest.items()))
+
+    def plan_made_along(self, object_type: ObjectType, object_id: str, name: str | None, desired: Obj) -> None:
+        """An object another creation of this plan makes too: its settings written once it exists. What Graph
+        sets of it by itself (its read-only and create-only properties) is taken to be as the snapshot has it."""
+        given = {k: v for k, v in desired.items() if k in object_type.read_only | object_type.create_only}
+        self._plan_properties(object_type, object_id, name, desired, given, object_id)
 
     # --- objects the snapshot does not have ---------------------------------------------------------------
 

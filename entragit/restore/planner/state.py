@@ -81,6 +81,8 @@ class PlanState:
         self.blocked: list[Blocked] = []
         self._refused: set[Blocked] = set()
         self.created: set[str] = set()
+        self.made_along: dict[str, str] = {}
+        """Ids of objects a creation of another object makes too (an instantiated app's service principal)."""
         """Ids of the objects this plan makes again; planned before anything that names them (restore order)."""
         self._snapshot_cache: dict[str, dict[str, Obj]] = {}
         self._live_cache: dict[tuple[str, str], Obj | None] = {}
