@@ -85,6 +85,16 @@ CASES: dict[str, Case] = {
     "oauth2PermissionGrants": Case(_anything, {"scope": "Directory.ReadWrite.All"}, delete="DELETE"),
     "roleAssignments": Case(_anything, None, delete="DELETE"),
     "roleEligibilitySchedules": Case(_anything, None, delete="adminRemove"),
+    "accessPackageCatalogs": Case(_named("Contractors"), {"description": "Changed", "state": "unpublished"},
+                                  delete="DELETE"),
+    "accessPackages": Case(_named("Marketing campaign tools"), {"isHidden": True}, delete="DELETE"),
+    # Graph changes a policy by PUT only (tests/test_governance_access.py restores one changed so).
+    "accessPackageAssignmentPolicies": Case(_named("Marketing staff"), None, delete="DELETE"),
+    "connectedOrganizations": Case(_named("Fabrikam"), {"state": "proposed"}, delete="DELETE"),
+    "entitlementManagementSettings": Case(_anything, {"externalUserLifecycleAction": "none"}),
+    "customTaskExtensions": Case(_anything, {"clientConfiguration": {"maximumRetries": 3}}, delete="DELETE"),
+    # A deleted workflow cannot be made again (its tasks are not kept): tests/test_governance_access.py.
+    "lifecycleWorkflows": Case(_named("Offboard leavers"), {"isEnabled": False}),
 }
 
 

@@ -300,4 +300,4 @@ def type_for_odata(odata_type: str | None) -> ObjectType | None:
 
 
 # Importing the entry modules registers their types; the order here is only the order of `entragit types`.
-from entragit.registry import applications, beta, conditional_access, directory, policies, roles  # noqa: E402,F401
+from entragit.registry import applications, beta, conditional_access, directory, governance_access, policies, roles  # noqa: E402,F401

@@ -80,9 +80,10 @@ def generate(xml_path: Path, commit: str) -> dict[str, Any]:
     # (type, the navigation properties kept inline (None: every contained one)). Every structural property
     # of a registry type is kept, whether the registry stores it or not: the registry's decision for each is
     # held against this list. Navigation properties are relationships, stored as ids, except the lists of
-    # sub-objects Graph returns inline that the registry writes item by item.
+    # sub-objects Graph returns inline that the registry writes item by item. Beta-only types are not in
+    # this metadata: their entries document their properties (registry/beta.py).
     pending: list[tuple[str, frozenset[str] | None]] = [
-        (name, t.written_per_item) for t in REGISTRY.values() for name in t.entity_types]
+        (name, t.written_per_item) for t in REGISTRY.values() if t.api_version == "v1.0" for name in t.entity_types]
     while pending:
         name, inline = pending.pop()
         if name in out or name.startswith("Edm."):

@@ -152,6 +152,14 @@ class SubResource(LinkWrite):
         return Request("DELETE", f"{at}/{quote(str(found[0]['id']) if found else link.member_id)}")
 
 
+@dataclass(frozen=True)
+class AtCreation(LinkWrite):
+    """A single-valued link Graph takes only in the body that makes the object, as {name: {"id": ...}}, and
+    no write of the app's changes afterwards (an access package's catalog:
+    entitlementmanagement-post-accesspackages; moveToCatalog takes delegated permissions only). A created
+    object gets it with its body; a different one on a live object is shown as not restorable in place."""
+
+
 # (item path, property, value) -> the request that writes it.
 PropertyWrite = Callable[[str, str, Any], Request]
 
@@ -175,6 +183,9 @@ class Hooks:
     that is no POST to the collection."""
     delete: Callable[[ObjectType, Obj], Request] | None = None
     """The request that ends a live object the snapshot does not have, where that is no DELETE of it."""
+    update: Callable[[ObjectType, str, Obj], Request] | None = None
+    """The request that writes changed properties where Graph has no PATCH, from the item's path and the
+    whole object as it is to be (an access package assignment policy: PUT of the whole policy)."""
 
 
 _JUSTIFICATION = {"adminAssign": "Restored by entragit", "adminRemove": "Not in the snapshot; removed by entragit restore"}

@@ -14,6 +14,7 @@ from entragit.sim.model import (
     USERS,
     CollectionSpec,
 )
+from entragit.sim.model_entitlement import ENTITLEMENT_COLLECTIONS
 from entragit.sim.model_identity import IDENTITY_COLLECTIONS
 from entragit.sim.model_policies import POLICY_COLLECTIONS
 
@@ -23,6 +24,7 @@ COLLECTIONS += (APPLICATIONS, SERVICE_PRINCIPALS, ADMINISTRATIVE_UNITS)
 COLLECTIONS += IDENTITY_COLLECTIONS
 
 COLLECTIONS += POLICY_COLLECTIONS
+COLLECTIONS += ENTITLEMENT_COLLECTIONS
 BY_NAME: dict[str, CollectionSpec] = {spec.name: spec for spec in COLLECTIONS}
 # Collections whose objects are directoryObjects: reachable through /directoryObjects/{id} and $ref URLs.
 DIRECTORY_OBJECT_COLLECTIONS: tuple[str, ...] = ("users", "groups")

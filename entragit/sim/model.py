@@ -205,6 +205,18 @@ _ANSWERED_TYPES = frozenset({
     "#microsoft.graph.ipv4cidrrange", "#microsoft.graph.ipv6cidrrange",
     # An attribute set's type, as user-update and serviceprincipal-update spell it.
     "#microsoft.graph.customsecurityattributevalue", "#microsoft.directoryservices.customsecurityattributevalue",
+    # Identity governance: sources of a connected organization, approvers and requestors (subjectSet), a
+    # workflow's conditions, a custom extension's endpoint, authentication and callback.
+    "#microsoft.graph.azureactivedirectorytenant", "#microsoft.graph.domainidentitysource",
+    "#microsoft.graph.externaldomainfederation", "#microsoft.graph.singleuser", "#microsoft.graph.groupmembers",
+    "#microsoft.graph.requestormanager", "#microsoft.graph.internalsponsors", "#microsoft.graph.externalsponsors",
+    "#microsoft.graph.connectedorganizationmembers", "#microsoft.graph.attributerulemembers",
+    "#microsoft.graph.targetusersponsors", "#microsoft.graph.logicapptriggerendpointconfiguration",
+    "#microsoft.graph.azureadtokenauthentication",
+    "#microsoft.graph.identitygovernance.triggerandscopebasedconditions",
+    "#microsoft.graph.identitygovernance.rulebasedsubjectset",
+    "#microsoft.graph.identitygovernance.timebasedattributetrigger",
+    "#microsoft.graph.identitygovernance.customtaskextensioncallbackconfiguration",
 })
 
 

@@ -35,6 +35,7 @@ DEFAULT_APP_ROLES = (
     "Policy.ReadWrite.ApplicationConfiguration", "Policy.ReadWrite.ExternalIdentities",
     "RoleManagement.ReadWrite.Directory",
     "RoleEligibilitySchedule.ReadWrite.Directory", "DelegatedPermissionGrant.ReadWrite.All", "AuditLog.Read.All",
+    "EntitlementManagement.ReadWrite.All", "LifecycleWorkflows.ReadWrite.All",
 )
 
 
@@ -124,6 +125,10 @@ RULES: dict[tuple[str, ...], Needs] = {
                                         *_DIRECTORY_READ),
                                        ("DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All")),
     ("auditLogs",): Needs(("AuditLog.Read.All",), ("AuditLog.Read.All",)),
+    ("identityGovernance", "entitlementManagement"): Needs(
+        ("EntitlementManagement.Read.All", "EntitlementManagement.ReadWrite.All"), ("EntitlementManagement.ReadWrite.All",)),
+    ("identityGovernance", "lifecycleWorkflows"): Needs(
+        ("LifecycleWorkflows.Read.All", "LifecycleWorkflows.ReadWrite.All"), ("LifecycleWorkflows.ReadWrite.All",)),
 }
 # A path no rule names: what Graph asks for most of the directory.
 FALLBACK = _DIRECTORY_SETTINGS

@@ -30,6 +30,7 @@ from entragit.sim.model import (
 )
 from entragit.sim.seed_apps import seed_applications
 from entragit.sim.seed_declared import seed_declared
+from entragit.sim.seed_entitlement import seed_entitlement
 from entragit.sim.seed_identity import seed_identity
 from entragit.sim.seed_policies import seed_policies
 from entragit.sim.tenant import Tenant, security_identifier
@@ -178,6 +179,7 @@ class _Seeder:
         )
         seed_identity(tenant, self.seed, self.size, BASE_TIME, client_id, (github,))
         seed_declared(tenant, self.seed)
+        seed_entitlement(tenant, self.seed, BASE_TIME)
         tenant.changes.recording = True  # from here on, writes are changes that delta queries report
         return SeededTenant(tenant, client_id, secret, (github,))
 

@@ -38,6 +38,7 @@ from entragit.sim.model_identity import is_directory_extension
 from entragit.sim.rules import RuleError, UserPredicate, parse_rule
 
 LINKS = ("members", "owners", "manager")
+LINKS += ("internalSponsors", "externalSponsors")
 
 
 def utc_now() -> str:

@@ -11,6 +11,7 @@ from urllib.parse import quote
 from entragit.canonical import Obj
 from entragit.diff import attribute_changes, split_relations
 from entragit.registry import ObjectType
+from entragit.registry.writes import AtCreation
 from entragit.report.model import AttributeChange
 from entragit.restore.kinds import StepKind
 from entragit.restore.model import AS_RESTORED
@@ -59,6 +60,12 @@ def _wire(object_type: ObjectType, key: str, target: Any, live: Any) -> Any:
     if target is None:
         return [] if isinstance(live, list) else None
     return target
+
+
+def made_with(object_type: ObjectType, obj: Obj) -> Obj:
+    """The links Graph takes only in the body that makes the object ({"catalog": {"id": ...}})."""
+    return {r.name: {"id": obj[r.name]} for r in object_type.relationships
+            if isinstance(r.write, AtCreation) and obj.get(r.name)}
 
 
 class Objects(PlanState):
@@ -111,6 +118,14 @@ class Objects(PlanState):
             if key not in body and target.get(key) is not None and self.selection.writes_attribute(key):
                 body[key] = target[key]
                 shown.append(AttributeChange(key, AS_RESTORED, target[key]))
+        if body and object_type.hooks.update is not None:
+            # Graph replaces the object whole: everything it is to be is sent, not only what changed.
+            whole = {k: v for k, v in target.items() if k not in object_type.read_only}
+            request = object_type.hooks.update(object_type, object_type.item_path(path_id),
+                                               {**whole, **made_with(object_type, desired)})
+            self.step(StepKind.PATCH, object_type, object_id, name, request.method, request.path, request.body,
+                      changes=tuple(shown))
+            return
         if body:
             for key in object_type.always_send:
                 body.setdefault(key, desired.get(key))
@@ -181,6 +196,7 @@ class Objects(PlanState):
         writable_anyway = object_type.create_with | set(object_type.always_send)
         body = {k: v for k, v in attrs.items()
                 if k not in singles and (k not in object_type.read_only or k in writable_anyway)}
+        body.update(made_with(object_type, attrs))
         assigns: tuple[tuple[str, str], ...] = ((object_type.key, object_id),) if object_type.key == "id" else ()
         assigns += tuple((p, str(attrs[p])) for p in object_type.assigned_on_create if p in attrs)
         if object_type.create == "patch":

@@ -1,0 +1,108 @@
+"""Identity governance of access: entitlement management (catalogs, access packages, their assignment
+policies, connected organizations, settings) and lifecycle workflows with their custom task extensions.
+
+Entitlement management's objects name each other by id: an access package the catalog it was made in, an
+assignment policy its access package. Graph takes those only in the body that makes the object
+(entitlementmanagement-post-accesspackages, entitlementmanagement-post-assignmentpolicies), so they are
+links written at creation (`AtCreation`), restored in order: catalogs, then packages, then policies. An
+object made again under a new id is named by its new id in the bodies that follow.
+"""
+
+from __future__ import annotations
+
+from entragit.registry import ObjectType, Relationship, register
+from entragit.registry.directory import COMMON_VOLATILE
+from entragit.registry.writes import AtCreation, Hooks, RefLink, Request
+
+ENTITLEMENT = "identityGovernance/entitlementManagement"
+LIFECYCLE = "identityGovernance/lifecycleWorkflows"
+_EM_READ, _EM_WRITE = "EntitlementManagement.Read.All", "EntitlementManagement.ReadWrite.All"
+_LCW_READ, _LCW_WRITE = "LifecycleWorkflows.Read.All", "LifecycleWorkflows.ReadWrite.All"
+_STAMPS = COMMON_VOLATILE | {"modifiedDateTime", "lastModifiedDateTime"}
+_BY_SERVICE = "set by the service: what kind of catalog Microsoft made it (the General catalog, one per site)"
+
+
+def _governed(name: str, singular: str, entity: str, collection: str, read: str, write: str,
+              **details: object) -> ObjectType:
+    """Governance objects share the rest: read whole (no $select), unpaged lists, the id read-only."""
+    details.setdefault("volatile", _STAMPS)
+    details.setdefault("read_only", frozenset({"id"}))
+    return register(ObjectType(
+        name=name, singular=singular, entity=entity, collection=collection, odata_types=(), select=(),
+        page_size=None, read_permission=read, write_permission=write, **details,  # type: ignore[arg-type]
+    ))
+
+
+_governed(
+    "accessPackageCatalogs", "access package catalog", "accessPackageCatalog", f"{ENTITLEMENT}/catalogs",
+    _EM_READ, _EM_WRITE,
+    keeps=("id", "displayName", "description", "catalogType", "isExternallyVisible", "state"),
+    read_only=frozenset({"id", "catalogType"}), why_read_only={"catalogType": _BY_SERVICE},
+    create="post", found_again_by=("displayName",), restore_order=60,
+)
+
+_governed(
+    "accessPackages", "access package", "accessPackage", f"{ENTITLEMENT}/accessPackages", _EM_READ, _EM_WRITE,
+    keeps=("id", "displayName", "description", "isHidden"),
+    # The catalog is read expanded; the app cannot move a package to another one (moveToCatalog is
+    # delegated only), so it is given when a package is made and kept after.
+    relationships=(Relationship(name="catalog", many=False, fetch="expand", write=AtCreation()),),
+    create="post", found_again_by=("displayName",), restore_order=61,
+)
+
+_governed(
+    "accessPackageAssignmentPolicies", "access package assignment policy", "accessPackageAssignmentPolicy",
+    f"{ENTITLEMENT}/assignmentPolicies", _EM_READ, _EM_WRITE,
+    keeps=("id", "displayName", "description", "allowedTargetScope", "automaticRequestSettings", "expiration",
+           "notificationSettings", "requestApprovalSettings", "requestorSettings", "reviewSettings",
+           "specificAllowedTargets"),
+    # Its update is a PUT of the whole policy, its access package with it (accesspackageassignmentpolicy-update).
+    relationships=(Relationship(name="accessPackage", many=False, fetch="expand", write=AtCreation()),),
+    hooks=Hooks(update=lambda _type, path, policy: Request("PUT", path, policy)),
+    create="post", restore_order=62,
+)
+
+_governed(
+    "connectedOrganizations", "connected organization", "connectedOrganization",
+    f"{ENTITLEMENT}/connectedOrganizations", _EM_READ, _EM_WRITE,
+    keeps=("id", "displayName", "description", "identitySources", "state"),
+    # connectedorganization-update takes displayName, description and state; the identity sources (the
+    # partner's tenant or domain) are given when the organization is made.
+    create_only=frozenset({"identitySources"}),
+    relationships=(Relationship(name="internalSponsors", many=True, write=RefLink(), member_types=("users", "groups")),
+                   Relationship(name="externalSponsors", many=True, write=RefLink(), member_types=("users", "groups"))),
+    create="post", found_again_by=("displayName",), restore_order=60,
+)
+
+_governed(
+    "entitlementManagementSettings", "entitlement management settings", "entitlementManagementSettings",
+    f"{ENTITLEMENT}/settings", _EM_READ, _EM_WRITE, singleton="settings",
+    keeps=("id", "durationUntilExternalUserDeletedAfterBlocked", "externalUserLifecycleAction"),
+    volatile=frozenset(), restore_order=5,
+)
+
+_governed(
+    "customTaskExtensions", "custom task extension", "identityGovernance.customTaskExtension",
+    f"{LIFECYCLE}/customTaskExtensions", _LCW_READ, _LCW_WRITE,
+    keeps=("id", "displayName", "description", "authenticationConfiguration", "callbackConfiguration",
+           "clientConfiguration", "endpointConfiguration"),
+    create="post", found_again_by=("displayName",), restore_order=60,
+)
+
+# Only these are changed by a workflow's PATCH (identitygovernance-workflow-update); the rest only by
+# createNewVersion, which takes the whole workflow with its tasks, a navigation property no file keeps yet.
+_NEW_VERSION_ONLY = "changed only by a new version of the workflow (createNewVersion), which needs its tasks"
+_governed(
+    "lifecycleWorkflows", "lifecycle workflow", "identityGovernance.workflow", f"{LIFECYCLE}/workflows",
+    _LCW_READ, _LCW_WRITE,
+    keeps=("id", "displayName", "description", "category", "executionConditions", "isEnabled",
+           "isSchedulingEnabled", "settings"),
+    read_only=frozenset({"id", "executionConditions", "settings"}),
+    why_read_only=dict.fromkeys(("executionConditions", "settings"), _NEW_VERSION_ONLY),
+    create_only=frozenset({"category"}),
+    volatile=_STAMPS | {"nextScheduleRunDateTime", "version"},
+    not_kept={"quarantineDetails": "the service's record of why it stopped the workflow, not configuration"},
+    cannot_create="Graph makes a workflow only with its tasks, which the snapshot does not keep",
+    never_delete="a workflow the snapshot lacks may be one made since, with tasks the snapshot cannot name",
+    restore_order=62,
+)

@@ -1,0 +1,289 @@
+"""Identity governance of access: entitlement management and lifecycle workflows, as Graph v1.0 serves them.
+
+Shapes from the resource pages (learn.microsoft.com/graph/api/resources/accesspackagecatalog, accesspackage,
+accesspackageassignmentpolicy, connectedorganization, entitlementmanagementsettings,
+identitygovernance-workflow, identitygovernance-customtaskextension); where a page is silent the choice is
+marked [UNCONFIRMED]. Entitlement management answers with the generic error codes (BadRequest,
+itemNotFound) [UNCONFIRMED]; its lists page by themselves and take no $top [UNCONFIRMED: the list pages
+name $select, $filter and $expand only].
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from entragit.sim.apps import TenantView
+from entragit.sim.errors import GraphFault, bad_request
+from entragit.sim.model import (
+    BOOL,
+    CONDITIONAL_ACCESS_CODES,
+    INT,
+    OBJ,
+    OBJS,
+    STR,
+    CollectionSpec,
+    Relationship,
+    check_choice,
+)
+
+GENERIC_CODES = CONDITIONAL_ACCESS_CODES
+ENTITLEMENT = "identityGovernance/entitlementManagement"
+LIFECYCLE = "identityGovernance/lifecycleWorkflows"
+STAMPS = {"createdDateTime": STR, "modifiedDateTime": STR}
+_WITH_PUT = frozenset({"GET", "PUT", "DELETE"})
+
+
+def _named(tenant: TenantView, collection: str, link: Any, prop: str) -> None:
+    """A body's {"id": ...} must name an object of the collection (a package's catalog, a policy's package)."""
+    named = link.get("id") if isinstance(link, dict) else None
+    if not isinstance(named, str) or named.lower() not in {i.lower() for i in tenant.objects[collection]}:
+        raise GraphFault(400, GENERIC_CODES.bad_request, f"Invalid value specified for property '{prop}'.")
+
+
+# --- catalogs (accesspackagecatalog.md) ------------------------------------------------------------------
+
+CATALOG_STATES = ("unpublished", "published")
+
+
+def _validate_catalog(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    check_choice(changes, "state", CATALOG_STATES, "AccessPackageCatalog")
+
+
+def _complete_catalog(tenant: TenantView, catalog: dict[str, Any]) -> None:
+    # A catalog an admin makes is userManaged; the General catalog is the service's (serviceDefault).
+    catalog["catalogType"] = "userManaged"
+    catalog["state"] = catalog.get("state") or "published"
+    catalog["isExternallyVisible"] = bool(catalog.get("isExternallyVisible"))
+
+
+def _refuse_service_catalog(catalog: dict[str, Any]) -> None:
+    if catalog.get("catalogType") != "userManaged":
+        # The service's own catalog cannot be deleted; the exact answer is [UNCONFIRMED].
+        raise bad_request("The catalog is managed by the service and cannot be deleted.")
+
+
+ACCESS_PACKAGE_CATALOGS = CollectionSpec(
+    name="accessPackageCatalogs",
+    path=f"{ENTITLEMENT}/catalogs",
+    odata_type="#microsoft.graph.accessPackageCatalog",
+    properties={"id": STR, "displayName": STR, "description": STR, "catalogType": STR, "state": STR,
+                "isExternallyVisible": BOOL, **STAMPS},
+    read_only=frozenset({"id", "catalogType", *STAMPS}),
+    required_on_create=("displayName",),
+    filterable=frozenset({"id", "displayName"}),
+    modified_stamp="modifiedDateTime",
+    paged_by_default=False,
+    codes=GENERIC_CODES,
+    validate=_validate_catalog,
+    complete=_complete_catalog,
+    check_delete=_refuse_service_catalog,
+)
+
+# --- access packages (accesspackage.md; entitlementmanagement-post-accesspackages.md) ----------------------
+
+
+def _complete_package(tenant: TenantView, package: dict[str, Any]) -> None:
+    _named(tenant, ACCESS_PACKAGE_CATALOGS.name, package.get("catalog"), "catalog")
+    package["catalog"] = {"id": package["catalog"]["id"].lower()}
+    package["isHidden"] = bool(package.get("isHidden"))
+
+
+ACCESS_PACKAGES = CollectionSpec(
+    name="accessPackages",
+    path=f"{ENTITLEMENT}/accessPackages",
+    odata_type="#microsoft.graph.accessPackage",
+    # The catalog is given when the package is made ({"catalog": {"id": ...}}) and read through $expand: kept
+    # out of the default answer (a $select of it is the simulator's liberty).
+    properties={"id": STR, "displayName": STR, "description": STR, "isHidden": BOOL, "catalog": OBJ, **STAMPS},
+    default_properties=("id", "displayName", "description", "isHidden", *STAMPS),
+    read_only=frozenset({"id", *STAMPS}),
+    create_only=frozenset({"catalog"}),
+    required_on_create=("displayName", "catalog"),
+    filterable=frozenset({"id", "displayName"}),
+    modified_stamp="modifiedDateTime",
+    paged_by_default=False,
+    codes=GENERIC_CODES,
+    relationships=(Relationship("catalog", link="", single=True, via="catalog",
+                                target_collections=("accessPackageCatalogs",)),),
+    expandable=("catalog",),
+    complete=_complete_package,
+)
+
+# --- assignment policies (accesspackageassignmentpolicy.md; update is a PUT of the whole policy) ----------
+
+ALLOWED_TARGET_SCOPES = ("notSpecified", "specificDirectoryUsers", "specificConnectedOrganizationUsers",
+                         "specificDirectoryServicePrincipals", "allMemberUsers", "allDirectoryUsers",
+                         "allDirectoryServicePrincipals", "allConfiguredConnectedOrganizationUsers", "allExternalUsers")
+
+
+def _validate_policy(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    check_choice(changes, "allowedTargetScope", ALLOWED_TARGET_SCOPES, "AccessPackageAssignmentPolicy")
+    expiration = changes.get("expiration") or {}
+    check_choice(expiration, "type", ("notSpecified", "noExpiration", "afterDateTime", "afterDuration"),
+                 "ExpirationPattern")
+
+
+def _complete_policy(tenant: TenantView, policy: dict[str, Any]) -> None:
+    _named(tenant, ACCESS_PACKAGES.name, policy.get("accessPackage"), "accessPackage")
+    policy["accessPackage"] = {"id": policy["accessPackage"]["id"].lower()}
+
+
+ASSIGNMENT_POLICIES = CollectionSpec(
+    name="accessPackageAssignmentPolicies",
+    path=f"{ENTITLEMENT}/assignmentPolicies",
+    odata_type="#microsoft.graph.accessPackageAssignmentPolicy",
+    properties={"id": STR, "displayName": STR, "description": STR, "allowedTargetScope": STR,
+                "automaticRequestSettings": OBJ, "expiration": OBJ, "notificationSettings": OBJ,
+                "requestApprovalSettings": OBJ, "requestorSettings": OBJ, "reviewSettings": OBJ,
+                "specificAllowedTargets": OBJS, "accessPackage": OBJ, **STAMPS},
+    default_properties=("id", "displayName", "description", "allowedTargetScope", "automaticRequestSettings",
+                        "expiration", "notificationSettings", "requestApprovalSettings", "requestorSettings",
+                        "reviewSettings", "specificAllowedTargets", *STAMPS),
+    read_only=frozenset({"id", *STAMPS}),
+    create_only=frozenset({"accessPackage"}),
+    required_on_create=("displayName", "accessPackage"),
+    filterable=frozenset({"id", "displayName"}),
+    modified_stamp="modifiedDateTime",
+    paged_by_default=False,
+    codes=GENERIC_CODES,
+    relationships=(Relationship("accessPackage", link="", single=True, via="accessPackage",
+                                target_collections=("accessPackages",)),),
+    expandable=("accessPackage",),
+    validate=_validate_policy,
+    complete=_complete_policy,
+    # accesspackageassignmentpolicy-update: PUT, 200 with the policy; no PATCH.
+    item_methods=_WITH_PUT,
+)
+
+# --- connected organizations (connectedorganization.md) ---------------------------------------------------
+
+IDENTITY_SOURCE_TYPES = ("#microsoft.graph.azureActiveDirectoryTenant", "#microsoft.graph.domainIdentitySource",
+                         "#microsoft.graph.externalDomainFederation", "#microsoft.graph.socialIdentitySource")
+
+
+def _validate_connected_organization(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    check_choice(changes, "state", ("configured", "proposed"), "ConnectedOrganization")
+    for source in changes.get("identitySources") or []:
+        if source.get("@odata.type") not in IDENTITY_SOURCE_TYPES:
+            raise bad_request("Invalid value specified for property 'identitySources'.")
+
+
+def _sponsors(name: str) -> Relationship:
+    return Relationship(name, link=name, writable=True, target_collections=("users", "groups"))
+
+
+CONNECTED_ORGANIZATIONS = CollectionSpec(
+    name="connectedOrganizations",
+    path=f"{ENTITLEMENT}/connectedOrganizations",
+    odata_type="#microsoft.graph.connectedOrganization",
+    properties={"id": STR, "displayName": STR, "description": STR, "identitySources": OBJS, "state": STR, **STAMPS},
+    read_only=frozenset({"id", *STAMPS}),
+    # connectedorganization-update names displayName, description and state only.
+    create_only=frozenset({"identitySources"}),
+    required_on_create=("displayName", "identitySources"),
+    filterable=frozenset({"id", "displayName"}),
+    modified_stamp="modifiedDateTime",
+    paged_by_default=False,
+    codes=GENERIC_CODES,
+    relationships=(_sponsors("internalSponsors"), _sponsors("externalSponsors")),
+    validate=_validate_connected_organization,
+)
+
+# --- settings (entitlementmanagementsettings.md; update answers 204) ---------------------------------------
+
+EXTERNAL_USER_ACTIONS = ("none", "blockSignIn", "blockSignInAndDelete")
+
+
+def _validate_settings(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    check_choice(changes, "externalUserLifecycleAction", EXTERNAL_USER_ACTIONS, "EntitlementManagementSettings")
+
+
+ENTITLEMENT_SETTINGS = CollectionSpec(
+    name="entitlementManagementSettings",
+    path=f"{ENTITLEMENT}/settings",
+    odata_type="#microsoft.graph.entitlementManagementSettings",
+    properties={"id": STR, "durationUntilExternalUserDeletedAfterBlocked": STR, "externalUserLifecycleAction": STR},
+    read_only=frozenset({"id"}),
+    paged_by_default=False,
+    codes=GENERIC_CODES,
+    validate=_validate_settings,
+    singleton=True,
+)
+
+# --- lifecycle workflows (identitygovernance-workflow.md, identitygovernance-customtaskextension.md) -------
+
+CUSTOM_TASK_EXTENSIONS = CollectionSpec(
+    name="customTaskExtensions",
+    path=f"{LIFECYCLE}/customTaskExtensions",
+    odata_type="#microsoft.graph.identityGovernance.customTaskExtension",
+    properties={"id": STR, "displayName": STR, "description": STR, "authenticationConfiguration": OBJ,
+                "callbackConfiguration": OBJ, "clientConfiguration": OBJ, "endpointConfiguration": OBJ,
+                "createdDateTime": STR, "lastModifiedDateTime": STR},
+    read_only=frozenset({"id", "createdDateTime", "lastModifiedDateTime"}),
+    required_on_create=("displayName", "endpointConfiguration", "authenticationConfiguration"),
+    filterable=frozenset({"id", "displayName"}),
+    modified_stamp="lastModifiedDateTime",
+    paged_by_default=False,
+    codes=GENERIC_CODES,
+)
+
+WORKFLOW_CATEGORIES = ("joiner", "leaver", "mover")
+# Only these change through PATCH (identitygovernance-workflow-update); the rest through createNewVersion.
+WORKFLOW_PATCHED = frozenset({"displayName", "description", "isEnabled", "isSchedulingEnabled"})
+
+
+def _validate_workflow(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    check_choice(changes, "category", WORKFLOW_CATEGORIES, "Workflow")
+    if existing is not None and set(changes) - WORKFLOW_PATCHED:
+        # The answer to a PATCH of another property is [UNCONFIRMED]; the page says to use createNewVersion.
+        raise bad_request(f"Property '{sorted(set(changes) - WORKFLOW_PATCHED)[0]}' can be changed only by "
+                          "creating a new version of the workflow.")
+    if existing is None and not isinstance(changes.get("tasks"), list):
+        raise bad_request("A workflow needs its tasks.")
+
+
+def _complete_workflow(tenant: TenantView, workflow: dict[str, Any]) -> None:
+    workflow["version"] = 1
+    workflow["isEnabled"] = bool(workflow.get("isEnabled"))
+    workflow["isSchedulingEnabled"] = bool(workflow.get("isSchedulingEnabled"))
+
+
+LIFECYCLE_WORKFLOWS = CollectionSpec(
+    name="lifecycleWorkflows",
+    path=f"{LIFECYCLE}/workflows",
+    odata_type="#microsoft.graph.identityGovernance.workflow",
+    properties={"id": STR, "displayName": STR, "description": STR, "category": STR, "executionConditions": OBJ,
+                "isEnabled": BOOL, "isSchedulingEnabled": BOOL, "settings": OBJ, "quarantineDetails": OBJ,
+                "nextScheduleRunDateTime": STR, "version": INT, "deletedDateTime": STR, "tasks": OBJS,
+                "createdDateTime": STR, "lastModifiedDateTime": STR},
+    # Tasks are a navigation property: given on create, read through $expand=tasks (not modelled).
+    default_properties=("id", "displayName", "description", "category", "executionConditions", "isEnabled",
+                        "isSchedulingEnabled", "settings", "quarantineDetails", "nextScheduleRunDateTime", "version",
+                        "deletedDateTime", "createdDateTime", "lastModifiedDateTime"),
+    read_only=frozenset({"id", "version", "quarantineDetails", "nextScheduleRunDateTime", "deletedDateTime",
+                         "createdDateTime", "lastModifiedDateTime"}),
+    create_only=frozenset({"category"}),
+    required_on_create=("displayName", "category", "executionConditions"),
+    filterable=frozenset({"id", "displayName", "category"}),
+    modified_stamp="lastModifiedDateTime",
+    paged_by_default=False,
+    codes=GENERIC_CODES,
+    validate=_validate_workflow,
+    complete=_complete_workflow,
+)
+
+# Lifecycle workflows need Microsoft Entra ID Governance; a tenant without it is refused, as entitlement
+# management refuses one (403 NoLicense) [UNCONFIRMED for lifecycle workflows].
+_LICENSED = tuple(LIFECYCLE.lower().split("/"))
+
+
+def check_licence(licensed: bool, segments: list[str]) -> None:
+    """Settings.governance_licensed false: the tenant lacks Microsoft Entra ID Governance."""
+    if not licensed and tuple(s.lower() for s in segments[:len(_LICENSED)]) == _LICENSED:
+        raise GraphFault(403, "NoLicense", "User is not authorized to perform the operation. "
+                                           "Reason: Tenant does not meet license requirement!")
+
+ENTITLEMENT_COLLECTIONS: tuple[CollectionSpec, ...] = (
+    ACCESS_PACKAGE_CATALOGS, ACCESS_PACKAGES, ASSIGNMENT_POLICIES, CONNECTED_ORGANIZATIONS, ENTITLEMENT_SETTINGS,
+    CUSTOM_TASK_EXTENSIONS, LIFECYCLE_WORKFLOWS,
+)
