@@ -81,12 +81,19 @@ _governed(
     volatile=frozenset(), restore_order=5,
 )
 
+# Graph makes and changes a custom task extension only for a signed-in user who also holds a role on its
+# Logic App, never for an app (identitygovernance-lifecycleworkflowscontainer-post-customtaskextensions,
+# identitygovernance-customtaskextension-update): kept, compared, never written by a restore.
+_BY_A_USER = "Graph changes it only for a signed-in user with a role on its Logic App, never for an app"
+_TASK_EXTENSION = ("displayName", "description", "authenticationConfiguration", "callbackConfiguration",
+                   "clientConfiguration", "endpointConfiguration")
 _governed(
     "customTaskExtensions", "custom task extension", "identityGovernance.customTaskExtension",
     f"{LIFECYCLE}/customTaskExtensions", _LCW_READ, _LCW_WRITE,
-    keeps=("id", "displayName", "description", "authenticationConfiguration", "callbackConfiguration",
-           "clientConfiguration", "endpointConfiguration"),
-    create="post", found_again_by=("displayName",), restore_order=60,
+    keeps=("id", *_TASK_EXTENSION), read_only=frozenset({"id", *_TASK_EXTENSION}),
+    why_read_only=dict.fromkeys(_TASK_EXTENSION, _BY_A_USER),
+    cannot_create="Graph makes one only for a signed-in user with a role on its Logic App, never for an app",
+    never_delete=_BY_A_USER, restore_order=60,
 )
 
 # Only these are changed by a workflow's PATCH (identitygovernance-workflow-update); the rest only by

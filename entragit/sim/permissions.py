@@ -129,6 +129,9 @@ RULES: dict[tuple[str, ...], Needs] = {
         ("EntitlementManagement.Read.All", "EntitlementManagement.ReadWrite.All"), ("EntitlementManagement.ReadWrite.All",)),
     ("identityGovernance", "lifecycleWorkflows"): Needs(
         ("LifecycleWorkflows.Read.All", "LifecycleWorkflows.ReadWrite.All"), ("LifecycleWorkflows.ReadWrite.All",)),
+    # Its create and update pages list no application permission: a signed-in user only.
+    ("identityGovernance", "lifecycleWorkflows", "customTaskExtensions"): Needs(
+        ("LifecycleWorkflows.Read.All", "LifecycleWorkflows.ReadWrite.All"), ()),
 }
 # A path no rule names: what Graph asks for most of the directory.
 FALLBACK = _DIRECTORY_SETTINGS

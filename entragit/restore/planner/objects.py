@@ -96,6 +96,8 @@ class Objects(PlanState):
                 continue
             if key in object_type.read_only or key in object_type.create_only:
                 kind = "read-only" if key in object_type.read_only else "set only when the object is created"
+                if key in object_type.why_read_only:
+                    kind = f"read-only ({object_type.why_read_only[key]})"
                 self.block(object_type, object_id, name, row.path,
                            f"{kind}; Graph refuses to change it ({row.old!r} now, {row.new!r} in the snapshot)")
                 continue

@@ -1,0 +1,107 @@
+"""Identity governance of access beyond the round trip: entitlement management's objects naming each other
+by id, a policy Graph changes only whole (PUT), what an app cannot write said in the plan, and a tenant
+without the licence lifecycle workflows need.
+"""
+
+from __future__ import annotations
+
+import yaml
+
+from entragit.registry import get_type
+from entragit.sim import Simulator
+from entragit.sim.catalog import BY_NAME
+from entragit.store import BackupRepo
+from tests.conftest import Admin, run
+
+EM = "identityGovernance/entitlementManagement"
+LCW = "identityGovernance/lifecycleWorkflows"
+
+
+def _named(repo: BackupRepo, type_name: str, name: str, at: str = "HEAD") -> dict[str, object]:
+    objects = repo.read_objects(repo.resolve(at), get_type(type_name))
+    return next(o for o in objects.values() if o.get("displayName") == name)
+
+
+def test_a_policy_changed_whole_is_put_back_whole(repo: BackupRepo, admin: Admin, sim: Simulator) -> None:
+    root = str(repo.root)
+    run("snapshot", "--repo", root)
+    good = repo.resolve("HEAD")
+    policy = _named(repo, "accessPackageAssignmentPolicies", "Marketing staff")
+    # Graph's update is a PUT of the whole policy: what it leaves out (the approval stages) is gone.
+    admin.call("PUT", f"{EM}/assignmentPolicies/{policy['id']}",
+               json={"displayName": "Marketing staff", "allowedTargetScope": "allDirectoryUsers",
+                     "expiration": {"type": "noExpiration"}, "accessPackage": {"id": policy["accessPackage"]}})
+    run("snapshot", "--repo", root)
+    loosened = _named(repo, "accessPackageAssignmentPolicies", "Marketing staff")
+    assert loosened["allowedTargetScope"] == "allDirectoryUsers" and "requestApprovalSettings" not in loosened
+
+    sim.stats.reset()
+    run("restore", "--repo", root, "--at", good, "--type", "accessPackageAssignmentPolicies", "--yes")
+    assert sim.stats.snapshot()["per_path"].get(f"PUT {EM}/assignmentPolicies/{{id}}") == 1
+    assert run("diff", good, "--live", "--type", "accessPackageAssignmentPolicies", "--exit-code",
+               "--repo", root).exit_code == 0
+
+
+def test_a_package_made_again_names_its_catalog_made_again(repo: BackupRepo, admin: Admin) -> None:
+    root = str(repo.root)
+    run("snapshot", "--repo", root)
+    good = repo.resolve("HEAD")
+    catalog = _named(repo, "accessPackageCatalogs", "Marketing resources")
+    package = _named(repo, "accessPackages", "Marketing campaign tools")
+    assert package["catalog"] == catalog["id"]
+    admin.call("DELETE", f"{EM}/accessPackages/{package['id']}")
+    admin.call("DELETE", f"{EM}/catalogs/{catalog['id']}")
+
+    run("restore", "--repo", root, "--at", good, "--type", "accessPackageCatalogs", "--type", "accessPackages",
+        "--yes")
+    run("snapshot", "--repo", root)
+    new_catalog = _named(repo, "accessPackageCatalogs", "Marketing resources")
+    new_package = _named(repo, "accessPackages", "Marketing campaign tools")
+    assert new_catalog["id"] != catalog["id"] and new_package["id"] != package["id"]
+    assert new_package["catalog"] == new_catalog["id"]
+
+
+def test_a_package_in_another_catalog_is_not_moved_back(repo: BackupRepo, sim: Simulator) -> None:
+    root = str(repo.root)
+    run("snapshot", "--repo", root)
+    good = repo.resolve("HEAD")
+    package = _named(repo, "accessPackages", "Marketing campaign tools")
+    other = _named(repo, "accessPackageCatalogs", "Contractors")
+    # An admin in the portal moved it (moveToCatalog takes a signed-in user, never an app).
+    with sim.tenant.lock:
+        sim.tenant.objects["accessPackages"][str(package["id"])]["catalog"] = {"id": other["id"]}
+
+    plan = run("restore", "--repo", root, "--at", good, "--id", str(package["id"]), "--plan").output
+    assert "catalog" in plan and "set only when the access package is made" in plan
+
+
+def test_what_an_app_cannot_write_is_said_not_sent(repo: BackupRepo, sim: Simulator) -> None:
+    root = str(repo.root)
+    run("snapshot", "--repo", root)
+    good = repo.resolve("HEAD")
+    extension = _named(repo, "customTaskExtensions", "Tell the HR system")
+    workflow = _named(repo, "lifecycleWorkflows", "Onboard new hires")
+    user = Admin(sim, as_user=sim.tenant.sorted_objects(BY_NAME["users"])[0]["userPrincipalName"])
+    user.call("PATCH", f"{LCW}/customTaskExtensions/{extension['id']}", json={"description": "Changed"})
+    user.call("DELETE", f"{LCW}/workflows/{workflow['id']}")
+
+    plan = run("restore", "--repo", root, "--at", good, "--type", "customTaskExtensions", "--type",
+               "lifecycleWorkflows", "--plan").output
+    assert "description: read-only (Graph changes it only for a signed-in user with a role on its Logic App, never " \
+           "for an app)" in plan
+    assert "only with its tasks" in plan
+
+
+def test_a_tenant_without_the_licence_has_its_workflows_recorded_unavailable(repo: BackupRepo,
+                                                                              sim: Simulator) -> None:
+    root = str(repo.root)
+    run("snapshot", "--repo", root)
+    kept = (repo.root / "lifecycleWorkflows").iterdir()
+    before = {path.name: path.read_text(encoding="utf-8") for path in kept}
+    sim.settings.governance_licensed = False
+
+    # Exit 0: no permission the user could grant would change it (a refused one fails the run).
+    result = run("snapshot", "--repo", root, "--type", "lifecycleWorkflows", "--type", "customTaskExtensions")
+    assert "lifecycleWorkflows: not available, the tenant lacks the licence it needs (NoLicense" in result.output
+    after = {path.name: path.read_text(encoding="utf-8") for path in (repo.root / "lifecycleWorkflows").iterdir()}
+    assert after == before and all(yaml.safe_load(text) for text in after.values())
