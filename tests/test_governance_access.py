@@ -84,12 +84,13 @@ def test_what_an_app_cannot_write_is_said_not_sent(repo: BackupRepo, sim: Simula
     user = Admin(sim, as_user=sim.tenant.sorted_objects(BY_NAME["users"])[0]["userPrincipalName"])
     user.call("PATCH", f"{LCW}/customTaskExtensions/{extension['id']}", json={"description": "Changed"})
     user.call("DELETE", f"{LCW}/workflows/{workflow['id']}")
+    user.call("DELETE", f"{LCW}/deletedItems/workflows/{workflow['id']}")
 
     plan = run("restore", "--repo", root, "--at", good, "--type", "customTaskExtensions", "--type",
                "lifecycleWorkflows", "--plan").output
     assert "description: read-only (Graph changes it only for a signed-in user with a role on its Logic App, never " \
            "for an app)" in plan
-    assert "only with its tasks" in plan
+    assert "it is no longer in the tenant nor in its recycle bin, and Graph makes a workflow only with its tasks" in plan
 
 
 def test_a_tenant_without_the_licence_has_its_workflows_recorded_unavailable(repo: BackupRepo,

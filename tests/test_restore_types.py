@@ -94,8 +94,8 @@ CASES: dict[str, Case] = {
     "entitlementManagementSettings": Case(_anything, {"externalUserLifecycleAction": "none"}),
     # An app can neither change nor make one (tests/test_governance_access.py shows the plan saying so).
     "customTaskExtensions": Case(_anything, None),
-    # A deleted workflow cannot be made again (its tasks are not kept): tests/test_governance_access.py.
-    "lifecycleWorkflows": Case(_named("Offboard leavers"), {"isEnabled": False}),
+    # Once purged, a workflow cannot be made again (its tasks are not kept): tests/test_governance_access.py.
+    "lifecycleWorkflows": Case(_named("Offboard leavers"), {"isEnabled": False}, delete="DELETE"),
 }
 
 

@@ -19,7 +19,6 @@ LIFECYCLE = "identityGovernance/lifecycleWorkflows"
 _EM_READ, _EM_WRITE = "EntitlementManagement.Read.All", "EntitlementManagement.ReadWrite.All"
 _LCW_READ, _LCW_WRITE = "LifecycleWorkflows.Read.All", "LifecycleWorkflows.ReadWrite.All"
 _STAMPS = COMMON_VOLATILE | {"modifiedDateTime", "lastModifiedDateTime"}
-_BY_SERVICE = "set by the service: what kind of catalog Microsoft made it (the General catalog, one per site)"
 
 
 def _governed(name: str, singular: str, entity: str, collection: str, read: str, write: str,
@@ -37,7 +36,6 @@ _governed(
     "accessPackageCatalogs", "access package catalog", "accessPackageCatalog", f"{ENTITLEMENT}/catalogs",
     _EM_READ, _EM_WRITE,
     keeps=("id", "displayName", "description", "catalogType", "isExternallyVisible", "state"),
-    read_only=frozenset({"id", "catalogType"}), why_read_only={"catalogType": _BY_SERVICE},
     create="post", found_again_by=("displayName",), restore_order=60,
 )
 
@@ -66,9 +64,6 @@ _governed(
     "connectedOrganizations", "connected organization", "connectedOrganization",
     f"{ENTITLEMENT}/connectedOrganizations", _EM_READ, _EM_WRITE,
     keeps=("id", "displayName", "description", "identitySources", "state"),
-    # connectedorganization-update takes displayName, description and state; the identity sources (the
-    # partner's tenant or domain) are given when the organization is made.
-    create_only=frozenset({"identitySources"}),
     relationships=(Relationship(name="internalSponsors", many=True, write=RefLink(), member_types=("users", "groups")),
                    Relationship(name="externalSponsors", many=True, write=RefLink(), member_types=("users", "groups"))),
     create="post", found_again_by=("displayName",), restore_order=60,
@@ -109,7 +104,9 @@ _governed(
     create_only=frozenset({"category"}),
     volatile=_STAMPS | {"nextScheduleRunDateTime", "version"},
     not_kept={"quarantineDetails": "the service's record of why it stopped the workflow, not configuration"},
+    # A deleted workflow comes back whole, tasks and all, from its own recycle bin for 30 days
+    # (identitygovernance-workflow-delete, identitygovernance-workflow-restore).
+    recycle_bin=f"{LIFECYCLE}/deletedItems/workflows",
     cannot_create="Graph makes a workflow only with its tasks, which the snapshot does not keep",
-    never_delete="a workflow the snapshot lacks may be one made since, with tasks the snapshot cannot name",
     restore_order=62,
 )

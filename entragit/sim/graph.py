@@ -504,7 +504,7 @@ class GraphApi:
         self.tenant.update(spec, obj, changes)
         self._apply_binds(obj, resolved)
         if spec.patch_returns_object:
-            return self._entity_of(spec, None, self._render(spec, obj, Query(pairs=[])))
+            return self._entity_of(spec, None, self._render(spec, obj, Query(pairs=[])), status=spec.patch_status)
         return GraphResponse(NO_CONTENT)
 
     def replace_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:

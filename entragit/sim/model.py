@@ -147,6 +147,8 @@ class CollectionSpec:
     upsert: Callable[[str], None] | None = None
     # PATCH answers 200 with the object instead of 204, where the docs say so (groupLifecyclePolicy).
     patch_returns_object: bool = False
+    # The status of that answer where it is not 200 (connectedorganization-update: 202 Accepted).
+    patch_status: int = 200
     # Contained collections a singleton's GET returns expanded: property name -> collection name.
     inline: Mapping[str, str] = field(default_factory=dict)
     # The @odata.context fragment of one object when Graph's is not '<path>/$entity'.

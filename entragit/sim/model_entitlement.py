@@ -47,11 +47,12 @@ CATALOG_STATES = ("unpublished", "published")
 
 def _validate_catalog(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
     check_choice(changes, "state", CATALOG_STATES, "AccessPackageCatalog")
+    check_choice(changes, "catalogType", ("userManaged", "serviceDefault", "serviceManaged"), "AccessPackageCatalog")
 
 
 def _complete_catalog(tenant: TenantView, catalog: dict[str, Any]) -> None:
-    # A catalog an admin makes is userManaged; the General catalog is the service's (serviceDefault).
-    catalog["catalogType"] = "userManaged"
+    # A catalog an admin makes is userManaged unless it says otherwise; the General catalog is serviceDefault.
+    catalog["catalogType"] = catalog.get("catalogType") or "userManaged"
     catalog["state"] = catalog.get("state") or "published"
     catalog["isExternallyVisible"] = bool(catalog.get("isExternallyVisible"))
 
@@ -68,7 +69,7 @@ ACCESS_PACKAGE_CATALOGS = CollectionSpec(
     odata_type="#microsoft.graph.accessPackageCatalog",
     properties={"id": STR, "displayName": STR, "description": STR, "catalogType": STR, "state": STR,
                 "isExternallyVisible": BOOL, **STAMPS},
-    read_only=frozenset({"id", "catalogType", *STAMPS}),
+    read_only=frozenset({"id", *STAMPS}),
     required_on_create=("displayName",),
     filterable=frozenset({"id", "displayName"}),
     modified_stamp="modifiedDateTime",
@@ -178,8 +179,6 @@ CONNECTED_ORGANIZATIONS = CollectionSpec(
     odata_type="#microsoft.graph.connectedOrganization",
     properties={"id": STR, "displayName": STR, "description": STR, "identitySources": OBJS, "state": STR, **STAMPS},
     read_only=frozenset({"id", *STAMPS}),
-    # connectedorganization-update names displayName, description and state only.
-    create_only=frozenset({"identitySources"}),
     required_on_create=("displayName", "identitySources"),
     filterable=frozenset({"id", "displayName"}),
     modified_stamp="modifiedDateTime",
@@ -187,6 +186,9 @@ CONNECTED_ORGANIZATIONS = CollectionSpec(
     codes=GENERIC_CODES,
     relationships=(_sponsors("internalSponsors"), _sponsors("externalSponsors")),
     validate=_validate_connected_organization,
+    # connectedorganization-update: 202 Accepted, the organization in the body.
+    patch_returns_object=True,
+    patch_status=202,
 )
 
 # --- settings (entitlementmanagementsettings.md; update answers 204) ---------------------------------------
@@ -270,6 +272,9 @@ LIFECYCLE_WORKFLOWS = CollectionSpec(
     codes=GENERIC_CODES,
     validate=_validate_workflow,
     complete=_complete_workflow,
+    # A deleted workflow waits 30 days in identityGovernance/lifecycleWorkflows/deletedItems/workflows.
+    recycle="workflows",
+    recycle_bin="lifecycleWorkflows",
 )
 
 # Lifecycle workflows need Microsoft Entra ID Governance; a tenant without it is refused, as entitlement
