@@ -514,7 +514,7 @@ class GraphApi:
         body = request.json(spec.codes.bad_request)
         changes, _ = check_write(spec, body, obj)
         kept = spec.read_only | spec.create_only | spec.computed | spec.write_only
-        cleared = {name: [] if kind in (STRS, OBJS) else None for name, kind in spec.properties.items()
+        cleared: dict[str, Any] = {name: [] if kind in (STRS, OBJS) else None for name, kind in spec.properties.items()
                    if name not in body and name not in kept}
         self.tenant.update(spec, obj, {**cleared, **changes})
         return self._entity_of(spec, None, self._render(spec, obj, Query(pairs=[])))

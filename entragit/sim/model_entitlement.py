@@ -33,11 +33,31 @@ STAMPS = {"createdDateTime": STR, "modifiedDateTime": STR}
 _WITH_PUT = frozenset({"GET", "PUT", "DELETE"})
 
 
-def _named(tenant: TenantView, collection: str, link: Any, prop: str) -> None:
-    """A body's {"id": ...} must name an object of the collection (a package's catalog, a policy's package)."""
-    named = link.get("id") if isinstance(link, dict) else None
+def _governed(name: str, path: str, odata_type: str, properties: dict[str, str], **details: Any) -> CollectionSpec:
+    """What the entitlement management and lifecycle workflow collections share: generic error codes, lists
+    that page by themselves, filters on id and displayName, the id and the stamps read-only."""
+    stamps = {p for p in properties if p.endswith("DateTime") and p != "deletedDateTime"}
+    details.setdefault("read_only", frozenset({"id", *stamps}))
+    details.setdefault("modified_stamp", next((p for p in ("modifiedDateTime", "lastModifiedDateTime") if p in properties), None))
+    return CollectionSpec(name=name, path=path, odata_type=odata_type, properties=properties, codes=GENERIC_CODES,
+                          paged_by_default=False, filterable=frozenset({"id", "displayName"}), **details)
+
+
+def _made_in(prop: str, parent: str) -> dict[str, Any]:
+    """An object made inside another (a package in its catalog, a policy in its package): the parent given as
+    {prop: {"id": ...}} in the creating body, never changed, left out of the default answer and read through
+    $expand (a $select of it is the simulator's liberty)."""
+    return {"create_only": frozenset({prop}),
+            "relationships": (Relationship(prop, link="", single=True, via=prop, target_collections=(parent,)),),
+            "expandable": (prop,)}
+
+
+def _check_parent(tenant: TenantView, obj: dict[str, Any], prop: str, collection: str) -> None:
+    """The creating body's {prop: {"id": ...}} must name an object of the collection; it is kept lower case."""
+    named = obj[prop].get("id") if isinstance(obj.get(prop), dict) else None
     if not isinstance(named, str) or named.lower() not in {i.lower() for i in tenant.objects[collection]}:
         raise GraphFault(400, GENERIC_CODES.bad_request, f"Invalid value specified for property '{prop}'.")
+    obj[prop] = {"id": named.lower()}
 
 
 # --- catalogs (accesspackagecatalog.md) ------------------------------------------------------------------
@@ -63,18 +83,11 @@ def _refuse_service_catalog(catalog: dict[str, Any]) -> None:
         raise bad_request("The catalog is managed by the service and cannot be deleted.")
 
 
-ACCESS_PACKAGE_CATALOGS = CollectionSpec(
-    name="accessPackageCatalogs",
-    path=f"{ENTITLEMENT}/catalogs",
-    odata_type="#microsoft.graph.accessPackageCatalog",
-    properties={"id": STR, "displayName": STR, "description": STR, "catalogType": STR, "state": STR,
-                "isExternallyVisible": BOOL, **STAMPS},
-    read_only=frozenset({"id", *STAMPS}),
+ACCESS_PACKAGE_CATALOGS = _governed(
+    "accessPackageCatalogs", f"{ENTITLEMENT}/catalogs", "#microsoft.graph.accessPackageCatalog",
+    {"id": STR, "displayName": STR, "description": STR, "catalogType": STR, "state": STR,
+     "isExternallyVisible": BOOL, **STAMPS},
     required_on_create=("displayName",),
-    filterable=frozenset({"id", "displayName"}),
-    modified_stamp="modifiedDateTime",
-    paged_by_default=False,
-    codes=GENERIC_CODES,
     validate=_validate_catalog,
     complete=_complete_catalog,
     check_delete=_refuse_service_catalog,
@@ -84,30 +97,17 @@ ACCESS_PACKAGE_CATALOGS = CollectionSpec(
 
 
 def _complete_package(tenant: TenantView, package: dict[str, Any]) -> None:
-    _named(tenant, ACCESS_PACKAGE_CATALOGS.name, package.get("catalog"), "catalog")
-    package["catalog"] = {"id": package["catalog"]["id"].lower()}
+    _check_parent(tenant, package, "catalog", ACCESS_PACKAGE_CATALOGS.name)
     package["isHidden"] = bool(package.get("isHidden"))
 
 
-ACCESS_PACKAGES = CollectionSpec(
-    name="accessPackages",
-    path=f"{ENTITLEMENT}/accessPackages",
-    odata_type="#microsoft.graph.accessPackage",
-    # The catalog is given when the package is made ({"catalog": {"id": ...}}) and read through $expand: kept
-    # out of the default answer (a $select of it is the simulator's liberty).
-    properties={"id": STR, "displayName": STR, "description": STR, "isHidden": BOOL, "catalog": OBJ, **STAMPS},
+ACCESS_PACKAGES = _governed(
+    "accessPackages", f"{ENTITLEMENT}/accessPackages", "#microsoft.graph.accessPackage",
+    {"id": STR, "displayName": STR, "description": STR, "isHidden": BOOL, "catalog": OBJ, **STAMPS},
     default_properties=("id", "displayName", "description", "isHidden", *STAMPS),
-    read_only=frozenset({"id", *STAMPS}),
-    create_only=frozenset({"catalog"}),
     required_on_create=("displayName", "catalog"),
-    filterable=frozenset({"id", "displayName"}),
-    modified_stamp="modifiedDateTime",
-    paged_by_default=False,
-    codes=GENERIC_CODES,
-    relationships=(Relationship("catalog", link="", single=True, via="catalog",
-                                target_collections=("accessPackageCatalogs",)),),
-    expandable=("catalog",),
     complete=_complete_package,
+    **_made_in("catalog", ACCESS_PACKAGE_CATALOGS.name),
 )
 
 # --- assignment policies (accesspackageassignmentpolicy.md; update is a PUT of the whole policy) ----------
@@ -125,35 +125,23 @@ def _validate_policy(changes: dict[str, Any], existing: dict[str, Any] | None) -
 
 
 def _complete_policy(tenant: TenantView, policy: dict[str, Any]) -> None:
-    _named(tenant, ACCESS_PACKAGES.name, policy.get("accessPackage"), "accessPackage")
-    policy["accessPackage"] = {"id": policy["accessPackage"]["id"].lower()}
+    _check_parent(tenant, policy, "accessPackage", ACCESS_PACKAGES.name)
 
 
-ASSIGNMENT_POLICIES = CollectionSpec(
-    name="accessPackageAssignmentPolicies",
-    path=f"{ENTITLEMENT}/assignmentPolicies",
-    odata_type="#microsoft.graph.accessPackageAssignmentPolicy",
-    properties={"id": STR, "displayName": STR, "description": STR, "allowedTargetScope": STR,
-                "automaticRequestSettings": OBJ, "expiration": OBJ, "notificationSettings": OBJ,
-                "requestApprovalSettings": OBJ, "requestorSettings": OBJ, "reviewSettings": OBJ,
-                "specificAllowedTargets": OBJS, "accessPackage": OBJ, **STAMPS},
-    default_properties=("id", "displayName", "description", "allowedTargetScope", "automaticRequestSettings",
-                        "expiration", "notificationSettings", "requestApprovalSettings", "requestorSettings",
-                        "reviewSettings", "specificAllowedTargets", *STAMPS),
-    read_only=frozenset({"id", *STAMPS}),
-    create_only=frozenset({"accessPackage"}),
+_POLICY_SETTINGS = ("allowedTargetScope", "automaticRequestSettings", "expiration", "notificationSettings",
+                    "requestApprovalSettings", "requestorSettings", "reviewSettings", "specificAllowedTargets")
+ASSIGNMENT_POLICIES = _governed(
+    "accessPackageAssignmentPolicies", f"{ENTITLEMENT}/assignmentPolicies",
+    "#microsoft.graph.accessPackageAssignmentPolicy",
+    {"id": STR, "displayName": STR, "description": STR, **dict.fromkeys(_POLICY_SETTINGS, OBJ),
+     "allowedTargetScope": STR, "specificAllowedTargets": OBJS, "accessPackage": OBJ, **STAMPS},
+    default_properties=("id", "displayName", "description", *_POLICY_SETTINGS, *STAMPS),
     required_on_create=("displayName", "accessPackage"),
-    filterable=frozenset({"id", "displayName"}),
-    modified_stamp="modifiedDateTime",
-    paged_by_default=False,
-    codes=GENERIC_CODES,
-    relationships=(Relationship("accessPackage", link="", single=True, via="accessPackage",
-                                target_collections=("accessPackages",)),),
-    expandable=("accessPackage",),
     validate=_validate_policy,
     complete=_complete_policy,
     # accesspackageassignmentpolicy-update: PUT, 200 with the policy; no PATCH.
     item_methods=_WITH_PUT,
+    **_made_in("accessPackage", ACCESS_PACKAGES.name),
 )
 
 # --- connected organizations (connectedorganization.md) ---------------------------------------------------
@@ -173,17 +161,10 @@ def _sponsors(name: str) -> Relationship:
     return Relationship(name, link=name, writable=True, target_collections=("users", "groups"))
 
 
-CONNECTED_ORGANIZATIONS = CollectionSpec(
-    name="connectedOrganizations",
-    path=f"{ENTITLEMENT}/connectedOrganizations",
-    odata_type="#microsoft.graph.connectedOrganization",
-    properties={"id": STR, "displayName": STR, "description": STR, "identitySources": OBJS, "state": STR, **STAMPS},
-    read_only=frozenset({"id", *STAMPS}),
+CONNECTED_ORGANIZATIONS = _governed(
+    "connectedOrganizations", f"{ENTITLEMENT}/connectedOrganizations", "#microsoft.graph.connectedOrganization",
+    {"id": STR, "displayName": STR, "description": STR, "identitySources": OBJS, "state": STR, **STAMPS},
     required_on_create=("displayName", "identitySources"),
-    filterable=frozenset({"id", "displayName"}),
-    modified_stamp="modifiedDateTime",
-    paged_by_default=False,
-    codes=GENERIC_CODES,
     relationships=(_sponsors("internalSponsors"), _sponsors("externalSponsors")),
     validate=_validate_connected_organization,
     # connectedorganization-update: 202 Accepted, the organization in the body.
@@ -214,19 +195,13 @@ ENTITLEMENT_SETTINGS = CollectionSpec(
 
 # --- lifecycle workflows (identitygovernance-workflow.md, identitygovernance-customtaskextension.md) -------
 
-CUSTOM_TASK_EXTENSIONS = CollectionSpec(
-    name="customTaskExtensions",
-    path=f"{LIFECYCLE}/customTaskExtensions",
-    odata_type="#microsoft.graph.identityGovernance.customTaskExtension",
-    properties={"id": STR, "displayName": STR, "description": STR, "authenticationConfiguration": OBJ,
-                "callbackConfiguration": OBJ, "clientConfiguration": OBJ, "endpointConfiguration": OBJ,
-                "createdDateTime": STR, "lastModifiedDateTime": STR},
-    read_only=frozenset({"id", "createdDateTime", "lastModifiedDateTime"}),
+CUSTOM_TASK_EXTENSIONS = _governed(
+    "customTaskExtensions", f"{LIFECYCLE}/customTaskExtensions",
+    "#microsoft.graph.identityGovernance.customTaskExtension",
+    {"id": STR, "displayName": STR, "description": STR, "authenticationConfiguration": OBJ,
+     "callbackConfiguration": OBJ, "clientConfiguration": OBJ, "endpointConfiguration": OBJ,
+     "createdDateTime": STR, "lastModifiedDateTime": STR},
     required_on_create=("displayName", "endpointConfiguration", "authenticationConfiguration"),
-    filterable=frozenset({"id", "displayName"}),
-    modified_stamp="lastModifiedDateTime",
-    paged_by_default=False,
-    codes=GENERIC_CODES,
 )
 
 WORKFLOW_CATEGORIES = ("joiner", "leaver", "mover")
@@ -250,14 +225,12 @@ def _complete_workflow(tenant: TenantView, workflow: dict[str, Any]) -> None:
     workflow["isSchedulingEnabled"] = bool(workflow.get("isSchedulingEnabled"))
 
 
-LIFECYCLE_WORKFLOWS = CollectionSpec(
-    name="lifecycleWorkflows",
-    path=f"{LIFECYCLE}/workflows",
-    odata_type="#microsoft.graph.identityGovernance.workflow",
-    properties={"id": STR, "displayName": STR, "description": STR, "category": STR, "executionConditions": OBJ,
-                "isEnabled": BOOL, "isSchedulingEnabled": BOOL, "settings": OBJ, "quarantineDetails": OBJ,
-                "nextScheduleRunDateTime": STR, "version": INT, "deletedDateTime": STR, "tasks": OBJS,
-                "createdDateTime": STR, "lastModifiedDateTime": STR},
+LIFECYCLE_WORKFLOWS = _governed(
+    "lifecycleWorkflows", f"{LIFECYCLE}/workflows", "#microsoft.graph.identityGovernance.workflow",
+    {"id": STR, "displayName": STR, "description": STR, "category": STR, "executionConditions": OBJ,
+     "isEnabled": BOOL, "isSchedulingEnabled": BOOL, "settings": OBJ, "quarantineDetails": OBJ,
+     "nextScheduleRunDateTime": STR, "version": INT, "deletedDateTime": STR, "tasks": OBJS,
+     "createdDateTime": STR, "lastModifiedDateTime": STR},
     # Tasks are a navigation property: given on create, read through $expand=tasks (not modelled).
     default_properties=("id", "displayName", "description", "category", "executionConditions", "isEnabled",
                         "isSchedulingEnabled", "settings", "quarantineDetails", "nextScheduleRunDateTime", "version",
@@ -266,10 +239,6 @@ LIFECYCLE_WORKFLOWS = CollectionSpec(
                          "createdDateTime", "lastModifiedDateTime"}),
     create_only=frozenset({"category"}),
     required_on_create=("displayName", "category", "executionConditions"),
-    filterable=frozenset({"id", "displayName", "category"}),
-    modified_stamp="lastModifiedDateTime",
-    paged_by_default=False,
-    codes=GENERIC_CODES,
     validate=_validate_workflow,
     complete=_complete_workflow,
     # A deleted workflow waits 30 days in identityGovernance/lifecycleWorkflows/deletedItems/workflows.
@@ -287,6 +256,7 @@ def check_licence(licensed: bool, segments: list[str]) -> None:
     if not licensed and tuple(s.lower() for s in segments[:len(_LICENSED)]) == _LICENSED:
         raise GraphFault(403, "NoLicense", "User is not authorized to perform the operation. "
                                            "Reason: Tenant does not meet license requirement!")
+
 
 ENTITLEMENT_COLLECTIONS: tuple[CollectionSpec, ...] = (
     ACCESS_PACKAGE_CATALOGS, ACCESS_PACKAGES, ASSIGNMENT_POLICIES, CONNECTED_ORGANIZATIONS, ENTITLEMENT_SETTINGS,

@@ -37,7 +37,7 @@ from entragit.sim.model import (
 from entragit.sim.model_identity import is_directory_extension
 from entragit.sim.rules import RuleError, UserPredicate, parse_rule
 
-LINKS = ("members", "owners", "manager")
+LINKS: tuple[str, ...] = ("members", "owners", "manager")
 LINKS += ("internalSponsors", "externalSponsors")
 
 
