@@ -28,19 +28,19 @@ def _named(repo: BackupRepo, type_name: str, name: str, at: str = "HEAD") -> dic
 
 def test_a_policy_changed_whole_is_put_back_whole(repo: BackupRepo, admin: Admin, sim: Simulator) -> None:
     root, good = _good(repo)
-    policy = _named(repo, "accessPackageAssignmentPolicies", "Marketing staff")
+    policy = _named(repo, "accessPackagePolicies", "Marketing staff")
     # Graph's update is a PUT of the whole policy: what it leaves out (the approval stages) is gone.
     admin.call("PUT", f"{EM}/assignmentPolicies/{policy['id']}",
                json={"displayName": "Marketing staff", "allowedTargetScope": "allDirectoryUsers",
                      "expiration": {"type": "noExpiration"}, "accessPackage": {"id": policy["accessPackage"]}})
     run("snapshot", "--repo", root)
-    loosened = _named(repo, "accessPackageAssignmentPolicies", "Marketing staff")
+    loosened = _named(repo, "accessPackagePolicies", "Marketing staff")
     assert loosened["allowedTargetScope"] == "allDirectoryUsers" and "requestApprovalSettings" not in loosened
 
     sim.stats.reset()
-    run("restore", "--repo", root, "--at", good, "--type", "accessPackageAssignmentPolicies", "--yes")
+    run("restore", "--repo", root, "--at", good, "--type", "accessPackagePolicies", "--yes")
     assert sim.stats.snapshot()["per_path"].get(f"PUT {EM}/assignmentPolicies/{{id}}") == 1
-    assert run("diff", good, "--live", "--type", "accessPackageAssignmentPolicies", "--exit-code",
+    assert run("diff", good, "--live", "--type", "accessPackagePolicies", "--exit-code",
                "--repo", root).exit_code == 0
 
 

@@ -89,9 +89,9 @@ CASES: dict[str, Case] = {
                                   delete="DELETE"),
     "accessPackages": Case(_named("Marketing campaign tools"), {"isHidden": True}, delete="DELETE"),
     # Graph changes a policy by PUT only (tests/test_governance_access.py restores one changed so).
-    "accessPackageAssignmentPolicies": Case(_named("Marketing staff"), None, delete="DELETE"),
+    "accessPackagePolicies": Case(_named("Marketing staff"), None, delete="DELETE"),
     "connectedOrganizations": Case(_named("Fabrikam"), {"state": "proposed"}, delete="DELETE"),
-    "entitlementManagementSettings": Case(_anything, {"externalUserLifecycleAction": "none"}),
+    "entitlementSettings": Case(_anything, {"externalUserLifecycleAction": "none"}),
     # An app can neither change nor make one (tests/test_governance_access.py shows the plan saying so).
     "customTaskExtensions": Case(_anything, None),
     # Once purged, a workflow cannot be made again (its tasks are not kept): tests/test_governance_access.py.

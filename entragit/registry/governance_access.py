@@ -49,7 +49,7 @@ _governed(
 )
 
 _governed(
-    "accessPackageAssignmentPolicies", "access package assignment policy", "accessPackageAssignmentPolicy",
+    "accessPackagePolicies", "access package assignment policy", "accessPackageAssignmentPolicy",
     f"{ENTITLEMENT}/assignmentPolicies", _EM_READ, _EM_WRITE,
     keeps=("id", "displayName", "description", "allowedTargetScope", "automaticRequestSettings", "expiration",
            "notificationSettings", "requestApprovalSettings", "requestorSettings", "reviewSettings",
@@ -70,7 +70,7 @@ _governed(
 )
 
 _governed(
-    "entitlementManagementSettings", "entitlement management settings", "entitlementManagementSettings",
+    "entitlementSettings", "entitlement management settings", "entitlementManagementSettings",
     f"{ENTITLEMENT}/settings", _EM_READ, _EM_WRITE, singleton="settings",
     keeps=("id", "durationUntilExternalUserDeletedAfterBlocked", "externalUserLifecycleAction"),
     volatile=frozenset(), restore_order=5,
