@@ -83,10 +83,15 @@ def _refuse_service_catalog(catalog: dict[str, Any]) -> None:
         raise bad_request("The catalog is managed by the service and cannot be deleted.")
 
 
+# A catalog's resources, kept in the catalog: listed at catalogs/{id}/resources, changed only by resource
+# requests (entitlement.py).
+RESOURCES = "resources"
+_CATALOG = {"id": STR, "displayName": STR, "description": STR, "catalogType": STR, "state": STR,
+            "isExternallyVisible": BOOL, **STAMPS}
 ACCESS_PACKAGE_CATALOGS = _governed(
     "accessPackageCatalogs", f"{ENTITLEMENT}/catalogs", "#microsoft.graph.accessPackageCatalog",
-    {"id": STR, "displayName": STR, "description": STR, "catalogType": STR, "state": STR,
-     "isExternallyVisible": BOOL, **STAMPS},
+    {**_CATALOG, RESOURCES: OBJS}, default_properties=tuple(_CATALOG),
+    read_only=frozenset({"id", RESOURCES, *STAMPS}),
     required_on_create=("displayName",),
     validate=_validate_catalog,
     complete=_complete_catalog,

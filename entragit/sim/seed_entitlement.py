@@ -22,6 +22,7 @@ from entragit.sim.model_entitlement import (
     CUSTOM_TASK_EXTENSIONS,
     ENTITLEMENT_SETTINGS,
     LIFECYCLE_WORKFLOWS,
+    RESOURCES,
 )
 from entragit.sim.tenant import Tenant
 
@@ -66,6 +67,9 @@ class _GovernanceSeeder:
         general = self.catalog("General", "Built-in catalog.", "serviceDefault", visible=True)
         marketing = self.catalog("Marketing resources", "Sites and groups the marketing team works with.",
                                  "userManaged", visible=False)
+        for name in ("Marketing Team", "Sales Team"):
+            if name in groups:
+                self.resource(marketing, "AadGroup", groups[name], name)
         self.catalog("Contractors", "Resources offered to contractors.", "userManaged", visible=True)
         partner = self.add(CONNECTED_ORGANIZATIONS, {
             "displayName": "Fabrikam", "description": "Fabrikam's staff on the joint project", "state": "configured",
@@ -99,6 +103,12 @@ class _GovernanceSeeder:
                       [("Enable User Account", ENABLE_ACCOUNT), ("Send Welcome Email", WELCOME_EMAIL)])
         self.workflow("Offboard leavers", "leaver", "employeeLeaveDateTime", 0, "(accountEnabled eq true)",
                       [("Disable User Account", DISABLE_ACCOUNT), ("Remove user from all groups", REMOVE_FROM_GROUPS)])
+
+    def resource(self, catalog: dict[str, Any], system: str, origin: str, name: str) -> None:
+        created = self.stamp()
+        catalog[RESOURCES].append({"id": self.uuid(), "displayName": name, "description": None, "originId": origin,
+                                   "originSystem": system, "attributes": [], "createdDateTime": created,
+                                   "modifiedDateTime": created})
 
     def catalog(self, name: str, description: str, kind: str, visible: bool) -> dict[str, Any]:
         return self.add(ACCESS_PACKAGE_CATALOGS, {"displayName": name, "description": description, "catalogType": kind,
