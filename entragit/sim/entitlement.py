@@ -51,7 +51,8 @@ class ResourceRequests:
     def request(self, request: GraphRequest, params: list[str]) -> GraphResponse:
         body = request.json(GENERIC_CODES.bad_request)
         catalog = self._catalog((body.get("catalog") or {}).get("id"))
-        resource = body.get("resource") if isinstance(body.get("resource"), dict) else {}
+        named = body.get("resource")
+        resource: dict[str, Any] = named if isinstance(named, dict) else {}
         kind = body.get("requestType")
         if kind == "adminAdd":
             self._add(catalog, resource)
