@@ -19,6 +19,7 @@ from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEv
 
 from entragit.errors import StoreError
 from entragit.registry import ObjectType, schema
+from entragit.registry.writes import SubCollection
 
 Obj = dict[str, Any]
 
@@ -72,7 +73,7 @@ def canonical(object_type: ObjectType, raw: Obj, relations: dict[str, Any] | Non
     # Only what the type keeps: Graph may return more (a property newer than the registry's decisions).
     stored = object_type.stored | {"@odata.type"} if object_type.polymorphic else object_type.stored
     for key, value in raw.items():
-        if key not in stored:
+        if key not in stored or key in object_type.sub_collection_names:
             continue
         secret = object_type.secret_fields.get(key)
         if secret and isinstance(value, list):
@@ -80,12 +81,23 @@ def canonical(object_type: ObjectType, raw: Obj, relations: dict[str, Any] | Non
                      for item in value]
         body[key] = value
     obj = _normalise(body, "", object_type)
+    for sub in object_type.sub_collections:
+        if isinstance(items := raw.get(sub.property), list) and items:
+            obj[sub.property] = _items(object_type, sub, items)
     for name, value in (relations or {}).items():
         if isinstance(value, list):
             value = sorted(set(value))
         if not _is_empty(value):
             obj[name] = value
     return _ordered(obj)
+
+
+def _items(object_type: ObjectType, sub: SubCollection, items: list[Any]) -> list[Obj]:
+    """A sub-collection's items as kept: each its kept properties, in canonical form, the list by key."""
+    stored = sub.stored
+    kept = [_normalise({k: v for k, v in item.items() if k in stored}, sub.property, object_type)
+            for item in items if isinstance(item, dict)]
+    return sub.sorted_items([_ordered(item) for item in kept if item])
 
 
 def _within(object_type: ObjectType, raw: Obj) -> dict[str, list[Any]]:
@@ -492,4 +504,11 @@ def with_relation(obj: Obj, name: str, value: list[str]) -> Obj:
     updated = {k: v for k, v in obj.items() if k != name}
     if value:
         updated[name] = sorted(set(value))
+    return _ordered(updated)
+
+
+def with_items(obj: Obj, items: dict[str, list[Obj]]) -> Obj:
+    """A canonical object with sub-collections (property -> items as kept) replaced, still canonical."""
+    updated = {k: v for k, v in obj.items() if k not in items}
+    updated.update((name, found) for name, found in items.items() if found)
     return _ordered(updated)

@@ -13,6 +13,7 @@ from entragit.canonical import Obj, canonical
 from entragit.errors import GraphError
 from entragit.graph import BatchItem, GraphClient
 from entragit.registry import ObjectType, Relationship
+from entragit.registry.writes import SubCollection
 
 ProgressFn = Callable[[str, int], None]
 
@@ -88,7 +89,32 @@ def _canonical_all(client: GraphClient, object_type: ObjectType, raws: list[Obj]
         read = dict(zip(unknown, _related(client, object_type, unknown, rel)))
         for object_id, found in zip(ids_of, relations):
             found[rel.name] = sorted(already[object_id]) if object_id in already else read[object_id]
+    raws = _with_sub_collections(client, object_type, raws)
     return {object_type.object_id(raw): canonical(object_type, raw, rel) for raw, rel in zip(raws, relations)}
+
+
+def _with_sub_collections(client: GraphClient, object_type: ObjectType, raws: list[Obj],
+                          subs: tuple[SubCollection, ...] | None = None) -> list[Obj]:
+    """The objects with the items of their sub-collections (all, or subs) put in: one request per object
+    and sub-collection, in $batch requests of 20."""
+    subs = object_type.sub_collections if subs is None else subs
+    if not subs or not raws:
+        return raws
+    raws = [dict(raw) for raw in raws]
+    for sub in subs:
+        items = [BatchItem("GET", f"{object_type.item_path(object_type.object_id(raw))}/{sub.path}",
+                           version=sub.api_version or object_type.api_version) for raw in raws]
+        for raw, found in zip(raws, client.collect_many(items)):
+            raw[sub.property] = found
+    return raws
+
+
+def read_sub_collections(client: GraphClient, object_type: ObjectType, ids: list[str],
+                         subs: tuple[SubCollection, ...]) -> dict[str, dict[str, list[Obj]]]:
+    """Object id -> sub-collection -> its items as kept, for the objects named (an incremental snapshot's
+    unchanged ones, whose sub-collections delta does not report on)."""
+    read = _with_sub_collections(client, object_type, [{object_type.key: i} for i in ids], subs)
+    return {i: {s.property: canonical(object_type, raw).get(s.property, []) for s in subs} for i, raw in zip(ids, read)}
 
 
 def _pages(client: GraphClient, object_type: ObjectType, progress: ProgressFn | None, ahead: bool = False

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from entragit import __version__
-from entragit.canonical import Obj, with_relation
+from entragit.canonical import Obj, with_items, with_relation
 from entragit.config import Guard
 from entragit.connect import graph_client
 from entragit.errors import GraphError
@@ -21,6 +21,7 @@ from entragit.live import (
     fetch_type,
     fetch_type_from_now,
     read_delta,
+    read_sub_collections,
     related_many,
 )
 from entragit.permissions import check_tenant, sign_in
@@ -177,6 +178,15 @@ def _read_incremental(repo: BackupRepo, client: GraphClient, object_type: Object
         raise DeltaUnusable(f"{len(unreadable)} changed object(s) could not be read back yet")
     objects = {i: obj for i, obj in fetched.items() if obj is not None}
     removed = changes.removed
+    untracked = tuple(s for s in object_type.sub_collections if not s.delta_tracked)
+    if untracked:
+        # Delta does not say when these change (a credential added to an app): every other object's are
+        # read again, a request each, and compared with its file.
+        unchanged = sorted(repo.object_ids(head, object_type) - set(objects) - removed)
+        items = read_sub_collections(client, object_type, unchanged, untracked)
+        for object_id, obj in repo.read_objects(head, object_type, unchanged).items():
+            if (updated := with_items(obj, items[object_id])) != obj:
+                objects[object_id] = updated
     links = {}
     for rel in _many(object_type, delta_tracked=False):
         # The last snapshot's links come from a cache beside the delta state, not from parsing every file.

@@ -49,38 +49,45 @@ def _element_key(old: list[Any], new: list[Any]) -> str | None:
                  if elements and all(isinstance(e, dict) and e.get(key) is not None for e in elements)), None)
 
 
-def _elements_moved(old: list[Any], new: list[Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+# A list's path -> the properties that key its items, where the registry names them (a sub-collection's).
+Keys = dict[str, tuple[str, ...]]
+
+
+def _elements_moved(old: list[Any], new: list[Any], keys: tuple[str, ...] | None = None
+                    ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     """(added, removed) elements. Keyed elements are matched by key, so a changed credential shows as its
     old form removed and its new form added, side by side, not as two whole lists."""
-    key = _element_key(old, new)
-    if key is None:
+    found = _element_key(old, new)
+    keys = keys or ((found,) if found else None)
+    if keys is None or not all(isinstance(e, dict) for e in old + new):
         return tuple(e for e in new if e not in old), tuple(e for e in old if e not in new)
-    before = {e[key]: e for e in old}
-    after = {e[key]: e for e in new}
+    before = {tuple(str(e.get(k)) for k in keys): e for e in old}
+    after = {tuple(str(e.get(k)) for k in keys): e for e in new}
     return (tuple(e for k, e in after.items() if before.get(k) != e),
             tuple(e for k, e in before.items() if after.get(k) != e))
 
 
-def _leaf_rows(path: tuple[str, ...], old: Any, new: Any) -> Iterable[AttributeChange]:
+def _leaf_rows(path: tuple[str, ...], old: Any, new: Any, keys: Keys) -> Iterable[AttributeChange]:
     """A change to a nested object becomes one row per changed leaf, so the row names what changed; a
     changed list also says which elements it gained and lost."""
     if old == new:
         return
     if isinstance(old, list | None) and isinstance(new, list | None):
-        added, removed = _elements_moved(old or [], new or [])
+        added, removed = _elements_moved(old or [], new or [], keys.get(".".join(path)))
         yield AttributeChange(".".join(path), old, new, added, removed)
         return
     if isinstance(old, dict) or isinstance(new, dict):
         if (old is None or isinstance(old, dict)) and (new is None or isinstance(new, dict)):
             old_d, new_d = old or {}, new or {}
             for key in sorted(set(old_d) | set(new_d)):
-                yield from _leaf_rows(path + (key,), old_d.get(key), new_d.get(key))
+                yield from _leaf_rows(path + (key,), old_d.get(key), new_d.get(key), keys)
             return
     yield AttributeChange(".".join(path), old, new)
 
 
-def attribute_changes(old: Obj, new: Obj) -> list[AttributeChange]:
-    """Rows for the differences between two attribute maps, found with an RFC 6902 patch."""
+def attribute_changes(old: Obj, new: Obj, keys: Keys | None = None) -> list[AttributeChange]:
+    """Rows for the differences between two attribute maps, found with an RFC 6902 patch; keys: the lists
+    whose items are matched by the properties named, not by Graph's usual keyId or id."""
     paths: set[tuple[str, ...]] = set()
     for op in jsonpatch.make_patch(old, new).patch:
         for pointer in (op.get("path"), op.get("from")):
@@ -90,7 +97,7 @@ def attribute_changes(old: Obj, new: Obj) -> list[AttributeChange]:
     roots = {p for p in paths if not any(p[: len(q)] == q and p != q for q in paths)}
     rows: list[AttributeChange] = []
     for parts in sorted(roots):
-        rows.extend(_leaf_rows(parts, _lookup(old, list(parts)), _lookup(new, list(parts))))
+        rows.extend(_leaf_rows(parts, _lookup(old, list(parts)), _lookup(new, list(parts)), keys or {}))
     return rows
 
 
@@ -112,7 +119,8 @@ def compare(object_type: ObjectType, object_id: str, old: Obj | None, new: Obj |
     new_attrs, new_rel = split_relations(object_type, new)
     change = "added" if old is None else "removed" if new is None else "modified"
     shown = (new or old or {}).get(object_type.display_key)
-    result = ObjectChange(object_type.name, object_id, shown, change, attribute_changes(old_attrs, new_attrs))
+    keys = {s.property: s.keys for s in object_type.sub_collections}
+    result = ObjectChange(object_type.name, object_id, shown, change, attribute_changes(old_attrs, new_attrs, keys))
     for rel, action, member_id in moves(object_type, old_rel, new_rel):
         found = names(member_id, rel.member_types) if names else None
         result.members.append(MemberChange(rel.name, action, member_id,

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from entragit.errors import ConfigError
-from entragit.registry.writes import Hooks, LinkWrite, Within
+from entragit.registry.writes import Hooks, LinkWrite, SubCollection, Within
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,8 @@ class ObjectType:
     # there must be an id.
     reference_words: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
     relationships: tuple[Relationship, ...] = ()
+    sub_collections: tuple[SubCollection, ...] = ()
+    """Objects Graph keeps in collections under each object (registry/writes.py), kept as lists in its file."""
     page_size: int | None = 999
     """`$top` for list calls; None where Graph pages by itself (Conditional Access)."""
     delta: bool = False
@@ -204,7 +206,15 @@ class ObjectType:
     @functools.cached_property
     def stored(self) -> frozenset[str]:
         """The properties a file of this type holds (besides its relationships and its @odata.type)."""
-        return frozenset(self.select or self.keeps) - self.volatile - set(self.not_kept)
+        return (frozenset(self.select or self.keeps) - self.volatile - set(self.not_kept)
+                | {s.property for s in self.sub_collections})
+
+    @functools.cached_property
+    def sub_collection_names(self) -> frozenset[str]:
+        return frozenset(s.property for s in self.sub_collections)
+
+    def sub_collection(self, name: str) -> SubCollection | None:
+        return next((s for s in self.sub_collections if s.property == name), None)
 
     @functools.cached_property
     def relationship_names(self) -> frozenset[str]:

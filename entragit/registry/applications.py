@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from entragit.registry import DIRECTORY_RECYCLE_BIN, ObjectType, Relationship, register
 from entragit.registry.directory import COMMON_VOLATILE
-from entragit.registry.writes import RefLink
+from entragit.registry.writes import RefLink, SubCollection
 
 # Graph never returns secret values; what it does return in their place (a hint, a key blob only on
 # $select) must not reach a file either.
@@ -19,6 +19,15 @@ _CREDENTIAL_REMOVAL: dict[str, str | None] = {"passwordCredentials": "removePass
 
 # An application's instance in the tenant repeats some of the application's own properties.
 _FROM_APPLICATION = "copied from the application (in this tenant or the publisher's); changed there"
+
+# A federated identity credential lets tokens of an outside issuer (a CI pipeline, another cloud) act as the
+# app: the persistence attackers favour, as it holds no secret to find. Graph keeps the name unique per app
+# and takes it only on creation (learn.microsoft.com/graph/api/resources/federatedidentitycredential,
+# federatedidentitycredential-update); application delta does not say a credential changed.
+FEDERATED_IDENTITY_CREDENTIALS = SubCollection(
+    property="federatedIdentityCredentials", entity="federatedIdentityCredential", key="name",
+    keeps=("id", "name", "issuer", "subject", "audiences", "description"), create_only=frozenset({"name"}),
+)
 
 _OWNERS = Relationship(name="owners", many=True, expandable=True, write=RefLink(),
                        reverse_path="ownedObjects", member_types=("users", "servicePrincipals"))
@@ -61,6 +70,7 @@ APPLICATIONS = register(
         secret_fields=_CREDENTIAL_SECRETS,
         ordered_lists=frozenset({"web.redirectUris", "spa.redirectUris", "publicClient.redirectUris"}),
         relationships=(_OWNERS,),
+        sub_collections=(FEDERATED_IDENTITY_CREDENTIALS,),
         delta=True,
         read_permission="Application.Read.All",
         write_permission="Application.ReadWrite.All",

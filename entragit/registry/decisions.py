@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from entragit.registry import ObjectType
+from entragit.registry.writes import SubCollection
 from entragit.registry.schema import declared_properties
 
 KEPT = "kept"
@@ -84,9 +85,36 @@ def decide(object_type: ObjectType, name: str) -> Decision | None:
     return Decision(KEPT)
 
 
+def decide_item(sub: SubCollection, name: str) -> Decision | None:
+    """The decision recorded for one property of a sub-collection's items; None when there is none."""
+    found = [kind for kind, present in (
+        (VOLATILE, name in sub.volatile), (NOT_KEPT, name in sub.not_kept), (KEPT, name in sub.keeps),
+    ) if present]
+    if len(found) != 1:
+        return None
+    if found[0] == VOLATILE:
+        return Decision(VOLATILE, VOLATILE_REASONS.get(name, _VOLATILE_WHY))
+    if found[0] == NOT_KEPT:
+        return Decision(NOT_KEPT, sub.not_kept[name])
+    if name in sub.never_written:
+        why = sub.why_read_only.get(name) or (_ITEM_ID if name == "id" else None)
+        return Decision(READ_ONLY, why) if why else None
+    if name in sub.create_only:
+        return Decision(CREATE_ONLY, _CREATE_ONLY_WHY)
+    return Decision(KEPT)
+
+
+_ITEM_ID = "the item's key in Graph, given when it is made; items are matched by their key property instead"
+
+
 def table(object_type: ObjectType) -> list[tuple[str, Decision | None]]:
-    """Each declared property, sorted, with its decision (None: undecided)."""
-    return [(name, decide(object_type, name)) for name in sorted(declared(object_type), key=str.lower)]
+    """Each declared property, sorted, with its decision (None: undecided); then those of each
+    sub-collection's items, as "<list>.<property>"."""
+    found = [(name, decide(object_type, name)) for name in sorted(declared(object_type), key=str.lower)]
+    for sub in object_type.sub_collections:
+        found += [(f"{sub.property}.{name}", decide_item(sub, name))
+                  for name in sorted(declared_properties(sub.entity), key=str.lower)]
+    return found
 
 
 def undecided(object_type: ObjectType) -> list[str]:
@@ -108,10 +136,14 @@ def markdown(object_types: list[ObjectType]) -> str:
     out = [GENERATED_MARK, ""]
     for object_type in object_types:
         found = rows(object_type)
-        kept = sum(1 for _, kind, _ in found if kind.startswith("kept"))
+        own = [row for row in found if "." not in row[0]]
+        kept = sum(1 for _, kind, _ in own if kind.startswith("kept"))
         source = "declared by Graph" if object_type.api_version == "v1.0" else "documented by Graph's beta reference"
+        items = "".join(f" The items of its {s.property} ({s.entity}, kept in its file, matched by "
+                        f"{' and '.join(s.keys)}) follow as `{s.property}.<property>`."
+                        for s in object_type.sub_collections)
         out += [f"### {object_type.name}", "",
-                f"{len(found)} properties {source} ({', '.join(object_type.entity_types)}), {kept} kept.", "",
+                f"{len(own)} properties {source} ({', '.join(object_type.entity_types)}), {kept} kept.{items}", "",
                 "| property | decision | why |", "|---|---|---|"]
         out += [f"| `{name}` | {kind} | {why.replace('|', '/')} |" for name, kind, why in found]
         out.append("")

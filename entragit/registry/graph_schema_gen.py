@@ -80,10 +80,13 @@ def generate(xml_path: Path, commit: str) -> dict[str, Any]:
     # (type, the navigation properties kept inline (None: every contained one)). Every structural property
     # of a registry type is kept, whether the registry stores it or not: the registry's decision for each is
     # held against this list. Navigation properties are relationships, stored as ids, except the lists of
-    # sub-objects Graph returns inline that the registry writes item by item. Beta-only types are not in
-    # this metadata: their entries document their properties (registry/beta.py).
+    # sub-objects Graph returns inline that the registry writes item by item.
     pending: list[tuple[str, frozenset[str] | None]] = [
         (name, t.written_per_item) for t in REGISTRY.values() if t.api_version == "v1.0" for name in t.entity_types]
+    # The items of sub-collections are decided as a type's own properties are. A type Graph serves in beta
+    # only is not in this metadata: its entry documents its properties (registry/beta.py).
+    pending += [(s.entity, None) for t in REGISTRY.values() for s in t.sub_collections
+                if (s.api_version or t.api_version) == "v1.0"]
     while pending:
         name, inline = pending.pop()
         if name in out or name.startswith("Edm."):

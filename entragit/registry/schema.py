@@ -137,6 +137,8 @@ def _kept(object_type: ObjectType, type_name: str) -> dict[str, Spec]:
     kept = {name: declared.get(name, (ANY, False, True)) for name in names}
     for rel in object_type.relationships:
         kept[rel.name] = (_OBJECT_ID, rel.many, False)
+    for sub in object_type.sub_collections:
+        kept[sub.property] = (sub.entity, True, False)
     if object_type.polymorphic:
         kept["@odata.type"] = ("Edm.String", False, False)
     return kept

@@ -13,11 +13,16 @@ A type that needs code of its own at a few named points carries `Hooks` (`Object
 field per special case: a property written by a request of its own, and how an object is made and ended
 where Graph wants that in a shape of its own.
 
+Objects Graph keeps in a collection under another one (an application's federatedIdentityCredentials)
+are no links: they are `SubCollection`s of the holder, kept as a list in the holder's file and written
+item by item at {holder}/{segment}.
+
 Nothing here speaks to Graph: a strategy or hook describes a request, the restore sends it.
 """
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -158,6 +163,67 @@ class AtCreation(LinkWrite):
     no write of the app's changes afterwards (an access package's catalog:
     entitlementmanagement-post-accesspackages; moveToCatalog takes delegated permissions only). A created
     object gets it with its body; a different one on a live object is shown as not restorable in place."""
+
+
+@dataclass(frozen=True)
+class SubCollection:
+    """Objects Graph keeps in a collection under each object of a type (GET {holder}/{segment}), stored as
+    a list in the holder's file, compared item by item by their key, and restored item by item: POST
+    {holder}/{segment} adds one, PATCH {holder}/{segment}/{item id} changes it, DELETE removes it, each
+    where Graph allows it (else a plan says it cannot, and why)."""
+
+    property: str
+    """The list's name in the holder's file (the field hides the builtin in this class: hence builtins.property)."""
+    entity: str
+    """Graph's metadata type of an item: its properties are decided as a type's are."""
+    segment: str | None = None
+    """The path under the holder, where it differs from property."""
+    key: str | tuple[str, ...] = "id"
+    """What identifies an item between snapshot and tenant: a property, or several (an app role assignment
+    is who holds which role, as Graph gives a remade one a new id)."""
+    keeps: tuple[str, ...] = ()
+    """The properties kept of each item (its id among them)."""
+    read_only: frozenset[str] = frozenset()
+    """Kept, never written; the item's id always is."""
+    why_read_only: dict[str, str] = field(default_factory=dict, hash=False)
+    create_only: frozenset[str] = frozenset()
+    """Taken when the item is made, never changed: a difference is a removal and an addition, where both are allowed."""
+    volatile: frozenset[str] = frozenset()
+    not_kept: dict[str, str] = field(default_factory=dict, hash=False)
+    """Declared properties no file holds, each with why."""
+    add: bool = True
+    update: bool = True
+    remove: bool = True
+    why_not: str = ""
+    """Why Graph will not add, update or remove items where one of those is False."""
+    api_version: str | None = None
+    """The API version of its requests, where it differs from the holder's."""
+    delta_tracked: bool = False
+    """Whether the holder's delta query reports a change of these items; an incremental snapshot re-reads
+    the ones it does not for every holder (a request each)."""
+
+    @builtins.property
+    def path(self) -> str:
+        return self.segment or self.property
+
+    @builtins.property
+    def keys(self) -> tuple[str, ...]:
+        return (self.key,) if isinstance(self.key, str) else self.key
+
+    @builtins.property
+    def stored(self) -> frozenset[str]:
+        return frozenset(self.keeps) - self.volatile - set(self.not_kept)
+
+    @builtins.property
+    def never_written(self) -> frozenset[str]:
+        return self.read_only | {"id"}
+
+    def key_of(self, item: Obj) -> str:
+        """The item's key as one string (several properties joined by "/"): how plans and reports name it."""
+        return "/".join(str(item.get(k)) for k in self.keys)
+
+    def sorted_items(self, items: list[Obj]) -> list[Obj]:
+        return sorted(items, key=lambda item: tuple(str(item.get(k, "")) for k in self.keys))
 
 
 # (item path, property, value) -> the request that writes it.

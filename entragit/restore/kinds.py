@@ -17,7 +17,7 @@ from entragit.canonical import Obj
 from entragit.errors import GraphError
 from entragit.graph import GraphClient
 from entragit.registry import REGISTRY, ObjectType, Relationship
-from entragit.registry.writes import Link
+from entragit.registry.writes import Link, SubCollection
 
 if TYPE_CHECKING:
     from entragit.restore.model import Step
@@ -48,6 +48,10 @@ class StepKind(StrEnum):
     REWRITE = "rewrite"
     """A reference to an object made again, in an object outside the selection."""
     REMOVE_CREDENTIAL = "remove-credential"
+    REMOVE_ITEM = "remove-item"
+    """From a sub-collection (registry/writes.py, SubCollection): before any is added, so that an item
+    changed by removing and adding it again never meets itself."""
+    ADD_ITEM = "add-item"
     SET_REF = "set-ref"
     ADD_REF = "add-ref"
     REMOVE_REF = "remove-ref"
@@ -85,7 +89,9 @@ class StepKind(StrEnum):
         a link a recycle-bin restore brought back with its object."""
         if self is StepKind.ADD_REF and error.status == 400 and "already exist" in error.graph_message:
             return True
-        return self in (StepKind.REMOVE_REF, StepKind.DELETE_REF) and error.status == 404
+        if self is StepKind.ADD_ITEM and error.status == 409:
+            return True
+        return self in (StepKind.REMOVE_REF, StepKind.DELETE_REF, StepKind.REMOVE_ITEM) and error.status == 404
 
 
 _TRAITS = {
@@ -96,6 +102,8 @@ _TRAITS = {
     StepKind.PATCH: _Traits("PATCH", 1, rides=True),
     StepKind.REWRITE: _Traits("rewrite the references to recreated objects in", 1),
     StepKind.REMOVE_CREDENTIAL: _Traits("remove {detail} from", 1, rides=True),
+    StepKind.REMOVE_ITEM: _Traits("remove {detail} from", 1, rides=True),
+    StepKind.ADD_ITEM: _Traits("add {detail} to", 2, rides=True),
     StepKind.SET_REF: _Traits("set", 2, rides=True),
     StepKind.ADD_REF: _Traits("add", 2, rides=True),
     StepKind.REMOVE_REF: _Traits("remove", 3),
@@ -142,6 +150,16 @@ def effect(step: Step, before: Obj | None) -> Obj | None:
         for prop in object_type.credentials:
             after[prop] = [c for c in after.get(prop) or [] if c.get("keyId") != body.get("keyId")]
         return after
+    if (found := _in_sub_collection(object_type, step)) is not None:
+        sub, item_id = found
+        items = after.get(sub.property) or []
+        if step.kind is StepKind.ADD_ITEM:
+            after[sub.property] = sub.sorted_items([*items, body])
+        elif step.kind is StepKind.REMOVE_ITEM:
+            after[sub.property] = [item for item in items if item.get("id") != item_id]
+        else:
+            after[sub.property] = [{**item, **body} if item.get("id") == item_id else item for item in items]
+        return after
     for prop in object_type.written_per_item:
         prefix = f"{object_type.item_path(step.id)}/{prop}/"
         if step.path.startswith(prefix):
@@ -156,3 +174,21 @@ def effect(step: Step, before: Obj | None) -> Obj | None:
         else:
             after[key] = value
     return after
+
+
+def _in_sub_collection(object_type: ObjectType, step: Step) -> tuple[SubCollection, str | None] | None:
+    """The sub-collection a step writes, and the id of the item it names (None: it adds one)."""
+    for sub in object_type.sub_collections:
+        at = f"{object_type.item_path(step.id)}/{sub.path}"
+        if step.path == at:
+            return sub, None
+        if step.path.startswith(f"{at}/"):
+            return sub, unquote(step.path[len(at) + 1:])
+    return None
+
+
+def version_of(step: Step) -> str:
+    """The API version a step's request goes to: its type's, or its sub-collection's where that differs."""
+    object_type = REGISTRY[step.type]
+    found = _in_sub_collection(object_type, step)
+    return (found[0].api_version if found else None) or object_type.api_version

@@ -10,8 +10,7 @@ from collections.abc import Callable, Collection
 
 from entragit.errors import GraphError
 from entragit.graph import BATCH_LIMIT, BATCH_WORKERS, BatchItem, GraphClient
-from entragit.registry import REGISTRY
-from entragit.restore.kinds import StepKind
+from entragit.restore.kinds import StepKind, version_of
 from entragit.restore.model import (
     GUID,
     ApplyResult,
@@ -69,7 +68,7 @@ def _send(client: GraphClient, steps: list[Step], created: dict[str, str],
         for index, each in enumerate([step, *riding.get(step.key, [])]):
             sent.append(each)
             items.append(BatchItem(each.method, rewrite(each.path, created), body=rewrite(each.body, created),
-                                   after=leader if index else None, version=REGISTRY[each.type].api_version))
+                                   after=leader if index else None, version=version_of(each)))
     outcomes = []
     for step, item, answer in zip(sent, items, client.batch(items)):
         error = answer.error(item) if answer.status >= 400 else None

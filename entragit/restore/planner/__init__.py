@@ -27,6 +27,7 @@ from entragit.registry import REGISTRY, ObjectType
 from entragit.restore.kinds import StepKind
 from entragit.restore.model import GUID, HeldAt, Plan, RestoreOptions, Step, fingerprint
 from entragit.restore.planner.credentials import Credentials
+from entragit.restore.planner.items import Items
 from entragit.restore.planner.links import Links
 from entragit.restore.planner.references import References
 from entragit.restore.planner.state import get_path, listed, live_listing, match_key
@@ -35,7 +36,7 @@ from entragit.selection import Selection
 from entragit.store import BackupRepo
 
 
-class _Planner(References, Credentials, Links):
+class _Planner(References, Credentials, Links, Items):
     """One planning run: each selected object as it exists, or as it comes back, with its links."""
 
     def plan_existing(self, object_type: ObjectType, object_id: str, desired: Obj, live: Obj,
@@ -43,6 +44,7 @@ class _Planner(References, Credentials, Links):
         name = desired.get(object_type.display_key)
         self._plan_properties(object_type, object_id, name, desired, live, live_id or object_id)
         self._plan_items(object_type, object_id, name, desired, live)
+        self._plan_sub_collections(object_type, object_id, name, desired, live)
         self._plan_credentials(object_type, object_id, name, desired, live)
         for rel in object_type.relationships:
             if self.selection.writes_attribute(rel.name):
@@ -75,6 +77,8 @@ class _Planner(References, Credentials, Links):
         # already there counts as done).
         empty: Obj = {}
         self._plan_credentials(object_type, object_id, name, desired, binned)
+        # Items a recycle bin brought back with their holder are there already: adding one answers 409.
+        self._plan_sub_collections(object_type, object_id, name, desired, binned)
         for rel in object_type.relationships:
             self._plan_relationship(object_type, object_id, name, rel, desired, empty)
         self._plan_reverse(object_type, object_id, name)
@@ -118,7 +122,7 @@ def _check_request(selected: dict[ObjectType, list[str]], selection: Selection, 
     for path in selection.attributes:
         top = path.split(".")[0]
         known = any(
-            top in t.select or top in t.relationship_names
+            top in t.select or top in t.relationship_names or top in t.sub_collection_names
             or any(top in obj for obj in planner.desired_of(t, ids).values())
             for t, ids in selected.items()
         )

@@ -82,7 +82,7 @@ class Objects(PlanState):
         live_attrs, _ = split_relations(object_type, live)
         desired_attrs, _ = split_relations(object_type, desired)
         left_out = ({r.name for r in object_type.relationships if not r.many} | set(object_type.credentials)
-                    | object_type.written_per_item)
+                    | object_type.written_per_item | object_type.sub_collection_names)
         live_attrs = {k: v for k, v in live_attrs.items() if k not in left_out}
         desired_attrs = {k: v for k, v in desired_attrs.items() if k not in left_out}
         target = _target(live_attrs, desired_attrs, self.attributes)
@@ -196,8 +196,8 @@ class Objects(PlanState):
             return
         singles = {r.name for r in object_type.relationships if not r.many}
         writable_anyway = object_type.create_with | set(object_type.always_send)
-        body = {k: v for k, v in attrs.items()
-                if k not in singles and (k not in object_type.read_only or k in writable_anyway)}
+        body = {k: v for k, v in attrs.items() if k not in singles and k not in object_type.sub_collection_names
+                and (k not in object_type.read_only or k in writable_anyway)}
         body.update(made_with(object_type, attrs))
         assigns: tuple[tuple[str, str], ...] = ((object_type.key, object_id),) if object_type.key == "id" else ()
         assigns += tuple((p, str(attrs[p])) for p in object_type.assigned_on_create if p in attrs)
