@@ -59,6 +59,37 @@ def test_a_package_made_again_names_its_catalog_made_again(repo: BackupRepo, adm
     new_package = _named(repo, "accessPackages", "Marketing campaign tools")
     assert new_catalog["id"] != catalog["id"] and new_package["id"] != package["id"]
     assert new_package["catalog"] == new_catalog["id"]
+    # Its resources came back through resource requests naming the new catalog.
+    assert _origins(new_catalog) == _origins(catalog) and len(_origins(catalog)) == 2
+
+
+def _origins(catalog: dict[str, object]) -> list[tuple[object, object]]:
+    return [(r["originSystem"], r["originId"]) for r in catalog.get("resources", [])]  # type: ignore[attr-defined]
+
+
+def test_a_catalogs_resources_are_put_back_by_resource_requests(repo: BackupRepo, admin: Admin, sim: Simulator) -> None:
+    root, good = _good(repo)
+    catalog = _named(repo, "accessPackageCatalogs", "Marketing resources")
+    kept, gone = catalog["resources"]  # type: ignore[misc]
+    extra = next(g for g in sim.tenant.sorted_objects(BY_NAME["groups"]) if g["displayName"] == "Finance Team")
+    admin.call("POST", f"{EM}/resourceRequests", json={"requestType": "adminRemove", "resource": {"id": gone["id"]},
+                                                       "catalog": {"id": catalog["id"]}})
+    admin.call("POST", f"{EM}/resourceRequests", json={
+        "requestType": "adminAdd", "resource": {"originSystem": "AadGroup", "originId": extra["id"]},
+        "catalog": {"id": catalog["id"]}})
+    run("snapshot", "--repo", root)
+    changed = _named(repo, "accessPackageCatalogs", "Marketing resources")
+    assert (gone["originSystem"], gone["originId"]) not in _origins(changed)
+    assert ("AadGroup", extra["id"]) in _origins(changed)
+
+    plan = run("restore", "--repo", root, "--at", good, "--id", str(catalog["id"]), "--plan").output
+    assert "Finance Team" in plan or extra["id"] in plan
+    sim.stats.reset()
+    run("restore", "--repo", root, "--at", good, "--id", str(catalog["id"]), "--yes")
+    assert sim.stats.snapshot()["per_path"].get(f"POST {EM}/resourceRequests") == 2
+    run("snapshot", "--repo", root)
+    assert _origins(_named(repo, "accessPackageCatalogs", "Marketing resources")) == _origins(catalog)
+    assert (kept["originSystem"], kept["originId"]) in _origins(catalog)
 
 
 def test_a_package_in_another_catalog_is_not_moved_back(repo: BackupRepo, sim: Simulator) -> None:

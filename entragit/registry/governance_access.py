@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from entragit.registry import ObjectType, Relationship, register
 from entragit.registry.directory import COMMON_VOLATILE
-from entragit.registry.writes import AtCreation, Hooks, RefLink, Request
+from entragit.registry.writes import AtCreation, Hooks, Obj, RefLink, Request, SubCollection
 
 ENTITLEMENT = "identityGovernance/entitlementManagement"
 LIFECYCLE = "identityGovernance/lifecycleWorkflows"
@@ -32,10 +32,35 @@ def _governed(name: str, singular: str, entity: str, collection: str, read: str,
     ))
 
 
+def _resource_request(kind: str, catalog_id: str, resource: Obj) -> Request:
+    """A resource request: the only way Graph adds a resource to a catalog or removes one
+    (entitlementmanagement-post-resourcerequests)."""
+    return Request("POST", f"{ENTITLEMENT}/resourceRequests",
+                   {"requestType": kind, "resource": resource, "catalog": {"id": catalog_id}})
+
+
+_FROM_ORIGIN = "copied from the group, application or site the resource is"
 _governed(
     "accessPackageCatalogs", "access package catalog", "accessPackageCatalog", f"{ENTITLEMENT}/catalogs",
     _EM_READ, _EM_WRITE,
     keeps=("id", "displayName", "description", "catalogType", "isExternallyVisible", "state"),
+    # A resource is known by what it is (a group's id in AadGroup), as one added again gets a new id.
+    sub_collections=(SubCollection(
+        "resources", "accessPackageResource", key=("originSystem", "originId"),
+        keeps=("id", "displayName", "description", "originId", "originSystem", "attributes"),
+        read_only=frozenset({"displayName", "description", "attributes"}),
+        why_read_only={"displayName": _FROM_ORIGIN, "description": _FROM_ORIGIN,
+                       "attributes": "changed only by an adminUpdate resource request, which a restore does not send"},
+        volatile=frozenset({"createdDateTime", "modifiedDateTime"}),
+        not_kept={"roles": "the roles the resource itself offers (a group's member and owner), not the catalog's",
+                  "scopes": "the parts of the resource an access package may grant, as the resource defines them",
+                  "uploadSessions": "uploads of a custom resource's data, not configuration"},
+        update=False, why_not="Graph changes a catalog's resources only through resource requests",
+        added=lambda catalog, resource: _resource_request(
+            "adminAdd", catalog, {k: resource[k] for k in ("originSystem", "originId")}),
+        removed=lambda catalog, resource: _resource_request("adminRemove", catalog, {"id": resource["id"]}),
+    ),),
+    also_needs="Group.ReadWrite.All, to add a group to a catalog again as one of its resources",
     create="post", found_again_by=("displayName",), restore_order=60,
 )
 

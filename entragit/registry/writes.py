@@ -201,6 +201,11 @@ class SubCollection:
     delta_tracked: bool = False
     """Whether the holder's delta query reports a change of these items; an incremental snapshot re-reads
     the ones it does not for every holder (a request each)."""
+    added: Callable[[str, Obj], Request] | None = None
+    """The request that adds an item where that is no POST {holder}/{segment}, from the holder's id and the
+    item as kept (a catalog's resource: a resource request, adminAdd)."""
+    removed: Callable[[str, Obj], Request] | None = None
+    """The request that removes an item where that is no DELETE of it (a resource request, adminRemove)."""
 
     @builtins.property
     def path(self) -> str:

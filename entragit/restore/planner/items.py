@@ -11,7 +11,7 @@ from urllib.parse import quote
 from entragit.canonical import Obj
 from entragit.diff import attribute_changes
 from entragit.registry import ObjectType
-from entragit.registry.writes import SubCollection
+from entragit.registry.writes import Request, SubCollection
 from entragit.report.model import AttributeChange
 from entragit.restore.kinds import StepKind
 from entragit.restore.planner.state import PlanState
@@ -62,16 +62,20 @@ class _ItemPlan:
         if not self.sub.add:
             self._refuse(key, what, "add")
             return
-        self.state.step(StepKind.ADD_ITEM, self.object_type, self.object_id, self.name, "POST", self.at,
-                        _writable(self.sub, item), detail=self._label(key),
+        request = (self.sub.added(self.object_id, _writable(self.sub, item)) if self.sub.added is not None
+                   else Request("POST", self.at, _writable(self.sub, item)))
+        self.state.step(StepKind.ADD_ITEM, self.object_type, self.object_id, self.name, request.method, request.path,
+                        request.body, detail=self._label(key),
                         changes=(AttributeChange(f"{self.sub.property}.{key}", None, item),))
 
     def remove(self, key: str, item: Obj, what: str) -> None:
         if not self.sub.remove:
             self._refuse(key, what, "remove")
             return
-        self.state.step(StepKind.REMOVE_ITEM, self.object_type, self.object_id, self.name, "DELETE",
-                        f"{self.at}/{quote(str(item.get('id')))}", None, detail=self._label(key),
+        request = (self.sub.removed(self.object_id, item) if self.sub.removed is not None
+                   else Request("DELETE", f"{self.at}/{quote(str(item.get('id')))}"))
+        self.state.step(StepKind.REMOVE_ITEM, self.object_type, self.object_id, self.name, request.method,
+                        request.path, request.body, detail=self._label(key),
                         changes=(AttributeChange(f"{self.sub.property}.{key}", item, None),))
 
     def change(self, key: str, want: Obj, have: Obj) -> None:
