@@ -5,6 +5,8 @@ without the licence lifecycle workflows need.
 
 from __future__ import annotations
 
+from typing import Any
+
 from entragit.registry import get_type
 from entragit.sim import Simulator
 from entragit.sim.catalog import BY_NAME
@@ -21,7 +23,7 @@ def _good(repo: BackupRepo) -> tuple[str, str]:
     return str(repo.root), repo.resolve("HEAD")
 
 
-def _named(repo: BackupRepo, type_name: str, name: str, at: str = "HEAD") -> dict[str, object]:
+def _named(repo: BackupRepo, type_name: str, name: str, at: str = "HEAD") -> dict[str, Any]:
     objects = repo.read_objects(repo.resolve(at), get_type(type_name))
     return next(o for o in objects.values() if o.get("displayName") == name)
 
@@ -63,14 +65,14 @@ def test_a_package_made_again_names_its_catalog_made_again(repo: BackupRepo, adm
     assert _origins(new_catalog) == _origins(catalog) and len(_origins(catalog)) == 2
 
 
-def _origins(catalog: dict[str, object]) -> list[tuple[object, object]]:
-    return [(r["originSystem"], r["originId"]) for r in catalog.get("resources", [])]  # type: ignore[attr-defined]
+def _origins(catalog: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(r["originSystem"], r["originId"]) for r in catalog.get("resources", [])]
 
 
 def test_a_catalogs_resources_are_put_back_by_resource_requests(repo: BackupRepo, admin: Admin, sim: Simulator) -> None:
     root, good = _good(repo)
     catalog = _named(repo, "accessPackageCatalogs", "Marketing resources")
-    kept, gone = catalog["resources"]  # type: ignore[misc]
+    kept, gone = catalog["resources"]
     extra = next(g for g in sim.tenant.sorted_objects(BY_NAME["groups"]) if g["displayName"] == "Finance Team")
     admin.call("POST", f"{EM}/resourceRequests", json={"requestType": "adminRemove", "resource": {"id": gone["id"]},
                                                        "catalog": {"id": catalog["id"]}})
@@ -107,17 +109,12 @@ def test_a_package_in_another_catalog_is_not_moved_back(repo: BackupRepo, sim: S
 def test_what_an_app_cannot_write_is_said_not_sent(repo: BackupRepo, sim: Simulator) -> None:
     root, good = _good(repo)
     extension = _named(repo, "customTaskExtensions", "Tell the HR system")
-    workflow = _named(repo, "lifecycleWorkflows", "Onboard new hires")
     user = Admin(sim, as_user=sim.tenant.sorted_objects(BY_NAME["users"])[0]["userPrincipalName"])
     user.call("PATCH", f"{LCW}/customTaskExtensions/{extension['id']}", json={"description": "Changed"})
-    user.call("DELETE", f"{LCW}/workflows/{workflow['id']}")
-    user.call("DELETE", f"{LCW}/deletedItems/workflows/{workflow['id']}")
 
-    plan = run("restore", "--repo", root, "--at", good, "--type", "customTaskExtensions", "--type",
-               "lifecycleWorkflows", "--plan").output
+    plan = run("restore", "--repo", root, "--at", good, "--type", "customTaskExtensions", "--plan").output
     assert "description: read-only (Graph changes it only for a signed-in user with a role on its Logic App, never " \
            "for an app)" in plan
-    assert "it is no longer in the tenant nor in its recycle bin, and Graph makes a workflow only with its tasks" in plan
 
 
 def test_a_tenant_without_the_licence_has_its_workflows_recorded_unavailable(repo: BackupRepo,
@@ -136,3 +133,38 @@ def test_a_tenant_without_the_licence_has_its_workflows_recorded_unavailable(rep
 
 def _files(repo: BackupRepo, type_name: str) -> dict[str, str]:
     return {path.name: path.read_text(encoding="utf-8") for path in (repo.root / type_name).iterdir()}
+
+
+def test_a_purged_workflow_is_made_again_with_its_tasks(repo: BackupRepo, admin: Admin) -> None:
+    root, good = _good(repo)
+    workflow = _named(repo, "lifecycleWorkflows", "Onboard new hires")
+    tasks = workflow["tasks"]
+    first = tasks[0]
+    admin.call("PATCH", f"{LCW}/workflows/{workflow['id']}/tasks/{first['id']}", json={"description": "Changed"})
+    run("snapshot", "--repo", root)
+    assert _named(repo, "lifecycleWorkflows", "Onboard new hires")["tasks"][0]["description"] == "Changed"
+    run("restore", "--repo", root, "--at", good, "--id", str(workflow["id"]), "--yes")
+    run("snapshot", "--repo", root)
+    assert _named(repo, "lifecycleWorkflows", "Onboard new hires")["tasks"] == tasks
+
+    # Gone from the recycle bin too: made again, its tasks in the request that makes it.
+    admin.call("DELETE", f"{LCW}/workflows/{workflow['id']}")
+    admin.call("DELETE", f"{LCW}/deletedItems/workflows/{workflow['id']}")
+    run("restore", "--repo", root, "--at", good, "--id", str(workflow["id"]), "--yes")
+    run("snapshot", "--repo", root)
+    again = _named(repo, "lifecycleWorkflows", "Onboard new hires")
+    assert again["id"] != workflow["id"]
+    without_ids = [{k: v for k, v in task.items() if k != "id"} for task in tasks]
+    assert [{k: v for k, v in task.items() if k != "id"} for task in again["tasks"]] == without_ids
+    assert {k: v for k, v in again.items() if k not in ("id", "tasks")} == \
+           {k: v for k, v in workflow.items() if k not in ("id", "tasks")}
+
+
+def test_a_task_changed_beyond_its_name_is_not_restorable_in_place(repo: BackupRepo, sim: Simulator) -> None:
+    root, good = _good(repo)
+    workflow = _named(repo, "lifecycleWorkflows", "Offboard leavers")
+    # A new version of the workflow turned its first task off (createNewVersion).
+    with sim.tenant.lock:
+        sim.tenant.objects["lifecycleWorkflows"][str(workflow["id"])]["tasks"][0]["isEnabled"] = False
+    plan = run("restore", "--repo", root, "--at", good, "--id", str(workflow["id"]), "--plan").output
+    assert "tasks: 1" in plan and "changed only by a new version of the workflow" in plan

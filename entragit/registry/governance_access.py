@@ -116,9 +116,11 @@ _governed(
     never_delete=_BY_A_USER, restore_order=60,
 )
 
-# Only these are changed by a workflow's PATCH (identitygovernance-workflow-update); the rest only by
-# createNewVersion, which takes the whole workflow with its tasks, a navigation property no file keeps yet.
-_NEW_VERSION_ONLY = "changed only by a new version of the workflow (createNewVersion), which needs its tasks"
+# Only these are changed by a workflow's PATCH (identitygovernance-workflow-update), and only a task's name and
+# description by the task's (identitygovernance-task-update); the rest only by createNewVersion, which makes
+# the workflow's history longer: a restore does not make versions.
+_NEW_VERSION_ONLY = "changed only by a new version of the workflow (createNewVersion), which a restore does not make"
+_TASK_SET = "set by Graph: the task's place in the workflow, or what its definition is for"
 _governed(
     "lifecycleWorkflows", "lifecycle workflow", "identityGovernance.workflow", f"{LIFECYCLE}/workflows",
     _LCW_READ, _LCW_WRITE,
@@ -126,12 +128,24 @@ _governed(
            "isSchedulingEnabled", "settings"),
     read_only=frozenset({"id", "executionConditions", "settings"}),
     why_read_only=dict.fromkeys(("executionConditions", "settings"), _NEW_VERSION_ONLY),
+    # Graph takes them when it makes the workflow, which a workflow made again needs.
+    create_with=frozenset({"executionConditions"}),
     create_only=frozenset({"category"}),
+    # Tasks are known by their place in the workflow; each is made with it and never added or removed alone.
+    sub_collections=(SubCollection(
+        "tasks", "identityGovernance.task", key="executionSequence",
+        keeps=("id", "displayName", "description", "executionSequence", "taskDefinitionId", "arguments",
+               "continueOnError", "isEnabled", "category"),
+        read_only=frozenset({"executionSequence", "category"}),
+        why_read_only=dict.fromkeys(("executionSequence", "category"), _TASK_SET),
+        create_only=frozenset({"taskDefinitionId", "arguments", "continueOnError", "isEnabled"}),
+        not_kept={"taskProcessingResults": "the results of the workflow's runs, not configuration"},
+        add=False, remove=False, why_not=_NEW_VERSION_ONLY, with_holder=True,
+    ),),
     volatile=_STAMPS | {"nextScheduleRunDateTime", "version"},
     not_kept={"quarantineDetails": "the service's record of why it stopped the workflow, not configuration"},
     # A deleted workflow comes back whole, tasks and all, from its own recycle bin for 30 days
     # (identitygovernance-workflow-delete, identitygovernance-workflow-restore).
     recycle_bin=f"{LIFECYCLE}/deletedItems/workflows",
-    cannot_create="Graph makes a workflow only with its tasks, which the snapshot does not keep",
-    restore_order=62,
+    create="post", found_again_by=("displayName",), restore_order=62,
 )

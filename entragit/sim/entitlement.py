@@ -1,7 +1,12 @@
-"""A catalog's resources: listed at /identityGovernance/entitlementManagement/catalogs/{id}/resources, and
+"""Identity governance objects kept inside others, which the table cannot serve.
+
+A catalog's resources: listed at /identityGovernance/entitlementManagement/catalogs/{id}/resources, and
 added or removed only through resource requests (entitlementmanagement-post-resourcerequests): POST
 resourceRequests with requestType adminAdd (a resource named by originSystem and originId) or adminRemove
 (one named by its id in the catalog). Each catalog keeps its resources in its own object, out of its answers.
+
+A lifecycle workflow's tasks: made with the workflow, listed at workflows/{id}/tasks, and changed one by one
+only in name and description (identitygovernance-task-update); the rest only by a new version.
 """
 
 from __future__ import annotations
@@ -10,9 +15,15 @@ import uuid
 from typing import Any
 
 from entragit.sim.errors import bad_request, resource_not_found
-from entragit.sim.graph import GraphApi, GraphRequest, GraphResponse
+from entragit.sim.graph import NO_CONTENT, GraphApi, GraphRequest, GraphResponse
 from entragit.sim.model import GROUPS, SERVICE_PRINCIPALS, CollectionSpec
-from entragit.sim.model_entitlement import ACCESS_PACKAGE_CATALOGS, ENTITLEMENT, GENERIC_CODES, RESOURCES
+from entragit.sim.model_entitlement import (
+    ACCESS_PACKAGE_CATALOGS,
+    ENTITLEMENT,
+    GENERIC_CODES,
+    LIFECYCLE_WORKFLOWS,
+    RESOURCES,
+)
 from entragit.sim.query import QueryTarget, parse_query, project
 from entragit.sim.tenant import utc_now
 
@@ -22,15 +33,61 @@ RESOURCE_PROPERTIES = {"id": "str", "displayName": "str", "description": "str", 
                        "originSystem": "str", "attributes": "obj[]", "createdDateTime": "str", "modifiedDateTime": "str"}
 TARGET = QueryTarget("microsoft.graph.accessPackageResource", "AccessPackageResource", RESOURCE_PROPERTIES,
                      frozenset({"id", "originId", "originSystem", "displayName"}))
+TASK_PROPERTIES = {"id": "str", "displayName": "str", "description": "str", "category": "str", "continueOnError": "bool",
+                   "executionSequence": "int", "isEnabled": "bool", "taskDefinitionId": "str", "arguments": "obj[]"}
+TASK_TARGET = QueryTarget("microsoft.graph.identityGovernance.task", "Task", TASK_PROPERTIES,
+                          frozenset({"id", "displayName", "category"}))
+TASK_PATCHED = frozenset({"displayName", "description"})
 
 
-class ResourceRequests:
+class Governance:
     def __init__(self, api: GraphApi) -> None:
         self.api = api
         self.tenant = api.tenant
         catalog = (*ACCESS_PACKAGE_CATALOGS.segments, "{id}")
         api._route((*catalog, RESOURCES), GET=self.list_resources)
         api._route((*ENTITLEMENT.split("/"), "resourceRequests"), POST=self.request)
+        tasks = (*LIFECYCLE_WORKFLOWS.segments, "{id}", "tasks")
+        api._route(tasks, GET=self.list_tasks)
+        api._route((*tasks, "{task}"), GET=self.get_task, PATCH=self.update_task)
+
+    # --- a workflow's tasks ----------------------------------------------------------------------------
+
+    def _tasks(self, workflow_id: str) -> tuple[str, list[dict[str, Any]]]:
+        workflow = self.tenant.require(LIFECYCLE_WORKFLOWS, workflow_id)
+        return f"{LIFECYCLE_WORKFLOWS.path}('{workflow['id']}')/tasks", workflow["tasks"]
+
+    def _task(self, params: list[str]) -> tuple[str, dict[str, Any]]:
+        path, tasks = self._tasks(params[0])
+        found = next((t for t in tasks if t["id"] == params[1].lower()), None)
+        if found is None:
+            raise resource_not_found(params[1], GENERIC_CODES.not_found)
+        return path, found
+
+    def list_tasks(self, request: GraphRequest, params: list[str]) -> GraphResponse:
+        path, tasks = self._tasks(params[0])
+        query = parse_query(request.pairs, TASK_TARGET, eventual=request.eventual)
+        values = [project(t, query.select, None, frozenset()) for t in tasks if query.where is None or query.where(t)]
+        return self.api._collection(request, path, query, values, None, len(values))
+
+    def get_task(self, request: GraphRequest, params: list[str]) -> GraphResponse:
+        path, task = self._task(params)
+        query = parse_query(request.pairs, TASK_TARGET, eventual=request.eventual)
+        return self.api._entity(path, query.select, project(task, query.select, None, frozenset()))
+
+    def update_task(self, request: GraphRequest, params: list[str]) -> GraphResponse:
+        _, task = self._task(params)
+        body = request.json(GENERIC_CODES.bad_request)
+        other = sorted(set(body) - TASK_PATCHED)
+        if other:
+            # The answer to a PATCH of another property is [UNCONFIRMED]; the page sends it to createNewVersion.
+            raise bad_request(f"Property '{other[0]}' of a task can be changed only by a new version of the workflow.")
+        if any(not isinstance(value, str) for value in body.values()):
+            raise bad_request("Invalid value specified for property 'displayName' or 'description'.")
+        task.update(body)
+        return GraphResponse(NO_CONTENT)
+
+    # --- a catalog's resources -------------------------------------------------------------------------
 
     def _catalog(self, key: Any) -> dict[str, Any]:
         if not isinstance(key, str):

@@ -10,6 +10,7 @@ name $select, $filter and $expand only].
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from entragit.sim.apps import TenantView
@@ -224,7 +225,15 @@ def _validate_workflow(changes: dict[str, Any], existing: dict[str, Any] | None)
         raise bad_request("A workflow needs its tasks.")
 
 
+def number_tasks(workflow: dict[str, Any]) -> None:
+    """A workflow's tasks as Graph keeps them: each with an id, its place (1, 2, ...) and the workflow's category."""
+    for place, task in enumerate(workflow.get("tasks") or [], start=1):
+        task.setdefault("id", str(uuid.uuid4()))
+        task.update(executionSequence=place, category=workflow.get("category"))
+
+
 def _complete_workflow(tenant: TenantView, workflow: dict[str, Any]) -> None:
+    number_tasks(workflow)
     workflow["version"] = 1
     workflow["isEnabled"] = bool(workflow.get("isEnabled"))
     workflow["isSchedulingEnabled"] = bool(workflow.get("isSchedulingEnabled"))
@@ -236,7 +245,7 @@ LIFECYCLE_WORKFLOWS = _governed(
      "isEnabled": BOOL, "isSchedulingEnabled": BOOL, "settings": OBJ, "quarantineDetails": OBJ,
      "nextScheduleRunDateTime": STR, "version": INT, "deletedDateTime": STR, "tasks": OBJS,
      "createdDateTime": STR, "lastModifiedDateTime": STR},
-    # Tasks are a navigation property: given on create, read through $expand=tasks (not modelled).
+    # Tasks are a navigation property: given on create, listed at workflows/{id}/tasks (entitlement.py).
     default_properties=("id", "displayName", "description", "category", "executionConditions", "isEnabled",
                         "isSchedulingEnabled", "settings", "quarantineDetails", "nextScheduleRunDateTime", "version",
                         "deletedDateTime", "createdDateTime", "lastModifiedDateTime"),

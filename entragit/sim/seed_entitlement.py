@@ -23,6 +23,7 @@ from entragit.sim.model_entitlement import (
     ENTITLEMENT_SETTINGS,
     LIFECYCLE_WORKFLOWS,
     RESOURCES,
+    number_tasks,
 )
 from entragit.sim.tenant import Tenant
 
@@ -140,7 +141,7 @@ class _GovernanceSeeder:
 
     def workflow(self, name: str, category: str, attribute: str, offset: int, rule: str,
                  tasks: list[tuple[str, str]]) -> None:
-        self.add(LIFECYCLE_WORKFLOWS, {
+        workflow = self.add(LIFECYCLE_WORKFLOWS, {
             "displayName": name, "description": f"{name} at {self.slug}", "category": category,
             "isEnabled": True, "isSchedulingEnabled": category == "leaver", "version": 1,
             "executionConditions": {
@@ -148,8 +149,10 @@ class _GovernanceSeeder:
                 "scope": {"@odata.type": "#microsoft.graph.identityGovernance.ruleBasedSubjectSet", "rule": rule},
                 "trigger": {"@odata.type": "#microsoft.graph.identityGovernance.timeBasedAttributeTrigger",
                             "timeBasedAttribute": attribute, "offsetInDays": offset}},
-            "tasks": [{"displayName": task, "description": task, "isEnabled": True, "continueOnError": False,
-                       "taskDefinitionId": definition, "arguments": []} for task, definition in tasks]})
+            "tasks": [{"id": self.uuid(), "displayName": task, "description": task, "isEnabled": True,
+                       "continueOnError": False, "taskDefinitionId": definition, "arguments": []}
+                      for task, definition in tasks]})
+        number_tasks(workflow)
 
 
 def seed_entitlement(tenant: Tenant, seed: int, base_time: datetime) -> None:

@@ -17,17 +17,14 @@ from entragit.restore.kinds import StepKind
 from entragit.restore.planner.state import PlanState
 
 
-def _writable(sub: SubCollection, item: Obj) -> Obj:
-    return {k: v for k, v in item.items() if k not in sub.never_written}
-
-
 class Items(PlanState):
     """The items of an object's sub-collections."""
 
     def _plan_sub_collections(self, object_type: ObjectType, object_id: str, name: str | None, desired: Obj,
-                              live: Obj | None) -> None:
+                              live: Obj | None, missing: bool = False) -> None:
+        """missing: the holder is not in the tenant, and is made again or brought back from a bin."""
         for sub in object_type.sub_collections:
-            if not self.selection.writes_attribute(sub.property):
+            if not self.selection.writes_attribute(sub.property) or (missing and sub.with_holder):
                 continue
             # --attribute <list>.<key>: only those items.
             chosen = {f.removeprefix(f"{sub.property}.") for f in self.attributes if f.startswith(f"{sub.property}.")}
@@ -62,8 +59,8 @@ class _ItemPlan:
         if not self.sub.add:
             self._refuse(key, what, "add")
             return
-        request = (self.sub.added(self.object_id, _writable(self.sub, item)) if self.sub.added is not None
-                   else Request("POST", self.at, _writable(self.sub, item)))
+        request = (self.sub.added(self.object_id, self.sub.writable(item)) if self.sub.added is not None
+                   else Request("POST", self.at, self.sub.writable(item)))
         self.state.step(StepKind.ADD_ITEM, self.object_type, self.object_id, self.name, request.method, request.path,
                         request.body, detail=self._label(key),
                         changes=(AttributeChange(f"{self.sub.property}.{key}", None, item),))
@@ -80,7 +77,7 @@ class _ItemPlan:
 
     def change(self, key: str, want: Obj, have: Obj) -> None:
         # What Graph keeps of its own (the item's id, a principal's name) is no difference to write.
-        target, now = _writable(self.sub, want), _writable(self.sub, have)
+        target, now = self.sub.writable(want), self.sub.writable(have)
         rows = attribute_changes(now, target)
         if not rows:
             return
