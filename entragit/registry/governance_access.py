@@ -6,6 +6,9 @@ assignment policy its access package. Graph takes those only in the body that ma
 (entitlementmanagement-post-accesspackages, entitlementmanagement-post-assignmentpolicies), so they are
 links written at creation (`AtCreation`), restored in order: catalogs, then packages, then policies. An
 object made again under a new id is named by its new id in the bodies that follow.
+
+Objects Graph keeps under others are lists in their holder's file (SubCollection): a catalog's resources,
+put back and taken away by resource requests, and a workflow's tasks, made with the workflow.
 """
 
 from __future__ import annotations
