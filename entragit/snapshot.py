@@ -29,6 +29,9 @@ from entragit.registry import ObjectType, Relationship, resolve_types
 from entragit.store import SNAPSHOT_TRAILER, BackupRepo, Content, ObjectStager, Staged, encode_links
 
 SUSPECT_PREFIX = "entragit/suspect/"
+# Codes of Graph's answer to a type whose feature the tenant has no licence for (Microsoft Entra ID
+# Governance: entitlement management answers 403 NoLicense, "Tenant does not meet license requirement!").
+LICENCE_MISSING = frozenset({"NoLicense"})
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,8 @@ class SnapshotResult:
     branch: str | None = None
     """Where a held-back snapshot was committed instead of the current branch."""
     modes: dict[str, str] = field(default_factory=dict)
-    """Type name -> "full", "delta" or "skipped" (Graph refused to read it): how each type was read."""
+    """Type name -> "full", "delta", "skipped" (Graph refused to read it) or "unavailable" (the tenant lacks
+    the licence the type needs): how each type was read."""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -61,6 +65,9 @@ def _message(tenant_id: str, counts: dict[str, int], modes: dict[str, str], when
     skipped = [name for name, mode in modes.items() if mode == "skipped"]
     if skipped:
         lines += ["", f"Not read (permission refused), files kept as they were: {', '.join(skipped)}"]
+    unlicensed = [name for name, mode in modes.items() if mode == "unavailable"]
+    if unlicensed:
+        lines += ["", f"Not available (the tenant lacks their licence), files kept as they were: {', '.join(unlicensed)}"]
     lines += [
         "",
         f"{SNAPSHOT_TRAILER}: {when.strftime('%Y-%m-%dT%H:%M:%SZ')}",
@@ -209,6 +216,13 @@ def _read_type(repo: BackupRepo, client: GraphClient, object_type: ObjectType, h
     try:
         return _read_type_or_fail(repo, client, object_type, head, full, progress, stager)
     except GraphError as error:
+        if error.code in LICENCE_MISSING:
+            stager.discard(object_type)
+            # A tenant without the licence has nothing of the type to back up: the snapshot says so and goes
+            # on, since no permission the user could grant would change it.
+            return TypeRead(Content({}, complete=False), "unavailable", None,
+                            f"{object_type.name}: not available, the tenant lacks the licence it needs "
+                            f"({error.code}: {error.graph_message})")
         if error.status != 403:
             raise
         stager.discard(object_type)

@@ -137,6 +137,17 @@ CASES: dict[str, Case] = {
                                                {"status": "Deprecated", "description": "Changed"}),
     "agentIdentities": Case(_named("Service Desk Agent"), {"displayName": "Changed", "accountEnabled": False},
                             delete="DELETE"),
+    "accessPackageCatalogs": Case(_named("Contractors"), {"description": "Changed", "state": "unpublished"},
+                                  delete="DELETE"),
+    "accessPackages": Case(_named("Marketing campaign tools"), {"isHidden": True}, delete="DELETE"),
+    # Graph changes a policy by PUT only (tests/test_governance_access.py restores one changed so).
+    "accessPackagePolicies": Case(_named("Marketing staff"), None, delete="DELETE"),
+    "connectedOrganizations": Case(_named("Fabrikam"), {"state": "proposed"}, delete="DELETE"),
+    "entitlementSettings": Case(_anything, {"externalUserLifecycleAction": "none"}),
+    # An app can neither change nor make one (tests/test_governance_access.py shows the plan saying so).
+    "customTaskExtensions": Case(_anything, None),
+    # Once purged, a workflow cannot be made again (its tasks are not kept): tests/test_governance_access.py.
+    "lifecycleWorkflows": Case(_named("Offboard leavers"), {"isEnabled": False}, delete="DELETE"),
 }
 
 

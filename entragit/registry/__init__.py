@@ -374,6 +374,6 @@ def type_for_odata(odata_type: str | None) -> ObjectType | None:
 
 # Importing the entry modules registers their types; the order here is only the order of `entragit types`.
 from entragit.registry import (  # noqa: E402,F401
-    app_policies, applications, apps_access, beta, conditional_access, directory, governance_pim, policies,
-    protected_actions, roles, tenant_config, tenant_signin,
+    app_policies, applications, apps_access, beta, conditional_access, directory, governance_access, governance_pim,
+    policies, protected_actions, roles, tenant_config, tenant_signin,
 )

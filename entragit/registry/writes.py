@@ -158,6 +158,14 @@ class SubResource(LinkWrite):
 
 
 @dataclass(frozen=True)
+class AtCreation(LinkWrite):
+    """A single-valued link Graph takes only in the body that makes the object, as {name: {"id": ...}}, and
+    no write of the app's changes afterwards (an access package's catalog:
+    entitlementmanagement-post-accesspackages; moveToCatalog takes delegated permissions only). A created
+    object gets it with its body; a different one on a live object is shown as not restorable in place."""
+
+
+@dataclass(frozen=True)
 class SubCollection:
     """Objects Graph keeps in a collection under each object of a type (GET {holder}/{segment}), stored as
     a list in the holder's file, compared item by item by their key, and restored item by item: POST
@@ -204,6 +212,14 @@ class SubCollection:
     delta_tracked: bool = False
     """Whether the holder's delta query reports a change of these items; an incremental snapshot re-reads
     the ones it does not for every holder (a request each)."""
+    added: Callable[[str, Obj], Request] | None = None
+    """The request that adds an item where that is no POST {holder}/{segment}, from the holder's id and the
+    item as kept (a catalog's resource: a resource request, adminAdd)."""
+    removed: Callable[[str, Obj], Request] | None = None
+    """The request that removes an item where that is no DELETE of it (a resource request, adminRemove)."""
+    with_holder: bool = False
+    """Graph takes the items in the body that makes the holder (a workflow's tasks): a holder made again is
+    made with them, and one back from a recycle bin has them."""
 
     @builtins.property
     def path(self) -> str:
@@ -221,12 +237,18 @@ class SubCollection:
     def never_written(self) -> frozenset[str]:
         return self.read_only | {"id"}
 
+    def writable(self, item: Obj) -> Obj:
+        """The item without what Graph never takes in a write (its id, what only Graph sets)."""
+        return {k: v for k, v in item.items() if k not in self.never_written}
+
     def key_of(self, item: Obj) -> str:
         """The item's key as one string (several properties joined by "/"): how plans and reports name it."""
         return "/".join(str(item.get(k)) for k in self.keys)
 
     def sorted_items(self, items: list[Obj]) -> list[Obj]:
-        return sorted(items, key=lambda item: tuple(str(item.get(k, "")) for k in self.keys))
+        # Numbers in their order (a workflow's tasks by executionSequence: 2 before 10), the rest as text.
+        return sorted(items, key=lambda item: tuple((0, v, "") if isinstance(v := item.get(k, ""), int)
+                                                    else (1, 0, str(v)) for k in self.keys))
 
 
 @dataclass(frozen=True, kw_only=True)

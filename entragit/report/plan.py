@@ -15,12 +15,13 @@ from entragit.restore import AS_RESTORED, ApplyResult, Blocked, Plan, RunResult,
 from entragit.restore.planner.state import get_path, listed
 
 _VERBS = {"restore": "RESTORE", "create": "CREATE", "disable": "DISABLE", "reset": "RESET", "patch": "PATCH",
-          "rewrite": "REWRITE", "remove-credential": "REVOKE", "set-ref": "SET",
+          "rewrite": "REWRITE", "remove-credential": "REVOKE", "remove-item": "REMOVE", "add-item": "ADD", "set-ref": "SET",
           "add-ref": "ADD", "remove-ref": "REMOVE", "delete-ref": "CLEAR", "delete": "DELETE"}
 _COUNTS = (("restore", "restore(s) from a recycle bin"), ("create", "creation(s)"),
            ("disable", "disabling(s) before removal"), ("reset", "reset(s) to Graph's defaults"), ("patch", "object update(s)"),
            ("rewrite", "object(s) whose references follow a recreated object"),
-           ("remove-credential", "credential(s) to remove"), ("add-ref", "link(s) to add"),
+           ("remove-credential", "credential(s) to remove"), ("remove-item", "list item(s) to remove"),
+           ("add-item", "list item(s) to add"), ("add-ref", "link(s) to add"),
            ("remove-ref", "link(s) to remove"), ("set-ref", "reference(s) to set"),
            ("delete-ref", "reference(s) to clear"), ("delete", "deletion(s)"))
 

@@ -30,6 +30,7 @@ from entragit.sim.audit import AuditLog
 from entragit.sim.auth import Authority, ClientApp
 from entragit.sim.clock import SimClock
 from entragit.sim.credentials import ClientCertificate, Federation
+from entragit.sim.entitlement import Governance
 from entragit.sim.gateway import Gateway
 from entragit.sim.graph import GraphApi
 from entragit.sim.identity import FederatedCredentials, IdentityApi
@@ -86,6 +87,7 @@ class Simulator:
         self.recycle = RecycleBins(self.graph, self.clock)
         self.identity = IdentityApi(self.graph)
         PimApi(self.graph)
+        Governance(self.graph)
         CombinationConfigurations(self.graph)
         self.audit = AuditLog(self.graph, self.settings, self.clock, self._binned)
         self.stats = Stats()

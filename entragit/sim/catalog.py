@@ -16,6 +16,7 @@ from entragit.sim.model import (
 )
 from entragit.sim.model_app_policies import APP_POLICY_COLLECTIONS
 from entragit.sim.model_apps_access import APPS_ACCESS_COLLECTIONS
+from entragit.sim.model_entitlement import ENTITLEMENT_COLLECTIONS
 from entragit.sim.model_identity import IDENTITY_COLLECTIONS
 from entragit.sim.model_pim import PIM_COLLECTIONS
 from entragit.sim.model_policies import POLICY_COLLECTIONS
@@ -35,6 +36,7 @@ COLLECTIONS += APP_POLICY_COLLECTIONS
 COLLECTIONS += TENANT_SIGNIN_COLLECTIONS
 COLLECTIONS += TENANT_CONFIG_COLLECTIONS
 COLLECTIONS += APPS_ACCESS_COLLECTIONS
+COLLECTIONS += ENTITLEMENT_COLLECTIONS
 BY_NAME: dict[str, CollectionSpec] = {spec.name: spec for spec in COLLECTIONS}
 # Collections whose objects are directoryObjects: reachable through /directoryObjects/{id} and $ref URLs.
 DIRECTORY_OBJECT_COLLECTIONS: tuple[str, ...] = ("users", "groups")

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote
 
 from entragit.sim.auth import Authority
-from entragit.sim.catalog import BY_NAME, COLLECTIONS
+from entragit.sim.catalog import BY_NAME, COLLECTIONS, DIRECTORY_OBJECT_COLLECTIONS
 from entragit.sim.delta import TRACKED, DeltaQueries
 from entragit.sim.errors import (
     GraphFault,
@@ -30,7 +30,9 @@ from entragit.sim.errors import (
 )
 from entragit.sim.licenses import LICENSE_ACTIONS
 from entragit.sim.model import (
+    OBJS,
     ON_PREMISES_MASTERED_MESSAGE,
+    STRS,
     UNIFIED,
     CollectionSpec,
     Relationship,
@@ -41,6 +43,7 @@ from entragit.sim.model import (
     is_synced,
     merge_nested,
 )
+from entragit.sim.model_entitlement import check_licence
 from entragit.sim.model_policies import conflict
 from entragit.sim.apps_access_actions import APPS_ACCESS_ACTIONS
 from entragit.sim.passwords import ACTIONS, Action
@@ -163,6 +166,7 @@ class GraphApi:
         self.extra_properties: Callable[[CollectionSpec], Mapping[str, str]] = _no_extra_properties
         # Called with every routed request before its handler; raising GraphFault refuses it (identity.py's denials).
         self.checks: list[Callable[[GraphRequest], None]] = []
+        self.checks.append(lambda request: check_licence(self.settings.governance_licensed, request.segments))
         self._beta_only = tuple(spec.segments for spec in COLLECTIONS if spec.beta_only)
         # (collection segment, key property), both lower case -> the id of the object the key names, or None.
         self.alternate_keys: dict[tuple[str, str], Callable[[str], str | None]] = {
@@ -194,6 +198,7 @@ class GraphApi:
                 "GET": partial(self.get_object, spec),
                 "PATCH": partial(self.update_object, spec),
                 "DELETE": partial(self.delete_object, spec),
+                "PUT": partial(self.replace_object, spec),
             }
             self._route(item, **{m: h for m, h in items.items() if m in spec.item_methods})
             for rel in spec.relationships:
@@ -374,7 +379,14 @@ class GraphApi:
     def _related(self, rel: Relationship, obj: Mapping[str, Any]) -> list[tuple[CollectionSpec, dict[str, Any]]]:
         if rel.via is None:
             return self.tenant.related(rel, obj["id"])
-        found = self.tenant.directory_object(str(obj.get(rel.via) or ""))
+        named = obj.get(rel.via)
+        # A link given as {"id": ...} in the body that made the object (an access package's catalog).
+        ref = str((named.get("id") if isinstance(named, dict) else named) or "")
+        if set(rel.target_collections) <= set(DIRECTORY_OBJECT_COLLECTIONS):
+            found = self.tenant.directory_object(ref)
+        else:
+            found = next(((BY_NAME[name], target) for name in rel.target_collections
+                          if (target := self.tenant.find(BY_NAME[name], ref)) is not None), None)
         return [] if found is None else [found]
 
     def _target(self, spec: CollectionSpec) -> QueryTarget:
@@ -496,19 +508,24 @@ class GraphApi:
         self.tenant.update(spec, obj, changes)
         self._apply_binds(obj, resolved)
         if spec.patch_returns_object:
-            return self._entity_of(spec, None, self._render(spec, obj, Query(pairs=[])))
+            return self._entity_of(spec, None, self._render(spec, obj, Query(pairs=[])), status=spec.patch_status)
         return GraphResponse(NO_CONTENT)
 
     def replace_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
-        """PUT of a whole singleton: what the body leaves out is reset, or, with no value to reset it to, refused."""
-        assert spec.replaced_by_put is not None
+        """PUT of a whole object: what the body leaves out is reset to the spec's value for it (a singleton,
+        replaced_by_put), else unset, and one with no value to reset it to is refused where the spec names
+        such values; 200 with the object (deviceregistrationpolicy-update, accesspackageassignmentpolicy-update)."""
         obj = self.tenant.require(spec, params[0])
-        body = {**spec.replaced_by_put, **request.json(spec.codes.bad_request)}
-        missing = sorted(set(spec.properties) - spec.read_only - set(body))
-        if missing:
-            raise bad_request(f"The property '{missing[0]}' is required when updating '{spec.resource_name}'.")
+        body = {**(spec.replaced_by_put or {}), **request.json(spec.codes.bad_request)}
+        if spec.replaced_by_put is not None:
+            missing = sorted(set(spec.properties) - spec.read_only - set(body))
+            if missing:
+                raise bad_request(f"The property '{missing[0]}' is required when updating '{spec.resource_name}'.")
         changes, _ = check_write(spec, body, obj, self.extra_properties(spec))
-        self.tenant.update(spec, obj, changes)
+        kept = spec.read_only | spec.create_only | spec.computed | spec.write_only
+        cleared: dict[str, Any] = {name: [] if kind in (STRS, OBJS) else None for name, kind in spec.properties.items()
+                                   if name not in body and name not in kept}
+        self.tenant.update(spec, obj, {**cleared, **changes})
         return self._entity_of(spec, None, self._render(spec, obj, Query(pairs=[])))
 
     def delete_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:

@@ -149,6 +149,8 @@ class CollectionSpec:
     upsert: Callable[[str], None] | None = None
     # PATCH answers 200 with the object instead of 204, where the docs say so (groupLifecyclePolicy).
     patch_returns_object: bool = False
+    # The status of that answer where it is not 200 (connectedorganization-update: 202 Accepted).
+    patch_status: int = 200
     # Contained collections a singleton's GET returns expanded: property name -> collection name.
     inline: Mapping[str, str] = field(default_factory=dict)
     # The @odata.context fragment of one object when Graph's is not '<path>/$entity'.
@@ -221,6 +223,18 @@ _ANSWERED_TYPES = frozenset({
     "#microsoft.graph.principalresourcemembershipsscope", "#microsoft.graph.singleuser", "#microsoft.graph.groupmembers",
     # How a custom authentication extension reaches its endpoint (identitycontainer-post-customauthenticationextensions).
     "#microsoft.graph.httprequestendpoint", "#microsoft.graph.azureadtokenauthentication",
+    # Identity governance: sources of a connected organization, approvers and requestors (subjectSet), a
+    # workflow's conditions, a custom extension's endpoint, authentication and callback.
+    "#microsoft.graph.azureactivedirectorytenant", "#microsoft.graph.domainidentitysource",
+    "#microsoft.graph.externaldomainfederation", "#microsoft.graph.singleuser", "#microsoft.graph.groupmembers",
+    "#microsoft.graph.requestormanager", "#microsoft.graph.internalsponsors", "#microsoft.graph.externalsponsors",
+    "#microsoft.graph.connectedorganizationmembers", "#microsoft.graph.attributerulemembers",
+    "#microsoft.graph.targetusersponsors", "#microsoft.graph.logicapptriggerendpointconfiguration",
+    "#microsoft.graph.azureadtokenauthentication",
+    "#microsoft.graph.identitygovernance.triggerandscopebasedconditions",
+    "#microsoft.graph.identitygovernance.rulebasedsubjectset",
+    "#microsoft.graph.identitygovernance.timebasedattributetrigger",
+    "#microsoft.graph.identitygovernance.customtaskextensioncallbackconfiguration",
 })
 # Who may register or join devices, and be their local admins (deviceregistrationpolicy.md's examples).
 _ANSWERED_TYPES |= {f"#microsoft.graph.{kind}deviceregistrationmembership" for kind in ("all", "enumerated", "no")}

@@ -39,6 +39,7 @@ DEFAULT_APP_ROLES: tuple[str, ...] = (
     "Policy.ReadWrite.PermissionGrant", "Policy.ReadWrite.ConsentRequest", "CustomAuthenticationExtension.ReadWrite.All",
     "CustomSecAttributeDefinition.ReadWrite.All",
     "AgentIdentity.ReadWrite.All", "AgentIdentity.Create.All",
+    "EntitlementManagement.ReadWrite.All", "LifecycleWorkflows.ReadWrite.All",
 )
 DEFAULT_APP_ROLES += ("Domain.ReadWrite.All", "IdentityProvider.ReadWrite.All", "Policy.ReadWrite.AuthenticationFlows",
                       "Policy.ReadWrite.DeviceConfiguration", "Policy.ReadWrite.FeatureRollout",
@@ -174,6 +175,13 @@ RULES: dict[tuple[str, ...], Needs] = {
         ("AgentIdentity.Read.All", "AgentIdentity.ReadWrite.All"), ("AgentIdentity.ReadWrite.All",)),
     ("directory", "deletedItems", "microsoft.graph.agentIdentity"): Needs(
         ("AgentIdentity.Read.All", "AgentIdentity.ReadWrite.All"), ("AgentIdentity.ReadWrite.All",)),
+    ("identityGovernance", "entitlementManagement"): Needs(
+        ("EntitlementManagement.Read.All", "EntitlementManagement.ReadWrite.All"), ("EntitlementManagement.ReadWrite.All",)),
+    ("identityGovernance", "lifecycleWorkflows"): Needs(
+        ("LifecycleWorkflows.Read.All", "LifecycleWorkflows.ReadWrite.All"), ("LifecycleWorkflows.ReadWrite.All",)),
+    # Its create and update pages list no application permission: a signed-in user only.
+    ("identityGovernance", "lifecycleWorkflows", "customTaskExtensions"): Needs(
+        ("LifecycleWorkflows.Read.All", "LifecycleWorkflows.ReadWrite.All"), ()),
 }
 # The tenant and its sign-in (domain-get and -update, identitycontainer-list-identityproviders,
 # authenticationflowspolicy-get, deviceregistrationpolicy-get and -update, featurerolloutpolicies-list).

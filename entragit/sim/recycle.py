@@ -52,6 +52,9 @@ RETENTION_SECONDS = 30 * 86400
 DIRECTORY_BIN = "directory"
 CONDITIONAL_ACCESS_BIN = "conditionalAccess"
 DIRECTORY_BIN_PATH = ("directory", "deletedItems")
+# Deleted lifecycle workflows, restorable for 30 days (identitygovernance-workflow-delete, -restore).
+LIFECYCLE_WORKFLOWS_BIN = "lifecycleWorkflows"
+LIFECYCLE_WORKFLOWS_BIN_PATH = ("identityGovernance", "lifecycleWorkflows", "deletedItems")
 
 Link = tuple[str, str, str]  # (link table, source id, target id)
 
@@ -104,7 +107,7 @@ class DeletedItem:
 
 
 class RecycleBins:
-    """Both bins of one tenant, routed on its Graph API, whose DELETE now goes through delete() below."""
+    """The bins of one tenant, routed on its Graph API, whose DELETE now goes through delete() below."""
 
     def __init__(self, api: GraphApi, clock: SimClock) -> None:
         self.api = api
@@ -203,19 +206,23 @@ class RecycleBins:
         api._route(DIRECTORY_BIN_PATH, GET=self._list_without_cast)
         api._route((*DIRECTORY_BIN_PATH, "{id}"), GET=self._get_directory_item, DELETE=self._purge_item)
         api._route((*DIRECTORY_BIN_PATH, "{id}", "restore"), POST=self._restore_item)
-        ca_base = tuple(self.settings.ca_recycle_path.strip("/").split("/"))
+        bases = {DIRECTORY_BIN: DIRECTORY_BIN_PATH, LIFECYCLE_WORKFLOWS_BIN: LIFECYCLE_WORKFLOWS_BIN_PATH,
+                 CONDITIONAL_ACCESS_BIN: tuple(self.settings.ca_recycle_path.strip("/").split("/"))}
         for spec in COLLECTIONS:
             if spec.recycle is None:
                 continue
-            base = DIRECTORY_BIN_PATH if spec.recycle_bin == DIRECTORY_BIN else ca_base
-            api._route((*base, spec.recycle), GET=partial(self._list, spec, "/".join((*base, spec.recycle))))
-            if spec.recycle_bin == CONDITIONAL_ACCESS_BIN:
+            base = bases[spec.recycle_bin]
+            path = "/".join((*base, spec.recycle))
+            api._route((*base, spec.recycle), GET=partial(self._list, spec, path))
+            if spec.recycle_bin != DIRECTORY_BIN:
+                # A bin of one type's own: its items are named under the type's segment.
                 item = (*base, spec.recycle, "{id}")
-                api._route(item, GET=partial(self._get_ca_item, spec), DELETE=partial(self._purge_item, spec=spec))
+                api._route(item, GET=partial(self._get_typed_item, spec, path),
+                           DELETE=partial(self._purge_item, spec=spec))
                 api._route((*item, "restore"), POST=partial(self._restore_item, spec=spec))
 
     def _find(self, key: str, spec: CollectionSpec | None) -> DeletedItem:
-        """An item of the directory bin, or of `spec` in the Conditional Access bin."""
+        """An item of the directory bin, or of `spec` in a bin of its own (Conditional Access, workflows)."""
         self.expire()
         item = self.items.get(key) or self.items.get(key.lower())
         in_bin = item is not None and (
@@ -259,17 +266,18 @@ class RecycleBins:
         body = {"@odata.type": item.spec.odata_type, **self._render(item, query.select)}
         return self.api._entity("directoryObjects", query.select, body)
 
-    def _get_ca_item(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
+    def _get_typed_item(self, spec: CollectionSpec, path: str, request: GraphRequest, params: list[str]) -> GraphResponse:
         item = self._find(params[0], spec)
         query = parse_query(request.pairs, self._target(spec), eventual=request.eventual)
-        return self.api._entity(f"{self.settings.ca_recycle_path}/{spec.recycle}", query.select, self._render(item, query.select))
+        return self.api._entity(path, query.select, self._render(item, query.select))
 
     def _restore_item(self, request: GraphRequest, params: list[str], spec: CollectionSpec | None = None) -> GraphResponse:
         item = self._find(params[0], spec)
         obj = self.restore(item)
         rendered = self.api._render(item.spec, obj, Query(pairs=[]), typed=True)
-        # Directory restores answer as a directoryObject (directory-deleteditems-restore); the CA bin with the
-        # policy itself (beta conditionalaccesspolicy-restore; its exact envelope is [UNCONFIRMED]).
+        # Directory restores answer as a directoryObject (directory-deleteditems-restore); the others with the
+        # object itself (beta conditionalaccesspolicy-restore, whose exact envelope is [UNCONFIRMED];
+        # identitygovernance-workflow-restore).
         entity_set = "directoryObjects" if spec is None else item.spec.path
         return self.api._entity(entity_set, None, rendered)
 

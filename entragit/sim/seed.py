@@ -32,6 +32,7 @@ from entragit.sim.seed_app_policies import seed_app_policies
 from entragit.sim.seed_apps import seed_applications
 from entragit.sim.seed_apps_access import seed_apps_access
 from entragit.sim.seed_declared import seed_declared
+from entragit.sim.seed_entitlement import seed_entitlement
 from entragit.sim.seed_identity import seed_identity
 from entragit.sim.seed_pim import seed_pim
 from entragit.sim.seed_policies import seed_policies
@@ -190,6 +191,7 @@ class _Seeder:
         seed_tenant_signin(tenant)
         seed_tenant_config(tenant)
         seed_apps_access(tenant)
+        seed_entitlement(tenant, self.seed, BASE_TIME)
         tenant.changes.recording = True  # from here on, writes are changes that delta queries report
         return SeededTenant(tenant, client_id, secret, (github,))
 

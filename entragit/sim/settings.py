@@ -49,6 +49,7 @@ Every switch can be set from Python (`sim.settings.name = value`) or from text, 
 | audit_log_read | bool | true | the app holds AuditLog.Read.All; false: auditLogs/directoryAudits answers 403 Authorization_RequestDenied |
 | audit_delay_seconds | float | 0.0 | an audit record becomes readable this long after its change (Entra: ~120 s at the 95th percentile) |
 | audit_retention_days | float | 30.0 | audit records older than this are gone (30 days with Entra ID P1/P2, 7 without) |
+| governance_licensed | bool | true | the tenant holds Microsoft Entra ID Governance; false: lifecycle workflows answer 403 NoLicense ([UNCONFIRMED] code) |
 
 The sections (§N) in this table are those of docs/graph-behaviour.md.
 
@@ -160,6 +161,9 @@ class Settings:
     audit_log_read: bool = True
     audit_delay_seconds: float = 0.0
     audit_retention_days: float = 30.0
+
+    # --- identity governance (model_entitlement.py) ---
+    governance_licensed: bool = True
 
     @classmethod
     def realistic(cls, time_scale: float = 1.0) -> Settings:

@@ -39,6 +39,7 @@ from entragit.sim.rules import RuleError, UserPredicate, parse_rule
 
 LINKS: tuple[str, ...] = ("members", "owners", "manager", "appManagementPolicies")
 LINKS += ("appliesTo",)  # the groups a feature rollout policy applies to
+LINKS += ("internalSponsors", "externalSponsors")
 
 
 def utc_now() -> str:

@@ -80,7 +80,7 @@ class _Planner(References, Credentials, Links, Items):
         empty: Obj = {}
         self._plan_credentials(object_type, object_id, name, desired, binned)
         # Items a recycle bin brought back with their holder are there already: adding one answers 409.
-        self._plan_sub_collections(object_type, object_id, name, desired, binned)
+        self._plan_sub_collections(object_type, object_id, name, desired, binned, missing=True)
         for rel in object_type.relationships:
             self._plan_relationship(object_type, object_id, name, rel, desired, empty)
         self._plan_reverse(object_type, object_id, name)

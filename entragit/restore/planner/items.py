@@ -11,23 +11,20 @@ from urllib.parse import quote
 from entragit.canonical import Obj
 from entragit.diff import attribute_changes
 from entragit.registry import ObjectType
-from entragit.registry.writes import SubCollection
+from entragit.registry.writes import Request, SubCollection
 from entragit.report.model import AttributeChange
 from entragit.restore.kinds import StepKind
 from entragit.restore.planner.state import PlanState
-
-
-def _writable(sub: SubCollection, item: Obj) -> Obj:
-    return {k: v for k, v in item.items() if k not in sub.never_written}
 
 
 class Items(PlanState):
     """The items of an object's sub-collections."""
 
     def _plan_sub_collections(self, object_type: ObjectType, object_id: str, name: str | None, desired: Obj,
-                              live: Obj | None) -> None:
+                              live: Obj | None, missing: bool = False) -> None:
+        """missing: the holder is not in the tenant, and is made again or brought back from a bin."""
         for sub in object_type.sub_collections:
-            if not self.selection.writes_attribute(sub.property):
+            if not self.selection.writes_attribute(sub.property) or (missing and sub.with_holder):
                 continue
             # --attribute <list>.<key>: only those items.
             chosen = {f.removeprefix(f"{sub.property}.") for f in self.attributes if f.startswith(f"{sub.property}.")}
@@ -69,23 +66,28 @@ class _ItemPlan:
             self._refuse(key, what, "add")
             return
         self._unrestorable(key, item, {})
-        body = {"id": item.get("id"), **_writable(self.sub, item)} if self.sub.id_given else _writable(self.sub, item)
-        self.state.step(StepKind.ADD_ITEM, self.object_type, self.object_id, self.name, "POST", self.at,
-                        body, detail=self._label(key),
+        body = self.sub.writable(item)
+        if self.sub.id_given:
+            body = {"id": item.get("id"), **body}
+        request = self.sub.added(self.object_id, body) if self.sub.added is not None else Request("POST", self.at, body)
+        self.state.step(StepKind.ADD_ITEM, self.object_type, self.object_id, self.name, request.method, request.path,
+                        request.body, detail=self._label(key),
                         changes=(AttributeChange(f"{self.sub.property}.{key}", None, item),))
 
     def remove(self, key: str, item: Obj, what: str) -> None:
         if not self.sub.remove:
             self._refuse(key, what, "remove")
             return
-        self.state.step(StepKind.REMOVE_ITEM, self.object_type, self.object_id, self.name, "DELETE",
-                        f"{self.at}/{quote(str(item.get('id')))}", None, detail=self._label(key),
+        request = (self.sub.removed(self.object_id, item) if self.sub.removed is not None
+                   else Request("DELETE", f"{self.at}/{quote(str(item.get('id')))}"))
+        self.state.step(StepKind.REMOVE_ITEM, self.object_type, self.object_id, self.name, request.method,
+                        request.path, request.body, detail=self._label(key),
                         changes=(AttributeChange(f"{self.sub.property}.{key}", item, None),))
 
     def change(self, key: str, want: Obj, have: Obj) -> None:
         self._unrestorable(key, want, have)
         # What Graph keeps of its own (the item's id, a principal's name) is no difference to write.
-        target, now = _writable(self.sub, want), _writable(self.sub, have)
+        target, now = self.sub.writable(want), self.sub.writable(have)
         rows = attribute_changes(now, target)
         if not rows:
             return

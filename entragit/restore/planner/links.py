@@ -9,6 +9,7 @@ from entragit.errors import GraphError
 from entragit.graph import BatchItem
 from entragit.live import holders
 from entragit.registry import REGISTRY, ObjectType, Relationship
+from entragit.registry.writes import AtCreation
 from entragit.restore.kinds import StepKind, link_request
 from entragit.restore.model import holding_fingerprint, holding_key
 from entragit.restore.planner.state import PlanState
@@ -22,6 +23,13 @@ class Links(PlanState):
         if not rel.many:
             want, have = desired.get(rel.name), live.get(rel.name)
             if want == have:
+                return
+            if isinstance(rel.write, AtCreation):
+                # A created object has it from its body; a live one keeps what it was made with.
+                if live:
+                    self.block(object_type, object_id, name, rel.name,
+                               f"set only when the {object_type.singular} is made; Graph takes no change of it "
+                               f"({have!r} now, {want!r} in the snapshot)")
                 return
             if want:
                 self._link_step(StepKind.SET_REF, object_type, object_id, name, rel, want)

@@ -5,13 +5,14 @@ written one by one at their own path, app roles disabled before removal, its cre
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any
 from urllib.parse import quote
 
 from entragit.canonical import Obj
 from entragit.diff import attribute_changes, split_relations
 from entragit.registry import REGISTRY, ObjectType
-from entragit.registry.writes import Request
+from entragit.registry.writes import AtCreation, Request
 from entragit.report.model import AttributeChange
 from entragit.restore.kinds import StepKind
 from entragit.restore.model import AS_RESTORED
@@ -60,6 +61,12 @@ def _wire(object_type: ObjectType, key: str, target: Any, live: Any) -> Any:
     if target is None:
         return [] if isinstance(live, list) else None
     return target
+
+
+def made_with(object_type: ObjectType, obj: Obj) -> Obj:
+    """The links Graph takes only in the body that makes the object ({"catalog": {"id": ...}})."""
+    return {r.name: {"id": obj[r.name]} for r in object_type.relationships
+            if isinstance(r.write, AtCreation) and obj.get(r.name)}
 
 
 class Objects(PlanState):
@@ -130,6 +137,8 @@ class Objects(PlanState):
             self._disable_first(object_type, object_id, name, live_attrs, target, path_id)
             if object_type.hooks.update is not None:
                 request = object_type.hooks.update(object_type, object_type.item_path(path_id), target, body)
+                # Links Graph takes only in a whole body (an assignment policy's access package) go with it.
+                request = dataclasses.replace(request, body={**(request.body or {}), **made_with(object_type, desired)})
                 self.step(StepKind.PATCH, object_type, object_id, name, request.method, request.path, request.body,
                           changes=tuple(shown))
                 return
@@ -194,6 +203,9 @@ class Objects(PlanState):
         writable_anyway = object_type.create_with | set(object_type.always_send)
         body = {k: v for k, v in attrs.items() if k not in singles and k not in object_type.sub_collection_names
                 and (k not in object_type.read_only or k in writable_anyway)}
+        body.update(made_with(object_type, attrs))
+        body.update((sub.property, [sub.writable(item) for item in attrs[sub.property]])
+                    for sub in object_type.sub_collections if sub.with_holder and sub.property in attrs)
         assigns: tuple[tuple[str, str], ...] = ((object_type.key, object_id),) if object_type.key == "id" else ()
         assigns += tuple((p, str(attrs[p])) for p in object_type.assigned_on_create if p in attrs)
         made_by = object_type.hooks.made_by(attrs) if object_type.hooks.made_by else None

@@ -1,0 +1,143 @@
+"""Identity governance objects kept inside others, which the table cannot serve.
+
+A catalog's resources: listed at /identityGovernance/entitlementManagement/catalogs/{id}/resources, and
+added or removed only through resource requests (entitlementmanagement-post-resourcerequests): POST
+resourceRequests with requestType adminAdd (a resource named by originSystem and originId) or adminRemove
+(one named by its id in the catalog). Each catalog keeps its resources in its own object, out of its answers.
+
+A lifecycle workflow's tasks: made with the workflow, listed at workflows/{id}/tasks, and changed one by one
+only in name and description (identitygovernance-task-update); the rest only by a new version.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from entragit.sim.errors import bad_request, resource_not_found
+from entragit.sim.graph import NO_CONTENT, GraphApi, GraphRequest, GraphResponse
+from entragit.sim.model import GROUPS, SERVICE_PRINCIPALS, CollectionSpec
+from entragit.sim.model_entitlement import (
+    ACCESS_PACKAGE_CATALOGS,
+    ENTITLEMENT,
+    GENERIC_CODES,
+    LIFECYCLE_WORKFLOWS,
+    RESOURCES,
+)
+from entragit.sim.query import QueryTarget, parse_query, project
+from entragit.sim.tenant import utc_now
+
+# The directory objects a resource of each origin names; SharePoint sites are outside the simulated tenant.
+ORIGINS: dict[str, CollectionSpec] = {"AadGroup": GROUPS, "AadApplication": SERVICE_PRINCIPALS}
+RESOURCE_PROPERTIES = {"id": "str", "displayName": "str", "description": "str", "originId": "str",
+                       "originSystem": "str", "attributes": "obj[]", "createdDateTime": "str", "modifiedDateTime": "str"}
+TARGET = QueryTarget("microsoft.graph.accessPackageResource", "AccessPackageResource", RESOURCE_PROPERTIES,
+                     frozenset({"id", "originId", "originSystem", "displayName"}))
+TASK_PROPERTIES = {"id": "str", "displayName": "str", "description": "str", "category": "str", "continueOnError": "bool",
+                   "executionSequence": "int", "isEnabled": "bool", "taskDefinitionId": "str", "arguments": "obj[]"}
+TASK_TARGET = QueryTarget("microsoft.graph.identityGovernance.task", "Task", TASK_PROPERTIES,
+                          frozenset({"id", "displayName", "category"}))
+TASK_PATCHED = frozenset({"displayName", "description"})
+
+
+class Governance:
+    def __init__(self, api: GraphApi) -> None:
+        self.api = api
+        self.tenant = api.tenant
+        catalog = (*ACCESS_PACKAGE_CATALOGS.segments, "{id}")
+        api._route((*catalog, RESOURCES), GET=self.list_resources)
+        api._route((*ENTITLEMENT.split("/"), "resourceRequests"), POST=self.request)
+        tasks = (*LIFECYCLE_WORKFLOWS.segments, "{id}", "tasks")
+        api._route(tasks, GET=self.list_tasks)
+        api._route((*tasks, "{task}"), GET=self.get_task, PATCH=self.update_task)
+
+    # --- a workflow's tasks ----------------------------------------------------------------------------
+
+    def _tasks(self, workflow_id: str) -> tuple[str, list[dict[str, Any]]]:
+        workflow = self.tenant.require(LIFECYCLE_WORKFLOWS, workflow_id)
+        return f"{LIFECYCLE_WORKFLOWS.path}('{workflow['id']}')/tasks", workflow["tasks"]
+
+    def _task(self, params: list[str]) -> tuple[str, dict[str, Any]]:
+        path, tasks = self._tasks(params[0])
+        found = next((t for t in tasks if t["id"] == params[1].lower()), None)
+        if found is None:
+            raise resource_not_found(params[1], GENERIC_CODES.not_found)
+        return path, found
+
+    def list_tasks(self, request: GraphRequest, params: list[str]) -> GraphResponse:
+        path, tasks = self._tasks(params[0])
+        query = parse_query(request.pairs, TASK_TARGET, eventual=request.eventual)
+        values = [project(t, query.select, None, frozenset()) for t in tasks if query.where is None or query.where(t)]
+        return self.api._collection(request, path, query, values, None, len(values))
+
+    def get_task(self, request: GraphRequest, params: list[str]) -> GraphResponse:
+        path, task = self._task(params)
+        query = parse_query(request.pairs, TASK_TARGET, eventual=request.eventual)
+        return self.api._entity(path, query.select, project(task, query.select, None, frozenset()))
+
+    def update_task(self, request: GraphRequest, params: list[str]) -> GraphResponse:
+        _, task = self._task(params)
+        body = request.json(GENERIC_CODES.bad_request)
+        other = sorted(set(body) - TASK_PATCHED)
+        if other:
+            # The answer to a PATCH of another property is [UNCONFIRMED]; the page sends it to createNewVersion.
+            raise bad_request(f"Property '{other[0]}' of a task can be changed only by a new version of the workflow.")
+        if any(not isinstance(value, str) for value in body.values()):
+            raise bad_request("Invalid value specified for property 'displayName' or 'description'.")
+        task.update(body)
+        return GraphResponse(NO_CONTENT)
+
+    # --- a catalog's resources -------------------------------------------------------------------------
+
+    def _catalog(self, key: Any) -> dict[str, Any]:
+        if not isinstance(key, str):
+            raise bad_request("Invalid value specified for property 'catalog'.")
+        found = self.tenant.find(ACCESS_PACKAGE_CATALOGS, key)
+        if found is None:
+            raise resource_not_found(key, GENERIC_CODES.not_found)
+        return found
+
+    def list_resources(self, request: GraphRequest, params: list[str]) -> GraphResponse:
+        catalog = self._catalog(params[0])
+        query = parse_query(request.pairs, TARGET, eventual=request.eventual)
+        found = [r for r in catalog[RESOURCES] if query.where is None or query.where(r)]
+        values = [project(r, query.select, None, frozenset()) for r in found]
+        path = f"{ACCESS_PACKAGE_CATALOGS.path}('{catalog['id']}')/{RESOURCES}"
+        return self.api._collection(request, path, query, values, None, len(values))
+
+    def request(self, request: GraphRequest, params: list[str]) -> GraphResponse:
+        body = request.json(GENERIC_CODES.bad_request)
+        catalog = self._catalog((body.get("catalog") or {}).get("id"))
+        named = body.get("resource")
+        resource: dict[str, Any] = named if isinstance(named, dict) else {}
+        kind = body.get("requestType")
+        if kind == "adminAdd":
+            self._add(catalog, resource)
+        elif kind == "adminRemove":
+            self._remove(catalog, resource)
+        else:
+            # Other request types (adminUpdate) are not modelled.
+            raise bad_request("Invalid value specified for property 'requestType'.")
+        answer = {"id": str(uuid.uuid4()), "requestType": kind, "state": "delivered"}
+        return self.api._entity(f"{ENTITLEMENT}/resourceRequests", None, answer, status=201)
+
+    def _add(self, catalog: dict[str, Any], resource: dict[str, Any]) -> None:
+        system, origin = resource.get("originSystem"), str(resource.get("originId") or "").lower()
+        spec = ORIGINS.get(str(system))
+        named = self.tenant.find(spec, origin) if spec is not None else None
+        if named is None:
+            raise bad_request(f"The resource '{origin}' of origin system '{system}' was not found.")
+        if any(r["originId"] == origin and r["originSystem"] == system for r in catalog[RESOURCES]):
+            # The text of this refusal is [UNCONFIRMED].
+            raise bad_request("The resource is already in the catalog.")
+        now = utc_now()
+        catalog[RESOURCES].append({
+            "id": str(uuid.uuid4()), "displayName": named.get("displayName"), "description": named.get("description"),
+            "originId": origin, "originSystem": system, "attributes": [], "createdDateTime": now,
+            "modifiedDateTime": now})
+
+    def _remove(self, catalog: dict[str, Any], resource: dict[str, Any]) -> None:
+        kept = [r for r in catalog[RESOURCES] if r["id"] != str(resource.get("id") or "").lower()]
+        if len(kept) == len(catalog[RESOURCES]):
+            raise resource_not_found(str(resource.get("id")), GENERIC_CODES.not_found)
+        catalog[RESOURCES] = kept
