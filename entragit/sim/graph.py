@@ -462,8 +462,6 @@ class GraphApi:
         for name, value in added.items():
             check_kind(spec, name, spec.properties[name], value)
         changes, binds = check_write(spec, body, None, self.extra_properties(spec))
-        if spec.check_references is not None:
-            spec.check_references(self.tenant, changes, None)
         resolved = self._resolve_binds(spec, changes, binds)
         # Objects named by another property (partners by tenantId) are filed under it.
         key = str(changes[spec.key]) if spec.key != "id" else None
@@ -490,8 +488,6 @@ class GraphApi:
         if self.settings.nested_patch == "merge":
             changes.update({key: merge_nested(obj.get(key), changes[key]) for key in spec.nested_patch & set(changes)})
         check_on_premises_mastered(spec, obj, changes, self.settings.synced_refuses_unconfirmed)
-        if spec.check_references is not None:
-            spec.check_references(self.tenant, changes, obj)
         resolved = self._resolve_binds(spec, obj, binds)
         self.tenant.update(spec, obj, changes)
         self._apply_binds(obj, resolved)

@@ -130,9 +130,6 @@ class CollectionSpec:
     mastered_on_premises_unconfirmed: frozenset[str] = frozenset()
     # Values the service computes when the object is created (appId, an SP's names), after the body is applied.
     complete: Callable[[TenantView, dict[str, Any]], None] | None = None
-    # Refuses a write whose values name an object the tenant does not hold; called with the tenant, the
-    # properties a create or update writes (a PATCH's nested objects merged as stored) and the object or None.
-    check_references: Callable[[TenantView, dict[str, Any], dict[str, Any] | None], None] | None = None
 
     # Served under /beta only: under /v1.0 its path is a segment Graph does not know (400).
     beta_only: bool = False
@@ -649,29 +646,6 @@ def _validate_ca_policy(changes: dict[str, Any], existing: dict[str, Any] | None
         raise GraphFault(400, "BadRequest", "Policy must have grantControls or sessionControls.")
 
 
-def _ca_groups(policy: Mapping[str, Any] | None, name: str) -> list[Any]:
-    users = ((policy or {}).get("conditions") or {}).get("users") or {}
-    return list(users.get(name) or [])
-
-
-def _check_ca_groups(tenant: TenantView, changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
-    """A policy may be given only groups the directory holds: Graph refuses any other value with the
-    Conditional Access backend's code 1054 (a group deleted for good, a typo), as users of Microsoft365DSC and
-    CIPP report from Graph's answers (e.g. https://github.com/KelvinTegelaar/CIPP/issues/3614). A group the
-    policy already names is not checked again: a policy keeps a deleted group's id [UNCONFIRMED whether a
-    PATCH repeating it is refused]."""
-    if "conditions" not in changes:
-        return
-    for name in ("includeGroups", "excludeGroups"):
-        kept = set(_ca_groups(existing, name))
-        for group_id in _ca_groups(changes, name):
-            if group_id in kept:
-                continue
-            groups = tenant.objects["groups"]
-            if not isinstance(group_id, str) or (group_id not in groups and group_id.lower() not in groups):
-                raise GraphFault(400, "BadRequest", f"1054: Invalid group value: {group_id}.")
-
-
 def _lists(*names: str) -> dict[str, list[str]]:
     return {name: [] for name in names}
 
@@ -734,7 +708,6 @@ CA_POLICIES = CollectionSpec(
     modified_stamp="modifiedDateTime",
     codes=CONDITIONAL_ACCESS_CODES,
     validate=_validate_ca_policy,
-    check_references=_check_ca_groups,
     after_write=_fill_ca_defaults,
     recycle="policies",
     recycle_bin="conditionalAccess",
