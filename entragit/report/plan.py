@@ -13,6 +13,7 @@ from entragit.report.model import AttributeChange, RiskFlag, named
 from entragit.report.values import show
 from entragit.restore import AS_RESTORED, ApplyResult, Blocked, Plan, RunResult, Step
 from entragit.restore.planner.state import get_path, listed
+from entragit.restore.rehearse import EXIT_REHEARSAL_FAILED, Rehearsal
 
 _VERBS = {"restore": "RESTORE", "create": "CREATE", "disable": "DISABLE", "reset": "RESET", "patch": "PATCH",
           "rewrite": "REWRITE", "remove-credential": "REVOKE", "set-ref": "SET",
@@ -220,3 +221,21 @@ def render_run(run: RunResult) -> str:
     resumed = " (this run resumed an interrupted one)" if run.resumed else ""
     return (f"Before writing, the tenant was snapshotted: {where}{resumed}. "
             f"To undo this restore: entragit restore --at {run.before[:10]} with the same selection.")
+
+
+def render_rehearsal(rehearsal: Rehearsal, tenant: str) -> str:
+    """What the rehearsal tenant answered and what its verification found, then the verdict."""
+    loaded = ", ".join(f"{count} {name}" for name, count in rehearsal.loaded.items()) or "no object"
+    lines = [click.style("Rehearsal", bold=True) + f" in a simulated tenant loaded from this one ({loaded}):"]
+    lines += ["  " + line for line in render_result(rehearsal.result).splitlines()]
+    for refusal in rehearsal.refusals:
+        lines.append(click.style("Refused before writing: ", fg="red", bold=True) + printable(refusal))
+    lines += [printable(f"note: {note}") for note in rehearsal.notes]
+    problems = len(rehearsal.refusals) + len(rehearsal.result.failed) + len(rehearsal.result.residue.steps)
+    if rehearsal.clean:
+        lines.append(click.style("The rehearsal applied cleanly", fg="green", bold=True)
+                     + printable(f"; nothing was written to tenant {tenant}."))
+    else:
+        lines.append(click.style(f"The rehearsal found {problems} problem(s)", fg="red", bold=True)
+                     + printable(f"; nothing was written to tenant {tenant} (exit code {EXIT_REHEARSAL_FAILED})."))
+    return "\n".join(lines)
