@@ -231,11 +231,14 @@ def render_rehearsal(rehearsal: Rehearsal, tenant: str) -> str:
     for refusal in rehearsal.refusals:
         lines.append(click.style("Refused before writing: ", fg="red", bold=True) + printable(refusal))
     lines += [printable(f"note: {note}") for note in rehearsal.notes]
-    problems = len(rehearsal.refusals) + len(rehearsal.result.failed) + len(rehearsal.result.residue.steps)
     if rehearsal.clean:
         lines.append(click.style("The rehearsal applied cleanly", fg="green", bold=True)
                      + printable(f"; nothing was written to tenant {tenant}."))
-    else:
-        lines.append(click.style(f"The rehearsal found {problems} problem(s)", fg="red", bold=True)
-                     + printable(f"; nothing was written to tenant {tenant} (exit code {EXIT_REHEARSAL_FAILED})."))
+        return "\n".join(lines)
+    found = [f"{count} {what}" for count, what in (
+        (len(rehearsal.refusals), "refusal(s) before writing"),
+        (len(rehearsal.result.failed), "step(s) Graph refused"),
+        (len(rehearsal.result.residue.steps), "difference(s) verification would still find")) if count]
+    lines.append(click.style(f"The rehearsal found {', '.join(found)}", fg="red", bold=True)
+                 + printable(f"; nothing was written to tenant {tenant} (exit code {EXIT_REHEARSAL_FAILED})."))
     return "\n".join(lines)
