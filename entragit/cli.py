@@ -398,9 +398,6 @@ def _rehearse(repo: Any, client: Any, prepared: Any) -> None:
     from entragit.restore.rehearse import EXIT_REHEARSAL_FAILED, rehearse
 
     click.echo(render_plan(prepared.pending))
-    if not prepared.pending.steps and not prepared.refusals:
-        click.echo("Nothing to rehearse: the plan writes nothing.")
-        return
     progress = Progress()
     progress.update("rehearsing in a simulated tenant")
     rehearsal = rehearse(repo, client, prepared)

@@ -140,3 +140,26 @@ def test_the_simulator_loads_graph_shaped_objects_into_an_empty_tenant(tmp_path:
         # An owner never loaded is left out of answers, as Graph leaves out what it cannot resolve.
         assert admin.get(f"groups/{group['id']}/owners")["value"] == []
         assert [g["id"] for g in admin.get(f"users/{user['id']}/memberOf")["value"]] == [group["id"]]
+
+
+def test_a_policy_naming_a_group_deleted_for_good_is_what_the_rehearsal_still_finds_different(
+        repo: BackupRepo, admin: Admin, sim: Simulator) -> None:
+    good = _snapshot(repo)
+    group = admin.group("CA Exclusion - Break Glass")
+    policy = next(p for p in admin.get("identity/conditionalAccess/policies")["value"]
+                  if group["id"] in p["conditions"]["users"]["excludeGroups"])
+    users = policy["conditions"]["users"]
+    admin.call("PATCH", f"identity/conditionalAccess/policies/{policy['id']}",
+               json={"conditions": {**policy["conditions"], "users": {**users, "excludeGroups": []}}})
+    admin.call("DELETE", f"groups/{group['id']}")
+    admin.call("DELETE", f"directory/deletedItems/{group['id']}")
+    branches = {str(b) for b in repo.git.branches}
+    sim.stats.reset()
+
+    result = run("restore", "--repo", str(repo.root), "--at", good, "--id", policy["id"], "--rehearse", ok=False)
+
+    assert result.exit_code == EXIT_REHEARSAL_FAILED
+    assert "neither in the tenant nor brought back" in result.output
+    assert "Still not restorable: 1 difference(s)" in result.output
+    assert "found 1 difference(s) verification would still find" in result.output
+    _nothing_written(sim, repo, branches)

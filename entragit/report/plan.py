@@ -238,7 +238,7 @@ def render_rehearsal(rehearsal: Rehearsal, tenant: str) -> str:
     found = [f"{count} {what}" for count, what in (
         (len(rehearsal.refusals), "refusal(s) before writing"),
         (len(rehearsal.result.failed), "step(s) Graph refused"),
-        (len(rehearsal.result.residue.steps), "difference(s) verification would still find")) if count]
+        (rehearsal.left, "difference(s) verification would still find")) if count]
     lines.append(click.style(f"The rehearsal found {', '.join(found)}", fg="red", bold=True)
                  + printable(f"; nothing was written to tenant {tenant} (exit code {EXIT_REHEARSAL_FAILED})."))
     return "\n".join(lines)

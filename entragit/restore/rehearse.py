@@ -51,8 +51,14 @@ class Rehearsal:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def left(self) -> int:
+        """What verification would still find different: writes to make again, and differences no write
+        can remove (a reference to an object that no longer exists)."""
+        return len(self.result.residue.steps) + len(self.result.residue.blocked)
+
+    @property
     def clean(self) -> bool:
-        return not (self.refusals or self.result.failed or self.result.residue.steps)
+        return not (self.refusals or self.result.failed or self.left)
 
 
 class _Reading:
@@ -69,6 +75,13 @@ class _Reading:
         for type_name in types:
             if type_name in REGISTRY:
                 table.setdefault(type_name, set()).update(ids)
+
+    def want_referenced(self, object_type: ObjectType, obj: Any) -> None:
+        """The objects that obj's reference properties name (a policy's groups and locations), bare."""
+        for path, types in object_type.references.items():
+            # A reference property also holds words ("All", "None") beside ids.
+            named = listed(get_path(obj, path.split(".")))
+            self.want(self.bare, types, [i for i in named if isinstance(i, str) and GUID.fullmatch(i)])
 
     def link(self, holder: ObjectType, holder_id: str, relationship: str, member_id: str) -> None:
         obj = self.objects.get(holder.name, {}).get(holder_id)
@@ -124,7 +137,7 @@ class _Reading:
         return found
 
 
-def _touched(client: GraphClient, plan: Plan) -> dict[str, dict[str, dict[str, Any]]]:
+def _touched(repo: BackupRepo, client: GraphClient, plan: Plan) -> dict[str, dict[str, dict[str, Any]]]:
     """Type name -> id -> Graph-shaped object, for every object of the real tenant the plan touches."""
     reading = _Reading(client)
     for key, print_ in plan.fingerprints.items():
@@ -140,13 +153,18 @@ def _touched(client: GraphClient, plan: Plan) -> dict[str, dict[str, dict[str, A
             rel = next((r for r in object_type.relationships if r.name == step.member[0]), None)
             reading.want(reading.bare, (rel.member_types if rel and rel.member_types else (step.type,)),
                          (step.member[1],))
-        for path, types in object_type.references.items():
-            # A reference property also holds words ("All", "None") beside ids.
-            named = listed(get_path(step.body, path.split(".")))
-            reading.want(reading.bare, types, [i for i in named if isinstance(i, str) and GUID.fullmatch(i)])
+        reading.want_referenced(object_type, step.body)
     for object_id, (type_name, _) in plan.names.items():
         reading.want(reading.bare, (type_name,), (object_id,))
+    for type_name, ids in plan.selected.items():
+        # What the snapshot's objects name: verification plans them again, and holds back a write naming
+        # an object the rehearsal tenant lacks.
+        for obj in repo.read_objects(plan.commit, REGISTRY[type_name], ids).values():
+            reading.want_referenced(REGISTRY[type_name], obj)
     reading.read(reading.whole)
+    for type_name, objects in list(reading.objects.items()):
+        for obj in objects.values():
+            reading.want_referenced(REGISTRY[type_name], obj)
     reading.read_links()
     held = reading.read_holders()
     reading.read(reading.bare)
@@ -162,7 +180,7 @@ def rehearse(repo: BackupRepo, client: GraphClient, prepared: Prepared) -> Rehea
     notes = list(prepared.notes)
     if roles is None:
         notes.append("the rehearsal tenant grants its app every permission entragit uses: the token names none")
-    touched = _touched(client, plan)
+    touched = _touched(repo, client, plan)
     settings = Settings(app_roles=",".join(sorted(roles)) if roles is not None else None)
     with tempfile.TemporaryDirectory(prefix="entragit-rehearsal-") as state, \
             Simulator(size="empty", settings=settings, state_dir=state) as sim:
