@@ -750,6 +750,20 @@ def ci_plan(platform: str) -> None:
     run_plan(Job(platform, os.environ, Path(".")), lambda line: click.echo(printable(line)))
 
 
+@ci.command("rehearse")
+@platform_option
+def ci_rehearse(platform: str) -> None:
+    """Rehearse what the checked-out change writes (entragit apply --rehearse) in a simulated tenant, granted the
+    restore app's permissions (ENTRAGIT_WRITER_ROLES): on a pull request, as one comment that later runs
+    replace; the step fails when a write is refused or a difference would remain."""
+    import os
+
+    from entragit.ci.job import Job
+    from entragit.ci.restore import run_rehearsal
+
+    run_rehearsal(Job(platform, os.environ, Path(".")), lambda line: click.echo(printable(line)))
+
+
 @ci.command("apply")
 @platform_option
 @click.option("--accept-risk", is_flag=True, help="Also write high-risk writes: only from a run a person asked for.")

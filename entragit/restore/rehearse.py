@@ -13,7 +13,7 @@ are what a real run would meet, as far as the simulator models Graph.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,11 +28,15 @@ from entragit.restore.planner.state import get_path, listed
 from entragit.restore.run import Prepared
 from entragit.restore.send import apply_plan
 from entragit.sim import Settings, Simulator
+from entragit.sim.permissions import DEFAULT_APP_ROLES
 from entragit.store import BackupRepo
 
 # The rehearsal tenant keeps no rate of its own: the client's pacing of Conditional Access writes (a
 # documented rate of the real service) would only slow the rehearsal down.
 _PACE_SCALE = 0.001
+
+EVERY_PERMISSION = frozenset(DEFAULT_APP_ROLES)
+"""What the simulator grants an app unless told otherwise: every permission entragit uses."""
 
 EXIT_REHEARSAL_FAILED = 3
 """The exit code of --rehearse when Graph refused a step, or verification found a difference."""
@@ -173,11 +177,14 @@ def _touched(repo: BackupRepo, client: GraphClient, plan: Plan) -> dict[str, dic
     return reading.objects
 
 
-def rehearse(repo: BackupRepo, client: GraphClient, prepared: Prepared) -> Rehearsal:
-    """Run the prepared plan's pending writes in a rehearsal tenant loaded from the real one (read only)."""
+def rehearse(repo: BackupRepo, client: GraphClient, prepared: Prepared,
+             roles: Collection[str] | None = None) -> Rehearsal:
+    """Run the prepared plan's pending writes in a rehearsal tenant loaded from the real one (read only).
+    roles: the application permissions its app is granted; by default those the token carries."""
     plan = prepared.pending
-    roles = sign_in(client, repo.config.tenant_id).roles
     notes = list(prepared.notes)
+    if roles is None:
+        roles = sign_in(client, repo.config.tenant_id).roles
     if roles is None:
         notes.append("the rehearsal tenant grants its app every permission entragit uses: the token names none")
     touched = _touched(repo, client, plan)
