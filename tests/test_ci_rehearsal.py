@@ -280,6 +280,22 @@ def test_github_restore_plans_on_the_pull_request_then_applies_on_merge_as_the_r
     assert any(name.startswith("entragit/before-restore/") for name in github.remote_branches())
 
 
+def test_github_a_pull_request_the_restore_app_could_not_write_fails_its_rehearsal(
+        github: Setup, admin: Admin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    user, _ = _restore_branch(github, tmp_path, admin, monkeypatch)
+    number = github.forge.open_pull_request("undo-bad-day")
+
+    planned = github.github("entragit-restore.yml").run(
+        "pull_request", pull=number, secrets={"ENTRAGIT_WRITER_ROLES": "Group.ReadWrite.All,User.Read.All"})
+
+    plan = planned.jobs["plan"]
+    assert plan.status == "failure"
+    [_, rehearsal] = github.forge.state["comments"][str(number)]
+    assert "**Refused by Graph:**" in rehearsal["body"] and "Insufficient privileges" in rehearsal["body"]
+    assert "The rehearsal found" in rehearsal["body"] and "ENTRAGIT_WRITER_ROLES" not in rehearsal["body"]
+    assert admin.get(f"users/{user['id']}")["jobTitle"] == "Bad Bulk Script"
+
+
 def test_github_restore_does_not_run_for_a_change_outside_the_snapshot_files(github: Setup, tmp_path: Path) -> None:
     work = tmp_path / "docs"
     git(tmp_path, "clone", "-q", str(github.forge.remote), str(work))
