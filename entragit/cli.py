@@ -395,7 +395,8 @@ def _rehearse(repo: Any, client: Any, prepared: Any) -> None:
     """Show the plan, rehearse it, and stop before anything is written to the tenant."""
     from entragit.progress import Progress
     from entragit.report.plan import render_plan, render_rehearsal
-    from entragit.restore.rehearse import EXIT_REHEARSAL_FAILED, rehearse
+    from entragit.restore.model import EXIT_REHEARSAL_FAILED
+    from entragit.restore.rehearse import rehearse
 
     click.echo(render_plan(prepared.pending))
     progress = Progress()

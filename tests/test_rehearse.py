@@ -8,7 +8,7 @@ from pathlib import Path
 
 from entragit.demo import _bulk_mistake
 from entragit.graph import GraphClient
-from entragit.restore.rehearse import EXIT_REHEARSAL_FAILED
+from entragit.restore.model import EXIT_REHEARSAL_FAILED
 from entragit.sim import Settings, Simulator
 from entragit.store import BackupRepo
 from tests.conftest import Admin, run

@@ -13,7 +13,7 @@ from entragit.report.model import AttributeChange, RiskFlag, named
 from entragit.report.values import show
 from entragit.restore import AS_RESTORED, ApplyResult, Blocked, Plan, RunResult, Step
 from entragit.restore.planner.state import get_path, listed
-from entragit.restore.rehearse import EXIT_REHEARSAL_FAILED, Rehearsal
+from entragit.restore.model import EXIT_REHEARSAL_FAILED, Rehearsal
 
 _VERBS = {"restore": "RESTORE", "create": "CREATE", "disable": "DISABLE", "reset": "RESET", "patch": "PATCH",
           "rewrite": "REWRITE", "remove-credential": "REVOKE", "set-ref": "SET",

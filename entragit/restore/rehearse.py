@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from entragit.config import Connection
@@ -23,7 +22,7 @@ from entragit.graph import GraphClient
 from entragit.live import holders, read_raw, related_many
 from entragit.permissions import sign_in
 from entragit.registry import REGISTRY, ObjectType
-from entragit.restore.model import GUID, ApplyResult, Plan
+from entragit.restore.model import GUID, Plan, Rehearsal
 from entragit.restore.planner.state import get_path, listed
 from entragit.restore.run import Prepared
 from entragit.restore.send import apply_plan
@@ -37,32 +36,6 @@ _PACE_SCALE = 0.001
 
 EVERY_PERMISSION = frozenset(DEFAULT_APP_ROLES)
 """What the simulator grants an app unless told otherwise: every permission entragit uses."""
-
-EXIT_REHEARSAL_FAILED = 3
-"""The exit code of --rehearse when Graph refused a step, or verification found a difference."""
-
-
-@dataclass
-class Rehearsal:
-    plan: Plan
-    """The plan rehearsed: the prepared plan's writes still to make."""
-    result: ApplyResult
-    """How the rehearsal tenant answered, and the residue its verification found."""
-    loaded: dict[str, int]
-    """Type name -> how many objects of it the rehearsal tenant was given."""
-    refusals: list[str] = field(default_factory=list)
-    """What a real run would refuse before writing anything (permissions, the write limit, lock-outs)."""
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def left(self) -> int:
-        """What verification would still find different: writes to make again, and differences no write
-        can remove (a reference to an object that no longer exists)."""
-        return len(self.result.residue.steps) + len(self.result.residue.blocked)
-
-    @property
-    def clean(self) -> bool:
-        return not (self.refusals or self.result.failed or self.left)
 
 
 class _Reading:
