@@ -163,3 +163,19 @@ def test_a_policy_naming_a_group_deleted_for_good_is_what_the_rehearsal_still_fi
     assert "Still not restorable: 1 difference(s)" in result.output
     assert "found 1 difference(s) verification would still find" in result.output
     _nothing_written(sim, repo, branches)
+
+
+def test_a_high_risk_write_is_rehearsed_without_accept_risk_and_the_rehearsal_says_a_real_run_needs_it(
+        repo: BackupRepo, admin: Admin, sim: Simulator) -> None:
+    policy = next(p for p in admin.get("identity/conditionalAccess/policies")["value"] if p["state"] == "enabled")
+    path = f"identity/conditionalAccess/policies/{policy['id']}"
+    admin.call("PATCH", path, json={"state": "disabled"})
+    disabled = _snapshot(repo)
+    admin.call("PATCH", path, json={"state": "enabled"})
+    sim.stats.reset()
+
+    result = run("restore", "--repo", str(repo.root), "--at", disabled, "--id", policy["id"], "--rehearse")
+
+    assert "a real run writes them only with --accept-risk" in result.output
+    assert "The rehearsal applied cleanly" in result.output
+    assert sim.stats.writes == 0 and admin.get(path)["state"] == "enabled"

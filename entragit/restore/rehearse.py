@@ -160,6 +160,9 @@ def rehearse(repo: BackupRepo, client: GraphClient, prepared: Prepared,
         roles = sign_in(client, repo.config.tenant_id).roles
     if roles is None:
         notes.append("the rehearsal tenant grants its app every permission entragit uses: the token names none")
+    high = sum(1 for step in plan.steps for flag in step.risks if flag.severity == "high")
+    if high:
+        notes.append(f"rehearsed with its {high} high-risk write(s); a real run writes them only with --accept-risk")
     touched = _touched(repo, client, plan)
     settings = Settings(app_roles=",".join(sorted(roles)) if roles is not None else None)
     with tempfile.TemporaryDirectory(prefix="entragit-rehearsal-") as state, \
