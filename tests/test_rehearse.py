@@ -47,6 +47,23 @@ def test_a_clean_rehearsal_shows_what_it_wrote_and_leaves_the_tenant_as_it_was(
     assert admin.members(team["id"]) == broken
 
 
+def test_objects_in_the_recycle_bin_are_restored_in_the_rehearsal_and_stay_in_the_real_bin(
+        repo: BackupRepo, admin: Admin, sim: Simulator) -> None:
+    good = _snapshot(repo)
+    team = admin.group("Sales Team")
+    user = sorted(admin.members(team["id"]))[0]
+    admin.call("DELETE", f"users/{user}")
+    admin.call("DELETE", f"groups/{team['id']}")
+    sim.stats.reset()
+
+    result = run("restore", "--repo", str(repo.root), "--at", good, "--id", user, "--id", team["id"], "--rehearse")
+
+    assert "1 groups in the recycle bin, 1 users in the recycle bin" in result.output
+    assert "Verified: re-read 2 object(s)" in result.output and "The rehearsal applied cleanly" in result.output
+    assert sim.stats.writes == 0
+    assert {item["id"] for item in admin.get("directory/deletedItems/microsoft.graph.user")["value"]} >= {user}
+
+
 def test_a_write_the_app_lacks_permission_for_is_refused_in_the_rehearsal(
         repo: BackupRepo, admin: Admin, sim: Simulator) -> None:
     _snapshot(repo)

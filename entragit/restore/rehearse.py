@@ -2,9 +2,10 @@
 the objects the plan touches, as the real tenant has them now, before anything is written to the real one.
 
 The rehearsal tenant is `entragit.sim` started empty in this process, on loopback, loaded with what is read
-from the real tenant (reads only): the objects the plan was computed against and those its steps write, with
-their links; who holds them (a user's groups); the objects its writes name (members, owners, the groups and
-locations a policy names, a role's principal and definition). Its app is granted the application
+from the real tenant (reads only): the objects the plan was computed against, with their links; who holds
+them (a user's groups); the objects its steps write, and those they restore, into the recycle bin; the
+objects its writes and the snapshot's name (members, owners, the groups and locations a policy names, a
+role's principal and definition). Its app is granted the application
 permissions the real token carries. The plan is then sent there by the code a real run uses (send.py), and
 verified by planning again (verify.py): what Graph refused, which ids it gave, and what would still differ
 are what a real run would meet, as far as the simulator models Graph.
@@ -13,15 +14,18 @@ are what a real run would meet, as far as the simulator models Graph.
 from __future__ import annotations
 
 import tempfile
+from urllib.parse import quote
 from collections.abc import Collection, Iterable
 from typing import Any
 
 from entragit.config import Connection
 from entragit.connect import graph_client
-from entragit.graph import GraphClient
+from entragit.errors import GraphError
+from entragit.graph import BatchItem, GraphClient
 from entragit.live import holders, read_raw, related_many
 from entragit.permissions import sign_in
 from entragit.registry import REGISTRY, ObjectType
+from entragit.restore.kinds import StepKind
 from entragit.restore.model import GUID, Plan, Rehearsal
 from entragit.restore.planner.state import get_path, listed
 from entragit.restore.run import Prepared
@@ -45,8 +49,11 @@ class _Reading:
         self.client = client
         self.whole: dict[str, set[str]] = {}
         self.bare: dict[str, set[str]] = {}
+        self.binned: dict[str, set[str]] = {}
         self.objects: dict[str, dict[str, dict[str, Any]]] = {}
         """Type name -> id -> the Graph-shaped object to load."""
+        self.deleted: dict[str, list[dict[str, Any]]] = {}
+        """Type name -> the objects to load into its recycle bin."""
 
     def want(self, table: dict[str, set[str]], types: Iterable[str], ids: Iterable[str]) -> None:
         for type_name in types:
@@ -74,6 +81,15 @@ class _Reading:
             todo = sorted(ids - set(have))
             if todo:
                 have.update((object_type.object_id(raw), dict(raw)) for raw in read_raw(self.client, object_type, todo))
+
+    def read_binned(self) -> None:
+        """The objects waiting in a recycle bin, read as the planner reads them (every kept property)."""
+        for type_name, ids in sorted(self.binned.items()):
+            object_type = REGISTRY[type_name]
+            query = {"$select": ",".join(object_type.read_select)} if object_type.read_select else None
+            found = self.client.get_many([BatchItem("GET", f"{object_type.recycle_bin}/{quote(i)}", query)
+                                          for i in sorted(ids)])
+            self.deleted[type_name] = [dict(answer) for answer in found if not isinstance(answer, GraphError)]
 
     def read_links(self) -> None:
         """The links of the objects read whole, and the objects at their far ends (bare)."""
@@ -114,8 +130,10 @@ class _Reading:
         return found
 
 
-def _touched(repo: BackupRepo, client: GraphClient, plan: Plan) -> dict[str, dict[str, dict[str, Any]]]:
-    """Type name -> id -> Graph-shaped object, for every object of the real tenant the plan touches."""
+def _touched(repo: BackupRepo, client: GraphClient, plan: Plan
+             ) -> tuple[dict[str, dict[str, dict[str, Any]]], dict[str, list[dict[str, Any]]]]:
+    """Type name -> id -> Graph-shaped object, for every object of the real tenant the plan touches; and
+    type name -> the objects its steps restore from a recycle bin, as the bin serves them."""
     reading = _Reading(client)
     for key, print_ in plan.fingerprints.items():
         type_name, _, object_id = key.partition("/")
@@ -125,7 +143,10 @@ def _touched(repo: BackupRepo, client: GraphClient, plan: Plan) -> dict[str, dic
         reading.want(reading.whole, (type_name,), ids)
     for step in plan.steps:
         object_type = REGISTRY[step.type]
-        reading.want(reading.whole, (step.type,), (step.id,))
+        # Only the object a link step writes to: a group of 50,000 members is not read whole to add one.
+        reading.want(reading.bare, (step.type,), (step.id,))
+        if step.kind is StepKind.RESTORE:
+            reading.want(reading.binned, (step.type,), (step.id,))
         if step.member is not None:
             rel = next((r for r in object_type.relationships if r.name == step.member[0]), None)
             reading.want(reading.bare, (rel.member_types if rel and rel.member_types else (step.type,)),
@@ -147,7 +168,8 @@ def _touched(repo: BackupRepo, client: GraphClient, plan: Plan) -> dict[str, dic
     reading.read(reading.bare)
     for holder, holder_id, relationship, member_id in held:
         reading.link(holder, holder_id, relationship, member_id)
-    return reading.objects
+    reading.read_binned()
+    return reading.objects, reading.deleted
 
 
 def rehearse(repo: BackupRepo, client: GraphClient, prepared: Prepared,
@@ -163,14 +185,16 @@ def rehearse(repo: BackupRepo, client: GraphClient, prepared: Prepared,
     high = sum(1 for step in plan.steps for flag in step.risks if flag.severity == "high")
     if high:
         notes.append(f"rehearsed with its {high} high-risk write(s); a real run writes them only with --accept-risk")
-    touched = _touched(repo, client, plan)
+    touched, deleted = _touched(repo, client, plan)
     settings = Settings(app_roles=",".join(sorted(roles)) if roles is not None else None)
     with tempfile.TemporaryDirectory(prefix="entragit-rehearsal-") as state, \
             Simulator(size="empty", settings=settings, state_dir=state) as sim:
-        sim.load({REGISTRY[name].collection: list(objects.values()) for name, objects in touched.items() if objects})
+        sim.load({REGISTRY[name].collection: list(objects.values()) for name, objects in touched.items() if objects},
+                 {REGISTRY[name].collection: objects for name, objects in deleted.items()})
         rehearsal = graph_client(Connection(sim.graph_url, sim.authority, sim.tenant_id, sim.client_id,
                                             sim.client_secret, sim.ca_bundle, pace_scale=_PACE_SCALE))
         # The rehearsal tenant shows each write at once: nothing to wait for before verifying.
         result = apply_plan(repo, rehearsal, plan, sleep=lambda _seconds: None)
     loaded = {name: len(objects) for name, objects in sorted(touched.items()) if objects}
+    loaded.update((f"{name} in the recycle bin", len(objects)) for name, objects in sorted(deleted.items()) if objects)
     return Rehearsal(plan, result, loaded, list(prepared.refusals), notes)

@@ -38,7 +38,7 @@ from entragit.sim.credentials import ClientCertificate, Federation
 from entragit.sim.gateway import Gateway
 from entragit.sim.graph import GraphApi
 from entragit.sim.identity import FederatedCredentials, IdentityApi
-from entragit.sim.loading import load
+from entragit.sim.loading import collection_at, load
 from entragit.sim.model import USERS
 from entragit.sim.recycle import RecycleBins
 from entragit.sim.seed import build_tenant
@@ -168,10 +168,17 @@ class Simulator:
         item = self.recycle.items.get(object_id)
         return item.obj if item is not None else None
 
-    def load(self, objects: Mapping[str, Iterable[Mapping[str, Any]]]) -> None:
-        """Add objects read from another tenant, as Graph answers them, per collection path (loading.py);
-        with size="empty", the tenant then holds nothing else."""
+    def load(self, objects: Mapping[str, Iterable[Mapping[str, Any]]],
+             deleted: Mapping[str, Iterable[Mapping[str, Any]]] | None = None) -> None:
+        """Add objects read from another tenant, as Graph answers them, per collection path, and those
+        `deleted` into the collection's recycle bin as the bin serves them (loading.py); with size="empty",
+        the tenant then holds nothing else."""
         load(self.tenant, objects)
+        with self.tenant.lock:
+            for path, items in (deleted or {}).items():
+                spec = collection_at(path)
+                for obj in items:
+                    self.recycle.load(spec, obj)
 
     def user_token(self, user: str) -> str:
         """An access token for a user of the tenant (id or userPrincipalName), signed in through the

@@ -15,6 +15,10 @@ unset (empty lists, null), as on an object Graph just made. Links are made once 
 object may name one that comes later; a link to an object never loaded stays in the link table and is
 left out of answers, as Graph leaves out a member it cannot resolve.
 
+Objects deleted into a recycle bin are loaded apart, `sim.load(live, deleted={"users": [...]})`, as the
+bin serves them (deletedDateTime set, a user's userPrincipalName prefixed with its id): they wait in the bin
+to be restored, with no link parked (a restore brings back only the object).
+
 What a load is for: a rehearsal tenant holding only the objects a restore will touch (entragit restore
 --rehearse). Nothing of this is audited or reported by delta queries: the objects were there before.
 """
@@ -29,7 +33,8 @@ from entragit.sim.model import CollectionSpec, blank_object
 from entragit.sim.tenant import LINKS, Tenant
 
 
-def _spec(path: str) -> CollectionSpec:
+def collection_at(path: str) -> CollectionSpec:
+    """The collection Graph serves at path (without the version)."""
     for spec in COLLECTIONS:
         if spec.path.lower() == path.strip("/").lower():
             return spec
@@ -49,7 +54,7 @@ def load(tenant: Tenant, objects: Mapping[str, Iterable[Mapping[str, Any]]]) -> 
         recording, tenant.changes.recording = tenant.changes.recording, False
         try:
             for path, items in objects.items():
-                spec = _spec(path)
+                spec = collection_at(path)
                 for given in items:
                     obj = blank_object(spec, given.get("@odata.type") if spec.subtypes else None)
                     known = spec.properties_of(given)
