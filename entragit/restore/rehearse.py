@@ -195,6 +195,8 @@ def rehearse(repo: BackupRepo, client: GraphClient, prepared: Prepared,
                                             sim.client_secret, sim.ca_bundle, pace_scale=_PACE_SCALE))
         # The rehearsal tenant shows each write at once: nothing to wait for before verifying.
         result = apply_plan(repo, rehearsal, plan, sleep=lambda _seconds: None)
+    if result.created:
+        notes.append("the new ids shown are the rehearsal tenant's; Graph gives a real run its own")
     loaded = {name: len(objects) for name, objects in sorted(touched.items()) if objects}
     loaded.update((f"{name} in the recycle bin", len(objects)) for name, objects in sorted(deleted.items()) if objects)
     return Rehearsal(plan, result, loaded, list(prepared.refusals), notes)
