@@ -196,3 +196,21 @@ def test_a_high_risk_write_is_rehearsed_without_accept_risk_and_the_rehearsal_sa
     assert "a real run writes them only with --accept-risk" in result.output
     assert "The rehearsal applied cleanly" in result.output
     assert sim.stats.writes == 0 and admin.get(path)["state"] == "enabled"
+
+
+def test_a_group_made_again_shows_the_id_the_rehearsal_tenant_gave_and_the_real_tenant_gets_no_group(
+        repo: BackupRepo, admin: Admin, sim: Simulator) -> None:
+    good = _snapshot(repo)
+    group = admin.group("CA Exclusion - Break Glass")
+    admin.call("DELETE", f"groups/{group['id']}")
+    admin.call("DELETE", f"directory/deletedItems/{group['id']}")
+    sim.stats.reset()
+
+    result = run("restore", "--repo", str(repo.root), "--at", good, "--id", group["id"], "--rehearse")
+
+    [created] = [line.strip() for line in result.output.splitlines() if line.strip().startswith("created: ")]
+    assert created.startswith(f"created: {group['id']} is now ")
+    assert "the new ids shown are the rehearsal tenant's" in result.output
+    assert "The rehearsal applied cleanly" in result.output
+    assert sim.stats.writes == 0
+    assert admin.get("groups", **{"$filter": "displayName eq 'CA Exclusion - Break Glass'"})["value"] == []
