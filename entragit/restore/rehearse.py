@@ -31,6 +31,7 @@ from entragit.restore.planner.state import get_path, listed
 from entragit.restore.run import Prepared
 from entragit.restore.send import apply_plan
 from entragit.sim import Settings, Simulator
+from entragit.sim.loading import collection_at
 from entragit.sim.permissions import DEFAULT_APP_ROLES
 from entragit.store import BackupRepo
 
@@ -172,6 +173,14 @@ def _touched(repo: BackupRepo, client: GraphClient, plan: Plan
     return reading.objects, reading.deleted
 
 
+def _served(object_type: ObjectType) -> bool:
+    try:
+        collection_at(object_type.collection)
+    except KeyError:
+        return False
+    return True
+
+
 def rehearse(repo: BackupRepo, client: GraphClient, prepared: Prepared,
              roles: Collection[str] | None = None) -> Rehearsal:
     """Run the prepared plan's pending writes in a rehearsal tenant loaded from the real one (read only).
@@ -186,6 +195,12 @@ def rehearse(repo: BackupRepo, client: GraphClient, prepared: Prepared,
     if high:
         notes.append(f"rehearsed with its {high} high-risk write(s); a real run writes them only with --accept-risk")
     touched, deleted = _touched(repo, client, plan)
+    unserved = sorted(name for name in {*touched, *deleted} if not _served(REGISTRY[name]))
+    if unserved:
+        notes.append(f"the simulator does not model {', '.join(unserved)}: the rehearsal tenant holds none, "
+                     "so their writes are refused there")
+    touched = {name: objects for name, objects in touched.items() if name not in unserved}
+    deleted = {name: objects for name, objects in deleted.items() if name not in unserved}
     settings = Settings(app_roles=",".join(sorted(roles)) if roles is not None else None)
     with tempfile.TemporaryDirectory(prefix="entragit-rehearsal-") as state, \
             Simulator(size="empty", settings=settings, state_dir=state) as sim:
