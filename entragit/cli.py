@@ -388,6 +388,9 @@ def _write_options(command: Any) -> Any:
                      help="Only objects whose files match, e.g. groups/<id>.yaml or conditionalAccessPolicies/ "
                           "(repeatable; * and ? match too)."),
         click.option("--plan", "plan_only", is_flag=True, help="Show the plan and write nothing."),
+        click.option("--rehearse", is_flag=True,
+                     help="Show the plan, run it in a simulated tenant loaded with the objects it touches, and "
+                          "write nothing to the tenant; exit code 3 when a step is refused or a difference remains."),
         click.option("--format", "fmt", type=click.Choice(("table", "markdown", "json")), default="table",
                      show_default=True,
                      help="With --plan: markdown (a pull request comment) or json (the saved plan's schema)."),
@@ -404,13 +407,32 @@ def _write_options(command: Any) -> Any:
     return command
 
 
-def _check_write_options(plan_only: bool, yes: bool, output: Path | None, fmt: str) -> None:
+def _check_write_options(plan_only: bool, yes: bool, output: Path | None, fmt: str, rehearse: bool = False) -> None:
+    if rehearse and (plan_only or yes):
+        raise click.UsageError("--rehearse writes nothing: give it without --plan and --yes")
     if plan_only and yes:
         raise click.UsageError("--plan and --yes contradict each other")
     if output is not None and not plan_only:
         raise click.UsageError("-o/--output saves a plan: use it with --plan")
     if fmt != "table" and not plan_only:
         raise click.UsageError(f"--format {fmt} shows a plan: use it with --plan")
+
+
+def _rehearse(repo: Any, client: Any, prepared: Any) -> None:
+    """Show the plan, rehearse it, and stop before anything is written to the tenant."""
+    from entragit.progress import Progress
+    from entragit.report.plan import render_plan, render_rehearsal
+    from entragit.restore.model import EXIT_REHEARSAL_FAILED
+    from entragit.restore.rehearse import rehearse
+
+    click.echo(render_plan(prepared.pending))
+    progress = Progress()
+    progress.update("rehearsing in a simulated tenant")
+    rehearsal = rehearse(repo, client, prepared)
+    progress.done()
+    click.echo(render_rehearsal(rehearsal, repo.config.tenant_id))
+    if not rehearsal.clean:
+        sys.exit(EXIT_REHEARSAL_FAILED)
 
 
 def _render_plan(repo: Any, plan: Any, fmt: str) -> str:
@@ -478,7 +500,7 @@ def _run_prepared(repo: Any, client: Any, prepared: Any, plan_only: bool, yes: b
 @_write_options
 def restore(repo_dir: Path, at: str, types: tuple[str, ...], ids: tuple[str, ...], attributes: tuple[str, ...],
             delete_extra: bool, remove_new_credentials: bool, follow_references: bool, paths: tuple[str, ...],
-            plan_only: bool, fmt: str, output: Path | None, max_writes: int | None, yes: bool,
+            plan_only: bool, rehearse: bool, fmt: str, output: Path | None, max_writes: int | None, yes: bool,
             accept_risk: bool) -> None:
     """Put objects back as the snapshot at REV has them, then verify.
 
@@ -495,18 +517,23 @@ def restore(repo_dir: Path, at: str, types: tuple[str, ...], ids: tuple[str, ...
     entragit restore --at HEAD~1 --type conditionalAccessPolicies --plan
     entragit restore --at 3f2a9c1 --id 5f1c... --id 77ab... --attribute jobTitle --yes
     entragit restore --at HEAD~3 --paths groups/ --plan -o plan.json
+    entragit restore --at HEAD~1 --type groups --rehearse
     """
     from entragit.connect import graph_client
     from entragit.restore import Request, RestoreOptions, prepare
     from entragit.selection import Selection
 
-    _check_write_options(plan_only, yes, output, fmt)
+    _check_write_options(plan_only, yes, output, fmt, rehearse)
     repo = _open(repo_dir)
     client = graph_client(repo.config.connection())
     request = Request("restore", at, Selection(types, ids, attributes, paths),
                       RestoreOptions(delete_extra=delete_extra, remove_new_credentials=remove_new_credentials,
                                      follow_references=follow_references), max_writes=max_writes)
-    _run_prepared(repo, client, prepare(repo, client, request), plan_only, yes, output, fmt, accept_risk)
+    prepared = prepare(repo, client, request)
+    if rehearse:
+        _rehearse(repo, client, prepared)
+        return
+    _run_prepared(repo, client, prepared, plan_only, yes, output, fmt, accept_risk)
 
 
 @cli.command(name="apply")
@@ -517,7 +544,8 @@ def restore(repo_dir: Path, at: str, types: tuple[str, ...], ids: tuple[str, ...
 @_write_options
 def apply_command(rev: str | None, repo_dir: Path, plan_file: Path | None, delete_extra: bool,
                   remove_new_credentials: bool, follow_references: bool, paths: tuple[str, ...], plan_only: bool,
-                  fmt: str, output: Path | None, max_writes: int | None, yes: bool, accept_risk: bool) -> None:
+                  fmt: str, output: Path | None, max_writes: int | None, yes: bool, accept_risk: bool,
+                  rehearse: bool = False) -> None:
     """Make the tenant match the files that commit REV (default HEAD) changed.
 
     The objects whose files REV changed against its first parent are put back as REV has them, so after
@@ -530,12 +558,13 @@ def apply_command(rev: str | None, repo_dir: Path, plan_file: Path | None, delet
     git revert --no-edit 3f2a9c1 && entragit apply --plan
     entragit apply HEAD --paths conditionalAccessPolicies/ --yes
     entragit apply --plan-file plan.json --yes
+    entragit apply --rehearse
     """
     from entragit.connect import graph_client
     from entragit.restore import Request, RestoreOptions, prepare
     from entragit.selection import Selection
 
-    _check_write_options(plan_only, yes, output, fmt)
+    _check_write_options(plan_only, yes, output, fmt, rehearse)
     options = RestoreOptions(delete_extra=delete_extra, remove_new_credentials=remove_new_credentials,
                              follow_references=follow_references)
     if plan_file is not None and (rev is not None or paths or options != RestoreOptions()):
@@ -545,7 +574,11 @@ def apply_command(rev: str | None, repo_dir: Path, plan_file: Path | None, delet
     client = graph_client(repo.config.connection())
     request = Request("apply", rev or "HEAD", Selection(paths=paths), options, plan_file=plan_file,
                       max_writes=max_writes)
-    _run_prepared(repo, client, prepare(repo, client, request), plan_only, yes, output, fmt, accept_risk)
+    prepared = prepare(repo, client, request)
+    if rehearse:
+        _rehearse(repo, client, prepared)
+        return
+    _run_prepared(repo, client, prepared, plan_only, yes, output, fmt, accept_risk)
 
 
 @cli.command(name="prune")
@@ -753,6 +786,20 @@ def ci_plan(platform: str) -> None:
     from entragit.ci.restore import run_plan
 
     run_plan(Job(platform, os.environ, Path(".")), lambda line: click.echo(printable(line)))
+
+
+@ci.command("rehearse")
+@platform_option
+def ci_rehearse(platform: str) -> None:
+    """Rehearse what the checked-out change writes (entragit apply --rehearse) in a simulated tenant, granted the
+    restore app's permissions (ENTRAGIT_WRITER_ROLES): on a pull request, as one comment that later runs
+    replace; the step fails when a write is refused or a difference would remain."""
+    import os
+
+    from entragit.ci.job import Job
+    from entragit.ci.restore import run_rehearsal
+
+    run_rehearsal(Job(platform, os.environ, Path(".")), lambda line: click.echo(printable(line)))
 
 
 @ci.command("apply")

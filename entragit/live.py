@@ -202,15 +202,19 @@ def fetch_objects(client: GraphClient, object_type: ObjectType, ids: Iterable[st
     """The named objects, by id; None for an id that does not exist in the tenant. known: links already
     known (relationship -> id -> linked ids), not read again."""
     ids = list(ids)
+    objects: dict[str, Obj | None] = dict.fromkeys(ids)
+    objects.update(_canonical_all(client, object_type, _kept(object_type, read_raw(client, object_type, ids)), known))
+    return objects
+
+
+def read_raw(client: GraphClient, object_type: ObjectType, ids: list[str]) -> list[Obj]:
+    """The named objects that exist, as Graph answers them (the type's $select and expansions), without
+    the relationships read apart."""
     query = _query(object_type, listing=False)
     if object_type.filter_by_ids:
         # A list call costs a resource unit or two, as one read of a single object does (graph-behaviour §4).
-        found = [raw for values in client.collect_many(_filtered_by_ids(object_type, ids, query)) for raw in values]
-    else:
-        found = _read_each(client, object_type, ids, query)
-    objects: dict[str, Obj | None] = dict.fromkeys(ids)
-    objects.update(_canonical_all(client, object_type, _kept(object_type, found), known))
-    return objects
+        return [raw for values in client.collect_many(_filtered_by_ids(object_type, ids, query)) for raw in values]
+    return _read_each(client, object_type, ids, query)
 
 
 def _read_each(client: GraphClient, object_type: ObjectType, ids: list[str], query: dict[str, str]) -> list[Obj]:

@@ -24,7 +24,7 @@ from entragit.ci.alerts import send_alerts
 from entragit.ci.drift import DRIFT_MARKER
 from entragit.ci.platforms import CiError
 from entragit.report.model import DiffReport, RiskFlag, Side
-from entragit.ci.restore import PLAN_MARKER
+from entragit.ci.restore import PLAN_MARKER, REHEARSAL_MARKER
 from entragit.sim import Simulator
 
 CA = "identity/conditionalAccess/policies"
@@ -249,8 +249,11 @@ def test_github_restore_plans_on_the_pull_request_then_applies_on_merge_as_the_r
     assert planned.jobs["check"].status == planned.jobs["apply"].status == "skipped"
     assert plan.subject == f"repo:{REPOSITORY}:pull_request"
     assert all("ENTRAGIT_CLIENT_ID" not in step.env for step in plan.steps)
-    [comment] = github.forge.state["comments"][str(number)]
+    [comment, rehearsal] = github.forge.state["comments"][str(number)]
     assert comment["body"].startswith(PLAN_MARKER) and user["displayName"] in comment["body"]
+    assert rehearsal["body"].startswith(REHEARSAL_MARKER)
+    assert "The rehearsal applied cleanly" in rehearsal["body"] and "ENTRAGIT_WRITER_ROLES is not set" in rehearsal["body"]
+    assert admin.get(f"users/{user['id']}")["jobTitle"] != user["jobTitle"]  # rehearsed, not written
 
     other = _a_user(admin, 1)
     path = work / "users" / f"{other['id']}.yaml"
@@ -258,8 +261,9 @@ def test_github_restore_plans_on_the_pull_request_then_applies_on_merge_as_the_r
     git(work, "-c", "user.name=Person", "-c", "user.email=p@example.com", "commit", "-qam", "And this one")
     git(work, "push", "-q", "origin", "undo-bad-day")
     restore.run("pull_request", pull=number)
-    [comment] = github.forge.state["comments"][str(number)]  # updated, not a second comment
+    [comment, rehearsal] = github.forge.state["comments"][str(number)]  # updated, not more comments
     assert "Edited In Review" in comment["body"] and user["displayName"] in comment["body"]
+    assert "Graph accepted 2 of 2 write(s)" in rehearsal["body"]
 
     before = github.remote_branches()["main"]
     github.forge.merge("undo-bad-day")
@@ -274,6 +278,22 @@ def test_github_restore_plans_on_the_pull_request_then_applies_on_merge_as_the_r
     assert admin.get(f"users/{user['id']}")["jobTitle"] == user["jobTitle"]
     assert admin.get(f"users/{other['id']}")["jobTitle"] == "Edited In Review"
     assert any(name.startswith("entragit/before-restore/") for name in github.remote_branches())
+
+
+def test_github_a_pull_request_the_restore_app_could_not_write_fails_its_rehearsal(
+        github: Setup, admin: Admin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    user, _ = _restore_branch(github, tmp_path, admin, monkeypatch)
+    number = github.forge.open_pull_request("undo-bad-day")
+
+    planned = github.github("entragit-restore.yml").run(
+        "pull_request", pull=number, secrets={"ENTRAGIT_WRITER_ROLES": "Group.ReadWrite.All,User.Read.All"})
+
+    plan = planned.jobs["plan"]
+    assert plan.status == "failure"
+    [_, rehearsal] = github.forge.state["comments"][str(number)]
+    assert "**Refused by Graph:**" in rehearsal["body"] and "Insufficient privileges" in rehearsal["body"]
+    assert "The rehearsal found" in rehearsal["body"] and "ENTRAGIT_WRITER_ROLES" not in rehearsal["body"]
+    assert admin.get(f"users/{user['id']}")["jobTitle"] == "Bad Bulk Script"
 
 
 def test_github_restore_does_not_run_for_a_change_outside_the_snapshot_files(github: Setup, tmp_path: Path) -> None:
@@ -330,9 +350,11 @@ def test_azure_devops_restore_plans_in_one_thread_then_applies_after_approval(
     assert planned.jobs["plan"].status == "success", planned.jobs["plan"].log
     assert planned.jobs["apply"].status == "skipped"
     restore.run("PullRequest", pull=number)
-    [thread] = azure.forge.state["comments"][str(number)]
+    [thread, rehearsal] = azure.forge.state["comments"][str(number)]
     assert thread["comments"][0]["content"].startswith(PLAN_MARKER)
     assert user["displayName"] in thread["comments"][0]["content"]
+    assert rehearsal["comments"][0]["content"].startswith(REHEARSAL_MARKER)
+    assert "The rehearsal applied cleanly" in rehearsal["comments"][0]["content"]
 
     azure.forge.merge("undo-bad-day")
     merged = restore.run("IndividualCI")

@@ -85,6 +85,10 @@ def test_on_github_only_the_approved_apply_job_signs_in_as_the_restore_app(tmp_p
     # --accept-risk only where a person asked for it by hand.
     risky = [s for s in _steps(jobs["apply"]) if "--accept-risk" in s.get("run", "")]
     assert [s["if"] for s in risky] == ["${{ inputs.accept_risk }}"]
+    # The pull request's plan is rehearsed by the read-only app, granted the writer's permissions by name only.
+    rehearsals = [(name, s) for name, job in jobs.items() for s in _steps(job) if "ci rehearse" in s.get("run", "")]
+    assert [(name, s["env"]["ENTRAGIT_WRITER_ROLES"]) for name, s in rehearsals] == \
+        [("plan", "${{ secrets.ENTRAGIT_WRITER_ROLES }}")]
     snapshot = _load(backup / ".github/workflows/entragit-snapshot.yml")
     assert snapshot["concurrency"]["cancel-in-progress"] is False
     assert snapshot["jobs"]["snapshot"]["permissions"]["id-token"] == "write"
@@ -102,6 +106,10 @@ def test_on_azure_devops_only_the_approved_apply_job_uses_the_writer_connection(
     assert {s["inputs"]["azureSubscription"] for s in writers} == {"entragit-writer"}
     assert [("--accept-risk" in s["inputs"]["inlineScript"], "eq(" in s["condition"]) for s in writers] == \
         [(False, False), (True, True)]
+    # The rehearsal runs on a pull request only, through the reader's connection.
+    [rehearsal] = [s for s in _steps(plan) if "ci rehearse" in s.get("inputs", {}).get("inlineScript", "")]
+    assert "eq(variables['Build.Reason'], 'PullRequest')" in rehearsal["condition"]
+    assert rehearsal["inputs"]["azureSubscription"] == "entragit-reader"
     snapshot = _load(backup / ".azure-pipelines/entragit-snapshot.yml")
     assert snapshot["lockBehavior"] == "sequential" and snapshot["schedules"][0]["always"] == "true"
 

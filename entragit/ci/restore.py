@@ -10,7 +10,7 @@ from the target branch as fetched (ENTRAGIT_TRUSTED_REF), never from the pull re
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from pathlib import Path
 
 from entragit.canonical import parse_yaml
@@ -21,15 +21,21 @@ from entragit.config import CONFIG_FILE, OUTSIDE
 from entragit.connect import graph_client
 from entragit.printable import printable
 from entragit.report.markdown import _cell
-from entragit.report.plan import render_plan, render_plan_markdown
-from entragit.restore import BEFORE_RESTORE_PREFIX, Request, prepare
+from entragit.graph import GraphClient
+from entragit.report.plan import render_plan, render_plan_markdown, render_rehearsal, render_rehearsal_markdown
+from entragit.restore import BEFORE_RESTORE_PREFIX, Prepared, Request, prepare
+from entragit.restore.rehearse import EVERY_PERMISSION, rehearse
 from entragit.store import BackupRepo
 
 PLAN_MARKER = "<!-- entragit-plan -->"
+REHEARSAL_MARKER = "<!-- entragit-rehearsal -->"
+WRITER_ROLES = "ENTRAGIT_WRITER_ROLES"
+"""The restore app's application permissions, comma-separated: a pipeline variable the rehearsal grants."""
 RESTORE_ENVIRONMENT = "entragit-restore"
 
 
-def run_plan(job: Job, echo: Callable[[str], None]) -> None:
+def _prepare_checkout(job: Job, echo: Callable[[str], None]) -> tuple[int | None, BackupRepo, GraphClient, Prepared]:
+    """(the pull request's number or None, the repository, a client, the plan of the checked-out commit)."""
     number = job.platform.pull_request()
     target = job.platform.target_branch() if number is not None else None
     job.trust(target or job.platform.branch())
@@ -37,8 +43,12 @@ def run_plan(job: Job, echo: Callable[[str], None]) -> None:
     for note in repo.config.notes:
         echo(f"note: {note}")
     client = graph_client(repo.config.connection())
-    commit = repo.resolve("HEAD")
-    prepared = prepare(repo, client, Request("apply", commit))
+    return number, repo, client, prepare(repo, client, Request("apply", repo.resolve("HEAD")))
+
+
+def run_plan(job: Job, echo: Callable[[str], None]) -> None:
+    number, repo, client, prepared = _prepare_checkout(job, echo)
+    commit = prepared.plan.commit
     plan = prepared.pending
     echo(render_plan(plan))
     high = sum(1 for step in plan.steps for flag in step.risks if flag.severity == "high")
@@ -56,6 +66,37 @@ def run_plan(job: Job, echo: Callable[[str], None]) -> None:
         echo(printable(f"Refused: {refusal}"))
     if prepared.refusals:
         raise CiError("the plan is refused (see above): nothing would be written on merge")
+
+
+def writer_roles(env: Mapping[str, str]) -> tuple[frozenset[str], str | None]:
+    """The restore app's application permissions, which a rehearsal grants (the plan job signs in as the
+    read-only app, whose token carries none that writes), and a note when the pipeline does not name them."""
+    named = frozenset(r.strip() for r in env.get(WRITER_ROLES, "").split(",") if r.strip())
+    if named:
+        return named, None
+    return EVERY_PERMISSION, (f"{WRITER_ROLES} is not set: the rehearsal granted every permission entragit uses, "
+                              "not only the restore app's")
+
+
+def run_rehearsal(job: Job, echo: Callable[[str], None]) -> None:
+    """Rehearse the checked-out change (entragit apply --rehearse) with the restore app's permissions: on a
+    pull request, as one comment of its own that later runs replace; the step fails when the rehearsal does."""
+    number, repo, client, prepared = _prepare_checkout(job, echo)
+    roles, note = writer_roles(job.env)
+    rehearsal = rehearse(repo, client, prepared, roles)
+    if note:
+        rehearsal.notes.append(note)
+    tenant = repo.config.tenant_id
+    echo(render_rehearsal(rehearsal, tenant))
+    text = "\n".join([REHEARSAL_MARKER, render_rehearsal_markdown(rehearsal, tenant),
+                      "", f"(rehearsal of `{prepared.plan.commit[:10]}`)"])
+    if number is not None:
+        verb = job.platform.upsert_comment(number, REHEARSAL_MARKER, fit(text, job.platform.comment_limit))
+        echo(f"Rehearsal {verb} on pull request #{number}.")
+    else:
+        job.platform.summary(text)
+    if not rehearsal.clean:
+        raise CiError("the rehearsal found what a real run would meet (see above): nothing was written")
 
 
 def _on_merge(writes: int, high: int, refused: bool) -> str:

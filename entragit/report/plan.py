@@ -13,6 +13,7 @@ from entragit.report.model import AttributeChange, RiskFlag, named
 from entragit.report.values import show
 from entragit.restore import AS_RESTORED, ApplyResult, Blocked, Plan, RunResult, Step
 from entragit.restore.planner.state import get_path, listed
+from entragit.restore.model import EXIT_REHEARSAL_FAILED, Rehearsal
 
 _VERBS = {"restore": "RESTORE", "create": "CREATE", "disable": "DISABLE", "reset": "RESET", "patch": "PATCH",
           "rewrite": "REWRITE", "remove-credential": "REVOKE", "remove-item": "REMOVE", "add-item": "ADD", "set-ref": "SET",
@@ -222,3 +223,48 @@ def render_run(run: RunResult) -> str:
     resumed = " (this run resumed an interrupted one)" if run.resumed else ""
     return (f"Before writing, the tenant was snapshotted: {where}{resumed}. "
             f"To undo this restore: entragit restore --at {run.before[:10]} with the same selection.")
+
+
+def _loaded(rehearsal: Rehearsal) -> str:
+    return ", ".join(f"{count} {name}" for name, count in rehearsal.loaded.items()) or "no object"
+
+
+def _verdict(rehearsal: Rehearsal, tenant: str) -> tuple[str, str]:
+    """(headline, the rest) of what the rehearsal found."""
+    if rehearsal.clean:
+        return "The rehearsal applied cleanly", f"; nothing was written to tenant {tenant}."
+    found = [f"{count} {what}" for count, what in (
+        (len(rehearsal.refusals), "refusal(s) before writing"),
+        (len(rehearsal.result.failed), "step(s) Graph refused"),
+        (rehearsal.left, "difference(s) verification would still find")) if count]
+    return (f"The rehearsal found {', '.join(found)}",
+            f"; nothing was written to tenant {tenant} (exit code {EXIT_REHEARSAL_FAILED}).")
+
+
+def render_rehearsal(rehearsal: Rehearsal, tenant: str) -> str:
+    """What the rehearsal tenant answered and what its verification found, then the verdict."""
+    lines = [click.style("Rehearsal", bold=True) + f" in a simulated tenant loaded from this one ({_loaded(rehearsal)}):"]
+    lines += ["  " + line for line in render_result(rehearsal.result).splitlines()]
+    for refusal in rehearsal.refusals:
+        lines.append(click.style("Refused before writing: ", fg="red", bold=True) + printable(refusal))
+    lines += [printable(f"note: {note}") for note in rehearsal.notes]
+    headline, rest = _verdict(rehearsal, tenant)
+    lines.append(click.style(headline, fg="green" if rehearsal.clean else "red", bold=True) + printable(rest))
+    return "\n".join(lines)
+
+
+def render_rehearsal_markdown(rehearsal: Rehearsal, tenant: str) -> str:
+    """The rehearsal for a pull request comment."""
+    result = rehearsal.result
+    lines = ["### entragit: rehearsal in a simulated tenant", "",
+             f"Loaded from the tenant: {_cell(_loaded(rehearsal))}. Graph accepted {len(result.done)} of "
+             f"{len(result.done) + len(result.failed)} write(s).", ""]
+    lines += [f"- **Refused by Graph:** {_cell(step.describe())}: {_cell(str(error))}" for step, error in result.failed]
+    lines += [f"- created: `{_cell(old)}` is now `{_cell(new)}`" for old, new in sorted(result.created.items())]
+    lines += [f"- **Still different after verification:** {_cell(step.describe())}" for step in result.residue.steps]
+    lines += [f"- **Still different, cannot be restored:** {_cell(b.type)}/{_cell(b.id)} {_cell(b.what)}: "
+              f"{_cell(b.reason)}" for b in result.residue.blocked]
+    lines += [f"- **Refused before writing:** {_cell(refusal)}" for refusal in rehearsal.refusals]
+    lines += [f"- _note: {_cell(note)}_" for note in rehearsal.notes]
+    headline, rest = _verdict(rehearsal, tenant)
+    return "\n".join([*lines, "", f"**{headline}**{_cell(rest)}"])

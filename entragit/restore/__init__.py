@@ -6,6 +6,7 @@
 - send.py: apply_plan(), which only writes what a plan says; verify.py: planning again after it.
 - run.py: a command's run (Request -> prepare -> execute), with guardrails.py, the journal that makes it
   resumable (journal.py) and saved plans (planfile.py).
+- rehearse.py: a prepared plan sent to a simulated tenant loaded from the real one, instead of execute().
 """
 
 from __future__ import annotations

@@ -217,3 +217,32 @@ def current_key(step: Step, id_map: dict[str, str]) -> StepKey:
     """The step's key as a plan made once these objects were created would have it."""
     method, path, which = step.key
     return (method, rewrite(path, id_map), rewrite(which, id_map))
+
+
+EXIT_REHEARSAL_FAILED = 3
+"""The exit code of --rehearse when Graph refused a step, or verification found a difference."""
+
+
+@dataclass
+class Rehearsal:
+    """What a rehearsal of a plan found (restore/rehearse.py)."""
+
+    plan: Plan
+    """The plan rehearsed: the prepared plan's writes still to make."""
+    result: ApplyResult
+    """How the rehearsal tenant answered, and the residue its verification found."""
+    loaded: dict[str, int]
+    """Type name -> how many objects of it the rehearsal tenant was given."""
+    refusals: list[str] = field(default_factory=list)
+    """What a real run would refuse before writing anything (permissions, the write limit, lock-outs)."""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def left(self) -> int:
+        """What verification would still find different: writes to make again, and differences no write
+        can remove (a reference to an object that no longer exists)."""
+        return len(self.result.residue.steps) + len(self.result.residue.blocked)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.refusals or self.result.failed or self.left)

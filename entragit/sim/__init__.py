@@ -7,6 +7,9 @@
         sim.clock.advance(31 * 86400)                         # simulated time: tokens and the recycle bin expire
         sim.user_token("alice@contoso.com")                   # act as a user: the audit log names her
 
+    with Simulator(size="empty", settings=Settings(app_roles="User.ReadWrite.All")) as sim:
+        sim.load({"users": [...], "groups": [...]})         # Graph-shaped objects per collection (loading.py)
+
 The simulator keeps its own model of Graph (model.py, written from the behaviour reference) and imports
 nothing else from entragit, so that entragit and its test double cannot agree on a wrong Graph.
 """
@@ -21,8 +24,10 @@ import ssl
 import tempfile
 import threading
 import time
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import FrameType, TracebackType
+from typing import Any
 
 import trustme
 
@@ -34,6 +39,7 @@ from entragit.sim.entitlement import Governance
 from entragit.sim.gateway import Gateway
 from entragit.sim.graph import GraphApi
 from entragit.sim.identity import FederatedCredentials, IdentityApi
+from entragit.sim.loading import collection_at, load
 from entragit.sim.model import USERS
 from entragit.sim.pim import PimApi
 from entragit.sim.recycle import RecycleBins
@@ -165,6 +171,18 @@ class Simulator:
     def _binned(self, object_id: str) -> dict[str, object] | None:
         item = self.recycle.items.get(object_id)
         return item.obj if item is not None else None
+
+    def load(self, objects: Mapping[str, Iterable[Mapping[str, Any]]],
+             deleted: Mapping[str, Iterable[Mapping[str, Any]]] | None = None) -> None:
+        """Add objects read from another tenant, as Graph answers them, per collection path, and those
+        `deleted` into the collection's recycle bin as the bin serves them (loading.py); with size="empty",
+        the tenant then holds nothing else."""
+        load(self.tenant, objects)
+        with self.tenant.lock:
+            for path, items in (deleted or {}).items():
+                spec = collection_at(path)
+                for obj in items:
+                    self.recycle.load(spec, obj)
 
     def user_token(self, user: str) -> str:
         """An access token for a user of the tenant (id or userPrincipalName), signed in through the

@@ -34,6 +34,7 @@ from entragit.sim.model import (
     UNIFIED,
     USERS,
     CollectionSpec,
+    blank_object,
     is_dynamic,
     is_synced,
 )
@@ -146,6 +147,17 @@ class RecycleBins:
             item.original_upn = obj["userPrincipalName"]
             obj["userPrincipalName"] = object_id.replace("-", "") + obj["userPrincipalName"]
         self.items[object_id] = item
+
+    def load(self, spec: CollectionSpec, obj: Mapping[str, Any]) -> None:
+        """Put an object as a bin serves it (deletedDateTime set, a user's UPN prefixed with its id) straight
+        into the bin, with no link parked: a tenant loaded from another one (loading.py)."""
+        item = DeletedItem(spec, blank_object(spec, obj.get("@odata.type") if spec.subtypes else None), self.clock.now())
+        known = spec.properties_of(obj)
+        item.obj.update({k: v for k, v in obj.items() if k in known or k == "deletedDateTime"})
+        if spec is USERS:
+            prefix, upn = str(obj["id"]).replace("-", ""), str(obj.get("userPrincipalName") or "")
+            item.original_upn = upn.removeprefix(prefix)
+        self.items[str(obj["id"])] = item
 
     def restore(self, item: DeletedItem) -> dict[str, Any]:
         obj = item.obj

@@ -56,6 +56,7 @@ SIZES: dict[str, SizePlan] = {
     "medium": SizePlan(users=5000, guests=25, project_groups=80),
     "large": SizePlan(users=100_000, guests=400, project_groups=19_900),
 }
+EMPTY = "empty"
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,8 @@ class _Seeder:
             return f"{text}.{self.rng.randrange(10**7):07d}Z"
         return f"{text}Z"
 
-    def build(self) -> SeededTenant:
+    def build_empty(self) -> SeededTenant:
+        """A tenant holding no object at all, not even its policies: what loading.py fills."""
         organization = self.rng.choice(ORGANIZATIONS)
         domain = re.sub(r"[^a-z]", "", organization.lower()) + ".onmicrosoft.com"
         tenant = Tenant(self.uuid(), domain, organization)
@@ -171,6 +173,13 @@ class _Seeder:
         secret = "".join(self.rng.choice(SECRET_ALPHABET) for _ in range(3)) + "8Q~"
         secret += "".join(self.rng.choice(SECRET_ALPHABET) for _ in range(34))
         self.tenant = tenant
+        tenant.changes.recording = True
+        return SeededTenant(tenant, client_id, secret)
+
+    def build(self) -> SeededTenant:
+        empty = self.build_empty()
+        tenant, client_id, secret = empty.tenant, empty.client_id, empty.client_secret
+        tenant.changes.recording = False
         people = self._people()
         groups = self._groups(people)
         self._conditional_access(groups)
@@ -178,7 +187,7 @@ class _Seeder:
         self._synced(people)
         seed_applications(tenant, self.seed, self.size, BASE_TIME, client_id, secret)
         seed_policies(tenant, self.seed, BASE_TIME)
-        slug = re.sub(r"[^a-z]", "", organization.lower())
+        slug = re.sub(r"[^a-z]", "", tenant.organization.lower())
         # The workflow of graph-behaviour §8: GitHub Actions on the main branch of the backup repository.
         github = FederatedCredential(
             "entra-backup-main", "https://token.actions.githubusercontent.com", f"repo:{slug}/entra-backup:ref:refs/heads/main"
@@ -567,7 +576,10 @@ class _Seeder:
 
 
 def build_tenant(seed: int, size: str) -> SeededTenant:
+    """size: one of SIZES, or "empty": no object at all (a tenant to load, see loading.py)."""
+    if size == EMPTY:
+        return _Seeder(seed, SIZES["small"], size).build_empty()
     if size not in SIZES:
-        raise ValueError(f"unknown tenant size {size!r}; expected one of {', '.join(SIZES)}")
+        raise ValueError(f"unknown tenant size {size!r}; expected one of {EMPTY}, {', '.join(SIZES)}")
     return _Seeder(seed, SIZES[size], size).build()
 
