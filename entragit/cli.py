@@ -244,6 +244,9 @@ def snapshot(repo_dir: Path, types: tuple[str, ...], accept_mass_change: bool, f
 @click.option("--at", "at", metavar="DATE",
               help="Compare the snapshot in force at DATE (2026-11-20, 2026-11-20T08:30; UTC unless a zone "
                    "is given) with the newest one (or --live).")
+@click.option("--at-time", "at_time", metavar="TIME",
+              help="Compare the state at TIME (2026-12-06T14:05Z), rebuilt from the nearest snapshot and the "
+                   "directory audit log (needs AuditLog.Read.All), with the newest snapshot (or REV, or --live).")
 @click.option("--type", "types", multiple=True, metavar="T", help="Only this object type (repeatable).")
 @click.option("--id", "ids", multiple=True, metavar="ID", help="Only this object id (repeatable).")
 @click.option("--attribute", "attributes", multiple=True, metavar="PATH",
@@ -256,7 +259,7 @@ def snapshot(repo_dir: Path, types: tuple[str, ...], accept_mass_change: bool, f
 @click.option("--attribution/--no-attribution", default=True, show_default=True,
               help="Name who made each change, from the tenant's audit log (needs AuditLog.Read.All).")
 def diff(rev_a: str | None, rev_b: str | None, repo_dir: Path, live: bool, since: str | None, at: str | None,
-         types: tuple[str, ...], ids: tuple[str, ...], attributes: tuple[str, ...], fmt: str, summary: bool,
+         at_time: str | None, types: tuple[str, ...], ids: tuple[str, ...], attributes: tuple[str, ...], fmt: str, summary: bool,
          output: Path | None, exit_code: bool, attribution: bool) -> None:
     """Attribute-level differences between two snapshots, or a snapshot and the live tenant.
 
@@ -270,6 +273,7 @@ def diff(rev_a: str | None, rev_b: str | None, repo_dir: Path, live: bool, since
     entragit diff --since 7d --format markdown -o drift.md
     entragit diff HEAD --live --exit-code
     entragit diff --at 2026-11-20 --attribute conditions.users --type conditionalAccessPolicies
+    entragit diff --at-time 2026-12-06T14:05Z --type conditionalAccessPolicies
     """
     from entragit.diff.build import make_report
     from entragit.progress import Progress
@@ -278,8 +282,16 @@ def diff(rev_a: str | None, rev_b: str | None, repo_dir: Path, live: bool, since
 
     progress = Progress()
     selection = Selection(types=types, ids=ids, attributes=attributes)
-    report = make_report(_open(repo_dir), rev_a, rev_b, live=live, selection=selection, since=since, at=at,
-                         progress=progress, attribution=attribution)
+    if at_time is not None:
+        from entragit.pointintime import report_at_time
+
+        if since or at or rev_b:
+            raise click.UsageError("--at-time names the older side: give no --since, --at or second revision")
+        report = report_at_time(_open(repo_dir), at_time, rev_a, live=live, selection=selection, progress=progress,
+                                attribution=attribution)
+    else:
+        report = make_report(_open(repo_dir), rev_a, rev_b, live=live, selection=selection, since=since, at=at,
+                             progress=progress, attribution=attribution)
     progress.done()
     text = render(report, fmt, summary)
     if output:

@@ -228,7 +228,8 @@ class AuditLog:
         obj = self.tenant.objects.get(collection, {}).get(change.object_id, {})
         before = dict(change.before) if change.kind == UPDATED else {name: None for name in change.properties}
         unrecorded = {prop for where, prop in _pairs(settings.audit_unrecorded) if where == collection}
-        values = [(name, _encoded(old), _encoded(obj.get(name))) for name, old in before.items() if name not in unrecorded]
+        values: list[tuple[str, str | None, str]] = [(name, _encoded(old), _encoded(obj.get(name)))
+                                                    for name, old in before.items() if name not in unrecorded]
         if collection in ("users", "groups") and settings.audit_ad_names:
             values = [(_ad_name(name), old, new) for name, old, new in values]
         if collection == "conditionalAccessPolicies" and settings.audit_whole_policy:

@@ -389,6 +389,30 @@ class BackupRepo:
         listing = self.git.git.ls_tree("-r", "-z", "--name-only", rev, "--", f"{object_type.name}/")
         return {located[1] for path in filter(None, listing.split("\0")) if (located := split_path(path))}
 
+    def commit_beside(self, base: str, files: dict[str, bytes | None], message: str, when: str,
+                      ref: str | None = None) -> str:
+        """A commit of base's tree with these files written (None: removed), base its parent, dated when
+        (ISO 8601); on ref when given. No branch, index or working tree changes. (The files are YAML text:
+        one git process a file, fine for the few objects a point in time changes.)"""
+        lines = [f"0 {'0' * 40}\t{path}" if data is None else
+                 f"100644 {self.git.git.hash_object('-w', '--stdin', istream=stdin(data.decode()))}\t{path}"
+                 for path, data in sorted(files.items())]
+        index = self.git_dir / "entragit" / "beside.index"
+        index.parent.mkdir(parents=True, exist_ok=True)
+        env = {"GIT_INDEX_FILE": str(index)}
+        try:
+            self.git.git.read_tree(base, env=env)
+            if lines:
+                self.git.git.update_index("--index-info", istream=stdin("\n".join(lines) + "\n"), env=env)
+            tree = self.git.git.write_tree(env=env)
+        finally:
+            index.unlink(missing_ok=True)
+        dated = {**self._identity_env(), "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
+        commit = str(self.git.git.commit_tree(tree, "-p", base, istream=stdin(message), env=dated))
+        if ref is not None:
+            self.git.git.update_ref(ref, commit)
+        return commit
+
     def _identity_env(self) -> dict[str, str]:
         reader = self.git.config_reader()
         env: dict[str, str] = {}
