@@ -31,6 +31,7 @@ from entragit.diff.names import Names
 from entragit.diff.revisions import default_revisions
 from entragit.errors import EntragitError, GraphError, StoreError
 from entragit.graph import GraphClient
+from entragit.live import fetch_objects
 from entragit.registry import REGISTRY, ObjectType, schema
 from entragit.selection import Selection, lies_within
 from entragit.report.model import DiffReport, Reconstructed, UnknownValues
@@ -496,6 +497,51 @@ def report_at_time(repo: BackupRepo, at_time: str, rev_b: str | None, *, live: b
     if attribution:
         attribute(report, repo, lambda: client)
     return report
+
+
+@dataclass(frozen=True)
+class RestorePoint:
+    rev: str
+    """The ref of the commit to plan from: refs/entragit/at/<time>."""
+    notes: list[str]
+    """How it was rebuilt, and each value left as it is live because the log cannot say it."""
+
+
+def restore_point(repo: BackupRepo, client: GraphClient, at_time: str, selection: Selection = Selection(),
+                  now: datetime | None = None) -> RestorePoint:
+    """`entragit restore --at-time`: the state at a moment as a commit on refs/entragit/at/<time>, whose
+    unknown values are the live ones, so that the plan made from it never writes a value the log cannot say."""
+    moment = parse_time(at_time)
+    result = reconstruct(repo, client, moment, selection, now)
+    stamp = _stamp(moment)
+    gap = next((note for note in result.notes if note.startswith("the audit log holds nothing")), None)
+    if gap is not None:
+        raise EntragitError(f"nothing planned: {gap}; restore from a snapshot (--at REV) instead")
+    notes = [f"the state at {stamp} is rebuilt from snapshot {result.base.commit[:10]} and {result.records} audit "
+             f"record(s); it is committed on {at_ref(moment)}"]
+    overrides: dict[str, dict[str, Obj | None]] = {}
+    gaps: dict[str, list[UnknownValues]] = {}
+    for found in result.unknown:
+        gaps.setdefault(found.type, []).append(found)
+    for type_name, unknown in gaps.items():
+        object_type = REGISTRY[type_name]
+        live = fetch_objects(client, object_type, sorted({u.id for u in unknown}))
+        chosen = overrides.setdefault(type_name, {})
+        for found in unknown:
+            current, rebuilt = live.get(found.id), chosen.get(found.id, result.objects[type_name].get(found.id))
+            if not found.paths or rebuilt is None or current is None:
+                chosen[found.id] = current
+            else:
+                merged = {k: v for k, v in rebuilt.items() if k not in found.paths}
+                merged.update((p, current[p]) for p in found.paths if p in current)
+                chosen[found.id] = _canonical(object_type, merged)
+            what = ", ".join(found.paths) or "its whole state"
+            notes.append(f"left as it is live: {type_name}/{found.id} {found.display_name or '(no name)'}: {what} "
+                         f"({found.why})")
+    notes += [f"unknown: {note}" for note in result.notes]
+    ref = at_ref(moment)
+    commit_reconstruction(repo, result, overrides, ref)
+    return RestorePoint(ref, notes)
 
 
 def at_ref(moment: datetime) -> str:

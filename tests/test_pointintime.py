@@ -153,3 +153,29 @@ def test_without_auditlog_read_all_one_clear_error(sim: Simulator, repo: BackupR
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
         result.output.strip().splitlines()[0]] and "AuditLog.Read.All" in result.output
+
+
+def test_restore_at_a_time_writes_what_the_log_says_and_leaves_the_unknown_as_it_is_live(
+        sim: Simulator, repo: BackupRepo, client: GraphClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    admin = Admin(sim)
+    user = admin.get("users", **{"$top": "1", "$select": "id,displayName"})["value"][0]
+    _snapshot(repo, client, sim, monkeypatch)
+    head = repo.resolve("HEAD")
+    sim.clock.advance(300)
+    admin.call("PATCH", f"users/{user['id']}", json={"jobTitle": "Good", "usageLocation": "NL"})
+    sim.clock.advance(300)
+    moment = sim.clock.utcnow()
+    sim.clock.advance(300)
+    admin.call("PATCH", f"users/{user['id']}", json={"jobTitle": "Bad", "usageLocation": "FR"})
+    args = ("restore", "--repo", str(repo.root), "--at-time", moment.isoformat(), "--id", user["id"])
+
+    plan = run(*args, "--plan").output
+    assert "Good" in plan and "jobTitle" in plan
+    assert "left as it is live" in plan and "usageLocation" in plan
+
+    run(*args, "--yes")
+    live = admin.get(f"users/{user['id']}", **{"$select": "jobTitle,usageLocation"})
+    assert (live["jobTitle"], live["usageLocation"]) == ("Good", "FR")  # the unknown one never written
+    refs = repo.git.git.for_each_ref("--format=%(refname)", "refs/entragit/at/").split()
+    assert len(refs) == 1 and repo.resolve("HEAD") == head  # on a side ref, never on the branch
+    assert repo.git.git.rev_parse(f"{refs[0]}^") == head  # the snapshot it was rebuilt from is its parent
