@@ -28,7 +28,7 @@ from entragit.canonical import Obj
 from entragit.connect import graph_client
 from entragit.diff.build import diff_live, diff_revisions
 from entragit.diff.names import Names
-from entragit.diff.revisions import default_revisions
+from entragit.diff.revisions import default_revisions, parse_moment
 from entragit.errors import EntragitError, GraphError, StoreError
 from entragit.graph import GraphClient
 from entragit.live import fetch_objects
@@ -88,13 +88,7 @@ class Reconstruction:
 
 
 def parse_time(text: str) -> datetime:
-    """An ISO 8601 date and time; without a zone it is UTC."""
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise StoreError(f"--at-time {text!r}: expected a date and time such as 2026-12-06T14:05Z "
-                         "(UTC unless a zone is given)") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return parse_moment(text, "--at-time")
 
 
 def _when(stamp: str) -> datetime:

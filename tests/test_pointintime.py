@@ -32,43 +32,56 @@ def _snapshot(repo: BackupRepo, client: GraphClient, sim: Simulator, monkeypatch
     return commit, sim.clock.utcnow()
 
 
-def _step(admin: Admin, sim: Simulator, minute: int, users: list[dict[str, Any]], groups: list[dict[str, Any]],
-          policies: list[dict[str, Any]]) -> None:
-    """A few minutes of an admin's work: properties, memberships and policies changed again and again."""
-    user, group, policy = users[minute % len(users)], groups[minute % len(groups)], policies[minute % len(policies)]
-    admin.call("PATCH", f"users/{user['id']}", json={"jobTitle": f"Title {minute}", "department": f"Dept {minute % 3}",
-                                                     "businessPhones": [f"+1 555 01{minute:02d}"]})
-    admin.call("PATCH", f"groups/{group['id']}", json={"description": f"Changed at minute {minute}"})
-    member = users[(minute + 1) % len(users)]["id"]
+def _step(admin: Admin, sim: Simulator, step: int, users: list[dict[str, Any]], groups: list[dict[str, Any]],
+          policies: list[dict[str, Any]], spare: dict[str, Any]) -> None:
+    """Half an hour of an admin's work: properties, memberships, managers and policies changed again and
+    again, a group made, another deleted and later restored from the recycle bin."""
+    user, group, policy = users[step % len(users)], groups[step % 3], policies[step % len(policies)]
+    admin.call("PATCH", f"users/{user['id']}", json={"jobTitle": f"Title {step}", "department": f"Dept {step % 3}",
+                                                     "businessPhones": [f"+1 555 01{step:02d}"]})
+    admin.call("PATCH", f"groups/{group['id']}", json={"description": f"Changed at step {step}"})
+    member = users[(step + 1) % len(users)]["id"]
     if member in admin.members(group["id"]):
         admin.call("DELETE", f"groups/{group['id']}/members/{member}/$ref")
     else:
         admin.call("POST", f"groups/{group['id']}/members/$ref",
                    json={"@odata.id": f"{sim.graph_url}/v1.0/directoryObjects/{member}"})
+    managed = users[0]["id"]
+    if step % 10 == 5:
+        admin.call("PUT", f"users/{managed}/manager/$ref", json={"@odata.id": f"{sim.graph_url}/v1.0/users/{users[step // 10 + 1]['id']}"})
+    elif step % 10 == 0:
+        admin.call("DELETE", f"users/{managed}/manager/$ref")
     admin.call("PATCH", f"{POLICIES}/{policy['id']}", json={
-        "displayName": f"{policy['displayName'].split(' @')[0]} @{minute}",
-        "state": "disabled" if minute % 2 else "enabledForReportingButNotEnforced"})
-    if minute == 4:
-        created = admin.call("POST", "groups", json={"displayName": "Made at minute 4", "mailEnabled": False,
-                                                     "mailNickname": "minute4", "securityEnabled": True}).json()
+        "displayName": f"{policy['displayName'].split(' @')[0]} @{step}",
+        "state": "disabled" if step % 2 else "enabledForReportingButNotEnforced"})
+    if step == 4:
+        created = admin.call("POST", "groups", json={"displayName": "Made at step 4", "mailEnabled": False,
+                                                     "mailNickname": "step4", "securityEnabled": True}).json()
         groups.append(created)
-    if minute == 7:
+    if step == 7:
         admin.call("PATCH", f"users/{user['id']}", json={"usageLocation": "FR"})
+    if step == 10:
+        admin.call("DELETE", f"groups/{spare['id']}")
+    if step == 20:
+        admin.call("POST", f"directory/deletedItems/{spare['id']}/restore", json={})
 
 
 def test_the_state_at_any_snapshot_minute_equals_that_snapshot_except_what_is_unknown(
         sim: Simulator, repo: BackupRepo, client: GraphClient, monkeypatch: pytest.MonkeyPatch) -> None:
     admin = Admin(sim)
     users = admin.get("users", **{"$top": "6", "$select": "id,displayName"})["value"]
-    groups = [g for g in admin.get("groups", **{"$top": "30"})["value"] if not g.get("membershipRule")][:3]
+    groups = [g for g in admin.get("groups", **{"$top": "30"})["value"]
+              if not g.get("membershipRule") and "Unified" not in g["groupTypes"]][:4]
+    spare = groups.pop()
     policies = admin.get(POLICIES)["value"][:2]
-    _snapshot(repo, client, sim, monkeypatch)
+    _, start = _snapshot(repo, client, sim, monkeypatch)
     truths: list[tuple[str, datetime]] = []
-    for minute in range(1, 10):
-        sim.clock.advance(240)  # four simulated minutes between one piece of work and the next
-        _step(admin, sim, minute, users, groups, policies)
-        if minute % 3 == 0 or minute == 4:
-            truths.append(_snapshot(repo, client, sim, monkeypatch, branch=f"truth-{minute}"))
+    for step in range(1, 49):  # a day, half an hour a step
+        sim.clock.advance(1800)
+        admin = Admin(sim)  # its token lasts an hour of the tenant's clock
+        _step(admin, sim, step, users, groups, policies, spare)
+        if step % 8 == 0 or step in (4, 11):
+            truths.append(_snapshot(repo, client, sim, monkeypatch, branch=f"truth-{step}"))
     now = sim.clock.utcnow() + timedelta(minutes=10)
     selection = Selection(types=TYPES)
 
@@ -86,8 +99,8 @@ def test_the_state_at_any_snapshot_minute_equals_that_snapshot_except_what_is_un
             report.reconstructed.unknown)
         assert all(u.paths == ("usageLocation",) for u in report.reconstructed.unknown if u.why.startswith("the audit"))
 
-    # Replayed, not copied: the last minute's state differs from the first snapshot in every type.
-    first = run("diff", "--repo", str(repo.root), "--at-time", (truths[0][1] - timedelta(minutes=30)).isoformat(),
+    # Before the first snapshot and its changes, the state is that snapshot's; the day changed every type.
+    first = run("diff", "--repo", str(repo.root), "--at-time", (start - timedelta(minutes=30)).isoformat(),
                 truths[-1][0], "--format", "json", "--no-attribution", *[a for t in TYPES for a in ("--type", t)])
     changed = json.loads(first.output)
     assert {c["type"] for c in changed["changes"]} == set(TYPES)
