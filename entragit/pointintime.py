@@ -49,10 +49,8 @@ KEPT_AT_LEAST = timedelta(days=7)
 ARRIVAL = timedelta(minutes=5)
 REF_PREFIX = "refs/entragit/at/"
 
-# The audit log's nouns ("Update <noun>") of the types the replay knows.
-NOUNS = {"user": "users", "group": "groups", "application": "applications", "service principal": "servicePrincipals",
-         "administrative unit": "administrativeUnits", "conditional access policy": "conditionalAccessPolicies",
-         "named location": "namedLocations"}
+# The audit log's nouns ("Update <noun>"): each type's singular name, spoken ("authorization policy").
+NOUNS = {re.sub(r"(?<=[a-z])(?=[A-Z])", " ", t.singular).lower(): name for name, t in REGISTRY.items()}
 # Active Directory's names Entra writes for some users' properties, beside Graph's names with a capital.
 AD_NAMES = {"telephonenumber": "businessPhones", "mobile": "mobilePhone", "physicaldeliveryofficename": "officeLocation"}
 # Properties whose changes the log does not record (graph-behaviour §11).
@@ -194,7 +192,7 @@ class _Replay:
             adds = (manager[1].lower() != "remove") if manager else (link is not None and link[1].lower() == "add")
             if self._link(holder, relationship, member, adds, activity, when):
                 self.applied += 1
-            else:
+            elif not self._unselected("user" if manager else link[3] if link else ""):
                 self.skipped[activity] = self.skipped.get(activity, 0) + 1
             return
         if targets and self._object(activity, targets[0], when):
@@ -204,18 +202,19 @@ class _Replay:
         touched = [str(t["id"]) for t in targets if str(t["id"]) in self.type_of]
         for object_id in touched[:1]:
             self._all_unknown(self.type_of[object_id], object_id, f"{activity} at {when}: not replayed")
-        if not touched:
+        if not touched and not self._unselected(_noun(activity)):
             self.skipped[activity] = self.skipped.get(activity, 0) + 1
+
+    def _unselected(self, noun: str) -> bool:
+        """Whether the noun names a type the replay knows but was not asked to rebuild."""
+        name = NOUNS.get(noun.lower())
+        return name is not None and name not in self.types
 
     def _type_for(self, object_id: str, activity: str) -> str | None:
         if object_id in self.type_of:
             return self.type_of[object_id]
-        words = activity.lower()
-        for verb in _VERBS:
-            if words.startswith(verb + " "):
-                name = NOUNS.get(words[len(verb) + 1:])
-                return name if name in self.types else None
-        return None
+        name = NOUNS.get(_noun(activity))
+        return name if name in self.types else None
 
     def _link(self, holder: str, relationship: str, member: str, adds: bool, activity: str, when: str) -> bool:
         type_name = self.type_of.get(holder)
@@ -358,6 +357,12 @@ class _Replay:
                 continue
             unknown.extend(UnknownValues(type_name, object_id, name, tuple(sorted(p)), why) for why, p in by_why.items())
         return objects, unknown
+
+
+def _noun(activity: str) -> str:
+    """'Update conditional access policy' -> 'conditional access policy'."""
+    words = activity.lower()
+    return next((words[len(verb) + 1:] for verb in _VERBS if words.startswith(verb + " ")), "")
 
 
 def _property_names(object_type: ObjectType) -> dict[str, str]:

@@ -13,7 +13,8 @@ import pytest
 from tests.conftest import Admin, run
 
 from entragit.graph import GraphClient
-from entragit.pointintime import reconstruct, report_at_time
+from entragit.errors import EntragitError
+from entragit.pointintime import reconstruct, report_at_time, restore_point
 from entragit.selection import Selection
 from entragit.sim import Simulator
 from entragit.snapshot import take_snapshot
@@ -24,10 +25,10 @@ POLICIES = "identity/conditionalAccess/policies"
 
 
 def _snapshot(repo: BackupRepo, client: GraphClient, sim: Simulator, monkeypatch: pytest.MonkeyPatch,
-              branch: str | None = None) -> tuple[str, datetime]:
-    """A snapshot of the three types, committed at the tenant's (simulated) time; its commit and that time."""
+              branch: str | None = None, types: tuple[str, ...] = TYPES) -> tuple[str, datetime]:
+    """A snapshot of the types, committed at the tenant's (simulated) time; its commit and that time."""
     monkeypatch.setenv("GIT_COMMITTER_DATE", sim.clock.utcnow().isoformat())
-    commit = take_snapshot(repo, TYPES, client=client, full=True, branch=branch).commit
+    commit = take_snapshot(repo, types, client=client, full=True, branch=branch).commit
     assert commit is not None
     return commit, sim.clock.utcnow()
 
@@ -118,14 +119,20 @@ def test_what_the_log_cannot_say_is_unknown_never_guessed(sim: Simulator, repo: 
     admin = Admin(sim)
     user = admin.get("users", **{"$top": "1"})["value"][0]
     policy = admin.get(POLICIES)["value"][0]
-    _snapshot(repo, client, sim, monkeypatch)
+    _snapshot(repo, client, sim, monkeypatch, types=(*TYPES, "authorizationPolicy"))
     sim.clock.advance(300)
     sim.settings.audit_value_limit = 60  # any whole policy is longer: cut, no longer JSON
     admin.call("PATCH", f"{POLICIES}/{policy['id']}", json={"displayName": "Cut short"})
     admin.call("PATCH", f"users/{user['id']}", json={"jobTitle": "Known", "usageLocation": "NL"})
+    admin.call("PATCH", "policies/authorizationPolicy", json={"allowInvitesFrom": "none"})
     moment = sim.clock.utcnow()
 
     result = reconstruct(repo, client, moment, Selection(types=TYPES), now=moment + timedelta(minutes=10))
+    assert result.notes == []  # the authorization policy's record is of a type not asked for
+    policies = reconstruct(repo, client, moment, Selection(types=("authorizationPolicy",)),
+                           now=moment + timedelta(minutes=10))
+    [(_, rebuilt)] = policies.objects["authorizationPolicy"].items()
+    assert rebuilt["allowInvitesFrom"] == "none"
 
     assert result.objects["users"][user["id"]]["jobTitle"] == "Known"
     unknown = {(u.type, u.id): u for u in result.unknown}
@@ -192,3 +199,21 @@ def test_restore_at_a_time_writes_what_the_log_says_and_leaves_the_unknown_as_it
     refs = repo.git.git.for_each_ref("--format=%(refname)", "refs/entragit/at/").split()
     assert len(refs) == 1 and repo.resolve("HEAD") == head  # on a side ref, never on the branch
     assert repo.git.git.rev_parse(f"{refs[0]}^") == head  # the snapshot it was rebuilt from is its parent
+
+
+def test_a_gap_in_the_log_is_said_and_refuses_a_restore(sim: Simulator, repo: BackupRepo, client: GraphClient,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    admin = Admin(sim)
+    user = admin.get("users", **{"$top": "1"})["value"][0]
+    sim.settings.audit_retention_days = 7  # no P1/P2 licence
+    _snapshot(repo, client, sim, monkeypatch)
+    sim.clock.advance(600)
+    Admin(sim).call("PATCH", f"users/{user['id']}", json={"jobTitle": "Forgotten"})
+    moment = sim.clock.utcnow()
+    sim.clock.advance(8 * 86400)  # the change's record is gone by now
+
+    result = reconstruct(repo, client, moment, Selection(types=("users",)), now=sim.clock.utcnow())
+    assert any("the audit log holds nothing from" in note for note in result.notes)
+    # (The command line's clock is the machine's, days behind the simulated tenant's here.)
+    with pytest.raises(EntragitError, match="nothing planned: the audit log holds nothing from"):
+        restore_point(repo, client, moment.isoformat(), Selection(ids=(user["id"],)), now=sim.clock.utcnow())
