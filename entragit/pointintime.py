@@ -129,13 +129,19 @@ def _snapshots_around(repo: BackupRepo, moment: datetime) -> tuple[Snapshot | No
     return before, after
 
 
-def _decoded(object_type: ObjectType, prop: str, text: Any) -> tuple[bool, Any]:
-    """(known, value) of a recorded value: JSON text of a list, the list itself for a multi-valued property."""
+def _decoded_list(text: Any) -> list[Any] | None:
+    """A recorded value's list (JSON text of a list), or None."""
     try:
         value = json.loads(text) if isinstance(text, str) else None
     except ValueError:
-        return False, None
-    if not isinstance(value, list):
+        return None
+    return value if isinstance(value, list) else None
+
+
+def _decoded(object_type: ObjectType, prop: str, text: Any) -> tuple[bool, Any]:
+    """(known, value) of a recorded value: JSON text of a list, the list itself for a multi-valued property."""
+    value = _decoded_list(text)
+    if value is None:
         return False, None
     spec = schema.shape(object_type).merged.get(prop)
     if spec is not None and spec[1]:
@@ -186,8 +192,7 @@ class _Replay:
             self.names.setdefault(str(target["id"]), target.get("displayName"))
         link, manager = _LINK.match(activity), _MANAGER.match(activity)
         if (link or manager) and len(targets) >= 2:
-            # The holder is named last, the member (or manager) first.
-            holder, member = str(targets[-1]["id"]), str(targets[0]["id"])
+            holder, member = self._ends(targets, "user" if manager else link[3] if link else "")
             relationship = "manager" if manager else "members" if link and link[2].lower() == "member" else "owners"
             adds = (manager[1].lower() != "remove") if manager else (link is not None and link[1].lower() == "add")
             if self._link(holder, relationship, member, adds, activity, when):
@@ -204,6 +209,19 @@ class _Replay:
             self._all_unknown(self.type_of[object_id], object_id, f"{activity} at {when}: not replayed")
         if not touched and not self._unselected(_noun(activity)):
             self.skipped[activity] = self.skipped.get(activity, 0) + 1
+
+    def _ends(self, targets: list[dict[str, Any]], noun: str) -> tuple[str, str]:
+        """(holder, member) of a link record: the object a "Group.ObjectID" value names, else the one of the two
+        of the holder's type, else the last one named (graph-behaviour §11)."""
+        ends = [(str(t["id"]), t) for t in (targets[0], targets[-1])]
+        named = {str(v) for _, t in ends for p in t.get("modifiedProperties") or []
+                 if isinstance(p, dict) and str(p.get("displayName", "")).lower() == "group.objectid"
+                 for v in _decoded_list(p.get("newValue")) or _decoded_list(p.get("oldValue")) or []}
+        holder_type = (NOUNS.get(noun.lower()) or "").lower()
+        holders = [i for i, _ in ends if i in named] or [
+            i for i, t in ends if (self.type_of.get(i) or f"{t.get('type', '')}s").lower() == holder_type]
+        holder = holders[0] if len(holders) == 1 else ends[1][0]
+        return holder, ends[0][0] if holder == ends[1][0] else ends[1][0]
 
     def _unselected(self, noun: str) -> bool:
         """Whether the noun names a type the replay knows but was not asked to rebuild."""
@@ -245,9 +263,11 @@ class _Replay:
     def _object(self, activity: str, target: dict[str, Any], when: str) -> bool:
         object_id = str(target["id"])
         type_name = self._type_for(object_id, activity)
-        operation = activity.lower().split(" ")[0]
-        if type_name is None or operation not in ("add", "update", "delete", "hard", "restore"):
+        if type_name is None:
             return False
+        # Creations, deletions and restores are those of the object's own type ("Add group"); any other
+        # activity on it ("Reset user password", "Add app role assignment to user") is read as an update.
+        operation = activity.lower().split(" ")[0] if NOUNS.get(_noun(activity)) == type_name else "update"
         objects, modified = self.objects[type_name], list(target.get("modifiedProperties") or [])
         comes = operation in ("add", "restore")
         if operation in ("delete", "hard", "add", "restore") and comes != self.forwards:

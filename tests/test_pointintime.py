@@ -217,3 +217,34 @@ def test_a_gap_in_the_log_is_said_and_refuses_a_restore(sim: Simulator, repo: Ba
     # (The command line's clock is the machine's, days behind the simulated tenant's here.)
     with pytest.raises(EntragitError, match="nothing planned: the audit log holds nothing from"):
         restore_point(repo, client, moment.isoformat(), Selection(ids=(user["id"],)), now=sim.clock.utcnow())
+
+
+def _record(activity: str, *targets: dict[str, Any]) -> dict[str, Any]:
+    return {"activityDisplayName": activity, "activityDateTime": "2099-01-09T21:20:02.7215374Z", "result": "success",
+            "targetResources": list(targets)}
+
+
+def test_records_in_other_shapes_than_the_simulator_s_are_read_as_entra_writes_them() -> None:
+    from entragit.pointintime import _Replay
+    from entragit.registry import REGISTRY
+
+    group, user = "ef7e527d-6c92-4234-8c6d-cf6fdfb57f95", "1f0e98f5-3161-4c6b-9b50-d488572f2bb7"
+    replay = _Replay([REGISTRY["groups"], REGISTRY["users"]],
+                     {"groups": {group: {"id": group, "displayName": "Example.com"}},
+                      "users": {user: {"id": user, "displayName": "Example", "accountEnabled": True}}}, True)
+    # Microsoft's example on the Get directoryAudit page: the group named first, the member second.
+    replay.apply(_record("Add member to group",
+                         {"id": group, "type": "Group", "modifiedProperties": [
+                             {"displayName": "Action Client Name", "oldValue": None, "newValue": "DirectorySync"}]},
+                         {"id": user, "type": "User", "modifiedProperties": []}))
+    # An activity on a user that is no creation, deletion or update of it: its values are applied...
+    replay.apply(_record("Disable account", {"id": user, "type": "User", "modifiedProperties": [
+        {"displayName": "AccountEnabled", "oldValue": "[true]", "newValue": "[false]"}]}))
+    objects, unknown = replay.result()
+    assert objects["groups"][group]["members"] == [user]
+    assert objects["users"][user]["accountEnabled"] is False
+    assert [(u.id, u.paths) for u in unknown] == [(user, ("usageLocation",))]  # never in a record
+    # ...and one that carries none leaves the user's state unknown, not gone.
+    replay.apply(_record("Add app role assignment to user", {"id": user, "type": "User", "modifiedProperties": []}))
+    objects, unknown = replay.result()
+    assert user in objects["users"] and [(u.id, u.paths) for u in unknown] == [(user, ())]
