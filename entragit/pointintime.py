@@ -287,7 +287,8 @@ class _Replay:
                 if not self.forwards or operation != "restore" or len(objects[object_id]) == 1:
                     self._all_unknown(type_name, object_id, f"{activity} at {when}: its state then is not recorded")
             return True
-        if operation == "add":
+        if operation == "add" and object_id not in objects:
+            # (An object the base holds already was made while the snapshot read: its values apply as an update.)
             self.type_of[object_id] = type_name
             objects[object_id] = {"id": object_id}
             self.changed[type_name].add(object_id)

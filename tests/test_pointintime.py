@@ -248,3 +248,17 @@ def test_records_in_other_shapes_than_the_simulator_s_are_read_as_entra_writes_t
     replay.apply(_record("Add app role assignment to user", {"id": user, "type": "User", "modifiedProperties": []}))
     objects, unknown = replay.result()
     assert user in objects["users"] and [(u.id, u.paths) for u in unknown] == [(user, ())]
+
+
+def test_a_creation_the_snapshot_already_holds_keeps_what_the_snapshot_knows() -> None:
+    from entragit.pointintime import _Replay
+    from entragit.registry import REGISTRY
+
+    group = "ef7e527d-6c92-4234-8c6d-cf6fdfb57f95"
+    replay = _Replay([REGISTRY["groups"]], {"groups": {group: {
+        "id": group, "displayName": "Made", "description": "described", "securityEnabled": True}}}, True)
+    # Made a few minutes before the snapshot's commit, while it read the tenant: in the replay's window.
+    replay.apply(_record("Add group", {"id": group, "type": "Group", "modifiedProperties": [
+        {"displayName": "DisplayName", "oldValue": "[]", "newValue": '["Made"]'}]}))
+    objects, unknown = replay.result()
+    assert objects["groups"][group]["description"] == "described" and unknown == []
