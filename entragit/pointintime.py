@@ -380,6 +380,13 @@ class _Replay:
         return objects, unknown
 
 
+def _wanted(found: UnknownValues, selection: Selection) -> bool:
+    """Whether the selection (ids, files, attributes) reaches what is unknown."""
+    if not selection.wants_id(found.id) or not selection.wants_file(object_path(REGISTRY[found.type], found.id)):
+        return False
+    return not found.paths or any(selection.writes_attribute(path) for path in found.paths)
+
+
 def _noun(activity: str) -> str:
     """'Update conditional access policy' -> 'conditional access policy'."""
     words = activity.lower()
@@ -439,6 +446,7 @@ def reconstruct(repo: BackupRepo, client: GraphClient, moment: datetime, selecti
     if records:
         replay.computed()
     objects, unknown = replay.result()
+    unknown = [u for u in unknown if _wanted(u, selection)]
     if gap:
         notes.append(f"the audit log holds nothing from {_stamp(start)} (records are kept 7 or 30 days): changes "
                      "between then and its oldest record are not known, so any object may differ")
