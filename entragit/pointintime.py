@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from entragit import canonical
-from entragit.attribution import attribute
+from entragit.attribution import AUDIT_PATH, AUDIT_PERMISSION, attribute
 from entragit.canonical import Obj
 from entragit.connect import graph_client
 from entragit.diff.build import diff_live, diff_revisions
@@ -38,8 +38,6 @@ from entragit.report.model import DiffReport, Reconstructed, UnknownValues
 from entragit.risk import find_risks
 from entragit.store import BackupRepo, Snapshot, object_path
 
-AUDIT_PATH = "auditLogs/directoryAudits"
-AUDIT_PERMISSION = "AuditLog.Read.All"
 # A snapshot reads the tenant for a while before it commits: a change made then may be in it or not, so the
 # replay starts this long before the commit (applying a change the snapshot already holds changes nothing).
 READ_SLACK = timedelta(minutes=10)
@@ -77,12 +75,15 @@ class Reconstruction:
     unknown: list[UnknownValues]
     notes: list[str] = field(default_factory=list)
 
-    def unknown_paths(self, type_name: str, object_id: str) -> list[str] | None:
-        """The object's unknown paths, [] for its whole state, None when all of it is known."""
-        found = [u for u in self.unknown if u.type == type_name and u.id == object_id]
-        if not found:
-            return None
-        return [] if any(not u.paths for u in found) else sorted({p for u in found for p in u.paths})
+    def unknown_paths(self) -> dict[tuple[str, str], list[str]]:
+        """(type, id) -> the object's unknown paths, [] for its whole state."""
+        whole = {(gap.type, gap.id) for gap in self.unknown if not gap.paths}
+        found: dict[tuple[str, str], list[str]] = {}
+        for gap in self.unknown:
+            paths = found.setdefault((gap.type, gap.id), [])
+            if (gap.type, gap.id) not in whole:
+                paths += [p for p in gap.paths if p not in paths]
+        return found
 
 
 def parse_time(text: str) -> datetime:
@@ -482,8 +483,9 @@ def _marked(report: DiffReport, result: Reconstruction) -> None:
     """Rows of unknown paths leave the report (the unknown section names them); rows of values the log gave
     are marked."""
     kept = []
+    gaps = result.unknown_paths()
     for change in report.changes:
-        unknown = result.unknown_paths(change.type, change.id)
+        unknown = gaps.get((change.type, change.id))
         rebuilt = result.reconstructed.get((change.type, change.id), set())
         whole = unknown == [] and change.change == "modified"
         attributes = [replace(a, reconstructed=lies_under(a.path, rebuilt)) for a in change.attributes
