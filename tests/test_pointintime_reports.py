@@ -55,3 +55,13 @@ def test_json_marks_rows_and_carries_the_unknown_list() -> None:
         "why": "Update conditional access policy at 2099-01-01T14:00:00Z: its value is cut short or unreadable"}
     assert data["reconstructed"]["notes"] == ["2 record(s) 'Add member to role' not replayed"]
     assert "reconstructed" not in json.loads(render(DiffReport(_report().old, _report().new, []), "json"))
+
+
+def test_a_long_unknown_list_is_cut_in_human_formats_not_in_json() -> None:
+    report = _report()
+    assert report.reconstructed is not None
+    report.reconstructed.unknown = [UnknownValues("users", f"u-{n}", None, ("usageLocation",), "not recorded")
+                                    for n in range(120)]
+    text = click.unstyle(render(report, "table"))
+    assert "unknown: users/u-49 " in text and "u-50 " not in text and "and 70 more object(s)" in text
+    assert len(json.loads(render(report, "json"))["reconstructed"]["unknown"]) == 120

@@ -89,6 +89,10 @@ def row_path(row: AttributeChange | MemberChange) -> str:
     return printable(path + (FROM_LOG if row.reconstructed else ""))
 
 
+# A human report names this many unknown objects at most; the JSON report names them all.
+UNKNOWN_LINES = 50
+
+
 def reconstruction_lines(report: DiffReport) -> list[str]:
     """For a report whose older side was rebuilt from the audit log: how, then each thing it could not fill."""
     rebuilt = report.reconstructed
@@ -96,9 +100,11 @@ def reconstruction_lines(report: DiffReport) -> list[str]:
         return []
     lines = [printable(rebuilt.note)]
     lines += [printable(f"unknown: {note}") for note in rebuilt.notes]
-    for gap in rebuilt.unknown:
+    for gap in rebuilt.unknown[:UNKNOWN_LINES]:
         what = ", ".join(gap.paths) if gap.paths else "its whole state"
         lines.append(printable(f"unknown: {gap.type}/{gap.id} {gap.display_name or '(no name)'}: {what} ({gap.why})"))
+    if len(rebuilt.unknown) > UNKNOWN_LINES:
+        lines.append(f"unknown: ... and {len(rebuilt.unknown) - UNKNOWN_LINES} more object(s): see the JSON report")
     if len(lines) == 1:
         lines.append("unknown: nothing")
     return lines
