@@ -9,6 +9,7 @@ import contextlib
 import functools
 import os
 import shutil
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -392,11 +393,16 @@ class BackupRepo:
     def commit_beside(self, base: str, files: dict[str, bytes | None], message: str, when: str,
                       ref: str | None = None) -> str:
         """A commit of base's tree with these files written (None: removed), base its parent, dated when
-        (ISO 8601); on ref when given. No branch, index or working tree changes. (The files are YAML text:
-        one git process a file, fine for the few objects a point in time changes.)"""
-        lines = [f"0 {'0' * 40}\t{path}" if data is None else
-                 f"100644 {self.git.git.hash_object('-w', '--stdin', istream=stdin(data.decode()))}\t{path}"
-                 for path, data in sorted(files.items())]
+        (ISO 8601); on ref when given. No branch, index or working tree changes."""
+        written = sorted(path for path, data in files.items() if data is not None)
+        with tempfile.TemporaryDirectory(dir=self.git_dir) as folder:
+            # One `git hash-object` for every file, named by its position (paths may share a name).
+            for number, path in enumerate(written):
+                Path(folder, str(number)).write_bytes(files[path] or b"")
+            names = "".join(f"{Path(folder, str(n))}\n" for n in range(len(written)))
+            blobs = self.git.git.hash_object("-w", "--no-filters", "--stdin-paths", istream=stdin(names)).split()
+        lines = [f"100644 {blob}\t{path}" for path, blob in zip(written, blobs)]
+        lines += [f"0 {'0' * 40}\t{path}" for path, data in sorted(files.items()) if data is None]
         index = self.git_dir / "entragit" / "beside.index"
         index.parent.mkdir(parents=True, exist_ok=True)
         env = {"GIT_INDEX_FILE": str(index)}
