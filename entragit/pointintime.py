@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from entragit import canonical
-from entragit.attribution import AUDIT_PATH, AUDIT_PERMISSION, attribute
+from entragit.attribution import AUDIT_PATH, AUDIT_PERMISSION, READ_SLACK, attribute
 from entragit.canonical import Obj
 from entragit.connect import graph_client
 from entragit.diff.build import diff_live, diff_revisions
@@ -38,9 +38,6 @@ from entragit.report.model import DiffReport, Reconstructed, UnknownValues
 from entragit.risk import find_risks
 from entragit.store import BackupRepo, Snapshot, object_path
 
-# A snapshot reads the tenant for a while before it commits: a change made then may be in it or not, so the
-# replay starts this long before the commit (applying a change the snapshot already holds changes nothing).
-READ_SLACK = timedelta(minutes=10)
 # Entra keeps records 7 days without a P1/P2 licence (30 with): a window younger than this has no gap.
 KEPT_AT_LEAST = timedelta(days=7)
 # Records appear minutes after their change (graph-behaviour §11).
@@ -431,6 +428,8 @@ def reconstruct(repo: BackupRepo, client: GraphClient, moment: datetime, selecti
         base = before if forwards else after
         assert base is not None
         base_time = datetime.fromisoformat(base.time)
+        # A snapshot reads for a while before it commits: a change made then may be in it or not, so the replay
+        # starts READ_SLACK before the commit (applying a change the snapshot already holds changes nothing).
         start, end = (base_time - READ_SLACK, moment) if forwards else (moment, base_time)
         gap = not _covered_from(client, start, now)
         records = _records(client, start, end)
