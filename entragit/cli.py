@@ -244,6 +244,9 @@ def snapshot(repo_dir: Path, types: tuple[str, ...], accept_mass_change: bool, f
 @click.option("--at", "at", metavar="DATE",
               help="Compare the snapshot in force at DATE (2026-11-20, 2026-11-20T08:30; UTC unless a zone "
                    "is given) with the newest one (or --live).")
+@click.option("--at-time", "at_time", metavar="TIME",
+              help="Compare the state at TIME (2026-12-06T14:05Z), rebuilt from the nearest snapshot and the "
+                   "directory audit log (needs AuditLog.Read.All), with the newest snapshot (or REV, or --live).")
 @click.option("--type", "types", multiple=True, metavar="T", help="Only this object type (repeatable).")
 @click.option("--id", "ids", multiple=True, metavar="ID", help="Only this object id (repeatable).")
 @click.option("--attribute", "attributes", multiple=True, metavar="PATH",
@@ -256,7 +259,7 @@ def snapshot(repo_dir: Path, types: tuple[str, ...], accept_mass_change: bool, f
 @click.option("--attribution/--no-attribution", default=True, show_default=True,
               help="Name who made each change, from the tenant's audit log (needs AuditLog.Read.All).")
 def diff(rev_a: str | None, rev_b: str | None, repo_dir: Path, live: bool, since: str | None, at: str | None,
-         types: tuple[str, ...], ids: tuple[str, ...], attributes: tuple[str, ...], fmt: str, summary: bool,
+         at_time: str | None, types: tuple[str, ...], ids: tuple[str, ...], attributes: tuple[str, ...], fmt: str, summary: bool,
          output: Path | None, exit_code: bool, attribution: bool) -> None:
     """Attribute-level differences between two snapshots, or a snapshot and the live tenant.
 
@@ -270,6 +273,7 @@ def diff(rev_a: str | None, rev_b: str | None, repo_dir: Path, live: bool, since
     entragit diff --since 7d --format markdown -o drift.md
     entragit diff HEAD --live --exit-code
     entragit diff --at 2026-11-20 --attribute conditions.users --type conditionalAccessPolicies
+    entragit diff --at-time 2026-12-06T14:05Z --type conditionalAccessPolicies
     """
     from entragit.diff.build import make_report
     from entragit.progress import Progress
@@ -278,8 +282,16 @@ def diff(rev_a: str | None, rev_b: str | None, repo_dir: Path, live: bool, since
 
     progress = Progress()
     selection = Selection(types=types, ids=ids, attributes=attributes)
-    report = make_report(_open(repo_dir), rev_a, rev_b, live=live, selection=selection, since=since, at=at,
-                         progress=progress, attribution=attribution)
+    if at_time is not None:
+        from entragit.pointintime import report_at_time
+
+        if since or at or rev_b:
+            raise click.UsageError("--at-time names the older side: give no --since, --at or second revision")
+        report = report_at_time(_open(repo_dir), at_time, rev_a, live=live, selection=selection, progress=progress,
+                                attribution=attribution)
+    else:
+        report = make_report(_open(repo_dir), rev_a, rev_b, live=live, selection=selection, since=since, at=at,
+                             progress=progress, attribution=attribution)
     progress.done()
     text = render(report, fmt, summary)
     if output:
@@ -492,17 +504,20 @@ def _run_prepared(repo: Any, client: Any, prepared: Any, plan_only: bool, yes: b
 
 @cli.command()
 @repo_option
-@click.option("--at", "at", required=True, metavar="REV", help="The snapshot (any git revision) to restore from.")
+@click.option("--at", "at", metavar="REV", help="The snapshot (any git revision) to restore from.")
+@click.option("--at-time", "at_time", metavar="TIME",
+              help="Restore the state at TIME (2026-12-06T14:05Z), rebuilt from the nearest snapshot and the "
+                   "directory audit log (needs AuditLog.Read.All); what the log cannot say is left as it is live.")
 @click.option("--type", "types", multiple=True, metavar="T", help="Restore every object of this type (repeatable).")
 @click.option("--id", "ids", multiple=True, metavar="ID", help="Restore this object (repeatable).")
 @click.option("--attribute", "attributes", multiple=True, metavar="A",
               help="Only this attribute or dotted path, e.g. jobTitle or members (repeatable).")
 @_write_options
-def restore(repo_dir: Path, at: str, types: tuple[str, ...], ids: tuple[str, ...], attributes: tuple[str, ...],
+def restore(repo_dir: Path, at: str | None, at_time: str | None, types: tuple[str, ...], ids: tuple[str, ...], attributes: tuple[str, ...],
             delete_extra: bool, remove_new_credentials: bool, follow_references: bool, paths: tuple[str, ...],
             plan_only: bool, rehearse: bool, fmt: str, output: Path | None, max_writes: int | None, yes: bool,
             accept_risk: bool) -> None:
-    """Put objects back as the snapshot at REV has them, then verify.
+    """Put objects back as the snapshot at REV has them (or as they were at TIME), then verify.
 
     Reads the files at REV and the live objects, shows the writes that would make them match
     (property PATCHes, member and owner links; restoring a user restores its group memberships;
@@ -511,25 +526,38 @@ def restore(repo_dir: Path, at: str, types: tuple[str, ...], ids: tuple[str, ...
     confirmation (and --accept-risk for a plan with high-risk writes), then re-reads and reports any
     residue. What cannot be restored is listed, with the reason. Before writing, the tenant is
     snapshotted to a branch entragit/before-restore/<time>: restoring from it undoes the run. An
-    interrupted run resumes when the same command is run again.
+    interrupted run resumes when the same command is run again. With --at-time, the state at TIME is
+    rebuilt from the audit log onto refs/entragit/at/<time>; values the log cannot say stay as they are.
 
     \b
     entragit restore --at HEAD~1 --type conditionalAccessPolicies --plan
     entragit restore --at 3f2a9c1 --id 5f1c... --id 77ab... --attribute jobTitle --yes
     entragit restore --at HEAD~3 --paths groups/ --plan -o plan.json
     entragit restore --at HEAD~1 --type groups --rehearse
+    entragit restore --at-time 2026-12-06T14:05Z --type conditionalAccessPolicies --plan
     """
     from entragit.connect import graph_client
     from entragit.restore import Request, RestoreOptions, prepare
     from entragit.selection import Selection
 
     _check_write_options(plan_only, yes, output, fmt, rehearse)
+    if (at is None) == (at_time is None):
+        raise click.UsageError("give one of --at REV and --at-time TIME")
     repo = _open(repo_dir)
     client = graph_client(repo.config.connection())
-    request = Request("restore", at, Selection(types, ids, attributes, paths),
+    selection = Selection(types, ids, attributes, paths)
+    notes: list[str] = []
+    if at_time is not None:
+        from entragit.pointintime import restore_point
+
+        point = restore_point(repo, client, at_time, selection)
+        at, notes = point.rev, point.notes
+    assert at is not None
+    request = Request("restore", at, selection,
                       RestoreOptions(delete_extra=delete_extra, remove_new_credentials=remove_new_credentials,
                                      follow_references=follow_references), max_writes=max_writes)
     prepared = prepare(repo, client, request)
+    prepared.notes[:0] = notes
     if rehearse:
         _rehearse(repo, client, prepared)
         return

@@ -27,12 +27,12 @@ def parse_duration(text: str) -> timedelta:
     return count * unit
 
 
-def parse_moment(text: str) -> datetime:
+def parse_moment(text: str, option: str = "--at") -> datetime:
     """An ISO 8601 date or date and time; without a zone it is UTC."""
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise StoreError(f"--at {text!r}: expected a date such as 2026-11-20 or 2026-11-20T08:30 "
+        raise StoreError(f"{option} {text!r}: expected a date such as 2026-11-20 or 2026-11-20T08:30 "
                          "(UTC unless a zone is given, e.g. 2026-11-20T08:30+01:00)") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 

@@ -11,7 +11,8 @@ from typing import Any
 
 from entragit.report.model import CHANGE_KINDS, AttributeChange, DiffReport, ObjectChange, Side
 from entragit.printable import printable, printable_lines
-from entragit.report.values import NOT_SET, attribution_note, attribution_text, change_line, row_sides, summary
+from entragit.report.values import (NOT_SET, attribution_note, attribution_text, change_line, reconstruction_lines,
+                                    row_path, row_sides, summary)
 from entragit.risk import risk_text
 
 _STYLE = """
@@ -123,13 +124,13 @@ def _object(report: DiffReport, change: ObjectChange) -> str:
         parts.append(f"<p>{_e(what)}</p>")
     parts += [f'<p class="who">{_e(attribution_text(who))}</p>' for who in change.changed_by]
     if change.shown_attributes:
-        rows = "".join(f'<tr><td data-label="Attribute"><code>{_e(a.path)}</code></td>{_cells(report, change, a)}</tr>'
+        rows = "".join(f'<tr><td data-label="Attribute"><code>{_e(row_path(a))}</code></td>{_cells(report, change, a)}</tr>'
                        for a in change.shown_attributes)
         parts.append('<table class="changes"><thead><tr><th>Attribute</th><th>Old</th><th>New</th></tr></thead>'
                      f"<tbody>{rows}</tbody></table>")
     if change.members:
         items = "".join(
-            f'<li class="{m.action}">{_e(m.relationship)} {m.action}: {_e(m.display_name or "(unknown)")} '
+            f'<li class="{m.action}">{_e(row_path(m))} {m.action}: {_e(m.display_name or "(unknown)")} '
             f'<code>{_e(m.type or "object")}/{_e(m.id)}</code></li>' for m in change.members)
         parts.append(f'<ul class="members">{items}</ul>')
     return "".join(parts) + "</section>\n"
@@ -149,6 +150,10 @@ def render(report: DiffReport, summary_only: bool = False) -> str:
     note = attribution_note(report)
     if note:
         body.append(f'<p class="note">{_e(note)}</p>')
+    rebuilt = reconstruction_lines(report)
+    if rebuilt:
+        body.append(f'<div class="unknown"><p class="note">{_e(rebuilt[0])}</p><ul>'
+                    + "".join(f"<li>{_e(line)}</li>" for line in rebuilt[1:]) + "</ul></div>")
     if report.empty:
         body.append("<p>No differences.</p>")
     else:

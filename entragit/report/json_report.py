@@ -2,7 +2,9 @@
 
 entragit/diff/2 added, over /1: "restored" changes, each side's time, per-type counts, the recycle-bin
 state of removed objects, the names of ids inside values, risk flags and attribution. Later additions, kept
-additive so that /2 readers keep working: a list attribute's "added" and "removed" elements.
+additive so that /2 readers keep working: a list attribute's "added" and "removed" elements; for
+diff --at-time, "reconstructed" on rows whose value came from the audit log and a top-level "reconstructed"
+(how the older side was rebuilt, and what it could not fill).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from entragit.report.model import (
     DiffReport,
     MemberChange,
     ObjectChange,
+    Reconstructed,
     RecycleState,
     RiskFlag,
     Side,
@@ -41,6 +44,8 @@ def _attribute(a: AttributeChange) -> dict[str, Any]:
     row = {"path": a.path, "old": a.old, "new": a.new}
     if a.added is not None and a.removed is not None:
         row |= {"added": list(a.added), "removed": list(a.removed)}
+    if a.reconstructed:
+        row["reconstructed"] = True
     return row
 
 
@@ -53,7 +58,7 @@ def _change(c: ObjectChange) -> dict[str, Any]:
         "attributes": [_attribute(a) for a in c.attributes],
         "members": [
             {"relationship": m.relationship, "action": m.action, "id": m.id,
-             "displayName": m.display_name, "type": m.type}
+             "displayName": m.display_name, "type": m.type, **({"reconstructed": True} if m.reconstructed else {})}
             for m in c.members
         ],
         "recycleBin": _recycle(c.recycle),
@@ -64,6 +69,14 @@ def _change(c: ObjectChange) -> dict[str, Any]:
             for a in c.changed_by
         ],
     }
+
+
+def _reconstructed(rebuilt: Reconstructed | None) -> dict[str, Any]:
+    if rebuilt is None:
+        return {}
+    unknown = [{"type": u.type, "id": u.id, "displayName": u.display_name, "paths": list(u.paths), "why": u.why}
+               for u in rebuilt.unknown]
+    return {"reconstructed": {"note": rebuilt.note, "notes": rebuilt.notes, "unknown": unknown}}
 
 
 def as_dict(report: DiffReport) -> dict[str, Any]:
@@ -87,6 +100,7 @@ def as_dict(report: DiffReport) -> dict[str, Any]:
         ],
         "changes": [_change(c) for c in report.changes],
         "names": {i: {"type": t, "displayName": n} for i, (t, n) in sorted(report.names.items())},
+        **_reconstructed(report.reconstructed),
     }
 
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from entragit.report.model import CHANGE_KINDS, AttributeChange, DiffReport, ObjectChange, Side
 from entragit.printable import printable
-from entragit.report.values import attribution_note, attribution_text, change_line, row_sides, show, summary
+from entragit.report.values import (attribution_note, attribution_text, change_line, reconstruction_lines, row_path,
+                                    row_sides, show, summary)
 from entragit.risk import risk_text
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -60,6 +61,9 @@ def _head(report: DiffReport) -> list[str]:
     note = attribution_note(report)
     if note:
         lines += [f"_{_cell(note)}_", ""]
+    rebuilt = reconstruction_lines(report)
+    if rebuilt:
+        lines += [f"_{_cell(rebuilt[0])}_", ""] + [f"- {_cell(line)}" for line in rebuilt[1:]] + [""]
     if report.empty:
         return lines + ["No differences."]
     counts = report.counts_by_type()
@@ -84,12 +88,12 @@ def _block(report: DiffReport, change: ObjectChange) -> str:
         lines.append("")
     if change.shown_attributes:
         lines += ["| Attribute | Old | New |", "|---|---|---|"]
-        lines += ["| <code>{}</code> | {} | {} |".format(_cell(a.path), *_sides(report, change, a))
+        lines += ["| <code>{}</code> | {} | {} |".format(_cell(row_path(a)), *_sides(report, change, a))
                   for a in change.shown_attributes]
         lines.append("")
     for member in change.members:
         sign = "➕ added" if member.action == "added" else "➖ removed"
-        lines.append(f"- {_cell(member.relationship)} {sign}: {_cell(member.display_name or '(unknown)')} "
+        lines.append(f"- {_cell(row_path(member))} {sign}: {_cell(member.display_name or '(unknown)')} "
                      f"(<code>{_cell(member.type or 'object')}/{_cell(member.id)}</code>)")
     if change.members:
         lines.append("")

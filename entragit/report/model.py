@@ -27,6 +27,8 @@ class AttributeChange:
     changed is both removed, as it was, and added, as it is); None for a value that is not a list."""
     removed: tuple[Any, ...] | None = None
     """For a list: the elements only the old value has."""
+    reconstructed: bool = False
+    """A side's value came from the directory audit log, not from a snapshot (diff --at-time)."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,28 @@ class MemberChange:
     id: str
     display_name: str | None
     type: str | None
+    reconstructed: bool = False
+
+
+@dataclass(frozen=True)
+class UnknownValues:
+    """What a state reconstructed from the audit log could not fill (diff --at-time): these attribute paths
+    of an object, or its whole state when paths is empty, and why."""
+
+    type: str
+    id: str
+    display_name: str | None
+    paths: tuple[str, ...]
+    why: str
+
+
+@dataclass
+class Reconstructed:
+    """How a report's older side was rebuilt from a snapshot and the audit log, and what it cannot say."""
+
+    note: str
+    unknown: list[UnknownValues] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -154,6 +178,8 @@ class DiffReport:
     names: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     """id -> (type, display name) of every object an attribute value refers to (a manager, a CA policy's
     excluded groups), from the same snapshots, so that every renderer can show names beside ids."""
+    reconstructed: Reconstructed | None = None
+    """For diff --at-time: how the older side was rebuilt, and what it could not fill."""
 
     @property
     def empty(self) -> bool:

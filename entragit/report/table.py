@@ -9,7 +9,8 @@ import click
 
 from entragit.report.model import CHANGE_KINDS, AttributeChange, DiffReport, HistoryEntry, IdNames, ObjectChange, Side
 from entragit.printable import printable
-from entragit.report.values import attribution_note, attribution_text, change_line, row_sides, show
+from entragit.report.values import (attribution_note, attribution_text, change_line, reconstruction_lines, row_path,
+                                    row_sides, show)
 # The demo and the CLI print the one summary line from here.
 from entragit.report.values import summary as summary
 from entragit.risk import risk_text
@@ -39,7 +40,7 @@ def _attribute_lines(change: ObjectChange, attr: AttributeChange, width: int, na
     """One line old -> new when it fits; else the path, then each side (or each list element lost and
     gained) whole, wrapped."""
     old, new = row_sides(names, change.type, attr)
-    path = printable(attr.path).ljust(width)
+    path = row_path(attr).ljust(width)
     if attr.added is None or attr.removed is None:
         if len(show(old, limit=None)) <= _INLINE and len(show(new, limit=None)) <= _INLINE:
             return [f"    {path}  {show(old, limit=None)}  ->  {show(new, limit=None)}"]
@@ -61,12 +62,12 @@ def _object_lines(change: ObjectChange, limit: int | None, names: IdNames) -> li
     if change.change in ("removed", "restored") and what:
         lines.append(f"    {what}")
     lines += [f"    {attribution_text(who)}" for who in change.changed_by]
-    width = max((len(printable(a.path)) for a in change.shown_attributes), default=0)
+    width = max((len(row_path(a)) for a in change.shown_attributes), default=0)
     rows = [_attribute_lines(change, attr, width, names) for attr in change.shown_attributes]
     for member in change.members:
         sign, member_colour = ("+", "green") if member.action == "added" else ("-", "red")
         who = f"{member.display_name or '(unknown)'} ({member.type or 'object'}/{member.id})"
-        rows.append([click.style(printable(f"    {member.relationship} {sign} {who}"), fg=member_colour)])
+        rows.append([click.style(f"    {row_path(member)} {sign} {printable(who)}", fg=member_colour)])
     if limit is not None and len(rows) > limit:
         rows = rows[:limit] + [[f"    ... and {len(rows) - limit} more change(s) of this object"]]
     return lines + [line for row in rows for line in row]
@@ -90,6 +91,9 @@ def _preamble(report: DiffReport) -> list[str]:
     note = attribution_note(report)
     if note:
         lines += ["", click.style(note, fg="yellow")]
+    rebuilt = reconstruction_lines(report)
+    if rebuilt:
+        lines += ["", click.style(rebuilt[0], fg="cyan")] + [click.style(f"  {line}", fg="yellow") for line in rebuilt[1:]]
     return lines
 
 

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from datetime import date, datetime, timezone
 from typing import Any
 
-from entragit.report.model import AttributeChange, Attribution, DiffReport, IdNames, ObjectChange, RecycleState, named
+from entragit.report.model import (AttributeChange, Attribution, DiffReport, IdNames, MemberChange, ObjectChange,
+                                   RecycleState, named)
 from entragit.printable import printable
 
 NOT_SET = "(not set)"
@@ -77,3 +78,33 @@ def change_line(change: ObjectChange) -> str:
 def attribution_note(report: DiffReport) -> str:
     """A line for the reader when the report could not say who changed what."""
     return printable(f"attribution {report.attribution}") if report.attribution.startswith("unavailable") else ""
+
+
+FROM_LOG = " (from the audit log)"
+
+
+def row_path(row: AttributeChange | MemberChange) -> str:
+    """A row's attribute path or relationship, marked when a value of it came from the audit log."""
+    path = row.path if isinstance(row, AttributeChange) else row.relationship
+    return printable(path + (FROM_LOG if row.reconstructed else ""))
+
+
+# A human report names this many unknown objects at most; the JSON report names them all.
+UNKNOWN_LINES = 50
+
+
+def reconstruction_lines(report: DiffReport) -> list[str]:
+    """For a report whose older side was rebuilt from the audit log: how, then each thing it could not fill."""
+    rebuilt = report.reconstructed
+    if rebuilt is None:
+        return []
+    lines = [printable(rebuilt.note)]
+    lines += [printable(f"unknown: {note}") for note in rebuilt.notes]
+    for gap in rebuilt.unknown[:UNKNOWN_LINES]:
+        what = ", ".join(gap.paths) if gap.paths else "its whole state"
+        lines.append(printable(f"unknown: {gap.type}/{gap.id} {gap.display_name or '(no name)'}: {what} ({gap.why})"))
+    if len(rebuilt.unknown) > UNKNOWN_LINES:
+        lines.append(f"unknown: ... and {len(rebuilt.unknown) - UNKNOWN_LINES} more object(s): see the JSON report")
+    if len(lines) == 1:
+        lines.append("unknown: nothing")
+    return lines

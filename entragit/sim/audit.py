@@ -6,6 +6,14 @@ it: the signed-in user of a delegated token, else the calling app (its service p
 that follow from another change (a deleted object's memberships, a dynamic group's recomputed members)
 are not logged as writes of their own.
 
+What a record says of values follows Entra's (Microsoft's modifiedProperty page: displayName, oldValue,
+newValue, all strings): an update lists each changed property's old and new value as JSON text of a list
+("[]" for none), then "Included Updated Properties"; a creation lists what it set, old values "[]"; users'
+and groups' properties carry Active Directory style names; a Conditional Access policy's change is the whole
+policy in one property; a link ("Add member to group") names both objects and no values; a deletion carries
+none. The uncertain points are switches (settings.audit_*): long values cut, properties and types whose
+changes carry no values.
+
 Read side, as the List directoryAudits page documents it: newest first unless `$orderby=activityDateTime
 asc`, `$top` up to 999, `$skiptoken` paging, and `$filter` on the attributes that page lists (activity time
 ge/le/eq, activity name eq/startswith, initiator, `targetResources/any(...)`), joined with `and`. Records
@@ -94,8 +102,24 @@ def _stamp(moment: float) -> str:
 
 
 def _encoded(value: Any) -> str:
-    # Core Directory records values as JSON text holding a list, "[]" when there is none.
-    return json.dumps([] if value is None else [value], separators=(",", ":"))
+    # Core Directory records values as JSON text holding a list, "[]" when there is none; a multi-valued
+    # property is that list itself (TelephoneNumber: ["+1 555 0100"]).
+    return json.dumps(value if isinstance(value, list) else [] if value is None else [value], separators=(",", ":"))
+
+
+# Users' and groups' properties as Entra's records name them: Active Directory's names, most of them
+# Graph's with a capital first letter ("JobTitle"), a few AD's own [UNCONFIRMED beyond these].
+AD_NAMES = {"businessPhones": "TelephoneNumber", "mobilePhone": "Mobile", "officeLocation": "PhysicalDeliveryOfficeName"}
+WHOLE_POLICY = "ConditionalAccessPolicy"
+
+
+def _ad_name(name: str) -> str:
+    return AD_NAMES.get(name, name[:1].upper() + name[1:])
+
+
+def _pairs(text: str) -> set[tuple[str, str]]:
+    return {(collection.strip(), prop.strip()) for item in text.split(",") if ":" in item
+            for collection, _, prop in [item.partition(":")]}
 
 
 @dataclass(frozen=True)
@@ -108,6 +132,10 @@ class Record:
     @property
     def position(self) -> str:
         return f"{self.moment!r}|{self.seq}"
+
+
+def _cut(value: str | None, limit: int | None) -> str | None:
+    return value if value is None or limit is None else value[:limit]
 
 
 class AuditLog:
@@ -192,12 +220,28 @@ class AuditLog:
         return change.link == "members" and group is not None and is_dynamic(group)
 
     def _modified(self, change: Change) -> list[dict[str, Any]]:
-        if change.kind != UPDATED:
+        """What Entra records of the properties a creation set or an update changed (settings.audit_*)."""
+        collection = change.collection or ""
+        settings = self.settings
+        if change.kind not in (CREATED, UPDATED) or collection in settings.audit_no_values.split(","):
             return []
-        obj = self.tenant.objects[change.collection or ""].get(change.object_id, {}) if change.collection else {}
-        modified = [{"displayName": name, "oldValue": _encoded(old), "newValue": _encoded(obj.get(name))}
-                    for name, old in change.before]
-        names = ", ".join(name for name, _ in change.before)
+        obj = self.tenant.objects.get(collection, {}).get(change.object_id, {})
+        before = dict(change.before) if change.kind == UPDATED else {name: None for name in change.properties}
+        unrecorded = {prop for where, prop in _pairs(settings.audit_unrecorded) if where == collection}
+        values: list[tuple[str, str | None, str]] = [(name, _encoded(old), _encoded(obj.get(name)))
+                                                    for name, old in before.items() if name not in unrecorded]
+        if collection in ("users", "groups") and settings.audit_ad_names:
+            values = [(_ad_name(name), old, new) for name, old, new in values]
+        if collection == "conditionalAccessPolicies" and settings.audit_whole_policy:
+            # One property: the policy before and after, whole, as JSON of the object (not of a list).
+            old_whole = None if change.kind == CREATED else json.dumps({**obj, **before}, separators=(",", ":"))
+            values = [(WHOLE_POLICY, old_whole, json.dumps(obj, separators=(",", ":")))]
+        limit = settings.audit_value_limit
+        modified = [{"displayName": name, "oldValue": _cut(old, limit), "newValue": _cut(new, limit)}
+                    for name, old, new in values]
+        if change.kind != UPDATED:
+            return modified
+        names = ", ".join(name for name, _, _ in values)
         return [*modified, {"displayName": "Included Updated Properties", "oldValue": None, "newValue": json.dumps(names)}]
 
     def _target(self, collection: str | None, object_id: str, modified: list[dict[str, Any]] | None = None) -> dict[str, Any]:

@@ -50,6 +50,11 @@ Every switch can be set from Python (`sim.settings.name = value`) or from text, 
 | audit_delay_seconds | float | 0.0 | an audit record becomes readable this long after its change (Entra: ~120 s at the 95th percentile) |
 | audit_retention_days | float | 30.0 | audit records older than this are gone (30 days with Entra ID P1/P2, 7 without) |
 | governance_licensed | bool | true | the tenant holds Microsoft Entra ID Governance; false: lifecycle workflows answer 403 NoLicense ([UNCONFIRMED] code) |
+| audit_ad_names | bool | true | users' and groups' modified properties carry Active Directory style names ("JobTitle", "TelephoneNumber"), as Entra's records show them; false: Graph's names ([UNCONFIRMED] which names) |
+| audit_whole_policy | bool | true | a Conditional Access policy's change is one modified property, "ConditionalAccessPolicy", whose values are the whole policy as JSON ([UNCONFIRMED] its inner shape: Graph's here) |
+| audit_value_limit | int or none | none | a modified property's oldValue/newValue longer than this many characters is cut there (no longer valid JSON); none: never ([UNCONFIRMED] Entra's limit) |
+| audit_unrecorded | str | "users:usageLocation" | comma-separated collection:property pairs whose changes the log leaves out of modifiedProperties (a user's usage location, reported by admins; [UNCONFIRMED] for the rest) |
+| audit_no_values | str | "" | comma-separated collections whose records carry no modifiedProperties at all ([UNCONFIRMED] which) |
 
 The sections (§N) in this table are those of docs/graph-behaviour.md.
 
@@ -161,6 +166,14 @@ class Settings:
     audit_log_read: bool = True
     audit_delay_seconds: float = 0.0
     audit_retention_days: float = 30.0
+    # How Entra writes modifiedProperties (see audit.py). [UNCONFIRMED]: the names (AD style for users and
+    # groups), a CA policy's whole JSON (its inner shape), the length values are cut at, which properties and
+    # which types' records carry no values.
+    audit_ad_names: bool = True
+    audit_whole_policy: bool = True
+    audit_value_limit: int | None = None
+    audit_unrecorded: str = "users:usageLocation"
+    audit_no_values: str = ""
 
     # --- identity governance (model_entitlement.py) ---
     governance_licensed: bool = True

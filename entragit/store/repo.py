@@ -9,6 +9,7 @@ import contextlib
 import functools
 import os
 import shutil
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -388,6 +389,35 @@ class BackupRepo:
         """Ids of a type in a commit, from the tree listing alone."""
         listing = self.git.git.ls_tree("-r", "-z", "--name-only", rev, "--", f"{object_type.name}/")
         return {located[1] for path in filter(None, listing.split("\0")) if (located := split_path(path))}
+
+    def commit_beside(self, base: str, files: dict[str, bytes | None], message: str, when: str,
+                      ref: str | None = None) -> str:
+        """A commit of base's tree with these files written (None: removed), base its parent, dated when
+        (ISO 8601); on ref when given. No branch, index or working tree changes."""
+        written = sorted(path for path, data in files.items() if data is not None)
+        with tempfile.TemporaryDirectory(dir=self.git_dir) as folder:
+            # One `git hash-object` for every file, named by its position (paths may share a name).
+            for number, path in enumerate(written):
+                Path(folder, str(number)).write_bytes(files[path] or b"")
+            names = "".join(f"{Path(folder, str(n))}\n" for n in range(len(written)))
+            blobs = self.git.git.hash_object("-w", "--no-filters", "--stdin-paths", istream=stdin(names)).split()
+        lines = [f"100644 {blob}\t{path}" for path, blob in zip(written, blobs)]
+        lines += [f"0 {'0' * 40}\t{path}" for path, data in sorted(files.items()) if data is None]
+        index = self.git_dir / "entragit" / "beside.index"
+        index.parent.mkdir(parents=True, exist_ok=True)
+        env = {"GIT_INDEX_FILE": str(index)}
+        try:
+            self.git.git.read_tree(base, env=env)
+            if lines:
+                self.git.git.update_index("--index-info", istream=stdin("\n".join(lines) + "\n"), env=env)
+            tree = self.git.git.write_tree(env=env)
+        finally:
+            index.unlink(missing_ok=True)
+        dated = {**self._identity_env(), "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
+        commit = str(self.git.git.commit_tree(tree, "-p", base, istream=stdin(message), env=dated))
+        if ref is not None:
+            self.git.git.update_ref(ref, commit)
+        return commit
 
     def _identity_env(self) -> dict[str, str]:
         reader = self.git.config_reader()

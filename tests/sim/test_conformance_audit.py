@@ -55,8 +55,9 @@ def test_an_update_by_the_app_is_recorded_with_the_documented_shape(fresh: Graph
     [target] = record["targetResources"]
     assert (target["id"], target["type"], target["userPrincipalName"]) == (user["id"], "User", user["userPrincipalName"])
     changed = {p["displayName"]: p for p in target["modifiedProperties"]}
-    assert changed["department"]["newValue"] == '["Audit Test"]'
-    assert changed["department"]["oldValue"] == (f'["{user["department"]}"]' if user["department"] else "[]")
+    # Entra names a user's properties as Active Directory does (settings.audit_ad_names).
+    assert changed["Department"]["newValue"] == '["Audit Test"]'
+    assert changed["Department"]["oldValue"] == (f'["{user["department"]}"]' if user["department"] else "[]")
     assert fresh.ok(f"{AUDITS}/{record['id']}")["activityDisplayName"] == "Update user"
 
 
