@@ -526,6 +526,8 @@ class GraphApi:
         cleared: dict[str, Any] = {name: [] if kind in (STRS, OBJS) else None for name, kind in spec.properties.items()
                                    if name not in body and name not in kept}
         self.tenant.update(spec, obj, {**cleared, **changes})
+        if spec.put_status == NO_CONTENT:
+            return GraphResponse(NO_CONTENT)
         return self._entity_of(spec, None, self._render(spec, obj, Query(pairs=[])))
 
     def delete_object(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:

@@ -162,6 +162,8 @@ class CollectionSpec:
     # A singleton updated by PUT of the whole object instead of PATCH (deviceRegistrationPolicy): the values
     # a PUT gives the writable properties it leaves out; any other it leaves out is required.
     replaced_by_put: Mapping[str, Any] | None = None
+    # What a PUT answers: 200 with the object (deviceregistrationpolicy-update), or 204 (adminconsentrequestpolicy-update).
+    put_status: int = 200
     # Where an item is addressed when it is not '<path>/{id}' (an agent identity: servicePrincipals/{id}/<cast>).
     item_path: str | None = None
 

@@ -154,6 +154,7 @@ ADMIN_CONSENT_REQUEST_POLICY = CollectionSpec(
     after_write=_next_version,
     singleton=True,
     replaced_by_put={},
+    put_status=204,
 )
 
 # --- app management policies (appmanagementpolicy.md, tenantappmanagementpolicy.md) --------------------------

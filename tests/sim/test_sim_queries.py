@@ -160,6 +160,7 @@ def test_conditional_access_lists_come_in_one_page(graph: Graph, sim: Simulator)
         "Block legacy authentication",
         "Block access from blocked countries",
         "Require compliant device for Sales",
+        "Protected actions: require MFA for sensitive changes",
     }
     policy = policies["value"][0]
     assert set(policy) == {
