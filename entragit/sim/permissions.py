@@ -124,6 +124,8 @@ RULES: dict[tuple[str, ...], Needs] = {
                                         *_DIRECTORY_READ),
                                        ("DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All")),
     ("auditLogs",): Needs(("AuditLog.Read.All",), ("AuditLog.Read.All",)),
+    # Entra Backup and Recovery: apps read with EntraBackup.Read.All and start no job (native.py checks people).
+    ("directory", "recovery"): Needs(("EntraBackup.Read.All",), ()),
 }
 # A path no rule names: what Graph asks for most of the directory.
 FALLBACK = _DIRECTORY_SETTINGS
