@@ -14,7 +14,8 @@ newest snapshot's value, and each commit's trailers say what it covers.
 
 Only a signed-in person with the Entra Backup Administrator role may start a preview job, and only one
 job runs in a tenant at a time (entrarecoveryservices-snapshot-post-recoverypreviewjobs): the jobs run
-one after the other, oldest backup first, each waited for until it is done.
+one after the other, oldest backup first, each waited for until it is done. What this relies on of the
+service is graph-behaviour §11.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ import base64
 import copy
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -139,8 +139,6 @@ class Job:
     status: str = "initialized"
     completed: float | None = None
     changes: list[dict[str, Any]] | None = None  # computed once, when the job completes
-    abandoned: bool = False
-    history: list[str] = field(default_factory=list)
 
 
 class NativeBackups:
@@ -171,8 +169,9 @@ class NativeBackups:
         return at if at <= now else at - DAY
 
     def record_due(self) -> None:
-        """Take every backup whose time has come since the last one, as the tenant is now (nothing has
-        changed it since that time: this runs before every request). Callers hold the tenant lock."""
+        """Take every backup whose time has come since the last one, as the tenant is now. Called before
+        every write and every request to the service, so nothing has changed the tenant since that time;
+        reads alone do not pay for a copy of the tenant. Callers hold the tenant lock."""
         latest = self._boundary(self.clock.now())
         if not self.points:
             # The service was on before the simulation began: its backups so far saw the seeded tenant.
@@ -183,8 +182,10 @@ class NativeBackups:
             while at <= latest:
                 due.append(at)
                 at += DAY
-        for at in due:
-            self.points.append(Point(at, self._objects_now(), self._links_now()))
+        if due:
+            # Backups due together saw the same tenant: one copy serves them all (none is changed later).
+            objects, links = self._objects_now(), self._links_now()
+            self.points += [Point(at, objects, links) for at in due]
         oldest = latest - DAY * (self.retention_days - 1)
         expired = {p.id for p in self.points if p.at < oldest}
         # An expired backup goes with its jobs.
@@ -205,8 +206,9 @@ class NativeBackups:
         return {link: {source: set(targets) for source, targets in self.tenant.links[link].items()} for link in links}
 
     def _before_request(self, request: GraphRequest) -> None:
-        with self.tenant.lock:
-            self.record_due()
+        if request.method != "GET" or tuple(request.segments[:2]) == RECOVERY:
+            with self.tenant.lock:
+                self.record_due()
 
     def grant(self, user_id: str, role: str) -> None:
         """Give a person one of the roles the service checks (an admin's role assignment)."""
@@ -238,9 +240,9 @@ class NativeBackups:
                 # entrarecoveryservices-snapshot-post-recoverypreviewjobs: Application, Not supported.
                 raise GraphFault(403, "Forbidden", DENIED)
             return  # app-only reads: the permission table (permissions.py) has checked the app's roles
-        scopes = set(str(claims.get("scp", "")).split())
+        scopes = str(claims.get("scp", "")).split()
         held = self.roles.get(str(claims.get("oid")), set())
-        if not ({scope, PREVIEW_SCOPE} & scopes if scope == READ_SCOPE else scope in scopes) or not held & roles:
+        if scope not in scopes or not held & roles:
             raise GraphFault(403, "Forbidden", DENIED)
 
     def _may_read(self, request: GraphRequest) -> None:
@@ -310,8 +312,6 @@ class NativeBackups:
                 job.status = "successful"
                 job.completed = job.started + loaded + calculating
                 job.changes = self._changes(job.point, job.filtering)
-        if not job.history or job.history[-1] != job.status:
-            job.history.append(job.status)
 
     def _job_body(self, job: Job, request: GraphRequest, typed: bool) -> dict[str, Any]:
         self._advance(job)
@@ -369,7 +369,6 @@ class NativeBackups:
             # What Graph answers for a finished job is not documented [UNCONFIRMED].
             raise bad_request(f"Job with identifier '{job.id}' has already completed.")
         job.status, job.completed = "abandoned", self.clock.now()
-        job.history.append(job.status)
         return GraphResponse(202, None, {"Location": f"{self.api.base}/directory/recovery/jobs/{job.id}"})
 
     def _type_of(self, object_id: str) -> str:
