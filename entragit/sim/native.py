@@ -392,10 +392,8 @@ class NativeBackups:
         top = parse_top(pairs["$top"]) if "$top" in pairs else DEFAULT_PAGE
         start = int(decode_skiptoken(pairs["$skiptoken"], self.api._page_rules()).position) if "$skiptoken" in pairs else 0
         page = job.changes[start:start + top]
-        body: dict[str, Any] = {
-            "@odata.context": f"{self.api.base}/$metadata#Collection({NAMESPACE}.recoveryChangeObjectBase)",
-            "value": page,
-        }
+        context = f"directory/recovery/snapshots/{job.point.id}/recoveryPreviewJobs/{job.id}/{NAMESPACE}.getChanges"
+        body: dict[str, Any] = {"@odata.context": f"{self.api.base}/$metadata#{context}", "value": page}
         if start + top < len(job.changes):
             token = encode_skiptoken(str(start + top), self.clock.now())
             body["@odata.nextLink"] = next_link(self.api.base, request.raw_path, request.pairs, token)
@@ -466,8 +464,7 @@ class NativeBackups:
 
 def _item(object_id: str, covered: Covered, obj: Mapping[str, Any], action: str, delta: dict[str, Any],
           current: dict[str, Any]) -> dict[str, Any]:
-    return {"@odata.type": f"#{NAMESPACE}.recoveryChangeObjectBase", "id": object_id,
-            "entityTypeName": covered.entity, "displayName": obj.get("displayName"), "recoveryAction": action,
+    return {"id": object_id, "entityTypeName": covered.entity, "displayName": obj.get("displayName"), "recoveryAction": action,
             "failureMessage": None, "deltaFromCurrent": delta, "currentState": current}
 
 
