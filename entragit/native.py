@@ -289,15 +289,18 @@ def import_native(repo: BackupRepo, client: GraphClient, branch: str, wait: Call
                   report: Callable[[Progress], None]) -> list[Imported]:
     """One commit per native backup, oldest first, on `branch`, dated at the backup; `wait` is called
     between two looks at a job."""
-    require_person(client)
     newest = repo.snapshots(limit=1)
     if not newest:
         raise StoreError(f"{repo.root} has no snapshot yet: import-native starts from the newest one; take one "
                          "with `entragit snapshot` first")
     base = newest[0].commit
+    if not repo.git.git.check_ref_format("--branch", branch, with_exceptions=False):
+        raise StoreError(f"{branch!r} is not a name git takes for a branch")
     if repo.git.git.rev_parse("--verify", "--quiet", f"refs/heads/{branch}", with_exceptions=False):
         raise StoreError(f"branch {branch} exists already; name another with --branch, or delete it "
                          f"(git branch -D {branch})")
+    # Signed in only once the repository is known to be ready: the person is not asked for nothing.
+    require_person(client)
     imported: list[Imported] = []
     parent: str | None = None
     for point in list_points(client):

@@ -168,6 +168,18 @@ def test_app_only_sign_in_is_refused(sim: Simulator, repo: BackupRepo, client: G
     assert "needs a person signed in" in result.output and "'federated'" in result.output
 
 
+def test_the_branch_is_never_replaced(sim: Simulator, repo: BackupRepo) -> None:
+    run("snapshot", "--repo", str(repo.root))
+    repo.git.git.branch(NATIVE)
+    sim.sign_in_devices_as(_admin_person(sim))
+    result = run("import-native", "--repo", str(repo.root), ok=False)
+    assert "branch entragit/native exists already" in result.output
+    assert "To sign in" not in result.output  # refused before the person is asked to sign in
+    result = run("import-native", "--repo", str(repo.root), "--branch", "no..good", ok=False)
+    assert "'no..good' is not a name git takes for a branch" in result.output
+    assert sim.native.jobs == {}
+
+
 def test_a_person_without_the_role_is_told_so(sim: Simulator, repo: BackupRepo) -> None:
     run("snapshot", "--repo", str(repo.root))
     person = sim.tenant.sorted_objects(USERS)[2]
