@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import base64
 import json
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from entragit import canonical
@@ -245,25 +247,45 @@ def _files(repo: BackupRepo, client: GraphClient, base: str,
            changes: list[dict[str, Any]]) -> tuple[dict[str, dict[str, str | None]], int]:
     """folder -> file name -> blob id (None: the file goes) for the point; and how many changes were of
     types the repository does not keep."""
-    files: dict[str, dict[str, str | None]] = {}
-    skipped = 0
     kept = {object_type.name for object_type in resolve_types(repo.config.types)}
+    by_type: dict[str, list[dict[str, Any]]] = {}  # resourceTypeName -> its changes
     for change in changes:
         coverage = COVERAGE.get(str(change.get("entityTypeName")))
-        if coverage is None or coverage.type_name not in kept:
-            skipped += 1
-            continue
+        if coverage is not None and coverage.type_name in kept:
+            by_type.setdefault(str(change["entityTypeName"]), []).append(change)
+    contents: dict[str, bytes | None] = {}
+    for entity, of_type in by_type.items():
+        coverage = COVERAGE[entity]
         object_type = REGISTRY[coverage.type_name]
-        before = repo.read_object(base, object_type, str(change["id"]))
-        if before is None and change.get("recoveryAction") == "restore":
-            before = _deleted(client, object_type, str(change["id"]))
-        state = _point_state(object_type, coverage, before, change)
-        path = object_path(object_type, str(change["id"]))
+        # One read of the snapshot per type, not one per object.
+        known = repo.read_objects(base, object_type, [str(change["id"]) for change in of_type])
+        for change in of_type:
+            before = known.get(str(change["id"]))
+            if before is None and change.get("recoveryAction") == "restore":
+                before = _deleted(client, object_type, str(change["id"]))
+            state = _point_state(object_type, coverage, before, change)
+            contents[object_path(object_type, str(change["id"]))] = None if state is None else canonical.dump(state)
+    blobs = _store_blobs(repo, [data for data in contents.values() if data is not None])
+    files: dict[str, dict[str, str | None]] = {}
+    for path, data in contents.items():
         folder, name = path.split("/", 1)
-        blob = None if state is None else str(repo.git.git.hash_object("-w", "--stdin", istream=stdin(
-            canonical.dump(state).decode("utf-8"))))
-        files.setdefault(folder, {})[name] = blob
-    return files, skipped
+        files.setdefault(folder, {})[name] = None if data is None else blobs[data]
+    return files, len(changes) - sum(len(of_type) for of_type in by_type.values())
+
+
+def _store_blobs(repo: BackupRepo, contents: list[bytes]) -> dict[bytes, str]:
+    """Each content stored as a git blob, all by one `git hash-object`: a process per file would cost
+    more than the files."""
+    if not contents:
+        return {}
+    with tempfile.TemporaryDirectory() as folder:
+        paths = []
+        for number, data in enumerate(contents):
+            path = Path(folder) / str(number)
+            path.write_bytes(data)
+            paths.append(f"{path}\n")
+        ids = repo.git.git.hash_object("-w", "--no-filters", "--stdin-paths", istream=stdin("".join(paths))).split()
+    return dict(zip(contents, ids))
 
 
 def _commit(repo: BackupRepo, base: str, files: dict[str, dict[str, str | None]], parent: str | None,
