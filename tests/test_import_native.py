@@ -70,6 +70,9 @@ def _live_a_week(sim: Simulator) -> None:
             admin.call("DELETE", f"groups/{group['id']}/members/{member}/$ref")
         if day == 3:
             admin.call("PATCH", f"identity/conditionalAccess/policies/{policy['id']}", json={"state": "disabled"})
+            # Guests become restricted guests.
+            admin.call("PATCH", "policies/authorizationPolicy",
+                       json={"guestUserRoleId": "2af84b1e-32c8-42b7-82bc-daa82404023b", "blockMsolPowerShell": True})
         sim.clock.advance(DAY)
 
 
@@ -86,7 +89,8 @@ def _only_covered(type_name: str, values: dict[str, Any]) -> dict[str, Any]:
 
 def _assert_matches(sim: Simulator, repo: BackupRepo, commit: str, point: Point) -> None:
     for collection, type_name in (("users", "users"), ("groups", "groups"),
-                                  ("conditionalAccessPolicies", "conditionalAccessPolicies")):
+                                  ("conditionalAccessPolicies", "conditionalAccessPolicies"),
+                                  ("authorizationPolicy", "authorizationPolicy")):
         files = repo.read_objects(commit, REGISTRY[type_name])
         recorded = point.objects[collection]
         assert set(files) == set(recorded), (point.stamp, type_name)
@@ -128,8 +132,10 @@ def test_import_native_writes_each_backup_as_a_backdated_commit(sim: Simulator, 
         assert "Entragit-Native-Covers: users: accountEnabled, ageGroup, businessPhones" in message
         assert "Entragit-Native-Covers: conditionalAccessPolicies: all properties" in message
         _assert_matches(sim, repo, commit, point)
-    # The week did change what the backups hold: the oldest and newest differ where the admin worked.
-    assert repo.git.git.diff("--stat", f"{NATIVE}~6", NATIVE)
+    # The week did change what the backups hold: the oldest has the policy as it was before day 3.
+    policy = REGISTRY["authorizationPolicy"]
+    oldest, today = repo.read_objects(f"{NATIVE}~6", policy), repo.read_objects("HEAD", policy)
+    assert [o.get("guestUserRoleId") for o in oldest.values()] != [o.get("guestUserRoleId") for o in today.values()]
     # The current branch is left as it was.
     assert repo.git.active_branch.name != NATIVE and len(repo.snapshots()) == 1
 

@@ -93,6 +93,7 @@ COVERED: tuple[Covered, ...] = (
     Covered("namedLocations", "namedLocationPolicy", (
         "displayName", "isTrusted", "ipRanges", "countriesAndRegions", "includeUnknownCountriesAndRegions",
         "countryLookupMethod")),
+    Covered("authorizationPolicy", "authorizationPolicy", ("blockMsolPowerShell", "guestUserRoleId")),
     Covered("applications", "application", (
         "displayName", "description", "notes", "tags", "identifierUris", "isFallbackPublicClient", "publisherDomain",
         "isDeviceOnlyAuthSupported", "serviceManagementReference", "requiredResourceAccess",
