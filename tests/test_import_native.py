@@ -48,9 +48,9 @@ def _person_client(sim: Simulator, repo: BackupRepo) -> tuple[GraphClient, list[
                        ca_bundle=connection.ca_bundle, sleep=lambda seconds: None), shown
 
 
-def _live_a_week(sim: Simulator) -> None:
+def _live_a_week(sim: Simulator) -> str:
     """Five days of an admin's work, a backup taken each night: titles, a user made and one deleted, a
-    group's member gone, a policy turned off."""
+    group's member gone, policies changed. The id of the user whose title changed every day."""
     admin = Admin(sim)
     users = sim.tenant.sorted_objects(USERS)
     group = next(g for g in sim.tenant.sorted_objects(GROUPS)
@@ -74,6 +74,7 @@ def _live_a_week(sim: Simulator) -> None:
             admin.call("PATCH", "policies/authorizationPolicy",
                        json={"guestUserRoleId": "2af84b1e-32c8-42b7-82bc-daa82404023b", "blockMsolPowerShell": True})
         sim.clock.advance(DAY)
+    return str(users[3]["id"])
 
 
 def _covered(type_name: str) -> set[str]:
@@ -115,7 +116,7 @@ def test_import_native_writes_each_backup_as_a_backdated_commit(sim: Simulator, 
                                                                 sim_info: Path) -> None:
     sim.settings.token_lifetime_seconds = 30 * DAY
     sim.native.duration_scale = 0  # each job done at once: the progress of a job is the next test's
-    _live_a_week(sim)
+    changed = _live_a_week(sim)
     run("snapshot", "--repo", str(repo.root))
     sim.sign_in_devices_as(_admin_person(sim))
     result = run("import-native", "--repo", str(repo.root))
@@ -136,6 +137,14 @@ def test_import_native_writes_each_backup_as_a_backdated_commit(sim: Simulator, 
     policy = REGISTRY["authorizationPolicy"]
     oldest, today = repo.read_objects(f"{NATIVE}~6", policy), repo.read_objects("HEAD", policy)
     assert [o.get("guestUserRoleId") for o in oldest.values()] != [o.get("guestUserRoleId") for o in today.values()]
+    # A week back on day one: diff reads a native backup as any revision.
+    report = run("diff", f"{NATIVE}~6", "HEAD", "--repo", str(repo.root), "--no-attribution")
+    assert "Title of day 4" in report.output and "Joined on day 1" in report.output
+    # ... and restore from one: the user's title as it was before the week.
+    assert sim.tenant.objects["users"][changed]["jobTitle"] == "Title of day 4"
+    oldest_title = points[0].objects["users"][changed].get("jobTitle")
+    run("restore", "--at", f"{NATIVE}~6", "--id", changed, "--repo", str(repo.root), "--yes")
+    assert sim.tenant.objects["users"][changed].get("jobTitle") == oldest_title != "Title of day 4"
     # The current branch is left as it was.
     assert repo.git.active_branch.name != NATIVE and len(repo.snapshots()) == 1
 
