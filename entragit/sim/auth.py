@@ -193,7 +193,6 @@ class Authority:
         # device code -> its sign-in; and who, if anyone, signs in at once wherever a code is shown.
         self.device_sign_ins: dict[str, DeviceSignIn] = {}
         self.device_user: Mapping[str, Any] | None = None
-        self.device_interval = DEVICE_CODE_INTERVAL
         self._refresh_tokens: dict[str, DeviceSignIn] = {}
 
     def knows_tenant(self, tenant: str) -> bool:
@@ -257,19 +256,10 @@ class Authority:
                 400,
                 "unsupported_grant_type",
                 70003,
-                f"The app requested an unsupported grant type '{grant}'. The simulator supports client_credentials only.",
+                f"The app requested an unsupported grant type '{grant}'. The simulator supports client_credentials, "
+                "and device_code with refresh_token for a person.",
             )
-        client_id = form.get("client_id", "")
-        app = self.apps.get(client_id.lower())
-        if app is None:
-            raise TokenError(
-                400,
-                "unauthorized_client",
-                700016,
-                f"Application with identifier '{client_id}' was not found in the directory '{self.domain}'. This can "
-                "happen if the application has not been installed by the administrator of the tenant or consented to "
-                "by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
-            )
+        app = self._app_of(form.get("client_id", ""))
         self._check_scope(form.get("scope", ""))
         kind = _credential_kind(form)
         authenticate = CLIENT_AUTHENTICATORS.get(kind)
@@ -307,7 +297,7 @@ class Authority:
             "user_code": user_code,
             "verification_uri": verification,
             "expires_in": DEVICE_CODE_SECONDS,
-            "interval": self.device_interval,
+            "interval": DEVICE_CODE_INTERVAL,
             "message": f"To sign in, use a web browser to open the page {verification} and enter the code "
                        f"{user_code} to authenticate.",
         }
@@ -356,8 +346,14 @@ class Authority:
     def _app_of(self, client_id: str) -> ClientApp:
         app = self.apps.get(client_id.lower())
         if app is None:
-            raise TokenError(400, "unauthorized_client", 700016,
-                             f"Application with identifier '{client_id}' was not found in the directory '{self.domain}'.")
+            raise TokenError(
+                400,
+                "unauthorized_client",
+                700016,
+                f"Application with identifier '{client_id}' was not found in the directory '{self.domain}'. This can "
+                "happen if the application has not been installed by the administrator of the tenant or consented to "
+                "by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
+            )
         return app
 
     def _delegated_scopes(self, scope: str) -> list[str]:
