@@ -28,7 +28,6 @@ service with this record.
 from __future__ import annotations
 
 import base64
-import copy
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -194,13 +193,14 @@ class NativeBackups:
         self.jobs = {key: job for key, job in self.jobs.items() if job.point.id not in expired}
 
     def _objects_now(self) -> dict[str, dict[str, dict[str, Any]]]:
-        return {
-            covered.collection: {
-                object_id: {p: copy.deepcopy(obj[p]) for p in covered_properties(covered) if p in obj}
+        objects: dict[str, dict[str, dict[str, Any]]] = {}
+        for covered in COVERED:
+            properties = covered_properties(covered)
+            objects[covered.collection] = {
+                object_id: {p: _copied(obj[p]) for p in properties if p in obj}
                 for object_id, obj in self.tenant.objects[covered.collection].items()
             }
-            for covered in COVERED
-        }
+        return objects
 
     def _links_now(self) -> dict[str, dict[str, set[str]]]:
         links = {link for covered in COVERED for link in covered.links}
@@ -444,8 +444,8 @@ class NativeBackups:
                        "deletedDateTime": now_obj.get("deletedDateTime")}
             return _item(object_id, covered, now_obj, "restore", delta, current)
         changed = [p for p in properties if then.get(p) != live.get(p)]
-        delta = {"@odata.type": odata_type, **{p: copy.deepcopy(then.get(p)) for p in changed}}
-        current = {"@odata.type": odata_type, **{p: copy.deepcopy(live.get(p)) for p in changed}}
+        delta = {"@odata.type": odata_type, **{p: _copied(then.get(p)) for p in changed}}
+        current = {"@odata.type": odata_type, **{p: _copied(live.get(p)) for p in changed}}
         # Only static memberships come back: a dynamic group's rule makes its own
         # (learn.microsoft.com/entra/backup/scope-supported-objects-limitations).
         for link in () if is_dynamic(live) else covered.links:
@@ -467,6 +467,16 @@ def _item(object_id: str, covered: Covered, obj: Mapping[str, Any], action: str,
           current: dict[str, Any]) -> dict[str, Any]:
     return {"id": object_id, "entityTypeName": covered.entity, "displayName": obj.get("displayName"), "recoveryAction": action,
             "failureMessage": None, "deltaFromCurrent": delta, "currentState": current}
+
+
+def _copied(value: Any) -> Any:
+    """A value of its own: a write may change a list or an object in place. Faster than copy.deepcopy,
+    which a 100,000-user tenant would keep busy for seconds; JSON values hold no cycles."""
+    if isinstance(value, list):
+        return [_copied(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _copied(item) for key, item in value.items()}
+    return value
 
 
 def _stamp(seconds: float) -> str:
