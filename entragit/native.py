@@ -20,8 +20,6 @@ service is graph-behaviour §11.
 
 from __future__ import annotations
 
-import base64
-import json
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ from entragit import canonical
 from entragit.canonical import Obj
 from entragit.errors import AuthError, EntragitError, GraphError, StoreError
 from entragit.graph import GraphClient
+from entragit.permissions import check_tenant, sign_in, token_claims
 from entragit.registry import REGISTRY, ObjectType, resolve_types
 from entragit.store import BackupRepo, object_path
 from entragit.store.plumbing.commands import folder_tree, mktree, stdin, tree_entries
@@ -117,20 +116,10 @@ class Progress:
     status: str
 
 
-def _claims(token: str) -> dict[str, Any]:
-    """The claims of a JWT access token, unverified: only to tell a person's sign-in from an app's."""
-    try:
-        payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
-        return {}
-    return claims if isinstance(claims, dict) else {}
-
-
 def require_person(client: GraphClient) -> None:
     """Refuse an app-only sign-in before anything is asked of the service: a delegated token names its
     scopes (scp); an app's names roles."""
-    claims = _claims(client.access_token())
+    claims = token_claims(client.access_token())
     if "scp" not in claims or claims.get("idtyp") == "app":
         raise AuthError(NOT_A_PERSON)
 
@@ -323,6 +312,7 @@ def import_native(repo: BackupRepo, client: GraphClient, branch: str, wait: Call
                          f"(git branch -D {branch})")
     # Signed in only once the repository is known to be ready: the person is not asked for nothing.
     require_person(client)
+    check_tenant(repo, sign_in(client, repo.config.tenant_id), base, "nothing was asked of the service or written")
     imported: list[Imported] = []
     parent: str | None = None
     for point in list_points(client):
