@@ -7,11 +7,15 @@ token, exchanged for an Entra token whose app trusts that issuer and subject. A 
 Azure VM or a self-hosted runner on one uses: the machine's identity endpoint hands out the token, found as msal
 finds it (IMDS at 169.254.169.254, its host moved by AZURE_POD_IDENTITY_AUTHORITY_HOST, or App Service's
 IDENTITY_ENDPOINT and IDENTITY_HEADER).
+
+One command signs in as a person instead: `import-native` (PersonSignIn, msal's device code flow), because
+Microsoft lets only a person start Entra Backup and Recovery's preview jobs.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -154,3 +158,69 @@ class TokenProvider:
             self._app = _managed_identity_client(self._connection.ca_bundle)
             return
         self._app.remove_tokens_for_client()
+
+
+class PersonSignIn:
+    """Tokens for a person, signed in through msal's device code flow: the one sign-in Microsoft lets start
+    Entra Backup and Recovery's preview jobs (delegated permissions only). Used by `import-native` alone.
+
+    The person opens the page the code names and signs in there (learn.microsoft.com/entra/identity-platform/
+    v2-oauth2-device-code); the app registration must allow public client flows. A preview job runs for
+    hours, longer than an access token lives, so the token is renewed with the refresh token the sign-in
+    gave, without asking the person again.
+    """
+
+    # Renew this long before the token's end, so that a request never leaves with one about to expire.
+    MARGIN_SECONDS = 300
+
+    def __init__(self, connection: Connection, permissions: tuple[str, ...], show: Callable[[str], None],
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._connection = connection
+        self._scopes = [f"{connection.graph_url.rstrip('/')}/{permission}" for permission in permissions]
+        self._show = show
+        self._monotonic = monotonic
+        self._result: dict[str, Any] | None = None
+        self._expires = 0.0
+        try:
+            self._app = msal.PublicClientApplication(
+                connection.client_id, authority=connection.authority,
+                http_client=new_session(connection.ca_bundle), instance_discovery=False)
+        except (ValueError, OSError) as exc:
+            raise AuthError(f"signing in at {connection.authority} failed: {exc}") from None
+
+    def _keep(self, result: dict[str, Any], asking: str) -> None:
+        if "access_token" not in result:
+            description = (result.get("error_description") or "").split("\r\n")[0].split(" Trace ID:")[0]
+            raise AuthError(f"{asking} at {self._connection.authority} failed: {result.get('error')}: {description}")
+        self._result = result
+        self._expires = self._monotonic() + float(result.get("expires_in") or 0) - self.MARGIN_SECONDS
+
+    def _sign_in(self) -> None:
+        try:
+            flow = self._app.initiate_device_flow(scopes=self._scopes)
+            if "user_code" not in flow:
+                self._keep(dict(flow), "asking for a device code")
+            self._show(str(flow["message"]))
+            self._keep(dict(self._app.acquire_token_by_device_flow(flow)), "signing in with the device code")
+        except (ValueError, OSError) as exc:
+            raise AuthError(f"signing in at {self._connection.authority} failed: {exc}") from None
+
+    def token(self) -> str:
+        if self._result is None:
+            self._sign_in()
+        elif self._monotonic() >= self._expires:
+            self.invalidate()
+        assert self._result is not None
+        return str(self._result["access_token"])
+
+    def invalidate(self) -> None:
+        """A new access token from the refresh token; without one, the person signs in again."""
+        refresh = (self._result or {}).get("refresh_token")
+        if not refresh:
+            self._sign_in()
+            return
+        try:
+            self._keep(dict(self._app.acquire_token_by_refresh_token(refresh, scopes=self._scopes)),
+                       "renewing the sign-in")
+        except (ValueError, OSError) as exc:
+            raise AuthError(f"renewing the sign-in at {self._connection.authority} failed: {exc}") from None

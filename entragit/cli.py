@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -607,6 +608,45 @@ def apply_command(rev: str | None, repo_dir: Path, plan_file: Path | None, delet
         _rehearse(repo, client, prepared)
         return
     _run_prepared(repo, client, prepared, plan_only, yes, output, fmt, accept_risk)
+
+
+@cli.command(name="import-native")
+@repo_option
+@click.option("--branch", default="entragit/native", show_default=True, help="The branch the backups are written to.")
+def import_native_command(repo_dir: Path, branch: str) -> None:
+    """Write Microsoft Entra Backup and Recovery's daily backups (the last 5 to 7 days) as commits.
+
+    Signs in as a person (a device code to enter in a browser): Microsoft lets only a person holding the
+    Entra Backup Administrator role start the preview jobs this reads. One job per backup, oldest first,
+    one at a time; each takes an hour or more. Each backup becomes one commit on BRANCH, dated at the
+    backup: the newest snapshot's files with the backup's values of the properties the service covers
+    (the commit's trailers list them).
+    """
+    from entragit.auth import PersonSignIn
+    from entragit.graph import GraphClient
+    from entragit.native import NOT_A_PERSON, PERMISSIONS, POLL_SECONDS, Progress, import_native
+
+    repo = _open(repo_dir)
+    connection = repo.config.connection()
+    if connection.auth in ("federated", "managed-identity"):
+        # No person is at a pipeline's or a machine's identity to enter a device code.
+        raise EntragitError(f"{NOT_A_PERSON}; this repository signs in as '{connection.auth}': run "
+                            "import-native at a terminal")
+    tokens = PersonSignIn(connection, PERMISSIONS, lambda message: click.echo(printable(message), err=True))
+    client = GraphClient(connection.graph_url, tokens.token, invalidate_token=tokens.invalidate,
+                         ca_bundle=connection.ca_bundle)
+
+    def report(progress: Progress) -> None:
+        ui.info(printable(f"backup {progress.point.time}: {progress.status}"))
+
+    def wait() -> None:
+        time.sleep(POLL_SECONDS * connection.pace_scale)
+
+    imported = import_native(repo, client, branch, wait, report)
+    for item in imported:
+        click.echo(f"{printable(item.point.time)}: {item.commit[:10]} ({item.changes} object(s) differed from today"
+                   + (f", {item.skipped} of types not kept" if item.skipped else "") + ")")
+    click.echo(f"{len(imported)} native backup(s) written to branch {branch}.")
 
 
 @cli.command(name="prune")

@@ -81,7 +81,7 @@ LAYERS = [
     ("work", ("entragit.snapshot", "entragit.permissions", "entragit.diff", "entragit.report.model",
               "entragit.risk", "entragit.attribution", "entragit.diffcache", "entragit.history", "entragit.restore",
               "entragit.prune", "entragit.textconv", "entragit.tenants", "entragit.book", "entragit.posture",
-              "entragit.pointintime")),
+              "entragit.pointintime", "entragit.native")),
     ("renderers", ("entragit.report", "entragit.progress", "entragit.output")),
     ("commands", ("entragit.cli", "entragit.ci", "entragit.demo", "entragit.doctor", "entragit.__main__",
                   "entragit.textconv.__main__")),

@@ -42,6 +42,7 @@ from entragit.sim.identity import FederatedCredentials, IdentityApi
 from entragit.sim.loading import collection_at, load
 from entragit.sim.model import USERS
 from entragit.sim.pim import PimApi
+from entragit.sim.native import NativeBackups
 from entragit.sim.recycle import RecycleBins
 from entragit.sim.seed import build_tenant
 from entragit.sim.server import SimServer
@@ -94,6 +95,8 @@ class Simulator:
         self.identity = IdentityApi(self.graph)
         PimApi(self.graph)
         Governance(self.graph)
+        # Entra Backup and Recovery: the tenant's own daily backups, preview jobs and their changes.
+        self.native = NativeBackups(self.graph, self.recycle)
         CombinationConfigurations(self.graph)
         self.audit = AuditLog(self.graph, self.settings, self.clock, self._binned)
         self.stats = Stats()
@@ -193,6 +196,23 @@ class Simulator:
             if found is None:
                 raise KeyError(f"no user {user!r} in the simulated tenant")
             return self.login.issue_delegated(self.client_id, found)
+
+    def _user(self, user: str) -> dict[str, object]:
+        with self.tenant.lock:
+            found = self.tenant.find(USERS, user)
+        if found is None:
+            raise KeyError(f"no user {user!r} in the simulated tenant")
+        return found
+
+    def enter_device_code(self, user_code: str, user: str) -> None:
+        """A person (id or userPrincipalName) enters a device code's user code and signs in, as at
+        https://microsoft.com/devicelogin: the device's next poll gets a token for them."""
+        self.login.sign_in_with_code(user_code, self._user(user))
+
+    def sign_in_devices_as(self, user: str | None) -> None:
+        """Every device code handed out from now on is entered at once by this person (None: by nobody), for
+        tests that run a command which waits on a device code."""
+        self.login.device_user = None if user is None else self._user(user)
 
     # --- where to reach it -------------------------------------------------------------------------------
 

@@ -122,6 +122,24 @@ class IssuedToken:
     expires_at: float
 
 
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+# How long a device code lives, and how often a client may ask whether it was used, as Entra answers them
+# (learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code).
+DEVICE_CODE_SECONDS = 900
+DEVICE_CODE_INTERVAL = 5
+
+
+@dataclass
+class DeviceSignIn:
+    """A device code handed out: pending until a person enters its user code and signs in."""
+
+    client_id: str
+    user_code: str
+    scopes: tuple[str, ...]
+    expires_at: float
+    user: Mapping[str, Any] | None = None
+
+
 # Called with the authority (its endpoints, clock and trusted issuers), the app and the token request's form.
 ClientAuthenticator = Callable[["Authority", ClientApp, Mapping[str, str]], None]
 
@@ -172,6 +190,10 @@ class Authority:
         self._signing_key = secrets.token_bytes(32)
         self._tokens: dict[str, IssuedToken] = {}
         self._lock = threading.Lock()
+        # device code -> its sign-in; and who, if anyone, signs in at once wherever a code is shown.
+        self.device_sign_ins: dict[str, DeviceSignIn] = {}
+        self.device_user: Mapping[str, Any] | None = None
+        self._refresh_tokens: dict[str, DeviceSignIn] = {}
 
     def knows_tenant(self, tenant: str) -> bool:
         return tenant.lower() in (self.tenant_id, self.domain.lower(), "organizations")
@@ -225,24 +247,19 @@ class Authority:
             form.setdefault("client_id", basic[0])
             form.setdefault("client_secret", basic[1])
         grant = form.get("grant_type")
+        if grant == DEVICE_CODE_GRANT:
+            return self._device_token(form)
+        if grant == "refresh_token":
+            return self._refreshed(form)
         if grant != "client_credentials":
             raise TokenError(
                 400,
                 "unsupported_grant_type",
                 70003,
-                f"The app requested an unsupported grant type '{grant}'. The simulator supports client_credentials only.",
+                f"The app requested an unsupported grant type '{grant}'. The simulator supports client_credentials, "
+                "and device_code with refresh_token for a person.",
             )
-        client_id = form.get("client_id", "")
-        app = self.apps.get(client_id.lower())
-        if app is None:
-            raise TokenError(
-                400,
-                "unauthorized_client",
-                700016,
-                f"Application with identifier '{client_id}' was not found in the directory '{self.domain}'. This can "
-                "happen if the application has not been installed by the administrator of the tenant or consented to "
-                "by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
-            )
+        app = self._app_of(form.get("client_id", ""))
         self._check_scope(form.get("scope", ""))
         kind = _credential_kind(form)
         authenticate = CLIENT_AUTHENTICATORS.get(kind)
@@ -261,6 +278,95 @@ class Authority:
             "ext_expires_in": lifetime,
             "access_token": self._issue(app, lifetime),
         }
+
+    def device_code(self, tenant: str, form: Mapping[str, str]) -> dict[str, Any]:
+        """POST /{tenant}/oauth2/v2.0/devicecode: a code for the device, and one for the person to enter at
+        the verification page (learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code)."""
+        if not self.knows_tenant(tenant):
+            raise self.unknown_tenant(tenant)
+        app = self._app_of(form.get("client_id", ""))
+        scopes = tuple(self._delegated_scopes(form.get("scope", "")))
+        device_code = secrets.token_urlsafe(32)
+        user_code = "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(9))
+        sign_in = DeviceSignIn(app.client_id, user_code, scopes, self.clock.now() + DEVICE_CODE_SECONDS, self.device_user)
+        with self._lock:
+            self.device_sign_ins[device_code] = sign_in
+        verification = f"{self.base_url}/devicelogin"
+        return {
+            "device_code": device_code,
+            "user_code": user_code,
+            "verification_uri": verification,
+            "expires_in": DEVICE_CODE_SECONDS,
+            "interval": DEVICE_CODE_INTERVAL,
+            "message": f"To sign in, use a web browser to open the page {verification} and enter the code "
+                       f"{user_code} to authenticate.",
+        }
+
+    def sign_in_with_code(self, user_code: str, user: Mapping[str, Any]) -> None:
+        """What a person does at the verification page: enter the user code and sign in as `user`."""
+        with self._lock:
+            found = [s for s in self.device_sign_ins.values() if s.user_code == user_code.upper()]
+            if not found:
+                raise KeyError(f"no device code shows the user code {user_code!r}")
+            found[0].user = user
+
+    def _device_token(self, form: Mapping[str, str]) -> dict[str, Any]:
+        with self._lock:
+            sign_in = self.device_sign_ins.get(form.get("device_code", ""))
+        if sign_in is None or sign_in.client_id != form.get("client_id", "").lower():
+            raise TokenError(400, "bad_verification_code", 70000, "The device_code sent was not recognized.")
+        if sign_in.expires_at <= self.clock.now():
+            raise TokenError(400, "expired_token", 70019, "Verification code expired.")
+        if sign_in.user is None:
+            raise TokenError(400, "authorization_pending", 70016,
+                             "OAuth 2.0 device flow error. Authorization is pending. Continue polling.")
+        with self._lock:
+            self.device_sign_ins.pop(form.get("device_code", ""), None)
+        return self._person_token(sign_in)
+
+    def _person_token(self, sign_in: DeviceSignIn) -> dict[str, Any]:
+        """A person's access token, and a refresh token that gets the next one without them: a job of
+        Entra Backup and Recovery runs for hours, longer than an access token lives."""
+        assert sign_in.user is not None
+        lifetime = self.settings.token_lifetime_seconds
+        token = self._issue(self.apps[sign_in.client_id], lifetime, sign_in.user, sign_in.scopes)
+        refresh = secrets.token_urlsafe(32)
+        with self._lock:
+            self._refresh_tokens[refresh] = sign_in
+        return {"token_type": "Bearer", "scope": " ".join(sign_in.scopes), "expires_in": lifetime,
+                "ext_expires_in": lifetime, "access_token": token, "refresh_token": refresh}
+
+    def _refreshed(self, form: Mapping[str, str]) -> dict[str, Any]:
+        with self._lock:
+            sign_in = self._refresh_tokens.pop(form.get("refresh_token", ""), None)
+        if sign_in is None or sign_in.client_id != form.get("client_id", "").lower():
+            raise TokenError(400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.")
+        return self._person_token(sign_in)
+
+    def _app_of(self, client_id: str) -> ClientApp:
+        app = self.apps.get(client_id.lower())
+        if app is None:
+            raise TokenError(
+                400,
+                "unauthorized_client",
+                700016,
+                f"Application with identifier '{client_id}' was not found in the directory '{self.domain}'. This can "
+                "happen if the application has not been installed by the administrator of the tenant or consented to "
+                "by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
+            )
+        return app
+
+    def _delegated_scopes(self, scope: str) -> list[str]:
+        """The Graph permissions a person is asked for, without their resource: what the token's scp holds."""
+        scopes = []
+        for item in scope.split():
+            resource, _, name = item.rpartition("/")
+            if resource in (self.base_url, self.cloud.graph) and name and name != ".default":
+                scopes.append(name)
+            elif item not in ("openid", "profile", "offline_access", "email"):
+                raise TokenError(400, "invalid_scope", 70011, f"The provided value for the input parameter 'scope' "
+                                 f"is not valid. The scope {item} is not valid.")
+        return scopes
 
     def managed_identity_token(self, query: Mapping[str, str], metadata_header: str | None) -> dict[str, Any]:
         """IMDS's GET /metadata/identity/oauth2/token, as the VM whose identity is the simulator's app sees it.
@@ -358,7 +464,8 @@ class Authority:
         """
         return self._issue(self.apps[client_id.lower()], self.settings.token_lifetime_seconds, user)
 
-    def _issue(self, app: ClientApp, lifetime: int, user: Mapping[str, Any] | None = None) -> str:
+    def _issue(self, app: ClientApp, lifetime: int, user: Mapping[str, Any] | None = None,
+               scopes: tuple[str, ...] = ("Directory.AccessAsUser.All",)) -> str:
         # A JWT-shaped token so clients that peek at claims (tid, appid, exp) see plausible ones; the
         # simulator itself trusts only its table of issued tokens.
         now = int(self.clock.now())
@@ -380,7 +487,7 @@ class Authority:
             # Delegated tokens name the user and carry scopes instead of application roles.
             del claims["roles"]
             claims.update(idtyp="user", oid=user["id"], upn=user["userPrincipalName"], name=user["displayName"],
-                          scp="Directory.AccessAsUser.All")
+                          scp=" ".join(scopes))
         segments = [_b64(json.dumps(part, separators=(",", ":")).encode()) for part in ({"typ": "JWT", "alg": "HS256"}, claims)]
         signing_input = ".".join(segments).encode()
         token = ".".join([*segments, _b64(hmac.new(self._signing_key, signing_input, hashlib.sha256).digest())])

@@ -182,6 +182,8 @@ RULES: dict[tuple[str, ...], Needs] = {
     # Its create and update pages list no application permission: a signed-in user only.
     ("identityGovernance", "lifecycleWorkflows", "customTaskExtensions"): Needs(
         ("LifecycleWorkflows.Read.All", "LifecycleWorkflows.ReadWrite.All"), ()),
+    # Entra Backup and Recovery: apps read with EntraBackup.Read.All and start no job (native.py checks people).
+    ("directory", "recovery"): Needs(("EntraBackup.Read.All",), ()),
 }
 # The tenant and its sign-in (domain-get and -update, identitycontainer-list-identityproviders,
 # authenticationflowspolicy-get, deviceregistrationpolicy-get and -update, featurerolloutpolicies-list).

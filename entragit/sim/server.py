@@ -170,6 +170,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif route == "oauth2/v2.0/token" and self.command == "POST":
             form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
             self._send(200, authority.token(tenant, form, self._basic_credentials()), LOGIN_CONTENT_TYPE, envelope)
+        elif route == "oauth2/v2.0/devicecode" and self.command == "POST":
+            form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            self._send(200, authority.device_code(tenant, form), LOGIN_CONTENT_TYPE, envelope)
         elif route == "discovery/v2.0/keys" and self.command == "GET":
             # Tokens are opaque to clients; the simulator publishes no signing keys.
             self._send(200, {"keys": []}, LOGIN_CONTENT_TYPE, envelope)
