@@ -115,7 +115,10 @@ def test_an_incremental_snapshot_reads_again_only_what_delta_does_not_report(
     assert take_snapshot(repo, ("applications",)).modes["applications"] == "delta"
     assert [c["name"] for c in _file(repo, app["id"])["federatedIdentityCredentials"]] == ["late"]
     apps = len(admin.get("applications", **{"$top": "999"})["value"])
-    assert sim.stats.snapshot()["per_path"][READS] == (1 if tracked else apps)
+    per_path = sim.stats.snapshot()["per_path"]
+    # Never a request per app: credentials (and owners) are read 15 apps a list call ($expand).
+    assert READS not in per_path
+    assert per_path["GET applications"] <= 5 < apps
 
 
 def test_the_items_properties_are_decided_and_shown() -> None:

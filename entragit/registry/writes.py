@@ -211,7 +211,11 @@ class SubCollection:
     """The permission its writes need, where it differs from the holder's."""
     delta_tracked: bool = False
     """Whether the holder's delta query reports a change of these items; an incremental snapshot re-reads
-    the ones it does not for every holder (a request each)."""
+    the ones it does not for every holder."""
+    expandable: bool = False
+    """Whether Graph $expands the items on the holder's collection (at most 20 a holder), as its resource
+    page says: then the items of 15 holders are read a request (`$filter=id in (...)`), not a request per
+    holder, and only holders with 20 or more are read one by one."""
     added: Callable[[str, Obj], Request] | None = None
     """The request that adds an item where that is no POST {holder}/{segment}, from the holder's id and the
     item as kept (a catalog's resource: a resource request, adminAdd)."""
