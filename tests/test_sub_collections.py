@@ -177,3 +177,26 @@ def test_who_holds_which_app_role_is_kept_with_names_and_restored_by_remove_and_
     assert result.failed == [] and result.residue.steps == [] and result.residue.blocked == []
     now = {(a["principalId"], a["appRoleId"]) for a in admin.get(base)["value"]}
     assert now == {(a["principalId"], a["appRoleId"]) for a in held}
+
+
+def test_a_credential_restored_under_a_new_id_is_no_difference(repo: BackupRepo, client: GraphClient,
+                                                               admin: Admin) -> None:
+    app = _app(admin)
+    base = f"applications/{app['id']}/federatedIdentityCredentials"
+    deleted = admin.call("POST", base, json=_credential("deploy", "repo:contoso/app:environment:prod")).json()
+    take_snapshot(repo, ("applications",))
+    good = repo.resolve("HEAD")
+    admin.call("DELETE", f"{base}/{deleted['id']}")
+    result = apply_plan(repo, client, plan_restore(repo, client, good, Selection(("applications",), (app["id"],))))
+    assert result.failed == [] and result.residue.steps == [] and result.residue.blocked == []
+
+    # Graph gave the credential made again a new id, which the next snapshot keeps (a delete needs it) ...
+    take_snapshot(repo, ("applications",))
+    [now] = _file(repo, app["id"])["federatedIdentityCredentials"]
+    assert now["id"] != deleted["id"]
+    # ... and which is no difference from the good snapshot, in the files or in the tenant.
+    root = str(repo.root)
+    assert "No differences." in run("diff", "--repo", root, good, "HEAD", "--no-attribution").output
+    assert "No differences." in run("diff", "--repo", root, good, "--live", "--type", "applications",
+                                    "--id", app["id"], "--no-attribution").output
+    assert plan_restore(repo, client, good, Selection(("applications",), (app["id"],))).steps == []

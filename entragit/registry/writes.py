@@ -245,6 +245,16 @@ class SubCollection:
         """The item without what Graph never takes in a write (its id, what only Graph sets)."""
         return {k: v for k, v in item.items() if k not in self.never_written}
 
+    def with_ids_of(self, old: list[Obj], new: list[Obj]) -> list[Obj]:
+        """new, where an item is one of old made again (the same key and properties, only the id Graph gave
+        it differs: a restore adds back a deleted item so), under old's id: the two are one item, not a
+        difference. Where the key is the id, or the id is chosen by whoever makes the item, ids stay."""
+        if "id" in self.keys or self.id_given:
+            return new
+        before = {self.key_of(item): item for item in old}
+        return [was if (was := before.get(self.key_of(item))) is not None and was.get("id") != item.get("id")
+                and {**item, "id": was.get("id")} == was else item for item in new]
+
     def key_of(self, item: Obj) -> str:
         """The item's key as one string (several properties joined by "/"): how plans and reports name it."""
         return "/".join(str(item.get(k)) for k in self.keys)
