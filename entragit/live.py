@@ -104,11 +104,11 @@ def _canonical_all(client: GraphClient, object_type: ObjectType, raws: list[Obj]
         read = dict(zip(unknown, _related(client, object_type, unknown, rel)))
         for object_id, found in zip(ids_of, relations):
             found[rel.name] = sorted(already[object_id]) if object_id in already else read[object_id]
-    raws = _with_sub_collections(client, object_type, raws)
+    raws = with_sub_collections(client, object_type, raws)
     return {object_type.object_id(raw): canonical(object_type, raw, rel) for raw, rel in zip(raws, relations)}
 
 
-def _with_sub_collections(client: GraphClient, object_type: ObjectType, raws: list[Obj],
+def with_sub_collections(client: GraphClient, object_type: ObjectType, raws: list[Obj],
                           subs: tuple[SubCollection, ...] | None = None) -> list[Obj]:
     """The objects with the items of their sub-collections (all, or subs) put in: 15 objects a request
     where Graph expands the sub-collection, else one request per object and sub-collection (both in $batch
@@ -152,7 +152,7 @@ def read_sub_collections(client: GraphClient, object_type: ObjectType, ids: list
                          subs: tuple[SubCollection, ...]) -> dict[str, dict[str, list[Obj]]]:
     """Object id -> sub-collection -> its items as kept, for the objects named (an incremental snapshot's
     unchanged ones, whose sub-collections delta does not report on)."""
-    read = _with_sub_collections(client, object_type, [{object_type.key: i} for i in ids], subs)
+    read = with_sub_collections(client, object_type, [{object_type.key: i} for i in ids], subs)
     return {i: {s.property: canonical(object_type, raw).get(s.property, []) for s in subs} for i, raw in zip(ids, read)}
 
 
