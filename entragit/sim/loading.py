@@ -71,8 +71,8 @@ def load(tenant: Tenant, objects: Mapping[str, Iterable[Mapping[str, Any]]]) -> 
                     links.extend((link, str(key), target) for link in LINKS for target in _linked(given.get(link)))
                     tenant.add(spec, obj)
                     for nested in ALL_NESTED:
-                        if nested.parent == spec.name and isinstance(items := given.get(nested.segment), list):
-                            _load_items(tenant, nested, str(key), items)
+                        if nested.parent == spec.name and isinstance(under := given.get(nested.segment), list):
+                            _load_items(tenant, nested, str(key), under)
             for link, source, target in links:
                 tenant.link(link, source, target)
         finally:
