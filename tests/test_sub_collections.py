@@ -200,3 +200,19 @@ def test_a_credential_restored_under_a_new_id_is_no_difference(repo: BackupRepo,
     assert "No differences." in run("diff", "--repo", root, good, "--live", "--type", "applications",
                                     "--id", app["id"], "--no-attribution").output
     assert plan_restore(repo, client, good, Selection(("applications",), (app["id"],))).steps == []
+
+
+def test_an_app_with_twenty_credentials_is_read_apart_where_the_expansion_stops(
+        repo: BackupRepo, admin: Admin, sim: Simulator) -> None:
+    app = _app(admin)
+    base = f"applications/{app['id']}/federatedIdentityCredentials"
+    for n in range(20):
+        admin.call("POST", base, json=_credential(f"env{n:02}", f"repo:contoso/app:environment:{n}"))
+    # Graph's expansion holds 20 items at most, with no link to the rest.
+    expanded = admin.get("applications", **{"$filter": f"id in ('{app['id']}')", "$select": "id",
+                                            "$expand": "federatedIdentityCredentials"})["value"][0]
+    assert len(expanded["federatedIdentityCredentials"]) == 20
+    sim.stats.reset()
+    take_snapshot(repo, ("applications",))
+    assert len(_file(repo, app["id"])["federatedIdentityCredentials"]) == 20
+    assert sim.stats.snapshot()["per_path"][READS] == 1
