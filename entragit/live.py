@@ -56,21 +56,32 @@ def _related(client: GraphClient, object_type: ObjectType, ids: list[str], rel: 
     expands the relationship, else one request per object (both in $batch requests of 20)."""
     if not rel.expandable:
         return _related_one_by_one(client, object_type, ids, rel)
-    items = _filtered_by_ids(object_type, ids, {"$select": "id", "$expand": f"{rel.name}($select=id)"})
-    found: dict[str, list[str]] = {}
+    found = _expanded(client, object_type, ids, rel.name, f"{rel.name}($select=id)", object_type.api_version,
+                      lambda rest: [[{"id": i} for i in linked]
+                                    for linked in _related_one_by_one(client, object_type, rest, rel)])
+    return [[linked["id"] for linked in entries] for entries in found]
+
+
+def _expanded(client: GraphClient, object_type: ObjectType, ids: list[str], name: str, expand: str,
+              version: str | None, one_by_one: Callable[[list[str]], list[Any]]) -> list[list[Any]]:
+    """What a navigation property holds for many objects, 15 objects a request ($expand on the list call,
+    `$filter=id in (...)`); the objects whose expansion is cut short at 20 are read with one_by_one."""
+    items = _filtered_by_ids(object_type, ids, {"$select": "id", "$expand": expand}, version)
+    found: dict[str, list[Any]] = {}
     for values in client.collect_many(items):
-        found.update((entry["id"], [linked["id"] for linked in entry.get(rel.name) or []]) for entry in values)
-    # An object gone since it was listed has no links left to read.
+        found.update((entry["id"], entry.get(name) or []) for entry in values)
+    # An object gone since it was listed has nothing left to read.
     cut_short = [i for i in ids if len(found.get(i, ())) >= EXPAND_LIMIT]
-    found.update(zip(cut_short, _related_one_by_one(client, object_type, cut_short, rel)))
+    found.update(zip(cut_short, one_by_one(cut_short)))
     return [found.get(i, []) for i in ids]
 
 
-def _filtered_by_ids(object_type: ObjectType, ids: list[str], query: dict[str, str]) -> list[BatchItem]:
+def _filtered_by_ids(object_type: ObjectType, ids: list[str], query: dict[str, str],
+                     version: str | None = None) -> list[BatchItem]:
     """List calls that read the named objects 15 to a request (`$filter=id in (...)`)."""
     return [BatchItem("GET", object_type.collection,
                       {**query, "$filter": f"id in ({','.join(_quoted(i) for i in ids[at:at + _IDS_PER_FILTER])})"},
-                      version=object_type.api_version)
+                      version=version or object_type.api_version)
             for at in range(0, len(ids), _IDS_PER_FILTER)]
 
 
@@ -93,24 +104,36 @@ def _canonical_all(client: GraphClient, object_type: ObjectType, raws: list[Obj]
         read = dict(zip(unknown, _related(client, object_type, unknown, rel)))
         for object_id, found in zip(ids_of, relations):
             found[rel.name] = sorted(already[object_id]) if object_id in already else read[object_id]
-    raws = _with_sub_collections(client, object_type, raws)
+    raws = with_sub_collections(client, object_type, raws)
     return {object_type.object_id(raw): canonical(object_type, raw, rel) for raw, rel in zip(raws, relations)}
 
 
-def _with_sub_collections(client: GraphClient, object_type: ObjectType, raws: list[Obj],
+def with_sub_collections(client: GraphClient, object_type: ObjectType, raws: list[Obj],
                           subs: tuple[SubCollection, ...] | None = None) -> list[Obj]:
-    """The objects with the items of their sub-collections (all, or subs) put in: one request per object
-    and sub-collection, in $batch requests of 20."""
+    """The objects with the items of their sub-collections (all, or subs) put in: 15 objects a request
+    where Graph expands the sub-collection, else one request per object and sub-collection (both in $batch
+    requests of 20)."""
     subs = object_type.sub_collections if subs is None else subs
     if not subs or not raws:
         return raws
     raws = [dict(raw) for raw in raws]
+    ids = [object_type.object_id(raw) for raw in raws]
     for sub in subs:
-        items = [BatchItem("GET", f"{object_type.item_path(object_type.object_id(raw))}/{sub.path}",
-                           version=sub.api_version or object_type.api_version) for raw in raws]
-        for raw, found in zip(raws, client.collect_many(items)):
-            raw[sub.property] = [_with_streams(client, object_type, raw, sub, item) for item in found]
+        version = sub.api_version or object_type.api_version
+        if sub.expandable:
+            found = _expanded(client, object_type, ids, sub.path, sub.path, version,
+                              lambda rest: _items_one_by_one(client, object_type, rest, sub))
+        else:
+            found = _items_one_by_one(client, object_type, ids, sub)
+        for raw, items in zip(raws, found):
+            raw[sub.property] = [_with_streams(client, object_type, raw, sub, item) for item in items]
     return raws
+
+
+def _items_one_by_one(client: GraphClient, object_type: ObjectType, ids: list[str], sub: SubCollection
+                      ) -> list[list[Obj]]:
+    return client.collect_many([BatchItem("GET", f"{object_type.item_path(i)}/{sub.path}",
+                                          version=sub.api_version or object_type.api_version) for i in ids])
 
 
 def _with_streams(client: GraphClient, object_type: ObjectType, raw: Obj, sub: SubCollection, item: Obj) -> Obj:
@@ -129,7 +152,7 @@ def read_sub_collections(client: GraphClient, object_type: ObjectType, ids: list
                          subs: tuple[SubCollection, ...]) -> dict[str, dict[str, list[Obj]]]:
     """Object id -> sub-collection -> its items as kept, for the objects named (an incremental snapshot's
     unchanged ones, whose sub-collections delta does not report on)."""
-    read = _with_sub_collections(client, object_type, [{object_type.key: i} for i in ids], subs)
+    read = with_sub_collections(client, object_type, [{object_type.key: i} for i in ids], subs)
     return {i: {s.property: canonical(object_type, raw).get(s.property, []) for s in subs} for i, raw in zip(ids, read)}
 
 

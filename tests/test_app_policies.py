@@ -13,7 +13,7 @@ from entragit.restore import apply_plan, plan_restore
 from entragit.selection import Selection
 from entragit.snapshot import take_snapshot
 from entragit.store import BackupRepo
-from tests.conftest import Admin
+from tests.conftest import Admin, run
 
 POLICY = "verified-publishers-low-risk"
 BASE = f"policies/permissionGrantPolicies/{POLICY}"
@@ -50,6 +50,14 @@ def test_condition_sets_are_kept_and_a_restore_puts_them_back(repo: BackupRepo, 
     # The exclusion is back as it was, under the new id Graph gives a condition set made again.
     assert _without_ids(now["excludes"]) == _without_ids(kept["excludes"])
     assert now["excludes"][0]["id"] != kept["excludes"][0]["id"]
+    # That new id is no difference: diff of the good snapshot, against the new one and against the tenant,
+    # shows none, and a restore from it finds nothing left to do.
+    root = str(repo.root)
+    assert "No differences." in run("diff", "--repo", root, good, "HEAD", "--no-attribution").output
+    assert "No differences." in run("diff", "--repo", root, good, "--live", "--type", "permissionGrantPolicies",
+                                    "--no-attribution").output
+    again = plan_restore(repo, client, good, Selection(("permissionGrantPolicies",), (POLICY,)))
+    assert again.steps == [] and again.blocked == []
 
 
 def test_a_built_in_policy_is_kept_but_graph_refuses_to_change_it(repo: BackupRepo, admin: Admin) -> None:

@@ -214,3 +214,26 @@ def test_a_group_made_again_shows_the_id_the_rehearsal_tenant_gave_and_the_real_
     assert "The rehearsal applied cleanly" in result.output
     assert sim.stats.writes == 0
     assert admin.get("groups", **{"$filter": "displayName eq 'CA Exclusion - Break Glass'"})["value"] == []
+
+
+def test_a_rehearsal_re_adding_a_federated_credential_holds_the_apps_other_credentials(
+        repo: BackupRepo, admin: Admin, sim: Simulator) -> None:
+    app = admin.get("applications", **{"$filter": "displayName eq 'Expense Portal'"})["value"][0]
+    base = f"applications/{app['id']}/federatedIdentityCredentials"
+    credential = {"issuer": "https://token.actions.githubusercontent.com", "audiences": ["api://AzureADTokenExchange"]}
+    deleted = admin.call("POST", base, json={**credential, "name": "deploy", "subject": "repo:contoso/app:prod"}).json()
+    admin.call("POST", base, json={**credential, "name": "build", "subject": "repo:contoso/app:main"})
+    good = _snapshot(repo)
+    admin.call("DELETE", f"{base}/{deleted['id']}")
+    admin.call("POST", base, json={**credential, "name": "backdoor", "subject": "repo:evil/x:main"})
+    sim.stats.reset()
+
+    result = run("restore", "--repo", str(repo.root), "--at", good, "--type", "applications", "--id", app["id"],
+                 "--rehearse")
+
+    # The rehearsal tenant holds the app's credentials as the real one does: the one added since is
+    # there to remove, and the one kept is there, so verification finds nothing left.
+    assert "Wrote 2 change(s)." in result.output
+    assert "The rehearsal applied cleanly" in result.output, result.output
+    assert sim.stats.writes == 0
+    assert sorted(c["name"] for c in admin.get(base)["value"]) == ["backdoor", "build"]

@@ -109,10 +109,21 @@ def split_relations(object_type: ObjectType, obj: Obj | None) -> tuple[Obj, dict
     return {k: v for k, v in obj.items() if k not in many}, {k: obj.get(k, []) for k in many}
 
 
+def same_items_same_ids(object_type: ObjectType, old: Obj | None, new: Obj | None) -> Obj | None:
+    """new, its sub-collections' items that old has under another id Graph gave (an item a restore added
+    back) under old's ids: the id is kept in a file, for deletes, but is no difference between two states."""
+    if old is None or new is None:
+        return new
+    found = {sub.property: sub.with_ids_of(old[sub.property], new[sub.property])
+             for sub in object_type.sub_collections if sub.property in old and sub.property in new}
+    return {**new, **found} if found else new
+
+
 def compare(object_type: ObjectType, object_id: str, old: Obj | None, new: Obj | None,
             names: NameLookup | None) -> ObjectChange | None:
     """The change of one object; names are looked up for its members unless names is None (the caller
     then names them all at once)."""
+    new = same_items_same_ids(object_type, old, new)
     if old == new:
         return None
     old_attrs, old_rel = split_relations(object_type, old)

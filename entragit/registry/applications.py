@@ -25,17 +25,20 @@ _FROM_APPLICATION = "copied from the application (in this tenant or the publishe
 # A federated identity credential lets tokens of an outside issuer (a CI pipeline, another cloud) act as the
 # app: the persistence attackers favour, as it holds no secret to find. Graph keeps the name unique per app
 # and takes it only on creation (learn.microsoft.com/graph/api/resources/federatedidentitycredential,
-# federatedidentitycredential-update); application delta does not say a credential changed.
+# federatedidentitycredential-update); application delta does not say a credential changed. The
+# application's resource page says its federatedIdentityCredentials support $expand.
 FEDERATED_IDENTITY_CREDENTIALS = SubCollection(
     property="federatedIdentityCredentials", entity="federatedIdentityCredential", key="name",
     keeps=("id", "name", "issuer", "subject", "audiences", "description"), create_only=frozenset({"name"}),
+    expandable=True,
 )
 
 # Who holds which app role of a service principal: users, groups and other service principals (an app
 # granted an application permission of Microsoft Graph is one), read once per resource. Graph gives an
 # assignment made again a new id and has no update for one (serviceprincipal-post-approleassignedto,
 # serviceprincipal-delete-approleassignedto): who holds which role is its key, and a change is a removal
-# and an addition. The principal's name is kept beside its id, so that files and plans name it.
+# and an addition. The principal's name is kept beside its id, so that files and plans name it. The
+# servicePrincipal resource page says appRoleAssignedTo supports $expand.
 APP_ROLE_ASSIGNED_TO = SubCollection(
     property="appRoleAssignedTo", entity="appRoleAssignment", key=("principalId", "appRoleId"),
     keeps=("id", "appRoleId", "principalId", "principalDisplayName", "principalType", "resourceId"),
@@ -45,7 +48,7 @@ APP_ROLE_ASSIGNED_TO = SubCollection(
     volatile=frozenset({"createdDateTime", "deletedDateTime"}),
     not_kept={"resourceDisplayName": "the service principal's own displayName, which its file holds"},
     update=False, why_not="an app role assignment is only made and deleted, never updated",
-    write_permission="AppRoleAssignment.ReadWrite.All",
+    write_permission="AppRoleAssignment.ReadWrite.All", expandable=True,
 )
 
 def _instantiated(app: dict[str, object]) -> Request | None:

@@ -211,7 +211,11 @@ class SubCollection:
     """The permission its writes need, where it differs from the holder's."""
     delta_tracked: bool = False
     """Whether the holder's delta query reports a change of these items; an incremental snapshot re-reads
-    the ones it does not for every holder (a request each)."""
+    the ones it does not for every holder."""
+    expandable: bool = False
+    """Whether Graph $expands the items on the holder's collection (at most 20 a holder), as its resource
+    page says: then the items of 15 holders are read a request (`$filter=id in (...)`), not a request per
+    holder, and only holders with 20 or more are read one by one."""
     added: Callable[[str, Obj], Request] | None = None
     """The request that adds an item where that is no POST {holder}/{segment}, from the holder's id and the
     item as kept (a catalog's resource: a resource request, adminAdd)."""
@@ -240,6 +244,16 @@ class SubCollection:
     def writable(self, item: Obj) -> Obj:
         """The item without what Graph never takes in a write (its id, what only Graph sets)."""
         return {k: v for k, v in item.items() if k not in self.never_written}
+
+    def with_ids_of(self, old: list[Obj], new: list[Obj]) -> list[Obj]:
+        """new, where an item is one of old made again (the same key and properties, only the id Graph gave
+        it differs: a restore adds back a deleted item so), under old's id: the two are one item, not a
+        difference. Where the key is the id, or the id is chosen by whoever makes the item, ids stay."""
+        if "id" in self.keys or self.id_given:
+            return new
+        before = {self.key_of(item): item for item in old}
+        return [was if (was := before.get(self.key_of(item))) is not None and was.get("id") != item.get("id")
+                and {**item, "id": was.get("id")} == was else item for item in new]
 
     def key_of(self, item: Obj) -> str:
         """The item's key as one string (several properties joined by "/"): how plans and reports name it."""

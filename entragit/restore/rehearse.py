@@ -22,7 +22,7 @@ from entragit.config import Connection
 from entragit.connect import graph_client
 from entragit.errors import GraphError
 from entragit.graph import BatchItem, GraphClient
-from entragit.live import holders, read_raw, related_many
+from entragit.live import holders, read_raw, related_many, with_sub_collections
 from entragit.permissions import sign_in
 from entragit.registry import REGISTRY, ObjectType
 from entragit.restore.kinds import StepKind
@@ -75,13 +75,19 @@ class _Reading:
             if {"id": member_id} not in entries:
                 entries.append({"id": member_id})
 
-    def read(self, table: dict[str, set[str]]) -> None:
+    def read(self, table: dict[str, set[str]], items: bool = False) -> None:
+        """items: with the items of their sub-collections, under each one's path, as the loader takes them."""
         for type_name, ids in sorted(table.items()):
             object_type = REGISTRY[type_name]
             have = self.objects.setdefault(type_name, {})
             todo = sorted(ids - set(have))
-            if todo:
-                have.update((object_type.object_id(raw), dict(raw)) for raw in read_raw(self.client, object_type, todo))
+            if not todo:
+                continue
+            raws = read_raw(self.client, object_type, todo)
+            if items:
+                raws = [{**raw, **{sub.path: raw[sub.property] for sub in object_type.sub_collections}}
+                        for raw in with_sub_collections(self.client, object_type, raws)]
+            have.update((object_type.object_id(raw), dict(raw)) for raw in raws)
 
     def read_binned(self) -> None:
         """The objects waiting in a recycle bin, read as the planner reads them (every kept property)."""
@@ -160,7 +166,7 @@ def _touched(repo: BackupRepo, client: GraphClient, plan: Plan
         # an object the rehearsal tenant lacks.
         for obj in repo.read_objects(plan.commit, REGISTRY[type_name], ids).values():
             reading.want_referenced(REGISTRY[type_name], obj)
-    reading.read(reading.whole)
+    reading.read(reading.whole, items=True)
     for type_name, objects in list(reading.objects.items()):
         for obj in objects.values():
             reading.want_referenced(REGISTRY[type_name], obj)

@@ -202,7 +202,7 @@ class GraphApi:
             }
             self._route(item, **{m: h for m, h in items.items() if m in spec.item_methods})
             for rel in spec.relationships:
-                if rel.via is not None:
+                if rel.via is not None or rel.contained_by is not None:
                     continue
                 if rel.single:
                     self._route((*item, rel.name), GET=partial(self.get_single, spec, rel))
@@ -377,6 +377,10 @@ class GraphApi:
         return rendered
 
     def _related(self, rel: Relationship, obj: Mapping[str, Any]) -> list[tuple[CollectionSpec, dict[str, Any]]]:
+        if rel.contained_by is not None:
+            contained = BY_NAME[rel.target_collections[0]]
+            return [(contained, item) for item in self.tenant.sorted_objects(contained)
+                    if item.get(rel.contained_by) == obj["id"]]
         if rel.via is None:
             return self.tenant.related(rel, obj["id"])
         named = obj.get(rel.via)

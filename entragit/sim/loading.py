@@ -11,7 +11,9 @@ Keys are Graph's collection paths (without the version: a beta-only collection i
 values are objects as Graph answers a GET of them, with the navigation properties the tenant keeps links
 for (members, owners, manager) in the shape `$expand` gives them: a list of objects, or one object, each
 with its id. Properties the simulator does not model are left out, and those an object does not give are
-unset (empty lists, null), as on an object Graph just made. Links are made once every object is in, so an
+unset (empty lists, null), as on an object Graph just made. The items of a collection Graph keeps under
+an object (an application's federatedIdentityCredentials, a policy's includes) are given with it as a list
+under that collection's path below the object ("federatedIdentityCredentials", "branding/localizations"). Links are made once every object is in, so an
 object may name one that comes later; a link to an object never loaded stays in the link table and is
 left out of answers, as Graph leaves out a member it cannot resolve.
 
@@ -29,7 +31,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from entragit.sim.catalog import COLLECTIONS
+from entragit.sim.identity import ALL_NESTED
 from entragit.sim.model import CollectionSpec, blank_object
+from entragit.sim.model_identity import Nested
 from entragit.sim.tenant import LINKS, Tenant
 
 
@@ -66,7 +70,22 @@ def load(tenant: Tenant, objects: Mapping[str, Iterable[Mapping[str, Any]]]) -> 
                     obj["id"] = key
                     links.extend((link, str(key), target) for link in LINKS for target in _linked(given.get(link)))
                     tenant.add(spec, obj)
+                    for nested in ALL_NESTED:
+                        if nested.parent == spec.name and isinstance(under := given.get(nested.segment), list):
+                            _load_items(tenant, nested, str(key), under)
             for link, source, target in links:
                 tenant.link(link, source, target)
         finally:
             tenant.changes.recording = recording
+
+
+def _load_items(tenant: Tenant, nested: Nested, holder: str, items: list[Any]) -> None:
+    """The items of a collection under the object holder, each filed under its own id and the holder's."""
+    for given in items:
+        if not isinstance(given, Mapping) or not given.get("id"):
+            raise ValueError(f"an item of {nested.parent}/{holder}/{nested.segment} without its id")
+        item = blank_object(nested.spec)
+        known = nested.spec.properties_of(given)
+        item.update({k: v for k, v in given.items() if k in known and k not in nested.spec.write_only})
+        item.update({"id": given["id"], nested.key: holder})
+        tenant.add(nested.spec, item)

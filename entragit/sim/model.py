@@ -79,6 +79,10 @@ class Relationship:
     # Read from this property of the object instead of a link table (a role assignment's principal is the
     # directory object its principalId names); served through $expand only.
     via: str | None = None
+    # A collection contained in the object (an application's federatedIdentityCredentials): the items of the
+    # collection target_collections names whose this property holds the object's id. Its own routes are
+    # those of its Nested entry (model_identity.py); here it is served through $expand only.
+    contained_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -790,6 +794,15 @@ APP_OWNERS = Relationship("owners", link="owners", writable=True, target_collect
 # The app management policy an app or service principal has, at most one (appmanagementpolicy-post-appliesto).
 APP_MANAGEMENT_POLICY = Relationship("appManagementPolicies", link="appManagementPolicies", writable=True,
                                      target_collections=("appManagementPolicies",))
+# The id of the object a nested item (an extension property, a federated credential) belongs to. Not a Graph
+# property: no $select names it and, as each spec's default set leaves it out, no response carries it.
+PARENT = "@sim.parent"
+# "Supports $expand" (application resource page, federatedIdentityCredentials; servicePrincipal resource page,
+# appRoleAssignedTo): at most 20 items each, as for any expansion.
+FEDERATED_CREDENTIALS_EXPANDED = Relationship("federatedIdentityCredentials", link="", contained_by=PARENT,
+                                              target_collections=("federatedIdentityCredentials",))
+APP_ROLES_ASSIGNED_EXPANDED = Relationship("appRoleAssignedTo", link="", contained_by="resourceId",
+                                           target_collections=("appRoleAssignments",))
 
 APPLICATIONS = CollectionSpec(
     name="applications",
@@ -860,8 +873,8 @@ APPLICATIONS = CollectionSpec(
     added_on_create={"passwordCredentials": ("addPassword", "passwordCredential")},
     required_on_create=("displayName",),
     filterable=frozenset({"id", "appId", "displayName", "publisherDomain", "signInAudience"}),
-    relationships=(APP_OWNERS, APP_MANAGEMENT_POLICY),
-    expandable=("owners",),
+    relationships=(APP_OWNERS, APP_MANAGEMENT_POLICY, FEDERATED_CREDENTIALS_EXPANDED),
+    expandable=("owners", "federatedIdentityCredentials"),
     validate=validate_application,
     complete=complete_application,
     recycle="microsoft.graph.application",
@@ -937,8 +950,9 @@ SERVICE_PRINCIPALS = CollectionSpec(
         # A service principal can own groups, applications and other service principals (serviceprincipal-list-ownedobjects).
         Relationship("ownedObjects", link="owners", reverse=True, target_collections=("groups", "applications", "servicePrincipals")),
         APP_MANAGEMENT_POLICY,
+        APP_ROLES_ASSIGNED_EXPANDED,
     ),
-    expandable=("owners",),
+    expandable=("owners", "appRoleAssignedTo"),
     validate=_validate_service_principal,
     complete=complete_service_principal,
     recycle="microsoft.graph.servicePrincipal",

@@ -20,6 +20,7 @@ from typing import Any
 
 from entragit.sim.apps import TenantView
 from entragit.sim.errors import GraphFault, bad_request, resource_not_found
+from entragit.sim.model import PARENT as PARENT  # model.py's, where the expansions of nested items use it
 from entragit.sim.model import CollectionSpec, Relationship
 from entragit.sim.model_tenant_signin import DOMAIN_FEDERATION
 from entragit.sim.model_tenant_config import ALLOWED_VALUES, BRANDING_LOCALIZATIONS, CERTIFICATE_BASED_AUTH
@@ -28,9 +29,6 @@ from entragit.sim.model_tenant_config import ALLOWED_VALUES, BRANDING_LOCALIZATI
 # type the constants it unpacks from a tuple. tests/sim/test_conformance_identity.py checks they agree.
 STR, BOOL, INT, STRS, OBJ, OBJS = "str", "bool", "int", "str[]", "obj", "obj[]"
 
-# The id of the object a nested item (an extension property, a federated credential) belongs to. Not a Graph
-# property: no $select names it and, as each spec's default set leaves it out, no response carries it.
-PARENT = "@sim.parent"
 # The role every app has implicitly: assigning it to a user or group means "may sign in", no role claim.
 DEFAULT_APP_ROLE = "00000000-0000-0000-0000-000000000000"
 EXTENSION_PREFIX = "extension_"
