@@ -241,6 +241,11 @@ class SubCollection:
         """The item without what Graph never takes in a write (its id, what only Graph sets)."""
         return {k: v for k, v in item.items() if k not in self.never_written}
 
+    def made(self, item: Obj) -> Obj:
+        """The body that makes the item: what is writable, and its id where whoever makes it chooses that."""
+        body = self.writable(item)
+        return {"id": item.get("id"), **body} if self.id_given else body
+
     def key_of(self, item: Obj) -> str:
         """The item's key as one string (several properties joined by "/"): how plans and reports name it."""
         return "/".join(str(item.get(k)) for k in self.keys)
