@@ -209,12 +209,12 @@ def _validate_external_federation(changes: dict[str, Any], existing: dict[str, A
 def _federate_external(tenant: TenantView, federation: dict[str, Any]) -> None:
     """The domains a create names become the federation's own (the create page's example gives them in its body);
     a domain federated already is refused [UNCONFIRMED: status and text]."""
-    domains = tenant.objects[EXTERNAL_DOMAINS.name]
-    for domain in federation.pop("domains", None) or []:
-        name = domain["id"].lower()
-        if name in domains:
+    names = [domain["id"].lower() for domain in federation.pop("domains", None) or []]
+    for name in names:
+        if name in tenant.objects[EXTERNAL_DOMAINS.name]:
             raise conflict(f"The domain '{name}' is federated already.")
-        domains[name] = {"id": name, DOMAIN_OF: federation["id"]}
+    for name in names:
+        tenant.add(EXTERNAL_DOMAINS, {"id": name, DOMAIN_OF: federation["id"]})
 
 
 EXTERNAL_FEDERATIONS = CollectionSpec(
