@@ -86,7 +86,7 @@ def _external_federations(tenant: Tenant) -> None:
         "issuerUri": "http://contoso.com/adfs/services/trust", "metadataExchangeUri": None,
         "signingCertificate": "MIIC6DCCAdCgAwIBAgIQQ6vYJIVKQ", "passiveSignInUri": "https://contoso.com/adfs/ls/",
         "preferredAuthenticationProtocol": "saml"})
-    for name in ("contoso.com", "contososuites.com"):
+    for name in ("contoso.com", "contoso.co.uk"):
         tenant.add(EXTERNAL_DOMAINS, {"id": name, DOMAIN_OF: federation["id"]})
 
 
