@@ -106,7 +106,8 @@ def _with_sub_collections(client: GraphClient, object_type: ObjectType, raws: li
         return raws
     raws = [dict(raw) for raw in raws]
     for sub in subs:
-        items = [BatchItem("GET", f"{object_type.item_path(object_type.object_id(raw))}/{sub.path}",
+        params = {"$expand": sub.expand} if sub.expand else None
+        items = [BatchItem("GET", f"{object_type.item_path(object_type.object_id(raw))}/{sub.path}", params,
                            version=sub.api_version or object_type.api_version) for raw in raws]
         for raw, found in zip(raws, client.collect_many(items)):
             raw[sub.property] = [_with_streams(client, object_type, raw, sub, item) for item in found]
