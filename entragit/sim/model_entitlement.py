@@ -127,7 +127,7 @@ def role_scope(catalog: dict[str, Any], body: Any, created: str) -> dict[str, An
     scope = body.get("scope") if isinstance(body, dict) else None
     if not isinstance(role, dict) or not isinstance(scope, dict):
         raise bad_request("A resource role scope needs its role and its scope.")
-    named = role.get("resource") if isinstance(role.get("resource"), dict) else {}
+    named: dict[str, Any] = role["resource"] if isinstance(role.get("resource"), dict) else {}
     system = role.get("originSystem")
     resource = next((r for r in catalog[RESOURCES] if r["originSystem"] == system
                      and (r["id"] == str(named.get("id") or "").lower()
