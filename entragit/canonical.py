@@ -95,7 +95,8 @@ def canonical(object_type: ObjectType, raw: Obj, relations: dict[str, Any] | Non
 def _items(object_type: ObjectType, sub: SubCollection, items: list[Any]) -> list[Obj]:
     """A sub-collection's items as kept: each its kept properties, in canonical form, the list by key."""
     stored = sub.stored
-    kept = [_normalise({k: v for k, v in item.items() if k in stored}, sub.property, object_type)
+    kept = [sub.without_volatile_inside(_normalise({k: v for k, v in item.items() if k in stored}, sub.property,
+                                                   object_type))
             for item in items if isinstance(item, dict)]
     return sub.sorted_items([_ordered(item) for item in kept if item])
 

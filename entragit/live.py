@@ -132,7 +132,8 @@ def with_sub_collections(client: GraphClient, object_type: ObjectType, raws: lis
 
 def _items_one_by_one(client: GraphClient, object_type: ObjectType, ids: list[str], sub: SubCollection
                       ) -> list[list[Obj]]:
-    return client.collect_many([BatchItem("GET", f"{object_type.item_path(i)}/{sub.path}",
+    params = {"$expand": sub.expand} if sub.expand else None
+    return client.collect_many([BatchItem("GET", f"{object_type.item_path(i)}/{sub.path}", params,
                                           version=sub.api_version or object_type.api_version) for i in ids])
 
 

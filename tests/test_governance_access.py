@@ -94,6 +94,33 @@ def test_a_catalogs_resources_are_put_back_by_resource_requests(repo: BackupRepo
     assert (kept["originSystem"], kept["originId"]) in _origins(catalog)
 
 
+def test_a_role_scope_a_package_lost_is_put_back_and_one_it_gained_removed(
+        repo: BackupRepo, admin: Admin, sim: Simulator) -> None:
+    root, good = _good(repo)
+    package = _named(repo, "accessPackages", "Marketing campaign tools")
+    [member] = package["resourceRoleScopes"]
+    group = member["scope"]["originId"]
+    # Kept by what it grants: the catalog's ids of the role and the scope are left out.
+    assert member["role"] == {"displayName": "Member", "originId": f"Member_{group}", "originSystem": "AadGroup"}
+    at = f"{EM}/accessPackages/{package['id']}/resourceRoleScopes"
+    admin.call("DELETE", f"{at}/{member['id']}")
+    admin.call("POST", at, json={"role": {"originSystem": "AadGroup", "originId": f"Owner_{group}", "displayName": "Owner"},
+                                 "scope": {"originSystem": "AadGroup", "originId": group}})
+    run("snapshot", "--repo", root)
+    [owner] = _named(repo, "accessPackages", "Marketing campaign tools")["resourceRoleScopes"]
+    assert owner["role"]["originId"] == f"Owner_{group}"
+
+    plan = run("restore", "--repo", root, "--at", good, "--id", str(package["id"]), "--plan").output
+    assert f"Member_{group}" in plan and f"Owner_{group}" in plan
+    sim.stats.reset()
+    run("restore", "--repo", root, "--at", good, "--id", str(package["id"]), "--yes")
+    writes = sorted(p.split("/")[-1] for p, n in sim.stats.snapshot()["per_path"].items()
+                    if "resourceRoleScopes" in p and not p.startswith("GET") for _ in range(n))
+    assert writes == sorted(["resourceRoleScopes", owner["id"]])
+    run("snapshot", "--repo", root)
+    assert _named(repo, "accessPackages", "Marketing campaign tools") == package
+
+
 def test_a_package_in_another_catalog_is_not_moved_back(repo: BackupRepo, sim: Simulator) -> None:
     root, good = _good(repo)
     package = _named(repo, "accessPackages", "Marketing campaign tools")

@@ -148,6 +148,9 @@ CASES: dict[str, Case] = {
     "customTaskExtensions": Case(_anything, None),
     # Once purged, a workflow cannot be made again (its tasks are not kept): tests/test_governance_access.py.
     "lifecycleWorkflows": Case(_named("Offboard leavers"), {"isEnabled": False}, delete="DELETE"),
+    # A federation made again brings its domains with it (tests/test_tenant_signin.py: a domain added since).
+    "externalDomainFederations": Case(_anything, {"issuerUri": "https://evil.example.net/trust",
+                                                  "signingCertificate": "MIIBevil"}, delete="DELETE"),
 }
 
 

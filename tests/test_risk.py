@@ -96,6 +96,7 @@ def _weaken(admin: Admin, sim: Simulator, ids: dict[str, str]) -> None:
     _weaken_pim(admin, ids)
     _federation(admin, ids, signingCertificate="MIIC8DCCAdigAwIBAgIQbackdoor")
     _weaken_apps_access(admin, apps[3]["id"], ids)
+    _weaken_external_federations(admin, ids)
 
 
 def _weaken_sign_in(admin: Admin, app_id: str, user_id: str, ids: dict[str, str]) -> None:
@@ -149,6 +150,26 @@ def _federation(admin: Admin, ids: dict[str, str], **changes: str) -> None:
     [configuration] = admin.get(f"domains/{domain['id']}/federationConfiguration")["value"]
     ids["federated"] = domain["id"]
     admin.call("PATCH", f"domains/{domain['id']}/federationConfiguration/{configuration['id']}", json=changes)
+
+
+EXTERNAL_FEDERATIONS = "directory/federationConfigurations/microsoft.graph.samlOrWsFedExternalDomainFederation"
+
+
+def _weaken_external_federations(admin: Admin, ids: dict[str, str]) -> None:
+    """A new partner identity provider trusted for fabrikam.com; the seeded one's signing certificate replaced."""
+    [seeded] = admin.get(EXTERNAL_FEDERATIONS)["value"]
+    added = admin.call("POST", EXTERNAL_FEDERATIONS, json={
+        "displayName": "Fabrikam", "issuerUri": "https://fabrikam.example.net/saml2",
+        "passiveSignInUri": "https://fabrikam.example.net/saml2/sso", "preferredAuthenticationProtocol": "saml",
+        "signingCertificate": "MIIDdDCCAlygAwIBAgIGAXowJih", "domains": [{"id": "fabrikam.com"}]}).json()
+    ids.update(partner_idp=seeded["id"], new_idp=added["id"])
+    admin.call("PATCH", f"{EXTERNAL_FEDERATIONS}/{seeded['id']}", json={"signingCertificate": "MIIC8DCCbackdoor"})
+
+
+def _near_misses_external_federations(admin: Admin, ids: dict[str, str]) -> None:
+    """Both renamed: no new trust."""
+    for key in ("partner_idp", "new_idp"):
+        admin.call("PATCH", f"{EXTERNAL_FEDERATIONS}/{ids[key]}", json={"displayName": "Reviewed partner"})
 
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
@@ -207,6 +228,7 @@ def _near_misses(admin: Admin, ids: dict[str, str]) -> None:
     # Where federated users reset their password: no new trust.
     _federation(admin, ids, passwordResetUri="https://sts.example.com/adfs/portal/updatepassword")
     _near_misses_apps_access(admin, ids)
+    _near_misses_external_federations(admin, ids)
 
 
 @pytest.fixture(scope="module")
@@ -267,6 +289,8 @@ CASES = {
     "domain-federation-trust-changed": ("federated", "federationConfiguration gained", "federated"),
     "federated-credential-added": ("fic_app", "deploy-prod", "fic_app"),
     "high-privilege-graph-permission-granted": ("graph_sp", "holds RoleManagement.ReadWrite.Directory", "graph_sp"),
+    "external-identity-provider-trusted": ("new_idp", "Guests of fabrikam.com", "new_idp"),
+    "external-identity-provider-trust-changed": ("partner_idp", "signingCertificate", "partner_idp"),
 }
 
 

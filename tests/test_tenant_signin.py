@@ -101,3 +101,32 @@ def test_a_changed_federation_trust_is_flagged_and_put_back(repo: BackupRepo, cl
     assert apply_plan(repo, client, plan).failed == []
     [after] = admin.get(at)["value"]
     assert {k: after[k] for k in ("issuerUri", "signingCertificate")} == {k: before[k] for k in ("issuerUri", "signingCertificate")}
+
+
+EXTERNAL_FEDERATIONS = "directory/federationConfigurations/microsoft.graph.samlOrWsFedExternalDomainFederation"
+
+
+def test_a_domain_added_to_a_partner_identity_provider_is_named_as_not_removable_and_a_deleted_one_comes_back_with_its_domains(
+        repo: BackupRepo, client: GraphClient, admin: Admin) -> None:
+    good = _snapshot(repo, "externalDomainFederations")
+    [federation] = admin.get(EXTERNAL_FEDERATIONS)["value"]
+    kept = repo.read_objects(good, get_type("externalDomainFederations"))[federation["id"]]
+    assert kept["domains"] == [{"id": "contoso.co.uk"}, {"id": "contoso.com"}]
+    admin.call("POST", f"{EXTERNAL_FEDERATIONS}/{federation['id']}/domains", json={"id": "outsider.example.net"})
+
+    plan = plan_restore(repo, client, good, Selection(("externalDomainFederations",), (federation["id"],)))
+    assert plan.steps == []
+    [blocked] = plan.blocked
+    assert "outsider.example.net" in blocked.what and "no update or delete of a federation's domain" in blocked.reason
+
+    admin.call("DELETE", f"{EXTERNAL_FEDERATIONS}/{federation['id']}")
+    plan = plan_restore(repo, client, good, Selection(("externalDomainFederations",), (federation["id"],)))
+    [create] = plan.steps
+    # Graph takes the domains in the create's body, each by its name.
+    assert (create.method, create.path) == ("POST", EXTERNAL_FEDERATIONS)
+    assert create.body is not None and create.body["domains"] == [{"id": "contoso.co.uk"}, {"id": "contoso.com"}]
+    assert apply_plan(repo, client, plan).failed == []
+    [back] = admin.get(EXTERNAL_FEDERATIONS)["value"]
+    assert back["id"] != federation["id"] and back["issuerUri"] == federation["issuerUri"]
+    domains = admin.get(f"{EXTERNAL_FEDERATIONS}/{back['id']}/domains")["value"]
+    assert [d["id"] for d in domains] == ["contoso.co.uk", "contoso.com"]

@@ -10,6 +10,7 @@ import jsonpatch
 
 from entragit.canonical import Obj
 from entragit.registry import ObjectType, Relationship
+from entragit.registry.writes import value_at
 from entragit.report.model import AttributeChange, MemberChange, NameLookup, ObjectChange, RecycleState
 
 
@@ -61,8 +62,8 @@ def _elements_moved(old: list[Any], new: list[Any], keys: tuple[str, ...] | None
     keys = keys or ((found,) if found else None)
     if keys is None or not all(isinstance(e, dict) for e in old + new):
         return tuple(e for e in new if e not in old), tuple(e for e in old if e not in new)
-    before = {tuple(str(e.get(k)) for k in keys): e for e in old}
-    after = {tuple(str(e.get(k)) for k in keys): e for e in new}
+    before = {tuple(str(value_at(e, k)) for k in keys): e for e in old}
+    after = {tuple(str(value_at(e, k)) for k in keys): e for e in new}
     return (tuple(e for k, e in after.items() if before.get(k) != e),
             tuple(e for k, e in before.items() if after.get(k) != e))
 

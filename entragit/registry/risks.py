@@ -383,3 +383,20 @@ RISK_RULES += (
         changes=("modified", "added"),
     ),
 )
+RISK_RULES += (
+    RiskRule(
+        # A partner's own SAML or WS-Fed identity provider, accepted for the sign-in of guests from the domains
+        # it names: a new one, or a domain added to one, lets an outside issuer's tokens in.
+        "external-identity-provider-trusted", "high", ("externalDomainFederations",),
+        ListGains(("domains",), key="id"),
+        "Guests of {items} now sign in at an outside SAML/WS-Fed identity provider",
+        changes=("modified", "added"),
+    ),
+    RiskRule(
+        # Whoever holds the key of a new signing certificate, or runs a new issuer or sign-in address, signs
+        # in as the partner's guests.
+        "external-identity-provider-trust-changed", "high", ("externalDomainFederations",),
+        Changes(("issuerUri", "signingCertificate", "passiveSignInUri", "metadataExchangeUri")),
+        "SAML/WS-Fed identity provider trusts another issuer, certificate or address: {path} {old} -> {new}",
+    ),
+)

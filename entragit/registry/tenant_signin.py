@@ -84,6 +84,31 @@ register(ObjectType(
     always_send=("@odata.type",),
 ))
 
+# A partner organization's own SAML or WS-Fed identity provider, which its guests sign in at
+# (samlorwsfedexternaldomainfederation): trusted by its issuer and signing certificate for the domains it names.
+# Each domain is an item whose only property is its id, the domain name, added by POST {federation}/domains;
+# Graph v1.0 documents neither a get, an update nor a delete of one (the resource page's methods): a domain
+# added since the snapshot can be taken away only with the whole federation, in the portal or by deleting
+# and restoring it.
+_DOMAINS_STAY = ("Graph v1.0 documents no update or delete of a federation's domain: one added since is taken "
+                 "away only with its federation")
+register(ObjectType(
+    name="externalDomainFederations", singular="SAML/WS-Fed identity provider",
+    entity="samlOrWsFedExternalDomainFederation",
+    collection="directory/federationConfigurations/microsoft.graph.samlOrWsFedExternalDomainFederation",
+    odata_types=(), select=(), page_size=None, restore_order=5,
+    read_permission="IdentityProvider.Read.All", write_permission="IdentityProvider.ReadWrite.All",
+    keeps=("id", "displayName", "issuerUri", "metadataExchangeUri", "passiveSignInUri",
+           "preferredAuthenticationProtocol", "signingCertificate"),
+    read_only=frozenset({"id"}),
+    sub_collections=(SubCollection(
+        property="domains", entity="externalDomainName", keeps=("id",), id_given=True, update=False, remove=False,
+        why_not=_DOMAINS_STAY, with_holder=True,
+    ),),
+    # Made again under a new id (the create answers one), found by the issuer it trusts.
+    create="post", found_again_by=("issuerUri",),
+))
+
 _policy("authenticationFlowsPolicy", "authenticationFlowsPolicy", "policies/authenticationFlowsPolicy",
         "Policy.ReadWrite.AuthenticationFlows", singleton="authenticationFlowsPolicy",
         keeps=("id", "displayName", "description", "selfServiceSignUp"),

@@ -165,6 +165,16 @@ class AtCreation(LinkWrite):
     object gets it with its body; a different one on a live object is shown as not restorable in place."""
 
 
+def value_at(item: Obj, key: str, default: Any = None) -> Any:
+    """A property of an item, or a value inside one where the key is dotted (role.originId)."""
+    value: Any = item
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return default
+        value = value[part]
+    return value
+
+
 @dataclass(frozen=True)
 class SubCollection:
     """Objects Graph keeps in a collection under each object of a type (GET {holder}/{segment}), stored as
@@ -180,7 +190,7 @@ class SubCollection:
     """The path under the holder, where it differs from property."""
     key: str | tuple[str, ...] = "id"
     """What identifies an item between snapshot and tenant: a property, or several (an app role assignment
-    is who holds which role, as Graph gives a remade one a new id)."""
+    is who holds which role, as Graph gives a remade one a new id), each maybe a dotted path into the item."""
     keeps: tuple[str, ...] = ()
     """The properties kept of each item (its id among them)."""
     read_only: frozenset[str] = frozenset()
@@ -189,6 +199,7 @@ class SubCollection:
     create_only: frozenset[str] = frozenset()
     """Taken when the item is made, never changed: a difference is a removal and an addition, where both are allowed."""
     volatile: frozenset[str] = frozenset()
+    """Properties Graph changes by itself, and dotted paths to values inside an item's properties (role.id)."""
     not_kept: dict[str, str] = field(default_factory=dict, hash=False)
     """Declared properties no file holds, each with why."""
     add: bool = True
@@ -221,6 +232,9 @@ class SubCollection:
     item as kept (a catalog's resource: a resource request, adminAdd)."""
     removed: Callable[[str, Obj], Request] | None = None
     """The request that removes an item where that is no DELETE of it (a resource request, adminRemove)."""
+    expand: str | None = None
+    """The $expand of the items' read, where Graph says what an item is only in navigation properties of it (an
+    access package's role scopes: the role and the scope each grants)."""
     with_holder: bool = False
     """Graph takes the items in the body that makes the holder (a workflow's tasks): a holder made again is
     made with them, and one back from a recycle bin has them."""
@@ -241,6 +255,14 @@ class SubCollection:
     def never_written(self) -> frozenset[str]:
         return self.read_only | {"id"}
 
+    def without_volatile_inside(self, item: Obj) -> Obj:
+        """The item without the volatile values inside its properties (dotted paths); it must be a copy."""
+        for path in self.volatile:
+            holder, _, leaf = path.rpartition(".")
+            if holder and isinstance(inside := value_at(item, holder), dict):
+                inside.pop(leaf, None)
+        return item
+
     def writable(self, item: Obj) -> Obj:
         """The item without what Graph never takes in a write (its id, what only Graph sets)."""
         return {k: v for k, v in item.items() if k not in self.never_written}
@@ -255,13 +277,18 @@ class SubCollection:
         return [was if (was := before.get(self.key_of(item))) is not None and was.get("id") != item.get("id")
                 and {**item, "id": was.get("id")} == was else item for item in new]
 
+    def made(self, item: Obj) -> Obj:
+        """The body that makes the item: what is writable, and its id where whoever makes it chooses that."""
+        body = self.writable(item)
+        return {"id": item.get("id"), **body} if self.id_given else body
+
     def key_of(self, item: Obj) -> str:
         """The item's key as one string (several properties joined by "/"): how plans and reports name it."""
-        return "/".join(str(item.get(k)) for k in self.keys)
+        return "/".join(str(value_at(item, k)) for k in self.keys)
 
     def sorted_items(self, items: list[Obj]) -> list[Obj]:
         # Numbers in their order (a workflow's tasks by executionSequence: 2 before 10), the rest as text.
-        return sorted(items, key=lambda item: tuple((0, v, "") if isinstance(v := item.get(k, ""), int)
+        return sorted(items, key=lambda item: tuple((0, v, "") if isinstance(v := value_at(item, k, ""), int)
                                                     else (1, 0, str(v)) for k in self.keys))
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 import copy
 import uuid
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from entragit.sim.errors import GraphFault, bad_request
+
+if TYPE_CHECKING:
+    from entragit.sim.model import CollectionSpec
 
 # Microsoft's own tenant: the appOwnerOrganizationId of every first-party service principal.
 MICROSOFT_TENANT_ID = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"
@@ -24,6 +27,9 @@ class TenantView(Protocol):
     tenant_id: str
     domain: str
     objects: dict[str, dict[str, dict[str, Any]]]
+
+    def add(self, spec: CollectionSpec, obj: dict[str, Any]) -> None:
+        """Insert an object another's create makes with it (a federation's domains)."""
 
 
 @dataclass(frozen=True)

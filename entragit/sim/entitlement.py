@@ -5,6 +5,10 @@ added or removed only through resource requests (entitlementmanagement-post-reso
 resourceRequests with requestType adminAdd (a resource named by originSystem and originId) or adminRemove
 (one named by its id in the catalog). Each catalog keeps its resources in its own object, out of its answers.
 
+An access package's resource role scopes: what it grants, listed at accessPackages/{id}/resourceRoleScopes
+(their role and scope only where $expand names them), added there and deleted one by one
+(accesspackage-post-resourcerolescopes, accesspackage-delete-resourcerolescopes).
+
 A lifecycle workflow's tasks: made with the workflow, listed at workflows/{id}/tasks, and changed one by one
 only in name and description (identitygovernance-task-update); the rest only by a new version.
 """
@@ -19,10 +23,13 @@ from entragit.sim.graph import NO_CONTENT, GraphApi, GraphRequest, GraphResponse
 from entragit.sim.model import GROUPS, SERVICE_PRINCIPALS, CollectionSpec
 from entragit.sim.model_entitlement import (
     ACCESS_PACKAGE_CATALOGS,
+    ACCESS_PACKAGES,
     ENTITLEMENT,
     GENERIC_CODES,
     LIFECYCLE_WORKFLOWS,
     RESOURCES,
+    ROLE_SCOPES,
+    role_scope,
 )
 from entragit.sim.query import QueryTarget, parse_query, project
 from entragit.sim.tenant import utc_now
@@ -38,6 +45,15 @@ TASK_PROPERTIES = {"id": "str", "displayName": "str", "description": "str", "cat
 TASK_TARGET = QueryTarget("microsoft.graph.identityGovernance.task", "Task", TASK_PROPERTIES,
                           frozenset({"id", "displayName", "category"}))
 TASK_PATCHED = frozenset({"displayName", "description"})
+_ROLE = QueryTarget("microsoft.graph.accessPackageResourceRole", "AccessPackageResourceRole",
+                    {"id": "str", "displayName": "str", "description": "str", "originSystem": "str", "originId": "str"},
+                    frozenset())
+_SCOPE = QueryTarget("microsoft.graph.accessPackageResourceScope", "AccessPackageResourceScope",
+                     {"id": "str", "displayName": "str", "description": "str", "originSystem": "str", "originId": "str",
+                      "isRootScope": "bool"}, frozenset())
+ROLE_SCOPE_TARGET = QueryTarget("microsoft.graph.accessPackageResourceRoleScope", "AccessPackageResourceRoleScope",
+                                {"id": "str", "createdDateTime": "str"}, frozenset({"id"}),
+                                {"role": _ROLE, "scope": _SCOPE})
 
 
 class Governance:
@@ -50,6 +66,45 @@ class Governance:
         tasks = (*LIFECYCLE_WORKFLOWS.segments, "{id}", "tasks")
         api._route(tasks, GET=self.list_tasks)
         api._route((*tasks, "{task}"), GET=self.get_task, PATCH=self.update_task)
+        scopes = (*ACCESS_PACKAGES.segments, "{id}", ROLE_SCOPES)
+        api._route(scopes, GET=self.list_role_scopes, POST=self.add_role_scope)
+        api._route((*scopes, "{scope}"), DELETE=self.remove_role_scope)
+
+    # --- an access package's resource role scopes ------------------------------------------------------
+
+    def _package(self, key: str) -> tuple[str, dict[str, Any]]:
+        package = self.tenant.require(ACCESS_PACKAGES, key)
+        return f"{ACCESS_PACKAGES.path}('{package['id']}')/{ROLE_SCOPES}", package
+
+    def list_role_scopes(self, request: GraphRequest, params: list[str]) -> GraphResponse:
+        path, package = self._package(params[0])
+        query = parse_query(request.pairs, ROLE_SCOPE_TARGET, eventual=request.eventual)
+        values = []
+        for item in package[ROLE_SCOPES]:
+            if query.where is None or query.where(item):
+                shown = project(item, query.select, ("id", "createdDateTime"), frozenset())
+                for name, select in query.expand.items():
+                    shown[name] = project(item[name], select, None, frozenset())
+                values.append(shown)
+        return self.api._collection(request, path, query, values, None, len(values))
+
+    def add_role_scope(self, request: GraphRequest, params: list[str]) -> GraphResponse:
+        path, package = self._package(params[0])
+        catalog = self.tenant.require(ACCESS_PACKAGE_CATALOGS, package["catalog"]["id"])
+        item = role_scope(catalog, request.json(GENERIC_CODES.bad_request), utc_now())
+        if any(s["id"] == item["id"] for s in package[ROLE_SCOPES]):
+            # The text of this refusal is [UNCONFIRMED].
+            raise bad_request("The access package already grants this role at this scope.")
+        package[ROLE_SCOPES] = [*package[ROLE_SCOPES], item]
+        return self.api._entity(path, None, {"id": item["id"], "createdDateTime": item["createdDateTime"]}, status=201)
+
+    def remove_role_scope(self, request: GraphRequest, params: list[str]) -> GraphResponse:
+        _, package = self._package(params[0])
+        kept = [s for s in package[ROLE_SCOPES] if s["id"] != params[1].lower()]
+        if len(kept) == len(package[ROLE_SCOPES]):
+            raise resource_not_found(params[1], GENERIC_CODES.not_found)
+        package[ROLE_SCOPES] = kept
+        return GraphResponse(NO_CONTENT)
 
     # --- a workflow's tasks ----------------------------------------------------------------------------
 

@@ -105,11 +105,54 @@ ACCESS_PACKAGE_CATALOGS = _governed(
 def _complete_package(tenant: TenantView, package: dict[str, Any]) -> None:
     _check_parent(tenant, package, "catalog", ACCESS_PACKAGE_CATALOGS.name)
     package["isHidden"] = bool(package.get("isHidden"))
+    package[ROLE_SCOPES] = []
+
+
+# What a package grants: a role of one of its catalog's resources, at a scope of it (accesspackageresourcerolescope,
+# accesspackage-post-resourcerolescopes). Kept in the package, out of its answers: listed at
+# accessPackages/{id}/resourceRoleScopes, added there and deleted one by one (entitlement.py).
+ROLE_SCOPES = "resourceRoleScopes"
+# A group offers its membership and its ownership (accesspackagecatalog-list-resourceroles: "Member_<id>").
+GROUP_ROLES = ("Member", "Owner")
+# Ids the simulator gives a resource's roles and scopes: the same for the same resource of a catalog, as
+# Graph lists one resource's roles with fixed ids [UNCONFIRMED: that a resource added again keeps none].
+_ROLE_IDS = uuid.UUID("6d1c3a52-0f2e-4bb8-9a43-51e6b5b7f2a1")
+
+
+def role_scope(catalog: dict[str, Any], body: Any, created: str) -> dict[str, Any]:
+    """A role scope as Graph keeps it, from the body that adds one: its role (originSystem, originId, and the
+    catalog's resource by id or, as the simulator also takes it, its scope's origin) and its scope; a resource
+    not in the package's catalog, or a role the resource does not offer, is refused [UNCONFIRMED: the text]."""
+    role = body.get("role") if isinstance(body, dict) else None
+    scope = body.get("scope") if isinstance(body, dict) else None
+    if not isinstance(role, dict) or not isinstance(scope, dict):
+        raise bad_request("A resource role scope needs its role and its scope.")
+    named: dict[str, Any] = role["resource"] if isinstance(role.get("resource"), dict) else {}
+    system = role.get("originSystem")
+    resource = next((r for r in catalog[RESOURCES] if r["originSystem"] == system
+                     and (r["id"] == str(named.get("id") or "").lower()
+                          or r["originId"] == str(named.get("originId") or scope.get("originId") or "").lower())), None)
+    if resource is None or scope.get("originSystem") != system:
+        raise bad_request("The resource of the role is not in the access package's catalog.")
+    origin = resource["originId"]
+    if system == "AadGroup" and role.get("originId") not in [f"{kind}_{origin}" for kind in GROUP_ROLES]:
+        raise bad_request(f"The role '{role.get('originId')}' is not a role of the resource.")
+    role_id = str(uuid.uuid5(_ROLE_IDS, f"{resource['id']}/role/{role.get('originId')}"))
+    scope_id = str(uuid.uuid5(_ROLE_IDS, f"{resource['id']}/scope/{origin}"))
+    kind = str(role.get("originId")).split("_")[0]
+    return {
+        "id": f"{role_id}_{scope_id}", "createdDateTime": created,
+        "role": {"id": role_id, "displayName": role.get("displayName") or kind, "description": None,
+                 "originSystem": system, "originId": role.get("originId")},
+        "scope": {"id": scope_id, "displayName": "Root", "description": "Root Scope", "originSystem": system,
+                  "originId": origin, "isRootScope": True},
+    }
 
 
 ACCESS_PACKAGES = _governed(
     "accessPackages", f"{ENTITLEMENT}/accessPackages", "#microsoft.graph.accessPackage",
-    {"id": STR, "displayName": STR, "description": STR, "isHidden": BOOL, "catalog": OBJ, **STAMPS},
+    {"id": STR, "displayName": STR, "description": STR, "isHidden": BOOL, "catalog": OBJ, ROLE_SCOPES: OBJS, **STAMPS},
+    read_only=frozenset({"id", ROLE_SCOPES, *STAMPS}),
     default_properties=("id", "displayName", "description", "isHidden", *STAMPS),
     required_on_create=("displayName", "catalog"),
     complete=_complete_package,

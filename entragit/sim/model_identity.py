@@ -22,7 +22,7 @@ from entragit.sim.apps import TenantView
 from entragit.sim.errors import GraphFault, bad_request, resource_not_found
 from entragit.sim.model import PARENT as PARENT  # model.py's, where the expansions of nested items use it
 from entragit.sim.model import CollectionSpec, Relationship
-from entragit.sim.model_tenant_signin import DOMAIN_FEDERATION
+from entragit.sim.model_tenant_signin import DOMAIN_FEDERATION, EXTERNAL_DOMAINS, EXTERNAL_FEDERATIONS
 from entragit.sim.model_tenant_config import ALLOWED_VALUES, BRANDING_LOCALIZATIONS, CERTIFICATE_BASED_AUTH
 
 # model.py's property kinds, spelled out here: model.py imports this module, and across that cycle mypy cannot
@@ -725,6 +725,8 @@ NESTED: tuple[Nested, ...] = (
     Nested(BRANDING_LOCALIZATIONS, "organization", "branding/localizations", PARENT, frozenset({"GET", "PATCH", "DELETE"})),
 )
 NESTED += (Nested(DOMAIN_FEDERATION, "domains", "federationConfiguration", PARENT, frozenset({"GET", "PATCH", "DELETE"})),)
+# A SAML/WS-Fed federation's domains: listed and added, no page offers a get, an update or a delete of one.
+NESTED += (Nested(EXTERNAL_DOMAINS, EXTERNAL_FEDERATIONS.name, "domains", PARENT, frozenset()),)
 
 # Top-level collections and the methods Graph offers on them: (on the collection, on an item).
 TOP_LEVEL_METHODS: dict[str, tuple[frozenset[str], frozenset[str]]] = {

@@ -12,7 +12,7 @@ from typing import Any
 
 from entragit.sim.apps import TenantView
 from entragit.sim.errors import bad_request
-from entragit.sim.model import BOOL, INT, OBJ, STR, STRS, CollectionSpec, Relationship, check_choice
+from entragit.sim.model import BOOL, INT, OBJ, OBJS, STR, STRS, CollectionSpec, Relationship, check_choice
 from entragit.sim.model_policies import conflict
 
 # --- domains (domain.md, domain-post-domains.md, domain-update.md) ------------------------------------------
@@ -179,6 +179,62 @@ IDENTITY_PROVIDERS = CollectionSpec(
     check_delete=_refuse_built_in,
 )
 
+# --- SAML/WS-Fed identity providers of guests (samlorwsfedexternaldomainfederation.md, its -post, -update,
+# -delete, -list-domains and -post-domains pages) ------------------------------------------------------------
+
+EXTERNAL_FEDERATION_PATH = "directory/federationConfigurations/microsoft.graph.samlOrWsFedExternalDomainFederation"
+# The create page's "required" table, but metadataExchangeUri: the list page shows federations without one.
+_EXTERNAL_FEDERATION_REQUIRED = ("displayName", "issuerUri", "passiveSignInUri", "preferredAuthenticationProtocol",
+                                 "signingCertificate")
+# externalDomainName: an item whose only property is its id, the external organization's domain name.
+EXTERNAL_DOMAINS = CollectionSpec(
+    name="externalDomainNames",
+    path=f"{EXTERNAL_FEDERATION_PATH}/{{id}}/domains",
+    odata_type="#microsoft.graph.externalDomainName",
+    properties={"id": STR},
+    default_properties=("id",),
+    create_only=frozenset({"id"}),
+    required_on_create=("id",),
+    paged_by_default=False,
+)
+
+
+def _validate_external_federation(changes: dict[str, Any], existing: dict[str, Any] | None) -> None:
+    check_choice(changes, "preferredAuthenticationProtocol", ("wsFed", "saml"), "SamlOrWsFedExternalDomainFederation")
+    if existing is None and not all(isinstance(d, dict) and isinstance(d.get("id"), str)
+                                    for d in changes.get("domains") or []):
+        raise bad_request("Each of a federation's domains is an externalDomainName with its id, the domain name.")
+
+
+def _federate_external(tenant: TenantView, federation: dict[str, Any]) -> None:
+    """The domains a create names become the federation's own (the create page's example gives them in its body);
+    a domain federated already is refused [UNCONFIRMED: status and text]."""
+    names = [domain["id"].lower() for domain in federation.pop("domains", None) or []]
+    for name in names:
+        if name in tenant.objects[EXTERNAL_DOMAINS.name]:
+            raise conflict(f"The domain '{name}' is federated already.")
+    for name in names:
+        tenant.add(EXTERNAL_DOMAINS, {"id": name, DOMAIN_OF: federation["id"]})
+
+
+EXTERNAL_FEDERATIONS = CollectionSpec(
+    name="externalDomainFederations",
+    path=EXTERNAL_FEDERATION_PATH,
+    odata_type="#microsoft.graph.samlOrWsFedExternalDomainFederation",
+    properties={"id": STR, "displayName": STR, "issuerUri": STR, "metadataExchangeUri": STR, "passiveSignInUri": STR,
+                "preferredAuthenticationProtocol": STR, "signingCertificate": STR, "domains": OBJS},
+    # The domains are a navigation property, listed at {id}/domains; only the create takes them inline.
+    default_properties=("id", "displayName", "issuerUri", "metadataExchangeUri", "passiveSignInUri",
+                        "preferredAuthenticationProtocol", "signingCertificate"),
+    read_only=frozenset({"id"}),
+    required_on_create=_EXTERNAL_FEDERATION_REQUIRED,
+    paged_by_default=False,
+    validate=_validate_external_federation,
+    complete=_federate_external,
+    # The update page: "200 OK" and the federation.
+    patch_returns_object=True,
+)
+
 # --- authentication flows policy (authenticationflowspolicy.md, -update.md) ----------------------------------
 
 
@@ -276,5 +332,5 @@ B2B_MANAGEMENT_POLICIES = CollectionSpec(
 
 TENANT_SIGNIN_COLLECTIONS: tuple[CollectionSpec, ...] = (
     DOMAINS, DOMAIN_FEDERATION, IDENTITY_PROVIDERS, AUTHENTICATION_FLOWS_POLICY, DEVICE_REGISTRATION_POLICY,
-    FEATURE_ROLLOUT_POLICIES, B2B_MANAGEMENT_POLICIES,
+    FEATURE_ROLLOUT_POLICIES, B2B_MANAGEMENT_POLICIES, EXTERNAL_FEDERATIONS, EXTERNAL_DOMAINS,
 )

@@ -194,6 +194,9 @@ RULES.update({
                                                        ("Domain-InternalFederation.ReadWrite.All", "Domain.ReadWrite.All")),
     ("identity", "identityProviders"): Needs(("IdentityProvider.Read.All", "IdentityProvider.ReadWrite.All"),
                                              ("IdentityProvider.ReadWrite.All",)),
+    # samlorwsfedexternaldomainfederation-list, -post, -update, -delete, -list-domains, -post-domains.
+    ("directory", "federationConfigurations"): Needs(("IdentityProvider.Read.All", "IdentityProvider.ReadWrite.All"),
+                                                     ("IdentityProvider.ReadWrite.All",)),
     ("policies", "authenticationFlowsPolicy"): _policy("Policy.ReadWrite.AuthenticationFlows"),
     ("policies", "deviceRegistrationPolicy"): _policy("Policy.ReadWrite.DeviceConfiguration"),
     ("policies", "featureRolloutPolicies"): Needs(("Policy.Read.All", "Policy.ReadWrite.FeatureRollout", *_DIRECTORY_READ),

@@ -18,6 +18,8 @@ from entragit.sim.model_tenant_signin import (
     DOMAIN_FEDERATION,
     DOMAIN_OF,
     DOMAINS,
+    EXTERNAL_DOMAINS,
+    EXTERNAL_FEDERATIONS,
     FEATURE_ROLLOUT_POLICIES,
     IDENTITY_PROVIDERS,
     MASKED,
@@ -76,6 +78,18 @@ def _identity_providers(tenant: Tenant) -> None:
                                       "clientSecret": MASKED}, SOCIAL)
 
 
+def _external_federations(tenant: Tenant) -> None:
+    # A partner's guests sign in at its own SAML identity provider (samlorwsfedexternaldomainfederation-list's
+    # example): the partner's two domains.
+    federation = _add(tenant, EXTERNAL_FEDERATIONS, {
+        "id": "96db02e2-80c1-5555-bc3a-de92ffb8c5be", "displayName": "Contoso partners",
+        "issuerUri": "http://contoso.com/adfs/services/trust", "metadataExchangeUri": None,
+        "signingCertificate": "MIIC6DCCAdCgAwIBAgIQQ6vYJIVKQ", "passiveSignInUri": "https://contoso.com/adfs/ls/",
+        "preferredAuthenticationProtocol": "saml"})
+    for name in ("contoso.com", "contoso.co.uk"):
+        tenant.add(EXTERNAL_DOMAINS, {"id": name, DOMAIN_OF: federation["id"]})
+
+
 def _policies(tenant: Tenant) -> None:
     _add(tenant, AUTHENTICATION_FLOWS_POLICY, {
         "id": "authenticationFlowsPolicy", "displayName": "Authentication flows policy",
@@ -116,5 +130,6 @@ def _b2b_management(tenant: Tenant) -> None:
 def seed_tenant_signin(tenant: Tenant) -> None:
     _domains(tenant)
     _identity_providers(tenant)
+    _external_federations(tenant)
     _policies(tenant)
     _b2b_management(tenant)

@@ -66,9 +66,7 @@ class _ItemPlan:
             self._refuse(key, what, "add")
             return
         self._unrestorable(key, item, {})
-        body = self.sub.writable(item)
-        if self.sub.id_given:
-            body = {"id": item.get("id"), **body}
+        body = self.sub.made(item)
         request = self.sub.added(self.object_id, body) if self.sub.added is not None else Request("POST", self.at, body)
         self.state.step(StepKind.ADD_ITEM, self.object_type, self.object_id, self.name, request.method, request.path,
                         request.body, detail=self._label(key),

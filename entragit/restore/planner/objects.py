@@ -204,7 +204,7 @@ class Objects(PlanState):
         body = {k: v for k, v in attrs.items() if k not in singles and k not in object_type.sub_collection_names
                 and (k not in object_type.read_only or k in writable_anyway)}
         body.update(made_with(object_type, attrs))
-        body.update((sub.property, [sub.writable(item) for item in attrs[sub.property]])
+        body.update((sub.property, [sub.made(item) for item in attrs[sub.property]])
                     for sub in object_type.sub_collections if sub.with_holder and sub.property in attrs)
         assigns: tuple[tuple[str, str], ...] = ((object_type.key, object_id),) if object_type.key == "id" else ()
         assigns += tuple((p, str(attrs[p])) for p in object_type.assigned_on_create if p in attrs)
