@@ -148,6 +148,10 @@ CASES: dict[str, Case] = {
     "customTaskExtensions": Case(_anything, None),
     # Once purged, a workflow cannot be made again (its tasks are not kept): tests/test_governance_access.py.
     "lifecycleWorkflows": Case(_named("Offboard leavers"), {"isEnabled": False}, delete="DELETE"),
+    "groupRoleManagementPolicies": Case(_anything, {"@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyExpirationRule",
+                                                    "maximumDuration": "PT10H"}, at="rules/Expiration_EndUser_Assignment"),
+    "groupEligibilitySchedules": Case(lambda o: o["accessId"] == "owner", None, delete="adminRemove"),
+    "groupAssignmentSchedules": Case(_anything, None, delete="adminRemove"),
 }
 
 
@@ -200,11 +204,22 @@ def _at_version(admin: Admin, version: str) -> Admin:
     return other
 
 
+# Where an admin ends a schedule of each type, and what names it there.
+_REMOVED_AT = {
+    "roleEligibilitySchedules": ("roleManagement/directory/roleEligibilityScheduleRequests",
+                                 ("principalId", "roleDefinitionId", "directoryScopeId")),
+    "groupEligibilitySchedules": ("identityGovernance/privilegedAccess/group/eligibilityScheduleRequests",
+                                  ("principalId", "groupId", "accessId")),
+    "groupAssignmentSchedules": ("identityGovernance/privilegedAccess/group/assignmentScheduleRequests",
+                                 ("principalId", "groupId", "accessId")),
+}
+
+
 def _delete(admin: Admin, type_name: str, obj: Obj, how: str) -> None:
     if how == "adminRemove":
-        fields = {k: obj[k] for k in ("principalId", "roleDefinitionId", "directoryScopeId") if k in obj}
-        admin.call("POST", "roleManagement/directory/roleEligibilityScheduleRequests",
-                   json={"action": "adminRemove", "justification": "test", **fields})
+        at, keys = _REMOVED_AT[type_name]
+        fields = {k: obj[k] for k in keys if k in obj}
+        admin.call("POST", at, json={"action": "adminRemove", "justification": "test", **fields})
     else:
         admin.call("DELETE", _admin_path(type_name, obj))
 

@@ -42,6 +42,7 @@ from entragit.sim.identity import FederatedCredentials, IdentityApi
 from entragit.sim.loading import collection_at, load
 from entragit.sim.model import USERS
 from entragit.sim.pim import PimApi
+from entragit.sim.pim_groups import PimGroupsApi
 from entragit.sim.recycle import RecycleBins
 from entragit.sim.seed import build_tenant
 from entragit.sim.server import SimServer
@@ -93,6 +94,7 @@ class Simulator:
         self.recycle = RecycleBins(self.graph, self.clock)
         self.identity = IdentityApi(self.graph)
         PimApi(self.graph)
+        PimGroupsApi(self.graph)
         Governance(self.graph)
         CombinationConfigurations(self.graph)
         self.audit = AuditLog(self.graph, self.settings, self.clock, self._binned)

@@ -44,6 +44,8 @@ DEFAULT_APP_ROLES: tuple[str, ...] = (
 DEFAULT_APP_ROLES += ("Domain.ReadWrite.All", "IdentityProvider.ReadWrite.All", "Policy.ReadWrite.AuthenticationFlows",
                       "Policy.ReadWrite.DeviceConfiguration", "Policy.ReadWrite.FeatureRollout",
                       "Policy.ReadWrite.B2BManagementPolicy")
+DEFAULT_APP_ROLES += ("PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup",
+                      "PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup", "RoleManagementPolicy.ReadWrite.AzureADGroup")
 
 
 @dataclass(frozen=True)
@@ -198,6 +200,22 @@ RULES.update({
                                                   ("Policy.ReadWrite.FeatureRollout", "Directory.ReadWrite.All")),
     ("policies", "b2bManagementPolicies"): Needs(("Policy.Read.B2BManagementPolicy", "Policy.ReadWrite.B2BManagementPolicy"),
                                                  ("Policy.ReadWrite.B2BManagementPolicy",)),
+})
+# PIM for groups (privilegedaccessgroup-list-eligibilityschedules, -post-eligibilityschedulerequests, and the
+# assignment pages): permissions of their own; RoleManagement.*.Directory reaches no group.
+RULES.update({
+    ("identityGovernance", "privilegedAccess", "group", "eligibilitySchedules"): Needs(
+        ("PrivilegedEligibilitySchedule.Read.AzureADGroup", "PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup"),
+        ("PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup",)),
+    ("identityGovernance", "privilegedAccess", "group", "eligibilityScheduleRequests"): Needs(
+        ("PrivilegedEligibilitySchedule.Read.AzureADGroup", "PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup"),
+        ("PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup",)),
+    ("identityGovernance", "privilegedAccess", "group", "assignmentSchedules"): Needs(
+        ("PrivilegedAssignmentSchedule.Read.AzureADGroup", "PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup"),
+        ("PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup",)),
+    ("identityGovernance", "privilegedAccess", "group", "assignmentScheduleRequests"): Needs(
+        ("PrivilegedAssignmentSchedule.Read.AzureADGroup", "PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup"),
+        ("PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup",)),
 })
 # A path no rule names: what Graph asks for most of the directory.
 FALLBACK = _DIRECTORY_SETTINGS

@@ -1,0 +1,73 @@
+"""Seeded PIM for groups: two role-assignable groups governed by PIM, in every size, with their PIM settings
+(a role management policy of scopeType Group each), eligible members and owners, and an assigned owner.
+
+They draw from their own random stream (f"{seed}-pim-groups") and come after everything else, so every object a
+seed produced before stays byte-identical. The policies' rules are those of a directory role (seed_pim.py):
+the privileged group's activation needs approval, the other's MFA only.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from typing import Any
+
+from entragit.sim.model import GROUPS, USERS, CollectionSpec, blank_object
+from entragit.sim.model_pim import ROLE_MANAGEMENT_POLICIES, RULES
+from entragit.sim.model_pim_groups import GROUP_ASSIGNMENT_SCHEDULES, GROUP_ELIGIBILITY_SCHEDULES
+from entragit.sim.seed_pim import role_rules
+from entragit.sim.tenant import Tenant, security_identifier
+
+CREATED = "2021-06-01T09:00:00Z"
+# (name, nickname, whether activation needs approval)
+PIM_GROUPS = (("PIM Tier 0 Admins", "PIMTier0Admins", True), ("PIM Helpdesk Operators", "PIMHelpdeskOperators", False))
+
+
+class _Seeder:
+    def __init__(self, tenant: Tenant, seed: int) -> None:
+        self.rng = random.Random(f"{seed}-pim-groups")
+        self.tenant = tenant
+
+    def uuid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def add(self, spec: CollectionSpec, values: dict[str, Any]) -> dict[str, Any]:
+        obj = blank_object(spec)
+        obj.update(values)
+        self.tenant.add(spec, obj)
+        return obj
+
+    def build(self) -> None:
+        people = self.tenant.sorted_objects(USERS)
+        approver, members = people[0], people[1:4]
+        for name, nickname, strict in PIM_GROUPS:
+            group_id = self.uuid()
+            group = self.add(GROUPS, {
+                "id": group_id, "securityIdentifier": security_identifier(group_id), "createdDateTime": CREATED, "renewedDateTime": CREATED, "displayName": name,
+                "description": "Membership through PIM only", "mailEnabled": False, "mailNickname": nickname,
+                "securityEnabled": True, "isAssignableToRole": True, "visibility": "Private",
+            })
+            self.add(ROLE_MANAGEMENT_POLICIES, {
+                "id": f"Group_{self.tenant.tenant_id}_{self.uuid()}", "displayName": "Group", "description": "Group",
+                "isOrganizationDefault": False, "scopeId": group["id"], "scopeType": "Group",
+                "lastModifiedBy": {"displayName": None, "id": None}, RULES: role_rules(strict, approver["id"]),
+            })
+            for person, access in zip(members, ("member", "member", "owner")):
+                self._schedule(GROUP_ELIGIBILITY_SCHEDULES, group, person, access)
+            self._schedule(GROUP_ASSIGNMENT_SCHEDULES, group, approver, "owner", assignmentType="Assigned")
+
+    def _schedule(self, spec: CollectionSpec, group: dict[str, Any], person: dict[str, Any], access: str,
+                  **more: Any) -> None:
+        request = self.uuid()
+        self.add(spec, {
+            "id": f"{group['id']}_{access}_{request}", "accessId": access, "groupId": group["id"],
+            "principalId": person["id"], "memberType": "Direct", "status": "Provisioned", "createdUsing": request,
+            "createdDateTime": CREATED, "modifiedDateTime": "0001-01-01T08:00:00Z",
+            "scheduleInfo": {"startDateTime": CREATED, "recurrence": None,
+                             "expiration": {"type": "noExpiration", "endDateTime": None, "duration": None}},
+            **more,
+        })
+
+
+def seed_pim_groups(tenant: Tenant, seed: int) -> None:
+    _Seeder(tenant, seed).build()
