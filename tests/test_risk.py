@@ -139,7 +139,7 @@ def _pim_rules(admin: Admin, policy_id: str, *, approval: bool, mfa: bool, conte
 def _pim_group_policy(admin: Admin, ids: dict[str, str]) -> str:
     """The PIM settings of the seeded role-assignable group whose activation needs approval and MFA."""
     group = admin.group("PIM Tier 0 Admins")
-    [policy] = admin.get(PIM_POLICIES, **{"$filter": f"scopeId eq '{group['id']}' and scopeType eq 'Group'"})["value"]
+    policy = admin.get(PIM_POLICIES, **{"$filter": f"scopeId eq '{group['id']}' and scopeType eq 'Group'"})["value"][0]
     ids["pim_group"] = policy["id"]
     return str(policy["id"])
 

@@ -33,6 +33,15 @@ register(replace(
     write_permission="RoleManagementPolicy.ReadWrite.AzureADGroup",
 ))
 
+# Which of a group's two policies governs its membership and which its ownership (roleDefinitionId member, owner).
+register(replace(
+    REGISTRY["roleManagementPolicyAssignments"], name="groupRoleManagementPolicyAssignments",
+    singular="PIM group setting assignment", list_filter=None,
+    listed_per_scope=_per_group("scopeId eq {id} and scopeType eq 'Group'"),
+    read_permission="RoleManagementPolicy.Read.AzureADGroup",
+    write_permission="RoleManagementPolicy.ReadWrite.AzureADGroup",
+))
+
 # Who holds which access to which group: the identity of an eligibility or assignment, whatever id Graph gave it.
 _GROUP_MATCH = ("principalId", "groupId", "accessId")
 _SCHEDULED = ("accessId", "groupId", "memberType", "principalId", "scheduleInfo", "status")

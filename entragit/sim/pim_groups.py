@@ -7,6 +7,7 @@ makes or ends the schedule of one principal's membership or ownership of one gro
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from entragit.sim.errors import GraphFault, bad_request
@@ -31,13 +32,13 @@ class PimGroupsApi:
         self.tenant = api.tenant
         for schedules, requests in ((GROUP_ELIGIBILITY_SCHEDULES, GROUP_ELIGIBILITY_REQUESTS),
                                     (GROUP_ASSIGNMENT_SCHEDULES, GROUP_ASSIGNMENT_REQUESTS)):
-            self._methods(schedules.segments)["GET"] = lambda r, p, s=schedules: self.list_schedules(s, r)
-            self._methods(requests.segments)["POST"] = lambda r, p, s=schedules, q=requests: self.request(q, s, r)
+            self._methods(schedules.segments)["GET"] = partial(self.list_schedules, schedules)
+            self._methods(requests.segments)["POST"] = partial(self.request, requests, schedules)
 
     def _methods(self, template: tuple[str, ...]) -> dict[str, Handler]:
         return next(methods for route, methods in self.api.routes if route == template)
 
-    def list_schedules(self, spec: CollectionSpec, request: GraphRequest) -> GraphResponse:
+    def list_schedules(self, spec: CollectionSpec, request: GraphRequest, params: list[str]) -> GraphResponse:
         query = parse_query(request.pairs, target_for(spec, with_expand=False), eventual=request.eventual)
         text = next((v for k, v in request.pairs if k.lower() == "$filter"), "").lower()
         if query.where is None or not ("groupid" in text or "principalid" in text):
@@ -49,7 +50,8 @@ class PimGroupsApi:
         values = [project(obj, query.select, spec.default_properties) for obj in page]
         return self.api._collection(request, spec.path, query, values, token, len(items))
 
-    def request(self, spec: CollectionSpec, schedules: CollectionSpec, request: GraphRequest) -> GraphResponse:
+    def request(self, spec: CollectionSpec, schedules: CollectionSpec, request: GraphRequest,
+                params: list[str]) -> GraphResponse:
         changes, _ = check_write(spec, request.json(spec.codes.bad_request), None)
         group = self.tenant.objects[GROUPS.name].get(changes["groupId"])
         if group is None:

@@ -1,5 +1,5 @@
 """Seeded PIM for groups: two role-assignable groups governed by PIM, in every size, with their PIM settings
-(a role management policy of scopeType Group each), eligible members and owners, and an assigned owner.
+(role management policies of scopeType Group, one for membership and one for ownership), eligible members and owners, and an assigned owner.
 
 They draw from their own random stream (f"{seed}-pim-groups") and come after everything else, so every object a
 seed produced before stays byte-identical. The policies' rules are those of a directory role (seed_pim.py):
@@ -13,12 +13,15 @@ import uuid
 from typing import Any
 
 from entragit.sim.model import GROUPS, USERS, CollectionSpec, blank_object
-from entragit.sim.model_pim import ROLE_MANAGEMENT_POLICIES, RULES
-from entragit.sim.model_pim_groups import GROUP_ASSIGNMENT_SCHEDULES, GROUP_ELIGIBILITY_SCHEDULES
+from entragit.sim.model_pim import ROLE_MANAGEMENT_POLICIES, ROLE_MANAGEMENT_POLICY_ASSIGNMENTS, RULES
+from entragit.sim.model_pim_groups import ACCESS_IDS, GROUP_ASSIGNMENT_SCHEDULES, GROUP_ELIGIBILITY_SCHEDULES
 from entragit.sim.seed_pim import role_rules
 from entragit.sim.tenant import Tenant, security_identifier
 
 CREATED = "2021-06-01T09:00:00Z"
+# The group of Microsoft's examples (privilegedaccessgroup-list-eligibilityschedules), so that the conformance
+# corpus sends their URLs as they are; the other group's id comes from the seed.
+DOCUMENTED_GROUP = "2b5ed229-4072-478d-9504-a047ebd4b07d"
 # (name, nickname, whether activation needs approval)
 PIM_GROUPS = (("PIM Tier 0 Admins", "PIMTier0Admins", True), ("PIM Helpdesk Operators", "PIMHelpdeskOperators", False))
 
@@ -40,18 +43,25 @@ class _Seeder:
     def build(self) -> None:
         people = self.tenant.sorted_objects(USERS)
         approver, members = people[0], people[1:4]
-        for name, nickname, strict in PIM_GROUPS:
-            group_id = self.uuid()
+        for (name, nickname, strict), group_id in zip(PIM_GROUPS, (DOCUMENTED_GROUP, self.uuid())):
             group = self.add(GROUPS, {
                 "id": group_id, "securityIdentifier": security_identifier(group_id), "createdDateTime": CREATED, "renewedDateTime": CREATED, "displayName": name,
                 "description": "Membership through PIM only", "mailEnabled": False, "mailNickname": nickname,
                 "securityEnabled": True, "isAssignableToRole": True, "visibility": "Private",
             })
-            self.add(ROLE_MANAGEMENT_POLICIES, {
-                "id": f"Group_{self.tenant.tenant_id}_{self.uuid()}", "displayName": "Group", "description": "Group",
-                "isOrganizationDefault": False, "scopeId": group["id"], "scopeType": "Group",
-                "lastModifiedBy": {"displayName": None, "id": None}, RULES: role_rules(strict, approver["id"]),
-            })
+            # A group in PIM has two policies, one for its membership and one for its ownership, and an
+            # assignment of each (policyroot-list-rolemanagementpolicyassignments, scopeType Group).
+            for access in ACCESS_IDS:
+                policy_id = f"Group_{group['id']}_{self.uuid()}"
+                self.add(ROLE_MANAGEMENT_POLICIES, {
+                    "id": policy_id, "displayName": "Group", "description": "Group", "isOrganizationDefault": False,
+                    "scopeId": group["id"], "scopeType": "Group", "lastModifiedBy": {"displayName": None, "id": None},
+                    RULES: role_rules(strict, approver["id"]),
+                })
+                self.add(ROLE_MANAGEMENT_POLICY_ASSIGNMENTS, {
+                    "id": f"{policy_id}_{access}", "policyId": policy_id, "roleDefinitionId": access,
+                    "scopeId": group["id"], "scopeType": "Group",
+                })
             for person, access in zip(members, ("member", "member", "owner")):
                 self._schedule(GROUP_ELIGIBILITY_SCHEDULES, group, person, access)
             self._schedule(GROUP_ASSIGNMENT_SCHEDULES, group, approver, "owner", assignmentType="Assigned")
