@@ -217,6 +217,16 @@ RULES.update({
         ("PrivilegedAssignmentSchedule.Read.AzureADGroup", "PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup"),
         ("PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup",)),
 })
+# A group's PIM settings are role management policies too, read and written with permissions of groups
+# (policyroot-list-rolemanagementpolicies, scopeType Group); which of the two a call takes, its scope says:
+# pim_groups.py checks that, and the path takes either.
+GROUP_POLICIES = Needs(("RoleManagementPolicy.Read.AzureADGroup", "RoleManagementPolicy.ReadWrite.AzureADGroup"),
+                       ("RoleManagementPolicy.ReadWrite.AzureADGroup",))
+DIRECTORY_POLICIES = _ROLE_POLICIES
+RULES.update({
+    path: Needs(_ROLE_POLICIES.read + GROUP_POLICIES.read, _ROLE_POLICIES.write + GROUP_POLICIES.write)
+    for path in (("policies", "roleManagementPolicies"), ("policies", "roleManagementPolicyAssignments"))
+})
 # A path no rule names: what Graph asks for most of the directory.
 FALLBACK = _DIRECTORY_SETTINGS
 
@@ -252,12 +262,15 @@ def refused(segments: Sequence[str]) -> GraphFault:
     return GraphFault(403, "Authorization_RequestDenied", INSUFFICIENT_PRIVILEGES)
 
 
+def permits(need: Needs, method: str, claims: Mapping[str, Any]) -> bool:
+    """Whether the token allows the call: a user's (delegated) always, an app's if it holds one of need's."""
+    if claims.get("idtyp") == "user":
+        return True
+    roles = claims.get("roles")
+    return bool(held(roles if isinstance(roles, list) else []) & set(need.read if method == "GET" else need.write))
+
+
 def check_permission(method: str, segments: Sequence[str], claims: Mapping[str, Any]) -> None:
     """Refuse an app-only call whose token carries none of the permissions its path takes."""
-    if claims.get("idtyp") == "user":
-        return
-    need = needs(segments)
-    allowed = need.read if method == "GET" else need.write
-    roles = claims.get("roles")
-    if not held(roles if isinstance(roles, list) else []) & set(allowed):
+    if not permits(needs(segments), method, claims):
         raise refused(segments)

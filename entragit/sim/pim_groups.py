@@ -11,16 +11,18 @@ from functools import partial
 from typing import Any
 
 from entragit.sim.errors import GraphFault, bad_request
-from entragit.sim.gateway import app_id_of
+from entragit.sim.gateway import app_id_of, token_claims
 from entragit.sim.graph import GraphApi, GraphRequest, GraphResponse, Handler
 from entragit.sim.identity import schedule_info
 from entragit.sim.model import GROUPS, CollectionSpec, blank_object, check_write
+from entragit.sim.model_pim import ROLE_MANAGEMENT_POLICIES, ROLE_MANAGEMENT_POLICY_ASSIGNMENTS
 from entragit.sim.model_pim_groups import (
     GROUP_ASSIGNMENT_REQUESTS,
     GROUP_ASSIGNMENT_SCHEDULES,
     GROUP_ELIGIBILITY_REQUESTS,
     GROUP_ELIGIBILITY_SCHEDULES,
 )
+from entragit.sim.permissions import DIRECTORY_POLICIES, GROUP_POLICIES, permits, refused
 from entragit.sim.query import page_size_for, paginate, parse_query, project, target_for
 
 _PRINCIPALS = ("users", "groups", "servicePrincipals")
@@ -34,6 +36,26 @@ class PimGroupsApi:
                                     (GROUP_ASSIGNMENT_SCHEDULES, GROUP_ASSIGNMENT_REQUESTS)):
             self._methods(schedules.segments)["GET"] = partial(self.list_schedules, schedules)
             self._methods(requests.segments)["POST"] = partial(self.request, requests, schedules)
+
+        policies = ROLE_MANAGEMENT_POLICIES.segments
+        for template in (policies, ROLE_MANAGEMENT_POLICY_ASSIGNMENTS.segments, (*policies, "{id}"),
+                         (*policies, "{id}", "rules"), (*policies, "{id}", "rules", "{rule}")):
+            methods = self._methods(template)
+            for method, handler in methods.items():
+                methods[method] = partial(self._scoped, handler)
+
+    def _scoped(self, handler: Handler, request: GraphRequest, params: list[str]) -> GraphResponse:
+        """A role management policy's call, allowed by the permissions of its scope: groups' for a group's
+        policies, the directory's for a role's (the path lets either through)."""
+        if params:
+            policy = self.tenant.objects[ROLE_MANAGEMENT_POLICIES.name].get(params[0])
+            group = policy is not None and policy["scopeType"] == "Group"
+        else:
+            text = next((v for k, v in request.pairs if k.lower() == "$filter"), "").lower().replace(" ", "")
+            group = "scopetypeeq'group'" in text
+        if not permits(GROUP_POLICIES if group else DIRECTORY_POLICIES, request.method, token_claims(request)):
+            raise refused(request.segments)
+        return handler(request, params)
 
     def _methods(self, template: tuple[str, ...]) -> dict[str, Handler]:
         return next(methods for route, methods in self.api.routes if route == template)
