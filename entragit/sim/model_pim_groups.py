@@ -24,9 +24,14 @@ _SCHEDULE_PROPERTIES = {"id": STR, "accessId": STR, "groupId": STR, "principalId
                         "modifiedDateTime": STR}
 
 
+def _named(segment: str) -> str:
+    """The collection's name in the simulator: its segment, marked as PIM for groups' (groupEligibilitySchedules)."""
+    return "group" + segment[:1].upper() + segment[1:]
+
+
 def _schedules(segment: str, entity: str, properties: dict[str, str]) -> CollectionSpec:
     """Schedules are written through their requests only, never at their own path."""
-    return CollectionSpec(name="group" + segment[:1].upper() + segment[1:], path=f"{BASE}/{segment}", odata_type=f"#microsoft.graph.{entity}",
+    return CollectionSpec(name=_named(segment), path=f"{BASE}/{segment}", odata_type=f"#microsoft.graph.{entity}",
                           properties=properties, read_only=frozenset(properties), paged_by_default=False,
                           filterable=frozenset({"id", "groupId", "principalId", "accessId"}),
                           collection_methods=READ_ONLY, item_methods=READ_ONLY)
@@ -68,7 +73,7 @@ def _validate_request(changes: dict[str, Any], existing: dict[str, Any] | None) 
 
 def _requests(segment: str, entity: str) -> CollectionSpec:
     return CollectionSpec(
-        name="group" + segment[:1].upper() + segment[1:], path=f"{BASE}/{segment}", odata_type=f"#microsoft.graph.{entity}",
+        name=_named(segment), path=f"{BASE}/{segment}", odata_type=f"#microsoft.graph.{entity}",
         properties={"id": STR, "status": STR, "createdDateTime": STR, "completedDateTime": STR, "approvalId": STR,
                     "customData": STR, "action": STR, "accessId": STR, "groupId": STR, "principalId": STR,
                     "isValidationOnly": BOOL, "targetScheduleId": STR, "justification": STR, "createdBy": OBJ,

@@ -201,27 +201,23 @@ RULES.update({
     ("policies", "b2bManagementPolicies"): Needs(("Policy.Read.B2BManagementPolicy", "Policy.ReadWrite.B2BManagementPolicy"),
                                                  ("Policy.ReadWrite.B2BManagementPolicy",)),
 })
-# PIM for groups (privilegedaccessgroup-list-eligibilityschedules, -post-eligibilityschedulerequests, and the
-# assignment pages): permissions of their own; RoleManagement.*.Directory reaches no group.
+
+
+def _in_groups(family: str) -> Needs:
+    """PIM for groups (privilegedaccessgroup-list-eligibilityschedules, -post-eligibilityschedulerequests, and
+    the assignment pages): permissions of their own; RoleManagement.*.Directory reaches no group."""
+    return Needs((f"{family}.Read.AzureADGroup", f"{family}.ReadWrite.AzureADGroup"), (f"{family}.ReadWrite.AzureADGroup",))
+
+
 RULES.update({
-    ("identityGovernance", "privilegedAccess", "group", "eligibilitySchedules"): Needs(
-        ("PrivilegedEligibilitySchedule.Read.AzureADGroup", "PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup"),
-        ("PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup",)),
-    ("identityGovernance", "privilegedAccess", "group", "eligibilityScheduleRequests"): Needs(
-        ("PrivilegedEligibilitySchedule.Read.AzureADGroup", "PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup"),
-        ("PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup",)),
-    ("identityGovernance", "privilegedAccess", "group", "assignmentSchedules"): Needs(
-        ("PrivilegedAssignmentSchedule.Read.AzureADGroup", "PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup"),
-        ("PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup",)),
-    ("identityGovernance", "privilegedAccess", "group", "assignmentScheduleRequests"): Needs(
-        ("PrivilegedAssignmentSchedule.Read.AzureADGroup", "PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup"),
-        ("PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup",)),
+    ("identityGovernance", "privilegedAccess", "group", f"{kind}{what}"): _in_groups(family)
+    for kind, family in (("eligibility", "PrivilegedEligibilitySchedule"), ("assignment", "PrivilegedAssignmentSchedule"))
+    for what in ("Schedules", "ScheduleRequests")
 })
 # A group's PIM settings are role management policies too, read and written with permissions of groups
 # (policyroot-list-rolemanagementpolicies, scopeType Group); which of the two a call takes, its scope says:
 # pim_groups.py checks that, and the path takes either.
-GROUP_POLICIES = Needs(("RoleManagementPolicy.Read.AzureADGroup", "RoleManagementPolicy.ReadWrite.AzureADGroup"),
-                       ("RoleManagementPolicy.ReadWrite.AzureADGroup",))
+GROUP_POLICIES = _in_groups("RoleManagementPolicy")
 DIRECTORY_POLICIES = _ROLE_POLICIES
 RULES.update({
     path: Needs(_ROLE_POLICIES.read + GROUP_POLICIES.read, _ROLE_POLICIES.write + GROUP_POLICIES.write)

@@ -103,7 +103,8 @@ class PimGroupsApi:
             if not made["isValidationOnly"]:
                 self.tenant.add(schedules, _schedule(schedules, made, target, info, now))
         else:
-            made.update({"status": "Revoked", "completedDateTime": None, "targetScheduleId": None, "scheduleInfo": None})
+            made.update({"status": "Revoked", "completedDateTime": None, "targetScheduleId": None,
+                         "scheduleInfo": None})
             if current is not None and not made["isValidationOnly"]:
                 self.tenant.delete(schedules, current)
         return self.api._entity(spec.path, None, project(made, None, spec.default_properties), status=201)

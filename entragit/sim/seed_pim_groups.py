@@ -1,5 +1,6 @@
 """Seeded PIM for groups: two role-assignable groups governed by PIM, in every size, with their PIM settings
-(role management policies of scopeType Group, one for membership and one for ownership), eligible members and owners, and an assigned owner.
+(role management policies of scopeType Group, one for membership and one for ownership), eligible members
+and owners, and an assigned owner.
 
 They draw from their own random stream (f"{seed}-pim-groups") and come after everything else, so every object a
 seed produced before stays byte-identical. The policies' rules are those of a directory role (seed_pim.py):
@@ -9,13 +10,12 @@ the privileged group's activation needs approval, the other's MFA only.
 from __future__ import annotations
 
 import random
-import uuid
 from typing import Any
 
-from entragit.sim.model import GROUPS, USERS, CollectionSpec, blank_object
+from entragit.sim.model import GROUPS, USERS, CollectionSpec
 from entragit.sim.model_pim import ROLE_MANAGEMENT_POLICIES, ROLE_MANAGEMENT_POLICY_ASSIGNMENTS, RULES
 from entragit.sim.model_pim_groups import ACCESS_IDS, GROUP_ASSIGNMENT_SCHEDULES, GROUP_ELIGIBILITY_SCHEDULES
-from entragit.sim.seed_pim import role_rules
+from entragit.sim.seed_pim import _PimSeeder, role_rules
 from entragit.sim.tenant import Tenant, security_identifier
 
 CREATED = "2021-06-01T09:00:00Z"
@@ -26,26 +26,18 @@ DOCUMENTED_GROUP = "2b5ed229-4072-478d-9504-a047ebd4b07d"
 PIM_GROUPS = (("PIM Tier 0 Admins", "PIMTier0Admins", True), ("PIM Helpdesk Operators", "PIMHelpdeskOperators", False))
 
 
-class _Seeder:
+class _Seeder(_PimSeeder):
     def __init__(self, tenant: Tenant, seed: int) -> None:
+        super().__init__(tenant, seed)
         self.rng = random.Random(f"{seed}-pim-groups")
-        self.tenant = tenant
-
-    def uuid(self) -> str:
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
-
-    def add(self, spec: CollectionSpec, values: dict[str, Any]) -> dict[str, Any]:
-        obj = blank_object(spec)
-        obj.update(values)
-        self.tenant.add(spec, obj)
-        return obj
 
     def build(self) -> None:
         people = self.tenant.sorted_objects(USERS)
         approver, members = people[0], people[1:4]
         for (name, nickname, strict), group_id in zip(PIM_GROUPS, (DOCUMENTED_GROUP, self.uuid())):
             group = self.add(GROUPS, {
-                "id": group_id, "securityIdentifier": security_identifier(group_id), "createdDateTime": CREATED, "renewedDateTime": CREATED, "displayName": name,
+                "id": group_id, "securityIdentifier": security_identifier(group_id), "createdDateTime": CREATED,
+                "renewedDateTime": CREATED, "displayName": name,
                 "description": "Membership through PIM only", "mailEnabled": False, "mailNickname": nickname,
                 "securityEnabled": True, "isAssignableToRole": True, "visibility": "Private",
             })
