@@ -19,6 +19,10 @@ from entragit.registry import governance_pim  # noqa: F401  (registers roleManag
 from entragit.registry.writes import schedule_requests
 
 
+_MADE_BY_MICROSOFT = ("Microsoft makes two for every group PIM governs (membership, ownership) and never lets one be "
+                      "made or deleted")
+
+
 def _per_group(filter_: str) -> ListedPerScope:
     return ListedPerScope(filter=filter_, scopes="groups", scopes_filter="isAssignableToRole eq true",
                           named_by="pim_groups")
@@ -31,6 +35,7 @@ register(replace(
     list_filter=None, listed_per_scope=_per_group("scopeId eq {id} and scopeType eq 'Group'"),
     read_permission="RoleManagementPolicy.Read.AzureADGroup",
     write_permission="RoleManagementPolicy.ReadWrite.AzureADGroup",
+    never_delete=_MADE_BY_MICROSOFT, cannot_create=_MADE_BY_MICROSOFT,
 ))
 
 # Which of a group's two policies governs its membership and which its ownership (roleDefinitionId member, owner).
@@ -40,6 +45,7 @@ register(replace(
     listed_per_scope=_per_group("scopeId eq {id} and scopeType eq 'Group'"),
     read_permission="RoleManagementPolicy.Read.AzureADGroup",
     write_permission="RoleManagementPolicy.ReadWrite.AzureADGroup",
+    never_delete=_MADE_BY_MICROSOFT, cannot_create=_MADE_BY_MICROSOFT,
 ))
 
 # Who holds which access to which group: the identity of an eligibility or assignment, whatever id Graph gave it.
