@@ -61,6 +61,8 @@ class Connection:
     auth: str = "secret"
     """How the app proves itself: a secret, a certificate, a federated (OIDC) assertion, or the managed identity
     of the Azure machine it runs on."""
+    named_scopes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(setting, ids) given outside the repository: the groups PIM is read for besides the role-assignable ones."""
     pace_scale: float = 1.0
     """Real seconds per second of the waits the client keeps to Graph's documented rates (Conditional Access
     pacing): a simulator's info file may shrink them, for a simulated tenant that enforces no such rate."""
@@ -110,6 +112,8 @@ OUTSIDE: dict[str, Outside] = {
     "client_id": Outside("ENTRAGIT_CLIENT_ID", "entragit.clientId"),
     "trusted_ref": Outside("ENTRAGIT_TRUSTED_REF", "entragit.trustedRef"),
     "max_writes": Outside("ENTRAGIT_MAX_WRITES", "entragit.maxWrites"),
+    # Comma-separated group ids: PIM for groups is read for these besides the role-assignable groups.
+    "pim_groups": Outside("ENTRAGIT_PIM_GROUPS", "entragit.pimGroups"),
 }
 # Without a trusted ref set, a clone's remote default branch is the reviewed state.
 REMOTE_DEFAULT = "refs/remotes/origin/HEAD"
@@ -135,6 +139,8 @@ class Config:
     """What the working tree's entragit.yaml asked for and did not get: looser guardrails."""
     break_glass: tuple[str, ...] = ()
     """`break_glass: [upn or id, ...]`: the emergency accounts `entragit posture` checks."""
+    pim_groups: tuple[str, ...] = ()
+    """Set only from outside the repository (OUTSIDE): groups whose PIM is read besides the role-assignable ones."""
 
     def to_yaml_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"tenant_id": self.tenant_id, "client_id": self.client_id, "cloud": self.cloud,
@@ -147,8 +153,9 @@ class Config:
     def connection(self) -> Connection:
         if self.auth not in AUTH_KINDS:
             raise ConfigError(f"{CONFIG_FILE}: unknown auth {self.auth!r}; one of {', '.join(AUTH_KINDS)}")
+        named = (("pim_groups", self.pim_groups),) if self.pim_groups else ()
         if self.simulator:
-            return dataclasses.replace(simulator_connection(self.simulator), auth=self.auth)
+            return dataclasses.replace(simulator_connection(self.simulator), auth=self.auth, named_scopes=named)
         if self.cloud not in CLOUDS:
             raise ConfigError(f"{CONFIG_FILE}: unknown cloud {self.cloud!r}; one of {', '.join(CLOUDS)}")
         graph, login = CLOUDS[self.cloud]
@@ -159,6 +166,7 @@ class Config:
             client_id=self.client_id,
             client_secret=os.environ.get(SECRET_ENV),
             auth=self.auth,
+            named_scopes=named,
         )
 
 
@@ -253,6 +261,8 @@ def load_config(repo_root: Path, repo: git.Repo | None = None) -> Config:
         drift=_drift(data.get("ci"), str(path)),
         notes=tuple(notes),
         break_glass=_strings(data.get("break_glass", []), f"{path}: break_glass"),
+        pim_groups=tuple(i.strip() for i in outside["pim_groups"][0].split(",") if i.strip())
+        if "pim_groups" in outside else (),
     )
 
 

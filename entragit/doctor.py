@@ -71,6 +71,9 @@ def _connection_source(config: Config, outside: dict[str, tuple[str, str]]) -> s
     return ", ".join(hosts)
 
 
+_NO_SCOPE = "00000000-0000-0000-0000-000000000000"
+
+
 def _graph(repo: BackupRepo, types: list[ObjectType], write: bool) -> Iterator[Finding]:
     config = repo.config
     try:
@@ -89,8 +92,11 @@ def _graph(repo: BackupRepo, types: list[ObjectType], write: bool) -> Iterator[F
         f"carrying {len(signed.roles)} application permission(s)"
     yield Finding(OK, "sign-in", f"a token for app {connection.client_id} in tenant {signed.tenant}, {held}")
     yield _tenant(repo, signed)
+    # A type listed per scope is probed with a scope that has no objects: Graph checks the permission all the same.
     probes = [BatchItem("GET", t.collection, {**({"$top": "1"} if t.page_size and not t.singleton else {}),
-                                             **t.list_params} or None, version=t.api_version)
+                                             **t.list_params,
+                                             **(t.scope_filter(_NO_SCOPE) if t.listed_per_scope else {})} or None,
+                        version=t.api_version)
               for t in types]
     for object_type, answer in zip(types, client.get_many(probes)):
         yield _read(object_type, answer, signed)

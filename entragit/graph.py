@@ -190,6 +190,9 @@ class GraphClient:
         self._local = threading.local()  # one session per thread: requests.Session is not thread-safe
         self.request_count = 0
         self._count_lock = threading.Lock()
+        self.named_scopes: dict[str, tuple[str, ...]] = {}
+        """Ids named by settings given outside the repository, by setting: scopes read besides those a type's
+        own filter finds (the groups whose PIM settings a snapshot reads besides the role-assignable ones)."""
         self.limit_writes(WRITE_QUOTA, WRITE_WINDOW_SECONDS)
 
     def access_token(self) -> str:

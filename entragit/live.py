@@ -157,8 +157,31 @@ def read_sub_collections(client: GraphClient, object_type: ObjectType, ids: list
     return {i: {s.property: canonical(object_type, raw).get(s.property, []) for s in subs} for i, raw in zip(ids, read)}
 
 
+def scope_ids(client: GraphClient, object_type: ObjectType) -> list[str]:
+    """The scopes a type listed per scope is read for: those its scopes_filter picks (one request, or a few
+    pages), then those the setting given outside the repository names."""
+    per = object_type.listed_per_scope
+    assert per is not None
+    found = [raw["id"] for raw in client.iter_collection(per.scopes, {"$filter": per.scopes_filter, "$select": "id",
+                                                                      "$top": "999"})]
+    return list(dict.fromkeys([*found, *client.named_scopes.get(per.named_by, ())]))
+
+
+def list_per_scope(client: GraphClient, object_type: ObjectType, params: dict[str, str]) -> list[Obj]:
+    """Every object of a type Graph lists one scope at a time: a list call per scope, in $batch requests of 20."""
+    items = [BatchItem("GET", object_type.collection, {**params, **object_type.scope_filter(i)},
+                       version=object_type.api_version) for i in scope_ids(client, object_type)]
+    return [raw for found in client.collect_many(items) for raw in found]
+
+
 def _pages(client: GraphClient, object_type: ObjectType, progress: ProgressFn | None, ahead: bool = False
            ) -> Iterator[list[Obj]]:
+    if object_type.listed_per_scope:
+        found = _kept(object_type, list_per_scope(client, object_type, _query(object_type, listing=True)))
+        if progress:
+            progress(object_type.name, len(found))
+        yield found
+        return
     read = 0
     pages = client.iter_pages_ahead if ahead else client.iter_pages
     for page in pages(object_type.collection, _query(object_type, listing=True), version=object_type.api_version):

@@ -151,6 +151,12 @@ CASES: dict[str, Case] = {
     # A federation made again brings its domains with it (tests/test_tenant_signin.py: a domain added since).
     "externalDomainFederations": Case(_anything, {"issuerUri": "https://evil.example.net/trust",
                                                   "signingCertificate": "MIIBevil"}, delete="DELETE"),
+    "groupRoleManagementPolicies": Case(_anything, {"@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyExpirationRule",
+                                                    "maximumDuration": "PT10H"}, at="rules/Expiration_EndUser_Assignment"),
+    # Microsoft's own, as a directory role's are (test_governance_pim.py).
+    "groupRoleManagementPolicyAssignments": Case(_anything, None),
+    "groupEligibilitySchedules": Case(lambda o: o["accessId"] == "owner", None, delete="adminRemove"),
+    "groupAssignmentSchedules": Case(_anything, None, delete="adminRemove"),
 }
 
 
@@ -203,11 +209,22 @@ def _at_version(admin: Admin, version: str) -> Admin:
     return other
 
 
+# Where an admin ends a schedule of each type, and what names it there.
+_REMOVED_AT = {
+    "roleEligibilitySchedules": ("roleManagement/directory/roleEligibilityScheduleRequests",
+                                 ("principalId", "roleDefinitionId", "directoryScopeId")),
+    "groupEligibilitySchedules": ("identityGovernance/privilegedAccess/group/eligibilityScheduleRequests",
+                                  ("principalId", "groupId", "accessId")),
+    "groupAssignmentSchedules": ("identityGovernance/privilegedAccess/group/assignmentScheduleRequests",
+                                 ("principalId", "groupId", "accessId")),
+}
+
+
 def _delete(admin: Admin, type_name: str, obj: Obj, how: str) -> None:
     if how == "adminRemove":
-        fields = {k: obj[k] for k in ("principalId", "roleDefinitionId", "directoryScopeId") if k in obj}
-        admin.call("POST", "roleManagement/directory/roleEligibilityScheduleRequests",
-                   json={"action": "adminRemove", "justification": "test", **fields})
+        at, keys = _REMOVED_AT[type_name]
+        fields = {k: obj[k] for k in keys if k in obj}
+        admin.call("POST", at, json={"action": "adminRemove", "justification": "test", **fields})
     else:
         admin.call("DELETE", _admin_path(type_name, obj))
 

@@ -94,6 +94,7 @@ def _weaken(admin: Admin, sim: Simulator, ids: dict[str, str]) -> None:
     admin.call("PATCH", f"{ACTIONS}/{PURGE}", json={"authenticationContextId": None})
     admin.call("PATCH", f"{ACTIONS}/{CA_DELETE}", json={"authenticationContextId": "c2"})
     _weaken_pim(admin, ids)
+    _pim_rules(admin, _pim_group_policy(admin, ids), approval=False, mfa=False, context=False, hours=12)
     _federation(admin, ids, signingCertificate="MIIC8DCCAdigAwIBAgIQbackdoor")
     _weaken_apps_access(admin, apps[3]["id"], ids)
     _weaken_external_federations(admin, ids)
@@ -134,6 +135,14 @@ def _pim_rules(admin: Admin, policy_id: str, *, approval: bool, mfa: bool, conte
     patch("AuthenticationContext_EndUser_Assignment", "AuthenticationContext", isEnabled=context,
           claimValue="c1" if context else None)
     patch("Expiration_EndUser_Assignment", "Expiration", maximumDuration=f"PT{hours}H")
+
+
+def _pim_group_policy(admin: Admin, ids: dict[str, str]) -> str:
+    """The PIM settings of the seeded role-assignable group whose activation needs approval and MFA."""
+    group = admin.group("PIM Tier 0 Admins")
+    policy = admin.get(PIM_POLICIES, **{"$filter": f"scopeId eq '{group['id']}' and scopeType eq 'Group'"})["value"][0]
+    ids["pim_group"] = policy["id"]
+    return str(policy["id"])
 
 
 def _weaken_pim(admin: Admin, ids: dict[str, str]) -> None:
@@ -225,6 +234,7 @@ def _near_misses(admin: Admin, ids: dict[str, str]) -> None:
     admin.call("PATCH", f"{ACTIONS}/{PURGE}", json={"authenticationContextId": "c1"})  # protected again
     # Approval, MFA and a context all turned on, and a shorter activation: all stronger.
     _pim_rules(admin, ids["pim_ga"], approval=True, mfa=True, context=True, hours=1)
+    _pim_rules(admin, ids["pim_group"], approval=True, mfa=True, context=True, hours=1)
     # Where federated users reset their password: no new trust.
     _federation(admin, ids, passwordResetUri="https://sts.example.com/adfs/portal/updatepassword")
     _near_misses_apps_access(admin, ids)
@@ -306,6 +316,15 @@ def test_rule_flags_the_weakening_and_not_its_near_miss(scenario: Scenario, rule
     assert len(details) >= 1 and any(words in d for d in details), scenario.weakened.risks
     assert _changed(scenario.near_misses, near_miss_id)
     assert _flags(scenario.near_misses, rule, near_miss_id) == []
+
+
+@pytest.mark.parametrize("rule", ["pim-activation-approval-removed", "pim-activation-mfa-removed",
+                                  "pim-duration-widened"])
+def test_a_groups_pim_settings_weakened_are_flagged_as_a_roles_are(scenario: Scenario, rule: str) -> None:
+    group_policy = scenario.ids["pim_group"]
+    assert _flags(scenario.weakened, rule, group_policy)
+    assert _changed(scenario.near_misses, group_policy)
+    assert _flags(scenario.near_misses, rule, group_policy) == []
 
 
 def test_a_deleted_policy_is_flagged_only_if_it_did_something(scenario: Scenario) -> None:

@@ -80,6 +80,21 @@ class Relationship:
 
 
 @dataclass(frozen=True)
+class ListedPerScope:
+    """How a type is listed where Graph lists it one scope at a time only (a $filter naming one group) and
+    offers no list of the scopes that have any: one list call per scope read, in $batch requests of 20."""
+
+    filter: str
+    """The $filter of one scope's list call, "{id}" standing for the scope's id, quoted."""
+    scopes: str
+    """Graph path of the collection whose objects are the scopes (groups)."""
+    scopes_filter: str
+    """The $filter that picks the scopes read without being named (the role-assignable groups): one request."""
+    named_by: str
+    """The setting, given outside the repository, that names further scopes by id (config.OUTSIDE)."""
+
+
+@dataclass(frozen=True)
 class ObjectType:
     name: str
     """Folder name in the backup repository and the name users type (`--type users`)."""
@@ -124,6 +139,8 @@ class ObjectType:
     list_filter: str | None = None
     """The `$filter` Graph requires on every list call of the type (role management policies are listed
     per scope only: `scopeId eq '/' and scopeType eq 'DirectoryRole'`)."""
+    listed_per_scope: ListedPerScope | None = None
+    """For a type Graph lists only one scope at a time: which scopes are read, and the $filter of each."""
     expand: tuple[str, ...] = ()
     """Contained lists Graph returns only on `$expand`, read with the object (a PIM policy's rules)."""
     api_version: str = "v1.0"
@@ -309,8 +326,14 @@ class ObjectType:
 
     @property
     def list_params(self) -> dict[str, str]:
-        """What every list call of the type carries besides its own options: the $filter Graph requires."""
+        """What every list call of the type carries besides its own options: the $filter Graph requires (for a
+        type listed per scope, the one scope's filter that `scope_filter` gives)."""
         return {"$filter": self.list_filter} if self.list_filter else {}
+
+    def scope_filter(self, scope_id: str) -> dict[str, str]:
+        """The $filter of the list call of one scope, for a type listed per scope."""
+        assert self.listed_per_scope is not None
+        return {"$filter": self.listed_per_scope.filter.replace("{id}", "'" + scope_id.replace("'", "''") + "'")}
 
     def item_path(self, object_id: str) -> str:
         if self.item_at:
@@ -375,5 +398,6 @@ def type_for_odata(odata_type: str | None) -> ObjectType | None:
 # Importing the entry modules registers their types; the order here is only the order of `entragit types`.
 from entragit.registry import (  # noqa: E402,F401
     app_policies, applications, apps_access, beta, conditional_access, directory, governance_access, governance_pim,
+    governance_pim_groups,
     policies, protected_actions, roles, tenant_config, tenant_signin,
 )

@@ -326,22 +326,22 @@ RISK_RULES: tuple[RiskRule, ...] = (
     RiskRule(
         # A PIM policy's rules (learn.microsoft.com/graph/identity-governance-pim-rules-overview): who activates
         # a role without an approver, without MFA or without the authentication context's Conditional Access.
-        "pim-activation-approval-removed", "high", ("roleManagementPolicies",),
+        "pim-activation-approval-removed", "high", ("roleManagementPolicies", "groupRoleManagementPolicies"),
         ItemBecomes("rules", "id", "setting.isApprovalRequired", _ON, _OFF),
         "PIM role activation no longer needs approval: {items}",
     ),
     RiskRule(
-        "pim-activation-mfa-removed", "high", ("roleManagementPolicies",),
+        "pim-activation-mfa-removed", "high", ("roleManagementPolicies", "groupRoleManagementPolicies"),
         ItemLoses("rules", "id", "enabledRules", frozenset({"MultiFactorAuthentication"})),
         "PIM role activation no longer needs MFA: {items}",
     ),
     RiskRule(
-        "pim-activation-authentication-context-removed", "high", ("roleManagementPolicies",),
+        "pim-activation-authentication-context-removed", "high", ("roleManagementPolicies", "groupRoleManagementPolicies"),
         ItemBecomes("rules", "id", "isEnabled", _ON, _OFF),
         "PIM role activation no longer needs its authentication context: {items}",
     ),
     RiskRule(
-        "pim-duration-widened", "medium", ("roleManagementPolicies",),
+        "pim-duration-widened", "medium", ("roleManagementPolicies", "groupRoleManagementPolicies"),
         ItemLengthens("rules", "id", "maximumDuration"),
         "PIM allows a role for longer: maximumDuration grew in {items}",
     ),

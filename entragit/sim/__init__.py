@@ -43,6 +43,7 @@ from entragit.sim.loading import collection_at, load
 from entragit.sim.model import USERS
 from entragit.sim.pim import PimApi
 from entragit.sim.native import NativeBackups
+from entragit.sim.pim_groups import PimGroupsApi
 from entragit.sim.recycle import RecycleBins
 from entragit.sim.seed import build_tenant
 from entragit.sim.server import SimServer
@@ -94,6 +95,7 @@ class Simulator:
         self.recycle = RecycleBins(self.graph, self.clock)
         self.identity = IdentityApi(self.graph)
         PimApi(self.graph)
+        PimGroupsApi(self.graph)
         Governance(self.graph)
         # Entra Backup and Recovery: the tenant's own daily backups, preview jobs and their changes.
         self.native = NativeBackups(self.graph, self.recycle)

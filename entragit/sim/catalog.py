@@ -19,6 +19,7 @@ from entragit.sim.model_apps_access import APPS_ACCESS_COLLECTIONS
 from entragit.sim.model_entitlement import ENTITLEMENT_COLLECTIONS
 from entragit.sim.model_identity import IDENTITY_COLLECTIONS
 from entragit.sim.model_pim import PIM_COLLECTIONS
+from entragit.sim.model_pim_groups import PIM_GROUP_COLLECTIONS
 from entragit.sim.model_policies import POLICY_COLLECTIONS
 from entragit.sim.model_protected_actions import PROTECTED_ACTION_COLLECTIONS
 from entragit.sim.model_tenant_signin import TENANT_SIGNIN_COLLECTIONS
@@ -37,6 +38,7 @@ COLLECTIONS += TENANT_SIGNIN_COLLECTIONS
 COLLECTIONS += TENANT_CONFIG_COLLECTIONS
 COLLECTIONS += APPS_ACCESS_COLLECTIONS
 COLLECTIONS += ENTITLEMENT_COLLECTIONS
+COLLECTIONS += PIM_GROUP_COLLECTIONS
 BY_NAME: dict[str, CollectionSpec] = {spec.name: spec for spec in COLLECTIONS}
 # Collections whose objects are directoryObjects: reachable through /directoryObjects/{id} and $ref URLs.
 DIRECTORY_OBJECT_COLLECTIONS: tuple[str, ...] = ("users", "groups")

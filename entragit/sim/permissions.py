@@ -44,6 +44,8 @@ DEFAULT_APP_ROLES: tuple[str, ...] = (
 DEFAULT_APP_ROLES += ("Domain.ReadWrite.All", "IdentityProvider.ReadWrite.All", "Policy.ReadWrite.AuthenticationFlows",
                       "Policy.ReadWrite.DeviceConfiguration", "Policy.ReadWrite.FeatureRollout",
                       "Policy.ReadWrite.B2BManagementPolicy")
+DEFAULT_APP_ROLES += ("PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup",
+                      "PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup", "RoleManagementPolicy.ReadWrite.AzureADGroup")
 
 
 @dataclass(frozen=True)
@@ -204,6 +206,28 @@ RULES.update({
     ("policies", "b2bManagementPolicies"): Needs(("Policy.Read.B2BManagementPolicy", "Policy.ReadWrite.B2BManagementPolicy"),
                                                  ("Policy.ReadWrite.B2BManagementPolicy",)),
 })
+
+
+def _in_groups(family: str) -> Needs:
+    """PIM for groups (privilegedaccessgroup-list-eligibilityschedules, -post-eligibilityschedulerequests, and
+    the assignment pages): permissions of their own; RoleManagement.*.Directory reaches no group."""
+    return Needs((f"{family}.Read.AzureADGroup", f"{family}.ReadWrite.AzureADGroup"), (f"{family}.ReadWrite.AzureADGroup",))
+
+
+RULES.update({
+    ("identityGovernance", "privilegedAccess", "group", f"{kind}{what}"): _in_groups(family)
+    for kind, family in (("eligibility", "PrivilegedEligibilitySchedule"), ("assignment", "PrivilegedAssignmentSchedule"))
+    for what in ("Schedules", "ScheduleRequests")
+})
+# A group's PIM settings are role management policies too, read and written with permissions of groups
+# (policyroot-list-rolemanagementpolicies, scopeType Group); which of the two a call takes, its scope says:
+# pim_groups.py checks that, and the path takes either.
+GROUP_POLICIES = _in_groups("RoleManagementPolicy")
+DIRECTORY_POLICIES = _ROLE_POLICIES
+RULES.update({
+    path: Needs(_ROLE_POLICIES.read + GROUP_POLICIES.read, _ROLE_POLICIES.write + GROUP_POLICIES.write)
+    for path in (("policies", "roleManagementPolicies"), ("policies", "roleManagementPolicyAssignments"))
+})
 # A path no rule names: what Graph asks for most of the directory.
 FALLBACK = _DIRECTORY_SETTINGS
 
@@ -239,12 +263,15 @@ def refused(segments: Sequence[str]) -> GraphFault:
     return GraphFault(403, "Authorization_RequestDenied", INSUFFICIENT_PRIVILEGES)
 
 
+def permits(need: Needs, method: str, claims: Mapping[str, Any]) -> bool:
+    """Whether the token allows the call: a user's (delegated) always, an app's if it holds one of need's."""
+    if claims.get("idtyp") == "user":
+        return True
+    roles = claims.get("roles")
+    return bool(held(roles if isinstance(roles, list) else []) & set(need.read if method == "GET" else need.write))
+
+
 def check_permission(method: str, segments: Sequence[str], claims: Mapping[str, Any]) -> None:
     """Refuse an app-only call whose token carries none of the permissions its path takes."""
-    if claims.get("idtyp") == "user":
-        return
-    need = needs(segments)
-    allowed = need.read if method == "GET" else need.write
-    roles = claims.get("roles")
-    if not held(roles if isinstance(roles, list) else []) & set(allowed):
+    if not permits(needs(segments), method, claims):
         raise refused(segments)

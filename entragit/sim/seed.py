@@ -35,6 +35,7 @@ from entragit.sim.seed_declared import seed_declared
 from entragit.sim.seed_entitlement import seed_entitlement
 from entragit.sim.seed_identity import seed_identity
 from entragit.sim.seed_pim import seed_pim
+from entragit.sim.seed_pim_groups import seed_pim_groups
 from entragit.sim.seed_policies import seed_policies
 from entragit.sim.seed_protected_actions import seed_protected_actions
 from entragit.sim.seed_tenant_signin import seed_tenant_signin
@@ -201,6 +202,7 @@ class _Seeder:
         seed_tenant_config(tenant)
         seed_apps_access(tenant)
         seed_entitlement(tenant, self.seed, BASE_TIME)
+        seed_pim_groups(tenant, self.seed)
         tenant.changes.recording = True  # from here on, writes are changes that delta queries report
         return SeededTenant(tenant, client_id, secret, (github,))
 

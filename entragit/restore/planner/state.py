@@ -11,7 +11,7 @@ from entragit.canonical import Obj, canonical
 from entragit.diff import Names
 from entragit.errors import GraphError
 from entragit.graph import BatchItem, GraphClient
-from entragit.live import fetch_objects
+from entragit.live import fetch_objects, list_per_scope
 from entragit.registry import ObjectType
 from entragit.restore.kinds import StepKind
 from entragit.restore.model import (
@@ -58,8 +58,9 @@ def live_listing(client: GraphClient, object_type: ObjectType, whole: bool = Fal
         params["$select"] = ",".join(object_type.select) if whole else f"{object_type.key},{object_type.display_key}"
     if object_type.page_size:
         params["$top"] = str(object_type.page_size)
-    return {object_type.object_id(raw): raw
-            for raw in client.iter_collection(object_type.collection, params, version=object_type.api_version)}
+    listing = (list_per_scope(client, object_type, params) if object_type.listed_per_scope else
+               client.iter_collection(object_type.collection, params, version=object_type.api_version))
+    return {object_type.object_id(raw): raw for raw in listing}
 
 
 class PlanState:
