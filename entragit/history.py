@@ -90,7 +90,6 @@ def object_history(repo: BackupRepo, object_id: str, limit: int | None = None) -
     # The branch's own order, not commit times: snapshots taken within one second share a timestamp.
     order = repo.git.git.rev_list("--topo-order", "HEAD").split()
     newest_first = {commit: n for n, commit in enumerate(order)}
-    folders = [f"{t.name}/" for t in REGISTRY.values()]
     # The first snapshot lists the whole tenant as new: what named the object then is its state when the
     # backup began, not a change, and the pickaxe would read every file of the tenant to find it.
     searched = order[:order.index(first)] if (first := _first_snapshot(repo, order)) else order
@@ -103,7 +102,10 @@ def object_history(repo: BackupRepo, object_id: str, limit: int | None = None) -
         half += [f"^{first}"] if first else []
     with ThreadPoolExecutor(1 + len(halves)) as pool:
         owning = pool.submit(_own_commits, repo, object_id, limit)
-        searches = [pool.submit(_commits, repo, [f"-S{object_id}", *half, "--", *folders], limit) for half in halves]
+        # No pathspec: git tests every entry of a changed tree against every path named, which costs more
+        # than the search itself once there are dozens of type folders; files that are not objects'
+        # (entragit.yaml) are passed over below.
+        searches = [pool.submit(_commits, repo, [f"-S{object_id}", *half], limit) for half in halves]
         object_type, own = owning.result()
         mentions = {commit: found for search in searches for commit, found in search.result().items()}
     path = object_path(object_type, object_id)
