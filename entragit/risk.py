@@ -216,30 +216,17 @@ def _relationship_gains(condition: RelationshipGains, change: ObjectChange) -> I
         yield Hit(condition.relationship, items=gained)
 
 
+# Each kind of condition and the function that finds its hits.
+_EVALUATORS: dict[type, Callable[[Any, ObjectChange], Iterator[Hit]]] = {
+    BecomesOneOf: _becomes, ListGains: _gains, ListLoses: _loses, ItemBecomes: _item_becomes,
+    ItemLoses: _item_loses, ItemLengthens: _item_lengthens, ItemsUncovered: _uncovered,
+    ListGainsItem: _gains_item, Widens: _widens, Changes: _changes, GainsWord: _gains_word,
+    RelationshipGains: _relationship_gains,
+}
+
+
 def hits(condition: Condition, change: ObjectChange) -> Iterator[Hit]:
-    if isinstance(condition, BecomesOneOf):
-        return _becomes(condition, change)
-    if isinstance(condition, ListGains):
-        return _gains(condition, change)
-    if isinstance(condition, ListLoses):
-        return _loses(condition, change)
-    if isinstance(condition, ItemBecomes):
-        return _item_becomes(condition, change)
-    if isinstance(condition, ItemLoses):
-        return _item_loses(condition, change)
-    if isinstance(condition, ItemLengthens):
-        return _item_lengthens(condition, change)
-    if isinstance(condition, ItemsUncovered):
-        return _uncovered(condition, change)
-    if isinstance(condition, ListGainsItem):
-        return _gains_item(condition, change)
-    if isinstance(condition, Widens):
-        return _widens(condition, change)
-    if isinstance(condition, Changes):
-        return _changes(condition, change)
-    if isinstance(condition, GainsWord):
-        return _gains_word(condition, change)
-    return _relationship_gains(condition, change)
+    return _EVALUATORS[type(condition)](condition, change)
 
 
 class _Shown:
