@@ -26,7 +26,8 @@ from entragit.live import (
 )
 from entragit.permissions import check_tenant, sign_in
 from entragit.registry import ObjectType, Relationship, resolve_types
-from entragit.store import SNAPSHOT_TRAILER, BackupRepo, Content, ObjectStager, Staged, encode_links
+from entragit.registry.writes import SubCollection
+from entragit.store import SNAPSHOT_TRAILER, BackupRepo, Content, ObjectStager, Staged, encode_links, items_digest
 
 SUSPECT_PREFIX = "entragit/suspect/"
 # Codes of Graph's answer to a type whose feature the tenant has no licence for (Microsoft Entra ID
@@ -115,6 +116,9 @@ class TypeRead:
     """Relationship -> every object's links as committed: the next incremental read compares those delta
     does not report (owners) against them, and a restore learns from them who held an object. None where
     the links kept already are right (an incremental read that found nothing of the type changed)."""
+    item_digests: dict[str, str] | None = None
+    """Every object's digest of the items delta does not report on (items_digest) as committed, for the next
+    incremental read to compare with; None where the type has no such items or those kept are right."""
 
 
 def read_tenant(client: GraphClient, types: list[ObjectType], progress: ProgressFn | None = None
@@ -144,7 +148,19 @@ def _read_full(client: GraphClient, object_type: ObjectType, progress: ProgressF
     else:
         objects = fetch_type(client, object_type, progress, stage_page)
     links = {r.name: {i: obj.get(r.name, []) for i, obj in objects.items()} for r in object_type.relationships if r.many}
-    return TypeRead(Content(objects), "full", link, note, links)
+    return TypeRead(Content(objects), "full", link, note, links, _digests_of(object_type, objects))
+
+
+def _untracked(object_type: ObjectType) -> tuple[SubCollection, ...]:
+    """The type's sub-collections whose changes delta does not report (an app's federated credentials)."""
+    return tuple(s for s in object_type.sub_collections if not s.delta_tracked)
+
+
+def _digests_of(object_type: ObjectType, objects: dict[str, Obj]) -> dict[str, str] | None:
+    untracked = _untracked(object_type)
+    if not untracked:
+        return None
+    return {i: items_digest({s.property: obj.get(s.property, []) for s in untracked}) for i, obj in objects.items()}
 
 
 def _many(object_type: ObjectType, *, delta_tracked: bool) -> list[Relationship]:
@@ -178,15 +194,19 @@ def _read_incremental(repo: BackupRepo, client: GraphClient, object_type: Object
         raise DeltaUnusable(f"{len(unreadable)} changed object(s) could not be read back yet")
     objects = {i: obj for i, obj in fetched.items() if obj is not None}
     removed = changes.removed
-    untracked = tuple(s for s in object_type.sub_collections if not s.delta_tracked)
-    if untracked:
+    digests = None
+    if untracked := _untracked(object_type):
         # Delta does not say when these change (a credential added to an app): every other object's are
-        # read again, a request each, and compared with its file.
+        # read again, and compared with its file where their digest is not the one kept for the file.
         unchanged = sorted(repo.object_ids(head, object_type) - set(objects) - removed)
         items = read_sub_collections(client, object_type, unchanged, untracked)
-        for object_id, obj in repo.read_objects(head, object_type, unchanged).items():
+        digests = {i: items_digest(items[i]) for i in unchanged}
+        kept_digests = repo.side_files.item_digests_at(head, object_type) or {}
+        moved = [i for i in unchanged if kept_digests.get(i) != digests[i]]
+        for object_id, obj in repo.read_objects(head, object_type, moved).items():
             if (updated := with_items(obj, items[object_id])) != obj:
                 objects[object_id] = updated
+        digests.update(_digests_of(object_type, objects) or {})
     links = {}
     for rel in _many(object_type, delta_tracked=False):
         # The last snapshot's links come from a cache beside the delta state, not from parsing every file.
@@ -201,14 +221,14 @@ def _read_incremental(repo: BackupRepo, client: GraphClient, object_type: Object
     if not objects and not removed and all(repo.side_files.links_kept(head, object_type, r.name) for r in many):
         # Nothing of the type changed, links included: the links kept for HEAD's files are right for the
         # new commit's too, which holds the same files (links_at knows them by the folder).
-        return TypeRead(Content({}, complete=False), "delta", changes.link)
+        return TypeRead(Content({}, complete=False), "delta", changes.link, item_digests=digests)
     for rel in _many(object_type, delta_tracked=True):
         if (tracked := kept(rel.name)) is not None:
             # Delta named every object whose links moved, and those are in objects: the rest carry over.
             links[rel.name] = {**{i: linked for i, linked in tracked.items() if i not in removed},
                                **{i: obj.get(rel.name, []) for i, obj in objects.items()}}
     return TypeRead(Content(objects, complete=False, removed=frozenset(removed)), "delta", changes.link,
-                    links=links)
+                    links=links, item_digests=digests)
 
 
 def _read_type(repo: BackupRepo, client: GraphClient, object_type: ObjectType, head: str, full: bool,
@@ -316,3 +336,5 @@ def _save_links(repo: BackupRepo, reads: dict[ObjectType, TypeRead], links: dict
             repo.side_files.save_delta_state(object_type, read.link, commit, delta_signature(object_type))
         for name, encoded in links[object_type].items():
             repo.side_files.save_links(commit, object_type, name, encoded)
+        if read.item_digests is not None:
+            repo.side_files.save_item_digests(commit, object_type, read.item_digests)

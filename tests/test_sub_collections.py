@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from entragit.canonical import load
+from entragit.canonical import dump, load
 from entragit.graph import GraphClient
 from entragit.registry import REGISTRY, get_type
 from entragit.registry.decisions import rows
@@ -119,6 +119,47 @@ def test_an_incremental_snapshot_reads_again_only_what_delta_does_not_report(
     # Never a request per app: credentials (and owners) are read 15 apps a list call ($expand).
     assert READS not in per_path
     assert per_path["GET applications"] <= 5 < apps
+
+
+def test_incremental_snapshots_one_after_another_read_only_the_files_whose_items_moved(
+        repo: BackupRepo, admin: Admin, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = _app(admin)
+    base = f"applications/{app['id']}/federatedIdentityCredentials"
+    take_snapshot(repo, ("applications",))
+    files_read: list[str] = []
+    read_objects = BackupRepo.read_objects
+
+    def counted(self: BackupRepo, rev: str, object_type: Any, ids: Any = None) -> Any:
+        files_read.extend(ids if ids is not None else ["(all)"])
+        return read_objects(self, rev, object_type, ids)
+
+    monkeypatch.setattr(BackupRepo, "read_objects", counted)
+    added = admin.call("POST", base, json=_credential("first", "repo:contoso/app:environment:one")).json()
+    take_snapshot(repo, ("applications",))
+    assert [c["name"] for c in _file(repo, app["id"])["federatedIdentityCredentials"]] == ["first"]
+    assert files_read == [app["id"]]
+    # The digests the incremental read left are those of its own commit's files: the next one trusts them.
+    files_read.clear()
+    admin.call("DELETE", f"{base}/{added['id']}")
+    take_snapshot(repo, ("applications",))
+    assert "federatedIdentityCredentials" not in _file(repo, app["id"])
+    assert files_read == [app["id"]]
+
+
+def test_a_credential_taken_out_of_a_file_by_a_commit_is_back_at_the_next_snapshot(
+        repo: BackupRepo, admin: Admin) -> None:
+    app = _app(admin)
+    admin.call("POST", f"applications/{app['id']}/federatedIdentityCredentials",
+               json=_credential("deploy", "repo:contoso/app:environment:prod"))
+    take_snapshot(repo, ("applications",))
+    # A merged pull request takes the credential out of the file; the tenant still has it.
+    path = repo.root / "applications" / f"{app['id']}.yaml"
+    path.write_bytes(dump({k: v for k, v in _file(repo, app["id"]).items() if k != "federatedIdentityCredentials"}))
+    repo.git.git.execute(["git", "-c", "user.name=Reviewer", "-c", "user.email=reviewer@example.com",
+                          "commit", "-qam", "Drop the credential from the file"])
+    # Neither the delta state nor the digests kept are for this commit: nothing of the commit is trusted.
+    take_snapshot(repo, ("applications",))
+    assert [c["name"] for c in _file(repo, app["id"])["federatedIdentityCredentials"]] == ["deploy"]
 
 
 def test_the_items_properties_are_decided_and_shown() -> None:

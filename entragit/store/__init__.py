@@ -12,7 +12,7 @@ from entragit.store.paths import object_path, split_path
 from entragit.store.plumbing.commands import NO_DRIVERS, listed_blobs
 from entragit.store.plumbing.stager import Staged
 from entragit.store.repo import SNAPSHOT_TRAILER, BackupRepo, Content, ObjectStager, PathChange, Snapshot, init_repo
-from entragit.store.sidefiles import encode_links
+from entragit.store.sidefiles import encode_links, items_digest
 
 __all__ = ["NO_DRIVERS", "SNAPSHOT_TRAILER", "BackupRepo", "Content", "ObjectStager", "PathChange", "Snapshot", "Staged",
-           "encode_links", "init_repo", "listed_blobs", "object_path", "split_path"]
+           "encode_links", "init_repo", "items_digest", "listed_blobs", "object_path", "split_path"]
