@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from entragit.canonical import Obj, canonical
 from entragit.errors import GraphError
-from entragit.graph import BatchItem, GraphClient
+from entragit.graph import BATCH_WORKERS, BatchItem, GraphClient
 from entragit.registry import ObjectType, Relationship
 from entragit.registry.writes import SubCollection
 
@@ -126,27 +126,38 @@ def with_sub_collections(client: GraphClient, object_type: ObjectType, raws: lis
         else:
             found = _items_one_by_one(client, object_type, ids, sub)
         for raw, items in zip(raws, found):
-            raw[sub.property] = [_with_streams(client, object_type, raw, sub, item) for item in items]
+            raw[sub.property] = _with_streams(client, object_type, raw, sub, items)
     return raws
 
 
 def _items_one_by_one(client: GraphClient, object_type: ObjectType, ids: list[str], sub: SubCollection
                       ) -> list[list[Obj]]:
-    params = {"$expand": sub.expand} if sub.expand else None
-    return client.collect_many([BatchItem("GET", f"{object_type.item_path(i)}/{sub.path}", params,
+    params = {}
+    if sub.expand:
+        params["$expand"] = sub.expand
+    if sub.page_size:
+        params["$top"] = str(sub.page_size)
+    return client.collect_many([BatchItem("GET", f"{object_type.item_path(i)}/{sub.path}", params or None,
                                           version=sub.api_version or object_type.api_version) for i in ids])
 
 
-def _with_streams(client: GraphClient, object_type: ObjectType, raw: Obj, sub: SubCollection, item: Obj) -> Obj:
-    """The item with the hash of each of its streams that Graph has (a request each: Graph serves the bytes
-    of one stream at a time, and there are few such items: a tenant's branding localizations)."""
-    at = f"{object_type.item_path(object_type.object_id(raw))}/{sub.path}/{quote(str(item.get('id')))}"
-    hashes = {}
-    for stream in sub.streams:
-        data = client.content(f"{at}/{stream}", sub.api_version or object_type.api_version)
-        if data:
-            hashes[stream] = f"sha256:{hashlib.sha256(data).hexdigest()}"
-    return {**item, **hashes}
+def _with_streams(client: GraphClient, object_type: ObjectType, raw: Obj, sub: SubCollection, items: list[Obj]
+                  ) -> list[Obj]:
+    """The items with the hash of each of their streams that Graph has: a request each, since Graph serves
+    the bytes of one stream at a time, sent side by side (a branding's localizations have seven images each)."""
+    if not sub.streams or not items:
+        return items
+    holder = f"{object_type.item_path(object_type.object_id(raw))}/{sub.path}"
+    version = sub.api_version or object_type.api_version
+    wanted = [(at, stream) for at, item in enumerate(items) for stream in sub.streams]
+    with ThreadPoolExecutor(BATCH_WORKERS) as pool:
+        found = pool.map(lambda w: client.content(f"{holder}/{quote(str(items[w[0]].get('id')))}/{w[1]}", version),
+                         wanted)
+        hashes: list[dict[str, str]] = [{} for _ in items]
+        for (at, stream), data in zip(wanted, found):
+            if data:
+                hashes[at][stream] = f"sha256:{hashlib.sha256(data).hexdigest()}"
+    return [{**item, **hashed} for item, hashed in zip(items, hashes)]
 
 
 def read_sub_collections(client: GraphClient, object_type: ObjectType, ids: list[str],

@@ -258,3 +258,24 @@ def test_an_app_with_twenty_credentials_is_read_apart_where_the_expansion_stops(
     take_snapshot(repo, ("applications",))
     assert len(_file(repo, app["id"])["federatedIdentityCredentials"]) == 20
     assert sim.stats.snapshot()["per_path"][READS] == 1
+
+
+def test_a_resource_whose_role_many_users_hold_is_read_in_pages_of_999(
+        repo: BackupRepo, admin: Admin, sim: Simulator) -> None:
+    portal = _sp(admin, _app(admin)["appId"])
+    base = f"servicePrincipals/{portal['id']}/appRoleAssignedTo"
+    already = {a["principalId"] for a in admin.get(base)["value"]}
+    users = [u for u in admin.get("users", **{"$top": "999", "$select": "id"})["value"] if u["id"] not in already][:120]
+    assert len(users) == 120
+    for user in users:
+        admin.call("POST", base, json={"principalId": user["id"], "resourceId": portal["id"],
+                                       "appRoleId": "00000000-0000-0000-0000-000000000000"})
+    sim.stats.reset()
+    take_snapshot(repo, ("servicePrincipals",))
+    stored = {a["principalId"] for a in _file(repo, portal["id"], "servicePrincipals")["appRoleAssignedTo"]}
+    assert stored >= {u["id"] for u in users}
+    # Each resource whose expansion stops at 20 is read apart, once: in Graph's default pages of 100 the
+    # portal's would be two requests, one after the other.
+    expanded = admin.get("servicePrincipals", **{"$select": "id", "$expand": "appRoleAssignedTo", "$top": "999"})["value"]
+    cut_short = sum(len(sp.get("appRoleAssignedTo", [])) >= 20 for sp in expanded)
+    assert sim.stats.snapshot()["per_path"]["GET servicePrincipals/{id}/appRoleAssignedTo"] == cut_short

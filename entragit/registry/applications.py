@@ -38,7 +38,8 @@ FEDERATED_IDENTITY_CREDENTIALS = SubCollection(
 # assignment made again a new id and has no update for one (serviceprincipal-post-approleassignedto,
 # serviceprincipal-delete-approleassignedto): who holds which role is its key, and a change is a removal
 # and an addition. The principal's name is kept beside its id, so that files and plans name it. The
-# servicePrincipal resource page says appRoleAssignedTo supports $expand.
+# servicePrincipal resource page says appRoleAssignedTo supports $expand; its list takes OData's query
+# parameters, $top among them (serviceprincipal-list-approleassignedto).
 APP_ROLE_ASSIGNED_TO = SubCollection(
     property="appRoleAssignedTo", entity="appRoleAssignment", key=("principalId", "appRoleId"),
     keeps=("id", "appRoleId", "principalId", "principalDisplayName", "principalType", "resourceId"),
@@ -48,7 +49,7 @@ APP_ROLE_ASSIGNED_TO = SubCollection(
     volatile=frozenset({"createdDateTime", "deletedDateTime"}),
     not_kept={"resourceDisplayName": "the service principal's own displayName, which its file holds"},
     update=False, why_not="an app role assignment is only made and deleted, never updated",
-    write_permission="AppRoleAssignment.ReadWrite.All", expandable=True,
+    write_permission="AppRoleAssignment.ReadWrite.All", expandable=True, page_size=999,
 )
 
 def _instantiated(app: dict[str, object]) -> Request | None:

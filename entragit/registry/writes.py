@@ -235,6 +235,9 @@ class SubCollection:
     expand: str | None = None
     """The $expand of the items' read, where Graph says what an item is only in navigation properties of it (an
     access package's role scopes: the role and the scope each grants)."""
+    page_size: int | None = None
+    """`$top` for the reads of one holder's items, where Graph takes it: a resource that thousands of users
+    hold a role of is read in pages of that many, not of Graph's default 100."""
     with_holder: bool = False
     """Graph takes the items in the body that makes the holder (a workflow's tasks): a holder made again is
     made with them, and one back from a recycle bin has them."""
