@@ -249,9 +249,10 @@ def fetch_type_from_now(client: GraphClient, object_type: ObjectType, progress: 
         initial = pool.submit(read_delta, client, client.url(f"{object_type.collection}/delta", object_type.api_version),
                               _delta_query(object_type))
         raws, round_ = listing.result(), initial.result()
-    # A link the round does not name (an object made after the round began) is read the usual way.
-    known = {name: {i: linked for i, linked in by_id.items() if i in round_.changed}
-             for name, by_id in round_.links.items()}
+    # An initial round names every link an object it reports has: one with no `<relationship>@delta` has
+    # none. An object the round does not report (made after it began) has its links read the usual way.
+    known = {r.name: {i: round_.links.get(r.name, {}).get(i, set()) for i in round_.changed}
+             for r in object_type.relationships if r.many and r.delta_tracked}
     return _canonical_all(client, object_type, raws, known), round_.link
 
 
@@ -321,11 +322,12 @@ class DeltaRound:
 def _delta_query(object_type: ObjectType) -> dict[str, str]:
     select = list(object_type.read_select)
     # Selecting a single-valued relationship makes its changes reappear (manager@delta); many-valued
-    # ones are asked for with $expand (members@delta), graph-behaviour §2.
+    # ones are asked for with $expand (members@delta), or in $select where that is what Graph documents
+    # (a group's owners@delta), graph-behaviour §2.
     tracked = [r for r in object_type.relationships if r.delta_tracked and not r.within]
-    select += [r.name for r in tracked if not r.many]
+    select += [r.name for r in tracked if not r.many or r.delta_selected]
     params = {"$select": ",".join(select)} if object_type.select else {}
-    expands = [r.name for r in tracked if r.many]
+    expands = [r.name for r in tracked if r.many and not r.delta_selected]
     if expands:
         params["$expand"] = ",".join(expands)
     return params

@@ -95,14 +95,18 @@ def suspicions(staged: Staged, counts: dict[str, int], guard: Guard) -> list[str
 
 # Types are read side by side: their endpoints are throttled separately (Conditional Access has its own
 # 1 request/s), so one type's waits overlap another's reads. Most of a read is waiting on Graph.
+# - The directory's big collections (the types Graph reads by delta: users, one long chain of pages) each
+#   have many requests out at once already: a few of them at a time.
 _TYPE_WORKERS = 4
+# - The configuration types, a request or two each, do little but wait on Graph: workers of their own, so
+#   that fifty of them do not queue behind the big collections (or the other way round).
+_CONFIGURATION_WORKERS = 6
 
 
-def _longest_first(types: list[ObjectType]) -> list[ObjectType]:
-    """The directory's big collections (users: one long chain of pages) start first, then the types whose
-    objects hold collections of their own (the organization's branding images, a request each), so that the
-    small types fill the time they take instead of adding to it."""
-    return sorted(types, key=lambda t: (not t.delta, not t.sub_collections))
+def _holders_first(types: list[ObjectType]) -> list[ObjectType]:
+    """The types whose objects hold collections of their own (the organization's branding images, a
+    request each) start first, so that the one-request types fill the time they take."""
+    return sorted(types, key=lambda t: not t.sub_collections)
 
 
 @dataclass(frozen=True)
@@ -295,12 +299,15 @@ def take_snapshot(repo: BackupRepo, type_names: tuple[str, ...] = (), progress: 
             return read
 
         paced = [t for t in types if client.paced(t.collection)]
-        others = _longest_first([t for t in types if t not in paced])
-        with ThreadPoolExecutor(_TYPE_WORKERS + 1) as pool:
+        configuration = _holders_first([t for t in types if not t.delta and t not in paced])
+        with ThreadPoolExecutor(_TYPE_WORKERS) as directory_pool, \
+                ThreadPoolExecutor(_CONFIGURATION_WORKERS + 1) as configuration_pool:
             # Types read at a per-tenant rate (Conditional Access: a request a second) wait their turn
             # whoever reads them: one worker reads them one after another, from the start.
-            lane = pool.submit(lambda: [read_and_stage(t) for t in paced])
-            reads = dict(zip(others, pool.map(read_and_stage, others)))
+            lane = configuration_pool.submit(lambda: [read_and_stage(t) for t in paced])
+            reading = {t: directory_pool.submit(read_and_stage, t) for t in types if t.delta and t not in paced}
+            reading.update((t, configuration_pool.submit(read_and_stage, t)) for t in configuration)
+            reads = {t: reading[t].result() for t in types if t in reading}
             reads.update(zip(paced, lane.result()))
         links = {object_type: encoded.result() for object_type, encoded in encodings.items()}
         staged = stager.staged()

@@ -41,7 +41,7 @@ def test_incremental_after_many_kinds_of_change_equals_a_full_read(repo: BackupR
     admin.call("PUT", f"users/{finance[2]['id']}/manager/$ref", json=_ref(hr[0]["id"]))
     admin.call("POST", f"groups/{team['id']}/members/$ref", json=_ref(finance[3]["id"]))
     admin.call("DELETE", f"groups/{crm['id']}/members/{sorted(admin.members(crm['id']))[0]}/$ref")
-    admin.call("POST", f"groups/{team['id']}/owners/$ref", json=_ref(finance[5]["id"]))  # delta does not track owners
+    admin.call("POST", f"groups/{team['id']}/owners/$ref", json=_ref(finance[5]["id"]))  # group delta reports it (owners@delta)
     admin.call("POST", f"applications/{app['id']}/owners/$ref", json=_ref(hr[2]["id"]))
     admin.call("POST", f"directory/administrativeUnits/{unit['id']}/members/$ref", json=_ref(hr[3]["id"]))
     admin.call("PATCH", f"groups/{crm['id']}", json={"description": "CRM licences"})
@@ -148,3 +148,20 @@ def test_the_links_kept_beside_the_snapshots_stay_true_to_the_files(repo: Backup
         assert repo.side_files.links_at(head, groups, relationship) == _links_in_files(repo, "groups", relationship)
     assert finance[3]["id"] in repo.side_files.links_at(head, groups, "members")[team["id"]]  # type: ignore[index]
     assert finance[5]["id"] in repo.side_files.links_at(head, groups, "owners")[team["id"]]  # type: ignore[index]
+
+
+def test_a_groups_new_owner_comes_through_delta_without_reading_every_groups_owners(
+        repo: BackupRepo, sim: Simulator, admin: Admin) -> None:
+    for n in range(40):
+        admin.call("POST", "groups", json={"displayName": f"Project {n}", "mailEnabled": False,
+                                           "mailNickname": f"project{n}", "securityEnabled": True})
+    take_snapshot(repo, ("groups",))
+    team, finance = admin.group("HR Team"), admin.users("Finance")
+    owned_before = {owner["id"] for owner in admin.get(f"groups/{team['id']}/owners")["value"]}
+    admin.call("POST", f"groups/{team['id']}/owners/$ref", json=_ref(finance[5]["id"]))
+    sim.stats.reset()
+    assert take_snapshot(repo, ("groups",)).modes["groups"] == "delta"
+    stored = repo.read_objects("HEAD", REGISTRY["groups"], [team["id"]])[team["id"]]
+    assert set(stored["owners"]) == owned_before | {finance[5]["id"]}
+    # The changed group and its owners, read afresh: not every group's owners, 15 groups a request.
+    assert sim.stats.snapshot()["per_path"]["GET groups"] <= 2 < len(sim.tenant.objects["groups"]) // 15

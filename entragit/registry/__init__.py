@@ -40,8 +40,11 @@ class Relationship:
     # this relationship itself (dynamic groups) and refuses writes to it.
     computed_when: tuple[str, str] | None = None
     # Whether the type's delta query reports changes to this relationship (members@delta, manager@delta);
-    # an incremental snapshot re-reads the ones it does not (owners) for every object.
+    # an incremental snapshot re-reads the ones it does not (an app's owners) for every object.
     delta_tracked: bool = False
+    # Whether delta is asked for a many-valued relationship by naming it in $select (a group's owners:
+    # group-delta, "by selecting any group relationship of type directoryObject collection"), not by $expand.
+    delta_selected: bool = False
     # Whether Graph $expands a many-valued relationship on the collection (at most 20 objects each): then
     # the links of many objects are read 15 objects to a request, `$filter=id in (...)`, instead of one
     # request per object, and only objects with 20 or more links are read one by one.

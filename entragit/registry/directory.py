@@ -164,8 +164,9 @@ GROUPS = register(
                 member_types=("users", "groups"),
                 computed_when=("groupTypes", "DynamicMembership"), delta_tracked=True,
             ),
+            # Group delta reports ownership changes too, when owners is selected (group-delta).
             Relationship(name="owners", many=True, expandable=True, write=RefLink(), reverse_path="ownedObjects",
-                         member_types=("users",)),
+                         member_types=("users",), delta_tracked=True, delta_selected=True),
         ),
         delta=True,
         read_permission="Group.Read.All",

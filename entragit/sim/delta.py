@@ -48,7 +48,10 @@ class Tracked:
 # The collections with a delta function, and the relationships each tracks (graph-behaviour §2).
 TRACKED: dict[str, tuple[Tracked, ...]] = {
     "users": (Tracked("manager", "manager", by_default=False, expandable=False),),
-    "groups": (Tracked("members", "members", by_default=True, expandable=True),),
+    # Ownership is reported too when owners is selected ("any group relationship of type directoryObject
+    # collection", group-delta); that $expand=owners does the same is not documented.
+    "groups": (Tracked("members", "members", by_default=True, expandable=True),
+               Tracked("owners", "owners", by_default=False, expandable=False)),
     "applications": (),
     "servicePrincipals": (),
     # Whether AU delta reports members without asking is [UNCONFIRMED]; it behaves as groups do here.

@@ -163,6 +163,33 @@ def test_members_only_by_default_or_with_expand_and_never_for_empty_groups(fresh
     }
 
 
+def test_owners_are_tracked_when_selected_and_only_then(fresh: Graph, fresh_sim: Simulator) -> None:
+    # group-delta: "track other changes like ownership ... by selecting any group relationship of type
+    # directoryObject collection".
+    def owners(group_id: str) -> set[str]:
+        return set(fresh_sim.tenant.links["owners"].get(group_id, ()))
+
+    plain = _initial(fresh, "groups/delta?$select=displayName")
+    replica = _initial(fresh, "groups/delta?$select=displayName,owners&$expand=members")
+    assert {gid: g.get("owners", set()) for gid, g in replica.objects.items()} == {
+        gid: owners(gid) for gid in fresh_sim.tenant.objects["groups"]}
+    assert any(replica.objects[gid].get("owners") for gid in replica.objects)
+    team = fresh.find("groups", "Finance Team")
+    outsider = fresh.ok("users", {"$filter": "department eq 'HR'"})["value"][0]
+    ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{outsider['id']}"}
+    assert fresh.post(f"groups/{team['id']}/owners/$ref", ref).status_code == 204
+    items = replica.sync(fresh)
+    assert [item["id"] for item in items] == [team["id"]]
+    assert items[0]["owners@delta"] == [{"@odata.type": "#microsoft.graph.user", "id": outsider["id"]}]
+    assert replica.objects[team["id"]]["owners"] == owners(team["id"])
+    assert fresh.delete(f"groups/{team['id']}/owners/{outsider['id']}/$ref").status_code == 204
+    items = replica.sync(fresh)
+    assert items[0]["owners@delta"] == [{"@odata.type": "#microsoft.graph.user", "id": outsider["id"],
+                                         "@removed": {"reason": "deleted"}}]
+    # Not selected: an ownership change alone does not bring the group back.
+    assert plain.sync(fresh) == []
+
+
 def test_a_large_group_is_split_across_pages_and_merges_to_its_membership(fresh: Graph, fresh_sim: Simulator) -> None:
     fresh_sim.settings.delta_members_per_page = 5
     fresh_sim.settings.delta_page_size = 4
