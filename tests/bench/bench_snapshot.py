@@ -4,12 +4,15 @@
 
 The simulator runs in a process of its own (the machine has two cores). Printed per run: wall time, Graph
 requests, resource units charged, local work, peak memory of the client, and the ratio to the throttling
-floor computed from the simulator's own model: the larger of
+floor computed from the simulator's own model: the largest of
 
 - resource units / the RU rate (charged units stand in for the minimal request set's, so the floor is
-  generous to us by whatever we waste), and
+  generous to us by whatever we waste),
 - the longest chain of pages read one after another x the per-page latency: the user list with the
-  manager expanded, which Graph serves 100 to a page (graph-behaviour §1), is the longest chain there is.
+  manager expanded, which Graph serves 100 to a page (graph-behaviour §1), is the longest chain there is
+  in a full snapshot, and
+- the Conditional Access requests x Graph's 1 request a second for them (graph-behaviour §4), which no
+  client can read faster: the bound of an incremental snapshot, which reads little else.
 
 Local work, "everything but waiting on the simulator", is printed three ways, because reading, parsing,
 serializing and git's work all overlap the waits:
@@ -52,7 +55,7 @@ from entragit.config import Config  # noqa: E402
 from entragit.connect import graph_client  # noqa: E402
 from entragit.sim import Settings, Simulator  # noqa: E402
 from entragit.sim.model import USERS as SIM_USERS  # noqa: E402  (the simulator's spec, to change users in place)
-from entragit.sim.throttle import RU_WINDOW_SECONDS, ru_quota_for  # noqa: E402
+from entragit.sim.throttle import CA_WINDOW_SECONDS, RU_WINDOW_SECONDS, ru_quota_for  # noqa: E402
 from entragit.snapshot import take_snapshot  # noqa: E402
 from entragit.store import init_repo  # noqa: E402
 
@@ -70,7 +73,7 @@ def _serve(size: str, time_scale: float, state_dir: str, pipe: Connection) -> No
         pipe.send({"info": sim.info(), "users": users, "objects": sum(len(v) for v in sim.tenant.objects.values()),
                    "built_s": round(time.monotonic() - built, 1), "ru_per_s": ru_quota_for(users) / RU_WINDOW_SECONDS,
                    "page_latency_s": (sim.settings.latency_base + EXPANDED_PAGE * sim.settings.latency_per_item)
-                   * time_scale})
+                   * time_scale, "ca_window_s": CA_WINDOW_SECONDS * time_scale})
         while True:
             command, argument = pipe.recv()
             if command == "stats":
@@ -142,7 +145,9 @@ def _measure(label: str, pipe: Connection, tenant: dict[str, Any], run: Any) -> 
     pipe.send(("stats", None))
     stats = pipe.recv()
     chain = -(-tenant["users"] // EXPANDED_PAGE) if label == "full" else 1
-    floor = max(stats["resource_units"] / tenant["ru_per_s"], chain * tenant["page_latency_s"])
+    paced = sum(n for path, n in stats["per_path"].items() if path.lower().startswith("get identity/conditionalaccess"))
+    floor = max(stats["resource_units"] / tenant["ru_per_s"], chain * tenant["page_latency_s"],
+                max(0, paced - 1) * tenant["ca_window_s"])
     return {
         "run": label, "wall_s": round(wall, 2), "http_requests": stats["http_requests"],
         "graph_requests": stats["requests"], "resource_units": stats["resource_units"],
